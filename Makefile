@@ -1,0 +1,47 @@
+# geogrid: `make demo` and `make test` are the whole quick start; everything they need is installed here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DB_PKGS      := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
+BROWSER_PKGS := chromium
+
+.PHONY: install system-deps browser-deps venv demo test bench lint clean
+
+install: system-deps venv
+
+# Debian packages, installed only when missing.
+system-deps:
+	@missing=$$(for p in $(DB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+browser-deps:
+	@missing=$$(for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/geogrid demo
+
+test: install browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	-$(BIN)/geogrid db stop
+	rm -rf .geogrid .geogrid-test

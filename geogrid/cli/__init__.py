@@ -1,0 +1,47 @@
+"""The ``geogrid`` command line. Each topic lives in its own module and registers its commands here."""
+
+from __future__ import annotations
+
+import sys
+
+from geogrid.cli.common import app, console
+from geogrid.errors import GeogridError
+
+# Topic modules register their commands on import.
+from geogrid.cli import db as _db  # noqa: E402,F401  isort: skip
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line and exit 1, never a traceback."""
+    _load_topics()
+    try:
+        app(standalone_mode=False)
+    except GeogridError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+TOPICS = ("data", "serve", "lookup", "coverage", "maps", "planning")
+
+
+def _load_topics() -> None:
+    """Import the optional topic modules that exist (each adds its commands to ``app``)."""
+    import importlib
+
+    for name in TOPICS:
+        try:
+            importlib.import_module(f"geogrid.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"geogrid.cli.{name}":
+                raise

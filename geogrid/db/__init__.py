@@ -1,0 +1,5 @@
+"""Database access: the engine, the embedded cluster and migrations."""
+
+from geogrid.db.engine import get_engine, ready, reset_ready, session
+
+__all__ = ["get_engine", "ready", "reset_ready", "session"]

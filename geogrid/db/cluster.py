@@ -1,0 +1,124 @@
+"""The embedded PostgreSQL + PostGIS cluster that geogrid runs when no database URL is set.
+
+PostgreSQL refuses to run as root, so when we are root the server runs as the ``postgres`` system user
+and owns the data directory; every other user runs it as themselves.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from geogrid.errors import GeogridError
+from geogrid.settings import Settings, get_settings
+
+SERVER_CONF = """
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = '{sockets}'
+shared_buffers = '512MB'
+work_mem = '64MB'
+maintenance_work_mem = '512MB'
+max_wal_size = '4GB'
+wal_level = minimal
+max_wal_senders = 0
+synchronous_commit = off
+max_connections = 100
+max_parallel_workers_per_gather = 2
+jit = off
+"""
+
+
+def bindir(settings: Settings) -> Path:
+    """Directory of the PostgreSQL server binaries (newest installed major version)."""
+    if settings.pg_bindir:
+        return Path(settings.pg_bindir)
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).resolve().parent
+    raise GeogridError("PostgreSQL server binaries not found: run `make install` (installs postgresql-15-postgis-3)")
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def _run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(_as_server_user(cmd), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise GeogridError(f"{Path(cmd[0]).name} failed: {(proc.stderr or proc.stdout).strip()}")
+    return proc
+
+
+def _prepare_home(settings: Settings) -> None:
+    home = settings.home.resolve()
+    (home / "run").mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres", "postgres")
+        shutil.chown(home / "run", "postgres", "postgres")
+
+
+def initialised(settings: Settings | None = None) -> bool:
+    settings = settings or get_settings()
+    return (settings.pgdata / "PG_VERSION").exists()
+
+
+def init(settings: Settings | None = None) -> None:
+    """Create the cluster's data directory (once)."""
+    settings = settings or get_settings()
+    if initialised(settings):
+        return
+    _prepare_home(settings)
+    initdb = str(bindir(settings) / "initdb")
+    _run([initdb, "-D", str(settings.pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+          "--locale=C.UTF-8", "--no-sync"])
+    conf = SERVER_CONF.format(port=settings.db_port, sockets=settings.home.resolve() / "run")
+    with open(settings.pgdata / "postgresql.conf", "a", encoding="utf-8") as fh:
+        fh.write(conf)
+
+
+def running(settings: Settings | None = None) -> bool:
+    settings = settings or get_settings()
+    if not initialised(settings):
+        return False
+    proc = _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "status"], check=False)
+    return proc.returncode == 0
+
+
+def start(settings: Settings | None = None) -> bool:
+    """Start the cluster; returns False when it was already running."""
+    settings = settings or get_settings()
+    init(settings)
+    if running(settings):
+        return False
+    log = settings.home.resolve() / "postgres.log"
+    try:
+        _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-l", str(log), "-w", "-t", "60",
+              "start"])
+    except GeogridError:
+        if running(settings):  # another process started it at the same moment
+            return False
+        raise GeogridError(f"the embedded database did not start; see {log}") from None
+    return True
+
+
+def stop(settings: Settings | None = None) -> bool:
+    """Stop the cluster; returns False when it was not running."""
+    settings = settings or get_settings()
+    if not running(settings):
+        return False
+    _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"])
+    return True
+
+
+def destroy(settings: Settings | None = None) -> None:
+    """Stop the cluster and delete its data directory."""
+    settings = settings or get_settings()
+    stop(settings)
+    shutil.rmtree(settings.pgdata, ignore_errors=True)

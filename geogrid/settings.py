@@ -1,0 +1,96 @@
+"""Settings read from the environment (``GEOGRID_*``).
+
+Numbers that vary by city (household bands, walking pace, circle radii, code template) live here,
+never as constants in the code, so a city can change them without a release.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"GEOGRID_{name}", default)
+
+
+def _bands(text: str) -> dict[str, tuple[int, int]]:
+    """Parse ``basic:300-500,dedicated:0-100000`` into ``{kind: (low, high)}``."""
+    out: dict[str, tuple[int, int]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _, rng = part.partition(":")
+        low, _, high = rng.partition("-")
+        out[kind.strip()] = (int(low), int(high))
+    return out
+
+
+def _radii(text: str) -> dict[int, float]:
+    """Parse ``5:300,10:500,15:1000`` into ``{minutes: metres}``."""
+    pairs = (p.split(":") for p in text.split(",") if p.strip())
+    return {int(m): float(r) for m, r in pairs}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deployment may tune. Build with :func:`get_settings`."""
+
+    database_url: str | None = None
+    home: Path = Path(".geogrid")
+    db_port: int = 54329
+    db_name: str = "geogrid"
+    pg_bindir: str | None = None
+    grid_code_template: str = "{community_code}{seq:03d}"
+    household_bands: dict[str, tuple[int, int]] = field(
+        default_factory=lambda: {"basic": (300, 500), "dedicated": (0, 100_000)}
+    )
+    walk_speed_m_per_min: float = 60.0
+    circle_radius_m: dict[int, float] = field(default_factory=lambda: {5: 300.0, 10: 500.0, 15: 1000.0})
+    metric_crs: str = "auto"
+    tile_url: str | None = None
+    tile_attribution: str = ""
+    batch_limit: int = 100_000
+    max_body_bytes: int = 5_000_000
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @property
+    def embedded(self) -> bool:
+        """True when geogrid runs its own PostgreSQL cluster under :attr:`home`."""
+        return not self.database_url
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home.resolve() / "pgdata"
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the database, embedded or external."""
+        if self.database_url:
+            return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment; cached, call ``get_settings.cache_clear()`` after changing it."""
+    tile = _env("TILE_URL", "").strip() or None
+    return Settings(
+        database_url=os.environ.get("GEOGRID_DATABASE_URL") or None,
+        home=Path(_env("HOME", ".geogrid")),
+        db_port=int(_env("DB_PORT", "54329")),
+        db_name=_env("DB_NAME", "geogrid"),
+        pg_bindir=os.environ.get("GEOGRID_PG_BINDIR") or None,
+        grid_code_template=_env("GRID_CODE_TEMPLATE", "{community_code}{seq:03d}"),
+        household_bands=_bands(_env("HOUSEHOLD_BANDS", "basic:300-500,dedicated:0-100000")),
+        walk_speed_m_per_min=float(_env("WALK_SPEED", "60")),
+        circle_radius_m=_radii(_env("CIRCLE_RADII", "5:300,10:500,15:1000")),
+        metric_crs=_env("METRIC_CRS", "auto"),
+        tile_url=tile,
+        tile_attribution=_env("TILE_ATTRIBUTION", ""),
+        batch_limit=int(_env("BATCH_LIMIT", "100000")),
+        max_body_bytes=int(_env("MAX_BODY_BYTES", "5000000")),
+        api_host=_env("API_HOST", "127.0.0.1"),
+        api_port=int(_env("API_PORT", "8000")),
+    )
