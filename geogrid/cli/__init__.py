@@ -32,7 +32,7 @@ def main() -> None:
         raise
 
 
-TOPICS = ("data", "serve", "lookup", "coverage", "maps", "planning")
+TOPICS = ("data", "assign", "demo", "serve", "lookup", "coverage", "maps", "planning")
 
 
 def _load_topics() -> None:

@@ -1,0 +1,45 @@
+"""Everything computed from the stored data, in order: what ``geogrid demo`` and ``geogrid compute`` run.
+
+Each topic contributes one step (a name and a function taking a SQLAlchemy connection). Steps run in
+one transaction each, so a failed step leaves the previous results in place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+Step = tuple[str, Callable[[Connection], object]]
+
+# (module, function) pairs; a module that does not exist yet is skipped.
+STEPS = (
+    ("geogrid.assign", "assign_all"),
+    ("geogrid.gazetteer", "build_gazetteer"),
+    ("geogrid.coverage.compute", "compute_service_areas"),
+)
+
+
+def steps() -> list[Step]:
+    out: list[Step] = []
+    for module_name, func in STEPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if module_name.startswith(str(exc.name)):
+                continue
+            raise
+        out.append((module_name.rsplit(".", 1)[-1], getattr(module, func)))
+    return out
+
+
+def compute_all(on_step: Callable[[str], None] | None = None) -> None:
+    """Run every available step on the database, each in its own transaction."""
+    from geogrid import db
+
+    for name, fn in steps():
+        if on_step:
+            on_step(name)
+        with db.ready().begin() as conn:
+            fn(conn)
