@@ -32,12 +32,17 @@ def main() -> None:
         raise
 
 
-TOPICS = ("data", "assign", "demo", "serve", "lookup", "coverage", "maps", "planning")
+TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning")
 
 
 def _load_topics() -> None:
-    """Import the optional topic modules that exist (each adds its commands to ``app``)."""
+    """Import the core topic modules that exist, then the plugins (``api``, ``maps``) by entry point.
+
+    The core never imports ``api`` or ``maps``: they extend the CLI through the ``geogrid.cli`` entry-point
+    group declared in pyproject.toml, each entry a ``register(app)`` function.
+    """
     import importlib
+    from importlib.metadata import entry_points
 
     for name in TOPICS:
         try:
@@ -45,3 +50,5 @@ def _load_topics() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"geogrid.cli.{name}":
                 raise
+    for ep in sorted(entry_points(group="geogrid.cli"), key=lambda e: e.name):
+        ep.load()(app)

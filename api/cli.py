@@ -1,0 +1,38 @@
+"""CLI commands the API contributes to ``geogrid``: ``geogrid serve``."""
+
+from __future__ import annotations
+
+import typer
+
+from geogrid.plugins import DemoContext
+from geogrid.settings import get_settings
+
+
+def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+    """Serve the API (OpenAPI docs at /docs) with uvicorn."""
+    import uvicorn
+
+    from geogrid import db
+
+    db.ready()
+    settings = get_settings()
+    uvicorn.run("api.app:app", host=host or settings.api_host, port=port or settings.api_port,
+                workers=workers, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve_command(
+        host: str = typer.Option(None, help="Address to listen on (default GEOGRID_API_HOST or 127.0.0.1)."),
+        port: int = typer.Option(None, help="Port (default GEOGRID_API_PORT or 8000)."),
+        workers: int = typer.Option(1, help="Worker processes."),
+    ) -> None:
+        """Serve the HTTP API and the maps."""
+        serve(host, port, workers)
+
+
+def demo_hook(ctx: DemoContext) -> None:
+    """Last step of ``geogrid demo``: serve the API unless ``--no-serve``."""
+    if ctx.serve:
+        typer.echo(f"serving on http://{ctx.host}:{ctx.port}  (maps: /maps, API docs: /docs)")
+        serve(ctx.host, ctx.port)
