@@ -103,10 +103,10 @@ class Grid(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16), default="basic")
+    kind: Mapped[str] = mapped_column(String(16), default="basic", server_default="basic")
     community_id: Mapped[int | None] = mapped_column(ForeignKey("admin_areas.id"), index=True)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     author: Mapped[str | None] = mapped_column(String(100))
@@ -169,7 +169,7 @@ class Building(Base):
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
     number: Mapped[str | None] = mapped_column(String(20))
     floors: Mapped[int | None] = mapped_column(SmallInteger)
-    households: Mapped[int] = mapped_column(Integer, default=0)
+    households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
     footprint = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
 
@@ -203,7 +203,7 @@ class Household(Base):
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
     unit: Mapped[str | None] = mapped_column(String(20))
     room: Mapped[str | None] = mapped_column(String(20))
-    registration_type: Mapped[str] = mapped_column(String(16), default="registered")
+    registration_type: Mapped[str] = mapped_column(String(16), default="registered", server_default="registered")
     source_id: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -218,9 +218,9 @@ class Resident(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
-    party_member: Mapped[bool] = mapped_column(Boolean, default=False)
-    special_groups: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
-    registration_type: Mapped[str] = mapped_column(String(16), default="registered")
+    party_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    special_groups: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
+    registration_type: Mapped[str] = mapped_column(String(16), default="registered", server_default="registered")
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     source_id: Mapped[str | None] = mapped_column(String(200))
 
@@ -248,9 +248,9 @@ class Facility(Base):
     source_id: Mapped[str | None] = mapped_column(String(200), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), index=True)
-    circle_minutes: Mapped[int] = mapped_column(SmallInteger, default=5)
+    circle_minutes: Mapped[int] = mapped_column(SmallInteger, default=5, server_default="5")
     address: Mapped[str | None] = mapped_column(String(300))
-    candidate: Mapped[bool] = mapped_column(Boolean, default=False)
+    candidate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
 
@@ -360,7 +360,7 @@ class Plan(Base):
     __tablename__ = "plans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
     author: Mapped[str | None] = mapped_column(String(100))
     edits = mapped_column(JSONB, nullable=False)
     base_versions = mapped_column(JSONB, nullable=False)
