@@ -34,12 +34,13 @@ def steps() -> list[Step]:
     return out
 
 
-def compute_all(on_step: Callable[[str], None] | None = None) -> None:
-    """Run every available step on the database, each in its own transaction."""
+def compute_all(on_step: Callable[[str, int, int], None] | None = None) -> None:
+    """Run every available step, each in its own transaction; ``on_step(name, done, total)`` after each."""
     from geogrid import db
 
-    for name, fn in steps():
-        if on_step:
-            on_step(name)
+    todo = steps()
+    for done, (name, fn) in enumerate(todo, start=1):
         with db.ready().begin() as conn:
             fn(conn)
+        if on_step:
+            on_step(name, done, len(todo))

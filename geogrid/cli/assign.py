@@ -1,0 +1,64 @@
+"""``geogrid assign``, ``geogrid compute`` and ``geogrid stats``."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from geogrid import db
+from geogrid.cli.common import app, console, progress
+from geogrid.model import SPECIAL_GROUPS
+
+
+@app.command()
+def assign(show: int = typer.Option(20, help="How many buildings outside every grid to list.")) -> None:
+    """Assign every building (and so its residents) and every facility to the grid that contains it."""
+    from geogrid.assign import assign_all
+
+    with console.status("assigning buildings and facilities to grids"), db.ready().begin() as conn:
+        report = assign_all(conn)
+    console.print(f"buildings: {report.assigned:,} of {report.buildings:,} assigned; "
+                  f"facilities: {report.facilities_assigned:,} of {report.facilities:,}")
+    if not report.outside.empty:
+        table = Table("building", "source id", "address", "nearest grid", "distance (m)",
+                      title=f"{len(report.outside):,} buildings outside every grid")
+        for row in report.outside.head(show).itertuples():
+            table.add_row(str(row.building_id), str(row.source_id or ""), str(row.address or ""),
+                          str(row.nearest_grid_code or ""), f"{row.distance_m:,.0f}")
+        console.print(table)
+
+
+@app.command()
+def compute() -> None:
+    """Recompute everything derived from the stored data: assignment, gazetteer, service areas."""
+    from geogrid.pipeline import compute_all
+
+    with progress() as bar:
+        task = bar.add_task("computing", total=None)
+        compute_all(on_step=lambda name, done, total: bar.update(task, completed=done, total=total,
+                                                                 description=f"{name} done"))
+
+
+@app.command()
+def stats(
+    community: str = typer.Option(None, help="Only this community (code or name)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Per-grid households, residents, party members, special groups, staff and party organisation."""
+    from geogrid.stats import grid_stats
+
+    with db.ready().connect() as conn:
+        frame = grid_stats(conn, community)
+    if as_json:
+        typer.echo(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, default=str, indent=1))
+        return
+    table = Table("grid", "name", "kind", "buildings", "households", "residents", "party members",
+                  "special groups", "staff", "full-time worker", "party org", title=f"{len(frame)} grids")
+    for row in frame.itertuples():
+        special = sum(getattr(row, g) for g in SPECIAL_GROUPS)
+        table.add_row(row.code, row.name, row.kind, *(f"{v:,}" for v in (
+            row.buildings, row.households, row.residents, row.party_members, special, row.staff)),
+            "yes" if row.full_time_workers else "[red]none[/]", "yes" if row.party_org else "[red]none[/]")
+    console.print(table)
