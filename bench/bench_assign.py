@@ -1,0 +1,134 @@
+"""Bulk assignment of N demo buildings to grids, database in → database out, against two peers.
+
+- geogrid: ``geogrid.assign.assign_buildings`` (COPY out, Shapely STRtree, COPY into a narrow table);
+- peer ``sjoin``: ``geopandas.read_postgis`` + ``geopandas.sjoin`` in memory + ``to_sql`` of (id, grid_id);
+- peer ``postgis``: a plain ``UPDATE buildings SET grid_id = g.id FROM grids g WHERE ST_Contains(...)``
+  on a copy of the buildings table with the same indexes.
+
+Each size is loaded once with ``geogrid.demo.load_demo`` into a separate benchmark cluster
+(``.geogrid-bench``), and every contender runs on the same data in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench"))
+os.environ.setdefault("GEOGRID_DB_PORT", "54359")
+
+SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (10_000,)
+
+
+def _timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def _load(n: int) -> int:
+    from sqlalchemy import text
+
+    from geogrid import db
+    from geogrid.demo import load_demo
+    from geogrid.model import Base
+
+    engine = db.ready()
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        load_demo(conn, buildings=n)
+    with engine.connect() as conn:
+        conn.execute(text("COMMIT"))
+        conn.execute(text("VACUUM ANALYZE buildings"))
+        conn.execute(text("VACUUM ANALYZE grids"))
+        return conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL"))
+
+
+def run_geogrid() -> float:
+    from geogrid import db
+    from geogrid.assign import assign_buildings
+
+    def go():
+        with db.ready().begin() as conn:
+            return assign_buildings(conn)
+
+    seconds, _ = _timed(go)
+    return seconds
+
+
+def run_sjoin() -> float:
+    import geopandas as gpd
+
+    from geogrid import db
+
+    engine = db.ready()
+
+    def go():
+        with engine.connect() as conn:
+            buildings = gpd.read_postgis("SELECT id, geom FROM buildings", conn, geom_col="geom")
+            grids = gpd.read_postgis("SELECT id AS grid_id, geom FROM grids WHERE valid_to IS NULL", conn,
+                                     geom_col="geom")
+        joined = gpd.sjoin(buildings, grids, how="left", predicate="within")
+        joined = joined[~joined.index.duplicated()]
+        with engine.begin() as conn:
+            joined[["id", "grid_id"]].to_sql("peer_sjoin_result", conn, if_exists="replace", index=False,
+                                            chunksize=50_000, method="multi")
+
+    seconds, _ = _timed(go)
+    return seconds
+
+
+def run_postgis_update() -> float:
+    from sqlalchemy import text
+
+    from geogrid import db
+
+    engine = db.ready()
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS peer_buildings"))
+        conn.execute(text("CREATE TABLE peer_buildings (LIKE buildings INCLUDING ALL)"))
+        conn.execute(text("INSERT INTO peer_buildings SELECT * FROM buildings"))
+        conn.execute(text("ALTER TABLE peer_buildings ADD COLUMN grid_id integer"))
+    with engine.connect() as conn:
+        conn.execute(text("COMMIT"))
+        conn.execute(text("VACUUM ANALYZE peer_buildings"))
+
+    def go():
+        with engine.begin() as conn:
+            conn.execute(text(
+                "UPDATE peer_buildings b SET grid_id = g.id FROM grids g "
+                "WHERE g.valid_to IS NULL AND ST_Contains(g.geom, b.geom)"
+            ))
+
+    seconds, _ = _timed(go)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS peer_buildings"))
+    return seconds
+
+
+def run(quick: bool = False) -> dict:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = []
+    for n in QUICK_SIZES if quick else SIZES:
+        load_s, grids = _timed(lambda n=n: _load(n))
+        ours = run_geogrid()
+        sjoin = run_sjoin()
+        update = run_postgis_update()
+        rows.append({
+            "buildings": n, "grids": grids, "load_s": round(load_s, 2),
+            "geogrid_s": round(ours, 3), "sjoin_s": round(sjoin, 3), "postgis_update_s": round(update, 3),
+            "speedup_vs_sjoin": round(sjoin / ours, 2), "speedup_vs_postgis_update": round(update / ours, 2),
+        })
+    table = Table("buildings", "grids", "geogrid s", "sjoin s", "UPDATE s", "× sjoin", "× UPDATE",
+                  title="bulk assignment, database in → database out")
+    for r in rows:
+        table.add_row(f"{r['buildings']:,}", f"{r['grids']:,}", str(r["geogrid_s"]), str(r["sjoin_s"]),
+                      str(r["postgis_update_s"]), str(r["speedup_vs_sjoin"]), str(r["speedup_vs_postgis_update"]))
+    Console().print(table)
+    return {"benchmark": "assign", "target": "≥5× the plain PostGIS UPDATE join at 1M buildings", "rows": rows}
