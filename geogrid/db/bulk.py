@@ -16,6 +16,8 @@ from sqlalchemy import Connection, text
 
 from geogrid.model import SRID
 
+CHUNK_ROWS = 200_000
+
 
 def ewkb_hex(geoms: Sequence | np.ndarray, srid: int = SRID) -> np.ndarray:
     """Hex EWKB (with SRID) of Shapely geometries, vectorised; ``None`` stays ``None``."""
@@ -35,13 +37,23 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterab
 
 
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequence[str] = ("geom",)) -> int:
-    """COPY a DataFrame into ``table``: its columns are the table's, Shapely columns named in ``geometry``."""
+    """COPY a DataFrame into ``table``: its columns are the table's, Shapely columns named in ``geometry``.
+
+    Streams CSV written by pandas (fast at a million rows); empty text is stored as NULL. Frames holding
+    lists (PostgreSQL arrays) go row by row through psycopg, which adapts them.
+    """
     frame = frame.copy()
     for col in geometry:
         if col in frame:
             frame[col] = ewkb_hex(frame[col].to_numpy())
-    frame = frame.astype(object).where(frame.notna(), None)
-    return copy_rows(conn, table, list(frame.columns), frame.itertuples(index=False, name=None))
+    if any(frame[c].dtype == object and frame[c].map(lambda v: isinstance(v, list | tuple)).any() for c in frame):
+        frame = frame.astype(object).where(frame.notna(), None)
+        return copy_rows(conn, table, list(frame.columns), frame.itertuples(index=False, name=None))
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for start in range(0, len(frame), CHUNK_ROWS):
+            copy.write(frame.iloc[start:start + CHUNK_ROWS].to_csv(header=False, index=False, na_rep=""))
+    return len(frame)
 
 
 def reset_sequence(conn: Connection, table: str, column: str = "id") -> None:
@@ -62,18 +74,58 @@ def next_ids(conn: Connection, table: str, count: int, column: str = "id") -> np
     return np.arange(first, first + count, dtype=np.int64)
 
 
-def fetch_points(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
-    """Run ``sql`` selecting ``id, x, y`` and return it as a DataFrame, streamed with COPY (fast at 1M rows)."""
+# PostgreSQL's binary COPY format: a fixed header, then per row a field count and (length, value) pairs.
+_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+_PG_TYPES = {"int8": ">i8", "int4": ">i4", "float8": ">f8"}
+
+
+def _row_dtype(columns: dict[str, str]) -> np.dtype:
+    fields: list[tuple[str, str]] = [("_n", ">i2")]
+    for name, pg_type in columns.items():
+        fields += [(f"_len_{name}", ">i4"), (name, _PG_TYPES[pg_type])]
+    return np.dtype(fields)
+
+
+def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.ndarray]]) -> int:
+    """COPY NULL-free numeric arrays (``{column: (pg type, array)}``) in PostgreSQL's binary format.
+
+    No text is formatted or parsed on either side: at a million rows this is several times faster than CSV.
+    """
+    dtype = _row_dtype({name: pg for name, (pg, _) in columns.items()})
+    n = len(next(iter(columns.values()))[1]) if columns else 0
+    rows = np.empty(n, dtype=dtype)
+    rows["_n"] = len(columns)
+    for name, (pg, values) in columns.items():
+        rows[f"_len_{name}"] = np.dtype(_PG_TYPES[pg]).itemsize
+        rows[name] = values
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
+        copy.write(_PGCOPY_HEADER + rows.tobytes() + b"\xff\xff")
+    return n
+
+
+def fetch_numeric(conn: Connection, sql: str, columns: dict[str, str]) -> dict[str, np.ndarray]:
+    """Run ``sql`` (NULL-free columns of the given PostgreSQL types, in order) and return NumPy arrays.
+
+    Reads PostgreSQL's binary COPY output straight into a structured array.
+    """
     import io
 
-    rendered = _render(conn, sql, params)
     buf = io.BytesIO()
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY ({rendered}) TO STDOUT") as copy:
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT binary)") as copy:
         for block in copy:
             buf.write(block)
-    buf.seek(0)
-    return pd.read_csv(buf, sep="\t", header=None, names=["id", "x", "y"], dtype={"id": "int64"})
+    data = buf.getvalue()
+    rows = np.frombuffer(data, dtype=_row_dtype(columns), offset=len(_PGCOPY_HEADER),
+                         count=(len(data) - len(_PGCOPY_HEADER) - 2) // _row_dtype(columns).itemsize)
+    return {name: rows[name].astype(_PG_TYPES[pg].replace(">", "=")) for name, pg in columns.items()}
+
+
+def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
+    """Run ``sql`` selecting ``id, x, y`` (any numeric types) and return them as a DataFrame, via binary COPY."""
+    wrapped = f"SELECT q.id::bigint, q.x::float8, q.y::float8 FROM ({sql}) AS q(id, x, y)"
+    return pd.DataFrame(fetch_numeric(conn, wrapped, {"id": "int8", "x": "float8", "y": "float8"}))
 
 
 def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
@@ -88,16 +140,3 @@ def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.Da
     frame = frame.drop(columns=[wkb_col])
     frame["geom"] = geoms
     return frame
-
-
-def _render(conn: Connection, sql: str, params: dict | None) -> str:
-    """Inline bound parameters (COPY cannot take them); values are quoted by the driver."""
-    if not params:
-        return sql
-    from psycopg import sql as psql
-
-    raw = conn.connection.driver_connection
-    out = sql
-    for key, value in params.items():
-        out = out.replace(f":{key}", psql.Literal(value).as_string(raw))
-    return out
