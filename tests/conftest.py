@@ -1,7 +1,8 @@
-"""Test setup: a real embedded PostGIS cluster under .geogrid-test, one database per xdist worker."""
+"""Test setup: a real embedded PostGIS cluster under /tmp, one database per xdist worker."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-test"))
+# Under /tmp so that the postgres user (the server's user when tests run as root) can always reach it.
+os.environ.setdefault("GEOGRID_HOME", f"/tmp/geogrid-test-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]}")
 os.environ.setdefault("GEOGRID_DB_PORT", "54339")
 os.environ["GEOGRID_DB_NAME"] = f"geogrid_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 

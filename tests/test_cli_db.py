@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ GEOGRID = str(ROOT / ".venv" / "bin" / "geogrid") if (ROOT / ".venv" / "bin" / "
 
 @pytest.fixture
 def fresh_home():
-    home = ROOT / ".geogrid-test" / f"cli-{uuid.uuid4().hex[:8]}"  # under the repo: the postgres user can reach it
+    home = Path("/tmp") / f"geogrid-cli-{uuid.uuid4().hex[:8]}"  # the postgres user must reach it
     env = {**os.environ, "GEOGRID_HOME": str(home), "GEOGRID_DB_PORT": str(55000 + os.getpid() % 1000)}
     env.pop("GEOGRID_DATABASE_URL", None)
     env.pop("GEOGRID_DB_NAME", None)

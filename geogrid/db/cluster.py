@@ -62,6 +62,11 @@ def _prepare_home(settings: Settings) -> None:
     if os.geteuid() == 0:
         shutil.chown(home, "postgres", "postgres")
         shutil.chown(home / "run", "postgres", "postgres")
+        if subprocess.run(_as_server_user(["test", "-w", str(home)])).returncode != 0:
+            raise GeogridError(
+                f"the database runs as the 'postgres' user, which cannot reach {home} (a parent directory is "
+                "private); set GEOGRID_HOME to a directory it can reach, e.g. /var/tmp/geogrid"
+            )
 
 
 def initialised(settings: Settings | None = None) -> bool:
