@@ -109,7 +109,11 @@ def start(settings: Settings | None = None) -> bool:
     except GeogridError:
         if running(settings):  # another process started it at the same moment
             return False
-        raise GeogridError(f"the embedded database did not start; see {log}") from None
+        last = [line for line in log.read_text(errors="replace").splitlines() if "FATAL" in line][-1:]
+        detail = f": {last[0].split('FATAL:', 1)[1].strip()}" if last else ""
+        raise GeogridError(
+            f"the embedded database did not start{detail} (port {settings.db_port}, log {log})"
+        ) from None
     return True
 
 
