@@ -6,7 +6,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB_PKGS      := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
 BROWSER_PKGS := chromium
 
-.PHONY: install system-deps browser-deps venv demo test bench lint clean
+.PHONY: install system-deps browser-deps venv maps-vendor demo test bench lint clean
 
 install: system-deps venv
 
@@ -21,7 +21,15 @@ browser-deps:
 	if [ -n "$$missing" ]; then echo "installing $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed maps-vendor
+
+# Leaflet and plugins from the npm registry, served by the API (maps never load from a CDN).
+maps-vendor: maps/static/vendor/.installed
+
+maps/static/vendor/.installed: maps/package.json maps/package-lock.json maps/assets.py
+	npm ci --prefix maps --no-audit --no-fund
+	$(PYTHON) -m maps.assets
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
