@@ -77,6 +77,7 @@ class WalkGraph:
     v: np.ndarray
     length: np.ndarray  # metres
     tree: cKDTree = field(repr=False)
+    _incidence: csr_matrix | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -94,6 +95,15 @@ class WalkGraph:
         keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         # Zero-length edges would vanish from a sparse matrix; a millimetre keeps them connected.
         return csr_matrix((np.maximum(weights[keep], 1e-3), (rows[keep], cols[keep])), shape=(size, size))
+
+    def incidence(self) -> csr_matrix:
+        """Node × edge incidence (CSR): row i lists the edges touching node i."""
+        if self._incidence is None:
+            edges = np.arange(len(self.u))
+            rows = np.concatenate([self.u, self.v])
+            self._incidence = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, np.concatenate([edges, edges]))),
+                                         shape=(self.n, len(self.u)))
+        return self._incidence
 
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest node index and its distance in metres for metric points ``xy`` (n, 2)."""

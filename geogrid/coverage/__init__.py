@@ -1,0 +1,1 @@
+"""Service coverage (issue 4): service areas, per-grid coverage, gaps and siting suggestions."""

@@ -1,0 +1,192 @@
+"""Service areas for every facility: a straight-line circle and the area reachable along the walking network.
+
+All facilities are searched at once: one multi-source ``scipy.sparse.csgraph.dijkstra`` call per chunk
+(each facility a virtual node tied to its nearest network node by its snap distance) with ``limit`` set
+to the circle radius. Each area is then the reachable edges (partial edges cut at the remaining distance)
+buffered by an access offset for the walk from path to door, clipped to the straight-line circle: no
+walk can reach further than the crow flies, so network coverage never exceeds circle coverage.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from sqlalchemy import Connection, text
+
+from geogrid.crs import metric_epsg
+from geogrid.db.bulk import copy_frame
+from geogrid.network import WalkGraph, load_graph
+from geogrid.settings import get_settings
+
+MODES = ("circle", "network")
+DENSE_CELLS = 20_000_000  # distances held per Dijkstra chunk (160 MB of float64)
+
+
+def access_offset_m() -> float:
+    """Metres from a path to a door counted as reached (``GEOGRID_ACCESS_OFFSET``, default 50)."""
+    return float(os.environ.get("GEOGRID_ACCESS_OFFSET", "50"))
+
+
+def radius_m(minutes: int) -> float:
+    """Walking distance of a circle: the GB 50180 radius from settings, else minutes × walking pace."""
+    settings = get_settings()
+    return float(settings.circle_radius_m.get(int(minutes), minutes * settings.walk_speed_m_per_min))
+
+
+def circle_areas(xy: np.ndarray, radius: float) -> np.ndarray:
+    """Straight-line circles (metric polygons) around metric points ``xy`` (n, 2)."""
+    return shapely.buffer(shapely.points(xy), radius, quad_segs=16)
+
+
+def _reached_edges(graph: WalkGraph, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, edge) pairs where the edge has at least one endpoint reached from that row's source."""
+    rows, nodes = np.nonzero(np.isfinite(dist))
+    incidence = graph.incidence()
+    start, stop = incidence.indptr[nodes], incidence.indptr[nodes + 1]
+    counts = stop - start
+    pair_rows = np.repeat(rows, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    edges = incidence.indices[np.repeat(start, counts) + offsets]
+    key = np.unique(pair_rows.astype(np.int64) * len(graph.u) + edges)
+    return key // len(graph.u), key % len(graph.u)
+
+
+def _segments(graph: WalkGraph, dist: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Reached pieces of edges for each row of ``dist`` (sources × nodes): (row index, (m, 2, 2) coords)."""
+    rows, edges = _reached_edges(graph, dist)
+    du, dv = dist[rows, graph.u[edges]], dist[rows, graph.v[edges]]
+    length = np.maximum(graph.length[edges], 1e-9)
+    tu = np.clip((radius - du) / length, 0.0, 1.0)  # inf distance → 0
+    tv = np.clip((radius - dv) / length, 0.0, 1.0)
+    pu, pv = graph.xy[graph.u[edges]], graph.xy[graph.v[edges]]
+    whole = tu + tv >= 1.0
+    out_rows, out_coords = [rows[whole]], [np.stack([pu[whole], pv[whole]], axis=1)]
+    for t, a, b in ((tu, pu, pv), (tv, pv, pu)):
+        part = ~whole & (t > 0)
+        start = a[part]
+        out_rows.append(rows[part])
+        out_coords.append(np.stack([start, start + t[part, None] * (b[part] - start)], axis=1))
+    return np.concatenate(out_rows), np.concatenate(out_coords)
+
+
+def network_areas(graph: WalkGraph, xy: np.ndarray, radius: float, offset: float | None = None) -> np.ndarray:
+    """Areas reachable within ``radius`` metres along ``graph`` from metric points ``xy``, all in one search."""
+    offset = access_offset_m() if offset is None else offset
+    n_src = len(xy)
+    if n_src == 0:
+        return np.empty(0, dtype=object)
+    snap, d0 = graph.snap(xy)
+    matrix = _with_sources(graph, snap, d0)
+    chunk = max(1, DENSE_CELLS // (graph.n + n_src))
+    rows_all, coords_all = [], []
+    for start in range(0, n_src, chunk):
+        idx = np.arange(start, min(start + chunk, n_src))
+        dist = dijkstra(matrix, directed=True, indices=graph.n + idx, limit=radius)[:, :graph.n]
+        rows, coords = _segments(graph, dist, radius)
+        rows_all.append(idx[rows])
+        coords_all.append(coords)
+    # The access walk from each facility to its network node (cut at the radius) keeps every area non-empty.
+    reach = np.clip(radius / np.maximum(d0, 1e-9), 0.0, 1.0)[:, None]
+    rows_all.append(np.arange(n_src))
+    coords_all.append(np.stack([xy, xy + reach * (graph.xy[snap] - xy)], axis=1))
+    rows, coords = np.concatenate(rows_all), np.concatenate(coords_all)
+    order = np.argsort(rows, kind="stable")
+    lines = shapely.multilinestrings(shapely.linestrings(coords[order]), indices=rows[order])
+    # Merging touching pieces first makes the buffer an order of magnitude faster for the same polygon.
+    areas = shapely.buffer(shapely.line_merge(lines), offset, quad_segs=4)
+    return shapely.intersection(areas, circle_areas(xy, radius))
+
+
+def _with_sources(graph: WalkGraph, snap: np.ndarray, d0: np.ndarray) -> csr_matrix:
+    """The network plus one leaf node per source, joined to its nearest node by the snap distance."""
+    base = graph.matrix(extra=len(snap)).tocoo()
+    src = graph.n + np.arange(len(snap))
+    w = np.maximum(d0, 1e-3)
+    rows = np.concatenate([base.row, src, snap])
+    cols = np.concatenate([base.col, snap, src])
+    data = np.concatenate([base.data, w, w])
+    return csr_matrix((data, (rows, cols)), shape=base.shape)
+
+
+def load_facilities(conn: Connection, where: str = "TRUE") -> pd.DataFrame:
+    """Facilities (``id, kind, circle_minutes, candidate, lon, lat``) matching an SQL condition."""
+    result = conn.execute(text(
+        "SELECT id, kind, circle_minutes, candidate, ST_X(geom) AS lon, ST_Y(geom) AS lat "
+        f"FROM facilities WHERE {where} ORDER BY id"
+    ))
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def to_metric(lon: np.ndarray, lat: np.ndarray, epsg: int) -> np.ndarray:
+    x, y = Transformer.from_crs(4326, epsg, always_xy=True).transform(np.asarray(lon), np.asarray(lat))
+    return np.column_stack([x, y])
+
+
+def to_storage(geoms: np.ndarray, epsg: int) -> np.ndarray:
+    """Metric polygons → lon/lat MultiPolygons (the column type of ``service_areas.geom``)."""
+    back = Transformer.from_crs(epsg, 4326, always_xy=True)
+    geoms = shapely.transform(geoms, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    polys = shapely.get_type_id(parts) == 3
+    out = np.full(len(geoms), None, dtype=object)
+    if polys.any():
+        multi = shapely.multipolygons(parts[polys], indices=index[polys])
+        present = np.unique(index[polys])
+        out[present] = multi[present]
+    return out
+
+
+def areas_for(conn: Connection, facilities: pd.DataFrame, mode: str, graph: WalkGraph | None = None,
+              epsg: int | None = None) -> tuple[np.ndarray, int]:
+    """Metric service areas of ``facilities`` (each at its ``circle_minutes``) in one mode, and the EPSG used."""
+    if mode not in MODES:
+        from geogrid.errors import GeogridError
+
+        raise GeogridError(f"unknown mode '{mode}': use circle or network")
+    if mode == "network":
+        graph = graph or load_graph(conn, epsg)
+        epsg = graph.epsg
+    epsg = epsg or metric_epsg(float(facilities["lon"].mean()), float(facilities["lat"].mean()))
+    xy = to_metric(facilities["lon"].to_numpy(), facilities["lat"].to_numpy(), epsg)
+    out = np.empty(len(facilities), dtype=object)
+    for minutes in np.unique(facilities["circle_minutes"].to_numpy()):
+        sel = np.flatnonzero(facilities["circle_minutes"].to_numpy() == minutes)
+        radius = radius_m(int(minutes))
+        out[sel] = circle_areas(xy[sel], radius) if mode == "circle" else network_areas(graph, xy[sel], radius)
+    return out, epsg
+
+
+def compute_service_areas(conn: Connection, modes: tuple[str, ...] = MODES) -> dict[str, int]:
+    """Recompute ``service_areas`` for every facility at its circle, in each mode; returns rows per mode.
+
+    A missing walking network skips ``network`` mode (the circle areas are still written).
+    """
+    from geogrid.errors import GeogridError
+
+    facilities = load_facilities(conn)
+    written: dict[str, int] = {}
+    for mode in modes:
+        conn.execute(text("DELETE FROM service_areas WHERE mode = :m"), {"m": mode})
+        if facilities.empty:
+            written[mode] = 0
+            continue
+        try:
+            areas, epsg = areas_for(conn, facilities, mode)
+        except GeogridError:
+            if mode == "network" and not conn.scalar(text("SELECT EXISTS (SELECT 1 FROM walk_nodes)")):
+                written[mode] = 0
+                continue
+            raise
+        rows = pd.DataFrame({
+            "facility_id": facilities["id"].to_numpy(), "minutes": facilities["circle_minutes"].to_numpy(),
+            "mode": mode, "geom": to_storage(areas, epsg),
+        })
+        written[mode] = copy_frame(conn, "service_areas", rows)
+    conn.execute(text("ANALYZE service_areas"))
+    return written
