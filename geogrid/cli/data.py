@@ -1,0 +1,155 @@
+"""``geogrid import areas|grids|buildings|residents|facilities|osm FILE`` and ``geogrid export LAYER -o FILE``.
+
+Each import runs in one transaction: the first bad row prints the file, row and field and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from geogrid import db
+from geogrid.cli.common import app, console, progress
+
+import_app = typer.Typer(name="import", help="Import boundaries, buildings, residents, facilities or OSM.",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+FILE = typer.Argument(..., help="GeoJSON, GeoPackage, Shapefile or CSV.", show_default=False)
+CRS = typer.Option(None, "--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx (default: the file's).")
+LAYER = typer.Option(None, "--layer", help="Layer of a GeoPackage.")
+LON = typer.Option(None, "--lon-field", help="CSV longitude column (default lon/lng/longitude/x/经度).")
+LAT = typer.Option(None, "--lat-field", help="CSV latitude column (default lat/latitude/y/纬度).")
+WKT = typer.Option(None, "--wkt-field", help="CSV column holding WKT geometries (default wkt/geometry).")
+ID = typer.Option(None, "--id-field", help="Source id column (default id/source_id/编号; else file#row).")
+NAME = typer.Option(None, "--name-field", help="Name column (default name/名称).")
+CODE = typer.Option(None, "--code-field", help="Code column (default code/编码/区划代码).")
+ADDRESS = typer.Option(None, "--address-field", help="Address column (default address/地址).")
+KIND = typer.Option(None, "--kind-field", help="Kind column (default kind/type/类型).")
+
+
+def _run(path: Path, what: str, read_kwargs: dict, importer: Callable, geometry: bool = True, **kwargs) -> None:
+    """Read, import in one transaction with a progress bar, and print what was done."""
+    from geogrid.importers.read import read_source
+
+    with progress() as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+        source = read_source(path, geometry=geometry, **read_kwargs)
+        bar.update(task, total=len(source), completed=0, description=f"importing {what}")
+        source.tick = lambda n: bar.advance(task, n)
+        with db.ready().begin() as conn:
+            report = importer(conn, source, **kwargs)
+        bar.update(task, completed=len(source))
+    console.print(f"[green]✓[/] {report}")
+
+
+def _geo(crs, layer, lon, lat, wkt) -> dict:
+    return {"crs": crs, "layer": layer, "lon_field": lon, "lat_field": lat, "wkt_field": wkt}
+
+
+@import_app.command("areas")
+def import_areas(path: Path = FILE, level: str = typer.Option(None, help="district, street or community "
+                 "(default: from the code: 6, 9 or 12 digits, 12-digit codes ending in 000 are streets)."),
+                 code_field: str = CODE, name_field: str = NAME, id_field: str = ID, crs: str = CRS,
+                 layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT, wkt_field: str = WKT) -> None:
+    """Districts, street offices and communities (polygons with statistical codes)."""
+    from geogrid.importers import import_areas as run
+
+    _run(path, "areas", _geo(crs, layer, lon_field, lat_field, wkt_field), run, level=level,
+         code_field=code_field, name_field=name_field, id_field=id_field)
+
+
+@import_app.command("grids")
+def import_grids(path: Path = FILE, code_field: str = CODE, name_field: str = NAME, kind_field: str = KIND,
+                 kind: str = typer.Option("basic", help="Kind where the file has none: basic or dedicated."),
+                 community_field: str = typer.Option(None, help="Community code or name column "
+                                                     "(default: the community holding most of the grid)."),
+                 id_field: str = ID, crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
+                 wkt_field: str = WKT) -> None:
+    """Grid polygons; missing codes are generated per community in reading order."""
+    from geogrid.importers import import_grids as run
+
+    _run(path, "grids", _geo(crs, layer, lon_field, lat_field, wkt_field), run, code_field=code_field,
+         name_field=name_field, kind_field=kind_field, community_field=community_field, id_field=id_field, kind=kind)
+
+
+@import_app.command("buildings")
+def import_buildings(path: Path = FILE, id_field: str = ID, name_field: str = NAME, address_field: str = ADDRESS,
+                     households_field: str = typer.Option(None, help="Households column (default households/户数)."),
+                     floors_field: str = typer.Option(None, help="Floors column (default floors/层数)."),
+                     crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
+                     wkt_field: str = WKT) -> None:
+    """Building points or footprints (a footprint's representative point becomes the building point)."""
+    from geogrid.importers import import_buildings as run
+
+    _run(path, "buildings", _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
+         name_field=name_field, address_field=address_field, households_field=households_field,
+         floors_field=floors_field)
+
+
+@import_app.command("residents")
+def import_residents(path: Path = FILE, id_field: str = ID,
+                     building_field: str = typer.Option(None, help="Building source id column (default building_id)."),
+                     address_field: str = typer.Option(None, help="Building address column, used when there is no "
+                                                       "building id column."),
+                     household_field: str = typer.Option(None, help="Household key column (default household/户号)."),
+                     party_field: str = typer.Option(None, help="Party member column (是/否, yes/no, 1/0)."),
+                     special_field: str = typer.Option(None, help="Special groups column (独居老人、残疾人, ...)."),
+                     registration_field: str = typer.Option(None, help="Registration column (户籍/流动/境外)."),
+                     person_field: str = typer.Option(None, help="Personal name column (default name/姓名)."),
+                     id_number_field: str = typer.Option(None, help="ID number column (default 身份证号)."),
+                     phone_field: str = typer.Option(None, help="Phone column (default phone/电话)."),
+                     layer: str = LAYER) -> None:
+    """Residents (a table): households by key, personal fields kept apart in resident_personal."""
+    from geogrid.importers import import_residents as run
+
+    _run(path, "residents", {"layer": layer}, run, geometry=False, id_field=id_field, building_field=building_field,
+         address_field=address_field, household_field=household_field, party_field=party_field,
+         special_field=special_field, registration_field=registration_field, person_field=person_field,
+         id_number_field=id_number_field, phone_field=phone_field)
+
+
+@import_app.command("facilities")
+def import_facilities(path: Path = FILE, id_field: str = ID, name_field: str = NAME, kind_field: str = KIND,
+                      kind: str = typer.Option(None, help="Kind for every row (when the file has no kind column)."),
+                      address_field: str = ADDRESS,
+                      minutes_field: str = typer.Option(None, help="Service circle column: 5, 10 or 15 minutes "
+                                                        "(default by kind)."),
+                      candidate: bool = typer.Option(False, help="Import as planning candidates."),
+                      crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
+                      wkt_field: str = WKT) -> None:
+    """Service stations, centres, elderly-care posts, ... with their service circle."""
+    from geogrid.importers import import_facilities as run
+
+    _run(path, "facilities", _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
+         name_field=name_field, kind_field=kind_field, kind=kind, address_field=address_field,
+         minutes_field=minutes_field, candidate=candidate)
+
+
+@import_app.command("osm")
+def import_osm(path: Path = typer.Argument(..., help="An .osm.pbf extract."),
+               network: bool = typer.Option(True, help="Also import the walking network.")) -> None:
+    """Buildings, POIs as facility candidates and the walking network from an OpenStreetMap extract."""
+    from geogrid.importers import import_osm as run
+
+    with progress() as bar:
+        task = bar.add_task(f"reading {path.name}", total=4 if network else 3)
+        with db.ready().begin() as conn:
+            reports = run(conn, path, network=network,
+                          tick=lambda step: bar.update(task, advance=1, description=f"importing {step}"))
+        bar.update(task, completed=bar.tasks[0].total, description="done")
+    for report in reports:
+        console.print(f"[green]✓[/] {report}")
+
+
+@app.command("export")
+def export(layer: str = typer.Argument(..., help="grids, buildings or areas."),
+           output: Path = typer.Option(..., "-o", "--output", help="A .geojson or .gpkg file.")) -> None:
+    """Write current grids, buildings (with grid_code) or areas for QGIS."""
+    from geogrid.export import export_layer
+
+    with db.ready().connect() as conn:
+        count = export_layer(conn, layer, output)
+    console.print(f"[green]✓[/] {count:,} {layer} written to {output}")

@@ -1,0 +1,241 @@
+"""Read any supported file into a frame of lon/lat geometries, with rows numbered the way a user sees them.
+
+GeoJSON, GeoPackage and Shapefile go through pyogrio; CSV through pandas with lon/lat or WKT columns.
+The source CRS is taken from the file unless ``--crs`` says otherwise (Chinese data often declares WGS84
+while its coordinates are GCJ-02, so the user's word wins). Every problem raises :class:`InputError` naming
+the file, the row and the field, so an import fails on the first bad row before anything is written.
+
+Row numbers: in a CSV the header is row 1 and the first record row 2 (as a spreadsheet shows it); in
+GeoJSON, GeoPackage and Shapefile the first feature is row 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geogrid.crs import OFFSET_SYSTEMS, normalise, to_wgs84
+from geogrid.errors import GeogridError, InputError
+
+# Column names tried in order when no field option is given (compared case-insensitively).
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "lon": ("lon", "lng", "long", "longitude", "x", "经度", "gcj_lng", "bd_lng"),
+    "lat": ("lat", "latitude", "y", "纬度", "gcj_lat", "bd_lat"),
+    "wkt": ("wkt", "geometry", "geom", "the_geom", "shape", "几何"),
+    "id": ("source_id", "id", "fid", "osm_id", "objectid", "uid", "编号", "编码", "标识码"),
+    "code": ("code", "adcode", "area_code", "grid_code", "区划代码", "代码", "编码", "网格编码", "网格代码"),
+    "name": ("name", "名称", "名字", "网格名称", "小区名称", "设施名称"),
+    "level": ("level", "级别", "层级"),
+    "community": ("community_code", "community", "社区代码", "社区编码", "社区", "所属社区"),
+    "kind": ("kind", "type", "category", "类型", "类别", "网格类型", "设施类型"),
+    "address": ("address", "addr", "地址", "门牌地址", "详细地址"),
+    "households": ("households", "household_count", "hh", "户数", "住户数"),
+    "floors": ("floors", "levels", "building:levels", "层数", "楼层数"),
+    "minutes": ("circle_minutes", "minutes", "服务圈"),
+    "building": ("building_id", "building", "楼栋编号", "楼栋", "建筑编号"),
+    "household": ("household_id", "household", "户号", "户编号"),
+    "party": ("party_member", "party", "党员", "是否党员"),
+    "special": ("special_groups", "special", "特殊群体", "重点人群"),
+    "registration": ("registration_type", "registration", "户籍类型", "户籍"),
+    "person": ("name", "姓名"),
+    "id_number": ("id_number", "id_card", "身份证号", "身份证"),
+    "phone": ("phone", "mobile", "tel", "电话", "手机", "联系电话"),
+    "birth_year": ("birth_year", "出生年份", "出生年"),
+    "unit": ("unit", "单元"),
+    "room": ("room", "房号", "门牌号"),
+}
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
+ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK/GB18030
+AREA_MARGIN_DEG = 1.0  # how far outside a projected CRS's area of use a coordinate may land
+
+
+@dataclass
+class Source:
+    """A file's records: ``frame`` (index 0..n-1) with its ``geometry`` in EPSG:4326 when the file has one."""
+
+    frame: pd.DataFrame
+    file: str
+    crs: str
+    first_row: int  # the user-facing number of record 0
+    tick: Callable[[int], None] = field(default=lambda n: None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def geoms(self) -> np.ndarray:
+        return np.asarray(self.frame.geometry.array if isinstance(self.frame, gpd.GeoDataFrame)
+                          else self.frame["geometry"], dtype=object)
+
+    def fail(self, index: int, message: str, field: str | None = None) -> NoReturn:
+        raise InputError(message, file=self.file, row=int(index) + self.first_row, field=field)
+
+    def first_bad(self, bad: np.ndarray, message: Callable[[int], str], field: str | None = None) -> None:
+        """Fail on the first True in ``bad``; ``message(i)`` describes record ``i``."""
+        hits = np.flatnonzero(np.asarray(bad, dtype=bool))
+        if len(hits):
+            self.fail(int(hits[0]), message(int(hits[0])), field)
+
+    def column(self, given: str | None, key: str, *, required: bool = False, option: str = "") -> str | None:
+        """The column for a field: the one the user named, else the first default name present."""
+        columns = {str(c).lower(): str(c) for c in self.frame.columns if c != "geometry"}
+        if given:
+            if given in self.frame.columns:
+                return given
+            if given.lower() in columns:
+                return columns[given.lower()]
+            raise InputError(f"column '{given}' not found; the file has: {', '.join(columns.values())}",
+                             file=self.file, field=given)
+        for name in FIELD_NAMES.get(key, ()):
+            if name.lower() in columns:
+                return columns[name.lower()]
+        if required:
+            hint = f" (name it with {option})" if option else ""
+            raise InputError(f"no {key} column found{hint}; the file has: {', '.join(columns.values())}",
+                             file=self.file, field=key)
+        return None
+
+    def text(self, column: str | None) -> np.ndarray:
+        """Values as stripped strings, ``None`` where empty; integral numbers lose their ``.0``."""
+        if column is None:
+            return np.full(len(self), None, dtype=object)
+        return np.asarray([_as_text(v) for v in self.frame[column]], dtype=object)
+
+    def source_ids(self, given: str | None, key: str = "id") -> np.ndarray:
+        """Each record's id in its source: the id column, else ``<file name>#<row>``; unique within the file."""
+        column = self.column(given, key)
+        ids = self.text(column)
+        stem = Path(self.file).name
+        missing = ids == None  # noqa: E711
+        ids[missing] = [f"{stem}#{i + self.first_row}" for i in np.flatnonzero(missing)]
+        dup = pd.Series(ids).duplicated().to_numpy()
+        self.first_bad(dup, lambda i: f"source id '{ids[i]}' appears twice in the file", column)
+        return ids
+
+    def integers(self, column: str | None, default: int | None = None) -> np.ndarray:
+        """Whole numbers of a column (``default`` where empty); the first unparsable value fails the import."""
+        values = self.text(column)
+        out = np.full(len(self), default, dtype=object)
+        if column is None:
+            return out
+        present = np.asarray([v is not None for v in values])
+        numbers = pd.to_numeric(pd.Series(values[present], dtype=object), errors="coerce").to_numpy(dtype=float)
+        bad = np.zeros(len(self), dtype=bool)
+        bad[present] = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (np.abs(numbers) > 2**31)
+        self.first_bad(bad, lambda i: f"'{values[i]}' is not a whole number", column)
+        out[present] = [int(n) for n in numbers]
+        return out
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = True, layer: str | None = None,
+                lon_field: str | None = None, lat_field: str | None = None, wkt_field: str | None = None) -> Source:
+    """Read ``path``; with ``geometry`` the geometries are converted to EPSG:4326 (bad ones stay for validation)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        source = Source(_read_csv(path), str(path), normalise(crs), first_row=2)
+        if geometry:
+            source.frame = gpd.GeoDataFrame(source.frame, geometry=_csv_geometry(source, lon_field, lat_field,
+                                                                                    wkt_field))
+    elif suffix in VECTOR_SUFFIXES:
+        frame = _read_vector(path, layer)
+        declared = frame.crs.to_string() if frame.crs is not None else None
+        source = Source(frame.reset_index(drop=True), str(path), normalise(crs or declared), first_row=1)
+    else:
+        raise InputError(f"unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV",
+                         file=str(path))
+    if geometry:
+        _to_storage(source)
+    return source
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    for encoding in ENCODINGS:
+        try:
+            return pd.read_csv(path, dtype=str, sep=sep, engine="python", encoding=encoding, skipinitialspace=True)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"not a readable CSV: {exc}", file=str(path)) from None
+    raise InputError("text is neither UTF-8 nor GB18030", file=str(path))
+
+
+def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_file(path, engine="pyogrio", layer=layer)
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise InputError(f"not a readable {path.suffix} file: {exc}", file=str(path)) from None
+
+
+def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
+                  wkt_field: str | None) -> np.ndarray:
+    """Geometries from a WKT column, else from lon/lat columns; unparsable values fail the import."""
+    wkt = source.column(wkt_field, "wkt") if wkt_field or not (lon_field or lat_field) else None
+    if wkt:
+        texts = source.text(wkt)
+        geoms = shapely.from_wkt(texts, on_invalid="ignore")
+        source.first_bad((geoms == None) & (texts != None), lambda i: f"unparsable WKT '{texts[i][:40]}'", wkt)  # noqa: E711
+        return geoms
+    lon = source.column(lon_field, "lon", required=True, option="--lon-field or --wkt-field")
+    lat = source.column(lat_field, "lat", required=True, option="--lat-field")
+    xy = []
+    for col in (lon, lat):
+        texts = source.text(col)
+        source.first_bad(texts == None, lambda i: "coordinate is missing", col)  # noqa: E711
+        values = pd.to_numeric(pd.Series(texts), errors="coerce").to_numpy(dtype=float)
+        source.first_bad(~np.isfinite(values), lambda i, t=texts: f"'{t[i]}' is not a number", col)
+        xy.append(values)
+    return shapely.points(xy[0], xy[1])
+
+
+def _to_storage(source: Source) -> None:
+    """Check coordinates against the source CRS and convert them to EPSG:4326."""
+    geoms = source.geoms
+    source.first_bad(shapely.is_missing(geoms) | shapely.is_empty(geoms), lambda i: "geometry is empty", "geometry")
+    bounds = shapely.bounds(geoms)
+    name = source.crs
+    crs = None if name in OFFSET_SYSTEMS else CRS.from_user_input(name)
+    if crs is None or crs.is_geographic:
+        _check_range(source, bounds, (-180.0, -90.0, 180.0, 90.0), name)
+    try:
+        converted = np.asarray(to_wgs84(geoms, name), dtype=object)
+    except GeogridError:
+        raise
+    except Exception as exc:
+        raise InputError(f"cannot convert from {name}: {exc}", file=source.file, field="geometry") from None
+    if crs is not None and crs.is_projected:
+        area = crs.area_of_use.bounds if crs.area_of_use else (-180.0, -90.0, 180.0, 90.0)
+        m = AREA_MARGIN_DEG
+        _check_range(source, shapely.bounds(converted), (area[0] - m, area[1] - m, area[2] + m, area[3] + m), name,
+                     original=bounds)
+    source.frame = gpd.GeoDataFrame(source.frame.drop(columns="geometry"), geometry=converted, crs=4326)
+
+
+def _check_range(source: Source, bounds: np.ndarray, box: Sequence[float], crs: str,
+                 original: np.ndarray | None = None) -> None:
+    shown = bounds if original is None else original
+    bad = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 0] < box[0]) | (bounds[:, 1] < box[1]) \
+        | (bounds[:, 2] > box[2]) | (bounds[:, 3] > box[3])
+    source.first_bad(bad, lambda i: f"coordinates ({shown[i][0]:.6g}, {shown[i][1]:.6g}) are out of range for "
+                     f"{crs}; give the right CRS with --crs", "geometry")

@@ -1,0 +1,60 @@
+"""Write imported rows by COPY into a temporary table, then update-or-insert by a key in two statements.
+
+Re-importing a file updates the rows it wrote before (matched by source id or code) instead of
+duplicating them, and rows that reference them (households, assignments) stay attached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from geogrid.db.bulk import copy_frame
+
+CHUNK = 50_000
+
+
+def stage(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequence[str] = ("geom",),
+          tick: Callable[[int], None] | None = None) -> str:
+    """COPY ``frame`` into a temporary copy of ``table`` (dropped at commit); returns its name."""
+    temp = f"import_{table}"
+    conn.execute(text(f"DROP TABLE IF EXISTS {temp}; "
+                      f"CREATE TEMP TABLE {temp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
+    for start in range(0, len(frame), CHUNK):
+        chunk = frame.iloc[start:start + CHUNK]
+        copy_frame(conn, temp, chunk, geometry=geometry)
+        if tick:
+            tick(len(chunk))
+    return temp
+
+
+def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[str]) -> tuple[int, int]:
+    """Update rows of ``table`` whose ``key`` is in ``temp``, insert the others; returns (updated, inserted)."""
+    sets = ", ".join(f"{c} = s.{c}" for c in columns if c != key)
+    cols = ", ".join(columns)
+    updated = conn.execute(text(f"UPDATE {table} t SET {sets} FROM {temp} s WHERE t.{key} = s.{key}")).rowcount
+    inserted = conn.execute(text(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
+    )).rowcount
+    return updated, inserted
+
+
+def check_unique(source, values, field: str | None) -> None:
+    """A key may appear once per file: a second occurrence fails the import at its row."""
+    series = pd.Series(values)
+    dup = series.duplicated() & series.notna()
+    source.first_bad(dup.to_numpy(), lambda i: f"'{series[i]}' appears twice in the file", field)
+
+
+class ImportReport:
+    """What an import did, for the CLI to print."""
+
+    def __init__(self, what: str, rows: int, updated: int = 0, inserted: int = 0, **extra: int) -> None:
+        self.what, self.rows, self.updated, self.inserted, self.extra = what, rows, updated, inserted, extra
+
+    def __str__(self) -> str:
+        more = "".join(f", {v:,} {k.replace('_', ' ')}" for k, v in self.extra.items())
+        return f"{self.what}: {self.rows:,} rows read, {self.inserted:,} new, {self.updated:,} updated{more}"
