@@ -1,0 +1,218 @@
+"""Writing a plan: new grid versions, retired codes with lineage, and reassignment of affected buildings only.
+
+Everything runs on the caller's connection and transaction: :func:`apply_plan` either commits all of it
+or, on any error, nothing. Grids are locked ``FOR UPDATE`` and their versions compared with the ones the
+planner saw, so of two planners editing the same grid one wins and the other gets a 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from geogrid.errors import Conflict, NotFound
+from geogrid.planning.edits import Changes, allocate_codes, compute_changes
+
+RECORD_VERSION_SQL = """
+INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, valid_to, author)
+SELECT id, version, name, kind, community_id, geom, valid_from, NULL, author FROM grids g
+WHERE id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_id = g.id AND v.version = g.version)
+"""
+
+NEW_ASSIGNMENT_SQL = """
+WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w),
+ids AS (
+    SELECT b.id FROM buildings b JOIN area ON ST_Intersects(b.geom, area.geom)
+    UNION SELECT building_id FROM building_assignments WHERE grid_id = ANY(:old)
+), cand AS (SELECT b.id, b.geom FROM ids JOIN buildings b USING (id))
+SELECT c.id, a.grid_id AS old_grid, g.id AS grid_id, coalesce(g.id, n.id) AS nearest_grid_id,
+       CASE WHEN g.id IS NOT NULL THEN 0 ELSE ST_Distance(n.geom::geography, c.geom::geography) END AS distance_m,
+       a.building_id IS NOT NULL AS had_row
+FROM cand c
+LEFT JOIN building_assignments a ON a.building_id = c.id
+LEFT JOIN LATERAL (SELECT id FROM grids WHERE valid_to IS NULL AND ST_Intersects(geom, c.geom)
+                   ORDER BY code LIMIT 1) g ON true
+LEFT JOIN LATERAL (SELECT id, geom FROM grids WHERE g.id IS NULL AND valid_to IS NULL
+                   ORDER BY geom <-> c.geom LIMIT 1) n ON true
+"""
+
+UPSERT_SQL = """
+INSERT INTO building_assignments (building_id, grid_id, nearest_grid_id, distance_m)
+SELECT * FROM unnest(CAST(:b AS bigint[]), CAST(:g AS int[]), CAST(:n AS int[]), CAST(:d AS float8[]))
+ON CONFLICT (building_id) DO UPDATE SET grid_id = EXCLUDED.grid_id, nearest_grid_id = EXCLUDED.nearest_grid_id,
+    distance_m = EXCLUDED.distance_m
+"""
+
+FACILITIES_SQL = """
+WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w),
+ids AS (
+    SELECT f.id FROM facilities f JOIN area ON ST_Intersects(f.geom, area.geom)
+    UNION SELECT id FROM facilities WHERE grid_id = ANY(:old)
+), cand AS (SELECT f.id, f.geom, f.grid_id FROM ids JOIN facilities f USING (id)), moved AS (
+    SELECT c.id, c.grid_id AS old_grid, g.id AS new_grid FROM cand c
+    LEFT JOIN LATERAL (SELECT id FROM grids WHERE valid_to IS NULL AND ST_Intersects(geom, c.geom)
+                       ORDER BY code LIMIT 1) g ON true
+    WHERE c.grid_id IS DISTINCT FROM g.id
+), upd AS (UPDATE facilities f SET grid_id = m.new_grid FROM moved m WHERE f.id = m.id RETURNING f.id)
+SELECT id, old_grid, new_grid FROM moved
+"""
+
+
+@dataclass
+class Written:
+    """What :func:`write_changes` did: ids of grids changed, retired and created, and the moves it caused."""
+
+    changed: list[int]
+    retired: list[int]
+    created: list[int]
+    buildings: pd.DataFrame  # building_id, from_grid, to_grid
+    facilities: pd.DataFrame  # facility_id, from_grid, to_grid
+
+
+def _record_current(conn: Connection, ids: list[int], now: datetime) -> None:
+    """Make sure the version in force has its grid_versions row (loaders may not write one), then close it."""
+    conn.execute(text(RECORD_VERSION_SQL), {"ids": ids})
+    conn.execute(text(
+        "UPDATE grid_versions v SET valid_to = :now FROM grids g "
+        "WHERE g.id = ANY(:ids) AND v.grid_id = g.id AND v.version = g.version"
+    ), {"ids": ids, "now": now})
+
+
+def _insert_version(conn: Connection, grid_id: int, change_id: int | None, note: str | None) -> None:
+    conn.execute(text(
+        "INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, author, change_id, "
+        "note) SELECT id, version, name, kind, community_id, geom, valid_from, author, :c, :n FROM grids WHERE id = :g"
+    ), {"g": grid_id, "c": change_id, "n": note})
+
+
+def write_grids(conn: Connection, changes: Changes, author: str | None, change_id: int | None,
+                now: datetime) -> tuple[list[int], list[int], list[int]]:
+    """New versions of changed grids, retired parents, new children with lineage. Returns the three id lists."""
+    changed = [g for g in changes.touched if not g.retired]
+    retired = [g for g in changes.touched if g.retired]
+    _record_current(conn, [g.id for g in changes.touched], now)
+    for g in changed:
+        conn.execute(text(
+            "UPDATE grids SET geom = ST_GeomFromWKB(:w, 4326), name = :name, kind = :kind, version = version + 1, "
+            "valid_from = :now, author = :a WHERE id = :i"
+        ), {"w": shapely.to_wkb(g.geom), "name": g.name, "kind": g.kind, "now": now, "a": author, "i": g.id})
+        _insert_version(conn, g.id, change_id, None)
+    if retired:
+        conn.execute(text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
+                     {"now": now, "ids": [g.id for g in retired]})
+    allocate_codes(conn, changes, lock=change_id is not None)
+    created = []
+    for g in changes.new:
+        g.id = conn.scalar(text(
+            "INSERT INTO grids (code, name, kind, community_id, geom, version, valid_from, author) "
+            "VALUES (:code, :name, :kind, :c, ST_GeomFromWKB(:w, 4326), 1, :now, :a) RETURNING id"
+        ), {"code": g.code, "name": g.name, "kind": g.kind, "c": g.community_id, "w": shapely.to_wkb(g.geom),
+            "now": now, "a": author})
+        _insert_version(conn, g.id, change_id, f"from {', '.join(_codes(changes, g.parents))}")
+        conn.execute(text("INSERT INTO grid_lineage (parent_id, child_id, change_id) "
+                          "SELECT unnest(CAST(:p AS int[])), :c, :x"), {"p": g.parents, "c": g.id, "x": change_id})
+        created.append(g.id)
+    _hand_over_merged(conn, changes)
+    return [g.id for g in changed], [g.id for g in retired], created
+
+
+def _codes(changes: Changes, ids: list[int]) -> list[str]:
+    return [g.code for g in changes.grids.values() if g.id in ids]
+
+
+def _hand_over_merged(conn: Connection, changes: Changes) -> None:
+    """A merged grid keeps its parents' staff and party organisations (a split leaves the children to appoint)."""
+    for g in changes.new:
+        if len(g.parents) > 1:
+            for table in ("staff_assignments", "party_orgs"):
+                conn.execute(text(f"UPDATE {table} SET grid_id = :c WHERE grid_id = ANY(:p)"),
+                             {"c": g.id, "p": g.parents})
+
+
+def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
+    """Reassign only the buildings in ``areas`` (old and new boundaries) or held by ``old_ids``.
+
+    Same rule as the bulk assignment: the covering grid in force with the lowest code, else the nearest.
+    Returns the buildings whose grid changed: ``building_id, from_grid, to_grid``.
+    """
+    result = conn.execute(text(NEW_ASSIGNMENT_SQL), {"wkbs": areas, "old": old_ids})
+    rows = pd.DataFrame(result.all(), columns=list(result.keys()))
+    if rows.empty:
+        return pd.DataFrame(columns=["building_id", "from_grid", "to_grid"])
+    rows = rows.astype(object).where(rows.notna(), None)
+    conn.execute(text(UPSERT_SQL), {"b": rows["id"].tolist(), "g": rows["grid_id"].tolist(),
+                                    "n": rows["nearest_grid_id"].tolist(), "d": rows["distance_m"].tolist()})
+    moved = rows[[a != b for a, b in zip(rows["old_grid"], rows["grid_id"], strict=True)]]
+    return pd.DataFrame({"building_id": moved["id"], "from_grid": moved["old_grid"], "to_grid": moved["grid_id"]})
+
+
+def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
+    result = conn.execute(text(FACILITIES_SQL), {"wkbs": areas, "old": old_ids})
+    return pd.DataFrame(result.all(), columns=["facility_id", "from_grid", "to_grid"])
+
+
+def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
+    """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
+    now = conn.scalar(text("SELECT now()"))
+    changed, retired, created = write_grids(conn, changes, author, change_id, now)
+    old = [g for g in changes.touched]
+    areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
+        shapely.to_wkb(g.geom) for g in changes.touched + changes.new if not g.retired]
+    old_ids = [g.id for g in old]
+    return Written(changed, retired, created, reassign_buildings(conn, areas, old_ids),
+                   reassign_facilities(conn, areas, old_ids))
+
+
+def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
+    """Lock the grids a plan was based on and raise Conflict naming every one that changed since."""
+    rows = conn.execute(text(
+        "SELECT code, version, valid_to, author, valid_from FROM grids WHERE code = ANY(:c) ORDER BY id FOR UPDATE"
+    ), {"c": list(base)}).all()
+    now_at = {r[0]: r for r in rows}
+    stale = []
+    for code, version in sorted(base.items()):
+        row = now_at.get(code)
+        if row is None:
+            stale.append(f"grid {code} no longer exists")
+        elif row[2] is not None:
+            stale.append(f"grid {code} was retired at {row[2]:%Y-%m-%d %H:%M:%S}")
+        elif row[1] != version:
+            stale.append(f"grid {code} is now version {row[1]} (plan saw {version}), "
+                         f"changed by {row[3] or 'unknown'} at {row[4]:%Y-%m-%d %H:%M:%S}")
+    if stale:
+        exc = Conflict("plan is stale: " + "; ".join(stale))
+        exc.extra = {"stale": stale}
+        raise exc
+
+
+def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dict:
+    """Apply a draft plan in the caller's transaction; 409 if it was applied already or its grids changed."""
+    plan = conn.execute(text("SELECT status, edits, base_versions, author FROM plans WHERE id = :i FOR UPDATE"),
+                        {"i": plan_id}).first()
+    if plan is None:
+        raise NotFound(f"no plan {plan_id}")
+    if plan.status != "draft":
+        raise Conflict(f"plan {plan_id} is {plan.status}, not a draft")
+    lock_and_check(conn, plan.base_versions)
+    changes = compute_changes(conn, plan.edits)
+    extra = sorted(set(changes.versions()) - set(plan.base_versions))
+    if extra:
+        raise Conflict(f"plan is stale: the edits now also change grid(s) {', '.join(extra)}; preview it again")
+    lock_and_check(conn, changes.versions())
+    try:
+        written = write_changes(conn, changes, author or plan.author, plan_id)
+    except DBAPIError as exc:  # a concurrent apply took a code or deadlocked with us
+        if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001"):
+            raise Conflict(f"plan {plan_id} collided with another change; try again") from None
+        raise
+    conn.execute(text("UPDATE plans SET status = 'applied', applied_at = now() WHERE id = :i"), {"i": plan_id})
+    codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
+                              {"i": written.changed + written.retired + written.created}).all())
+    return {"plan": plan_id, "status": "applied", "changed": [codes[i] for i in written.changed],
+            "retired": [codes[i] for i in written.retired], "created": [codes[i] for i in written.created],
+            "buildings_moved": len(written.buildings), "facilities_moved": len(written.facilities)}

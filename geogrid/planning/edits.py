@@ -1,0 +1,286 @@
+"""Edits a planner proposes, and the new boundaries they produce, computed with Shapely.
+
+Edits (JSON, as ``POST /plans`` takes them; GeoJSON may be in ``crs`` wgs84/cgcs2000/gcj02/bd09):
+
+- ``{"op": "redraw", "grid": CODE, "geometry": GeoJSON polygon}`` — neighbours lose what the grid now takes
+  (``"trim_neighbours": false`` keeps them, and validation reports the overlap);
+- ``{"op": "split", "grid": CODE, "line": GeoJSON line}`` — each piece becomes a new grid, the code is retired;
+- ``{"op": "merge", "grids": [CODE, ...], "name": ...}`` — one new grid, the codes are retired;
+- ``{"op": "move_buildings", "buildings": [ID, ...], "to": CODE}`` — the grid takes each building's footprint
+  (or a small square around its point) from whichever grid held it;
+- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw.
+
+Edits apply in order to a working copy; :func:`compute_changes` returns what must be written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from shapely.ops import split as split_geom
+from sqlalchemy import Connection, text
+
+from geogrid.codes import grid_code, next_sequence, reading_order
+from geogrid.crs import to_wgs84
+from geogrid.errors import Conflict, GeogridError, InputError, NotFound
+from geogrid.planning.config import planning_settings
+
+SLIVER_DEG2 = 1e-14  # ≈ 1 cm²: intersections smaller than this are float noise, not a change
+
+GRID_SQL = (
+    "SELECT g.id, g.code, g.name, g.kind, g.community_id, g.version, g.valid_to, c.code AS community_code, "
+    "ST_AsBinary(g.geom) FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id"
+)
+
+
+@dataclass
+class WorkGrid:
+    """A grid in the working copy: an existing one (``id`` set) or a new one a split or merge creates."""
+
+    id: int | None
+    code: str | None
+    name: str
+    kind: str
+    community_id: int | None
+    community_code: str | None
+    geom: shapely.Geometry
+    version: int = 0
+    parents: list[int] = field(default_factory=list)
+    changed: bool = False
+    retired: bool = False
+
+
+@dataclass
+class Changes:
+    """The outcome of a plan's edits: every grid read, with the changed, retired and new ones marked."""
+
+    grids: dict[str, WorkGrid] = field(default_factory=dict)  # key: code of an existing grid, or "new:N"
+    original: dict[int, shapely.Geometry] = field(default_factory=dict)  # boundary before the plan
+
+    @property
+    def touched(self) -> list[WorkGrid]:
+        return [g for g in self.grids.values() if g.id is not None and (g.changed or g.retired)]
+
+    @property
+    def new(self) -> list[WorkGrid]:
+        return [g for g in self.grids.values() if g.id is None and not g.retired]
+
+    def versions(self) -> dict[str, int]:
+        """Versions of the existing grids the plan changes: what must still hold when it is applied."""
+        return {g.code: g.version for g in self.touched}
+
+
+def _field(edit: dict, name: str, i: int):
+    if name not in edit or edit[name] in (None, "", []):
+        raise InputError(f"missing '{name}'", field=f"edits[{i}].{name}")
+    return edit[name]
+
+
+def _geometry(edit: dict, name: str, i: int, kinds: tuple[str, ...]) -> shapely.Geometry:
+    """A GeoJSON geometry (or Feature) of one of ``kinds``, converted to WGS84 and made valid."""
+    raw = _field(edit, name, i)
+    raw = raw.get("geometry", raw) if isinstance(raw, dict) else raw
+    try:
+        geom = shape(raw)
+    except Exception as exc:
+        raise InputError(f"not a GeoJSON geometry ({exc})", field=f"edits[{i}].{name}") from None
+    if geom.is_empty or geom.geom_type not in kinds:
+        raise InputError(f"expected {' or '.join(kinds)}, got {geom.geom_type}", field=f"edits[{i}].{name}")
+    try:
+        geom = to_wgs84(geom, edit.get("crs"))
+    except GeogridError as exc:
+        raise InputError(str(exc), field=f"edits[{i}].crs") from None
+    return shapely.make_valid(geom) if not geom.is_valid else geom
+
+
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a geometry (dropping the lines and points an overlay may leave), as a MultiPolygon."""
+    parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.geom_type in ("Polygon", "MultiPolygon")]
+    polys = [q for p in parts for q in shapely.get_parts(p)] if parts else []
+    return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
+
+
+class Workspace:
+    """The working copy of the grids an edit list touches, read from the database on demand."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.changes = Changes()
+        self._new = 0
+
+    def _row_to_grid(self, row) -> WorkGrid:
+        geom = shapely.from_wkb(bytes(row[8]))
+        self.changes.original.setdefault(row[0], geom)
+        return WorkGrid(row[0], row[1], row[2], row[3], row[4], row[7], geom, row[5])
+
+    def grid(self, code: str, where: str) -> WorkGrid:
+        if code in self.changes.grids:
+            g = self.changes.grids[code]
+            if g.retired:
+                raise InputError(f"grid {code} is already retired by an earlier edit of this plan", field=where)
+            return g
+        row = self.conn.execute(text(GRID_SQL + " WHERE g.code = :c"), {"c": str(code)}).first()
+        if row is None:
+            raise NotFound(f"no grid with code {code} ({where})")
+        if row[6] is not None:
+            raise Conflict(f"grid {code} was retired at {row[6]:%Y-%m-%d %H:%M}; edit the grids that replaced it")
+        self.changes.grids[code] = g = self._row_to_grid(row)
+        return g
+
+    def neighbours(self, geom: shapely.Geometry, exclude: WorkGrid) -> list[WorkGrid]:
+        """Grids in force (database or working copy) whose interior meets ``geom``."""
+        rows = self.conn.execute(text(
+            GRID_SQL + " WHERE g.valid_to IS NULL AND ST_Intersects(g.geom, ST_GeomFromWKB(:w, 4326))"
+        ), {"w": shapely.to_wkb(geom)}).all()
+        for row in rows:
+            if row[1] not in self.changes.grids:
+                self.changes.grids[row[1]] = self._row_to_grid(row)
+        return [g for g in self.changes.grids.values()
+                if g is not exclude and not g.retired and shapely.intersection(g.geom, geom).area > SLIVER_DEG2]
+
+    def add(self, grid: WorkGrid) -> WorkGrid:
+        self._new += 1
+        self.changes.grids[f"new:{self._new}"] = grid
+        return grid
+
+
+def _set_boundary(ws: Workspace, target: WorkGrid, geom: shapely.Geometry, trim: bool, where: str) -> None:
+    """Give ``target`` a new boundary; neighbours lose the area it now covers when ``trim``."""
+    geom = polygonal(geom)
+    if geom.is_empty:
+        raise InputError(f"the new boundary of grid {target.code} has no area", field=where)
+    if trim:
+        for other in ws.neighbours(geom, exclude=target):
+            rest = polygonal(shapely.difference(other.geom, geom))
+            if rest.is_empty:
+                raise InputError(f"the new boundary of grid {target.code} covers all of grid {other.code}; "
+                                 "merge them instead", field=where)
+            other.geom, other.changed = rest, True
+    target.geom, target.changed = geom, True
+
+
+def redraw(ws: Workspace, edit: dict, i: int) -> None:
+    target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
+    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"))
+    _set_boundary(ws, target, geom, bool(edit.get("trim_neighbours", True)), f"edits[{i}].geometry")
+
+
+def _pieces_in_reading_order(pieces: list[shapely.Geometry]) -> list[shapely.Geometry]:
+    """West→east, then north→south (the domain's sequence rule), by representative points."""
+    pts = shapely.point_on_surface(np.asarray(pieces, dtype=object))
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    height = max(float(np.ptp(y)) / 4, 1e-9)
+    return [pieces[k] for k in reading_order(x, y, height)]
+
+
+def split(ws: Workspace, edit: dict, i: int) -> None:
+    parent = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
+    line = _geometry(edit, "line", i, ("LineString", "MultiLineString"))
+    pieces = [p for p in shapely.get_parts(split_geom(parent.geom, line)) if p.area > SLIVER_DEG2]
+    if len(pieces) < 2:
+        raise InputError(f"the line does not cut grid {parent.code} into pieces: it must cross it completely",
+                         field=f"edits[{i}].line")
+    parent.retired = True
+    for n, piece in enumerate(_pieces_in_reading_order(pieces), start=1):
+        ws.add(WorkGrid(None, None, f"{parent.name}-{n}", parent.kind, parent.community_id, parent.community_code,
+                        polygonal(piece), parents=[parent.id] if parent.id else list(parent.parents)))
+
+
+def merge(ws: Workspace, edit: dict, i: int) -> None:
+    codes = _field(edit, "grids", i)
+    if not isinstance(codes, list) or len(set(map(str, codes))) < 2:
+        raise InputError("merge needs at least two distinct grid codes", field=f"edits[{i}].grids")
+    parents = [ws.grid(str(c), f"edits[{i}].grids") for c in dict.fromkeys(map(str, codes))]
+    if len({p.community_id for p in parents}) > 1:
+        raise InputError(f"grids {', '.join(str(c) for c in codes)} are in different communities",
+                         field=f"edits[{i}].grids")
+    for p in parents:
+        p.retired = True
+    kinds = {p.kind for p in parents}
+    ws.add(WorkGrid(None, None, str(edit.get("name") or "+".join(p.name for p in parents)),
+                    kinds.pop() if len(kinds) == 1 else "basic", parents[0].community_id, parents[0].community_code,
+                    polygonal(shapely.union_all([p.geom for p in parents])),
+                    parents=[q for p in parents for q in ([p.id] if p.id else p.parents)]))
+
+
+def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geometry:
+    """Union of the buildings' footprints, or a square of ``move_buffer_m`` around a point without one."""
+    rows = conn.execute(text(
+        "SELECT id, ST_X(geom), ST_Y(geom), ST_AsBinary(footprint) FROM buildings WHERE id = ANY(:ids)"
+    ), {"ids": ids}).all()
+    missing = sorted(set(ids) - {r[0] for r in rows})
+    if missing:
+        raise InputError(f"no building with id {', '.join(map(str, missing[:10]))}", field=where)
+    half = planning_settings().move_buffer_m
+    areas = []
+    for _, x, y, fp in rows:
+        dx, dy = half / (111_320 * math.cos(math.radians(y))), half / 110_540
+        square = shapely.box(x - dx, y - dy, x + dx, y + dy)
+        areas.append(shapely.union(shapely.from_wkb(bytes(fp)), square) if fp is not None else square)
+    return shapely.union_all(areas)
+
+
+def move_buildings(ws: Workspace, edit: dict, i: int) -> None:
+    ids = _field(edit, "buildings", i)
+    if not isinstance(ids, list) or not all(isinstance(b, int) for b in ids):
+        raise InputError("expected a list of building ids", field=f"edits[{i}].buildings")
+    target = ws.grid(str(_field(edit, "to", i)), f"edits[{i}].to")
+    area = _building_areas(ws.conn, ids, f"edits[{i}].buildings")
+    _set_boundary(ws, target, shapely.union(target.geom, area), True, f"edits[{i}].buildings")
+
+
+def revert(ws: Workspace, edit: dict, i: int) -> None:
+    target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
+    to_version = _field(edit, "to_version", i)
+    row = ws.conn.execute(text(
+        "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g AND version = :v"
+    ), {"g": target.id, "v": int(to_version)}).first()
+    if row is None or row[2] is None:
+        raise NotFound(f"grid {target.code} has no version {to_version}")
+    if int(to_version) == target.version:
+        raise GeogridError(f"grid {target.code} is already at version {to_version}")
+    target.name, target.kind = row[0], row[1]
+    _set_boundary(ws, target, shapely.from_wkb(bytes(row[2])), True, f"edits[{i}].to_version")
+
+
+OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert}
+
+
+def compute_changes(conn: Connection, edits: list[dict]) -> Changes:
+    """Run the edits on a working copy of the grids they touch; nothing is written."""
+    if not isinstance(edits, list) or not edits:
+        raise InputError("a plan needs a non-empty list of edits", field="edits")
+    ws = Workspace(conn)
+    for i, edit in enumerate(edits):
+        op = edit.get("op") if isinstance(edit, dict) else None
+        if op not in OPS:
+            raise InputError(f"unknown op {op!r}: use one of {', '.join(OPS)}", field=f"edits[{i}].op")
+        OPS[op](ws, edit, i)
+    return ws.changes
+
+
+def allocate_codes(conn: Connection, changes: Changes, lock: bool) -> None:
+    """Give new grids the next codes of their community, past every code it ever had (never reused).
+
+    ``lock`` takes the community row FOR UPDATE so two plans applied at once cannot take the same number.
+    """
+    taken: dict[str, list[str]] = {}
+    for g in changes.new:
+        prefix = g.community_code or _code_prefix(changes, g)
+        if prefix not in taken:
+            if lock and g.community_id is not None:
+                conn.execute(text("SELECT 1 FROM admin_areas WHERE id = :i FOR UPDATE"), {"i": g.community_id})
+            taken[prefix] = list(conn.scalars(text("SELECT code FROM grids WHERE code LIKE :p || '%'"),
+                                              {"p": prefix}))
+        g.code = grid_code(prefix, next_sequence(taken[prefix], prefix))
+        taken[prefix].append(g.code)
+
+
+def _code_prefix(changes: Changes, grid: WorkGrid) -> str:
+    """A grid with no community: its parent's code without the 3-digit sequence."""
+    parent = next((g for g in changes.grids.values() if g.id in grid.parents), None)
+    return parent.code[:-3] if parent and parent.code else "grid"

@@ -1,0 +1,141 @@
+"""Plans and their previews: who changes grid, before/after figures, validation after the change.
+
+The preview runs the very writes :func:`geogrid.planning.apply.write_changes` would make, inside a
+savepoint that is then rolled back: what a planner sees is exactly what applying would do, and nothing
+is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+
+import shapely
+from sqlalchemy import Connection, text
+
+from geogrid.errors import InputError, NotFound
+from geogrid.planning.apply import lock_and_check, write_changes
+from geogrid.planning.edits import Changes, compute_changes
+from geogrid.planning.validate import summary, validate
+
+STATS_SQL = """
+SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2,
+       ST_NumGeometries(g.geom) AS parts,
+       round((4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography), 0) ^ 2)::numeric, 3)
+           AS compactness,
+       coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,
+       coalesce(r.residents, 0) AS residents,
+       (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities,
+       (SELECT count(*) FROM staff_assignments s WHERE s.grid_id = g.id AND s.role = 'full_time_worker')
+           AS full_time_workers,
+       EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
+FROM grids g
+LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households FROM building_assignments a
+                   JOIN buildings bl ON bl.id = a.building_id WHERE a.grid_id = g.id) b ON true
+LEFT JOIN LATERAL (SELECT count(*) AS residents FROM building_assignments a
+                   JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) r ON true
+WHERE g.id = ANY(:ids)
+"""
+
+MOVED_BUILDINGS_SQL = """
+SELECT b.id, b.source_id, b.address, b.households,
+       (SELECT count(*) FROM residents r WHERE r.building_id = b.id) AS residents
+FROM buildings b WHERE b.id = ANY(:ids) ORDER BY b.id
+"""
+
+
+def grid_stats(conn: Connection, ids: list[int]) -> dict[int, dict]:
+    """Figures of the given grids (area in m², compactness, buildings, households, residents, staff...)."""
+    result = conn.execute(text(STATS_SQL), {"ids": ids})
+    out = {}
+    for row in result.mappings():
+        stats = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
+                 for k, v in row.items() if k != "id"}
+        stats["households"] = int(stats["households"])
+        out[row["id"]] = stats
+    return out
+
+
+def _features(geoms: dict[str, shapely.Geometry]) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": code}, "geometry": json.loads(shapely.to_geojson(g))}
+        for code, g in geoms.items()]}
+
+
+def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
+    """The buildings (with households and residents) and facilities that change grid, by code."""
+    moves = {int(r.building_id): (r.from_grid, r.to_grid) for r in written.buildings.itertuples()}
+    buildings = []
+    for row in conn.execute(text(MOVED_BUILDINGS_SQL), {"ids": list(moves)}).mappings():
+        src, dst = moves[row["id"]]
+        buildings.append({**row, "from": codes.get(src), "to": codes.get(dst)})
+    facilities = []
+    if len(written.facilities):
+        rows = conn.execute(text("SELECT id, name, kind FROM facilities WHERE id = ANY(:i) ORDER BY id"),
+                            {"i": [int(i) for i in written.facilities["facility_id"]]}).mappings()
+        fmoves = {int(r.facility_id): (r.from_grid, r.to_grid) for r in written.facilities.itertuples()}
+        facilities = [{**r, "from": codes.get(fmoves[r["id"]][0]), "to": codes.get(fmoves[r["id"]][1])} for r in rows]
+    return {"buildings": buildings, "facilities": facilities, "totals": {
+        "buildings": len(buildings), "households": sum(b["households"] or 0 for b in buildings),
+        "residents": sum(b["residents"] for b in buildings), "facilities": len(facilities)}}
+
+
+def _communities(changes: Changes) -> list[int]:
+    return sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
+
+
+def simulate(conn: Connection, changes: Changes, author: str | None) -> dict:
+    """Write the changes in a savepoint, measure everything, roll back: the impact of a plan."""
+    old_ids = [g.id for g in changes.touched]
+    before = grid_stats(conn, old_ids)
+    cids = _communities(changes)
+    before_problems = validate(conn, cids=cids) if cids else []
+    savepoint = conn.begin_nested()
+    try:
+        written = write_changes(conn, changes, author, None)
+        after = grid_stats(conn, written.changed + written.created)
+        codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"), {
+            "i": list({*old_ids, *written.created, *written.buildings["from_grid"].dropna(),
+                       *written.buildings["to_grid"].dropna(), *written.facilities["from_grid"].dropna(),
+                       *written.facilities["to_grid"].dropna()})}).all())
+        moved = _moved(conn, written, codes)
+        problems = validate(conn, cids=cids) if cids else []
+    finally:
+        savepoint.rollback()
+    grids = [{"code": before[i]["code"], "status": "retired" if i in written.retired else "changed",
+              "before": before[i], "after": after.get(i)} for i in old_ids]
+    grids += [{"code": after[i]["code"], "status": "new", "provisional_code": True, "before": None,
+               "after": after[i]} for i in written.created]
+    return {
+        "grids": grids,
+        "moved": moved,
+        "validation": {"before": summary(before_problems), "after": summary(problems), "problems": problems},
+        "geometry": {"before": _features({g.code: changes.original[g.id] for g in changes.touched}),
+                     "after": _features({g.code: g.geom for g in changes.touched + changes.new if not g.retired})},
+    }
+
+
+def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, int] | None = None,
+                author: str | None = None) -> dict:
+    """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale)."""
+    if base_versions is not None and not isinstance(base_versions, dict):
+        raise InputError("expected an object {grid code: version}", field="base_versions")
+    if base_versions:
+        lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
+    changes = compute_changes(conn, edits)
+    base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
+    plan_id = conn.scalar(text(
+        "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
+        "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": json.dumps(edits), "b": json.dumps(base)})
+    preview = {**simulate(conn, changes, author), "map_url": f"/plans/{plan_id}/map"}
+    conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
+                 {"p": json.dumps(preview, default=str), "i": plan_id})
+    return get_plan(conn, plan_id)
+
+
+def get_plan(conn: Connection, plan_id: int) -> dict:
+    row = conn.execute(text(
+        "SELECT id, status, author, edits, base_versions, preview, created_at, applied_at FROM plans WHERE id = :i"
+    ), {"i": plan_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no plan {plan_id}")
+    return {"plan": row["id"], **{k: v for k, v in row.items() if k != "id"}}

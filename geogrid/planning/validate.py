@@ -1,0 +1,160 @@
+"""Validation: the rules the grids of a community must follow, each problem located for a map.
+
+Every rule is one SQL query over the grids in force (optionally of some communities), run by PostGIS
+next to the data: the spatial indexes answer overlaps and gaps without reading the city into Python.
+Areas and perimeters are measured as geography, in metres.
+
+A problem is ``{rule, severity, grids, community, message, location (GeoJSON), value}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import Connection, text
+
+from geogrid.errors import NotFound
+from geogrid.planning.config import planning_settings
+from geogrid.settings import get_settings
+
+SCOPE = """scope AS (
+    SELECT g.*, c.code AS community_code FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
+    WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
+)"""
+
+# Each rule: name → (severity, SQL returning codes, community, message, location GeoJSON, value).
+RULES: dict[str, tuple[str, str]] = {
+    "invalid_geometry": ("error", """
+        SELECT ARRAY[code], community_code, 'grid ' || code || ' has an invalid boundary: ' || ST_IsValidReason(geom),
+               ST_AsGeoJSON(coalesce((ST_IsValidDetail(geom)).location, ST_PointOnSurface(geom))), NULL::float
+        FROM scope WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)"""),
+    "outside_community": ("error", """
+        SELECT ARRAY[s.code], s.community_code,
+               'grid ' || s.code || ' extends ' || round(d.m2) || ' m² outside community ' || s.community_code,
+               ST_AsGeoJSON(d.geom), d.m2
+        FROM scope s JOIN admin_areas c ON c.id = s.community_id AND c.geom IS NOT NULL
+        CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2
+                            FROM ST_Difference(ST_MakeValid(s.geom), ST_MakeValid(c.geom)) x) d
+        WHERE NOT ST_CoveredBy(s.geom, c.geom) AND d.m2 > :tol"""),
+    "overlap": ("error", """
+        SELECT ARRAY[a.code, b.code], a.community_code,
+               'grids ' || a.code || ' and ' || b.code || ' overlap by ' || round(i.m2) || ' m²',
+               ST_AsGeoJSON(i.geom), i.m2
+        FROM scope a JOIN grids b ON b.valid_to IS NULL AND b.id <> a.id AND ST_Intersects(a.geom, b.geom)
+             AND (b.code > a.code OR b.id NOT IN (SELECT id FROM scope))
+        CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2 FROM ST_CollectionExtract(
+                            ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3) x) i
+        WHERE i.m2 > :tol"""),
+    "gap": ("error", """
+        WITH cover AS (
+            SELECT c.id, c.code, c.geom, ST_Union(ST_MakeValid(s.geom)) AS grids
+            FROM admin_areas c LEFT JOIN scope s ON s.community_id = c.id
+            WHERE c.level = 'community' AND c.geom IS NOT NULL
+              AND (CAST(:cids AS int[]) IS NULL OR c.id = ANY(CAST(:cids AS int[])))
+            GROUP BY c.id
+        ), holes AS (
+            SELECT cover.id, cover.code, (ST_Dump(CASE WHEN grids IS NULL THEN ST_MakeValid(geom)
+                   ELSE ST_Difference(ST_MakeValid(geom), grids) END)).geom AS geom FROM cover
+        )
+        SELECT coalesce((SELECT array_agg(s.code ORDER BY s.code) FROM scope s
+                         WHERE s.community_id = h.id AND ST_DWithin(s.geom, h.geom, 1e-7)), '{}'),
+               h.code, round(ST_Area(h.geom::geography)) || ' m² of community ' || h.code || ' is in no grid',
+               ST_AsGeoJSON(h.geom), ST_Area(h.geom::geography)
+        FROM holes h WHERE ST_Dimension(h.geom) = 2 AND ST_Area(h.geom::geography) > :tol"""),
+    "building_in_no_grid": ("error", """
+        WITH lost AS (
+            SELECT b.id, b.geom, a.nearest_grid_id FROM buildings b
+            LEFT JOIN building_assignments a ON a.building_id = b.id
+            WHERE a.grid_id IS NULL AND (CAST(:cids AS int[]) IS NULL OR EXISTS (
+                SELECT 1 FROM admin_areas c WHERE c.id = ANY(CAST(:cids AS int[])) AND ST_Intersects(c.geom, b.geom)))
+        )
+        SELECT CASE WHEN g.code IS NULL THEN '{}' ELSE ARRAY[g.code] END, c.code,
+               count(*) || ' building(s) in no grid' || coalesce(', nearest grid ' || g.code, ''),
+               ST_AsGeoJSON(ST_Collect((array_agg(l.geom ORDER BY l.id))[1:CAST(:max_points AS int)])), count(*)
+        FROM lost l LEFT JOIN grids g ON g.id = l.nearest_grid_id LEFT JOIN admin_areas c ON c.id = g.community_id
+        GROUP BY g.code, c.code"""),
+    "household_band": ("warning", """
+        SELECT ARRAY[s.code], s.community_code,
+               'grid ' || s.code || ' has ' || coalesce(h.n, 0) || ' households, outside the ' || s.kind
+               || ' band ' || band.low || '–' || band.high,
+               ST_AsGeoJSON(ST_PointOnSurface(s.geom)), coalesce(h.n, 0)
+        FROM scope s JOIN jsonb_to_recordset(CAST(:bands AS jsonb)) AS band(kind text, low int, high int)
+             ON band.kind = s.kind
+        LEFT JOIN LATERAL (SELECT sum(b.households) AS n FROM building_assignments a
+                           JOIN buildings b ON b.id = a.building_id WHERE a.grid_id = s.id) h ON true
+        WHERE coalesce(h.n, 0) NOT BETWEEN band.low AND band.high"""),
+    "no_full_time_worker": ("warning", """
+        SELECT ARRAY[code], community_code, 'grid ' || code || ' has no full-time grid worker (一人一格)',
+               ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
+        FROM scope s WHERE NOT EXISTS (SELECT 1 FROM staff_assignments t
+                                       WHERE t.grid_id = s.id AND t.role = 'full_time_worker')"""),
+    "no_party_org": ("warning", """
+        SELECT ARRAY[code], community_code, 'grid ' || code || ' has no party organisation (支部建在网格上)',
+               ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
+        FROM scope s WHERE NOT EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = s.id)"""),
+    "several_parts": ("warning", """
+        SELECT ARRAY[code], community_code, 'grid ' || code || ' is in ' || ST_NumGeometries(geom) || ' parts',
+               ST_AsGeoJSON(geom), ST_NumGeometries(geom)
+        FROM scope WHERE ST_NumGeometries(geom) > 1"""),
+    "non_compact": ("warning", """
+        SELECT ARRAY[code], community_code,
+               'grid ' || code || ' is very non-compact (Polsby–Popper ' || round(pp::numeric, 3) || ' < '
+               || :min_pp || ')', ST_AsGeoJSON(geom), pp
+        FROM (SELECT *, 4 * pi() * ST_Area(geom::geography) / nullif(ST_Perimeter(geom::geography), 0) ^ 2 AS pp
+              FROM scope WHERE ST_IsValid(geom)) s
+        WHERE pp < :min_pp"""),
+}
+
+
+@dataclass
+class Problem:
+    rule: str
+    severity: str
+    grids: list[str]
+    community: str | None
+    message: str
+    location: dict | None
+    value: float | None = None
+
+
+def community_ids(conn: Connection, community: str | None) -> list[int] | None:
+    """Ids of the community named by code or name (None = all); NotFound when nothing matches."""
+    if community is None:
+        return None
+    ids = list(conn.scalars(text(
+        "SELECT id FROM admin_areas WHERE level = 'community' AND (code = :c OR name = :c) ORDER BY id"
+    ), {"c": community}))
+    if not ids:
+        raise NotFound(f"no community with code or name '{community}'")
+    return ids
+
+
+def validate(conn: Connection, community: str | None = None, *, cids: list[int] | None = None,
+             rules: list[str] | None = None) -> list[dict]:
+    """Problems of the grids in force: all, one community (code or name), or the communities ``cids``."""
+    if community is not None:
+        cids = community_ids(conn, community)
+    cfg = planning_settings()
+    bands = [{"kind": k, "low": lo, "high": hi} for k, (lo, hi) in get_settings().household_bands.items()]
+    params = {"cids": cids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
+              "bands": json.dumps(bands), "max_points": cfg.max_points}
+    problems: list[Problem] = []
+    for rule in rules or RULES:
+        severity, sql = RULES[rule]
+        body = sql.strip()
+        query = f"WITH {SCOPE}, {body[4:]}" if body.startswith("WITH") else f"WITH {SCOPE} {body}"
+        for codes, comm, message, location, value in conn.execute(text(query), params):
+            problems.append(Problem(rule, severity, list(codes or []), comm, message,
+                                    json.loads(location) if location else None,
+                                    None if value is None else float(value)))
+    problems.sort(key=lambda p: (p.severity != "error", p.rule, p.grids))
+    return [asdict(p) for p in problems]
+
+
+def summary(problems: list[dict]) -> dict[str, int]:
+    """Problem counts by rule, for before/after comparison in a plan preview."""
+    out: dict[str, int] = {}
+    for p in problems:
+        out[p["rule"]] = out.get(p["rule"], 0) + 1
+    return out
