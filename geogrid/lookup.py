@@ -1,0 +1,240 @@
+"""Point and address → grid, with who is responsible for it: the call API consumers make most.
+
+One SQL round trip per point: the GiST index finds the covering grids, ``ORDER BY code LIMIT 1`` applies the
+boundary rule of docs/ARCHITECTURE.md (lowest code wins), lateral joins add the areas, staff, party
+organisation, nearest service station (KNN ``<->``, then metres on the geography) and 5-minute coverage.
+Batches use one set-based query over ``unnest``-ed arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
+
+from geogrid import crs as crs_mod
+from geogrid.errors import GeogridError, NotFound
+from geogrid.gazetteer import Candidate, search
+from geogrid.settings import get_settings
+
+STATION_KIND = "service_station"  # nearest_station is the nearest 党群/网格服务站
+KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
+
+_GRID_SQL = """
+SELECT g.id, g.code, g.name, g.kind, g.community_id
+  FROM grids g
+ WHERE g.valid_to IS NULL AND ST_Intersects(g.geom, p.g)
+ ORDER BY g.code LIMIT 1
+"""
+
+POINT_SQL = text(f"""
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+SELECT gr.code, gr.name, gr.kind,
+       c.code AS c_code, c.name AS c_name, s.code AS s_code, s.name AS s_name, d.code AS d_code, d.name AS d_name,
+       (SELECT json_agg(json_build_object('role', sa.role, 'name', st.name) ORDER BY sa.role, st.name)
+          FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
+         WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) AS staff,
+       (SELECT json_build_object('name', po.name, 'level', po.level)
+          FROM party_orgs po WHERE po.grid_id = gr.id AND po.building_id IS NULL
+         ORDER BY po.level <> 'grid_branch', po.id LIMIT 1) AS party,
+       ns.name AS station_name, ns.distance_m AS station_m,
+       CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
+            WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle' ELSE 'radius' END AS basis,
+       EXISTS (SELECT 1 FROM service_areas sv WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
+                  AND (sv.mode = 'network'
+                       OR NOT EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network')))
+         AS in_area
+  FROM p
+  CROSS JOIN LATERAL ({_GRID_SQL}) gr
+  LEFT JOIN admin_areas c ON c.id = gr.community_id
+  LEFT JOIN admin_areas s ON s.id = c.parent_id
+  LEFT JOIN admin_areas d ON d.id = s.parent_id
+  LEFT JOIN LATERAL (
+       SELECT k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
+         FROM (SELECT f.name, f.geom FROM facilities f
+                WHERE f.kind = '{STATION_KIND}' AND NOT f.candidate
+                ORDER BY f.geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+        ORDER BY distance_m LIMIT 1) ns ON true
+""")
+
+NEAREST_GRID_SQL = text(f"""
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
+  FROM p, LATERAL (SELECT code, name, geom FROM grids WHERE valid_to IS NULL
+                   ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+ ORDER BY distance_m, k.code LIMIT 1
+""")
+
+BATCH_SQL = text(f"""
+WITH p AS (SELECT t.i, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326) AS g
+             FROM unnest(:idx, :xs, :ys) AS t(i, x, y))
+SELECT p.i, gr.code, gr.name, gr.kind, c.code AS c_code
+  FROM p
+  LEFT JOIN LATERAL ({_GRID_SQL}) gr ON true
+  LEFT JOIN admin_areas c ON c.id = gr.community_id
+ ORDER BY p.i
+""").bindparams(bindparam("idx", type_=ARRAY(INTEGER)), bindparam("xs", type_=ARRAY(DOUBLE_PRECISION)),
+                bindparam("ys", type_=ARRAY(DOUBLE_PRECISION)))
+
+
+def to_storage(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray,
+               crs: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WGS84 arrays for input coordinates, and a mask of the valid ones (finite, on the globe)."""
+    x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    finite = np.isfinite(x) & np.isfinite(y)
+    wx, wy = crs_mod.to_wgs84_xy(np.where(finite, x, 0.0), np.where(finite, y, 0.0), crs)
+    wx, wy = np.asarray(wx, dtype=float), np.asarray(wy, dtype=float)
+    ok = finite & (np.abs(wx) <= 180) & (np.abs(wy) <= 90) & np.isfinite(wx) & np.isfinite(wy)
+    return wx, wy, ok
+
+
+def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]:
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise GeogridError("lon and lat must be finite numbers")
+    wx, wy, ok = to_storage([lon], [lat], crs)
+    if not ok[0]:
+        raise GeogridError(f"coordinates out of range: lon={lon}, lat={lat} (crs {crs or 'wgs84'}); "
+                           "lon must be within ±180 and lat within ±90")
+    return float(wx[0]), float(wy[0])
+
+
+def _area(code: str | None, name: str | None) -> dict | None:
+    return {"code": code, "name": name} if code else None
+
+
+def _answer(row, lon: float, lat: float) -> dict:
+    settings = get_settings()
+    station = None
+    if row.station_name is not None:
+        station = {"name": row.station_name, "kind": STATION_KIND, "distance_m": round(row.station_m, 1),
+                   "walk_minutes": round(row.station_m / settings.walk_speed_m_per_min, 1)}
+    radius = settings.circle_radius_m.get(5, 300.0)
+    covered = bool(row.in_area) if row.basis != "radius" else bool(station and row.station_m <= radius)
+    return {
+        "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
+        "grid": {"code": row.code, "name": row.name, "kind": row.kind},
+        "community": _area(row.c_code, row.c_name),
+        "street": _area(row.s_code, row.s_name),
+        "district": _area(row.d_code, row.d_name),
+        "staff": row.staff or [],
+        "party_org": row.party,
+        "nearest_station": station,
+        "covered": covered,
+        "covered_basis": row.basis,
+    }
+
+
+def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = None) -> dict:
+    """The grid at a point and who is responsible for it; :class:`NotFound` (with the nearest grid) outside."""
+    wlon, wlat = _check_point(lon, lat, crs)
+    row = conn.execute(POINT_SQL, {"lon": wlon, "lat": wlat}).first()
+    if row is None:
+        raise _outside(conn, wlon, wlat)
+    return _answer(row, wlon, wlat)
+
+
+def _outside(conn: Connection, lon: float, lat: float) -> NotFound:
+    near = conn.execute(NEAREST_GRID_SQL, {"lon": lon, "lat": lat}).first()
+    if near is None:
+        return NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids")
+    exc = NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {near.code} "
+                   f"({near.name}), {near.distance_m:.0f} m away")
+    exc.extra = {"nearest_grid": {"code": near.code, "name": near.name, "distance_m": round(near.distance_m, 1)}}
+    return exc
+
+
+def _candidate(c: Candidate, grid: dict | None) -> dict:
+    return {"address": c.address, "kind": c.kind, "score": c.score, "grid": grid}
+
+
+def lookup_address(conn: Connection, address: str) -> dict:
+    """The grid for a free-text address: best ``match``, and up to 5 ``candidates`` when it is ambiguous."""
+    if not address or not address.strip():
+        raise GeogridError("address is empty")
+    if len(address) > 300:
+        raise GeogridError("address is longer than 300 characters")
+    found = search(conn, address)
+    if not found:
+        raise NotFound(f"no address matches '{address}'")
+    best = found[0]
+    answer = lookup_point(conn, best.lon, best.lat)
+    grids = grids_at(conn, [c.lon for c in found], [c.lat for c in found])
+    exact = [c for c in found if c.score >= 1.0]
+    ambiguous = len({g["code"] if g else None for c, g in zip(found, grids, strict=True) if c in exact}) > 1 \
+        if exact else len(found) > 1
+    answer["match"] = {"address": best.address, "kind": best.kind, "score": best.score}
+    answer["ambiguous"] = ambiguous
+    answer["candidates"] = [_candidate(c, g) for c, g in zip(found, grids, strict=True)] if ambiguous else []
+    return answer
+
+
+def grids_at(conn: Connection, lon: Sequence[float], lat: Sequence[float], crs: str | None = None) -> list[dict | None]:
+    """The grid (code, name, kind, community_code) at each point, None outside any grid or for invalid input.
+
+    One set-based query for all points.
+    """
+    wx, wy, ok = to_storage(lon, lat, crs)
+    out: list[dict | None] = [None] * len(wx)
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return out
+    rows = conn.execute(BATCH_SQL, {"idx": idx.tolist(), "xs": wx[idx].tolist(), "ys": wy[idx].tolist()})
+    for i, code, name, kind, c_code in rows:
+        if code is not None:
+            out[i] = {"code": code, "name": name, "kind": kind, "community_code": c_code}
+    return out
+
+
+def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None) -> list[dict]:
+    """``{"id", "grid"}`` or ``{"id", "grid": None, "error"}`` per item, in order; points in one query.
+
+    An item is ``{"id", "lon", "lat"}`` or ``{"id", "address"}``; a bad item gets an error, never fails the batch.
+    """
+    limit = get_settings().batch_limit
+    if len(items) > limit:
+        raise BatchTooLarge(limit, len(items))
+    results: list[dict] = [{"id": it.get("id"), "grid": None} for it in items]
+    points = [i for i, it in enumerate(items) if it.get("address") in (None, "")]
+    lon = np.array([_float(items[i].get("lon")) for i in points], dtype=float)
+    lat = np.array([_float(items[i].get("lat")) for i in points], dtype=float)
+    _, _, ok = to_storage(lon, lat, crs)
+    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok, strict=True):
+        results[i]["grid"] = grid
+        if not valid:
+            results[i]["error"] = "lon and lat must be finite numbers within ±180 and ±90"
+        elif grid is None:
+            results[i]["error"] = "no grid at this point"
+    point_set = set(points)
+    for i, it in enumerate(items):
+        if i not in point_set:
+            results[i].update(_address_item(conn, str(it["address"])))
+    return results
+
+
+def _address_item(conn: Connection, address: str) -> dict:
+    try:
+        answer = lookup_address(conn, address)
+    except GeogridError as exc:
+        return {"grid": None, "error": str(exc)}
+    grid = dict(answer["grid"], community_code=(answer["community"] or {}).get("code"))
+    return {"grid": grid, "match": answer["match"], "ambiguous": answer["ambiguous"]}
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class BatchTooLarge(GeogridError):
+    """More items than ``GEOGRID_BATCH_LIMIT``: answered 413 with the limit."""
+
+    status_code = 413
+
+    def __init__(self, limit: int, count: int) -> None:
+        super().__init__(f"batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)")
+        self.extra = {"limit": limit}
