@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geogrid.db.bulk import copy_frame, next_ids
+from geogrid.errors import InputError
 from geogrid.importers.read import Source
 from geogrid.importers.upsert import ImportReport
 from geogrid.model import REGISTRATION_TYPES, SPECIAL_GROUPS
@@ -58,8 +59,11 @@ def building_ids(conn: Connection, source: Source, building_field: str | None, a
     """The building of each row, by source id (preferred) or by exact address."""
     column = source.column(building_field, "building")
     if column is None:
-        column = source.column(address_field, "address", required=True,
-                               option="--building-field (source id) or --address-field")
+        column = source.column(address_field, "address")
+        if column is None:
+            raise InputError(f"no building column found (name it with --building-field for a building source id, "
+                             f"or --address-field); the file has: {', '.join(map(str, source.frame.columns))}",
+                             file=source.file, field="building_id")
         sql = "SELECT address, min(id), count(*) FROM buildings WHERE address = ANY(:v) GROUP BY address"
     else:
         sql = "SELECT source_id, min(id), count(*) FROM buildings WHERE source_id = ANY(:v) GROUP BY source_id"
