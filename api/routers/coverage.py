@@ -24,3 +24,31 @@ def get_coverage(minutes: int = MINUTES, mode: str = MODE, kind: str | None = KI
     q = CoverageQuery(minutes=minutes, mode=mode, kind=kind, community=community)
     with db.ready().connect() as conn:
         return coverage(conn, q)
+
+
+@router.get("/gaps")
+def get_gaps(minutes: int = MINUTES, mode: str = MODE, kind: str | None = Query("service_station"),
+             community: str | None = COMMUNITY,
+             link_m: float = Query(100.0, gt=0, le=5000, description="Buildings closer than this join a cluster."),
+             limit: int = Query(1000, ge=0, le=100_000, description="Uncovered buildings listed at most.")) -> dict:
+    """Uncovered buildings and their clusters (with households); grids with no station inside or in reach."""
+    from geogrid.coverage.gaps import gaps
+    from geogrid.coverage.stats import Query as CoverageQuery
+
+    q = CoverageQuery(minutes=minutes, mode=mode, kind=kind, community=community)
+    with db.ready().connect() as conn:
+        return gaps(conn, q, link_m=link_m, limit=limit)
+
+
+@router.get("/suggest")
+def get_suggest(k: int = Query(3, ge=1, le=50), kind: str | None = Query("service_station"),
+                minutes: int = MINUTES, mode: str = MODE, community: str | None = COMMUNITY,
+                max_buildings: int = Query(300, ge=0, le=5000, description="Uncovered buildings tried as sites.")
+                ) -> dict:
+    """k new sites covering the most uncovered households (exact MCLP with PuLP/CBC, checked by greedy)."""
+    from geogrid.coverage.stats import Query as CoverageQuery
+    from geogrid.coverage.suggest import suggest
+
+    q = CoverageQuery(minutes=minutes, mode=mode, kind=kind, community=community)
+    with db.ready().connect() as conn:
+        return suggest(conn, q, k=k, max_buildings=max_buildings)

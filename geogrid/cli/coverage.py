@@ -1,0 +1,117 @@
+"""``geogrid coverage``: service-circle coverage per grid, its gaps, siting suggestions, and recomputing areas."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from geogrid import db
+from geogrid.cli.common import app, console, progress
+
+coverage_app = typer.Typer(help="Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites.")
+app.add_typer(coverage_app, name="coverage")
+
+MINUTES = typer.Option(5, "--minutes", "-m", help="Circle level: 5, 10 or 15 minutes.")
+MODE = typer.Option("network", help="circle (straight line) or network (along the walking network).")
+COMMUNITY = typer.Option(None, help="Only this community (code or name).")
+JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def _query(minutes: int, mode: str, kind: str | None, community: str | None):
+    from geogrid.coverage.stats import Query
+
+    return Query(minutes=minutes, mode=mode, kind=kind, community=community)
+
+
+def _pct(share: float | None) -> str:
+    return "–" if share is None else f"{share:.1%}"
+
+
+def _echo_json(data: dict) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+
+
+@coverage_app.callback(invoke_without_command=True)
+def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
+         kind: str = typer.Option(None, help="Facility kind, e.g. service_station (all kinds when absent)."),
+         community: str = COMMUNITY, as_json: bool = JSON) -> None:
+    """Households, residents and special groups within reach, per grid (as GET /coverage)."""
+    if ctx.invoked_subcommand:
+        return
+    from geogrid.coverage.stats import coverage
+
+    with db.ready().connect() as conn:
+        result = coverage(conn, _query(minutes, mode, kind, community))
+    if as_json:
+        return _echo_json(result)
+    s = result["summary"]
+    table = Table("grid", "name", "households", "covered", "share", "residents", "covered", "elderly alone",
+                  title=f"{minutes}-minute {mode} coverage{f' of {kind}' if kind else ''}: "
+                        f"{s['households_covered']:,} of {s['households']:,} households ({_pct(s['share'])})")
+    for g in result["grids"]:
+        table.add_row(g["code"], g["name"] or "", f"{g['households']:,}", f"{g['households_covered']:,}",
+                      _pct(g["share"]), f"{g['residents']:,}", f"{g['residents_covered']:,}",
+                      f"{g['elderly_alone_covered']:,}/{g['elderly_alone']:,}")
+    console.print(table)
+
+
+@coverage_app.command()
+def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = typer.Option("service_station"),
+         community: str = COMMUNITY, link_m: float = typer.Option(100.0, help="Cluster link distance (m)."),
+         show_clusters: int = typer.Option(20, "--show", help="Clusters listed."), as_json: bool = JSON) -> None:
+    """Uncovered buildings grouped into clusters; grids with no station inside or within reach."""
+    from geogrid.coverage.gaps import gaps as find_gaps
+
+    with db.ready().connect() as conn:
+        result = find_gaps(conn, _query(minutes, mode, kind, community), link_m=link_m)
+    if as_json:
+        return _echo_json(result)
+    s = result["summary"]
+    table = Table("cluster", "buildings", "households", "lon", "lat", "radius (m)", "grids",
+                  title=f"{s['households']:,} uncovered households in {s['clusters']:,} clusters")
+    for c in result["clusters"][:show_clusters]:
+        table.add_row(str(c["cluster"]), f"{c['buildings']:,}", f"{c['households']:,}", f"{c['lon']:.6f}",
+                      f"{c['lat']:.6f}", f"{c['radius_m']:,.0f}", ", ".join(c["grids"]))
+    console.print(table)
+    flags = Table("grid", "name", "stations inside", "reached", title=f"{len(result['grids'])} grids flagged")
+    for g in result["grids"]:
+        flags.add_row(g["code"], g["name"] or "", str(g["stations_inside"]), "yes" if g["reached"] else "no")
+    console.print(flags)
+
+
+@coverage_app.command()
+def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes: int = MINUTES, mode: str = MODE,
+            kind: str = typer.Option("service_station"), community: str = COMMUNITY,
+            max_buildings: int = typer.Option(300, help="Uncovered buildings tried as sites."),
+            as_json: bool = JSON) -> None:
+    """Propose k sites covering the most uncovered households (exact MCLP, checked by greedy)."""
+    from geogrid.coverage.suggest import suggest as propose
+
+    with console.status("solving the maximal covering problem"), db.ready().connect() as conn:
+        result = propose(conn, _query(minutes, mode, kind, community), k=k, max_buildings=max_buildings)
+    if as_json:
+        return _echo_json(result)
+    table = Table("#", "site", "lon", "lat", "gain (households)", "covered after", "share after",
+                  title=f"{result['method']} — {result['candidates']} candidates")
+    for i, site in enumerate(result["sites"], start=1):
+        table.add_row(str(i), f"{site['source']} {site['ref_id']}", f"{site['lon']:.6f}", f"{site['lat']:.6f}",
+                      f"{site['gain_households']:,}", f"{site['households_covered_after']:,}",
+                      _pct(site["share_after"]))
+    console.print(table)
+
+
+@coverage_app.command("compute")
+def compute_areas() -> None:
+    """Recompute the service areas of every facility (circle and network)."""
+    from geogrid.coverage.compute import MODES, compute_service_areas
+
+    written: dict[str, int] = {}
+    with progress() as bar, db.ready().begin() as conn:
+        task = bar.add_task("service areas", total=len(MODES))
+        for mode in MODES:
+            bar.update(task, description=f"{mode} service areas")
+            written.update(compute_service_areas(conn, modes=(mode,)))
+            bar.advance(task)
+    console.print(", ".join(f"{mode}: {n:,} areas" for mode, n in written.items()))
