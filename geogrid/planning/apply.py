@@ -140,29 +140,27 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
     Same rule as the bulk assignment: the covering grid in force with the lowest code, else the nearest.
     Returns the buildings whose grid changed: ``building_id, from_grid, to_grid``.
     """
-    result = conn.execute(text(NEW_ASSIGNMENT_SQL), {"wkbs": areas, "old": old_ids})
-    rows = pd.DataFrame(result.all(), columns=list(result.keys()))
-    if rows.empty:
-        return pd.DataFrame(columns=["building_id", "from_grid", "to_grid"])
-    rows = rows.astype(object).where(rows.notna(), None)
-    conn.execute(text(UPSERT_SQL), {"b": rows["id"].tolist(), "g": rows["grid_id"].tolist(),
-                                    "n": rows["nearest_grid_id"].tolist(), "d": rows["distance_m"].tolist()})
-    moved = rows[[a != b for a, b in zip(rows["old_grid"], rows["grid_id"], strict=True)]]
-    return pd.DataFrame({"building_id": moved["id"], "from_grid": moved["old_grid"], "to_grid": moved["grid_id"]})
+    rows = conn.execute(text(NEW_ASSIGNMENT_SQL), {"wkbs": areas, "old": old_ids}).all()
+    if rows:
+        conn.execute(text(UPSERT_SQL), {
+            "b": [r.id for r in rows], "g": [r.grid_id for r in rows], "n": [r.nearest_grid_id for r in rows],
+            "d": [None if r.distance_m is None else float(r.distance_m) for r in rows]})
+    moved = [(r.id, r.old_grid, r.grid_id) for r in rows if r.old_grid != r.grid_id]
+    return pd.DataFrame(moved, columns=["building_id", "from_grid", "to_grid"], dtype=object)
 
 
 def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
     result = conn.execute(text(FACILITIES_SQL), {"wkbs": areas, "old": old_ids})
-    return pd.DataFrame(result.all(), columns=["facility_id", "from_grid", "to_grid"])
+    return pd.DataFrame(result.all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
 
 
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
     """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
     now = conn.scalar(text("SELECT now()"))
     changed, retired, created = write_grids(conn, changes, author, change_id, now)
-    old = [g for g in changes.touched]
+    old = changes.touched
     areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
-        shapely.to_wkb(g.geom) for g in changes.touched + changes.new if not g.retired]
+        shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired]
     old_ids = [g.id for g in old]
     return Written(changed, retired, created, reassign_buildings(conn, areas, old_ids),
                    reassign_facilities(conn, areas, old_ids))

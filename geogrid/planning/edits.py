@@ -52,6 +52,7 @@ class WorkGrid:
     parents: list[int] = field(default_factory=list)
     changed: bool = False
     retired: bool = False
+    is_new: bool = False
 
 
 @dataclass
@@ -63,11 +64,11 @@ class Changes:
 
     @property
     def touched(self) -> list[WorkGrid]:
-        return [g for g in self.grids.values() if g.id is not None and (g.changed or g.retired)]
+        return [g for g in self.grids.values() if not g.is_new and (g.changed or g.retired)]
 
     @property
     def new(self) -> list[WorkGrid]:
-        return [g for g in self.grids.values() if g.id is None and not g.retired]
+        return [g for g in self.grids.values() if g.is_new and not g.retired]
 
     def versions(self) -> dict[str, int]:
         """Versions of the existing grids the plan changes: what must still hold when it is applied."""
@@ -144,6 +145,7 @@ class Workspace:
 
     def add(self, grid: WorkGrid) -> WorkGrid:
         self._new += 1
+        grid.is_new = True
         self.changes.grids[f"new:{self._new}"] = grid
         return grid
 

@@ -1,0 +1,99 @@
+"""Boundary planning over HTTP: validation, plans (preview, apply), grid history and revert, the planner page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, Field
+
+from geogrid import db
+from geogrid.errors import NotFound
+from geogrid.planning.apply import apply_plan
+from geogrid.planning.history import history, revert
+from geogrid.planning.preview import create_plan, get_plan
+from geogrid.planning.validate import validate
+
+router = APIRouter(tags=["planning"])
+
+
+class PlanIn(BaseModel):
+    edits: list[dict[str, Any]] = Field(..., min_length=1, description=(
+        "Edits in order: redraw {grid, geometry}, split {grid, line}, merge {grids, name}, "
+        "move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry crs: gcj02/bd09/wgs84."))
+    base_versions: dict[str, int] | None = Field(None, description="Grid versions the planner saw: {code: version}.")
+    author: str | None = Field(None, max_length=100)
+
+
+@router.get("/validation")
+def get_validation(community: str | None = Query(None, description="Community code or name; all when absent."),
+                   ) -> dict:
+    """Every problem of the grids in force: rule, severity, grids, community, message, GeoJSON location."""
+    with db.ready().connect() as conn:
+        problems = validate(conn, community)
+    return {"community": community, "count": len(problems),
+            "errors": sum(p["severity"] == "error" for p in problems), "problems": problems}
+
+
+@router.post("/plans", status_code=201)
+def post_plan(body: PlanIn) -> dict:
+    """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link."""
+    with db.ready().begin() as conn:
+        return create_plan(conn, body.edits, body.base_versions, body.author)
+
+
+@router.get("/plans/{plan_id}")
+def read_plan(plan_id: int) -> dict:
+    with db.ready().connect() as conn:
+        return get_plan(conn, plan_id)
+
+
+@router.post("/plans/{plan_id}/apply")
+def post_apply(plan_id: int, author: str | None = Query(None, max_length=100)) -> dict:
+    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since."""
+    with db.ready().begin() as conn:
+        return apply_plan(conn, plan_id, author)
+
+
+@router.get("/grids/{code}/history")
+def grid_history(code: str) -> dict:
+    with db.ready().connect() as conn:
+        return history(conn, code)
+
+
+@router.post("/grids/{code}/revert")
+def grid_revert(code: str, to_version: int = Query(..., ge=1), author: str | None = Query(None, max_length=100),
+                ) -> dict:
+    """Give a grid the boundary of an earlier version; the revert is itself a new version."""
+    with db.ready().begin() as conn:
+        return revert(conn, code, to_version, author)
+
+
+@router.get("/planner", response_class=HTMLResponse)
+def planner_page(community: str | None = Query(None, description="Community code or name.")) -> HTMLResponse:
+    """The planner: pick a grid, redraw it on the map, preview who moves, apply."""
+    from maps.planner import planner_html
+
+    with db.ready().connect() as conn:
+        return HTMLResponse(planner_html(conn, community, static_url="/planner/static"))
+
+
+@router.get("/plans/{plan_id}/map", response_class=HTMLResponse)
+def plan_map(plan_id: int) -> HTMLResponse:
+    """Before/after map of a plan: old boundaries dashed, new ones filled."""
+    from maps.planner import plan_map_html
+
+    with db.ready().connect() as conn:
+        return HTMLResponse(plan_map_html(get_plan(conn, plan_id), static_url="/planner/static"))
+
+
+@router.get("/planner/static/{path:path}", include_in_schema=False)
+def planner_static(path: str) -> FileResponse:
+    """Leaflet and plugins from the local vendor folder (never a CDN), for the planner pages."""
+    from maps.assets import STATIC
+
+    target = (STATIC / path).resolve()
+    if not target.is_file() or STATIC.resolve() not in target.parents:
+        raise NotFound(f"no static file {path}")
+    return FileResponse(target)

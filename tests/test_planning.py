@@ -1,0 +1,222 @@
+"""Plans on real PostGIS: preview equals an independent Shapely computation, apply/revert, conflicts, atomicity."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box, mapping
+from sqlalchemy import text
+
+from geogrid.crs import wgs84_to_gcj02
+from geogrid.errors import Conflict, InputError, NotFound
+from geogrid.planning import apply as apply_module
+from geogrid.planning.apply import apply_plan
+from geogrid.planning.history import history, revert
+from geogrid.planning.preview import create_plan
+from tests import test_planning_city as pc
+from tests.test_planning_city import C1, A, B, D, M, snapshot
+
+city = pc.city  # the fixture
+
+A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)  # A takes a 0.0025° strip of B
+
+
+def _expected_owner(grids: dict[str, shapely.Geometry]) -> dict[str, str | None]:
+    """Each building's grid by Shapely alone: the lowest code among the grids covering it."""
+    out = {}
+    for i, (x, y, _) in enumerate(pc.BUILDINGS):
+        covering = sorted(c for c, g in grids.items() if shapely.intersects(g, shapely.Point(x, y)))
+        out[f"b{i}"] = covering[0] if covering else None
+    return out
+
+
+def _plan(engine, edits, **kw) -> dict:
+    with engine.begin() as conn:
+        return create_plan(conn, edits, **kw)
+
+
+def _apply(engine, plan_id: int, author: str = "王规划") -> dict:
+    with engine.begin() as conn:
+        return apply_plan(conn, plan_id, author)
+
+
+def _redraw(code: str, geom, **extra) -> dict:
+    return {"op": "redraw", "grid": code, "geometry": mapping(geom), **extra}
+
+
+def test_redraw_preview_equals_independent_computation_then_apply(city):
+    before = {code: geom for code, (_, _, geom) in pc.GRIDS.items()}
+    after = {**before, A: A_GROWN, B: shapely.difference(before[B], A_GROWN)}
+    old, new = _expected_owner(before), _expected_owner(after)
+    expected = {b for b in old if old[b] != new[b]}
+    assert expected == {"b4"}  # (116.312, 39.903) — and b3 on the old edge stays in A
+
+    plan = _plan(city, [_redraw(A, A_GROWN)], author="王规划")
+    preview = plan["preview"]
+    moved = {b["source_id"]: (b["from"], b["to"]) for b in preview["moved"]["buildings"]}
+    assert moved == {b: (old[b], new[b]) for b in expected}
+    assert preview["moved"]["totals"] == {"buildings": 1, "households": 200, "residents": 2, "facilities": 0}
+    stats = {g["code"]: g for g in preview["grids"]}
+    assert set(stats) == {A, B} and stats[B]["status"] == "changed"
+    assert stats[A]["before"]["households"] == 435 and stats[A]["after"]["households"] == 635
+    assert stats[B]["after"]["area_m2"] < stats[B]["before"]["area_m2"]
+    assert preview["validation"]["after"].get("household_band") == 2  # A holds 635 > 500, B 260 < 300
+    assert preview["map_url"] == f"/plans/{plan['plan']}/map"
+    assert plan["base_versions"] == {A: 1, B: 1}
+    with city.connect() as conn:
+        assert snapshot(conn)["assignments"]["b4"] == B  # the preview left nothing behind
+
+    result = _apply(city, plan["plan"])
+    assert result["changed"] == [A, B] or set(result["changed"]) == {A, B}
+    with city.connect() as conn:
+        snap = snapshot(conn)
+        versions = dict(conn.execute(text("SELECT code, version FROM grids")).all())
+    assert snap["assignments"] == new and versions[A] == 2 and versions[B] == 2
+    assert shapely.from_wkb(bytes(snap["grids"][A][0])).equals(A_GROWN)
+
+
+def test_apply_then_revert_restores_exact_state(city):
+    with city.connect() as conn:
+        start = snapshot(conn)
+    plan = _plan(city, [_redraw(A, A_GROWN)])
+    _apply(city, plan["plan"])
+    with city.begin() as conn:
+        revert(conn, A, 1, "张审核")  # A gives the strip back: a gap until B is reverted too
+        revert(conn, B, 1, "张审核")
+    with city.connect() as conn:
+        end = snapshot(conn)
+        hist = history(conn, A)
+    assert end["grids"] == start["grids"]  # byte-identical boundaries, names, kinds
+    assert end["assignments"] == start["assignments"] and end["facilities"] == start["facilities"]
+    assert [v["version"] for v in hist["versions"]] == [1, 2, 3]
+    assert hist["versions"][0]["valid_to"] is not None and hist["versions"][2]["author"] == "张审核"
+    assert hist["versions"][2]["geometry"] == hist["versions"][0]["geometry"]
+
+
+def test_two_planners_one_wins_other_gets_409(city):
+    first = _plan(city, [_redraw(A, A_GROWN)], author="planner 1")
+    second = _plan(city, [_redraw(A, shapely.difference(box(116.30, 39.90, 116.309, 39.91), pc.HOLE))],
+                   author="planner 2")
+    results: list[object] = []
+
+    def go(plan_id: int) -> None:
+        try:
+            results.append(_apply(city, plan_id))
+        except Conflict as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=go, args=(p["plan"],)) for p in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wins = [r for r in results if isinstance(r, dict)]
+    losses = [r for r in results if isinstance(r, Conflict)]
+    assert len(wins) == 1 and len(losses) == 1
+    assert f"grid {A} is now version 2 (plan saw 1)" in str(losses[0])
+    with city.connect() as conn:
+        statuses = sorted(conn.scalars(text("SELECT status FROM plans ORDER BY id")))
+        version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
+        kept = conn.scalar(text("SELECT count(*) FROM grid_versions v JOIN grids g ON g.id = v.grid_id "
+                                "WHERE g.code = :c"), {"c": A})
+    assert statuses == ["applied", "draft"] and version == 2 and kept == 2  # v1 kept, the loser's plan kept
+
+
+def test_stale_base_version_at_creation_is_409(city):
+    _apply(city, _plan(city, [_redraw(A, A_GROWN)])["plan"])
+    with pytest.raises(Conflict, match=f"grid {A} is now version 2"):
+        _plan(city, [_redraw(B, box(116.31, 39.90, 116.32, 39.91))], base_versions={A: 1, B: 1})
+
+
+def test_failure_mid_apply_leaves_database_unchanged(city, monkeypatch):
+    plan = _plan(city, [{"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.306, 39.89),
+                                                                                      (116.306, 39.92)]))}])
+    with city.connect() as conn:
+        before = snapshot(conn)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full while reassigning facilities")
+
+    monkeypatch.setattr(apply_module, "reassign_facilities", boom)
+    with pytest.raises(RuntimeError):
+        _apply(city, plan["plan"])
+    with city.connect() as conn:
+        after = snapshot(conn)
+        status = conn.scalar(text("SELECT status FROM plans WHERE id = :i"), {"i": plan["plan"]})
+    assert after == before and status == "draft"
+
+
+def test_split_retires_code_with_lineage_and_new_codes(city):
+    line = shapely.LineString([(116.306, 39.89), (116.306, 39.92)])
+    plan = _plan(city, [{"op": "split", "grid": A, "line": mapping(line)}])
+    result = _apply(city, plan["plan"])
+    west, east = C1 + "005", C1 + "006"  # after 001, 002, 004: numbers are never reused
+    assert result["retired"] == [A] and result["created"] == [west, east]
+    with city.connect() as conn:
+        snap = snapshot(conn)
+        hist = history(conn, A)
+    assert hist["status"] == "retired" and hist["children"] == [west, east]
+    assert snap["assignments"]["b0"] == west and snap["assignments"]["b1"] == east
+    assert snap["assignments"]["b3"] == B  # on the edge of B and the new east grid: the lowest code wins
+    with city.begin() as conn:  # a second split in the same community takes the next numbers
+        created = apply_plan(conn, create_plan(conn, [{"op": "split", "grid": east, "line": mapping(
+            shapely.LineString([(116.305, 39.906), (116.32, 39.906)]))}])["plan"])["created"]
+    assert created == [C1 + "007", C1 + "008"]
+
+
+def test_merge_hands_over_staff_and_moves_everyone(city):
+    result = _apply(city, _plan(city, [{"op": "merge", "grids": [A, B], "name": "合并网格"}])["plan"])
+    merged = C1 + "005"
+    assert result["created"] == [merged] and sorted(result["retired"]) == [A, B]
+    with city.connect() as conn:
+        snap = snapshot(conn)
+        staff_grid = conn.scalar(text("SELECT g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id"))
+    owners = {b: g for b, g in snap["assignments"].items()}
+    assert owners["b0"] == merged and owners["b4"] == merged and owners["b8"] == D and owners["b10"] == M
+    assert staff_grid == merged and snap["facilities"]["菜市场"] == merged
+
+
+def test_move_buildings_takes_the_building_from_its_grid(city):
+    with city.connect() as conn:
+        b4 = conn.scalar(text("SELECT id FROM buildings WHERE source_id = 'b4'"))
+    plan = _plan(city, [{"op": "move_buildings", "buildings": [b4], "to": A}])
+    assert [(b["source_id"], b["from"], b["to"]) for b in plan["preview"]["moved"]["buildings"]] == [("b4", B, A)]
+    assert plan["preview"]["validation"]["after"].get("several_parts") == 1  # A is now in two parts
+    _apply(city, plan["plan"])
+    with city.connect() as conn:
+        snap = snapshot(conn)
+    assert snap["assignments"]["b4"] == A and sum(v == A for v in snap["assignments"].values()) == 7
+
+
+def test_gcj02_redraw_is_stored_in_wgs84(city):
+    gcj = shapely.transform(A_GROWN, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1])))
+    assert shapely.hausdorff_distance(gcj, A_GROWN) > 0.002  # a few hundred metres off
+    plan = _plan(city, [{**_redraw(A, gcj), "crs": "gcj02"}])
+    after = next(f for f in plan["preview"]["geometry"]["after"]["features"] if f["properties"]["code"] == A)
+    got = shapely.geometry.shape(after["geometry"])
+    assert shapely.hausdorff_distance(got, A_GROWN) < 1e-7  # about a centimetre
+
+
+@pytest.mark.parametrize("edits, error, field", [
+    ([{"op": "paint"}], InputError, "edits[0].op"),
+    ([{"op": "redraw", "grid": A, "geometry": {"type": "Point", "coordinates": [116.3, 39.9]}}], InputError,
+     "edits[0].geometry"),
+    ([{"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.0, 39.0), (116.1, 39.0)]))}],
+     InputError, "edits[0].line"),
+    ([{"op": "merge", "grids": [A, M]}], InputError, "edits[0].grids"),
+    ([{"op": "redraw", "grid": "nope", "geometry": mapping(box(0, 0, 1, 1))}], NotFound, None),
+    ([{"op": "revert", "grid": A, "to_version": 7}], NotFound, None),
+    ([_redraw(A, box(116.299, 39.899, 116.321, 39.911))], InputError, "edits[0].geometry"),  # swallows B
+])
+def test_bad_edits_are_clear_errors_and_write_nothing(city, edits, error, field):
+    with city.connect() as conn:
+        before = snapshot(conn)
+    with pytest.raises(error) as info:
+        _plan(city, edits)
+    if field:
+        assert info.value.field == field
+    with city.connect() as conn:
+        assert snapshot(conn) == before
