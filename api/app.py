@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from geogrid.errors import GeogridError
+from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
 ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning")
@@ -32,6 +33,40 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, "; ".join(reasons) or "invalid request", details=reasons)
 
 
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Answer 413 (naming the limit) to a body over ``GEOGRID_MAX_BODY_BYTES``, declared or streamed."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = get_settings().max_body_bytes
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _TooLarge
+            return message
+
+        try:
+            if declared.isdigit() and int(declared) > limit:
+                raise _TooLarge
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            reason = f"request body over the limit of {limit} bytes (GEOGRID_MAX_BODY_BYTES)"
+            await _error(413, reason, limit=limit)(scope, receive, send)
+
+
 def create_app() -> FastAPI:
     """Build the application with every available topic router."""
     app = FastAPI(
@@ -40,6 +75,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for name in ROUTERS:
         try:
             module = importlib.import_module(f"api.routers.{name}")

@@ -1,0 +1,125 @@
+"""``GET /lookup`` (point or address → grid and who is responsible) and ``POST /lookup/batch`` (JSON or CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from geogrid import db
+from geogrid.errors import GeogridError
+from geogrid.lookup import lookup_address, lookup_batch, lookup_point
+
+router = APIRouter(tags=["lookup"])
+
+CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
+CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
+
+
+@router.get("/lookup")
+def lookup(
+    lon: Annotated[float | None, Query(description="Longitude (or x in a projected crs)")] = None,
+    lat: Annotated[float | None, Query(description="Latitude (or y in a projected crs)")] = None,
+    crs: Annotated[str, Query(max_length=40, description=CRS_HELP)] = "wgs84",
+    address: Annotated[str | None, Query(max_length=300, description="Free-text Chinese address")] = None,
+) -> dict:
+    """The grid at a point or an address, its community/street/district, staff (role and name), party
+    organisation, nearest service station (党群服务站) with walking minutes, and 5-minute coverage.
+
+    404 outside every grid (with the nearest grid and its distance) or when no address matches.
+    """
+    with db.ready().connect() as conn:
+        if address is not None:
+            return lookup_address(conn, address)
+        if lon is None or lat is None:
+            raise GeogridError("give lon and lat, or address")
+        return lookup_point(conn, lon, lat, crs)
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int | None = None
+    lon: float | None = None
+    lat: float | None = None
+    address: str | None = Field(None, max_length=300)
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[BatchItem]
+    crs: str = Field("wgs84", max_length=40, description=CRS_HELP)
+
+
+_BATCH_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": BatchRequest.model_json_schema()},
+    "text/csv": {"schema": {"type": "string", "description": "columns id and lon,lat or address"}},
+}}}
+
+
+@router.post("/lookup/batch", openapi_extra=_BATCH_DOC)
+async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """Many points and addresses at once, answered in the same order: ``{"results": [{"id", "grid"} | ...]}``.
+
+    A ``text/csv`` body (or a multipart ``file``) with columns ``id`` and ``lon,lat`` or ``address`` is
+    answered as CSV. Over ``GEOGRID_BATCH_LIMIT`` items or ``GEOGRID_MAX_BODY_BYTES`` answers 413.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("text/csv", "multipart/form-data"):
+        items = await _csv_items(request, kind)
+        results = await _run(items, crs)
+        return Response(_to_csv(results), media_type="text/csv; charset=utf-8")
+    try:
+        body = BatchRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+    results = await _run([i.model_dump() for i in body.items], crs or body.crs)
+    return Response(json.dumps({"results": results}, ensure_ascii=False), media_type="application/json")
+
+
+async def _run(items: list[dict], crs: str | None) -> list[dict]:
+    from starlette.concurrency import run_in_threadpool
+
+    def work() -> list[dict]:
+        with db.ready().connect() as conn:
+            return lookup_batch(conn, items, crs)
+
+    return await run_in_threadpool(work)
+
+
+async def _csv_items(request: Request, kind: str) -> list[dict]:
+    if kind == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise GeogridError("multipart upload needs a 'file' field holding the CSV")
+        raw = await upload.read()
+    else:
+        raw = await request.body()
+    try:
+        reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+        fields = set(reader.fieldnames or ())
+        if not ({"lon", "lat"} <= fields or "address" in fields):
+            raise GeogridError("CSV needs columns lon and lat, or address (and optionally id)")
+        return [{"id": row.get("id") or str(n), "lon": row.get("lon") or None, "lat": row.get("lat") or None,
+                 "address": row.get("address") or None} for n, row in enumerate(reader, start=2)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise GeogridError(f"cannot read the CSV: {exc}") from None
+
+
+def _to_csv(results: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        g, m = r.get("grid") or {}, r.get("match") or {}
+        writer.writerow([r.get("id"), g.get("code"), g.get("name"), g.get("kind"), g.get("community_code"),
+                         m.get("address"), m.get("score"), r.get("error")])
+    return out.getvalue()

@@ -1,0 +1,139 @@
+"""GeoJSON read endpoints: areas, grids (with household/resident/building counts), a grid's buildings, facilities.
+
+PostGIS writes the GeoJSON itself (``ST_AsGeoJSON(record)`` → a Feature with the other columns as properties),
+so no geometry passes through Python. Only aggregate and public columns are selected: no personal data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import text
+
+from geogrid import db
+from geogrid.errors import GeogridError, NotFound
+from geogrid.model import AREA_LEVELS, FACILITY_KINDS
+
+router = APIRouter(tags=["read"])
+GEOJSON = "application/geo+json"
+_CODE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+
+_COLLECTION = """
+SELECT json_build_object('type', 'FeatureCollection',
+                         'features', COALESCE(json_agg(ST_AsGeoJSON(t.*, 'geom', 7)::json), '[]'::json))::text
+  FROM ({inner}) t
+"""
+_BBOX = "ST_Intersects({col}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
+
+_GRID_COLUMNS = """
+SELECT g.code, g.name, g.kind, c.code AS community_code,
+       COALESCE(n.households, 0)::int AS households, COALESCE(n.residents, 0)::int AS residents,
+       COALESCE(n.buildings, 0)::int AS buildings, g.geom
+  FROM grids g
+  LEFT JOIN admin_areas c ON c.id = g.community_id
+  LEFT JOIN LATERAL (
+       SELECT sum(b.households) AS households, count(*) AS buildings,
+              sum((SELECT count(*) FROM residents r WHERE r.building_id = b.id)) AS residents
+         FROM building_assignments a JOIN buildings b ON b.id = a.building_id
+        WHERE a.grid_id = g.id) n ON true
+"""
+
+
+def _code(code: str) -> str:
+    """A grid or area code as stored (digits, letters, - and _); anything else can match nothing."""
+    if not _CODE.match(code):
+        raise NotFound(f"no grid with code '{code[:40]}'")
+    return code
+
+
+def _geojson(inner: str, params: dict) -> Response:
+    with db.ready().connect() as conn:
+        body = conn.scalar(text(_COLLECTION.format(inner=inner)), params)
+    return Response(body, media_type=GEOJSON)
+
+
+def _bbox(bbox: str | None) -> dict | None:
+    """``minlon,minlat,maxlon,maxlat`` in WGS84, checked."""
+    if bbox is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise GeogridError("bbox must be minlon,minlat,maxlon,maxlat") from None
+    if not all(map(math.isfinite, (x0, y0, x1, y1))) or not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise GeogridError("bbox must be finite, within ±180/±90, with min ≤ max")
+    return {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
+
+
+@router.get("/areas")
+def areas(level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None) -> Response:
+    """Districts, streets and communities with their codes and parent codes."""
+    if level is not None and level not in AREA_LEVELS:
+        raise GeogridError(f"level must be one of {', '.join(AREA_LEVELS)}")
+    where = "WHERE a.level = :level" if level else ""
+    return _geojson(f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
+                    f"LEFT JOIN admin_areas p ON p.id = a.parent_id {where} ORDER BY a.code", {"level": level})
+
+
+@router.get("/grids")
+def grids(
+    community: Annotated[str | None, Query(max_length=12, description="12-digit community code")] = None,
+    bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
+) -> Response:
+    """Current grids with households, residents and buildings (counts only)."""
+    params = _bbox(bbox) or {}
+    where = ["g.valid_to IS NULL"]
+    if community is not None:
+        where.append("c.code = :community")
+        params["community"] = _code(community)
+    if bbox is not None:
+        where.append(_BBOX.format(col="g.geom"))
+    return _geojson(f"{_GRID_COLUMNS} WHERE {' AND '.join(where)} ORDER BY g.code", params)
+
+
+@router.get("/grids/{code}")
+def grid(code: str) -> Response:
+    """One grid by code (retired grids too, with ``valid_to``)."""
+    with db.ready().connect() as conn:
+        body = conn.scalar(text(
+            f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({_GRID_COLUMNS.replace('g.geom', 'g.valid_to, g.geom', 1)}"
+            " WHERE g.code = :code) t"), {"code": _code(code)})
+    if body is None:
+        raise NotFound(f"no grid with code '{code}'")
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/grids/{code}/buildings")
+def grid_buildings(code: str) -> Response:
+    """The buildings assigned to a grid: address, households, source id."""
+    with db.ready().connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
+            raise NotFound(f"no grid with code '{code}'")
+    return _geojson(
+        "SELECT b.address, b.households, b.source_id, b.geom FROM buildings b "
+        "JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id "
+        "WHERE g.code = :code ORDER BY b.id", {"code": code})
+
+
+@router.get("/facilities")
+def facilities(
+    kind: Annotated[str | None, Query(description=f"one of {', '.join(FACILITY_KINDS)}")] = None,
+    bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
+) -> Response:
+    """Facilities in service (planned candidates left out), with the grid each lies in."""
+    if kind is not None and kind not in FACILITY_KINDS:
+        raise GeogridError(f"kind must be one of {', '.join(FACILITY_KINDS)}")
+    params = _bbox(bbox) or {}
+    where = ["NOT f.candidate"]
+    if kind is not None:
+        where.append("f.kind = :kind")
+        params["kind"] = kind
+    if bbox is not None:
+        where.append(_BBOX.format(col="f.geom"))
+    return _geojson(
+        "SELECT f.name, f.kind, f.circle_minutes, f.address, g.code AS grid_code, f.geom FROM facilities f "
+        f"LEFT JOIN grids g ON g.id = f.grid_id WHERE {' AND '.join(where)} ORDER BY f.id", params)
