@@ -1,0 +1,93 @@
+"""Maps served by the API: ``/maps`` (index), ``/maps/coverage``, ``/maps/grids/{code}``, the GeoJSON layers
+the city-scale pages fetch, and the locally vendored Leaflet files (no CDN)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from geogrid import db
+from geogrid.errors import GeogridError, NotFound
+from maps import assets, data, pages
+from maps.index import index_page
+
+router = APIRouter(tags=["maps"])
+LAYERS = ("grids", "facilities", "service-areas", "uncovered", "buildings", "problems")
+
+Community = Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")]
+Mode = Annotated[str, Query(description="circle, network or auto (network when computed)")]
+Minutes = Annotated[int, Query(description="service circle: 5, 10 or 15 minutes")]
+Measure = Annotated[str, Query(description="grid colour: households, coverage or party_members")]
+Kind = Annotated[str | None, Query(max_length=32, description="only facilities of this kind")]
+
+
+def _compressed(request: Request, body: str, media_type: str) -> Response:
+    """Gzip large bodies when the browser accepts it: city layers shrink about tenfold."""
+    raw = body.encode()
+    if len(raw) > 20_000 and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gzip.compress(raw, 5), media_type=media_type,
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(raw, media_type=media_type)
+
+
+def _options(request: Request, measure: str) -> pages.PageOptions:
+    root = request.scope.get("root_path", "")
+    lookup = f"{root}/lookup" if any(getattr(r, "path", "") == "/lookup" for r in request.app.routes) else None
+    return pages.PageOptions(static_url=f"{root}/maps/static", layer_url=f"{root}/maps/layers",
+                             lookup_url=lookup, measure=measure)
+
+
+@router.get("/maps", response_class=HTMLResponse)
+def maps_index(request: Request) -> Response:
+    """Links to the city map and every street, community and grid map."""
+    with db.ready().connect() as conn:
+        return _compressed(request, index_page(conn, f"{request.scope.get('root_path', '')}/maps"), "text/html")
+
+
+@router.get("/maps/coverage", response_class=HTMLResponse)
+def coverage_map(request: Request, community: Community = None, mode: Mode = "auto", minutes: Minutes = 5,
+                 measure: Measure = "households", kind: Kind = None) -> Response:
+    """The coverage map of a community, street or district (or the whole city without ``community``)."""
+    with db.ready().connect() as conn:
+        html = pages.coverage_page(conn, data.Scope(community, mode, minutes, kind), _options(request, measure))
+    return _compressed(request, html, "text/html")
+
+
+@router.get("/maps/grids/{code}", response_class=HTMLResponse)
+def grid_map(request: Request, code: str, mode: Mode = "auto", minutes: Minutes = 5,
+             measure: Measure = "households") -> Response:
+    """One grid with all its buildings, in its community."""
+    with db.ready().connect() as conn:
+        html = pages.grid_page(conn, code, _options(request, measure), mode=mode, minutes=minutes)
+    return _compressed(request, html, "text/html")
+
+
+@router.get("/maps/layers/{layer}.geojson")
+def layer(request: Request, layer: str, community: Community = None, mode: Mode = "auto", minutes: Minutes = 5,
+          kind: Kind = None, grid: Annotated[str | None, Query(max_length=32)] = None) -> Response:
+    """One map layer as GeoJSON (WGS84, or GCJ-02 when the tile setting names a GCJ-02 source)."""
+    if layer not in LAYERS:
+        raise NotFound(f"unknown layer '{layer}': use one of {', '.join(LAYERS)}")
+    with db.ready().connect() as conn:
+        scope = data.check_scope(conn, data.Scope(community, mode, minutes, kind))
+        if grid is not None:
+            data.grid_info(conn, grid)
+        city = data.grid_count(conn, scope) > pages.EMBED_MAX_GRIDS
+        body = pages.layer_json(conn, layer, scope, grid=grid, city=city)
+    return _compressed(request, body, "application/geo+json")
+
+
+@router.get("/maps/static/{path:path}")
+def static(path: str) -> FileResponse:
+    """Leaflet, its plugins and the map script, from ``maps/static`` (installed by ``make maps-vendor``)."""
+    root = assets.STATIC.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        if path.startswith("vendor/") and not assets.vendored():
+            raise GeogridError("Leaflet is not installed locally: run `make maps-vendor`")
+        raise NotFound(f"no static file '{path}'")
+    return FileResponse(Path(target), headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,215 @@
+"""What the maps show, read from PostGIS: grids with their measures, facilities, service areas, buildings.
+
+Every reader takes a :class:`Scope` (an area by code or name, or the whole city) and returns a DataFrame
+with a Shapely ``geom`` column in WGS84; :mod:`maps.geojson` turns frames into compact GeoJSON.
+Coverage means what ``geogrid.coverage.stats`` means: a building is covered when a stored service area
+(of the minutes and mode asked, of a real facility, not a candidate) contains it; before ``geogrid compute``
+has stored any, straight-line circles of the setting radius stand in. "households" sums
+``buildings.households``. The maps use SQL scoped to the area so a community map never reads the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from geogrid.db.bulk import fetch_geoms
+from geogrid.errors import GeogridError, NotFound
+from geogrid.settings import get_settings
+
+MODES = ("auto", "circle", "network")
+KIND = "(CAST(:kind AS text) IS NULL OR f.kind = :kind)"
+METRES_PER_DEGREE = 111_320.0
+
+SCOPED_GRIDS = """
+SELECT g.id, g.code, g.name, g.kind, c.code AS community_code, c.name AS community_name, g.geom
+FROM grids g
+LEFT JOIN admin_areas c ON c.id = g.community_id
+LEFT JOIN admin_areas s ON s.id = c.parent_id
+LEFT JOIN admin_areas d ON d.id = s.parent_id
+WHERE g.valid_to IS NULL
+  AND (CAST(:area AS text) IS NULL OR :area IN (c.code, c.name, s.code, s.name, d.code, d.name))
+"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which grids a map shows and which service circle it measures coverage by."""
+
+    area: str | None = None  # district, street or community, by code or name; None = the whole city
+    mode: str = "auto"  # circle | network | auto (network when computed, else circle)
+    minutes: int = 5
+    kind: str | None = None  # one facility kind, or every kind
+
+    def params(self) -> dict:
+        return {"area": self.area, "minutes": self.minutes, "kind": self.kind}
+
+
+def check_scope(conn: Connection, scope: Scope) -> Scope:
+    """Validate a scope against the database; ``auto`` mode resolves to ``network`` or ``circle``."""
+    from geogrid.model import FACILITY_KINDS
+
+    if scope.kind is not None and scope.kind not in FACILITY_KINDS:
+        raise GeogridError(f"unknown facility kind '{scope.kind}': use one of {', '.join(FACILITY_KINDS)}")
+    if scope.mode not in MODES:
+        raise GeogridError(f"mode '{scope.mode}' is not one of {', '.join(MODES)}")
+    radii = get_settings().circle_radius_m
+    if scope.minutes not in radii:
+        raise GeogridError(f"minutes={scope.minutes}: choose one of {', '.join(map(str, sorted(radii)))}")
+    if scope.area is not None:
+        found = conn.scalar(text("SELECT 1 FROM admin_areas WHERE :a IN (code, name) LIMIT 1"), {"a": scope.area})
+        if not found:
+            raise NotFound(f"no district, street or community with code or name '{scope.area}'")
+    network = conn.scalar(text(
+        "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = 'network' AND minutes = :m)"
+    ), {"m": scope.minutes})
+    if scope.mode == "network" and not network:
+        raise GeogridError(f"no walking-network service areas for {scope.minutes} minutes: run `geogrid compute`")
+    mode = scope.mode if scope.mode != "auto" else ("network" if network else "circle")
+    return Scope(scope.area, mode, scope.minutes, scope.kind)
+
+
+def _covered_predicate(conn: Connection, scope: Scope) -> tuple[str, dict]:
+    """SQL testing whether building ``b`` is covered: stored service areas, else straight-line circles."""
+    stored = conn.scalar(text(
+        "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = :mode AND minutes = :m)"
+    ), {"mode": scope.mode, "m": scope.minutes})
+    if stored:
+        return ("EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id "
+                "WHERE sa.mode = :mode AND sa.minutes = :minutes AND NOT f.candidate "
+                f"AND {KIND} AND ST_Intersects(sa.geom, b.geom))", {"mode": scope.mode})
+    radius = get_settings().circle_radius_m[scope.minutes]
+    return ("EXISTS (SELECT 1 FROM facilities f WHERE NOT f.candidate AND f.circle_minutes = :minutes "
+            f"AND {KIND} AND ST_DWithin(f.geom, b.geom, :deg) "
+            "AND ST_DWithin(f.geom::geography, b.geom::geography, :radius))",
+            {"radius": radius, "deg": radius / 50_000.0})
+
+
+GRIDS_SQL = """
+WITH sg AS ({scoped}),
+bl AS (
+    SELECT a.grid_id, b.households, ({covered}) AS covered
+    FROM building_assignments a JOIN buildings b ON b.id = a.building_id
+    WHERE a.grid_id IN (SELECT id FROM sg)
+), hh AS (
+    SELECT grid_id, count(*) AS buildings, coalesce(sum(households), 0) AS households,
+           coalesce(sum(households) FILTER (WHERE covered), 0) AS covered_households
+    FROM bl GROUP BY grid_id
+), pm AS (
+    SELECT a.grid_id, count(*) AS party_members
+    FROM residents r JOIN building_assignments a ON a.building_id = r.building_id
+    WHERE r.party_member AND a.grid_id IN (SELECT id FROM sg) GROUP BY a.grid_id
+), wk AS (
+    SELECT sa.grid_id, string_agg(DISTINCT st.name, '、') AS worker
+    FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
+    WHERE sa.role = 'full_time_worker' AND sa.grid_id IN (SELECT id FROM sg) GROUP BY sa.grid_id
+)
+SELECT sg.code, sg.name, sg.kind, sg.community_code, sg.community_name, coalesce(wk.worker, '') AS worker,
+       coalesce(hh.buildings, 0) AS buildings, coalesce(hh.households, 0) AS households,
+       coalesce(hh.covered_households, 0) AS covered_households, coalesce(pm.party_members, 0) AS party_members,
+       ST_AsBinary(sg.geom) AS geom
+FROM sg LEFT JOIN hh ON hh.grid_id = sg.id LEFT JOIN pm ON pm.grid_id = sg.id LEFT JOIN wk ON wk.grid_id = sg.id
+ORDER BY sg.code
+"""
+
+
+def grid_count(conn: Connection, scope: Scope) -> int:
+    return conn.scalar(text(f"SELECT count(*) FROM ({SCOPED_GRIDS}) sg"), {"area": scope.area})
+
+
+def grids(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """One row per grid in force in the scope, with households, coverage share, party members and worker."""
+    covered, extra = _covered_predicate(conn, scope)
+    frame = fetch_geoms(conn, GRIDS_SQL.format(scoped=SCOPED_GRIDS, covered=covered), {**scope.params(), **extra})
+    if frame.empty:
+        return frame
+    hh = frame["households"].astype(float)
+    frame["coverage"] = (frame["covered_households"] / hh.where(hh > 0)).round(3)
+    return frame
+
+
+def _extent_filter(column: str) -> str:
+    """Keep rows near the scope's grids (a facility just outside still serves residents inside)."""
+    return (f"(CAST(:area AS text) IS NULL OR ST_DWithin({column}, "
+            f"(SELECT ST_Collect(ST_Envelope(sg.geom)) FROM ({SCOPED_GRIDS}) sg), :near))")
+
+
+def facilities(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """Facilities in or near the scope: the stations whose circles the map draws."""
+    sql = (f"SELECT f.id, f.name, f.kind, f.circle_minutes, f.candidate, coalesce(f.address, '') AS address, "
+           f"ST_AsBinary(f.geom) FROM facilities f WHERE {_extent_filter('f.geom')} ORDER BY f.id")
+    return fetch_geoms(conn, sql, {**scope.params(), "near": _near_degrees()})
+
+
+def service_areas(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """The service areas that define coverage: stored ones, else straight-line circles of the setting radius."""
+    covered, _ = _covered_predicate(conn, scope)
+    near = _extent_filter("f.geom")
+    if "service_areas" in covered:
+        sql = (f"SELECT f.id, f.name, f.kind, sa.minutes, sa.mode, ST_AsBinary(sa.geom) FROM service_areas sa "
+               f"JOIN facilities f ON f.id = sa.facility_id WHERE sa.mode = :mode AND sa.minutes = :minutes "
+               f"AND NOT f.candidate AND {KIND} AND {near} ORDER BY f.id")
+        params = {"mode": scope.mode}
+    else:
+        sql = (f"SELECT f.id, f.name, f.kind, :minutes AS minutes, 'circle' AS mode, "
+               f"ST_AsBinary(ST_Buffer(f.geom::geography, :radius, 'quad_segs=8')::geometry) FROM facilities f "
+               f"WHERE NOT f.candidate AND f.circle_minutes = :minutes AND {KIND} AND {near} ORDER BY f.id")
+        params = {"radius": get_settings().circle_radius_m[scope.minutes]}
+    return fetch_geoms(conn, sql, {**scope.params(), **params, "near": _near_degrees()})
+
+
+BUILDINGS_SQL = """
+SELECT b.id, coalesce(b.address, b.name, '') AS address, b.households, g.code AS grid_code,
+       ({covered}) AS covered, ST_AsBinary(b.geom)
+FROM building_assignments a JOIN buildings b ON b.id = a.building_id JOIN grids g ON g.id = a.grid_id
+WHERE a.grid_id IN (SELECT id FROM ({scoped}) sg) {where}
+ORDER BY b.id
+"""
+
+
+def buildings(conn: Connection, scope: Scope, *, uncovered_only: bool = True, grid: str | None = None,
+              ) -> pd.DataFrame:
+    """Buildings of the scope (or of one grid) with their coverage; by default only the uncovered ones."""
+    covered, extra = _covered_predicate(conn, scope)
+    where = ""
+    if uncovered_only:
+        where += f" AND NOT ({covered}) AND b.households > 0"
+    if grid is not None:
+        where += " AND g.code = :grid"
+    sql = BUILDINGS_SQL.format(covered=covered, scoped=SCOPED_GRIDS, where=where)
+    return fetch_geoms(conn, sql, {**scope.params(), **extra, "grid": grid})
+
+
+def grid_info(conn: Connection, code: str) -> dict:
+    """The grid in force with this code and its community code, or :class:`NotFound`."""
+    row = conn.execute(text(
+        "SELECT g.code, g.name, c.code AS community FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id "
+        "WHERE g.code = :code AND g.valid_to IS NULL"
+    ), {"code": code}).mappings().first()
+    if row is None:
+        raise NotFound(f"no grid in force with code '{code}'")
+    return dict(row)
+
+
+def areas(conn: Connection) -> pd.DataFrame:
+    """Streets and communities with their grid counts, for the index of maps."""
+    result = conn.execute(text(
+        "SELECT a.code, a.name, a.level, p.code AS parent_code, "
+        "(SELECT count(*) FROM grids g WHERE g.community_id = a.id AND g.valid_to IS NULL) AS grids "
+        "FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id ORDER BY a.code"
+    ))
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def grid_list(conn: Connection) -> pd.DataFrame:
+    result = conn.execute(text(
+        "SELECT g.code, g.name, c.code AS community_code FROM grids g "
+        "LEFT JOIN admin_areas c ON c.id = g.community_id WHERE g.valid_to IS NULL ORDER BY g.code"
+    ))
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _near_degrees() -> float:
+    return max(get_settings().circle_radius_m.values()) / 50_000.0

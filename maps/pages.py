@@ -1,0 +1,205 @@
+"""The coverage and grid maps: folium pages with local Leaflet, data embedded or fetched from the API.
+
+Small maps (a community) embed their layers, so a written file works on its own; city-scale maps
+reference ``/maps/layers/...`` GeoJSON instead, drawn on a canvas, with clustered markers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import folium
+import pandas as pd
+from folium.plugins import Fullscreen
+from sqlalchemy import Connection, text
+
+from geogrid.errors import GeogridError
+from geogrid.settings import get_settings
+from maps import data, geojson
+from maps.assets import localise
+from maps.elements import DataLayer, Finish, Setup, Title
+
+EMBED_MAX_GRIDS = 1500  # above this a served page fetches its layers instead of embedding them
+CANVAS_MIN_GRIDS = 1500  # SVG keeps one DOM node per polygon; a canvas stays fast at 20k grids
+BLANK_BASE = "#f4f3ee"
+
+FACILITY_SYMBOL = {"label": "服务设施 facility", "color": "#d7301f", "border": "#fff"}
+UNCOVERED_SYMBOL = {"label": "未覆盖楼栋 uncovered building", "color": "#e31a1c", "border": "#fff"}
+AREA_SYMBOL = {"label": "服务范围 service area", "color": "rgba(65,171,93,.3)", "border": "#238b45"}
+
+
+@dataclass
+class PageOptions:
+    """How a page is built: where static files and layer endpoints live, and whether to embed data."""
+
+    static_url: str = "/maps/static"
+    layer_url: str | None = "/maps/layers"  # None: always embed (maps written to files)
+    lookup_url: str | None = "/lookup"
+    measure: str = "households"
+    tile_url: str | None = field(default_factory=lambda: get_settings().tile_url)
+
+
+def measures() -> dict[str, dict]:
+    """The grid measures a map can colour by, with units and classes (household band from settings)."""
+    low, high = get_settings().household_bands.get("basic", (300, 500))
+    return {
+        "households": {
+            "title": "户数 households", "unit": "户 per grid", "breaks": [1, low, high + 1],
+            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#e6550d"], "none": "#ffffff", "none_label": "—",
+            "labels": ["0 (no households)", f"1 – {low - 1} (below band)", f"{low} – {high} (target band)",
+                       f"> {high} (网眼过大 oversized)"],
+        },
+        "coverage": {
+            "title": "覆盖率 coverage share", "unit": "% of households", "percent": True,
+            "breaks": [0.5, 0.8, 0.95], "colors": ["#d7191c", "#fdae61", "#a6d96a", "#1a9641"],
+            "none": "#e0e0e0", "none_label": "no households",
+        },
+        "party_members": {
+            "title": "党员 party members", "unit": "people per grid", "breaks": [], "quantiles": True,
+            "colors": ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"], "none": "#ffffff",
+            "none_label": "—",
+        },
+    }
+
+
+def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> folium.Map:
+    settings = get_settings()
+    tiles = None
+    if opts.tile_url:
+        tiles = folium.TileLayer(opts.tile_url, attr=settings.tile_attribution or "base map", name="base map",
+                                 max_zoom=19, control=False)
+    m = folium.Map(location=list(center), zoom_start=13, tiles=tiles, prefer_canvas=canvas, control_scale=True,
+                   max_zoom=19)
+    m.get_root().header.add_child(folium.Element(f"<style>.folium-map{{background:{BLANK_BASE}}}</style>"))
+    return m
+
+
+def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
+    row = conn.execute(text(
+        f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
+        f"FROM ({data.SCOPED_GRIDS}) sg) x"), {"area": scope.area}).first()
+    if row is None or row[0] is None:
+        return (0.0, 0.0)
+    lon, lat = row[1], row[0]
+    crs = geojson.display_crs()
+    if crs:
+        from geogrid.crs import FROM_WGS84
+
+        x, y = FROM_WGS84[crs](lon, lat)
+        lon, lat = float(x), float(y)
+    return (lat, lon)
+
+
+def _url(opts: PageOptions, layer: str, scope: data.Scope, **extra) -> str:
+    query = {"community": scope.area, "mode": scope.mode, "minutes": scope.minutes, **extra}
+    return f"{opts.layer_url}/{layer}.geojson?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
+def layer_json(conn: Connection, layer: str, scope: data.Scope, *, grid: str | None = None,
+               city: bool = False) -> str:
+    """The GeoJSON of one layer: what pages embed and what ``/maps/layers/{layer}.geojson`` serves."""
+    crs = geojson.display_crs()
+    precision, simplify = (5, 2.0) if city else (6, 0.0)
+    if layer == "grids":
+        return geojson.grids_geojson(data.grids(conn, scope), crs=crs, simplify_m=simplify, precision=precision)
+    if layer == "facilities":
+        return geojson.layer_geojson(data.facilities(conn, scope), ["id", "name", "kind", "circle_minutes",
+                                     "candidate", "address"], crs=crs, precision=precision)
+    if layer == "service-areas":
+        return geojson.layer_geojson(data.service_areas(conn, scope), ["id", "name", "kind", "minutes", "mode"],
+                                     crs=crs, simplify_m=simplify or 1.0, precision=precision)
+    if layer in ("uncovered", "buildings"):
+        frame = data.buildings(conn, scope, uncovered_only=layer == "uncovered", grid=grid)
+        return geojson.layer_geojson(frame, ["id", "address", "households", "grid_code", "covered"],
+                                     crs=crs, precision=precision)
+    if layer == "problems":
+        return problems_json(conn, scope)
+    raise GeogridError(f"unknown layer '{layer}': grids, facilities, service-areas, uncovered, buildings, problems")
+
+
+COMMUNITIES_IN_SCOPE = """
+SELECT c.id FROM admin_areas c LEFT JOIN admin_areas s ON s.id = c.parent_id
+LEFT JOIN admin_areas d ON d.id = s.parent_id
+WHERE c.level = 'community' AND :area IN (c.code, c.name, s.code, s.name, d.code, d.name)
+"""
+
+
+def problems_json(conn: Connection, scope: data.Scope) -> str:
+    """Grid-boundary problems found by ``geogrid.planning.validate`` (none while planning is absent)."""
+    import json
+
+    import shapely
+
+    try:
+        from geogrid.planning.validate import validate
+    except ImportError:
+        return '{"type":"FeatureCollection","features":[]}'
+    cids = None if scope.area is None else list(conn.scalars(text(COMMUNITIES_IN_SCOPE), {"area": scope.area}))
+    problems = [p for p in validate(conn, cids=cids) if p.get("location")]
+    frame = pd.DataFrame([{
+        "rule": p["rule"], "severity": p["severity"], "message": p["message"], "grids": " ".join(p["grids"]),
+        "geom": shapely.from_geojson(json.dumps(p["location"])),
+    } for p in problems], columns=["rule", "severity", "message", "grids", "geom"])
+    return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
+
+
+def _has_problems() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("geogrid.planning.validate") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None = None, *,
+                  focus: str | None = None, title: str | None = None) -> str:
+    """The coverage map of a scope as one HTML page (grids, service areas, facilities, uncovered buildings)."""
+    opts = opts or PageOptions()
+    if opts.measure not in measures():
+        raise GeogridError(f"measure '{opts.measure}' is not one of {', '.join(measures())}")
+    scope = data.check_scope(conn, scope)
+    n = data.grid_count(conn, scope)
+    city = n > EMBED_MAX_GRIDS
+    embed = opts.layer_url is None or not city
+    m = _base_map(opts, canvas=n >= CANVAS_MIN_GRIDS, center=_center(conn, scope))
+    m.add_child(Setup({
+        "measure": opts.measure, "measures": measures(), "crs": geojson.display_crs(opts.tile_url),
+        "focus": focus, "lookup_url": opts.lookup_url if opts.layer_url else None,
+        "symbols": [AREA_SYMBOL, FACILITY_SYMBOL, UNCOVERED_SYMBOL],
+    }))
+    m.add_child(Title(title or _title(scope, focus)))
+
+    def add(key: str, kind: str, name: str, *, show: bool = True, **options) -> None:
+        source = {"data": layer_json(conn, key, scope, grid=focus, city=city)} if embed else \
+            {"url": _url(opts, key, scope, grid=focus)}
+        m.add_child(DataLayer(key, kind, name, show=show, **source, **options))
+
+    add("grids", "grids", f"网格 grids ({n})", canvas=n >= CANVAS_MIN_GRIDS)
+    add("service-areas", "areas", f"{scope.minutes} 分钟服务范围 service areas ({scope.mode})",
+        canvas=n >= CANVAS_MIN_GRIDS)
+    add("facilities", "facilities", "服务设施 facilities", cluster=city)
+    if focus:
+        add("buildings", "buildings", f"网格 {focus} 楼栋 buildings", cluster=True, uncluster_zoom=16)
+    add("uncovered", "buildings", "未覆盖楼栋 uncovered buildings", show=not city and not focus, cluster=True)
+    if _has_problems():
+        add("problems", "problems", "边界问题 boundary problems", show=not city)
+    folium.LayerControl(collapsed=False).add_to(m)
+    Fullscreen(position="topleft").add_to(m)
+    m.add_child(Finish())
+    localise(m, opts.static_url)
+    return m.get_root().render()
+
+
+def grid_page(conn: Connection, code: str, opts: PageOptions | None = None, *, mode: str = "auto",
+              minutes: int = 5) -> str:
+    """One grid's map: its community's grids for context, the grid highlighted with all its buildings."""
+    info = data.grid_info(conn, code)
+    scope = data.Scope(info["community"], mode, minutes)
+    return coverage_page(conn, scope, opts, focus=code, title=f"网格 {code} {info['name']}")
+
+
+def _title(scope: data.Scope, focus: str | None) -> str:
+    where = scope.area or "全市 whole city"
+    return f"{where} · {scope.minutes} 分钟覆盖 coverage ({scope.mode})"
