@@ -50,6 +50,7 @@ def database():
 
 
 def truncate_all(engine) -> None:
+    _DEMO["summary"] = None  # the demo city is gone: demo_city reloads it
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -60,3 +61,36 @@ def empty_db(database):
     """An empty database (all tables truncated) for a test that loads its own data."""
     truncate_all(database)
     return database
+
+
+# Demo city fixtures. ``_DEMO["summary"]`` is None whenever the test database does not hold the pristine demo.
+_DEMO: dict = {"summary": None}
+
+
+def _load_demo_city(engine):
+    from geogrid.demo import load_demo
+    from geogrid.pipeline import compute_all
+
+    truncate_all(engine)
+    with engine.begin() as conn:
+        summary = load_demo(conn)
+    compute_all()
+    _DEMO["summary"] = summary
+    return summary
+
+
+@pytest.fixture
+def demo_city(database):
+    """The default demo city (seed 7), computed; loaded once and reused until a test empties or changes it.
+
+    Returns :class:`geogrid.demo.DemoSummary`. Tests that modify the data use ``fresh_demo_city`` instead.
+    """
+    return _DEMO["summary"] or _load_demo_city(database)
+
+
+@pytest.fixture
+def fresh_demo_city(database):
+    """A freshly loaded, computed demo city for a test that modifies the data; marked dirty afterwards."""
+    summary = _load_demo_city(database)
+    yield summary
+    _DEMO["summary"] = None

@@ -1,0 +1,89 @@
+"""``geogrid demo``: replace all data with the demo street office, compute, write maps, serve.
+
+``geogrid demo-boundaries FILE`` writes the demo's street, communities and grids as GeoJSON (the sample
+boundaries shipped in ``data/boundaries/``) without touching the database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import text
+
+from geogrid import db
+from geogrid.cli.common import app, console, progress
+from geogrid.errors import GeogridError
+from geogrid.settings import get_settings
+
+MAX_BUILDINGS = 1_000_000
+
+
+def truncate_all(conn) -> list[str]:
+    """Empty every table of the data model (one statement, so it is all or nothing)."""
+    from geogrid.model import Base
+
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    return tables
+
+
+@app.command()
+def demo(
+    buildings: int = typer.Option(None, "--buildings", "-n", help="Scale the city to about N buildings "
+                                  f"(up to {MAX_BUILDINGS:,}); default: the hand-sized demo street office."),
+    seed: int = typer.Option(7, help="Random seed: the same seed always gives the same city."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API and maps afterwards."),
+    out: Path = typer.Option(Path("out"), "--out", help="Directory the maps are written to."),
+    host: str = typer.Option(None, help="Address to serve on (default GEOGRID_API_HOST)."),
+    port: int = typer.Option(None, help="Port to serve on (default GEOGRID_API_PORT)."),
+) -> None:
+    """Replace ALL data with the demo street office (长湖街道, 海淀区), compute everything, write maps, serve."""
+    from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
+    from geogrid.pipeline import compute_all
+    from geogrid.plugins import DemoContext, run_demo_hooks
+
+    if buildings is not None and not 200 <= buildings <= MAX_BUILDINGS:
+        raise GeogridError(f"--buildings must be between 200 and {MAX_BUILDINGS:,} (got {buildings:,})")
+    engine = db.ready()
+    with progress() as bar:
+        task = bar.add_task("loading the demo city", total=6)
+
+        def on_step(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name, completed=done, total=total)
+
+        with engine.begin() as conn:
+            tables = truncate_all(conn)
+            console.print(f"replaced all data: emptied {len(tables)} tables")
+            summary = load_demo(conn, buildings=buildings, seed=seed, on_progress=on_step)
+        compute = bar.add_task("computing", total=None)
+        compute_all(on_step=lambda name, done, total: bar.update(compute, description=f"computed {name}",
+                                                                  completed=done, total=total))
+    console.print(
+        f"[bold]{summary.street_code}[/] demo city (seed {seed}): {summary.communities} communities, "
+        f"{summary.grids:,} grids ({summary.dedicated_grids} dedicated), {summary.compounds:,} compounds, "
+        f"{summary.buildings:,} buildings, {summary.households:,} households, {summary.residents:,} residents, "
+        f"{summary.staff:,} staff, {summary.party_orgs:,} party organisations, {summary.facilities} facilities, "
+        f"{summary.walk_edges:,} walkable segments"
+    )
+    if summary.buildings > PEOPLE_MAX_BUILDINGS:
+        console.print(f"above {PEOPLE_MAX_BUILDINGS:,} buildings only household counts are generated "
+                      "(no household, resident or personal rows)")
+    settings = get_settings()
+    run_demo_hooks(DemoContext(out_dir=out, serve=serve, host=host or settings.api_host,
+                               port=port or settings.api_port))
+
+
+@app.command("demo-boundaries")
+def demo_boundaries(
+    path: Path = typer.Argument(Path("data/boundaries/demo-street.geojson"), help="GeoJSON file to write."),
+    seed: int = typer.Option(7, help="Random seed of the demo city."),
+) -> None:
+    """Write the demo street, its communities and grids as GeoJSON (lon/lat), without the database."""
+    from geogrid.demo.export import boundaries_frame
+
+    frame = boundaries_frame(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    frame.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 7})
+    console.print(f"wrote {len(frame)} features to {path}")
