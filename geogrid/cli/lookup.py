@@ -1,0 +1,78 @@
+"""``geogrid lookup``: one point or address (JSON on stdout), or a whole CSV file (CSV out, with progress)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from geogrid.cli.common import app, progress
+from geogrid.errors import InputError
+
+CHUNK = 5_000
+OUT_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
+_POINT = re.compile(r"^\s*(-?[\d.]+(?:e-?\d+)?)\s*[,，\s]\s*(-?[\d.]+(?:e-?\d+)?)\s*$", re.IGNORECASE)
+
+
+@app.command("lookup")
+def lookup_command(
+    query: str = typer.Argument(None, help="An address (巴蜀花园3栋) or a point 'lon,lat'."),
+    crs: str = typer.Option("wgs84", help="CRS of points: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx."),
+    file: Path = typer.Option(None, "--file", "-f", help="CSV with columns id and lon,lat or address."),
+    out: Path = typer.Option(None, "--out", "-o", help="Where to write the CSV answer (default stdout)."),
+) -> None:
+    """Which grid a point or an address is in, and who is responsible for it."""
+    from geogrid import db
+
+    if file is None and not query:
+        raise InputError("give a query (address or 'lon,lat') or --file")
+    with db.ready().connect() as conn:
+        if file is not None:
+            _lookup_file(conn, file, out, crs)
+            return
+        from geogrid.lookup import lookup_address, lookup_point
+
+        point = _POINT.match(query)
+        answer = lookup_point(conn, float(point[1]), float(point[2]), crs) if point else lookup_address(conn, query)
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+def read_items(path: Path) -> list[dict]:
+    """Rows of a lookup CSV as batch items; a missing column names the file and the field."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            fields = set(reader.fieldnames or ())
+            if not ({"lon", "lat"} <= fields or "address" in fields):
+                raise InputError("needs columns lon and lat, or address", file=str(path), field="lon/lat/address")
+            return [{"id": row.get("id") or str(n), "lon": row.get("lon") or None, "lat": row.get("lat") or None,
+                     "address": row.get("address") or None} for n, row in enumerate(reader, start=2)]
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"not a UTF-8 CSV: {exc}", file=str(path)) from None
+
+
+def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
+    from geogrid.lookup import lookup_batch
+
+    items = read_items(path)
+    sink = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    try:
+        writer = csv.writer(sink)
+        writer.writerow(OUT_COLUMNS)
+        with progress() as bar:
+            task = bar.add_task("lookup", total=len(items))
+            for start in range(0, len(items), CHUNK):
+                for r in lookup_batch(conn, items[start:start + CHUNK], crs):
+                    g, m = r.get("grid") or {}, r.get("match") or {}
+                    writer.writerow([r["id"], g.get("code"), g.get("name"), g.get("kind"), g.get("community_code"),
+                                     m.get("address"), m.get("score"), r.get("error")])
+                bar.advance(task, min(CHUNK, len(items) - start))
+    finally:
+        if out:
+            sink.close()

@@ -1,0 +1,56 @@
+"""``geogrid lookup`` for one query and for a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import geogrid.cli.lookup  # noqa: F401  registers the command
+from geogrid.cli.common import app
+from geogrid.errors import InputError, NotFound
+from tests.test_lookup_city import load_city
+
+
+@pytest.fixture(scope="module")
+def city(database):
+    from tests.conftest import truncate_all
+
+    truncate_all(database)
+    with database.begin() as conn:
+        load_city(conn)
+    return database
+
+
+def test_one_address_and_one_point(city):
+    runner = CliRunner()
+    got = runner.invoke(app, ["lookup", "巴蜀花园三号楼"])
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout)["grid"]["code"] == "110108600001002"
+    got = runner.invoke(app, ["lookup", "116.312, 39.9055"])
+    assert json.loads(got.stdout)["grid"]["code"] == "110108600001001"
+    got = runner.invoke(app, ["lookup", "116.36,39.905"])
+    assert isinstance(got.exception, NotFound) and "110108600002001" in str(got.exception)
+
+
+def test_csv_file(city, tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("id,lon,lat,address\na,116.305,39.905,\nb,,,長湖街１２號\nc,nan,1,\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    got = CliRunner().invoke(app, ["lookup", "--file", str(src), "--out", str(out)])
+    assert got.exit_code == 0, got.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [(r["id"], r["grid_code"]) for r in rows] == [
+        ("a", "110108600001002"), ("b", "110108600001001"), ("c", "")]
+    assert rows[1]["match_address"] == "长湖街12号" and rows[2]["error"]
+
+
+def test_bad_csv_names_file_and_field(city, tmp_path):
+    src = tmp_path / "bad.csv"
+    src.write_text("x,y\n1,2\n", encoding="utf-8")
+    got = CliRunner().invoke(app, ["lookup", "--file", str(src)])
+    assert isinstance(got.exception, InputError)
+    assert "bad.csv" in str(got.exception) and "lon/lat/address" in str(got.exception)
