@@ -40,7 +40,7 @@ def test_osm_buildings_and_municipality_grids(empty_db, tmp_path):
     with empty_db.connect() as conn:
         assert conn.scalar(text("SELECT count(DISTINCT source_id) FROM buildings WHERE source_id ~ "
                                 "'^osm:(way|relation)/[0-9]+$'")) == 8996
-        assert conn.scalar(text("SELECT count(*) FROM facilities WHERE candidate")) > 19  # 19 schools alone
+        kinds = dict(conn.execute(text("SELECT kind, count(*) FROM facilities WHERE candidate GROUP BY kind")).all())
         addressed = conn.scalar(text("SELECT count(*) FROM buildings WHERE address ~ '[0-9]'"))
         points = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM buildings")
         got = dict(conn.execute(text(
@@ -48,6 +48,8 @@ def test_osm_buildings_and_municipality_grids(empty_db, tmp_path):
         footprint_ok = conn.scalar(text(
             "SELECT bool_and(ST_Intersects(footprint, geom)) FROM buildings WHERE footprint IS NOT NULL"))
     assert addressed > 500 and footprint_ok
+    assert kinds["school"] == 19 and kinds["kindergarten"] >= 6  # restaurants, benches, parking are not facilities
+    assert sum(kinds.values()) < 100 and reports[1].extra["other_pois_skipped"] > 400
     expected = independent_assignment(points, towns)
     mismatches = [(bid, got.get(bid), code) for bid, code in expected.items() if got.get(bid) != code]
     assert not mismatches, mismatches[:10]

@@ -87,8 +87,9 @@ def _footprints(geoms: np.ndarray) -> np.ndarray:
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name not in frame:
-        return pd.Series(None, index=frame.index, dtype=object)
-    return frame[name].where(frame[name].notna(), None).astype(object)
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    column = frame[name].astype(object)
+    return column.where(column.notna(), None)
 
 
 def osm_facilities(osm) -> tuple[pd.DataFrame, int]:
@@ -99,7 +100,7 @@ def osm_facilities(osm) -> tuple[pd.DataFrame, int]:
     kinds = pd.Series(None, index=frame.index, dtype=object)
     for key, mapping in POI_KINDS.items():
         values = _col(frame, key)
-        mapped = values.map(lambda v, m=mapping: m.get(v, m.get("*")) if v else None)
+        mapped = values.map(lambda v, m=mapping: m.get(v, m.get("*")) if isinstance(v, str) else None)
         kinds = kinds.where(kinds.notna(), mapped)
     keep = kinds.notna().to_numpy()
     frame, kinds = frame[keep], kinds[keep]

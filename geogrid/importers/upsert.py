@@ -56,5 +56,6 @@ class ImportReport:
         self.what, self.rows, self.updated, self.inserted, self.extra = what, rows, updated, inserted, extra
 
     def __str__(self) -> str:
-        more = "".join(f", {v:,} {k.replace('_', ' ')}" for k, v in self.extra.items())
-        return f"{self.what}: {self.rows:,} rows read, {self.inserted:,} new, {self.updated:,} updated{more}"
+        parts = [f"{self.rows:,} rows read, {self.inserted:,} new, {self.updated:,} updated"] if self.rows else []
+        parts += [f"{v:,} {k.replace('_', ' ')}" for k, v in self.extra.items()]
+        return f"{self.what}: {', '.join(parts) or 'nothing'}"
