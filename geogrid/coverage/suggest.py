@@ -9,6 +9,8 @@ fallback when the solver is unavailable or times out.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pulp
@@ -71,13 +73,15 @@ def exact(cover: csr_matrix, households: np.ndarray, k: int) -> list[int] | None
     col = cover.tocsc()
     useful = np.flatnonzero((np.diff(col.indptr) > 0) & (households > 0))
     problem = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(cover.shape[0])]
-    y = {i: pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in useful}
+    x = [problem.add_variable(f"x{j}", cat="Binary") for j in range(cover.shape[0])]
+    y = {i: problem.add_variable(f"y{i}", lowBound=0, upBound=1) for i in useful}
     problem += pulp.lpSum(float(households[i]) * y[i] for i in useful)
     problem += pulp.lpSum(x) <= k
     for i in useful:
         problem += y[i] <= pulp.lpSum(x[j] for j in col.indices[col.indptr[i]:col.indptr[i + 1]])
-    status = problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=SOLVER_SECONDS))
+    with warnings.catch_warnings():  # PuLP 3 warns that its bundled CBC moves to an extra in PuLP 4
+        warnings.simplefilter("ignore", DeprecationWarning)
+        status = problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=SOLVER_SECONDS))
     if pulp.LpStatus[status] != "Optimal":
         return None
     return [j for j, var in enumerate(x) if (var.value() or 0) > 0.5]
