@@ -238,13 +238,13 @@ def move_buildings(ws: Workspace, edit: dict, i: int) -> None:
 def revert(ws: Workspace, edit: dict, i: int) -> None:
     target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
     to_version = _field(edit, "to_version", i)
+    if int(to_version) == target.version:
+        raise GeogridError(f"grid {target.code} is already at version {to_version}")
     row = ws.conn.execute(text(
         "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g AND version = :v"
     ), {"g": target.id, "v": int(to_version)}).first()
     if row is None or row[2] is None:
         raise NotFound(f"grid {target.code} has no version {to_version}")
-    if int(to_version) == target.version:
-        raise GeogridError(f"grid {target.code} is already at version {to_version}")
     target.name, target.kind = row[0], row[1]
     _set_boundary(ws, target, shapely.from_wkb(bytes(row[2])), True, f"edits[{i}].to_version")
 

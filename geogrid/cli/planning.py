@@ -1,0 +1,108 @@
+"""``geogrid validate`` and ``geogrid plan create|apply|history|revert``: boundary planning from the shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from geogrid import db
+from geogrid.cli.common import app, console
+from geogrid.errors import InputError
+
+plan_app = typer.Typer(help="Propose, preview, apply and undo grid boundary changes.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
+
+
+@app.command("validate")
+def validate_command(
+    community: str = typer.Option(None, "--community", "-c", help="Community code or name (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON on stdout."),
+) -> None:
+    """Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, size, staff, shape."""
+    from geogrid.planning.validate import validate
+
+    with db.ready().connect() as conn, console.status("validating grids"):
+        problems = validate(conn, community)
+    if as_json:
+        typer.echo(json.dumps(problems, ensure_ascii=False, indent=2))
+    else:
+        table = Table("severity", "rule", "grids", "message", title=f"{len(problems)} problem(s)")
+        for p in problems:
+            table.add_row(f"[{SEVERITY_STYLE[p['severity']]}]{p['severity']}[/]", p["rule"],
+                          " ".join(p["grids"][:4]) + (" …" if len(p["grids"]) > 4 else ""), p["message"])
+        console.print(table)
+    if any(p["severity"] == "error" for p in problems):
+        raise typer.Exit(2)
+
+
+def _read_plan_file(path: Path) -> dict:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read a plan ({exc})", file=str(path)) from None
+    if isinstance(body, list):
+        body = {"edits": body}
+    if not isinstance(body, dict) or "edits" not in body:
+        raise InputError("expected {\"edits\": [...], \"base_versions\": {...}}", file=str(path), field="edits")
+    return body
+
+
+@plan_app.command("create")
+def create(
+    path: Path = typer.Argument(..., help="JSON file: {edits: [...], base_versions: {code: version}} or a list."),
+    author: str = typer.Option(None, help="Who proposes the change."),
+) -> None:
+    """Store a draft plan and print its preview (JSON on stdout)."""
+    from geogrid.planning.preview import create_plan
+
+    body = _read_plan_file(path)
+    with db.ready().begin() as conn, console.status("previewing plan"):
+        plan = create_plan(conn, body["edits"], body.get("base_versions"), author or body.get("author"))
+    moved = plan["preview"]["moved"]["totals"]
+    console.print(f"plan {plan['plan']}: {moved['buildings']} building(s), {moved['households']} household(s), "
+                  f"{moved['residents']} resident(s), {moved['facilities']} facilit(ies) change grid")
+    typer.echo(json.dumps(plan, ensure_ascii=False, indent=2, default=str))
+
+
+@plan_app.command("apply")
+def apply(plan_id: int, author: str = typer.Option(None, help="Who applies the change.")) -> None:
+    """Apply a draft plan in one transaction (refused if its grids changed since)."""
+    from geogrid.planning.apply import apply_plan
+
+    with db.ready().begin() as conn:
+        result = apply_plan(conn, plan_id, author)
+    console.print(f"plan {plan_id} applied: changed {', '.join(result['changed']) or '-'}; "
+                  f"retired {', '.join(result['retired']) or '-'}; created {', '.join(result['created']) or '-'}; "
+                  f"{result['buildings_moved']} building(s) moved")
+
+
+@plan_app.command("history")
+def history_command(code: str) -> None:
+    """Every version of a grid, with author, dates and lineage."""
+    from geogrid.planning.history import history
+
+    with db.ready().connect() as conn:
+        h = history(conn, code)
+    table = Table("version", "valid from", "valid to", "author", "area m²", "plan",
+                  title=f"grid {code} ({h['status']}); parents {h['parents'] or '-'}; children {h['children'] or '-'}")
+    for v in h["versions"]:
+        table.add_row(str(v["version"]), f"{v['valid_from']:%Y-%m-%d %H:%M}",
+                      f"{v['valid_to']:%Y-%m-%d %H:%M}" if v["valid_to"] else "in force", v["author"] or "",
+                      f"{v['area_m2']:,.0f}" if v["area_m2"] is not None else "", str(v["change_id"] or ""))
+    console.print(table)
+
+
+@plan_app.command("revert")
+def revert_command(code: str, to_version: int = typer.Option(..., "--to-version", help="Version to restore."),
+                   author: str = typer.Option(None)) -> None:
+    """Give a grid the boundary of an earlier version (a new version; neighbours give back what it takes)."""
+    from geogrid.planning.history import revert
+
+    with db.ready().begin() as conn:
+        result = revert(conn, code, to_version, author)
+    console.print(f"grid {code} reverted to version {to_version}: {result['buildings_moved']} building(s) moved")

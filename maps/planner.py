@@ -1,0 +1,127 @@
+"""The planner page (pick a grid, redraw it with Leaflet.draw, preview, apply) and a plan's before/after map.
+
+Pages are folium maps with Leaflet and Leaflet.draw served locally (:func:`maps.assets.localise`). Grids
+are shown in the base map's datum (:func:`maps.geojson.display_crs`): over GCJ-02 or BD-09 tiles the drawn
+boundary is sent with ``crs`` so the API converts it back to WGS84 before storing it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import folium
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+from sqlalchemy import Connection, text
+
+from geogrid.crs import from_wgs84
+from geogrid.planning.validate import community_ids
+from geogrid.settings import get_settings
+from maps.assets import localise
+from maps.geojson import display_crs
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+GRIDS_SQL = """
+SELECT g.code, g.name, g.kind, g.version, c.code AS community, ST_AsBinary(g.geom)
+FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
+WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
+ORDER BY g.code
+"""
+
+
+def _safe(data: object) -> str:
+    """JSON for a <script>: a ``</`` in a grid name must not close it."""
+    return json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
+
+
+class Planner(JSCSSMixin, MacroElement):
+    """The planner panel and its script (``maps/templates/planner.js``), bound to the folium map."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}{{ this.panel }}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        geogridPlanner({{ this._parent.get_name() }}, {{ this.config }});
+        {% endmacro %}
+    """)
+    default_js = [("leaflet_draw_js", "draw/leaflet.draw.js")]
+    default_css = [("leaflet_draw_css", "draw/leaflet.draw.css")]
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self._name = "GeogridPlanner"
+        self.config = _safe(config)
+        self.panel = (TEMPLATES / "planner_panel.html").read_text(encoding="utf-8")
+
+
+def _feature_collection(rows: list, geoms: np.ndarray) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props, "geometry": json.loads(shapely.to_geojson(g))}
+        for props, g in zip(rows, geoms, strict=True)]}
+
+
+def _base_map(bounds: tuple[float, float, float, float] | None) -> folium.Map:
+    settings = get_settings()
+    tiles = folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "base map", max_zoom=19,
+                             control=False) if settings.tile_url else None
+    m = folium.Map(location=[0, 0], zoom_start=14, tiles=tiles, control_scale=True, max_zoom=20)
+    if bounds:
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m
+
+
+def _page(m: folium.Map, static_url: str) -> str:
+    script = (TEMPLATES / "planner.js").read_text(encoding="utf-8")
+    m.get_root().header.add_child(folium.Element(
+        f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>"))
+    m.get_root().header.add_child(folium.Element(f"<script>{script}</script>"))
+    localise(m, static_url)
+    return m.get_root().render()
+
+
+def grids_for_display(conn: Connection, community: str | None) -> tuple[dict, tuple | None]:
+    """Grids in force as GeoJSON in the display datum, and their WGS84-shifted bounds for the view."""
+    cids = community_ids(conn, community)
+    rows = conn.execute(text(GRIDS_SQL), {"cids": cids}).all()
+    geoms = shapely.from_wkb(np.asarray([bytes(r[5]) for r in rows], dtype=object)) if rows else np.empty(0)
+    geoms = from_wgs84(geoms, display_crs()) if len(geoms) else geoms
+    props = [{"code": r[0], "name": r[1], "kind": r[2], "version": r[3], "community": r[4]} for r in rows]
+    bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
+    return _feature_collection(props, geoms), bounds
+
+
+def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:
+    """The planner page for one community (or all grids)."""
+    grids, bounds = grids_for_display(conn, community)
+    m = _base_map(bounds)
+    m.add_child(Planner({"grids": grids, "api": api_url, "crs": display_crs(), "community": community}))
+    return _page(m, static_url)
+
+
+def plan_map_html(plan: dict, static_url: str) -> str:
+    """Before (dashed) and after (filled) boundaries of a plan, with the moved totals in the title."""
+    geometry = plan["preview"]["geometry"]
+    crs = display_crs()
+    layers = {}
+    for key in ("before", "after"):
+        fc = geometry[key]
+        geoms = shapely.from_geojson(np.asarray([json.dumps(f["geometry"]) for f in fc["features"]], dtype=object))
+        geoms = from_wgs84(geoms, crs) if len(geoms) else geoms
+        layers[key] = (_feature_collection([f["properties"] for f in fc["features"]], geoms), geoms)
+    every = np.concatenate([layers["before"][1], layers["after"][1]])
+    m = _base_map(tuple(shapely.total_bounds(every)) if len(every) else None)
+    styles = {"before": {"color": "#d7301f", "weight": 2, "dashArray": "6 4", "fillOpacity": 0.05},
+              "after": {"color": "#2171b5", "weight": 2, "fillOpacity": 0.25}}
+    for key, (fc, _) in layers.items():
+        folium.GeoJson(fc, name=f"{key} ({'变更前' if key == 'before' else '变更后'})",
+                       style_function=lambda _, s=styles[key]: s,
+                       tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    totals = plan["preview"]["moved"]["totals"]
+    title = (f"plan {plan['plan']} ({plan['status']}): {totals['buildings']} buildings, {totals['households']} "
+             f"households, {totals['residents']} residents, {totals['facilities']} facilities change grid")
+    m.get_root().html.add_child(folium.Element(f'<div class="planner-title" id="plan-title">{title}</div>'))
+    return _page(m, static_url)

@@ -1,0 +1,120 @@
+/* The planner: pick a grid, redraw it with Leaflet.draw, POST /plans for the preview, POST /plans/{id}/apply. */
+function geogridPlanner(map, config) {
+  var grids = config.grids, api = config.api || "";
+  var state = { code: null, plan: null };
+  var $ = function (id) { return document.getElementById(id); };
+  var esc = function (s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
+    return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); };
+  var gridLayer = L.geoJSON(grids, {
+    style: function (f) { return { color: "#555", weight: 1.5, fillColor: f.properties.kind === "dedicated" ? "#9e9ac8" : "#9ecae1", fillOpacity: 0.25 }; },
+    onEachFeature: function (f, layer) {
+      layer.bindTooltip(f.properties.code + " " + f.properties.name);
+      layer.on("click", function () { select(f.properties.code); });
+    }
+  }).addTo(map);
+  var drawn = new L.FeatureGroup().addTo(map);
+  var after = L.layerGroup().addTo(map);
+  map.addControl(new L.Control.Draw({
+    edit: { featureGroup: drawn, remove: false },
+    draw: { polyline: false, marker: false, circle: false, circlemarker: false, polygon: { allowIntersection: false }, rectangle: true }
+  }));
+  var select_ = $("planner-grid");
+  grids.features.forEach(function (f) {
+    var o = document.createElement("option");
+    o.value = f.properties.code; o.textContent = f.properties.code + " " + f.properties.name;
+    select_.appendChild(o);
+  });
+  select_.addEventListener("change", function () { select(select_.value); });
+
+  function status(text, error) { var s = $("planner-status"); s.textContent = text; s.className = "planner-status" + (error ? " error" : ""); }
+  function feature(code) { return grids.features.find(function (f) { return f.properties.code === code; }); }
+
+  function select(code) {
+    state.code = code || null; state.plan = null; select_.value = code || "";
+    drawn.clearLayers(); after.clearLayers(); $("planner-result").innerHTML = "";
+    $("planner-apply").disabled = true;
+    var f = feature(code);
+    if (!f) { $("planner-preview").disabled = true; return; }
+    L.geoJSON(f, { style: { color: "#e6550d", weight: 3, fillOpacity: 0.1 } }).eachLayer(function (l) { drawn.addLayer(l); });
+    $("planner-preview").disabled = false;
+    status("grid " + code + " (version " + f.properties.version + "): edit its vertices or draw a new boundary");
+  }
+
+  map.on(L.Draw.Event.CREATED, function (e) {
+    drawn.clearLayers(); drawn.addLayer(e.layer);
+    status(state.code ? "new boundary drawn for " + state.code + ": preview it" : "pick the grid this boundary is for");
+  });
+  map.on(L.Draw.Event.EDITED, function () { status("boundary edited: preview it"); });
+
+  function post(url, body) {
+    return fetch(api + url, { method: "POST", headers: { "Content-Type": "application/json" },
+                             body: body ? JSON.stringify(body) : null })
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); });
+  }
+
+  function geometry() {
+    var polys = [];
+    drawn.eachLayer(function (l) {
+      var g = l.toGeoJSON().geometry;
+      if (g.type === "Polygon") { polys.push(g.coordinates); } else if (g.type === "MultiPolygon") { polys = polys.concat(g.coordinates); }
+    });
+    return polys.length === 1 ? { type: "Polygon", coordinates: polys[0] } : { type: "MultiPolygon", coordinates: polys };
+  }
+
+  function row(cells, tag) { return "<tr>" + cells.map(function (c) { return "<" + (tag || "td") + ">" + esc(c) + "</" + (tag || "td") + ">"; }).join("") + "</tr>"; }
+
+  function render(plan) {
+    var p = plan.preview, t = p.moved.totals, html = "";
+    html += "<p id='planner-moved'><b>" + t.buildings + "</b> buildings, <b>" + t.households + "</b> households, <b>" +
+      t.residents + "</b> residents, <b>" + t.facilities + "</b> facilities change grid.</p>";
+    html += "<table>" + row(["grid", "status", "households", "→", "buildings", "→"], "th");
+    p.grids.forEach(function (g) {
+      var b = g.before || {}, a = g.after || {};
+      html += row([g.code, g.status, b.households, a.households, b.buildings, a.buildings]);
+    });
+    html += "</table>";
+    if (p.moved.buildings.length) {
+      html += "<table>" + row(["building", "from", "to"], "th");
+      p.moved.buildings.slice(0, 30).forEach(function (b) { html += row([b.address || b.source_id || b.id, b.from, b.to]); });
+      html += "</table>";
+    }
+    var problems = p.validation.problems;
+    html += "<p>Validation after the change: " + problems.filter(function (x) { return x.severity === "error"; }).length +
+      " error(s), " + problems.filter(function (x) { return x.severity === "warning"; }).length + " warning(s)</p><ul>";
+    problems.slice(0, 20).forEach(function (x) { html += "<li class='" + esc(x.severity) + "'>" + esc(x.message) + "</li>"; });
+    html += "</ul><p><a id='planner-map-link' target='_blank' href='" + esc(api + p.map_url) + "'>before/after map</a></p>";
+    $("planner-result").innerHTML = html;
+    after.clearLayers();
+    problems.forEach(function (x) {
+      if (x.location) { L.geoJSON(x.location, { style: { color: x.severity === "error" ? "#b30000" : "#e6a700", weight: 2 },
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 5 }); } }).bindTooltip(x.message).addTo(after); }
+    });
+  }
+
+  $("planner-preview").addEventListener("click", function () {
+    if (!state.code) { status("pick a grid first", true); return; }
+    var f = feature(state.code), base = {};
+    base[state.code] = f.properties.version;
+    var edit = { op: "redraw", grid: state.code, geometry: geometry() };
+    if (config.crs) { edit.crs = config.crs; }
+    status("previewing…");
+    post("/plans", { edits: [edit], base_versions: base, author: $("planner-author").value || null })
+      .then(function (plan) { state.plan = plan.plan; render(plan); $("planner-apply").disabled = false;
+                              status("plan " + plan.plan + " previewed: apply it or keep editing"); })
+      .catch(function (e) { status(e.message, true); });
+  });
+
+  $("planner-apply").addEventListener("click", function () {
+    if (!state.plan) { return; }
+    $("planner-apply").disabled = true;
+    post("/plans/" + state.plan + "/apply?author=" + encodeURIComponent($("planner-author").value || ""))
+      .then(function (r) {
+        status("plan " + r.plan + " applied: changed " + r.changed.join(", ") + (r.created.length ? "; created " + r.created.join(", ") : "") +
+               "; " + r.buildings_moved + " building(s) moved");
+        r.changed.forEach(function (code) { var f = feature(code); if (f) { f.properties.version += 1; } });
+        window.geogridPlannerApplied = r;
+      })
+      .catch(function (e) { status(e.message, true); $("planner-apply").disabled = false; });
+  });
+  window.geogridPlannerReady = true;
+}

@@ -1,0 +1,103 @@
+"""The planning API: validation, plans, apply, 409 on stale versions, history and revert, clear 4xx errors."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from shapely.geometry import box, mapping
+from sqlalchemy import text
+
+from api.app import create_app
+from tests import test_planning_city as pc
+from tests.test_planning_city import C1, A, B, snapshot
+
+city = pc.city  # the fixture
+A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
+
+
+@pytest.fixture
+def client(city):
+    return TestClient(create_app())
+
+
+def _redraw(code, geom):
+    return {"op": "redraw", "grid": code, "geometry": mapping(geom)}
+
+
+def test_validation_endpoint(client):
+    body = client.get("/validation", params={"community": C1}).json()
+    assert body["count"] == len(body["problems"]) and body["errors"] == 0
+    assert {p["rule"] for p in body["problems"]} == {"no_full_time_worker", "no_party_org"}
+    assert all(p["location"]["type"] == "Point" for p in body["problems"])
+    missing = client.get("/validation", params={"community": "nowhere"})
+    assert missing.status_code == 404 and "nowhere" in missing.json()["error"]
+
+
+def test_plan_apply_history_revert_round_trip(client, city):
+    with city.connect() as conn:
+        start = snapshot(conn)
+    created = client.post("/plans", json={"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 1}, "author": "王规划"})
+    assert created.status_code == 201
+    plan = created.json()
+    assert plan["status"] == "draft" and plan["preview"]["moved"]["totals"]["buildings"] == 1
+    assert client.get(f"/plans/{plan['plan']}").json()["preview"] == plan["preview"]
+    page = client.get(plan["preview"]["map_url"])
+    assert page.status_code == 200 and "1 buildings" in page.text and "//cdn" not in page.text
+
+    applied = client.post(f"/plans/{plan['plan']}/apply", params={"author": "王规划"}).json()
+    assert sorted(applied["changed"]) == [A, B] and applied["buildings_moved"] == 1
+    again = client.post(f"/plans/{plan['plan']}/apply")
+    assert again.status_code == 409 and "not a draft" in again.json()["error"]
+
+    hist = client.get(f"/grids/{A}/history").json()
+    assert [v["version"] for v in hist["versions"]] == [1, 2] and hist["versions"][1]["author"] == "王规划"
+    for code in (A, B):
+        assert client.post(f"/grids/{code}/revert", params={"to_version": 1}).status_code == 200
+    with city.connect() as conn:
+        end = snapshot(conn)
+    assert end["grids"] == start["grids"] and end["assignments"] == start["assignments"]
+
+
+def test_stale_plan_answers_409_naming_the_change(client):
+    first = client.post("/plans", json={"edits": [_redraw(A, A_GROWN)]}).json()
+    shrunk = A_GROWN.difference(box(116.309, 39.9, 116.32, 39.91))
+    second = client.post("/plans", json={"edits": [_redraw(A, shrunk)]}).json()
+    assert client.post(f"/plans/{first['plan']}/apply").status_code == 200
+    lost = client.post(f"/plans/{second['plan']}/apply")
+    assert lost.status_code == 409
+    assert f"grid {A} is now version 2 (plan saw 1)" in lost.json()["error"] and lost.json()["stale"]
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"edits": []}, 422, "edits"),
+    ({"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]}, 422,
+     "edits[0].geometry"),
+    ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
+    ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
+    ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
+    ({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN), "crs": "EPSG:99999"}]}, 422, "crs"),
+])
+def test_bad_requests_are_4xx_json_and_write_nothing(client, city, body, status, words):
+    with city.connect() as conn:
+        before = snapshot(conn)
+    response = client.post("/plans", json=body)
+    assert response.status_code == status and words in response.json()["error"]
+    with city.connect() as conn:
+        assert snapshot(conn) == before and conn.scalar(text("SELECT count(*) FROM plans")) == 0
+
+
+def test_unknown_plan_grid_and_version(client):
+    assert client.get("/plans/999").status_code == 404
+    assert client.post("/plans/999/apply").status_code == 404
+    assert client.get("/grids/nope/history").status_code == 404
+    assert client.post(f"/grids/{A}/revert", params={"to_version": 9}).status_code == 404
+    assert client.post(f"/grids/{A}/revert", params={"to_version": 1}).status_code == 400  # already at 1
+
+
+def test_planner_page_is_local(client):
+    page = client.get("/planner", params={"community": C1})
+    assert page.status_code == 200 and A in page.text and "leaflet.draw.js" in page.text
+    assert "https://" not in page.text.split("<body")[0]
+    assert client.get("/planner/static/vendor/draw/leaflet.draw.js").status_code == 200
+    assert client.get("/planner/static/../planner.py").status_code == 404
