@@ -57,6 +57,10 @@ def _strip_admin(text: str) -> str:
 
     parsed = jionlp.parse_location(text, town_village=True)
     detail = parsed.get("detail") or text
+    prefix = text[: len(text) - len(detail)]
+    # jionlp also reads bare names as counties (高碑店地区 → 高碑店市): drop only a prefix written as one.
+    if not text.endswith(detail) or (prefix and not _ADMIN_HINT.search(prefix[-1])):
+        return text
     town = parsed.get("town")
     if town and detail.startswith(town):
         detail = strip_town_suffix(town) + detail[len(town):]

@@ -1,0 +1,40 @@
+"""The address normaliser: the forms people really write reduce to one comparable string."""
+
+from __future__ import annotations
+
+import pytest
+
+from geogrid.address import cn_to_int, normalise
+
+
+@pytest.mark.parametrize("numeral, value", [("三", 3), ("十", 10), ("十二", 12), ("二十三", 23), ("一百零五", 105),
+                                            ("二〇八", 208), ("两", 2)])
+def test_chinese_numerals(numeral, value):
+    assert cn_to_int(numeral) == value
+
+
+@pytest.mark.parametrize("variants, norm", [
+    (["巴蜀花园3栋", "巴蜀花园3幢", "巴蜀花园3座", "巴蜀花园3号楼", "巴蜀花园三号楼", "巴蜀花園３號樓", "巴蜀花园 3 栋",
+      "巴蜀花园3号栋", "北京市海淀区巴蜀花园3栋", "海淀区巴蜀花园（3栋）"], "巴蜀花园3栋"),
+    (["长湖街12号", "长湖街十二号", "長湖街１２號", "长湖街，12号", "重庆市渝北区长湖街12号"], "长湖街12号"),
+    (["王平镇", "王平地区", "北京市门头沟区王平地区", "王平地区办事处"], "王平"),
+    (["檀营满族蒙古族乡", "檀营地区"], "檀营"),
+    (["杨镇镇", "杨镇地区"], "杨镇"),
+    (["高碑店乡", "高碑店地区"], "高碑店"),  # jionlp alone would read 高碑店 as the city in Hebei
+    (["清华园街道", "清华园街道办事处"], "清华园"),
+])
+def test_variants_share_one_form(variants, norm):
+    assert {v: normalise(v) for v in variants} == dict.fromkeys(variants, norm)
+
+
+@pytest.mark.parametrize("text, norm", [
+    ("三里屯", "三里屯"),  # a numeral that is part of a name stays
+    ("十里河3层", "十里河3层"),  # a floor is not a building
+    ("ABC大厦", "abc大厦"),
+    ("'; DROP TABLE grids; --", "droptablegrids"),
+    ("   ", ""),
+    (None, ""),
+    ("镇", "镇"),
+])
+def test_edges(text, norm):
+    assert normalise(text) == norm
