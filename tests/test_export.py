@@ -88,3 +88,27 @@ def test_export_refuses_unknown_format_and_layer(empty_db, tmp_path):
             export_layer(conn, "grids", tmp_path / "x.kml")
         with pytest.raises(GeogridError, match="unknown layer"):
             export_layer(conn, "people", tmp_path / "x.gpkg")
+
+
+def test_cli_import_assign_export(empty_db, tmp_path):
+    """The commands a QGIS user runs: import grids and buildings, assign, export buildings with grid_code."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    geogrid = str(Path(sys.executable).parent / "geogrid")
+    cells = [box(116.30, 39.90, 116.31, 39.91), box(116.31, 39.90, 116.32, 39.91)]
+    gpd.GeoDataFrame({"编码": ["G1", "G2"]}, geometry=cells, crs=4326).to_file(tmp_path / "g.geojson", engine="pyogrio")
+    (tmp_path / "b.csv").write_text("楼栋编号,地址,WKT\nB1,双清路1号,POINT (116.305 39.905)\n"
+                                    "B2,双清路3号,POINT (116.310 39.905)\n", encoding="utf-8")
+    run = lambda *args: subprocess.run([geogrid, *args], capture_output=True, text=True, env=os.environ.copy(),  # noqa: E731
+                                       timeout=120)
+    for args in (("import", "grids", str(tmp_path / "g.geojson")),
+                 ("import", "buildings", str(tmp_path / "b.csv"), "--id-field", "楼栋编号"),
+                 ("assign",), ("export", "buildings", "-o", str(tmp_path / "out.gpkg"))):
+        result = run(*args)
+        assert result.returncode == 0, result.stderr
+    out = gpd.read_file(tmp_path / "out.gpkg").set_index("source_id")
+    assert out["grid_code"].to_dict() == {"B1": "G1", "B2": "G1"}  # B2 on the shared edge: lowest code
+    assert out.loc["B1", "address"] == "双清路1号"
