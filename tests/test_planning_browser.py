@@ -1,0 +1,88 @@
+"""The planner page in a real Chromium: pick a grid, draw its new boundary, preview, apply."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from tests import test_planning_city as pc
+from tests.test_planning_city import C1, A, B
+
+city = pc.city  # the fixture
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+
+@pytest.fixture
+def server(city):
+    """The API on a free local port, served by uvicorn in a thread."""
+    import uvicorn
+
+    from api.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _pixel(page, lon: float, lat: float) -> tuple[float, float]:
+    """Page coordinates of a lon/lat on the folium map."""
+    return tuple(page.evaluate("""([lon, lat]) => {
+        const el = document.querySelector('.folium-map'), map = window[el.id];
+        const p = map.latLngToContainerPoint([lat, lon]), r = el.getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }""", [lon, lat]))
+
+
+@pytest.mark.browser
+def test_planner_redraws_previews_and_applies(server, city):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/planner?community={C1}")
+        page.wait_for_function("window.geogridPlannerReady === true")
+        page.select_option("#planner-grid", A)
+        page.click(".leaflet-draw-draw-rectangle")
+        x0, y0 = _pixel(page, 116.301, 39.9035)  # north-west corner: takes b4 (116.312, 39.903) from B
+        x1, y1 = _pixel(page, 116.3125, 39.9005)
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+        page.mouse.move(x1, y1, steps=5)
+        page.mouse.up()
+        page.click("#planner-preview")
+        page.wait_for_selector("#planner-moved", timeout=20_000)
+        moved = page.inner_text("#planner-moved")
+        result = page.inner_text("#planner-result")
+        assert "change grid" in moved and B in result and "Validation after the change" in result
+        page.click("#planner-apply")
+        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        assert "applied" in page.inner_text("#planner-status")
+        map_href = page.get_attribute("#planner-map-link", "href")
+        page.goto(server + map_href)
+        assert "change grid" in page.inner_text("#plan-title")
+        browser.close()
+    assert not errors
+    with city.connect() as conn:
+        version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
+        b4 = conn.scalar(text("SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
+                              "JOIN grids g ON g.id = a.grid_id WHERE b.source_id = 'b4'"))
+    assert version == 2 and b4 == A
