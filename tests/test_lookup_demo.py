@@ -1,0 +1,116 @@
+"""Lookup on the demo city, every answer recomputed independently: Shapely for grids and coverage, pyproj's
+geodesic for the nearest service station, the buildings' own addresses written the ways people write them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+from sqlalchemy import text
+
+from geogrid.db.bulk import fetch_geoms
+from geogrid.lookup import grids_at, lookup_address, lookup_point
+from geogrid.settings import get_settings
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.fixture
+def demo(demo_city, database):
+    with database.connect() as conn:
+        grids = fetch_geoms(conn, "SELECT code, ST_AsBinary(geom) FROM grids WHERE valid_to IS NULL ORDER BY code")
+        stations = fetch_geoms(conn, "SELECT name, ST_AsBinary(geom) FROM facilities "
+                                     "WHERE kind = 'service_station' AND NOT candidate")
+        areas = fetch_geoms(conn, "SELECT mode, ST_AsBinary(geom) FROM service_areas WHERE minutes = 5")
+    return database, grids, stations, areas
+
+
+def shapely_codes(grids: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
+    tree = shapely.STRtree(grids["geom"].to_numpy())
+    pts, idx = tree.query(shapely.points(lon, lat), predicate="intersects")
+    out: list[str | None] = [None] * len(lon)
+    for p, g in sorted(zip(pts.tolist(), idx.tolist(), strict=True), key=lambda t: (t[0], -t[1])):
+        out[p] = grids["code"].iloc[g]
+    return out
+
+
+def random_points(grids: pd.DataFrame, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = shapely.total_bounds(grids["geom"].to_numpy())
+    coords = shapely.get_coordinates(grids["geom"].to_numpy())
+    on_edges = coords[rng.choice(len(coords), n // 5)]
+    return (np.concatenate([rng.uniform(x0 - 0.002, x1 + 0.002, n), on_edges[:, 0]]),
+            np.concatenate([rng.uniform(y0 - 0.002, y1 + 0.002, n), on_edges[:, 1]]))
+
+
+def test_every_building_and_random_point_matches_shapely(demo):
+    engine, grids, *_ = demo
+    with engine.connect() as conn:
+        b = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM buildings ORDER BY id")).all()
+        lon, lat = random_points(grids, 3000, seed=1)
+        lon, lat = np.concatenate([lon, [r[0] for r in b]]), np.concatenate([lat, [r[1] for r in b]])
+        got = [g["code"] if g else None for g in grids_at(conn, lon, lat)]
+    assert got == shapely_codes(grids, lon, lat)
+    assert len(b) > 100
+
+
+def test_single_answers_match_independent_computation(demo):
+    engine, grids, stations, areas = demo
+    geod, settings = Geod(ellps="WGS84"), get_settings()
+    lon, lat = random_points(grids, 150, seed=2)
+    want = shapely_codes(grids, lon, lat)
+    network = areas[areas["mode"] == "network"]
+    areas = network if len(network) else areas
+    with engine.connect() as conn:
+        for x, y, code in zip(lon, lat, want, strict=True):
+            if code is None:
+                continue
+            got = lookup_point(conn, float(x), float(y))
+            assert got["grid"]["code"] == code
+            assert got["community"]["code"] == code[:12] and got["district"]["code"] == code[:6]
+            _, _, dist = geod.inv(np.full(len(stations), x), np.full(len(stations), y),
+                                  shapely.get_x(stations["geom"]), shapely.get_y(stations["geom"]))
+            nearest = int(np.argmin(dist))
+            assert got["nearest_station"]["distance_m"] == pytest.approx(dist[nearest], abs=1.0)
+            assert got["nearest_station"]["walk_minutes"] == pytest.approx(
+                dist[nearest] / settings.walk_speed_m_per_min, abs=0.06)
+            if len(areas):
+                assert got["covered"] == bool(shapely.intersects(areas["geom"], shapely.Point(x, y)).any())
+
+
+def _variants(address: str) -> list[str]:
+    return [address, address.translate(FULL_WIDTH), f"北京市海淀区{address}", " ".join(address)]
+
+
+def test_building_addresses_as_people_write_them(demo):
+    engine, grids, *_ = demo
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT b.address, ST_X(b.geom), ST_Y(b.geom) FROM buildings b WHERE b.address IS NOT NULL "
+            "ORDER BY b.id")).all()
+        assert rows, "the demo city has addresses"
+        sample = [rows[i] for i in np.random.default_rng(3).choice(len(rows), min(40, len(rows)), replace=False)]
+        for address, x, y in sample:
+            want = shapely_codes(grids, np.array([x]), np.array([y]))[0]
+            for query in _variants(address):
+                got = lookup_address(conn, query)
+                assert got["match"]["score"] == 1.0, query
+                assert got["grid"]["code"] == want or got["ambiguous"], query
+
+
+def test_compound_and_building_number(demo):
+    engine, grids, *_ = demo
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.name, b.number, ST_X(b.geom), ST_Y(b.geom) FROM buildings b "
+            "JOIN compounds c ON c.id = b.compound_id WHERE b.number ~ '^[0-9]+$' ORDER BY b.id LIMIT 30")).all()
+        assert rows
+        for name, number, x, y in rows:
+            want = shapely_codes(grids, np.array([x]), np.array([y]))[0]
+            for query in (f"{name}{number}号楼", f"{name}{number}幢", f"{name} {number} 栋"):
+                got = lookup_address(conn, query)
+                assert got["match"]["score"] == 1.0, query
+                codes = {want} | {c["grid"]["code"] for c in got["candidates"] if c["grid"]}
+                assert got["grid"]["code"] == want or (got["ambiguous"] and want in codes), query
