@@ -34,6 +34,7 @@ QUERIES = {
     ),
 }
 LAYERS = tuple(QUERIES)
+GEOMETRY_TYPES = {"grids": "MultiPolygon", "buildings": "Point", "areas": "MultiPolygon"}  # typed even when empty
 
 
 def layer_frame(conn: Connection, layer: str) -> gpd.GeoDataFrame:
@@ -54,5 +55,5 @@ def export_layer(conn: Connection, layer: str, path: str | Path) -> int:
     if path.exists() and driver == "GeoJSON":
         path.unlink()  # GeoJSON cannot hold two layers: replace the file
     options = {"layer": layer} if driver == "GPKG" else {"COORDINATE_PRECISION": 15, "WRITE_NAME": "NO"}
-    frame.to_file(path, driver=driver, engine="pyogrio", **options)
+    frame.to_file(path, driver=driver, engine="pyogrio", geometry_type=GEOMETRY_TYPES[layer], **options)
     return len(frame)

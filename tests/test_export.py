@@ -83,7 +83,11 @@ def test_export_grids_and_buildings_with_assignment(empty_db, tmp_path):
 
 
 def test_export_refuses_unknown_format_and_layer(empty_db, tmp_path):
+    import pyogrio
+
     with empty_db.connect() as conn:
+        assert export_layer(conn, "grids", tmp_path / "empty.gpkg") == 0  # no grids yet: a typed, empty layer
+        assert pyogrio.list_layers(tmp_path / "empty.gpkg").tolist() == [["grids", "MultiPolygon"]]
         with pytest.raises(GeogridError, match=r"\.gpkg"):
             export_layer(conn, "grids", tmp_path / "x.kml")
         with pytest.raises(GeogridError, match="unknown layer"):
