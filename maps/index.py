@@ -16,8 +16,10 @@ def index_page(conn: Connection, base: str = "/maps") -> str:
     grids = data.grid_list(conn)
     by_community = {code: frame for code, frame in grids.groupby("community_code")}
     children: dict[str | None, list] = {}
+    areas["parent_code"] = areas["parent_code"].astype(object).where(areas["parent_code"].notna(), None)
+    known = set(areas["code"])
     for row in areas.itertuples():
-        children.setdefault(row.parent_code, []).append(row)
+        children.setdefault(row.parent_code if row.parent_code in known else None, []).append(row)
 
     def link(area) -> str:
         href = f"{base}/coverage?community={quote(area.code)}"
@@ -40,11 +42,12 @@ def index_page(conn: Connection, base: str = "/maps") -> str:
                 out.append(f"<li>{link(area)}<ul>{area_list(area.code)}</ul></li>")
         return "".join(out)
 
-    roots = [a for a in areas.itertuples() if a.parent_code is None]
+    roots = children.get(None, [])
     body = "".join(f"<li>{link(a)}<ul>{area_list(a.code)}</ul></li>" if a.level != "community" else community(a)
                    for a in roots)
     return (
         "<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>geogrid maps</title>"
+        "<link rel='icon' href='data:,'>"
         "<style>body{font:14px sans-serif;margin:2em;max-width:60em}li{margin:.2em 0}small{color:#777}</style>"
         f"</head><body><h1>网格地图 grid maps</h1>"
         f"<p><a href='{base}/coverage'>全市覆盖图 whole-city coverage map</a> · "

@@ -71,7 +71,8 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
                                  max_zoom=19, control=False)
     m = folium.Map(location=list(center), zoom_start=13, tiles=tiles, prefer_canvas=canvas, control_scale=True,
                    max_zoom=19)
-    m.get_root().header.add_child(folium.Element(f"<style>.folium-map{{background:{BLANK_BASE}}}</style>"))
+    m.get_root().header.add_child(folium.Element(  # no favicon request: nothing on the page may 404
+        f"<link rel='icon' href='data:,'><style>.folium-map{{background:{BLANK_BASE}}}</style>"))
     return m
 
 

@@ -196,7 +196,8 @@
 
   function problemsLayer(map, spec) {
     var layer = L.geoJSON(null, {style: function () {
-      return {color: "#e31a1c", weight: 3, dashArray: "6 4", fillOpacity: 0.25, className: "geogrid-problem"};
+      /* outlines only: a problem covering a whole grid must not hide the grid's own tooltip */
+      return {color: "#e31a1c", weight: 3, dashArray: "6 4", fill: false, className: "geogrid-problem"};
     }, pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 8, color: "#e31a1c"}); },
     onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.message || f.properties.kind || "problem")); }});
     layer.fill = function (data) { layer.addData(data); };
@@ -312,6 +313,7 @@
 
   G.setup = function (map, config) {
     G.map = map; G.config = config;
+    if (map.options.maxZoom === undefined) map.setMaxZoom(19);  /* blank base: clustering needs a max zoom */
     map.getContainer().classList.add("geogrid-map");
     new Search().addTo(map); new Legend().addTo(map);
     G.legend();
