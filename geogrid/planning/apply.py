@@ -19,9 +19,13 @@ from geogrid.errors import Conflict, NotFound
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
 
 RECORD_VERSION_SQL = """
+WITH closed AS (
+    UPDATE grid_versions v SET valid_to = :now FROM grids g
+    WHERE g.id = ANY(:ids) AND v.grid_id = g.id AND v.version = g.version RETURNING v.grid_id
+)
 INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, valid_to, author)
-SELECT id, version, name, kind, community_id, geom, valid_from, NULL, author FROM grids g
-WHERE id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_id = g.id AND v.version = g.version)
+SELECT id, version, name, kind, community_id, geom, valid_from, :now, author FROM grids g
+WHERE id = ANY(:ids) AND id NOT IN (SELECT grid_id FROM closed)
 """
 
 NEW_ASSIGNMENT_SQL = """
@@ -76,18 +80,16 @@ class Written:
 
 def _record_current(conn: Connection, ids: list[int], now: datetime) -> None:
     """Make sure the version in force has its grid_versions row (loaders may not write one), then close it."""
-    conn.execute(text(RECORD_VERSION_SQL), {"ids": ids})
-    conn.execute(text(
-        "UPDATE grid_versions v SET valid_to = :now FROM grids g "
-        "WHERE g.id = ANY(:ids) AND v.grid_id = g.id AND v.version = g.version"
-    ), {"ids": ids, "now": now})
+    conn.execute(text(RECORD_VERSION_SQL), {"ids": ids, "now": now})
 
 
-def _insert_version(conn: Connection, grid_id: int, change_id: int | None, note: str | None) -> None:
+def _insert_versions(conn: Connection, grid_ids: list[int], change_id: int | None, note: str | None) -> None:
+    """Record the versions now in force of these grids (written just before)."""
     conn.execute(text(
         "INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, author, change_id, "
-        "note) SELECT id, version, name, kind, community_id, geom, valid_from, author, :c, :n FROM grids WHERE id = :g"
-    ), {"g": grid_id, "c": change_id, "n": note})
+        "note) SELECT id, version, name, kind, community_id, geom, valid_from, author, :c, :n FROM grids "
+        "WHERE id = ANY(:g)"
+    ), {"g": grid_ids, "c": change_id, "n": note})
 
 
 def write_grids(conn: Connection, changes: Changes, author: str | None, change_id: int | None,
@@ -96,12 +98,15 @@ def write_grids(conn: Connection, changes: Changes, author: str | None, change_i
     changed = [g for g in changes.touched if not g.retired]
     retired = [g for g in changes.touched if g.retired]
     _record_current(conn, [g.id for g in changes.touched], now)
-    for g in changed:
+    if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
         conn.execute(text(
-            "UPDATE grids SET geom = ST_GeomFromWKB(:w, 4326), name = :name, kind = :kind, version = version + 1, "
-            "valid_from = :now, author = :a WHERE id = :i"
-        ), {"w": shapely.to_wkb(g.geom), "name": g.name, "kind": g.kind, "now": now, "a": author, "i": g.id})
-        _insert_version(conn, g.id, change_id, None)
+            "UPDATE grids g SET geom = ST_GeomFromWKB(v.w, 4326), name = v.name, kind = v.kind, "
+            "version = g.version + 1, valid_from = :now, author = :a "
+            "FROM unnest(CAST(:ids AS int[]), CAST(:wkbs AS bytea[]), CAST(:names AS text[]), CAST(:kinds AS text[])) "
+            "AS v(id, w, name, kind) WHERE g.id = v.id"
+        ), {"ids": [g.id for g in changed], "wkbs": [shapely.to_wkb(g.geom) for g in changed],
+            "names": [g.name for g in changed], "kinds": [g.kind for g in changed], "now": now, "a": author})
+        _insert_versions(conn, [g.id for g in changed], change_id, None)
     if retired:
         conn.execute(text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
                      {"now": now, "ids": [g.id for g in retired]})
@@ -113,7 +118,7 @@ def write_grids(conn: Connection, changes: Changes, author: str | None, change_i
             "VALUES (:code, :name, :kind, :c, ST_GeomFromWKB(:w, 4326), 1, :now, :a) RETURNING id"
         ), {"code": g.code, "name": g.name, "kind": g.kind, "c": g.community_id, "w": shapely.to_wkb(g.geom),
             "now": now, "a": author})
-        _insert_version(conn, g.id, change_id, f"from {', '.join(_codes(changes, g.parents))}")
+        _insert_versions(conn, [g.id], change_id, f"from {', '.join(_codes(changes, g.parents))}")
         conn.execute(text("INSERT INTO grid_lineage (parent_id, child_id, change_id) "
                           "SELECT unnest(CAST(:p AS int[])), :c, :x"), {"p": g.parents, "c": g.id, "x": change_id})
         created.append(g.id)

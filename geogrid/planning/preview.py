@@ -88,7 +88,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None) -> dict:
     old_ids = [g.id for g in changes.touched]
     before = grid_stats(conn, old_ids)
     cids = _communities(changes)
-    before_problems = validate(conn, cids=cids) if cids else []
+    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None)
@@ -98,7 +98,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None) -> dict:
                        *written.buildings["to_grid"].dropna(), *written.facilities["from_grid"].dropna(),
                        *written.facilities["to_grid"].dropna()})}).all())
         moved = _moved(conn, written, codes)
-        problems = validate(conn, cids=cids) if cids else []
+        problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
     grids = [{"code": before[i]["code"], "status": "retired" if i in written.retired else "changed",

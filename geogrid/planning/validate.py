@@ -21,7 +21,9 @@ from geogrid.settings import get_settings
 SCOPE = """scope AS (
     SELECT g.*, c.code AS community_code FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
     WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
+      AND (CAST(:gids AS int[]) IS NULL OR g.id = ANY(CAST(:gids AS int[])))
 )"""
+COLUMNS = "(codes, community, message, location, value)"
 
 # Each rule: name → (severity, SQL returning codes, community, message, location GeoJSON, value).
 RULES: dict[str, tuple[str, str]] = {
@@ -49,7 +51,7 @@ RULES: dict[str, tuple[str, str]] = {
     "gap": ("error", """
         WITH cover AS (
             SELECT c.id, c.code, c.geom, ST_Union(ST_MakeValid(s.geom)) AS grids
-            FROM admin_areas c LEFT JOIN scope s ON s.community_id = c.id
+            FROM admin_areas c LEFT JOIN grids s ON s.community_id = c.id AND s.valid_to IS NULL
             WHERE c.level = 'community' AND c.geom IS NOT NULL
               AND (CAST(:cids AS int[]) IS NULL OR c.id = ANY(CAST(:cids AS int[])))
             GROUP BY c.id
@@ -57,17 +59,21 @@ RULES: dict[str, tuple[str, str]] = {
             SELECT cover.id, cover.code, (ST_Dump(CASE WHEN grids IS NULL THEN ST_MakeValid(geom)
                    ELSE ST_Difference(ST_MakeValid(geom), grids) END)).geom AS geom FROM cover
         )
-        SELECT coalesce((SELECT array_agg(s.code ORDER BY s.code) FROM scope s
-                         WHERE s.community_id = h.id AND ST_DWithin(s.geom, h.geom, 1e-7)), '{}'),
+        SELECT coalesce((SELECT array_agg(s.code ORDER BY s.code) FROM grids s WHERE s.valid_to IS NULL
+                         AND s.community_id = h.id AND ST_DWithin(s.geom, h.geom, 1e-7)), '{}'),
                h.code, round(ST_Area(h.geom::geography)) || ' m² of community ' || h.code || ' is in no grid',
                ST_AsGeoJSON(h.geom), ST_Area(h.geom::geography)
         FROM holes h WHERE ST_Dimension(h.geom) = 2 AND ST_Area(h.geom::geography) > :tol"""),
     "building_in_no_grid": ("error", """
-        WITH lost AS (
+        WITH lost AS (  -- per community through the spatial index, else one pass over the whole table
+            SELECT DISTINCT b.id, b.geom, a.nearest_grid_id FROM admin_areas c
+            JOIN buildings b ON ST_Intersects(c.geom, b.geom)
+            LEFT JOIN building_assignments a ON a.building_id = b.id
+            WHERE c.id = ANY(CAST(:cids AS int[])) AND a.grid_id IS NULL
+            UNION ALL
             SELECT b.id, b.geom, a.nearest_grid_id FROM buildings b
             LEFT JOIN building_assignments a ON a.building_id = b.id
-            WHERE a.grid_id IS NULL AND (CAST(:cids AS int[]) IS NULL OR EXISTS (
-                SELECT 1 FROM admin_areas c WHERE c.id = ANY(CAST(:cids AS int[])) AND ST_Intersects(c.geom, b.geom)))
+            WHERE CAST(:cids AS int[]) IS NULL AND a.grid_id IS NULL
         )
         SELECT CASE WHEN g.code IS NULL THEN '{}' ELSE ARRAY[g.code] END, c.code,
                count(*) || ' building(s) in no grid' || coalesce(', nearest grid ' || g.code, ''),
@@ -131,23 +137,28 @@ def community_ids(conn: Connection, community: str | None) -> list[int] | None:
 
 
 def validate(conn: Connection, community: str | None = None, *, cids: list[int] | None = None,
-             rules: list[str] | None = None) -> list[dict]:
-    """Problems of the grids in force: all, one community (code or name), or the communities ``cids``."""
+             grid_ids: list[int] | None = None, rules: list[str] | None = None) -> list[dict]:
+    """Problems of the grids in force: all, one community (code or name), or the communities ``cids``.
+
+    ``grid_ids`` narrows the per-grid rules to those grids (a plan's affected grids); gaps and buildings in
+    no grid are still checked over the whole of the ``cids`` communities. All rules run as one query.
+    """
     if community is not None:
         cids = community_ids(conn, community)
     cfg = planning_settings()
     bands = [{"kind": k, "low": lo, "high": hi} for k, (lo, hi) in get_settings().household_bands.items()]
-    params = {"cids": cids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
+    params = {"cids": cids, "gids": grid_ids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
               "bands": json.dumps(bands), "max_points": cfg.max_points}
-    problems: list[Problem] = []
-    for rule in rules or RULES:
-        severity, sql = RULES[rule]
-        body = sql.strip()
-        query = f"WITH {SCOPE}, {body[4:]}" if body.startswith("WITH") else f"WITH {SCOPE} {body}"
-        for codes, comm, message, location, value in conn.execute(text(query), params):
-            problems.append(Problem(rule, severity, list(codes or []), comm, message,
-                                    json.loads(location) if location else None,
-                                    None if value is None else float(value)))
+    names = rules or list(RULES)
+    ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name][1]})" for name in names)
+    union = " UNION ALL ".join(
+        f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), message, location, CAST(value AS float) "
+        f"FROM r_{name}" for name in names)
+    problems = [
+        Problem(rule, RULES[rule][0], list(codes or []), comm, message, json.loads(location) if location else None,
+                None if value is None else float(value))
+        for rule, codes, comm, message, location, value in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
+    ]
     problems.sort(key=lambda p: (p.severity != "error", p.rule, p.grids))
     return [asdict(p) for p in problems]
 
