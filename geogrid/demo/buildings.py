@@ -22,12 +22,16 @@ BOUNDARY_HOUSEHOLDS, OUTSIDE_HOUSEHOLDS = 6, 8
 def grid_targets(rng: np.random.Generator, grids: pd.DataFrame, total: int | None) -> pd.DataFrame:
     """Households and building count per grid; ``total`` spreads that many buildings evenly (scaled cities)."""
     n = len(grids)
-    per_grid = None if total is None else np.diff(np.linspace(0, total, n + 1).round().astype(int))
+    special = grids["special"].to_numpy()
+    per_grid = None
+    if total is not None:  # the hospital's three buildings are placed apart from the cells
+        share = special != "hospital"
+        per_grid = np.full(n, 3)
+        per_grid[share] = np.diff(np.linspace(0, total - 3, share.sum() + 1).round().astype(int))
     households = rng.integers(HOUSEHOLD_TARGET[0], HOUSEHOLD_TARGET[1] + 1, n)
     high_rise = rng.random(n) < 0.5
     per_building = np.where(high_rise, rng.uniform(70, 110, n), rng.uniform(30, 40, n))
     count = np.maximum(3, np.round(households / per_building)).astype(int) if per_grid is None else per_grid
-    special = grids["special"].to_numpy()
     households = np.where(special == "school", 0, np.where(special == "hospital", 40, households))
     if per_grid is None:
         count = np.where(special == "school", 4, np.where(special == "hospital", 3, count))
@@ -63,11 +67,26 @@ def place(rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, counts: n
     near = np.flatnonzero(shapely.intersects(cells["geom"].to_numpy(), obstacles.buffer(BARRIER_CLEARANCE_M)))
     if len(near):
         valid[near] = ~shapely.dwithin(shapely.points(pts[near]), obstacles, BARRIER_CLEARANCE_M)
+    counts = _fit(counts, valid.sum(axis=1))
     keys = np.where(valid, rng.random(valid.shape), np.inf)
     rank = np.argsort(np.argsort(keys, axis=1), axis=1)
     cell, slot = np.nonzero(valid & (rank < counts[:, None]))
     xy = pts[cell, slot]
     return pd.DataFrame({"cell": cell, "x": xy[:, 0], "y": xy[:, 1]})
+
+
+def _fit(counts: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Move buildings that do not fit a cell (slots lost to the river or railway) to cells with room,
+    so a scaled city has exactly the buildings asked for."""
+    fitted = np.minimum(counts, capacity)
+    short = int(counts.sum() - fitted.sum())
+    while short > 0:
+        room = np.flatnonzero(capacity > fitted)[:short]
+        if not len(room):
+            break
+        fitted[room] += 1
+        short -= len(room)
+    return fitted
 
 
 def compounds(cells: pd.DataFrame, residential: np.ndarray, obstacles: shapely.Geometry) -> pd.DataFrame:

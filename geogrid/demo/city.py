@@ -11,7 +11,7 @@ import shapely
 from geogrid.demo import areas, buildings, facilities, geometry, network
 
 BUILDINGS_PER_GRID = 47  # scaled cities: about 45–50 buildings per grid (1M buildings → 21k grids)
-EXTRA_BUILDINGS = 9  # three street-front, three outside, three hospital buildings
+EXTRA_BUILDINGS = 6  # three street-front and three outside buildings (not in any cell)
 
 
 @dataclass

@@ -46,7 +46,7 @@ def _gaps(rng: np.random.Generator, grids: pd.DataFrame, count: int, avoid: np.n
     return np.sort(rng.choice(plain, size=min(count, len(plain)), replace=False))
 
 
-def _roles(city, rng: np.random.Generator, no_worker: np.ndarray, with_people: bool) -> pd.DataFrame:
+def _roles(city, no_worker: np.ndarray, with_people: bool) -> pd.DataFrame:
     """One row per (person, grid or building, role); ``person`` numbers people who hold several posts."""
     g = city.grids
     n = len(g)
@@ -91,7 +91,7 @@ def write_organisation(conn: Connection, rng: np.random.Generator, city, street_
     scale = max(1, len(g) // 200)
     no_branch = _gaps(rng, g, 3 * scale, np.empty(0, int))
     no_worker = _gaps(rng, g, 2 * scale, no_branch)
-    roles = _roles(city, rng, no_worker, with_people)
+    roles = _roles(city, no_worker, with_people)
     people = int(roles["person"].max()) + 1
     staff_ids = next_ids(conn, "staff", people)
     copy_frame(conn, "staff", pd.DataFrame({"id": staff_ids, "name": person_names(rng, people),
