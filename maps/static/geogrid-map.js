@@ -108,7 +108,7 @@
       var p = G.grids[i].feature.properties, ll = L.latLng(p.ly, p.lx);
       if (!bounds.contains(ll)) continue;
       group.addLayer(L.marker(ll, {interactive: false, keyboard: false,
-        icon: L.divIcon({className: "geogrid-label", html: esc(p.code), iconSize: null})}));
+        icon: L.divIcon({className: "geogrid-label", html: "<span>" + esc(p.code) + "</span>", iconSize: null})}));
       n++;
     }
   }
