@@ -256,3 +256,14 @@ def test_cli_rejects_out_of_range_sizes(demo_city, database):
     assert result.exit_code != 0
     assert "--buildings must be between" in str(result.exception)
     assert scalar(database, "SELECT count(*) FROM grids") == demo_city.grids  # nothing was replaced
+
+
+def test_geogrid_demo_command_replaces_the_data(empty_db, tmp_path):
+    with empty_db.begin() as conn:
+        conn.execute(text("INSERT INTO grids (code, name, kind, geom) VALUES ('999', 'stale', 'basic', "
+                          "ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)))"))
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--out", str(tmp_path), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "replaced all data" in result.output and "110108600 demo city" in result.output
+    assert scalar(empty_db, "SELECT count(*) FROM grids WHERE code = '999'") == 0
+    assert scalar(empty_db, "SELECT count(*) FROM building_assignments WHERE grid_id IS NULL") == 3
