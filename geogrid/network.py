@@ -76,7 +76,7 @@ class WalkGraph:
     u: np.ndarray  # edge start, index into node arrays
     v: np.ndarray
     length: np.ndarray  # metres
-    tree: cKDTree = field(repr=False)
+    tree: cKDTree | None = field(repr=False)
     _incidence: csr_matrix | None = field(default=None, repr=False)
 
     @property
@@ -105,10 +105,50 @@ class WalkGraph:
                                          shape=(self.n, len(self.u)))
         return self._incidence
 
+    def subgraph(self, nodes: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
+        """These nodes, every edge touching them and those edges' far ends; with the kept node indexes."""
+        edges = np.unique(self.incidence()[nodes].indices)
+        local = np.unique(np.concatenate([nodes, self.u[edges], self.v[edges]]))
+        sub = WalkGraph(self.epsg, self.node_ids[local], self.xy[local], np.searchsorted(local, self.u[edges]),
+                        np.searchsorted(local, self.v[edges]), self.length[edges], None)
+        return sub, local
+
+    def tiles(self, size: float) -> Tiles:
+        """Nodes bucketed in square tiles of ``size`` metres, for cutting out the part a search can reach."""
+        return Tiles(self.xy, size)
+
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest node index and its distance in metres for metric points ``xy`` (n, 2)."""
         dist, idx = self.tree.query(xy)
         return idx.astype(np.int64), dist
+
+
+class Tiles:
+    """Node indexes sorted by square tile, so the nodes of a 3 × 3 block of tiles are a few array slices."""
+
+    def __init__(self, xy: np.ndarray, size: float) -> None:
+        self.size = max(float(size), 1.0)
+        keys = self.keys(xy)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def cells(self, xy: np.ndarray) -> np.ndarray:
+        """Integer tile (column, row) of each point (n, 2)."""
+        return np.floor(np.asarray(xy) / self.size).astype(np.int64)
+
+    def keys(self, xy: np.ndarray) -> np.ndarray:
+        cell = self.cells(xy)
+        return cell[:, 0] * (1 << 32) + cell[:, 1]
+
+    def block(self, tx: int, ty: int) -> np.ndarray:
+        """Nodes in tile (tx, ty) and its eight neighbours: all within ``size`` of any point in the tile."""
+        parts = []
+        for dx in (-1, 0, 1):
+            k0 = (tx + dx) * (1 << 32) + ty
+            lo = np.searchsorted(self.sorted, k0 - 1, side="left")
+            hi = np.searchsorted(self.sorted, k0 + 1, side="right")
+            parts.append(self.order[lo:hi])
+        return np.concatenate(parts)
 
 
 def load_graph(conn: Connection, epsg: int | None = None) -> WalkGraph:

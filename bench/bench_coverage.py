@@ -1,0 +1,155 @@
+"""Network service areas for every facility: geogrid (one multi-source Dijkstra) against per-facility peers.
+
+Contenders, on the same network and facilities in the same run:
+
+- ``geogrid``: :func:`geogrid.coverage.compute.network_areas`, all facilities at once, polygons included;
+  ``geogrid_reach`` is its graph search alone (chunked multi-source ``scipy.sparse.csgraph.dijkstra``);
+- ``ego_graph`` (the peer): the OSMnx isochrone recipe, per facility ``networkx.ego_graph(G, n, radius,
+  distance="length")`` then the buffered union of the subgraph's edges; ``ego_reach`` is the search alone;
+- ``pgr_drivingDistance``: pgRouting per facility (reach only, no polygon), and its many-start form in one call.
+
+Slow per-facility peers run on a sample and are extrapolated to all facilities (``*_sampled`` says how many).
+Networks: Liechtenstein (OSM 2015, 53k walking nodes, POIs as facilities) and a large demo city.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench"))
+os.environ.setdefault("GEOGRID_DB_PORT", "54359")
+
+LIECHTENSTEIN = ROOT.parent / "shared" / "data" / "liechtenstein-osm" / "liechtenstein-2015.osm.pbf"
+RADIUS_M = 300.0
+
+
+def _timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def _reset(conn) -> None:
+    from sqlalchemy import text
+
+    from geogrid.model import Base
+
+    conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE"))
+
+
+def _liechtenstein_sites(conn):
+    """Import the network; every POI (point on surface) is a facility site. Returns lon/lat arrays."""
+    import pyrosm
+    import shapely
+
+    from geogrid.network import import_osm_network
+
+    import_osm_network(conn, LIECHTENSTEIN)
+    pois = pyrosm.OSM(str(LIECHTENSTEIN)).get_pois()
+    pts = shapely.point_on_surface(pois.geometry.to_numpy())
+    return shapely.get_x(pts), shapely.get_y(pts)
+
+
+def _demo_sites(conn, buildings: int):
+    from sqlalchemy import text
+
+    from geogrid.demo import load_demo
+
+    load_demo(conn, buildings=buildings)
+    rows = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM facilities")).all()
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def _ego_peer(graph, xy, sample: int, seed: int = 0) -> dict:
+    """OSMnx-style per-facility ego_graph + buffered edge union, on ``sample`` facilities."""
+    import networkx as nx
+    import numpy as np
+    import shapely
+
+    from geogrid.coverage.compute import BUFFER_QUAD_SEGS, access_offset_m
+
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True),
+                              weight="length")
+    pick = np.random.default_rng(seed).choice(len(xy), size=min(sample, len(xy)), replace=False)
+    snap, d0 = graph.snap(xy[pick])
+    reach_s = poly_s = 0.0
+    offset = access_offset_m()
+    for node, start in zip(snap.tolist(), d0.tolist(), strict=True):
+        t, sub = _timed(lambda n=node, s=start: nx.ego_graph(g, n, radius=max(RADIUS_M - s, 0), distance="length"))
+        reach_s += t
+        lines = [shapely.LineString([graph.xy[a], graph.xy[b]]) for a, b in sub.edges()]
+        lines = lines or [shapely.Point(graph.xy[node])]
+        t, _ = _timed(lambda ls=lines: shapely.union_all(shapely.buffer(ls, offset, quad_segs=BUFFER_QUAD_SEGS)))
+        poly_s += t
+    scale = len(xy) / len(pick)
+    return {"ego_reach_s": reach_s * scale, "ego_graph_s": (reach_s + poly_s) * scale, "ego_sampled": len(pick)}
+
+
+def _pgr_peer(conn, graph, xy, sample: int) -> dict:
+    """pgRouting ``pgr_drivingDistance`` per facility (extrapolated) and with all starts in one call."""
+    import numpy as np
+    from sqlalchemy import text
+
+    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgrouting"))
+    edges = "SELECT id, source, target, length_m AS cost FROM walk_edges"
+    snap, _ = graph.snap(xy)
+    starts = graph.node_ids[snap]
+    pick = np.random.default_rng(0).choice(len(starts), size=min(sample, len(starts)), replace=False)
+    one = text("SELECT count(*) FROM pgr_drivingDistance(:e, CAST(:s AS bigint), :r, directed => false)")
+    t, _ = _timed(lambda: [conn.execute(one, {"e": edges, "s": int(starts[i]), "r": RADIUS_M}).scalar()
+                           for i in pick])
+    many = text("SELECT count(*) FROM pgr_drivingDistance(:e, CAST(:s AS bigint[]), :r, directed => false, "
+                "equicost => false)")
+    t_many, _ = _timed(lambda: conn.execute(many, {"e": edges, "s": [int(s) for s in starts], "r": RADIUS_M}).scalar())
+    return {"pgr_per_facility_s": t * len(starts) / len(pick), "pgr_sampled": len(pick), "pgr_many_starts_s": t_many}
+
+
+def _case(name: str, load, sample: int) -> dict:
+    import numpy as np
+
+    from geogrid import db
+    from geogrid.coverage.compute import network_areas, to_metric
+    from geogrid.network import load_graph
+
+    with db.ready().begin() as conn:
+        _reset(conn)
+        lon, lat = load(conn)
+    with db.ready().connect() as conn:
+        graph = load_graph(conn)
+        xy = to_metric(np.asarray(lon), np.asarray(lat), graph.epsg)
+        out = {"case": name, "nodes": graph.n, "edges": len(graph.u), "facilities": len(xy), "radius_m": RADIUS_M}
+        out["geogrid_s"], areas = _timed(lambda: network_areas(graph, xy, RADIUS_M))
+        out["geogrid_reach_s"], _ = _timed(lambda: _reach_only(graph, xy))
+        out |= _ego_peer(graph, xy, sample)
+        try:
+            out |= _pgr_peer(conn, graph, xy, max(10, sample // 4))
+        except Exception as exc:  # pgRouting missing: report it, keep the other numbers
+            out["pgr_error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    out["speedup_vs_ego_graph"] = round(out["ego_graph_s"] / out["geogrid_s"], 1)
+    out["speedup_reach_vs_ego_reach"] = round(out["ego_reach_s"] / out["geogrid_reach_s"], 1)
+    if "pgr_per_facility_s" in out:
+        out["speedup_vs_pgr_per_facility"] = round(out["pgr_per_facility_s"] / out["geogrid_reach_s"], 1)
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def _reach_only(graph, xy):
+    """The graph search of :func:`network_areas` alone (tiled multi-source Dijkstra and edge cutting)."""
+    from geogrid.coverage.compute import reached_segments
+
+    return len(reached_segments(graph, xy, RADIUS_M)[0])
+
+
+def run(quick: bool) -> dict:
+    """Liechtenstein (all POIs) and a demo city (10k buildings quick, 1M full)."""
+    results = []
+    if LIECHTENSTEIN.exists():
+        results.append(_case("liechtenstein", _liechtenstein_sites, sample=50 if quick else 200))
+    n = 10_000 if quick else 1_000_000
+    results.append(_case(f"demo_{n}", lambda conn: _demo_sites(conn, n), sample=50 if quick else 200))
+    for r in results:
+        print(r)
+    return {"benchmark": "coverage", "quick": quick, "results": results}
