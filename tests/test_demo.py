@@ -7,6 +7,7 @@ a transaction they roll back, so the shared demo stays in place for everyone els
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
 from geogrid.demo.names import id_check_valid
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS, STAFF_ROLES
 
+ROOT = Path(__file__).resolve().parent.parent
 CHECKSUM_SQL = """
 SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
     SELECT concat_ws(',', code, name, ST_AsEWKT(geom)) AS x FROM grids
@@ -267,3 +269,15 @@ def test_geogrid_demo_command_replaces_the_data(empty_db, tmp_path):
     assert "replaced all data" in result.output and "110108600 demo city" in result.output
     assert scalar(empty_db, "SELECT count(*) FROM grids WHERE code = '999'") == 0
     assert scalar(empty_db, "SELECT count(*) FROM building_assignments WHERE grid_id IS NULL") == 3
+
+
+def test_shipped_sample_boundaries_match_the_generator():
+    import geopandas as gpd
+
+    from geogrid.demo.export import boundaries_frame
+
+    shipped = gpd.read_file(ROOT / "data" / "boundaries" / "demo-street.geojson", engine="pyogrio")
+    fresh = boundaries_frame(seed=7)
+    assert shipped["code"].tolist() == fresh["code"].tolist()
+    assert (shipped.geometry.geom_type.isin(["Polygon", "MultiPolygon"])).all()
+    assert shipped.geometry.geom_equals_exact(fresh.geometry, tolerance=1e-6).all()
