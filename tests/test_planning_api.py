@@ -37,10 +37,13 @@ def test_validation_endpoint(client):
 def test_plan_apply_history_revert_round_trip(client, city):
     with city.connect() as conn:
         start = snapshot(conn)
-    created = client.post("/plans", json={"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 1}, "author": "王规划"})
+    body = {"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 1}, "author": "王规划"}
+    created = client.post("/plans", params={"compare": True}, json=body)
     assert created.status_code == 201
     plan = created.json()
     assert plan["status"] == "draft" and plan["preview"]["moved"]["totals"]["buildings"] == 1
+    assert plan["preview"]["validation"]["before"] == {"no_full_time_worker": 1, "no_party_org": 1}  # B
+    assert plan["preview"]["validation"]["after"]["household_band"] == 2
     assert client.get(f"/plans/{plan['plan']}").json()["preview"] == plan["preview"]
     page = client.get(plan["preview"]["map_url"])
     assert page.status_code == 200 and "1 buildings" in page.text and "//cdn" not in page.text

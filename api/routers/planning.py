@@ -37,10 +37,11 @@ def get_validation(community: str | None = Query(None, description="Community co
 
 
 @router.post("/plans", status_code=201)
-def post_plan(body: PlanIn) -> dict:
+def post_plan(body: PlanIn, compare: bool = Query(False, description="Also count problems before the change.")
+              ) -> dict:
     """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link."""
     with db.ready().begin() as conn:
-        return create_plan(conn, body.edits, body.base_versions, body.author)
+        return create_plan(conn, body.edits, body.base_versions, body.author, compare)
 
 
 @router.get("/plans/{plan_id}")

@@ -8,7 +8,7 @@ planner saw, so of two planners editing the same grid one wins and the other get
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 import shapely
@@ -28,12 +28,16 @@ SELECT id, version, name, kind, community_id, geom, valid_from, :now, author FRO
 WHERE id = ANY(:ids) AND id NOT IN (SELECT grid_id FROM closed)
 """
 
+CANDIDATES_SQL = """
+WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w)
+SELECT b.id FROM buildings b JOIN area ON ST_Intersects(b.geom, area.geom)
+UNION SELECT building_id FROM building_assignments WHERE grid_id = ANY(:old)
+"""
+
+# Candidates come in as an id array (not a subquery) so the planner sees a few hundred rows and uses the
+# primary keys; with a subquery it misjudges the count and hash-joins a scan of a million assignments.
 NEW_ASSIGNMENT_SQL = """
-WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w),
-ids AS (
-    SELECT b.id FROM buildings b JOIN area ON ST_Intersects(b.geom, area.geom)
-    UNION SELECT building_id FROM building_assignments WHERE grid_id = ANY(:old)
-), cand AS (SELECT b.id, b.geom FROM ids JOIN buildings b USING (id))
+WITH cand AS (SELECT id, geom FROM buildings WHERE id = ANY(CAST(:ids AS bigint[])))
 SELECT c.id, a.grid_id AS old_grid, g.id AS grid_id, coalesce(g.id, n.id) AS nearest_grid_id,
        CASE WHEN g.id IS NOT NULL THEN 0 ELSE ST_Distance(n.geom::geography, c.geom::geography) END AS distance_m,
        a.building_id IS NOT NULL AS had_row
@@ -145,7 +149,9 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
     Same rule as the bulk assignment: the covering grid in force with the lowest code, else the nearest.
     Returns the buildings whose grid changed: ``building_id, from_grid, to_grid``.
     """
-    rows = conn.execute(text(NEW_ASSIGNMENT_SQL), {"wkbs": areas, "old": old_ids}).all()
+    ids = list(conn.scalars(text(CANDIDATES_SQL), {"wkbs": areas, "old": old_ids}))
+    rows = conn.execute(text(NEW_ASSIGNMENT_SQL), {"ids": ids}).all() if ids else []
+    rows = [r for r in rows if r.old_grid != r.grid_id or r.grid_id is None or not r.had_row]  # write changes only
     if rows:
         conn.execute(text(UPSERT_SQL), {
             "b": [r.id for r in rows], "g": [r.grid_id for r in rows], "n": [r.nearest_grid_id for r in rows],
@@ -161,7 +167,7 @@ def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]
 
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
     """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
-    now = conn.scalar(text("SELECT now()"))
+    now = datetime.now(UTC)  # one instant for every row of this change
     changed, retired, created = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
     areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [

@@ -83,12 +83,15 @@ def _communities(changes: Changes) -> list[int]:
     return sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
 
 
-def simulate(conn: Connection, changes: Changes, author: str | None) -> dict:
-    """Write the changes in a savepoint, measure everything, roll back: the impact of a plan."""
+def simulate(conn: Connection, changes: Changes, author: str | None, compare: bool = False) -> dict:
+    """Write the changes in a savepoint, measure everything, roll back: the impact of a plan.
+
+    ``compare`` also validates the affected grids before the change, for a before/after count per rule.
+    """
     old_ids = [g.id for g in changes.touched]
     before = grid_stats(conn, old_ids)
     cids = _communities(changes)
-    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
+    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None)
@@ -108,15 +111,20 @@ def simulate(conn: Connection, changes: Changes, author: str | None) -> dict:
     return {
         "grids": grids,
         "moved": moved,
-        "validation": {"before": summary(before_problems), "after": summary(problems), "problems": problems},
+        "validation": {"before": None if before_problems is None else summary(before_problems),
+                       "after": summary(problems), "problems": problems},
         "geometry": {"before": _features({g.code: changes.original[g.id] for g in changes.touched}),
                      "after": _features({g.code: g.geom for g in changes.touched + changes.new if not g.retired})},
     }
 
 
 def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, int] | None = None,
-                author: str | None = None) -> dict:
-    """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale)."""
+                author: str | None = None, compare: bool = False) -> dict:
+    """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale).
+
+    ``compare`` adds problem counts before the change (``validation.before``); off by default, it costs
+    a quarter of the preview.
+    """
     if base_versions is not None and not isinstance(base_versions, dict):
         raise InputError("expected an object {grid code: version}", field="base_versions")
     if base_versions:
@@ -126,7 +134,7 @@ def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, in
     plan_id = conn.scalar(text(
         "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
         "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": json.dumps(edits), "b": json.dumps(base)})
-    preview = {**simulate(conn, changes, author), "map_url": f"/plans/{plan_id}/map"}
+    preview = {**simulate(conn, changes, author, compare), "map_url": f"/plans/{plan_id}/map"}
     conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
                  {"p": json.dumps(preview, default=str), "i": plan_id})
     return get_plan(conn, plan_id)
