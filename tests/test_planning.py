@@ -220,3 +220,46 @@ def test_bad_edits_are_clear_errors_and_write_nothing(city, edits, error, field)
         assert info.value.field == field
     with city.connect() as conn:
         assert snapshot(conn) == before
+
+
+def _in_force(snap: dict) -> dict:
+    """The state a user sees: grids in force (with boundary, name, kind), assignments, facilities."""
+    return {"grids": {c: v for c, v in snap["grids"].items() if v[3]}, "assignments": snap["assignments"],
+            "facilities": snap["facilities"]}
+
+
+def _staff(conn) -> dict:
+    return dict(conn.execute(text(
+        "SELECT 'staff', g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id UNION ALL "
+        "SELECT 'party', g.code FROM party_orgs p JOIN grids g ON g.id = p.grid_id")).all())
+
+
+@pytest.mark.parametrize("edit", [
+    {"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))},
+    {"op": "merge", "grids": [A, B]},
+])
+def test_split_or_merge_then_revert_restores_state_and_staff(city, edit):
+    with city.connect() as conn:
+        start, staff = _in_force(snapshot(conn)), _staff(conn)
+    result = _apply(city, _plan(city, [edit])["plan"])
+    with city.begin() as conn:
+        reverted = revert(conn, A, 1, "张审核")  # undo: A (and B after a merge) return, successors retire
+        end, staff_end = _in_force(snapshot(conn)), _staff(conn)
+        hist = history(conn, A)
+    assert sorted(reverted["retired"]) == sorted(result["created"])
+    assert end == start and staff_end == staff
+    assert hist["status"] == "in force" and hist["current_version"] == 2 and hist["children"] == result["created"]
+    with city.begin() as conn, pytest.raises(Conflict, match="retired"):  # the successors cannot be edited now
+        create_plan(conn, [_redraw(result["created"][0], box(116.30, 39.90, 116.301, 39.901))])
+
+
+def test_revert_of_retired_grid_is_stale_if_its_successor_changed(city):
+    line = mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))
+    west = _apply(city, _plan(city, [{"op": "split", "grid": A, "line": line}])["plan"])["created"][0]
+    undo = _plan(city, [{"op": "revert", "grid": A, "to_version": 1}])
+    assert undo["base_versions"][A] == -1 and undo["base_versions"][west] == 1
+    with city.begin() as conn:  # the west piece is split again before the undo is applied
+        apply_plan(conn, create_plan(conn, [{"op": "split", "grid": west, "line": mapping(
+            shapely.LineString([(116.29, 39.905), (116.31, 39.905)]))}])["plan"])
+    with pytest.raises(Conflict, match=f"grid {west} was retired"):
+        _apply(city, undo["plan"])

@@ -7,6 +7,7 @@ planner saw, so of two planners editing the same grid one wins and the other get
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from geogrid.planning.edits import Changes, allocate_codes, compute_changes
 
 RECORD_VERSION_SQL = """
 WITH closed AS (
-    UPDATE grid_versions v SET valid_to = :now FROM grids g
+    UPDATE grid_versions v SET valid_to = coalesce(v.valid_to, :now) FROM grids g
     WHERE g.id = ANY(:ids) AND v.grid_id = g.id AND v.version = g.version RETURNING v.grid_id
 )
 INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, valid_to, author)
@@ -80,6 +81,7 @@ class Written:
     created: list[int]
     buildings: pd.DataFrame  # building_id, from_grid, to_grid
     facilities: pd.DataFrame  # facility_id, from_grid, to_grid
+    handover: list[dict]  # staff/party rows a merge moved: table, id, from (grid id)
 
 
 def _record_current(conn: Connection, ids: list[int], now: datetime) -> None:
@@ -97,15 +99,18 @@ def _insert_versions(conn: Connection, grid_ids: list[int], change_id: int | Non
 
 
 def write_grids(conn: Connection, changes: Changes, author: str | None, change_id: int | None,
-                now: datetime) -> tuple[list[int], list[int], list[int]]:
-    """New versions of changed grids, retired parents, new children with lineage. Returns the three id lists."""
+                now: datetime) -> tuple[list[int], list[int], list[int], list[dict]]:
+    """New versions of changed grids, retired parents, new children with lineage.
+
+    Returns the ids changed, retired and created, and the staff/party rows a merge handed over.
+    """
     changed = [g for g in changes.touched if not g.retired]
     retired = [g for g in changes.touched if g.retired]
     _record_current(conn, [g.id for g in changes.touched], now)
     if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
         conn.execute(text(
             "UPDATE grids g SET geom = ST_GeomFromWKB(v.w, 4326), name = v.name, kind = v.kind, "
-            "version = g.version + 1, valid_from = :now, author = :a "
+            "version = g.version + 1, valid_from = :now, valid_to = NULL, author = :a "
             "FROM unnest(CAST(:ids AS int[]), CAST(:wkbs AS bytea[]), CAST(:names AS text[]), CAST(:kinds AS text[])) "
             "AS v(id, w, name, kind) WHERE g.id = v.id"
         ), {"ids": [g.id for g in changed], "wkbs": [shapely.to_wkb(g.geom) for g in changed],
@@ -126,21 +131,49 @@ def write_grids(conn: Connection, changes: Changes, author: str | None, change_i
         conn.execute(text("INSERT INTO grid_lineage (parent_id, child_id, change_id) "
                           "SELECT unnest(CAST(:p AS int[])), :c, :x"), {"p": g.parents, "c": g.id, "x": change_id})
         created.append(g.id)
-    _hand_over_merged(conn, changes)
-    return [g.id for g in changed], [g.id for g in retired], created
+    handover = _hand_over_merged(conn, changes)
+    _hand_back(conn, changes)
+    return [g.id for g in changed], [g.id for g in retired], created, handover
 
 
 def _codes(changes: Changes, ids: list[int]) -> list[str]:
     return [g.code for g in changes.grids.values() if g.id in ids]
 
 
-def _hand_over_merged(conn: Connection, changes: Changes) -> None:
-    """A merged grid keeps its parents' staff and party organisations (a split leaves the children to appoint)."""
+HANDOVER_TABLES = ("staff_assignments", "party_orgs")
+
+
+def _hand_over_merged(conn: Connection, changes: Changes) -> list[dict]:
+    """A merged grid keeps its parents' staff and party organisations (a split leaves the children to appoint).
+
+    Returns what moved (``table, id, from``) so that undoing the merge can give each back.
+    """
+    moved = []
     for g in changes.new:
         if len(g.parents) > 1:
-            for table in ("staff_assignments", "party_orgs"):
-                conn.execute(text(f"UPDATE {table} SET grid_id = :c WHERE grid_id = ANY(:p)"),
-                             {"c": g.id, "p": g.parents})
+            for table in HANDOVER_TABLES:
+                rows = conn.execute(text(
+                    f"UPDATE {table} t SET grid_id = :c FROM (SELECT id, grid_id FROM {table} "
+                    f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id"
+                ), {"c": g.id, "p": g.parents}).all()
+                moved += [{"table": table, "id": i, "from": f} for i, f in rows]
+    return moved
+
+
+def _hand_back(conn: Connection, changes: Changes) -> None:
+    """Undoing a split or merge: staff and party organisations go back where the merge took them from;
+    the rest of the successors' go to the restored grid when there is only one."""
+    for kids, parents in changes.undone:
+        records = conn.scalars(text(
+            "SELECT p.preview -> 'handover' FROM plans p WHERE p.id IN "
+            "(SELECT change_id FROM grid_lineage WHERE child_id = ANY(:k))"), {"k": kids}).all()
+        for rec in (r for recs in records if recs for r in recs if r["from"] in parents):
+            conn.execute(text(f"UPDATE {rec['table']} SET grid_id = :f WHERE id = :i AND grid_id = ANY(:k)"),
+                         {"f": rec["from"], "i": rec["id"], "k": kids})
+        if len(parents) == 1:
+            for table in HANDOVER_TABLES:
+                conn.execute(text(f"UPDATE {table} SET grid_id = :p WHERE grid_id = ANY(:k)"),
+                             {"p": parents[0], "k": kids})
 
 
 def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
@@ -168,13 +201,13 @@ def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
     """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
     now = datetime.now(UTC)  # one instant for every row of this change
-    changed, retired, created = write_grids(conn, changes, author, change_id, now)
+    changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
     areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
         shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired]
     old_ids = [g.id for g in old]
     return Written(changed, retired, created, reassign_buildings(conn, areas, old_ids),
-                   reassign_facilities(conn, areas, old_ids))
+                   reassign_facilities(conn, areas, old_ids), handover)
 
 
 def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
@@ -188,6 +221,9 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
         row = now_at.get(code)
         if row is None:
             stale.append(f"grid {code} no longer exists")
+        elif version < 0:  # the plan brings back a retired grid: it must still be retired at that version
+            if row[2] is None or row[1] != -version:
+                stale.append(f"grid {code} is no longer retired at version {-version}")
         elif row[2] is not None:
             stale.append(f"grid {code} was retired at {row[2]:%Y-%m-%d %H:%M:%S}")
         elif row[1] != version:
@@ -219,7 +255,10 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dic
         if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001"):
             raise Conflict(f"plan {plan_id} collided with another change; try again") from None
         raise
-    conn.execute(text("UPDATE plans SET status = 'applied', applied_at = now() WHERE id = :i"), {"i": plan_id})
+    conn.execute(text(
+        "UPDATE plans SET status = 'applied', applied_at = now(), "
+        "preview = coalesce(preview, '{}'::jsonb) || jsonb_build_object('handover', CAST(:h AS jsonb)) WHERE id = :i"
+    ), {"i": plan_id, "h": json.dumps(written.handover)})
     codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
                               {"i": written.changed + written.retired + written.created}).all())
     return {"plan": plan_id, "status": "applied", "changed": [codes[i] for i in written.changed],

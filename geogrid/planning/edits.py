@@ -53,6 +53,7 @@ class WorkGrid:
     changed: bool = False
     retired: bool = False
     is_new: bool = False
+    in_force: bool = True  # False for a retired grid that a revert brings back (``changed`` then restores it)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Changes:
 
     grids: dict[str, WorkGrid] = field(default_factory=dict)  # key: code of an existing grid, or "new:N"
     original: dict[int, shapely.Geometry] = field(default_factory=dict)  # boundary before the plan
+    undone: list[tuple[list[int], list[int]]] = field(default_factory=list)  # (children, parents) brought back
 
     @property
     def touched(self) -> list[WorkGrid]:
@@ -71,8 +73,11 @@ class Changes:
         return [g for g in self.grids.values() if g.is_new and not g.retired]
 
     def versions(self) -> dict[str, int]:
-        """Versions of the existing grids the plan changes: what must still hold when it is applied."""
-        return {g.code: g.version for g in self.touched}
+        """Versions of the existing grids the plan changes: what must still hold when it is applied.
+
+        A retired grid that a revert brings back is recorded as ``-version`` (retired at that version).
+        """
+        return {g.code: g.version if g.in_force else -g.version for g in self.touched}
 
 
 def _field(edit: dict, name: str, i: int):
@@ -118,7 +123,8 @@ class Workspace:
         self.changes.original.setdefault(row[0], geom)
         return WorkGrid(row[0], row[1], row[2], row[3], row[4], row[7], geom, row[5])
 
-    def grid(self, code: str, where: str) -> WorkGrid:
+    def grid(self, code: str, where: str, retired_ok: bool = False) -> WorkGrid:
+        """The grid in force with this code; with ``retired_ok`` a retired one too (``in_force`` False)."""
         if code in self.changes.grids:
             g = self.changes.grids[code]
             if g.retired:
@@ -127,9 +133,11 @@ class Workspace:
         row = self.conn.execute(text(GRID_SQL + " WHERE g.code = :c"), {"c": str(code)}).first()
         if row is None:
             raise NotFound(f"no grid with code {code} ({where})")
-        if row[6] is not None:
-            raise Conflict(f"grid {code} was retired at {row[6]:%Y-%m-%d %H:%M}; edit the grids that replaced it")
+        if row[6] is not None and not retired_ok:
+            raise Conflict(f"grid {code} was retired at {row[6]:%Y-%m-%d %H:%M}; edit the grids that replaced it "
+                           "or revert it to undo the split or merge")
         self.changes.grids[code] = g = self._row_to_grid(row)
+        g.in_force = row[6] is None
         return g
 
     def neighbours(self, geom: shapely.Geometry, exclude: WorkGrid) -> list[WorkGrid]:
@@ -141,7 +149,8 @@ class Workspace:
             if row[1] not in self.changes.grids:
                 self.changes.grids[row[1]] = self._row_to_grid(row)
         return [g for g in self.changes.grids.values()
-                if g is not exclude and not g.retired and shapely.intersection(g.geom, geom).area > SLIVER_DEG2]
+                if g is not exclude and not g.retired and (g.in_force or g.changed)
+                and shapely.intersection(g.geom, geom).area > SLIVER_DEG2]
 
     def add(self, grid: WorkGrid) -> WorkGrid:
         self._new += 1
@@ -235,18 +244,54 @@ def move_buildings(ws: Workspace, edit: dict, i: int) -> None:
     _set_boundary(ws, target, shapely.union(target.geom, area), True, f"edits[{i}].buildings")
 
 
-def revert(ws: Workspace, edit: dict, i: int) -> None:
-    target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
-    to_version = _field(edit, "to_version", i)
-    if int(to_version) == target.version:
-        raise GeogridError(f"grid {target.code} is already at version {to_version}")
+def _version(ws: Workspace, grid: WorkGrid, version: int | None) -> tuple[str, str, shapely.Geometry]:
+    """Name, kind and boundary of a grid's version (its latest recorded one when ``version`` is None)."""
     row = ws.conn.execute(text(
-        "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g AND version = :v"
-    ), {"g": target.id, "v": int(to_version)}).first()
+        "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g "
+        "AND (CAST(:v AS int) IS NULL OR version = :v) ORDER BY version DESC LIMIT 1"
+    ), {"g": grid.id, "v": version}).first()
     if row is None or row[2] is None:
-        raise NotFound(f"grid {target.code} has no version {to_version}")
-    target.name, target.kind = row[0], row[1]
-    _set_boundary(ws, target, shapely.from_wkb(bytes(row[2])), True, f"edits[{i}].to_version")
+        raise NotFound(f"grid {grid.code} has no version {version}")
+    return row[0], row[1], shapely.from_wkb(bytes(row[2]))
+
+
+def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: str) -> None:
+    """Bring a split or merged grid back: its successors retire, it and its co-parents return.
+
+    The successors must still be in force (a later split or merge of them is undone first).
+    """
+    children = list(ws.conn.scalars(text(
+        "SELECT g.code FROM grid_lineage l JOIN grids g ON g.id = l.child_id WHERE l.parent_id = :p ORDER BY g.code"
+    ), {"p": parent.id}))
+    if not children:
+        raise Conflict(f"grid {parent.code} is retired and no grid replaced it: nothing to undo")
+    kids = [ws.grid(c, where) for c in children]
+    parents = list(ws.conn.scalars(text(
+        "SELECT DISTINCT g.code FROM grid_lineage l JOIN grids g ON g.id = l.parent_id "
+        "WHERE l.child_id = ANY(:c) ORDER BY g.code"), {"c": [k.id for k in kids]}))
+    back = [ws.grid(c, where, retired_ok=True) for c in parents]
+    for kid in kids:
+        kid.retired = True
+    for p in back:
+        if p.in_force:
+            raise Conflict(f"grid {p.code} is in force again already; undo its later changes first")
+        p.name, p.kind, geom = _version(ws, p, to_version if p is parent else None)
+        _set_boundary(ws, p, geom, True, where)
+    ws.changes.undone.append(([k.id for k in kids], [p.id for p in back]))
+
+
+def revert(ws: Workspace, edit: dict, i: int) -> None:
+    where = f"edits[{i}].to_version"
+    target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid", retired_ok=True)
+    to_version = int(_field(edit, "to_version", i))
+    if not target.in_force:
+        _version(ws, target, to_version)  # NotFound before anything else
+        _undo_succession(ws, target, to_version, where)
+        return
+    if to_version == target.version:
+        raise GeogridError(f"grid {target.code} is already at version {to_version}")
+    target.name, target.kind, geom = _version(ws, target, to_version)
+    _set_boundary(ws, target, geom, True, where)
 
 
 OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert}

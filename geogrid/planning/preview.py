@@ -104,7 +104,9 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
-    grids = [{"code": before[i]["code"], "status": "retired" if i in written.retired else "changed",
+    restored = {g.id for g in changes.touched if not g.in_force}
+    grids = [{"code": before[i]["code"],
+              "status": "retired" if i in written.retired else "restored" if i in restored else "changed",
               "before": before[i], "after": after.get(i)} for i in old_ids]
     grids += [{"code": after[i]["code"], "status": "new", "provisional_code": True, "before": None,
                "after": after[i]} for i in written.created]
