@@ -76,6 +76,9 @@ def test_planner_redraws_previews_and_applies(server, city):
         page.click("#planner-apply")
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         assert "applied" in page.inner_text("#planner-status")
+        versions = page.evaluate("Object.fromEntries(window.geogridPlannerGrids.features.map("
+                                 "f => [f.properties.code, f.properties.version]))")
+        assert versions[A] == 2 and versions[B] == 2  # the page reloaded the grids as they are now
         map_href = page.get_attribute("#planner-map-link", "href")
         page.goto(server + map_href)
         assert "change grid" in page.inner_text("#plan-title")

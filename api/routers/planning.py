@@ -80,6 +80,15 @@ def planner_page(community: str | None = Query(None, description="Community code
         return HTMLResponse(planner_html(conn, community, static_url="/planner/static"))
 
 
+@router.get("/planner/grids.geojson")
+def planner_grids(community: str | None = Query(None, description="Community code or name.")) -> dict:
+    """Grids in force with code, name, kind and version, in the base map's datum (the planner reloads them)."""
+    from maps.planner import grids_for_display
+
+    with db.ready().connect() as conn:
+        return grids_for_display(conn, community)[0]
+
+
 @router.get("/plans/{plan_id}/map", response_class=HTMLResponse)
 def plan_map(plan_id: int) -> HTMLResponse:
     """Before/after map of a plan: old boundaries dashed, new ones filled."""

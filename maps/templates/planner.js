@@ -19,11 +19,15 @@ function geogridPlanner(map, config) {
     draw: { polyline: false, marker: false, circle: false, circlemarker: false, polygon: { allowIntersection: false }, rectangle: true }
   }));
   var select_ = $("planner-grid");
-  grids.features.forEach(function (f) {
-    var o = document.createElement("option");
-    o.value = f.properties.code; o.textContent = f.properties.code + " " + f.properties.name;
-    select_.appendChild(o);
-  });
+  function fillOptions() {
+    grids.features.forEach(function (f) {
+      var o = document.createElement("option");
+      o.value = f.properties.code; o.textContent = f.properties.code + " " + f.properties.name;
+      select_.appendChild(o);
+    });
+  }
+  fillOptions();
+  window.geogridPlannerGrids = grids;
   select_.addEventListener("change", function () { select(select_.value); });
 
   function status(text, error) { var s = $("planner-status"); s.textContent = text; s.className = "planner-status" + (error ? " error" : ""); }
@@ -104,6 +108,16 @@ function geogridPlanner(map, config) {
       .catch(function (e) { status(e.message, true); });
   });
 
+  function reload() {  /* the grids as they are now: new boundaries, versions and codes */
+    var q = config.community ? "?community=" + encodeURIComponent(config.community) : "";
+    return fetch(api + "/planner/grids.geojson" + q).then(function (r) { return r.json(); }).then(function (fc) {
+      grids = fc; window.geogridPlannerGrids = fc;
+      gridLayer.clearLayers(); gridLayer.addData(fc); drawn.clearLayers();
+      while (select_.options.length > 1) { select_.remove(1); }
+      fillOptions();
+    });
+  }
+
   $("planner-apply").addEventListener("click", function () {
     if (!state.plan) { return; }
     $("planner-apply").disabled = true;
@@ -111,8 +125,7 @@ function geogridPlanner(map, config) {
       .then(function (r) {
         status("plan " + r.plan + " applied: changed " + r.changed.join(", ") + (r.created.length ? "; created " + r.created.join(", ") : "") +
                "; " + r.buildings_moved + " building(s) moved");
-        r.changed.forEach(function (code) { var f = feature(code); if (f) { f.properties.version += 1; } });
-        window.geogridPlannerApplied = r;
+        return reload().then(function () { window.geogridPlannerApplied = r; });
       })
       .catch(function (e) { status(e.message, true); $("planner-apply").disabled = false; });
   });
