@@ -34,9 +34,9 @@ POINT_SQL = text(f"""
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
 SELECT gr.code, gr.name, gr.kind,
        c.code AS c_code, c.name AS c_name, s.code AS s_code, s.name AS s_name, d.code AS d_code, d.name AS d_name,
-       (SELECT json_agg(json_build_object('role', sa.role, 'name', st.name) ORDER BY sa.role, st.name)
-          FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
-         WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) AS staff,
+       (SELECT json_agg(json_build_object('role', t.role, 'name', t.name) ORDER BY t.role, t.name)
+          FROM (SELECT sa.role, (SELECT st.name FROM staff st WHERE st.id = sa.staff_id) AS name
+                  FROM staff_assignments sa WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) t) AS staff,
        (SELECT json_build_object('name', po.name, 'level', po.level)
           FROM party_orgs po WHERE po.grid_id = gr.id AND po.building_id IS NULL
          ORDER BY po.level <> 'grid_branch', po.id LIMIT 1) AS party,

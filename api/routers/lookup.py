@@ -7,9 +7,10 @@ import io
 import json
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geogrid import db
@@ -22,24 +23,34 @@ CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an 
 CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
 
 
+# Lookups hold a pooled connection for their whole run: more threads than the pool keeps open would make
+# SQLAlchemy open and close overflow connections per request (a new backend and no prepared statements).
+_DB_SLOTS = anyio.CapacityLimiter(8)
+
+
 @router.get("/lookup")
-def lookup(
+async def lookup(
     lon: Annotated[float | None, Query(description="Longitude (or x in a projected crs)")] = None,
     lat: Annotated[float | None, Query(description="Latitude (or y in a projected crs)")] = None,
     crs: Annotated[str, Query(max_length=40, description=CRS_HELP)] = "wgs84",
     address: Annotated[str | None, Query(max_length=300, description="Free-text Chinese address")] = None,
-) -> dict:
+) -> JSONResponse:
     """The grid at a point or an address, its community/street/district, staff (role and name), party
     organisation, nearest service station (党群服务站) with walking minutes, and 5-minute coverage.
 
     404 outside every grid (with the nearest grid and its distance) or when no address matches.
     """
-    with db.ready().connect() as conn:
-        if address is not None:
-            return lookup_address(conn, address)
-        if lon is None or lat is None:
-            raise GeogridError("give lon and lat, or address")
-        return lookup_point(conn, lon, lat, crs)
+    if address is None and (lon is None or lat is None):
+        raise GeogridError("give lon and lat, or address")
+
+    def work() -> dict:
+        # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
+        with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if address is not None:
+                return lookup_address(conn, address)
+            return lookup_point(conn, lon, lat, crs)
+
+    return JSONResponse(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
 
 
 class BatchItem(BaseModel):
@@ -88,7 +99,7 @@ async def _run(items: list[dict], crs: str | None) -> list[dict]:
     from starlette.concurrency import run_in_threadpool
 
     def work() -> list[dict]:
-        with db.ready().connect() as conn:
+        with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return lookup_batch(conn, items, crs)
 
     return await run_in_threadpool(work)
