@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from geogrid import db
-from geogrid.cli.common import app, console
+from geogrid.cli.common import app, console, progress
 from geogrid.errors import InputError
 
 plan_app = typer.Typer(help="Propose, preview, apply and undo grid boundary changes.", no_args_is_help=True)
@@ -26,8 +26,13 @@ def validate_command(
     """Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, size, staff, shape."""
     from geogrid.planning.validate import validate
 
-    with db.ready().connect() as conn, console.status("validating grids"):
-        problems = validate(conn, community)
+    with db.ready().connect() as conn, progress() as bar:
+        task = bar.add_task("validating grids", total=None)
+
+        def step(rule: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"validated {rule}")
+
+        problems = validate(conn, community, on_rule=step)
     if as_json:
         typer.echo(json.dumps(problems, ensure_ascii=False, indent=2))
     else:

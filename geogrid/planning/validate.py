@@ -10,6 +10,7 @@ A problem is ``{rule, severity, grids, community, message, location (GeoJSON), v
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, text
@@ -137,19 +138,27 @@ def community_ids(conn: Connection, community: str | None) -> list[int] | None:
 
 
 def validate(conn: Connection, community: str | None = None, *, cids: list[int] | None = None,
-             grid_ids: list[int] | None = None, rules: list[str] | None = None) -> list[dict]:
+             grid_ids: list[int] | None = None, rules: list[str] | None = None,
+             on_rule: Callable[[str, int, int], None] | None = None) -> list[dict]:
     """Problems of the grids in force: all, one community (code or name), or the communities ``cids``.
 
     ``grid_ids`` narrows the per-grid rules to those grids (a plan's affected grids); gaps and buildings in
-    no grid are still checked over the whole of the ``cids`` communities. All rules run as one query.
+    no grid are still checked over the whole of the ``cids`` communities. All rules run as one query, or
+    one query per rule with ``on_rule(rule, done, total)`` called after each (for a progress bar).
     """
+    names = rules or list(RULES)
+    if on_rule is not None:
+        out: list[dict] = []
+        for done, name in enumerate(names, start=1):
+            out += validate(conn, community, cids=cids, grid_ids=grid_ids, rules=[name])
+            on_rule(name, done, len(names))
+        return sorted(out, key=lambda p: (p["severity"] != "error", p["rule"], p["grids"]))
     if community is not None:
         cids = community_ids(conn, community)
     cfg = planning_settings()
     bands = [{"kind": k, "low": lo, "high": hi} for k, (lo, hi) in get_settings().household_bands.items()]
     params = {"cids": cids, "gids": grid_ids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
               "bands": json.dumps(bands), "max_points": cfg.max_points}
-    names = rules or list(RULES)
     ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name][1]})" for name in names)
     union = " UNION ALL ".join(
         f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), message, location, CAST(value AS float) "
