@@ -76,7 +76,7 @@ def run_sjoin() -> float:
         joined = joined[~joined.index.duplicated()]
         with engine.begin() as conn:
             joined[["id", "grid_id"]].to_sql("peer_sjoin_result", conn, if_exists="replace", index=False,
-                                            chunksize=50_000, method="multi")
+                                            chunksize=10_000, method="multi")
 
     seconds, _ = _timed(go)
     return seconds
