@@ -152,4 +152,5 @@ def run(quick: bool) -> dict:
     results.append(_case(f"demo_{n}", lambda conn: _demo_sites(conn, n), sample=50 if quick else 200))
     for r in results:
         print(r)
-    return {"benchmark": "coverage", "quick": quick, "results": results}
+    return {"benchmark": "coverage", "quick": quick, "load_average": os.getloadavg(), "cpus": os.cpu_count(),
+            "results": results}

@@ -77,38 +77,28 @@ class WalkGraph:
     v: np.ndarray
     length: np.ndarray  # metres
     tree: cKDTree | None = field(repr=False)
-    _incidence: csr_matrix | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
         return len(self.node_ids)
 
     def matrix(self, extra: int = 0) -> csr_matrix:
-        """Symmetric sparse adjacency (shortest parallel edge wins), with ``extra`` spare node slots."""
+        """Symmetric sparse adjacency in metres, with ``extra`` spare node slots (parallel edges merged at load)."""
         size = self.n + extra
         rows = np.concatenate([self.u, self.v])
         cols = np.concatenate([self.v, self.u])
-        weights = np.concatenate([self.length, self.length])
-        order = np.lexsort((weights, cols, rows))
-        rows, cols, weights = rows[order], cols[order], weights[order]
-        keep = np.ones(len(rows), dtype=bool)
-        keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         # Zero-length edges would vanish from a sparse matrix; a millimetre keeps them connected.
-        return csr_matrix((np.maximum(weights[keep], 1e-3), (rows[keep], cols[keep])), shape=(size, size))
-
-    def incidence(self) -> csr_matrix:
-        """Node × edge incidence (CSR): row i lists the edges touching node i."""
-        if self._incidence is None:
-            edges = np.arange(len(self.u))
-            rows = np.concatenate([self.u, self.v])
-            self._incidence = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, np.concatenate([edges, edges]))),
-                                         shape=(self.n, len(self.u)))
-        return self._incidence
+        weights = np.maximum(np.concatenate([self.length, self.length]), 1e-3)
+        return csr_matrix((weights, (rows, cols)), shape=(size, size))
 
     def subgraph(self, nodes: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
         """These nodes, every edge touching them and those edges' far ends; with the kept node indexes."""
-        edges = np.unique(self.incidence()[nodes].indices)
-        local = np.unique(np.concatenate([nodes, self.u[edges], self.v[edges]]))
+        mark = np.zeros(self.n, dtype=bool)
+        mark[nodes] = True
+        edges = np.flatnonzero(mark[self.u] | mark[self.v])
+        mark[self.u[edges]] = True
+        mark[self.v[edges]] = True
+        local = np.flatnonzero(mark)
         sub = WalkGraph(self.epsg, self.node_ids[local], self.xy[local], np.searchsorted(local, self.u[edges]),
                         np.searchsorted(local, self.v[edges]), self.length[edges], None)
         return sub, local
@@ -166,5 +156,14 @@ def load_graph(conn: Connection, epsg: int | None = None) -> WalkGraph:
     v = np.searchsorted(ids, frame["target"].to_numpy())
     u, v = np.minimum(u, len(ids) - 1), np.minimum(v, len(ids) - 1)
     ok = (ids[u] == frame["source"].to_numpy()) & (ids[v] == frame["target"].to_numpy())
-    length = frame["length_m"].to_numpy(dtype=float)
-    return WalkGraph(epsg, ids, xy, u[ok], v[ok], length[ok], cKDTree(xy))
+    u, v, length = _shortest_parallel(u[ok], v[ok], frame["length_m"].to_numpy(dtype=float)[ok])
+    return WalkGraph(epsg, ids, xy, u, v, length, cKDTree(xy))
+
+
+def _shortest_parallel(u: np.ndarray, v: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Drop loops and keep the shortest of parallel edges (the network is undirected)."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    order = np.lexsort((length, hi, lo))
+    lo, hi, length = lo[order], hi[order], length[order]
+    keep = (lo != hi) & np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
+    return lo[keep], hi[keep], length[keep]

@@ -26,7 +26,9 @@ from geogrid.settings import get_settings
 
 MODES = ("circle", "network")
 BUFFER_QUAD_SEGS = 3  # segments per quarter circle of the access buffer
-MAX_GROUP = 512  # sources per Dijkstra call (distances held: sources × nodes of their block)
+MAX_GROUP = 512  # sources per Dijkstra call
+DENSE_CELLS = 20_000_000  # distances held per Dijkstra call (sources × nodes of their block; 160 MB)
+SOURCES_PER_TILE = 32
 
 
 def access_offset_m() -> float:
@@ -45,26 +47,13 @@ def circle_areas(xy: np.ndarray, radius: float) -> np.ndarray:
     return shapely.buffer(shapely.points(xy), radius, quad_segs=16)
 
 
-def _reached_edges(graph: WalkGraph, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row, edge) pairs where the edge has at least one endpoint reached from that row's source."""
-    rows, nodes = np.nonzero(np.isfinite(dist))
-    incidence = graph.incidence()
-    start, stop = incidence.indptr[nodes], incidence.indptr[nodes + 1]
-    counts = stop - start
-    pair_rows = np.repeat(rows, counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    edges = incidence.indices[np.repeat(start, counts) + offsets]
-    key = np.unique(pair_rows.astype(np.int64) * len(graph.u) + edges)
-    return key // len(graph.u), key % len(graph.u)
-
-
 def _segments(graph: WalkGraph, dist: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
     """Reached pieces of edges for each row of ``dist`` (sources × nodes): (row index, (m, 2, 2) coords)."""
-    rows, edges = _reached_edges(graph, dist)
-    du, dv = dist[rows, graph.u[edges]], dist[rows, graph.v[edges]]
+    du, dv = dist[:, graph.u], dist[:, graph.v]  # small: the graph is the block around these sources
+    rows, edges = np.nonzero(np.isfinite(du) | np.isfinite(dv))
     length = np.maximum(graph.length[edges], 1e-9)
-    tu = np.clip((radius - du) / length, 0.0, 1.0)  # inf distance → 0
-    tv = np.clip((radius - dv) / length, 0.0, 1.0)
+    tu = np.clip((radius - du[rows, edges]) / length, 0.0, 1.0)  # inf distance → 0
+    tv = np.clip((radius - dv[rows, edges]) / length, 0.0, 1.0)
     pu, pv = graph.xy[graph.u[edges]], graph.xy[graph.v[edges]]
     whole = tu + tv >= 1.0
     out_rows, out_coords = [rows[whole]], [np.stack([pu[whole], pv[whole]], axis=1)]
@@ -76,6 +65,16 @@ def _segments(graph: WalkGraph, dist: np.ndarray, radius: float) -> tuple[np.nda
     return np.concatenate(out_rows), np.concatenate(out_coords)
 
 
+def _tile_size(xy: np.ndarray, radius: float) -> float:
+    """Tiles of about ``SOURCES_PER_TILE`` sources each, never smaller than the radius.
+
+    Few large tiles keep the per-search overhead low where facilities are dense; the radius floor keeps
+    every reachable node inside the 3 × 3 block around a source's tile.
+    """
+    extent = np.ptp(xy, axis=0) + radius
+    return float(max(radius, np.sqrt(extent[0] * extent[1] * SOURCES_PER_TILE / max(len(xy), 1))))
+
+
 def reached_segments(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
     """Pieces of the network within ``radius`` metres of each source: (source index, (m, 2, 2) coords), sorted.
 
@@ -84,7 +83,7 @@ def reached_segments(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[n
     """
     n_src = len(xy)
     snap, d0 = graph.snap(xy)
-    tiles = graph.tiles(radius)
+    tiles = graph.tiles(_tile_size(xy, radius))
     cells = tiles.cells(xy)
     order = np.lexsort((cells[:, 1], cells[:, 0]))
     bounds = np.flatnonzero(np.any(np.diff(cells[order], axis=0) != 0, axis=1)) + 1
@@ -92,8 +91,9 @@ def reached_segments(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[n
     for group in np.split(order, bounds):
         block = np.union1d(tiles.block(*cells[group[0]]), snap[group])
         sub, local = graph.subgraph(block)
-        for start in range(0, len(group), MAX_GROUP):
-            idx = group[start:start + MAX_GROUP]
+        step = max(1, min(MAX_GROUP, DENSE_CELLS // (sub.n + len(group))))
+        for start in range(0, len(group), step):
+            idx = group[start:start + step]
             matrix = _with_sources(sub, np.searchsorted(local, snap[idx]), d0[idx])
             dist = dijkstra(matrix, directed=True, indices=sub.n + np.arange(len(idx)), limit=radius)[:, :sub.n]
             rows, coords = _segments(sub, dist, radius)
