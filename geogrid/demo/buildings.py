@@ -157,7 +157,7 @@ def _extras(lat: Lattice) -> pd.DataFrame:
 
 def _share_households(rng: np.random.Generator, b: pd.DataFrame, grids: pd.DataFrame) -> np.ndarray:
     """Split each grid's household target among its buildings (random weights, exact sum)."""
-    out = b["households"].fillna(0).to_numpy(dtype=np.int64).copy() if "households" in b else np.zeros(len(b), int)
+    out = b["households"].fillna(0).to_numpy(dtype=np.int64)
     inside = np.flatnonzero(b["grid"].to_numpy() >= 0)
     g = b["grid"].to_numpy()[inside]
     w = rng.uniform(0.7, 1.3, len(inside))
