@@ -62,6 +62,20 @@ def test_overlap_gap_outside_and_buildings_in_no_grid(city):
         shapely.MultiPoint([(116.305, 39.909)]))
 
 
+def test_coverage_prefilter_finds_the_same_overlaps(city, monkeypatch):
+    """The fast Shapely coverage check (used above 1,000 grids) must not lose an overlap the exact query finds."""
+    from geogrid.planning import suspects
+
+    with city.begin() as conn:
+        _set_geom(conn, B, box(116.309, 39.90, 116.321, 39.91))  # overlaps A and M
+        conn.execute(text("INSERT INTO grids (code, name, kind, geom) SELECT code || 'x', name, kind, geom "
+                          "FROM grids WHERE code = :c"), {"c": D})  # an exact duplicate of D
+        exact = [p for p in validate(conn) if p["rule"] == "overlap"]
+        monkeypatch.setattr(suspects, "MIN_GRIDS", 1)
+        fast = [p for p in validate(conn) if p["rule"] == "overlap"]
+    assert fast == exact and {tuple(p["grids"]) for p in exact} == {(A, B), (B, M), (D, D + "x")}
+
+
 def test_invalid_geometry_band_and_compactness(city, monkeypatch):
     monkeypatch.setenv("GEOGRID_MIN_COMPACTNESS", "0.6")
     with city.begin() as conn:
