@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import shapely
+import shapely.geometry
 from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 from sqlalchemy import text
@@ -104,3 +106,23 @@ def test_planner_page_is_local(client):
     assert "https://" not in page.text.split("<body")[0]
     assert client.get("/planner/static/vendor/draw/leaflet.draw.js").status_code == 200
     assert client.get("/planner/static/../planner.py").status_code == 404
+
+
+def test_planner_over_gcj02_tiles_shows_and_sends_gcj02(client, monkeypatch):
+    """Over Amap tiles the grids are drawn in GCJ-02 and the page tells the API so (``crs`` in the edit)."""
+    from geogrid.crs import wgs84_to_gcj02
+    from geogrid.settings import get_settings
+
+    monkeypatch.setenv("GEOGRID_TILE_URL", "https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
+    get_settings.cache_clear()
+    try:
+        grids = client.get("/planner/grids.geojson", params={"community": C1}).json()
+        page = client.get("/planner", params={"community": C1}).text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    b = next(f for f in grids["features"] if f["properties"]["code"] == B)
+    corners = shapely.get_coordinates(shapely.geometry.shape(b["geometry"]))
+    expected = np.column_stack(wgs84_to_gcj02(116.31, 39.90))  # B's south-west corner, shifted ~500 m
+    assert np.abs(corners - expected).max(axis=1).min() < 1e-7
+    assert '"crs": "gcj02"' in page
