@@ -19,9 +19,10 @@ from folium.template import Template
 from sqlalchemy import Connection, text
 
 from geogrid.crs import from_wgs84
+from geogrid.errors import GeogridError
 from geogrid.planning.validate import community_ids
 from geogrid.settings import get_settings
-from maps.assets import localise
+from maps.assets import localise, vendored
 from maps.geojson import display_crs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -74,6 +75,8 @@ def _base_map(bounds: tuple[float, float, float, float] | None) -> folium.Map:
 
 
 def _page(m: folium.Map, static_url: str) -> str:
+    if not vendored():
+        raise GeogridError("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)")
     script = (TEMPLATES / "planner.js").read_text(encoding="utf-8")
     m.get_root().header.add_child(folium.Element(
         f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>"))
