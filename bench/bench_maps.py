@@ -71,9 +71,11 @@ def _serve() -> tuple[str, object]:
 
 
 def _ours(browser, base: str) -> dict:
+    import httpx
+
     page = browser.new_page(viewport={"width": 1200, "height": 800})
-    sizes: dict[str, int] = {}
-    page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.ok else None)
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
     start = time.perf_counter()
     page.goto(base + "/maps/coverage?mode=circle", wait_until="commit", timeout=600_000)
     page.wait_for_selector("body[data-geogrid-ready]", state="attached", timeout=600_000)
@@ -81,9 +83,14 @@ def _ours(browser, base: str) -> dict:
     drawn = page.evaluate("geogrid.grids.length")
     page.screenshot(path=str(ROOT / "bench" / "results" / "maps-geogrid.png"))
     page.close()
-    html = sizes.get(base + "/maps/coverage?mode=circle", 0)
-    layers = sum(v for k, v in sizes.items() if "/maps/layers/" in k)
-    return {"seconds": round(seconds, 2), "html_bytes": html, "layer_bytes": layers, "grids_drawn": drawn}
+    sizes = {}
+    for url in [base + "/maps/coverage?mode=circle"] + [u for u in urls if "/maps/layers/" in u]:
+        r = httpx.get(url, headers={"Accept-Encoding": "gzip"}, timeout=600)
+        sizes[url] = (len(r.content), int(r.headers.get("content-length", len(r.content))))
+    html, html_gz = sizes.pop(base + "/maps/coverage?mode=circle")
+    return {"seconds": round(seconds, 2), "html_bytes": html, "html_gzip_bytes": html_gz,
+            "layer_bytes": sum(v[0] for v in sizes.values()), "layer_gzip_bytes": sum(v[1] for v in sizes.values()),
+            "grids_drawn": drawn}
 
 
 def _peer_html(out: Path) -> int:

@@ -160,3 +160,15 @@ def test_cli_names_the_unknown_area(small_city, tmp_path):  # noqa: F811
     done = _cli("map", "coverage", "--community", "nowhere", "-o", str(tmp_path / "x.html"))
     assert done.returncode == 1 and "nowhere" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_demo_hook_writes_street_maps_and_an_index(small_city, tmp_path):  # noqa: F811
+    from geogrid.plugins import DemoContext
+    from maps.cli import demo_hook
+
+    demo_hook(DemoContext(out_dir=tmp_path, serve=False, host="127.0.0.1", port=0))
+    out = tmp_path / "maps"
+    assert (out / "coverage.html").exists() and (out / f"coverage-{STREET}.html").exists()
+    index = (out / "index.html").read_text()
+    assert f"coverage-{STREET}.html" in index
+    assert external_urls((out / f"coverage-{STREET}.html").read_text()) == []

@@ -149,3 +149,16 @@ def test_index_links_every_map(browser, server):
     assert f"/maps/coverage?community={COMMUNITY}" in hrefs
     assert {f"/maps/grids/{c}" for c in EXPECTED} <= set(hrefs)
     w.check_clean()
+
+
+def test_search_finds_an_address_through_the_lookup_api(browser, server):
+    w = Watched(browser, server)
+    w.open(f"/maps/coverage?community={COMMUNITY}")
+    w.page.fill("#geogrid-search-input", "学院路2号楼")
+    w.page.press("#geogrid-search-input", "Enter")
+    w.page.wait_for_selector("#geogrid-search-result:has-text('网格')", timeout=10_000)
+    assert f"{COMMUNITY}001" in w.page.inner_text("#geogrid-search-result")
+    lat, lng = w.page.evaluate("[geogrid.searchMarker.getLatLng().lat, geogrid.searchMarker.getLatLng().lng]")
+    assert (lat, lng) == pytest.approx((39.989, 116.309), abs=1e-6)  # the answer is marked where the building is
+    w.shot("search-address")
+    w.check_clean()

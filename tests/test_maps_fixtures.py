@@ -48,6 +48,7 @@ EXPECTED = {
 def load_small_city(conn) -> None:
     """Insert the small city and assign its buildings with the real bulk assignment."""
     from geogrid.assign import assign_all
+    from geogrid.gazetteer import build_gazetteer
 
     conn.execute(text(
         "INSERT INTO admin_areas (id, code, name, level, parent_id) VALUES "
@@ -77,6 +78,7 @@ def load_small_city(conn) -> None:
     conn.execute(text(f"INSERT INTO staff_assignments (staff_id, grid_id, role) SELECT 1, id, 'full_time_worker' "
                       f"FROM grids WHERE code = '{COMMUNITY}001'"))
     assign_all(conn)
+    build_gazetteer(conn)
 
 
 @pytest.fixture

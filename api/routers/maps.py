@@ -36,9 +36,8 @@ def _compressed(request: Request, body: str, media_type: str) -> Response:
 
 def _options(request: Request, measure: str) -> pages.PageOptions:
     root = request.scope.get("root_path", "")
-    lookup = f"{root}/lookup" if any(getattr(r, "path", "") == "/lookup" for r in request.app.routes) else None
     return pages.PageOptions(static_url=f"{root}/maps/static", layer_url=f"{root}/maps/layers",
-                             lookup_url=lookup, measure=measure)
+                             lookup_url=f"{root}/lookup", measure=measure)
 
 
 @router.get("/maps", response_class=HTMLResponse)

@@ -259,7 +259,10 @@
   }
   function pickHit(answer) {
     /* Accepts the lookup API's answer in any of its likely shapes: {lon,lat}, {location}, lists, GeoJSON. */
-    var a = Array.isArray(answer) ? answer[0] : (answer.results || answer.candidates || answer.matches || [answer])[0];
+    var list = Array.isArray(answer) ? answer
+      : answer.point || answer.location || answer.geometry ? [answer]
+      : [answer.results, answer.candidates, answer.matches].filter(function (x) { return x && x.length; })[0] || [];
+    var a = list[0];
     if (!a) return null;
     var loc = a.location || a.point || a;
     var lon = loc.lon !== undefined ? loc.lon : loc.lng !== undefined ? loc.lng : loc.x;
@@ -269,7 +272,8 @@
     }
     if (lon === undefined || lat === undefined) return null;
     var grid = a.grid_code || (a.grid && (a.grid.code || a.grid)) || (a.properties && a.properties.grid_code) || "";
-    return {lon: +lon, lat: +lat, label: (a.address || a.text || a.name || "") + (grid ? " · " + grid : ""), grid: grid};
+    var text = (a.match && a.match.address) || a.address || a.text || a.name || "";
+    return {lon: +lon, lat: +lat, label: text + (grid ? " · 网格 " + grid : ""), grid: grid};
   }
   G.search = function (query) {
     query = (query || "").trim();
