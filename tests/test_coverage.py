@@ -203,3 +203,21 @@ def test_api_coverage(liechtenstein):
     assert bad.status_code == 400 and "mode" in bad.json()["error"]
     assert client.get("/coverage", params={"community": "Atlantis"}).status_code == 404
     assert client.get("/coverage", params={"minutes": "five"}).status_code == 422
+
+
+def test_cli_coverage_json_matches_api(liechtenstein):
+    """``geogrid coverage --json`` prints what GET /coverage answers; a bad mode is one line, exit 1."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).parent / "geogrid")
+    out = subprocess.run([exe, "coverage", "--minutes", "5", "--mode", "circle", "--community", "Vaduz", "--json"],
+                         capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout)
+    with liechtenstein.connect() as conn:
+        expected = coverage(conn, Query(minutes=5, mode="circle", community="Vaduz"))
+    assert data["summary"] == expected["summary"] and data["grids"] == expected["grids"]
+    bad = subprocess.run([exe, "coverage", "--mode", "teleport"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "teleport" in bad.stderr and "Traceback" not in bad.stderr
