@@ -191,13 +191,15 @@ def grids_at(conn: Connection, lon: Sequence[float], lat: Sequence[float], crs: 
 def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None) -> list[dict]:
     """``{"id", "grid"}`` or ``{"id", "grid": None, "error"}`` per item, in order; points in one query.
 
-    An item is ``{"id", "lon", "lat"}`` or ``{"id", "address"}``; a bad item gets an error, never fails the batch.
+    An item is ``{"id", "lon", "lat"}`` or ``{"id", "address"}`` (coordinates win when both are given);
+    a bad item gets an error, never fails the batch.
     """
     limit = get_settings().batch_limit
     if len(items) > limit:
         raise BatchTooLarge(limit, len(items))
     results: list[dict] = [{"id": it.get("id"), "grid": None} for it in items]
-    points = [i for i, it in enumerate(items) if it.get("address") in (None, "")]
+    has_point = [it.get("lon") not in (None, "") or it.get("lat") not in (None, "") for it in items]
+    points = [i for i, flag in enumerate(has_point) if flag]
     lon = np.array([_float(items[i].get("lon")) for i in points], dtype=float)
     lat = np.array([_float(items[i].get("lat")) for i in points], dtype=float)
     _, _, ok = to_storage(lon, lat, crs)
@@ -207,9 +209,12 @@ def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None
             results[i]["error"] = "lon and lat must be finite numbers within ±180 and ±90"
         elif grid is None:
             results[i]["error"] = "no grid at this point"
-    point_set = set(points)
     for i, it in enumerate(items):
-        if i not in point_set:
+        if has_point[i]:
+            continue
+        if it.get("address") in (None, ""):
+            results[i]["error"] = "needs lon and lat, or address"
+        else:
             results[i].update(_address_item(conn, str(it["address"])))
     return results
 

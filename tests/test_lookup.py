@@ -143,10 +143,13 @@ def test_unknown_address_is_404(city, query):
 def test_batch_keeps_order_and_reports_errors(city):
     items = [{"id": "a", "lon": 116.305, "lat": 39.905}, {"id": 2, "address": "巴蜀花园3栋"},
              {"id": "out", "lon": 116.36, "lat": 39.905}, {"id": "nan", "lon": "nan", "lat": 39.9},
-             {"id": "none", "address": "完全不存在的地方"}, {"id": "str", "lon": "x", "lat": None}]
+             {"id": "none", "address": "完全不存在的地方"}, {"id": "str", "lon": "x", "lat": None},
+             {"id": "empty"}, {"id": "both", "lon": 116.335, "lat": 39.905, "address": "巴蜀花园3栋"}]
     with city.connect() as conn:
         got = lookup_batch(conn, items)
-    assert [r["id"] for r in got] == ["a", 2, "out", "nan", "none", "str"]
+    assert [r["id"] for r in got] == ["a", 2, "out", "nan", "none", "str", "empty", "both"]
+    assert got[6]["error"] == "needs lon and lat, or address"
+    assert got[7]["grid"]["code"] == "110108600002001"  # coordinates win over the address
     assert got[0]["grid"]["code"] == "110108600001002" and "error" not in got[0]
     assert got[1]["grid"]["code"] == "110108600001002" and got[1]["match"]["address"] == "巴蜀花园3栋"
     assert got[2]["grid"] is None and "no grid" in got[2]["error"]

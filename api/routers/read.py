@@ -31,15 +31,16 @@ _BBOX = "ST_Intersects({col}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 
 _GRID_COLUMNS = """
 SELECT g.code, g.name, g.kind, c.code AS community_code,
-       COALESCE(n.households, 0)::int AS households, COALESCE(n.residents, 0)::int AS residents,
+       COALESCE(n.households, 0)::int AS households, m.residents::int AS residents,
        COALESCE(n.buildings, 0)::int AS buildings, g.geom
   FROM grids g
   LEFT JOIN admin_areas c ON c.id = g.community_id
   LEFT JOIN LATERAL (
-       SELECT sum(b.households) AS households, count(*) AS buildings,
-              sum((SELECT count(*) FROM residents r WHERE r.building_id = b.id)) AS residents
-         FROM building_assignments a JOIN buildings b ON b.id = a.building_id
-        WHERE a.grid_id = g.id) n ON true
+       SELECT sum(b.households) AS households, count(*) AS buildings
+         FROM building_assignments a JOIN buildings b ON b.id = a.building_id WHERE a.grid_id = g.id) n ON true
+  LEFT JOIN LATERAL (
+       SELECT count(*) AS residents
+         FROM building_assignments a JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) m ON true
 """
 
 
