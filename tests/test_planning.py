@@ -263,3 +263,18 @@ def test_revert_of_retired_grid_is_stale_if_its_successor_changed(city):
             shapely.LineString([(116.29, 39.905), (116.31, 39.905)]))}])["plan"])
     with pytest.raises(Conflict, match=f"grid {west} was retired"):
         _apply(city, undo["plan"])
+
+
+def test_concurrent_splits_in_one_community_take_distinct_codes(city):
+    """Two planners split different grids of one community at once: both apply, no code is taken twice."""
+    cut_a = mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))
+    cut_b = mapping(shapely.LineString([(116.315, 39.89), (116.315, 39.92)]))
+    plans = [_plan(city, [{"op": "split", "grid": g, "line": line}]) for g, line in ((A, cut_a), (B, cut_b))]
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda p=p: results.append(_apply(city, p["plan"]))) for p in plans]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    created = sorted(code for r in results for code in r["created"])
+    assert len(results) == 2 and created == [C1 + f"{n:03d}" for n in (5, 6, 7, 8)]

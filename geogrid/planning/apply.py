@@ -237,6 +237,15 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
 
 def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dict:
     """Apply a draft plan in the caller's transaction; 409 if it was applied already or its grids changed."""
+    try:
+        return _apply(conn, plan_id, author)
+    except DBAPIError as exc:  # a concurrent apply took the same new code, or deadlocked with us
+        if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001", "55P03"):
+            raise Conflict(f"plan {plan_id} collided with another change; preview and apply it again") from None
+        raise
+
+
+def _apply(conn: Connection, plan_id: int, author: str | None) -> dict:
     plan = conn.execute(text("SELECT status, edits, base_versions, author FROM plans WHERE id = :i FOR UPDATE"),
                         {"i": plan_id}).first()
     if plan is None:
@@ -249,12 +258,7 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dic
     if extra:
         raise Conflict(f"plan is stale: the edits now also change grid(s) {', '.join(extra)}; preview it again")
     lock_and_check(conn, changes.versions())
-    try:
-        written = write_changes(conn, changes, author or plan.author, plan_id)
-    except DBAPIError as exc:  # a concurrent apply took a code or deadlocked with us
-        if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001"):
-            raise Conflict(f"plan {plan_id} collided with another change; try again") from None
-        raise
+    written = write_changes(conn, changes, author or plan.author, plan_id)
     conn.execute(text(
         "UPDATE plans SET status = 'applied', applied_at = now(), "
         "preview = coalesce(preview, '{}'::jsonb) || jsonb_build_object('handover', CAST(:h AS jsonb)) WHERE id = :i"
