@@ -89,3 +89,31 @@ def test_planner_redraws_previews_and_applies(server, city):
         b4 = conn.scalar(text("SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
                               "JOIN grids g ON g.id = a.grid_id WHERE b.source_id = 'b4'"))
     assert version == 2 and b4 == A
+
+
+@pytest.mark.browser
+def test_planner_splits_a_grid_along_a_drawn_line(server, city):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{server}/planner?community={C1}")
+        page.wait_for_function("window.geogridPlannerReady === true")
+        page.select_option("#planner-grid", B)
+        page.click(".leaflet-draw-draw-polyline")
+        for lat in (39.8995, 39.9105):  # a north-south line across B at x = 116.315
+            page.mouse.click(*_pixel(page, 116.315, lat))
+            page.wait_for_timeout(300)
+        page.click(".leaflet-draw-actions a[title='Finish drawing']")
+        page.click("#planner-preview")
+        page.wait_for_selector("#planner-moved", timeout=20_000)
+        assert "retired" in page.inner_text("#planner-result")
+        page.click("#planner-apply")
+        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        created = page.evaluate("window.geogridPlannerApplied.created")
+        browser.close()
+    assert created == [C1 + "005", C1 + "006"]
+    with city.connect() as conn:
+        retired = conn.scalar(text("SELECT valid_to IS NOT NULL FROM grids WHERE code = :c"), {"c": B})
+    assert retired

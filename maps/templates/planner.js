@@ -16,7 +16,8 @@ function geogridPlanner(map, config) {
   var after = L.layerGroup().addTo(map);
   map.addControl(new L.Control.Draw({
     edit: { featureGroup: drawn, remove: false },
-    draw: { polyline: false, marker: false, circle: false, circlemarker: false, polygon: { allowIntersection: false }, rectangle: true }
+    draw: { polyline: { shapeOptions: { color: "#d7301f", weight: 3 } }, marker: false, circle: false, circlemarker: false,
+            polygon: { allowIntersection: false }, rectangle: true }
   }));
   var select_ = $("planner-grid");
   function fillOptions() {
@@ -46,7 +47,8 @@ function geogridPlanner(map, config) {
 
   map.on(L.Draw.Event.CREATED, function (e) {
     drawn.clearLayers(); drawn.addLayer(e.layer);
-    status(state.code ? "new boundary drawn for " + state.code + ": preview it" : "pick the grid this boundary is for");
+    var what = e.layerType === "polyline" ? "split line" : "new boundary";
+    status(state.code ? what + " drawn for " + state.code + ": preview it" : "pick the grid this " + what + " is for");
   });
   map.on(L.Draw.Event.EDITED, function () { status("boundary edited: preview it"); });
 
@@ -99,7 +101,9 @@ function geogridPlanner(map, config) {
     if (!state.code) { status("pick a grid first", true); return; }
     var f = feature(state.code), base = {};
     base[state.code] = f.properties.version;
-    var edit = { op: "redraw", grid: state.code, geometry: geometry() };
+    var line = null;
+    drawn.eachLayer(function (l) { var g = l.toGeoJSON().geometry; if (g.type === "LineString") { line = g; } });
+    var edit = line ? { op: "split", grid: state.code, line: line } : { op: "redraw", grid: state.code, geometry: geometry() };
     if (config.crs) { edit.crs = config.crs; }
     status("previewing…");
     post("/plans", { edits: [edit], base_versions: base, author: $("planner-author").value || null })
