@@ -28,7 +28,7 @@ MODES = ("circle", "network")
 BUFFER_QUAD_SEGS = 3  # segments per quarter circle of the access buffer
 MAX_GROUP = 512  # sources per Dijkstra call
 DENSE_CELLS = 20_000_000  # distances held per Dijkstra call (sources × nodes of their block; 160 MB)
-SOURCES_PER_TILE = 32
+BLOCK_NODES = 3000
 
 
 def access_offset_m() -> float:
@@ -65,14 +65,16 @@ def _segments(graph: WalkGraph, dist: np.ndarray, radius: float) -> tuple[np.nda
     return np.concatenate(out_rows), np.concatenate(out_coords)
 
 
-def _tile_size(xy: np.ndarray, radius: float) -> float:
-    """Tiles of about ``SOURCES_PER_TILE`` sources each, never smaller than the radius.
+def _tile_size(graph: WalkGraph, radius: float) -> float:
+    """Tiles whose 3 × 3 block holds about ``BLOCK_NODES`` nodes on average, never smaller than the radius.
 
-    Few large tiles keep the per-search overhead low where facilities are dense; the radius floor keeps
-    every reachable node inside the 3 × 3 block around a source's tile.
+    Small blocks keep each search and its distance matrix small; large enough blocks keep the number of
+    searches (and their fixed cost) low on sparse networks. The radius floor keeps every node a walk can
+    reach inside the block around the source's tile.
     """
-    extent = np.ptp(xy, axis=0) + radius
-    return float(max(radius, np.sqrt(extent[0] * extent[1] * SOURCES_PER_TILE / max(len(xy), 1))))
+    extent = np.ptp(graph.xy, axis=0) + radius
+    density = graph.n / max(extent[0] * extent[1], 1.0)
+    return float(max(radius, np.sqrt(BLOCK_NODES / (9 * max(density, 1e-12)))))
 
 
 def reached_segments(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +85,7 @@ def reached_segments(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[n
     """
     n_src = len(xy)
     snap, d0 = graph.snap(xy)
-    tiles = graph.tiles(_tile_size(xy, radius))
+    tiles = graph.tiles(_tile_size(graph, radius))
     cells = tiles.cells(xy)
     order = np.lexsort((cells[:, 1], cells[:, 0]))
     bounds = np.flatnonzero(np.any(np.diff(cells[order], axis=0) != 0, axis=1)) + 1
