@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
@@ -125,6 +126,22 @@ def _copy_out(conn: Connection, sql: str, params: dict, names: list[str]) -> pd.
     return frame.astype({k: v for k, v in COLUMN_TYPES.items() if k in frame})  # typed even when empty
 
 
+PACKED_SQL = """
+SELECT string_agg(int8send(b.id) || float8send(ST_X(b.geom)) || float8send(ST_Y(b.geom))
+                  || int4send(b.households) || int4send(a.grid_id), ''::bytea)
+FROM building_assignments a JOIN buildings b ON b.id = a.building_id
+WHERE a.grid_id IN (SELECT id FROM ({scoped}) sg) {where}
+"""
+PACKED = np.dtype([("id", ">i8"), ("x", ">f8"), ("y", ">f8"), ("households", ">i4"), ("grid_id", ">i4")])
+
+
+def _packed_points(conn: Connection, scope: Scope, where: str, params: dict) -> pd.DataFrame:
+    """Buildings as one packed binary value: a million rows arrive in one field instead of a million rows."""
+    blob = conn.scalar(text(PACKED_SQL.format(scoped=SCOPED_GRIDS, where=where)), {"area": scope.area, **params})
+    rows = np.frombuffer(blob or b"", dtype=PACKED)
+    return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in PACKED.names})
+
+
 def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
                     with_address: bool = False) -> pd.DataFrame:
     """Assigned buildings of the scope (or one grid): ``id, x, y, households, grid_id[, address]``, covered or not.
@@ -135,12 +152,15 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
     from geogrid.coverage.stats import covered_mask
 
     where = "AND a.grid_id = (SELECT id FROM grids WHERE code = :grid AND valid_to IS NULL)" if grid else ""
-    address = "coalesce(b.address, b.name, '')" if with_address else "''"
-    sql = BUILDINGS_SQL.format(scoped=SCOPED_GRIDS, where=where, address=address)
-    params = {k: v for k, v in {"area": scope.area, "grid": grid}.items() if v is not None}
-    if scope.area is None:
-        sql = sql.replace(":area", "NULL")
-    frame = _copy_out(conn, sql, params, ["id", "x", "y", "households", "grid_id", "address"])
+    params = {"grid": grid} if grid else {}
+    if with_address:
+        sql = BUILDINGS_SQL.format(scoped=SCOPED_GRIDS, where=where, address="coalesce(b.address, b.name, '')")
+        if scope.area is None:
+            sql = sql.replace(":area", "NULL")
+        area = {"area": scope.area} if scope.area is not None else {}
+        frame = _copy_out(conn, sql, {**area, **params}, ["id", "x", "y", "households", "grid_id", "address"])
+    else:
+        frame = _packed_points(conn, scope, where, params)
     areas = service_areas(conn, scope)["geom"].to_numpy()
     frame["covered"] = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
     return frame

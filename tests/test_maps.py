@@ -172,3 +172,21 @@ def test_demo_hook_writes_street_maps_and_an_index(small_city, tmp_path):  # noq
     index = (out / "index.html").read_text()
     assert f"coverage-{STREET}.html" in index
     assert external_urls((out / f"coverage-{STREET}.html").read_text()) == []
+
+
+def test_cached_layers_follow_writes(client, small_city):  # noqa: F811
+    import time
+
+    from sqlalchemy import text
+
+    def households() -> int:
+        features = client.get(f"/maps/layers/grids.geojson?community={COMMUNITY}").json()["features"]
+        return next(f["properties"]["households"] for f in features if f["properties"]["code"] == f"{COMMUNITY}001")
+
+    assert households() == 380
+    with small_city.begin() as conn:
+        conn.execute(text("UPDATE buildings SET households = 999 WHERE address = '学院路1号楼'"))
+    deadline = time.time() + 10  # PostgreSQL publishes write counters within about a second
+    while households() != 380 - 120 + 999 and time.time() < deadline:
+        time.sleep(0.2)
+    assert households() == 1259

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from geogrid import db
 from geogrid.errors import GeogridError, NotFound
-from maps import assets, data, pages
+from maps import assets, cache, data, geojson, pages
 from maps.index import index_page
 
 router = APIRouter(tags=["maps"])
@@ -76,7 +76,8 @@ def layer(request: Request, layer: str, community: Community = None, mode: Mode 
         if grid is not None:
             data.grid_info(conn, grid)
         city = data.grid_count(conn, scope) > pages.EMBED_MAX_GRIDS
-        body = pages.layer_json(conn, layer, scope, grid=grid, city=city)
+        key = (layer, scope, grid, city, geojson.display_crs())
+        body = cache.cached(conn, key, lambda: pages.layer_json(conn, layer, scope, grid=grid, city=city))
     return _compressed(request, body, "application/geo+json")
 
 
