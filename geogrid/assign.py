@@ -73,6 +73,10 @@ class GridIndex:
         out[pts[first]] = grids[first]
         return out
 
+    def ids_at(self, index: np.ndarray) -> list[int | None]:
+        """Grid ids for indices into this GridIndex, None where the index is -1."""
+        return [int(self.ids[i]) if i >= 0 else None for i in index]
+
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of the nearest grid and the distance in metres, measured in a projected CRS."""
         if len(x) == 0 or len(self.ids) == 0:
@@ -112,10 +116,9 @@ def assign_buildings(conn: Connection, grids: GridIndex | None = None) -> pd.Dat
     outside = pd.DataFrame({
         "building_id": ids[out],
         "grid_id": None,
-        "nearest_grid_id": pd.array(np.where(near >= 0, grids.ids[np.maximum(near, 0)], 0), dtype="Int64"),
+        "nearest_grid_id": pd.array(grids.ids_at(near), dtype="Int64"),
         "distance_m": dist,
     })
-    outside.loc[near < 0, "nearest_grid_id"] = pd.NA
     grid_ids = grids.ids[inside[ins]]
     _rewrite_assignments(conn, {
         "building_id": ("int8", ids[ins]), "grid_id": ("int4", grid_ids),
@@ -156,7 +159,7 @@ def assign_facilities(conn: Connection, grids: GridIndex | None = None) -> tuple
     grids = grids or GridIndex.load(conn)
     pts = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities")
     inside = grids.containing(pts["x"].to_numpy(), pts["y"].to_numpy())
-    grid_ids = [int(grids.ids[i]) if i >= 0 else None for i in inside]
+    grid_ids = grids.ids_at(inside)
     conn.execute(text(
         "UPDATE facilities f SET grid_id = v.grid_id FROM unnest(CAST(:ids AS bigint[]), CAST(:grids AS int[])) "
         "AS v(id, grid_id) WHERE f.id = v.id AND f.grid_id IS DISTINCT FROM v.grid_id"

@@ -101,3 +101,11 @@ def test_empty_database_assigns_nothing(empty_db):
     with empty_db.begin() as conn:
         report = assign_all(conn)
     assert report.buildings == 0 and report.outside.empty
+
+
+def test_buildings_but_no_grids_are_all_outside(empty_db):
+    with empty_db.begin() as conn:
+        insert_buildings(conn, [(116.305, 39.905), (116.306, 39.906)])
+        report = assign_all(conn)
+    assert report.assigned == 0 and len(report.outside) == 2
+    assert report.outside["nearest_grid_code"].isna().all()
