@@ -21,6 +21,8 @@ _NUMERAL = "零〇一二两三四五六七八九十百千"
 _CN_NUMBER = re.compile(rf"(?<![{_NUMERAL}])([{_NUMERAL}]+)(?=号|栋|幢|座|单元|层|室|楼|弄|巷|排|组)")
 # 3号楼 / 3幢 / 3座 / 3号栋 / 3栋楼 → 3栋 (a floor "3层" or a room stays as written).
 _BUILDING = re.compile(r"(\d+)(?:号楼|号栋|栋楼|幢楼|栋|幢|座)")
+# The gazetteer stops at the building: unit, floor and room after it (2单元301, 5层, 301室) are dropped.
+_INSIDE = re.compile(r"(\d+栋)(?:\d+单元)?(?:\d+[层楼])?(?:\d+[室号]?)?$")
 # Street-level suffixes whose forms differ between sources (王平镇 vs 王平地区, 檀营满族蒙古族乡).
 _TOWN = re.compile(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,2}族)*(?:街道办事处|地区办事处|街道|地区|镇|乡|苏木)$")
 _ADMIN_HINT = re.compile(r"[省市区县旗盟州]")
@@ -79,7 +81,7 @@ def clean(text: str) -> str:
     text = _t2s().convert(text).lower()
     text = _DROP.sub("", text)
     text = _CN_NUMBER.sub(lambda m: str(cn_to_int(m.group(1))), text)
-    return _BUILDING.sub(r"\1栋", text)
+    return _INSIDE.sub(r"\1", _BUILDING.sub(r"\1栋", text))
 
 
 def normalise(text: str | None) -> str:

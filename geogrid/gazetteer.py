@@ -70,20 +70,15 @@ class Candidate:
     lat: float
 
 
-# Exact normalised matches first, then trigram similarity; the % operator uses the GIN index.
+# Exact normalised matches first, then trigram similarity; the % operator uses the GIN index. A name found
+# whole inside a longer query (王平巴蜀花园3栋 holds 巴蜀花园3栋) ranks by word similarity, slightly discounted.
 SEARCH_SQL = text("""
-SELECT kind, ref_id, text, CASE WHEN norm = :q THEN 1.0 ELSE similarity(norm, :q) END AS score,
-       ST_X(geom) AS lon, ST_Y(geom) AS lat
-  FROM gazetteer
- WHERE (norm = :q OR norm % :q) AND geom IS NOT NULL
- ORDER BY score DESC, length(norm), kind, ref_id
- LIMIT :limit
-""")
-# Fallback for queries with extra words around a known name (town, landmark): the name inside the query.
-WORD_SQL = text("""
-SELECT kind, ref_id, text, word_similarity(norm, :q) * 0.9 AS score, ST_X(geom) AS lon, ST_Y(geom) AS lat
-  FROM gazetteer
- WHERE norm <% :q AND length(norm) >= 4 AND geom IS NOT NULL
+SELECT kind, ref_id, text, score, ST_X(geom) AS lon, ST_Y(geom) AS lat
+  FROM (SELECT *, CASE WHEN norm = :q THEN 1.0
+                       ELSE greatest(similarity(norm, :q),
+                                     CASE WHEN length(norm) >= 4 THEN 0.9 * word_similarity(norm, :q) ELSE 0 END)
+                  END AS score
+          FROM gazetteer WHERE (norm = :q OR norm % :q) AND geom IS NOT NULL) t
  ORDER BY score DESC, length(norm) DESC, kind, ref_id
  LIMIT :limit
 """)
@@ -94,9 +89,5 @@ def search(conn: Connection, query: str, limit: int = 5) -> list[Candidate]:
     q = normalise(query)
     if not q:
         return []
-    params = {"q": q, "limit": limit}
-    rows = conn.execute(SEARCH_SQL, params).all()
-    if not rows or rows[0].score < 1.0:
-        rows = sorted({(r.kind, r.ref_id, r.text): r for r in [*rows, *conn.execute(WORD_SQL, params).all()]}
-                      .values(), key=lambda r: -r.score)[:limit]
+    rows = conn.execute(SEARCH_SQL, {"q": q, "limit": limit}).all()
     return [Candidate(r.kind, r.ref_id, r.text, round(float(r.score), 3), r.lon, r.lat) for r in rows]

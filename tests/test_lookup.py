@@ -114,6 +114,7 @@ def test_bad_coordinates_are_user_errors(city, bad):
     ("北京市海淀区长湖街12号", "长湖街12号"),
     ("長湖街１２號", "长湖街12号"),
     ("长湖街，12号", "长湖街12号"),
+    ("巴蜀花园3栋2单元301室", "巴蜀花园3栋"),
 ])
 def test_address_variants(city, query, address):
     with city.connect() as conn:
@@ -121,6 +122,12 @@ def test_address_variants(city, query, address):
     assert got["match"]["address"] == address
     assert got["match"]["score"] == 1.0 and not got["ambiguous"]
     assert got["grid"]["code"] == expected_code(got["point"]["lon"], got["point"]["lat"])
+
+
+def test_extra_words_around_a_known_name(city):
+    with city.connect() as conn:
+        got = lookup_address(conn, "长湖街道巴蜀花园13号楼")
+    assert got["match"]["address"] == "巴蜀花园13栋" and got["match"]["score"] >= 0.6
 
 
 def test_ambiguous_address_lists_candidates(city):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
@@ -17,7 +20,17 @@ from geogrid import db
 from geogrid.errors import GeogridError
 from geogrid.lookup import lookup_address, lookup_batch, lookup_point
 
-router = APIRouter(tags=["lookup"])
+
+@asynccontextmanager
+async def _warm_address_parser(_: object) -> AsyncIterator[None]:
+    """Load jionlp's dictionaries (about 2 s) in the background at startup, not in the first address lookup."""
+    from geogrid.address import normalise
+
+    threading.Thread(target=normalise, args=("北京市海淀区",), daemon=True).start()
+    yield
+
+
+router = APIRouter(tags=["lookup"], lifespan=_warm_address_parser)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
 CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
