@@ -9,6 +9,7 @@ Batches use one set-based query over ``unnest``-ed arrays.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -137,13 +138,34 @@ def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = Non
 
 
 def _outside(conn: Connection, lon: float, lat: float) -> NotFound:
-    near = conn.execute(NEAREST_GRID_SQL, {"lon": lon, "lat": lat}).first()
+    return _not_found(conn.execute(NEAREST_GRID_SQL, {"lon": lon, "lat": lat}).first(), lon, lat)
+
+
+def _not_found(near, lon: float, lat: float) -> NotFound:
     if near is None:
         return NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids")
     exc = NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {near.code} "
                    f"({near.name}), {near.distance_m:.0f} m away")
     exc.extra = {"nearest_grid": {"code": near.code, "name": near.name, "distance_m": round(near.distance_m, 1)}}
     return exc
+
+
+def _pyformat(sql) -> str:
+    """A ``text()`` statement's SQL with psycopg placeholders (``:lon`` → ``%(lon)s``; ``::casts`` kept)."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.text)
+
+
+_POINT_PG, _NEAREST_PG = _pyformat(POINT_SQL), _pyformat(NEAREST_GRID_SQL)
+
+
+async def lookup_point_async(aconn, lon: float, lat: float, crs: str | None = None) -> dict:
+    """:func:`lookup_point` on a psycopg ``AsyncConnection`` (namedtuple rows): the API's hot path."""
+    wlon, wlat = _check_point(lon, lat, crs)
+    params = {"lon": wlon, "lat": wlat}
+    row = await (await aconn.execute(_POINT_PG, params)).fetchone()
+    if row is None:
+        raise _not_found(await (await aconn.execute(_NEAREST_PG, params)).fetchone(), wlon, wlat)
+    return _answer(row, wlon, wlat)
 
 
 def _candidate(c: Candidate, grid: dict | None) -> dict:

@@ -36,6 +36,7 @@ def test_health_and_docs(client):
 
 
 def test_point_lookup(client):
+    assert client.app.state.lookup_pool is not None  # the async hot path is the one under test here
     got = client.get("/lookup", params={"lon": 116.312, "lat": 39.9055}).json()
     assert got["grid"]["code"] == "110108600001001"
     assert got["district"]["name"] == "海淀区" and got["nearest_station"]["name"] == "巴蜀党群服务站"
@@ -47,6 +48,13 @@ def test_offset_systems_over_http(client, system):
     x, y = crs.FROM_WGS84[system](116.3125, 39.9035)
     got = client.get("/lookup", params={"lon": float(x), "lat": float(y), "crs": system}).json()
     assert got["grid"]["code"] == expected_code(116.3125, 39.9035) == "110108600001001"
+
+
+def test_sync_path_without_the_pool_gives_the_same_answers(client):
+    plain = TestClient(create_app(), raise_server_exceptions=False)  # no lifespan: no async pool
+    for params in ({"lon": 116.312, "lat": 39.9055}, {"lon": 116.36, "lat": 39.905}, {"lon": "nan", "lat": 1}):
+        a, b = client.get("/lookup", params=params), plain.get("/lookup", params=params)
+        assert (a.status_code, a.json()) == (b.status_code, b.json())
 
 
 def test_outside_is_404_with_nearest(client):

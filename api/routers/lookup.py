@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,31 +19,57 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geogrid import db
 from geogrid.errors import GeogridError
-from geogrid.lookup import lookup_address, lookup_batch, lookup_point
+from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
+
+POOL_SIZE = 8  # connections per worker process for point lookups
+
+
+class Unavailable(GeogridError):
+    status_code = 503
 
 
 @asynccontextmanager
-async def _warm_address_parser(_: object) -> AsyncIterator[None]:
-    """Load jionlp's dictionaries (about 2 s) in the background at startup, not in the first address lookup."""
+async def _lifespan(app) -> AsyncIterator[None]:
+    """Open the async connection pool for point lookups, and load jionlp's dictionaries (about 2 s) in the
+    background so the first address lookup does not pay for them."""
+    from psycopg.rows import namedtuple_row
+    from psycopg_pool import AsyncConnectionPool
+
     from geogrid.address import normalise
+    from geogrid.settings import get_settings
 
     threading.Thread(target=normalise, args=("北京市海淀区",), daemon=True).start()
-    yield
+    pool = None
+    try:
+        await anyio.to_thread.run_sync(db.ready)
+        pool = AsyncConnectionPool(get_settings().url.replace("+psycopg", "", 1), min_size=2, max_size=POOL_SIZE,
+                                   open=False, kwargs={"autocommit": True, "row_factory": namedtuple_row})
+        await pool.open()
+    except Exception as exc:  # the sync path answers (and reports the database) instead
+        logging.getLogger(__name__).warning("point lookups without the async pool: %s", exc)
+        pool = None
+    app.state.lookup_pool = pool
+    try:
+        yield
+    finally:
+        if pool is not None:
+            await pool.close()
 
 
-router = APIRouter(tags=["lookup"], lifespan=_warm_address_parser)
+router = APIRouter(tags=["lookup"], lifespan=_lifespan)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
 CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
 
 
-# Lookups hold a pooled connection for their whole run: more threads than the pool keeps open would make
-# SQLAlchemy open and close overflow connections per request (a new backend and no prepared statements).
+# Sync lookups (addresses, or no pool) hold a pooled SQLAlchemy connection for their whole run: more threads
+# than the pool keeps open would open and close overflow connections per request.
 _DB_SLOTS = anyio.CapacityLimiter(8)
 
 
 @router.get("/lookup")
 async def lookup(
+    request: Request,
     lon: Annotated[float | None, Query(description="Longitude (or x in a projected crs)")] = None,
     lat: Annotated[float | None, Query(description="Latitude (or y in a projected crs)")] = None,
     crs: Annotated[str, Query(max_length=40, description=CRS_HELP)] = "wgs84",
@@ -55,6 +82,15 @@ async def lookup(
     """
     if address is None and (lon is None or lat is None):
         raise GeogridError("give lon and lat, or address")
+    pool = getattr(request.app.state, "lookup_pool", None)
+    if address is None and pool is not None:
+        import psycopg
+
+        try:
+            async with pool.connection() as aconn:
+                return JSONResponse(await lookup_point_async(aconn, lon, lat, crs))
+        except psycopg.OperationalError as exc:
+            raise Unavailable(f"database unavailable: {exc.__class__.__name__}") from None
 
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
