@@ -167,6 +167,22 @@ def test_split_retires_code_with_lineage_and_new_codes(city):
     assert created == [C1 + "007", C1 + "008"]
 
 
+def test_split_refreshes_the_nearest_grid_of_buildings_outside_every_grid(city):
+    with city.begin() as conn:
+        conn.execute(text("INSERT INTO buildings (source_id, households, geom) VALUES "
+                          "('outside', 8, ST_SetSRID(ST_MakePoint(116.2995, 39.902), 4326))"))  # 43 m west of A
+        from geogrid.assign import assign_all
+
+        assign_all(conn)
+    line = mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))
+    result = _apply(city, _plan(city, [{"op": "split", "grid": A, "line": line}])["plan"])
+    with city.connect() as conn:
+        nearest, distance = conn.execute(text(
+            "SELECT g.code, a.distance_m FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
+            "JOIN grids g ON g.id = a.nearest_grid_id WHERE b.source_id = 'outside'")).one()
+    assert nearest == result["created"][0] and 40 < distance < 46
+
+
 def test_merge_hands_over_staff_and_moves_everyone(city):
     result = _apply(city, _plan(city, [{"op": "merge", "grids": [A, B], "name": "合并网格"}])["plan"])
     merged = C1 + "005"
@@ -271,10 +287,18 @@ def test_concurrent_splits_in_one_community_take_distinct_codes(city):
     cut_b = mapping(shapely.LineString([(116.315, 39.89), (116.315, 39.92)]))
     plans = [_plan(city, [{"op": "split", "grid": g, "line": line}]) for g, line in ((A, cut_a), (B, cut_b))]
     results: list[object] = []
-    threads = [threading.Thread(target=lambda p=p: results.append(_apply(city, p["plan"]))) for p in plans]
+
+    def go(plan_id: int) -> None:
+        try:
+            results.append(_apply(city, plan_id))
+        except Exception as exc:  # reported by the assertion below
+            results.append(exc)
+
+    threads = [threading.Thread(target=go, args=(p["plan"],)) for p in plans]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert all(isinstance(r, dict) for r in results), results
     created = sorted(code for r in results for code in r["created"])
     assert len(results) == 2 and created == [C1 + f"{n:03d}" for n in (5, 6, 7, 8)]

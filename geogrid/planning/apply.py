@@ -33,6 +33,7 @@ CANDIDATES_SQL = """
 WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w)
 SELECT b.id FROM buildings b JOIN area ON ST_Intersects(b.geom, area.geom)
 UNION SELECT building_id FROM building_assignments WHERE grid_id = ANY(:old)
+UNION SELECT building_id FROM building_assignments WHERE grid_id IS NULL AND nearest_grid_id = ANY(:old)
 """
 
 # Candidates come in as an id array (not a subquery) so the planner sees a few hundred rows and uses the

@@ -313,14 +313,18 @@ def compute_changes(conn: Connection, edits: list[dict]) -> Changes:
 def allocate_codes(conn: Connection, changes: Changes, lock: bool) -> None:
     """Give new grids the next codes of their community, past every code it ever had (never reused).
 
-    ``lock`` takes the community row FOR UPDATE so two plans applied at once cannot take the same number.
+    ``lock`` takes a transaction advisory lock per community so two plans applied at once cannot take the same
+    number (a row lock on the community would deadlock with the key-share locks its grids' foreign keys take).
     """
     taken: dict[str, list[str]] = {}
+    prefixes = {g.community_code or _code_prefix(changes, g) for g in changes.new}
+    if lock:  # in a fixed order, so that two plans never wait on each other
+        for prefix in sorted(prefixes):
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('geogrid.grid_codes'), hashtext(:p))"),
+                         {"p": prefix})
     for g in changes.new:
         prefix = g.community_code or _code_prefix(changes, g)
         if prefix not in taken:
-            if lock and g.community_id is not None:
-                conn.execute(text("SELECT 1 FROM admin_areas WHERE id = :i FOR UPDATE"), {"i": g.community_id})
             taken[prefix] = list(conn.scalars(text("SELECT code FROM grids WHERE code LIKE :p || '%'"),
                                               {"p": prefix}))
         g.code = grid_code(prefix, next_sequence(taken[prefix], prefix))
