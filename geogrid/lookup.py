@@ -95,7 +95,10 @@ def to_storage(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndar
 def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]:
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise GeogridError("lon and lat must be finite numbers")
-    wx, wy, ok = to_storage([lon], [lat], crs)
+    if crs_mod.normalise(crs) in ("EPSG:4326", "EPSG:4490"):  # the common case, without NumPy
+        wx, wy, ok = [lon], [lat], [abs(lon) <= 180 and abs(lat) <= 90]
+    else:
+        wx, wy, ok = to_storage([lon], [lat], crs)
     if not ok[0]:
         raise GeogridError(f"coordinates out of range: lon={lon}, lat={lat} (crs {crs or 'wgs84'}); "
                            "lon must be within ±180 and lat within ±90")
