@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -19,7 +20,7 @@ TABLES = ("grids", "admin_areas", "buildings", "building_assignments", "resident
 MAX_ENTRIES = 32
 
 _lock = threading.Lock()
-_entries: OrderedDict[Hashable, str] = OrderedDict()
+_entries: OrderedDict[Hashable, Any] = OrderedDict()
 
 
 def fingerprint(conn: Connection) -> tuple:
@@ -31,7 +32,7 @@ def fingerprint(conn: Connection) -> tuple:
     return tuple(tuple(r) for r in rows)
 
 
-def cached(conn: Connection, key: Hashable, compute: Callable[[], str]) -> str:
+def cached(conn: Connection, key: Hashable, compute: Callable[[], Any]) -> Any:
     """``compute()`` once per key and state of the data; the least recently used entries are dropped."""
     full = (key, fingerprint(conn))
     with _lock:

@@ -117,13 +117,13 @@
   function gridsLayer(map, spec) {
     var layer = L.geoJSON(null, {
       style: gridStyle, renderer: spec.canvas ? L.canvas({padding: 0.2}) : L.svg(),
-      onEachFeature: function (f, l) {
-        l.bindTooltip(function () { return gridTooltip(f.properties); }, {sticky: true, className: "geogrid-tooltip"});
-        l.on("mouseover", function () { l.setStyle({weight: 3, color: "#000"}); });
-        l.on("mouseout", function () { layer.resetStyle(l); });
-        G.grids.push(l);
-      }
+      onEachFeature: function (f, l) { G.grids.push(l); }
     });
+    /* one tooltip and one pair of handlers on the group, not 20k of each: events bubble up from each grid */
+    layer.bindTooltip(function (l) { return gridTooltip(l.feature.properties); },
+                      {sticky: true, className: "geogrid-tooltip"});
+    layer.on("mouseover", function (e) { e.layer.setStyle({weight: 3, color: "#000"}); });
+    layer.on("mouseout", function (e) { layer.resetStyle(e.layer); });
     G.labels = L.layerGroup().addTo(map);
     map.on("zoomend moveend", updateLabels);
     layer.fill = function (data) {
@@ -245,7 +245,9 @@
   function showGrid(l) {
     G.map.fitBounds(l.getBounds(), {padding: [40, 40], maxZoom: 17});
     l.setStyle({weight: 4, color: "#000"});
-    l.openTooltip(l.getBounds().getCenter());
+    if (G.searchTip) G.map.removeLayer(G.searchTip);
+    G.searchTip = L.tooltip({className: "geogrid-tooltip", direction: "top"})
+      .setLatLng(l.getBounds().getCenter()).setContent(gridTooltip(l.feature.properties)).addTo(G.map);
   }
   function showAnswer(text, hit) {
     var out = document.getElementById("geogrid-search-result");
