@@ -30,6 +30,7 @@ def client(database):
 
 def test_health_and_docs(client):
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
+    assert TestClient(create_app()).get("/health").json() == {"status": "ok", "database": "ok"}  # without pool
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/lookup", "/lookup/batch", "/grids", "/grids/{code}", "/areas", "/facilities"} <= set(paths)
