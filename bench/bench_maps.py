@@ -70,6 +70,13 @@ def _serve() -> tuple[str, object]:
     return f"http://127.0.0.1:{port}", server
 
 
+def _artifact(name: str) -> Path:
+    """Screenshots go with the test artifacts (gitignored), for a look at what was measured."""
+    out = ROOT / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    return out / name
+
+
 def _draw(browser, url: str, shot: str | None = None) -> tuple[float, int, list[str]]:
     """Seconds from navigation to ``body[data-geogrid-ready]``, grids drawn, URLs requested."""
     page = browser.new_page(viewport={"width": 1200, "height": 800})
@@ -94,7 +101,7 @@ def _ours(browser, base: str) -> dict:
 
     url = base + "/maps/coverage?mode=circle"
     cache.clear()
-    cold, drawn, urls = _draw(browser, url, str(ROOT / "bench" / "results" / "maps-geogrid.png"))
+    cold, drawn, urls = _draw(browser, url, str(_artifact("maps-geogrid.png")))
     warm, _, _ = _draw(browser, url)
     sizes = {}
     for u in [url] + [u for u in urls if "/maps/layers/" in u]:
@@ -141,7 +148,7 @@ def _peer(browser, path: Path) -> dict:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     seconds = time.perf_counter() - start
     drawn = page.evaluate("document.querySelectorAll('path.leaflet-interactive').length")
-    page.screenshot(path=str(ROOT / "bench" / "results" / "maps-explore.png"))
+    page.screenshot(path=str(_artifact("maps-explore.png")))
     page.close()
     return {"seconds": round(seconds, 2), "html_bytes": path.stat().st_size, "paths_drawn": drawn}
 
