@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
+from pyproj import CRS
+from pyproj.exceptions import ProjError
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 
@@ -86,16 +89,33 @@ def to_storage(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndar
     """WGS84 arrays for input coordinates, and a mask of the valid ones (finite, on the globe)."""
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     finite = np.isfinite(x) & np.isfinite(y)
-    wx, wy = crs_mod.to_wgs84_xy(np.where(finite, x, 0.0), np.where(finite, y, 0.0), crs)
+    name = input_crs(crs)
+    try:
+        wx, wy = crs_mod.to_wgs84_xy(np.where(finite, x, 0.0), np.where(finite, y, 0.0), name)
+    except ProjError as exc:
+        raise GeogridError(f"cannot convert from {crs} to WGS84: {exc}") from None
     wx, wy = np.asarray(wx, dtype=float), np.asarray(wy, dtype=float)
     ok = finite & (np.abs(wx) <= 180) & (np.abs(wy) <= 90) & np.isfinite(wx) & np.isfinite(wy)
     return wx, wy, ok
 
 
+@lru_cache(maxsize=64)
+def input_crs(crs: str | None) -> str:
+    """The CRS of input coordinates: an offset system, or a 2D geographic or projected CRS on the Earth."""
+    name = crs_mod.normalise(crs)
+    if name in crs_mod.OFFSET_SYSTEMS or name in ("EPSG:4326", "EPSG:4490"):
+        return name
+    parsed = CRS.from_user_input(name)
+    if not (parsed.is_geographic or parsed.is_projected) or parsed.is_geocentric or len(parsed.axis_info) != 2 \
+            or parsed.ellipsoid is None or abs(parsed.ellipsoid.semi_major_metre - 6378137) > 10_000:
+        raise GeogridError(f"crs {crs} is not a 2D geographic or projected CRS of the Earth")
+    return name
+
+
 def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]:
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise GeogridError("lon and lat must be finite numbers")
-    if crs_mod.normalise(crs) in ("EPSG:4326", "EPSG:4490"):  # the common case, without NumPy
+    if input_crs(crs) in ("EPSG:4326", "EPSG:4490"):  # the common case, without NumPy
         wx, wy, ok = [lon], [lat], [abs(lon) <= 180 and abs(lat) <= 90]
     else:
         wx, wy, ok = to_storage([lon], [lat], crs)

@@ -82,6 +82,9 @@ def test_address_lookup(client):
     ({}, 400),
     ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:999999"}, 400),
     ({"lon": 116.3, "lat": 39.9, "crs": "x" * 100}, 422),
+    ({"lon": 116.3, "lat": 39.9, "crs": "IAU_2015:30100"}, 400),  # a CRS of the Moon
+    ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:4978"}, 400),  # geocentric
+    ({"lon": 1e9, "lat": 1e9, "crs": "EPSG:4547"}, 400),  # projected, far off the Earth
     ({"address": "'; DROP TABLE grids; --"}, 404),
     ({"address": "巴蜀\x00花园"}, 200),  # control characters are dropped, not passed to SQL
     ({"address": "a" * 301}, 422),
@@ -102,6 +105,14 @@ def test_batch_json_in_order(client):
     assert got[0]["grid"]["code"] == "110108600001002"
     assert got[1]["grid"]["code"] == expected_code(116.3140, 39.9080)
     assert got[2]["grid"] is None and got[2]["error"] and got[3]["error"]
+
+
+def test_projected_input(client):
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, 4547, always_xy=True).transform(116.3125, 39.9035)  # CGCS2000 3° GK 114E
+    got = client.get("/lookup", params={"lon": x, "lat": y, "crs": "EPSG:4547"}).json()
+    assert got["grid"]["code"] == "110108600001001"
 
 
 def test_batch_gcj02(client):
