@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from geogrid.cli.common import app, console
 from geogrid.errors import GeogridError
 
@@ -17,7 +19,8 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except GeogridError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        # One unwrapped line (file names stay whole), the message taken literally, not as markup.
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(1)
     except Exception as exc:  # click's own usage errors
         import click
