@@ -70,6 +70,8 @@ def test_address_lookup(client):
     assert got["grid"]["code"] == "110108600001002"
     r = client.get("/lookup", params={"address": "完全不存在的地方"})
     assert r.status_code == 404 and r.json()["error"]
+    both = client.get("/lookup", params={"lon": 116.335, "lat": 39.905, "address": "巴蜀花园3栋"}).json()
+    assert both["grid"]["code"] == "110108600002001" and "match" not in both  # coordinates win, as in the batch
 
 
 @pytest.mark.parametrize("params, status", [
@@ -134,6 +136,10 @@ def test_batch_csv_upload_answers_csv(client):
         assert rows[2]["grid_code"] == "" and rows[2]["error"]
     r = client.post("/lookup/batch", content=b"foo,bar\n1,2\n", headers={"content-type": "text/csv"})
     assert r.status_code == 400 and "columns" in r.json()["error"]
+    r = client.post("/lookup/batch", content=b"x", headers={"content-type": "multipart/form-data"})
+    assert r.status_code == 400 and "upload" in r.json()["error"]
+    r = client.post("/lookup/batch", content=b"\xff\xfe", headers={"content-type": "text/csv"})
+    assert r.status_code == 400 and "CSV" in r.json()["error"]
 
 
 @pytest.mark.parametrize("body, status", [

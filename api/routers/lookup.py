@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException
 
 from geogrid import db
 from geogrid.errors import GeogridError
@@ -80,10 +81,11 @@ async def lookup(
 
     404 outside every grid (with the nearest grid and its distance) or when no address matches.
     """
-    if address is None and (lon is None or lat is None):
+    point = lon is not None and lat is not None  # coordinates win over an address, as in the batch
+    if not point and address is None:
         raise GeogridError("give lon and lat, or address")
     pool = getattr(request.app.state, "lookup_pool", None)
-    if address is None and pool is not None:
+    if point and pool is not None:
         import psycopg
 
         try:
@@ -95,9 +97,7 @@ async def lookup(
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if address is not None:
-                return lookup_address(conn, address)
-            return lookup_point(conn, lon, lat, crs)
+            return lookup_point(conn, lon, lat, crs) if point else lookup_address(conn, address)
 
     return JSONResponse(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
 
@@ -156,7 +156,10 @@ async def _run(items: list[dict], crs: str | None) -> list[dict]:
 
 async def _csv_items(request: Request, kind: str) -> list[dict]:
     if kind == "multipart/form-data":
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as exc:  # a malformed multipart body
+            raise GeogridError(f"cannot read the upload: {exc.detail}") from None
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise GeogridError("multipart upload needs a 'file' field holding the CSV")
