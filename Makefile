@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB_PKGS      := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
-BROWSER_PKGS := chromium
+BROWSER_PKGS := chromium fonts-wqy-microhei
+# npm vendors Leaflet at install time; Debian's npm is used only where the machine has none.
+NPM_PKGS     := $(if $(shell command -v npm),,nodejs npm)
 
 .PHONY: install system-deps browser-deps venv maps-vendor demo test bench lint clean
 
@@ -12,7 +14,7 @@ install: system-deps venv
 
 # Debian packages, installed only when missing.
 system-deps:
-	@missing=$$(for p in $(DB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DB_PKGS) $(NPM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
@@ -42,7 +44,7 @@ demo: install
 
 test: install browser-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: install
 	$(BIN)/python -m bench
@@ -52,4 +54,4 @@ lint: venv
 
 clean:
 	-$(BIN)/geogrid db stop
-	rm -rf .geogrid .geogrid-test
+	rm -rf .geogrid .geogrid-bench
