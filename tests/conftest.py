@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # Under /tmp so that the postgres user (the server's user when tests run as root) can always reach it.
-os.environ.setdefault("GEOGRID_HOME", f"/tmp/geogrid-test-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]}")
-os.environ.setdefault("GEOGRID_DB_PORT", "54339")
+# One cluster per checkout (home and port derived from its path), so two clones never share or collide.
+_CHECKOUT = hashlib.sha1(str(ROOT).encode()).hexdigest()
+os.environ.setdefault("GEOGRID_HOME", f"/tmp/geogrid-test-{_CHECKOUT[:10]}")
+os.environ.setdefault("GEOGRID_DB_PORT", str(54400 + int(_CHECKOUT[:4], 16) % 500))
 os.environ["GEOGRID_DB_NAME"] = f"geogrid_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 from sqlalchemy import text  # noqa: E402
