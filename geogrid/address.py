@@ -50,10 +50,34 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _admin_names() -> frozenset[str]:
+    """Names and short names of every province, city and county in jionlp's dictionary (北京市, 北京, 海淀区…)."""
+    import jionlp
+
+    names: set[str] = set()
+
+    def walk(level: dict) -> None:
+        for key, value in level.items():
+            if not key.startswith("_"):
+                alias = value.get("_alias") or []
+                names.update([key, *([alias] if isinstance(alias, str) else alias)])
+                walk(value)
+
+    walk(jionlp.china_location_loader())
+    return frozenset(names)
+
+
+def _starts_with_admin(text: str) -> bool:
+    """Cheap gate before jionlp (milliseconds a call): does the text begin with an admin name?"""
+    names = _admin_names()
+    return any(text[:k] in names for k in range(2, min(len(text), 12) + 1))
+
+
 @lru_cache(maxsize=4096)
 def _strip_admin(text: str) -> str:
     """Drop province/city/district prefixes that jionlp recognises; the town is kept, its suffix unified."""
-    if not _ADMIN_HINT.search(text):
+    if not _ADMIN_HINT.search(text) or not _starts_with_admin(text):
         return text
     import jionlp
 

@@ -30,6 +30,9 @@ def test_variants_share_one_form(variants, norm):
 
 @pytest.mark.parametrize("text, norm", [
     ("三里屯", "三里屯"),  # a numeral that is part of a name stays
+    ("朝阳小区5号楼", "朝阳小区5栋"),  # 朝阳 is a district's short name, but here it names the compound
+    ("学府小区3号楼", "学府小区3栋"),  # 小区 is no district
+    ("北京门头沟区王平地区", "王平"),
     ("十里河3层", "十里河3层"),  # a floor is not a building
     ("ABC大厦", "abc大厦"),
     ("'; DROP TABLE grids; --", "droptablegrids"),
