@@ -54,6 +54,11 @@ class Settings:
     max_body_bytes: int = 5_000_000
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Boundary validation and planning.
+    min_compactness: float = 0.2  # Polsby–Popper 4πA/P² below this is "very non-compact" (a square is 0.785)
+    area_tolerance_m2: float = 1.0  # overlaps, gaps and outside-community slivers smaller than this are noise
+    move_buffer_m: float = 3.0  # a building moved without a footprint takes a square of this half-width
+    problem_max_points: int = 500  # at most this many building points in one problem's location
 
     @property
     def embedded(self) -> bool:
@@ -93,4 +98,8 @@ def get_settings() -> Settings:
         max_body_bytes=int(_env("MAX_BODY_BYTES", "5000000")),
         api_host=_env("API_HOST", "127.0.0.1"),
         api_port=int(_env("API_PORT", "8000")),
+        min_compactness=float(_env("MIN_COMPACTNESS", "0.2")),
+        area_tolerance_m2=float(_env("AREA_TOLERANCE_M2", "1.0")),
+        move_buffer_m=float(_env("MOVE_BUFFER_M", "3.0")),
+        problem_max_points=int(_env("PROBLEM_MAX_POINTS", "500")),
     )

@@ -96,3 +96,17 @@ def fresh_demo_city(database):
     summary = _load_demo_city(database)
     yield summary
     _DEMO["summary"] = None
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Set ``GEOGRID_*`` variables for one test; the cached settings are rebuilt before and after."""
+    from geogrid.settings import get_settings
+
+    def set_env(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_env
+    monkeypatch.undo()
+    get_settings.cache_clear()

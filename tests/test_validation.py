@@ -76,8 +76,8 @@ def test_coverage_prefilter_finds_the_same_overlaps(city, monkeypatch):
     assert fast == exact and {tuple(p["grids"]) for p in exact} == {(A, B), (B, M), (D, D + "x")}
 
 
-def test_invalid_geometry_band_and_compactness(city, monkeypatch):
-    monkeypatch.setenv("GEOGRID_MIN_COMPACTNESS", "0.6")
+def test_invalid_geometry_band_and_compactness(city, settings_env):
+    settings_env("GEOGRID_MIN_COMPACTNESS", "0.6")
     with city.begin() as conn:
         conn.execute(text("UPDATE grids SET geom = ST_GeomFromText('MULTIPOLYGON(((116.32 39.90, 116.33 39.91, "
                           "116.33 39.90, 116.32 39.91, 116.32 39.90)))', 4326) WHERE code = :c"), {"c": M})

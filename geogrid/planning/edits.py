@@ -27,7 +27,7 @@ from sqlalchemy import Connection, text
 from geogrid.codes import grid_code, next_sequence, reading_order
 from geogrid.crs import to_wgs84
 from geogrid.errors import Conflict, GeogridError, InputError, NotFound
-from geogrid.planning.config import planning_settings
+from geogrid.settings import get_settings
 
 SLIVER_DEG2 = 1e-14  # ≈ 1 cm²: intersections smaller than this are float noise, not a change
 
@@ -226,7 +226,7 @@ def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geo
     missing = sorted(set(ids) - {r[0] for r in rows})
     if missing:
         raise InputError(f"no building with id {', '.join(map(str, missing[:10]))}", field=where)
-    half = planning_settings().move_buffer_m
+    half = get_settings().move_buffer_m
     areas = []
     for _, x, y, fp in rows:
         dx, dy = half / (111_320 * math.cos(math.radians(y))), half / 110_540

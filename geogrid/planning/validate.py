@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Connection, text
 
 from geogrid.errors import NotFound
-from geogrid.planning.config import planning_settings
 from geogrid.planning.suspects import overlap_suspects
 from geogrid.settings import get_settings
 
@@ -157,11 +156,11 @@ def validate(conn: Connection, community: str | None = None, *, cids: list[int] 
         return sorted(out, key=lambda p: (p["severity"] != "error", p["rule"], p["grids"]))
     if community is not None:
         cids = community_ids(conn, community)
-    cfg = planning_settings()
+    cfg = get_settings()
     bands = [{"kind": k, "low": lo, "high": hi} for k, (lo, hi) in get_settings().household_bands.items()]
     ovl = overlap_suspects(conn, cids) if "overlap" in names and grid_ids is None else None
     params = {"cids": cids, "gids": grid_ids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
-              "bands": json.dumps(bands), "max_points": cfg.max_points, "ovl": ovl}
+              "bands": json.dumps(bands), "max_points": cfg.problem_max_points, "ovl": ovl}
     ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name][1]})" for name in names)
     union = " UNION ALL ".join(
         f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), message, location, CAST(value AS float) "
