@@ -12,40 +12,10 @@ with ``geogrid.demo.load_demo`` into a separate benchmark cluster
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench"))
-os.environ.setdefault("GEOGRID_DB_PORT", "54359")
+from bench.common import load_city, timed
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000,)
-
-
-def _timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def _load(n: int) -> int:
-    from sqlalchemy import text
-
-    from geogrid import db
-    from geogrid.demo import load_demo
-    from geogrid.model import Base
-
-    engine = db.ready()
-    with engine.begin() as conn:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        load_demo(conn, buildings=n)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE buildings"))
-        conn.execute(text("VACUUM ANALYZE grids"))
-        return conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL"))
 
 
 def run_geogrid() -> float:
@@ -56,7 +26,7 @@ def run_geogrid() -> float:
         with db.ready().begin() as conn:
             return assign_buildings(conn)
 
-    seconds, _ = _timed(go)
+    seconds, _ = timed(go)
     return seconds
 
 
@@ -78,7 +48,7 @@ def run_sjoin() -> float:
             joined[["id", "grid_id"]].to_sql("peer_sjoin_result", conn, if_exists="replace", index=False,
                                             chunksize=10_000, method="multi")
 
-    seconds, _ = _timed(go)
+    seconds, _ = timed(go)
     return seconds
 
 
@@ -103,7 +73,7 @@ def run_postgis_update() -> float:
                 "WHERE g.valid_to IS NULL AND ST_Contains(g.geom, b.geom)"
             ))
 
-    seconds, _ = _timed(go)
+    seconds, _ = timed(go)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS peer_buildings"))
     return seconds
@@ -115,7 +85,7 @@ def run(quick: bool = False) -> dict:
 
     rows = []
     for n in QUICK_SIZES if quick else SIZES:
-        load_s, grids = _timed(lambda n=n: _load(n))
+        load_s, grids = timed(lambda n=n: load_city(n))
         repeats = 3 if n <= 100_000 else 1
         run_geogrid()  # warm-up: imports, connection pool, first-call caches
         ours = min(run_geogrid() for _ in range(repeats))

@@ -15,41 +15,11 @@ else its own cluster in ``.geogrid-bench``.
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench"))
-os.environ.setdefault("GEOGRID_DB_PORT", "54359")
+from bench.common import load_city, timed
 
 SIZES = (1_000_000,)
 QUICK_SIZES = (20_000,)
 GROW_M = 20.0
-
-
-def _timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def _load(n: int) -> int:
-    from sqlalchemy import text
-
-    from geogrid import db
-    from geogrid.demo import load_demo
-    from geogrid.model import Base
-
-    engine = db.ready()
-    with engine.begin() as conn:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        load_demo(conn, buildings=n)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("buildings", "grids", "admin_areas", "facilities", "residents"):
-            conn.execute(text(f"VACUUM ANALYZE {table}"))
-        return conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL"))
 
 
 def _edit(conn) -> tuple[str, dict]:
@@ -77,7 +47,7 @@ def _measure(n: int, load: bool = True) -> dict:
 
     engine = db.ready()
     if load:
-        load_s, grids = _timed(lambda: _load(n))
+        load_s, grids = timed(lambda: load_city(n, ("buildings", "grids", "admin_areas", "facilities", "residents")))
     else:
         with engine.connect() as conn:
             load_s = 0.0
@@ -88,7 +58,7 @@ def _measure(n: int, load: bool = True) -> dict:
         with engine.begin() as conn:
             return assign_all(conn)
 
-    assign_s, report = _timed(full)
+    assign_s, report = timed(full)
     with engine.connect() as conn:
         code, edit = _edit(conn)
 
@@ -96,13 +66,13 @@ def _measure(n: int, load: bool = True) -> dict:
         with engine.begin() as conn:
             return create_plan(conn, [edit], author="bench")
 
-    preview_s, plan = _timed(preview)
+    preview_s, plan = timed(preview)
 
     def apply():
         with engine.begin() as conn:
             return apply_plan(conn, plan["plan"], "bench")
 
-    apply_s, applied = _timed(apply)
+    apply_s, applied = timed(apply)
     totals = plan["preview"]["moved"]["totals"]
     return {
         "buildings": n, "grids": grids, "grid": code, "load_s": round(load_s, 1),

@@ -22,7 +22,6 @@ from sqlalchemy import text  # noqa: E402
 
 from geogrid import db  # noqa: E402
 from geogrid.db import cluster  # noqa: E402
-from geogrid.model import Base  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,9 +52,8 @@ def database():
 
 def truncate_all(engine) -> None:
     _DEMO["summary"] = None  # the demo city is gone: demo_city reloads it
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.truncate_all(conn)
 
 
 @pytest.fixture

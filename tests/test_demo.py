@@ -17,7 +17,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from geogrid.cli.common import app
-from geogrid.cli.demo import truncate_all
+from geogrid.db import truncate_all
 from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
 from geogrid.demo.names import id_check_valid
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS, STAFF_ROLES

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from sqlalchemy import text
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
@@ -17,15 +16,6 @@ from geogrid.errors import GeogridError
 from geogrid.settings import get_settings
 
 MAX_BUILDINGS = 1_000_000
-
-
-def truncate_all(conn) -> list[str]:
-    """Empty every table of the data model (one statement, so it is all or nothing)."""
-    from geogrid.model import Base
-
-    tables = [t.name for t in Base.metadata.sorted_tables]
-    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    return tables
 
 
 @app.command()
@@ -53,7 +43,7 @@ def demo(
             bar.update(task, description=name, completed=done, total=total)
 
         with engine.begin() as conn:
-            tables = truncate_all(conn)
+            tables = db.truncate_all(conn)
             console.print(f"replaced all data: emptied {len(tables)} tables")
             summary = load_demo(conn, buildings=buildings, seed=seed, on_progress=on_step)
         compute = bar.add_task("computing", total=None)

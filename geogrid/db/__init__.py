@@ -1,5 +1,5 @@
 """Database access: the engine, the embedded cluster and migrations."""
 
-from geogrid.db.engine import get_engine, ready, reset_ready, session
+from geogrid.db.engine import get_engine, ready, reset_ready, session, truncate_all
 
-__all__ = ["get_engine", "ready", "reset_ready", "session"]
+__all__ = ["get_engine", "ready", "reset_ready", "session", "truncate_all"]

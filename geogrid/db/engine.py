@@ -75,6 +75,15 @@ def reset_ready() -> None:
     get_engine.cache_clear()
 
 
+def truncate_all(conn) -> list[str]:
+    """Empty every table of the data model in one statement (all or nothing); returns their names."""
+    from geogrid.model import Base
+
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    return tables
+
+
 @contextmanager
 def session() -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
