@@ -16,7 +16,9 @@ from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from geogrid.cli.common import app
+from geogrid.cli import application
+
+app = application()
 from geogrid.db import truncate_all
 from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
 from geogrid.demo.names import id_check_valid

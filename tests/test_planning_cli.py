@@ -8,8 +8,9 @@ import shapely
 from shapely.geometry import box, mapping
 from typer.testing import CliRunner
 
-from geogrid.cli import _load_topics
-from geogrid.cli.common import app
+from geogrid.cli import _load_topics, application
+
+app = application()
 from tests import test_planning_city as pc
 from tests.test_planning_city import C1, A
 

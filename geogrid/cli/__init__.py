@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import typer
 from rich.markup import escape
 
 from geogrid.cli.common import app, console
@@ -11,6 +12,12 @@ from geogrid.errors import GeogridError
 
 # Topic modules register their commands on import.
 from geogrid.cli import db as _db  # noqa: E402,F401  isort: skip
+
+
+def application() -> typer.Typer:
+    """The Typer app with every command registered (core topics and plugins), e.g. for ``CliRunner``."""
+    _load_topics()
+    return app
 
 
 def main() -> None:
@@ -38,14 +45,21 @@ def main() -> None:
 TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning")
 
 
+_LOADED: list[bool] = []
+
+
 def _load_topics() -> None:
-    """Import the core topic modules that exist, then the plugins (``api``, ``maps``) by entry point.
+    """Import the core topic modules that exist, then the plugins (``api``, ``maps``) by entry point (once).
 
     The core never imports ``api`` or ``maps``: they extend the CLI through the ``geogrid.cli`` entry-point
     group declared in pyproject.toml, each entry a ``register(app)`` function.
     """
     import importlib
     from importlib.metadata import entry_points
+
+    if _LOADED:
+        return
+    _LOADED.append(True)
 
     for name in TOPICS:
         try:
