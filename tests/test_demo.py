@@ -17,12 +17,12 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from geogrid.cli import application
-
-app = application()
 from geogrid.db import truncate_all
 from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
 from geogrid.demo.names import id_check_valid
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS, STAFF_ROLES
+
+app = application()
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKSUM_SQL = """

@@ -9,10 +9,10 @@ from shapely.geometry import box, mapping
 from typer.testing import CliRunner
 
 from geogrid.cli import _load_topics, application
-
-app = application()
 from tests import test_planning_city as pc
 from tests.test_planning_city import C1, A
+
+app = application()
 
 city = pc.city  # the fixture
 runner = CliRunner()
