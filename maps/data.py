@@ -146,10 +146,11 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
                     with_address: bool = False) -> pd.DataFrame:
     """Assigned buildings of the scope (or one grid): ``id, x, y, households, grid_id[, address]``, covered or not.
 
-    Coverage is tested in memory with :func:`geogrid.coverage.stats.covered_mask` (a Shapely STRtree), the
-    same test the coverage API uses, against :func:`service_areas`.
+    Coverage is what ``geogrid compute`` stored per building (:mod:`geogrid.coverage.covered`), the same
+    answer the coverage API gives; when that is stale, or no service areas are stored and circles stand in,
+    buildings are tested in memory against :func:`service_areas` with the same Shapely test.
     """
-    from geogrid.coverage.stats import covered_mask
+    from geogrid.coverage.covered import covered_mask, stored_covered
 
     where = "AND a.grid_id = (SELECT id FROM grids WHERE code = :grid AND valid_to IS NULL)" if grid else ""
     params = {"grid": grid} if grid else {}
@@ -161,8 +162,13 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
         frame = _copy_out(conn, sql, {**area, **params}, ["id", "x", "y", "households", "grid_id", "address"])
     else:
         frame = _packed_points(conn, scope, where, params)
-    areas = service_areas(conn, scope)["geom"].to_numpy()
-    frame["covered"] = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
+    covered = None
+    if _stored(conn, scope):
+        covered = stored_covered(conn, frame["id"].to_numpy(), scope.mode, scope.minutes, scope.kind)
+    if covered is None:
+        areas = service_areas(conn, scope)["geom"].to_numpy()
+        covered = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
+    frame["covered"] = covered
     return frame
 
 

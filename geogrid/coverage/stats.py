@@ -1,8 +1,10 @@
 """Coverage per grid, community and street: households, residents and special groups inside service areas.
 
 A building is covered when its point lies in (or on the edge of) a stored service area of the requested
-minutes, mode and facility kind. Buildings are tested in memory against a Shapely STRtree, which at a
-million buildings is faster than a per-row ``ST_Intersects`` join. Proposed sites (``candidate``) never count.
+minutes, mode and facility kind. The answer is read from the coverage stored by ``geogrid compute``
+(:mod:`geogrid.coverage.covered`); when that is stale, buildings are tested in memory against the areas
+with a Shapely STRtree, faster than a per-row ``ST_Intersects`` join. Proposed sites (``candidate``)
+never count.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Connection, text
 
 from geogrid.coverage.compute import MODES
+from geogrid.coverage.covered import covered_mask, stored_covered
 from geogrid.db.bulk import fetch_geoms, fetch_points
 from geogrid.errors import GeogridError, NotFound
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS
@@ -40,26 +42,29 @@ class Query:
             raise GeogridError(f"minutes must be positive, not {self.minutes}")
 
 
-def service_areas(conn: Connection, q: Query, candidate: bool = False) -> pd.DataFrame:
-    """Stored areas (``facility_id, kind, geom``) for the query; raises when none were ever computed."""
+AREAS_WHERE = ("FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+               "WHERE s.minutes = :minutes AND s.mode = :mode AND f.candidate = :candidate "
+               "AND (CAST(:kind AS text) IS NULL OR f.kind = :kind) AND s.geom IS NOT NULL")
+
+
+def _check_computed(conn: Connection, q: Query) -> None:
     if not conn.scalar(text("SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = :m)"), {"m": q.mode}):
         raise GeogridError(f"no {q.mode} service areas computed yet: run 'geogrid compute'"
                            + (" after importing a walking network" if q.mode == "network" else ""))
-    return fetch_geoms(conn, (
-        "SELECT f.id AS facility_id, f.kind, ST_AsBinary(s.geom) FROM service_areas s "
-        "JOIN facilities f ON f.id = s.facility_id "
-        "WHERE s.minutes = :minutes AND s.mode = :mode AND f.candidate = :candidate "
-        "AND (CAST(:kind AS text) IS NULL OR f.kind = :kind) AND s.geom IS NOT NULL ORDER BY f.id"
-    ), {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": candidate})
 
 
-def covered_mask(x: np.ndarray, y: np.ndarray, areas: np.ndarray) -> np.ndarray:
-    """True for each lon/lat point inside or on the edge of any of ``areas``."""
-    out = np.zeros(len(x), dtype=bool)
-    if len(x) and len(areas):
-        hit, _ = shapely.STRtree(areas).query(shapely.points(x, y), predicate="intersects")
-        out[hit] = True
-    return out
+def service_areas(conn: Connection, q: Query, candidate: bool = False) -> pd.DataFrame:
+    """Stored areas (``facility_id, kind, geom``) for the query; raises when none were ever computed."""
+    _check_computed(conn, q)
+    return fetch_geoms(conn, f"SELECT f.id AS facility_id, f.kind, ST_AsBinary(s.geom) {AREAS_WHERE} ORDER BY f.id",
+                       {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": candidate})
+
+
+def service_area_count(conn: Connection, q: Query) -> int:
+    """How many areas of real facilities define the query's coverage (no geometry read)."""
+    _check_computed(conn, q)
+    return int(conn.scalar(text(f"SELECT count(*) {AREAS_WHERE}"),
+                           {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": False}))
 
 
 def buildings(conn: Connection) -> pd.DataFrame:
@@ -78,10 +83,14 @@ def buildings(conn: Connection) -> pd.DataFrame:
 
 
 def with_coverage(conn: Connection, q: Query) -> pd.DataFrame:
-    """:func:`buildings` plus a boolean ``covered`` column for the query."""
+    """:func:`buildings` plus a boolean ``covered`` column for the query (stored coverage when fresh)."""
     frame = buildings(conn)
-    areas = service_areas(conn, q)["geom"].to_numpy()
-    frame["covered"] = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
+    _check_computed(conn, q)
+    covered = stored_covered(conn, frame["id"].to_numpy(), q.mode, q.minutes, q.kind)
+    if covered is None:
+        areas = service_areas(conn, q)["geom"].to_numpy()
+        covered = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
+    frame["covered"] = covered
     return frame
 
 
@@ -118,7 +127,7 @@ def _totals(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def coverage(conn: Connection, q: Query) -> dict:
     """Coverage summary, per grid, per community and per street, JSON-ready (``None`` share for no people)."""
-    areas_count = len(service_areas(conn, q))
+    areas_count = service_area_count(conn, q)
     frame = with_coverage(conn, q)
     for col in COUNTS:
         frame[f"{col}_covered"] = np.where(frame["covered"], frame[col], 0)

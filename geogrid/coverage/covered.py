@@ -1,0 +1,136 @@
+"""Per-building coverage stored once per service-area computation, so coverage reads need no geometry.
+
+Testing a million buildings against the service areas takes seconds; it changes only when buildings or
+service areas do. :func:`store_building_coverage` (a pipeline step after ``compute_service_areas``) tests
+every building once against every stored area of a real facility (not a candidate) and writes, per covered
+building, a bitmask of the (mode, minutes, kind) sets that cover it. :func:`stored_covered` answers "covered
+for this mode, minutes and kind?" from that table, or ``None`` when it is stale or missing (database
+triggers empty ``building_coverage_sets`` on any change to buildings, service areas or facility kinds), in
+which case callers test the geometry themselves with :func:`covered_mask`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from psycopg import sql as psql
+from sqlalchemy import Connection, text
+
+from geogrid.db.bulk import copy_numeric, copy_rows, fetch_geoms, fetch_numeric, fetch_points
+
+BITS_PER_WORD = 63  # bit 63 would make the int8 negative
+POINTS_PER_CHUNK = 250_000  # buildings per STRtree: bounds the (area, building) pairs held at once
+
+AREAS_SQL = """
+SELECT sa.mode, sa.minutes, f.kind, ST_AsBinary(sa.geom)
+FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
+WHERE NOT f.candidate AND sa.geom IS NOT NULL
+ORDER BY sa.mode, sa.minutes, f.kind, f.id
+"""
+
+
+def covered_mask(x: np.ndarray, y: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """True for each lon/lat point inside or on the edge of any of ``areas``.
+
+    The tree holds the points and the areas are the queries: GEOS prepares each (large) area once and
+    tests its candidate points against it, faster than testing each point against unprepared polygons.
+    """
+    out = np.zeros(len(x), dtype=bool)
+    areas = np.asarray(areas, dtype=object)
+    areas = areas[~shapely.is_missing(areas)] if len(areas) else areas
+    if len(x) and len(areas):
+        _, hit = shapely.STRtree(shapely.points(x, y)).query(areas, predicate="intersects")
+        out[hit] = True
+    return out
+
+
+def _covering_bits(x: np.ndarray, y: np.ndarray, areas: np.ndarray, combo: np.ndarray,
+                   words: int) -> np.ndarray:
+    """(points, words) int64 bitmasks: bit ``combo % 63`` of word ``combo // 63`` set where an area covers."""
+    out = np.zeros((len(x), words), dtype=np.int64)
+    if not len(areas):
+        return out
+    for start in range(0, len(x), POINTS_PER_CHUNK):
+        stop = min(start + POINTS_PER_CHUNK, len(x))
+        tree = shapely.STRtree(shapely.points(x[start:stop], y[start:stop]))
+        area_idx, point_idx = tree.query(areas, predicate="intersects")
+        c = combo[area_idx]
+        np.bitwise_or.at(out, (start + point_idx, c // BITS_PER_WORD), np.int64(1) << (c % BITS_PER_WORD))
+    return out
+
+
+def store_building_coverage(conn: Connection) -> int:
+    """Recompute and store which service-area sets cover each building; returns covered (building, word) rows.
+
+    Buildings, facilities and service areas are locked against writes for the computation, so what is
+    stored describes exactly the data it was computed from (a write after commit marks it stale again).
+    """
+    conn.execute(text("LOCK TABLE buildings, facilities, service_areas IN SHARE MODE"))
+    conn.execute(text("TRUNCATE building_coverage"))
+    conn.execute(text("DELETE FROM building_coverage_sets"))
+    areas = fetch_geoms(conn, AREAS_SQL)
+    if areas.empty:  # nothing can be covered; readers find no sets and compute (trivially) on the fly
+        return 0
+    sets = areas[["mode", "minutes", "kind"]].drop_duplicates().reset_index(drop=True)
+    sets["index"] = np.arange(len(sets))
+    combo = areas.merge(sets, on=["mode", "minutes", "kind"], how="left")["index"].to_numpy()
+    words = (len(sets) + BITS_PER_WORD - 1) // BITS_PER_WORD
+    pts = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM buildings ORDER BY id")
+    bits = _covering_bits(pts["x"].to_numpy(), pts["y"].to_numpy(), areas["geom"].to_numpy(), combo, words)
+    row, word = np.nonzero(bits)
+    written = copy_numeric(conn, "building_coverage", {
+        "building_id": ("int8", pts["id"].to_numpy()[row]), "word": ("int4", word.astype(np.int32)),
+        "bits": ("int8", bits[row, word]),
+    })
+    copy_rows(conn, "building_coverage_sets", ["mode", "minutes", "kind", "word", "bit"], (
+        (m, int(mi), k, int(i) // BITS_PER_WORD, int(i) % BITS_PER_WORD)
+        for m, mi, k, i in sets.itertuples(index=False, name=None)
+    ))
+    conn.execute(text("ANALYZE building_coverage"))
+    return written
+
+
+READ_SQL = """
+WITH m AS (
+    SELECT word, bit_or(1::int8 << bit) AS mask FROM building_coverage_sets
+    WHERE mode = {mode} AND minutes = {minutes} AND ({kind}::text IS NULL OR kind = {kind}::text) GROUP BY word
+)
+SELECT -1::int8, (SELECT count(*) FROM building_coverage_sets)::int8
+UNION ALL
+SELECT c.building_id, 0::int8 FROM building_coverage c JOIN m ON m.word = c.word
+WHERE c.bits & m.mask <> 0 AND c.building_id BETWEEN {lo} AND {hi}
+"""
+
+
+def stored_covered(conn: Connection, ids: np.ndarray, mode: str, minutes: int,
+                   kind: str | None = None) -> np.ndarray | None:
+    """Covered flags of buildings ``ids`` for the mode, minutes and kind (``None``: any), or ``None`` if stale.
+
+    One statement reads the freshness marker (the first row: how many sets are stored) and the covered
+    buildings together, so both come from the same snapshot even while coverage is being recomputed.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if not len(ids):
+        return np.zeros(0, dtype=bool) if has_stored(conn) else None
+    raw = conn.connection.driver_connection
+    literal = {k: psql.Literal(v).as_string(raw) for k, v in
+               {"mode": mode, "minutes": int(minutes), "kind": kind,
+                "lo": int(ids.min()), "hi": int(ids.max())}.items()}
+    got = fetch_numeric(conn, READ_SQL.format(**literal), {"id": "int8", "n": "int8"})
+    marker = np.flatnonzero(got["id"] == -1)
+    if not len(marker) or got["n"][marker[0]] == 0:
+        return None
+    return np.isin(ids, np.delete(got["id"], marker))
+
+
+def has_stored(conn: Connection) -> bool:
+    """True when stored coverage describes the current buildings and service areas."""
+    return bool(conn.scalar(text("SELECT EXISTS (SELECT 1 FROM building_coverage_sets)")))
+
+
+def coverage_sets(conn: Connection) -> pd.DataFrame:
+    """The stored (mode, minutes, kind) sets, for inspection and tests; empty when stale or missing."""
+    result = conn.execute(text("SELECT mode, minutes, kind, word, bit, computed_at FROM building_coverage_sets "
+                               "ORDER BY word, bit"))
+    return pd.DataFrame(result.all(), columns=list(result.keys()))

@@ -1,0 +1,65 @@
+"""building coverage: which service circles cover each building, stored once per computation
+
+Revision ID: 0002_building_coverage
+Revises: 0001
+Create Date: 2026-11-24 05:50:00
+
+``building_coverage_sets`` numbers every (mode, minutes, facility kind) that had service areas when
+coverage was last stored; ``building_coverage`` holds one 63-bit word of those numbers per covered building
+(more words only past 63 sets). Statement triggers empty ``building_coverage_sets`` whenever buildings move,
+service areas change or facilities change kind or candidacy: an empty set table means "stale, compute on
+the fly", so a reader never trusts coverage older than the data. No keys or indexes on the big table:
+readers scan it whole, and writes are one COPY.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_building_coverage"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+TRIGGERS = {
+    "buildings": "AFTER INSERT OR DELETE OR UPDATE OF geom",
+    "service_areas": "AFTER INSERT OR DELETE OR UPDATE",
+    "facilities": "AFTER DELETE OR UPDATE OF kind, candidate",
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "building_coverage_sets",
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("minutes", sa.SmallInteger(), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("word", sa.Integer(), nullable=False),
+        sa.Column("bit", sa.SmallInteger(), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("mode", "minutes", "kind"),
+        sa.CheckConstraint("bit BETWEEN 0 AND 62", name="ck_building_coverage_sets_bit"),
+    )
+    op.create_table(
+        "building_coverage",
+        sa.Column("building_id", sa.BigInteger(), nullable=False),
+        sa.Column("word", sa.Integer(), nullable=False),
+        sa.Column("bits", sa.BigInteger(), nullable=False),
+    )
+    op.execute(
+        "CREATE FUNCTION building_coverage_stale() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN DELETE FROM building_coverage_sets; RETURN NULL; END $$"
+    )
+    for table, events in TRIGGERS.items():
+        for when in (events, "AFTER TRUNCATE"):
+            name = f"{table}_coverage_stale" + ("_truncate" if when == "AFTER TRUNCATE" else "")
+            op.execute(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT "
+                       "EXECUTE FUNCTION building_coverage_stale()")
+
+
+def downgrade() -> None:
+    for table in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_coverage_stale ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_coverage_stale_truncate ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS building_coverage_stale()")
+    op.drop_table("building_coverage")
+    op.drop_table("building_coverage_sets")
