@@ -3,23 +3,26 @@
 Testing a million buildings against the service areas takes seconds; it changes only when buildings or
 service areas do. :func:`store_building_coverage` (a pipeline step after ``compute_service_areas``) tests
 every building once against every stored area of a real facility (not a candidate) and writes, per covered
-building, a bitmask of the (mode, minutes, kind) sets that cover it. :func:`stored_covered` answers "covered
-for this mode, minutes and kind?" from that table, or ``None`` when it is stale or missing (database
-triggers empty ``building_coverage_sets`` on any change to buildings, service areas or facility kinds), in
-which case callers test the geometry themselves with :func:`covered_mask`.
+building, a bitmask of the (mode, minutes, kind) sets that cover it, packed into a few large values.
+:func:`stored_covered` answers "covered for this mode, minutes and kind?" from them, or ``None`` when they
+are stale or missing (database triggers empty ``building_coverage_sets`` on any change to buildings,
+service areas or facility kinds), in which case callers test the geometry with :func:`covered_mask`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import shapely
-from psycopg import sql as psql
 from sqlalchemy import Connection, text
 
-from geogrid.db.bulk import copy_numeric, copy_rows, fetch_geoms, fetch_numeric, fetch_points
+from geogrid.db.bulk import copy_rows, fetch_geoms, fetch_points
 
 BITS_PER_WORD = 63  # bit 63 would make the int8 negative
+BLOCK_RECORDS = 1_000_000  # (id, bits) records per stored value: 16 MB
+RECORD = np.dtype([("id", "<i8"), ("bits", "<i8")])
 POINTS_PER_CHUNK = 250_000  # buildings per STRtree: bounds the (area, building) pairs held at once
 
 AREAS_SQL = """
@@ -61,7 +64,7 @@ def _covering_bits(x: np.ndarray, y: np.ndarray, areas: np.ndarray, combo: np.nd
 
 
 def store_building_coverage(conn: Connection) -> int:
-    """Recompute and store which service-area sets cover each building; returns covered (building, word) rows.
+    """Recompute and store which service-area sets cover each building; returns covered (building, word) pairs.
 
     Buildings, facilities and service areas are locked against writes for the computation, so what is
     stored describes exactly the data it was computed from (a write after commit marks it stale again).
@@ -78,28 +81,37 @@ def store_building_coverage(conn: Connection) -> int:
     words = (len(sets) + BITS_PER_WORD - 1) // BITS_PER_WORD
     pts = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM buildings ORDER BY id")
     bits = _covering_bits(pts["x"].to_numpy(), pts["y"].to_numpy(), areas["geom"].to_numpy(), combo, words)
-    row, word = np.nonzero(bits)
-    written = copy_numeric(conn, "building_coverage", {
-        "building_id": ("int8", pts["id"].to_numpy()[row]), "word": ("int4", word.astype(np.int32)),
-        "bits": ("int8", bits[row, word]),
-    })
+    blocks = list(_blocks(pts["id"].to_numpy(), bits))
+    if blocks:
+        conn.execute(text("INSERT INTO building_coverage (word, lo, hi, data) VALUES (:word, :lo, :hi, :data)"),
+                     blocks)
     copy_rows(conn, "building_coverage_sets", ["mode", "minutes", "kind", "word", "bit"], (
         (m, int(mi), k, int(i) // BITS_PER_WORD, int(i) % BITS_PER_WORD)
         for m, mi, k, i in sets.itertuples(index=False, name=None)
     ))
-    conn.execute(text("ANALYZE building_coverage"))
-    return written
+    return int(np.count_nonzero(bits))
+
+
+def _blocks(ids: np.ndarray, bits: np.ndarray) -> Iterator[dict]:
+    """Rows of ``building_coverage``: per word, the covered buildings' packed records in id order."""
+    for word in range(bits.shape[1]):
+        sel = np.flatnonzero(bits[:, word])
+        records = np.empty(len(sel), dtype=RECORD)
+        records["id"], records["bits"] = ids[sel], bits[sel, word]
+        for start in range(0, len(records), BLOCK_RECORDS):
+            part = records[start:start + BLOCK_RECORDS]
+            yield {"word": word, "lo": int(part["id"][0]), "hi": int(part["id"][-1]), "data": part.tobytes()}
 
 
 READ_SQL = """
-WITH m AS (
+WITH n AS (SELECT count(*) AS sets FROM building_coverage_sets),
+m AS (
     SELECT word, bit_or(1::int8 << bit) AS mask FROM building_coverage_sets
-    WHERE mode = {mode} AND minutes = {minutes} AND ({kind}::text IS NULL OR kind = {kind}::text) GROUP BY word
+    WHERE mode = :mode AND minutes = :minutes AND (CAST(:kind AS text) IS NULL OR kind = :kind) GROUP BY word
 )
-SELECT -1::int8, (SELECT count(*) FROM building_coverage_sets)::int8
-UNION ALL
-SELECT c.building_id, 0::int8 FROM building_coverage c JOIN m ON m.word = c.word
-WHERE c.bits & m.mask <> 0 AND c.building_id BETWEEN {lo} AND {hi}
+SELECT n.sets, b.mask, b.data FROM n LEFT JOIN (
+    SELECT m.mask, c.data FROM m JOIN building_coverage c ON c.word = m.word AND c.hi >= :lo AND c.lo <= :hi
+) b ON true
 """
 
 
@@ -107,21 +119,21 @@ def stored_covered(conn: Connection, ids: np.ndarray, mode: str, minutes: int,
                    kind: str | None = None) -> np.ndarray | None:
     """Covered flags of buildings ``ids`` for the mode, minutes and kind (``None``: any), or ``None`` if stale.
 
-    One statement reads the freshness marker (the first row: how many sets are stored) and the covered
-    buildings together, so both come from the same snapshot even while coverage is being recomputed.
+    One statement reads the freshness marker (how many sets are stored) and the covered buildings
+    together, so both come from the same snapshot even while coverage is being recomputed.
     """
     ids = np.asarray(ids, dtype=np.int64)
-    if not len(ids):
-        return np.zeros(0, dtype=bool) if has_stored(conn) else None
-    raw = conn.connection.driver_connection
-    literal = {k: psql.Literal(v).as_string(raw) for k, v in
-               {"mode": mode, "minutes": int(minutes), "kind": kind,
-                "lo": int(ids.min()), "hi": int(ids.max())}.items()}
-    got = fetch_numeric(conn, READ_SQL.format(**literal), {"id": "int8", "n": "int8"})
-    marker = np.flatnonzero(got["id"] == -1)
-    if not len(marker) or got["n"][marker[0]] == 0:
+    lo, hi = (int(ids.min()), int(ids.max())) if len(ids) else (0, -1)
+    rows = conn.execute(text(READ_SQL), {"mode": mode, "minutes": int(minutes), "kind": kind, "lo": lo,
+                                         "hi": hi}).all()
+    if rows[0].sets == 0:
         return None
-    return np.isin(ids, np.delete(got["id"], marker))
+    hits = [np.empty(0, dtype=np.int64)]
+    for _, mask, data in rows:
+        if data is not None:
+            records = np.frombuffer(data, dtype=RECORD)
+            hits.append(records["id"][(records["bits"] & mask) != 0])
+    return np.isin(ids, np.concatenate(hits))
 
 
 def has_stored(conn: Connection) -> bool:

@@ -5,11 +5,12 @@ Revises: 0001
 Create Date: 2026-11-24 05:50:00
 
 ``building_coverage_sets`` numbers every (mode, minutes, facility kind) that had service areas when
-coverage was last stored; ``building_coverage`` holds one 63-bit word of those numbers per covered building
-(more words only past 63 sets). Statement triggers empty ``building_coverage_sets`` whenever buildings move,
-service areas change or facilities change kind or candidacy: an empty set table means "stale, compute on
-the fly", so a reader never trusts coverage older than the data. No keys or indexes on the big table:
-readers scan it whole, and writes are one COPY.
+coverage was last stored; ``building_coverage`` holds, per 63-bit word of those numbers, blocks of packed
+(building id, bits) records of the covered buildings sorted by id: a million buildings read as one value
+in a tenth of a second, where a million rows take most of a second. Statement triggers empty
+``building_coverage_sets`` whenever buildings move, service areas change or facilities change kind or
+candidacy: an empty set table means "stale, compute on the fly", so a reader never trusts coverage older
+than the data.
 """
 
 import sqlalchemy as sa
@@ -41,10 +42,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "building_coverage",
-        sa.Column("building_id", sa.BigInteger(), nullable=False),
         sa.Column("word", sa.Integer(), nullable=False),
-        sa.Column("bits", sa.BigInteger(), nullable=False),
+        sa.Column("lo", sa.BigInteger(), nullable=False),
+        sa.Column("hi", sa.BigInteger(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("word", "lo"),
     )
+    op.execute("ALTER TABLE building_coverage ALTER COLUMN data SET STORAGE EXTERNAL")  # no compression
     op.execute(
         "CREATE FUNCTION building_coverage_stale() RETURNS trigger LANGUAGE plpgsql AS "
         "$$ BEGIN DELETE FROM building_coverage_sets; RETURN NULL; END $$"
