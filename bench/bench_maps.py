@@ -31,13 +31,11 @@ LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 
 
 def _store_coverage() -> float:
-    """Seconds to store per-building coverage (the pipeline step after service areas), when it is stale."""
+    """Seconds to store per-building coverage (the pipeline step after service areas), stored anew each run."""
     from geogrid import db
-    from geogrid.coverage.covered import has_stored, store_building_coverage
+    from geogrid.coverage.covered import store_building_coverage
 
     with db.ready().begin() as conn:
-        if has_stored(conn):
-            return 0.0
         start = time.perf_counter()
         store_building_coverage(conn)
         return time.perf_counter() - start
