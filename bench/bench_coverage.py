@@ -73,30 +73,72 @@ def _demo_sites(conn, buildings: int):
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def _ego_peer(graph, xy, sample: int, seed: int = 0) -> dict:
-    """OSMnx-style per-facility ego_graph + buffered edge union, on ``sample`` facilities."""
+def _ego_peer(graph, xy, areas) -> dict:
+    """The OSMnx isochrone recipe for every facility, timed whole, and how far its polygons are from ours.
+
+    Per facility: ``nx.ego_graph(G, n, radius, distance="length")`` (reach), then the polygon: distances
+    inside that subgraph, its edges and the edges leaving it cut at the remaining distance plus the walk
+    from the door, each buffered by the access offset, their union, clipped to the straight-line circle.
+    The same polygon as ours, one facility at a time; ``ego_vs_geogrid_area_diff`` checks that it is.
+    """
     import networkx as nx
     import numpy as np
     import shapely
 
-    from geogrid.coverage.compute import BUFFER_QUAD_SEGS, access_offset_m
+    from geogrid.coverage.compute import circle_areas
+    from geogrid.settings import get_settings
 
     g = nx.Graph()
     g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True),
                               weight="length")
-    pick = np.random.default_rng(seed).choice(len(xy), size=min(sample, len(xy)), replace=False)
-    snap, d0 = graph.snap(xy[pick])
+    offset = get_settings().access_offset_m
+    snap, d0 = graph.snap(xy)
+    circles = circle_areas(xy, RADIUS_M)
     reach_s = poly_s = 0.0
-    offset = access_offset_m()
-    for node, start in zip(snap.tolist(), d0.tolist(), strict=True):
+    peer = np.empty(len(xy), dtype=object)
+    for i, (node, start) in enumerate(zip(snap.tolist(), d0.tolist(), strict=True)):
         t, sub = _timed(lambda n=node, s=start: nx.ego_graph(g, n, radius=max(RADIUS_M - s, 0), distance="length"))
         reach_s += t
-        lines = [shapely.LineString([graph.xy[a], graph.xy[b]]) for a, b in sub.edges()]
-        lines = lines or [shapely.Point(graph.xy[node])]
-        t, _ = _timed(lambda ls=lines: shapely.union_all(shapely.buffer(ls, offset, quad_segs=BUFFER_QUAD_SEGS)))
+        t, peer[i] = _timed(lambda h=sub, k=i, s=start, n=node: _ego_polygon(g, h, graph.xy, xy[k], s, n,
+                                                                            offset, circles[k]))
         poly_s += t
-    scale = len(xy) / len(pick)
-    return {"ego_reach_s": reach_s * scale, "ego_graph_s": (reach_s + poly_s) * scale, "ego_sampled": len(pick)}
+    shapely.prepare(peer)
+    gap = shapely.area(shapely.symmetric_difference(peer, areas)).sum() / shapely.area(peer).sum()
+    return {"ego_reach_s": reach_s, "ego_graph_s": reach_s + poly_s, "ego_facilities": len(xy),
+            "ego_vs_geogrid_area_diff": float(gap)}
+
+
+def _ego_polygon(g, sub, node_xy, door, start: float, node: int, offset: float, circle):
+    """One facility's area from its ego graph, as an OSMnx user would draw it (buffer + union per edge)."""
+    import networkx as nx
+    import numpy as np
+    import shapely
+
+    from geogrid.coverage.compute import BUFFER_QUAD_SEGS
+
+    left = RADIUS_M - start
+    dist = nx.single_source_dijkstra_path_length(sub, node, weight="length")  # shortest paths stay inside
+    segs, seen = [], set()
+    for a, da in dist.items():
+        for b, attrs in g[a].items():
+            if (b, a) in seen:
+                continue
+            seen.add((a, b))
+            length = max(attrs["length"], 1e-9)
+            ta = min(max((left - da) / length, 0.0), 1.0)
+            tb = min(max((left - dist[b]) / length, 0.0), 1.0) if b in dist else 0.0
+            pa, pb = node_xy[a], node_xy[b]
+            if ta + tb >= 1.0:
+                segs.append((pa, pb))
+                continue
+            for t, p, q in ((ta, pa, pb), (tb, pb, pa)):
+                if t > 0:
+                    segs.append((p, p + t * (q - p)))
+    reach = min(RADIUS_M / max(start, 1e-9), 1.0)
+    segs.append((door, door + reach * (node_xy[node] - door)))
+    lines = shapely.linestrings(np.asarray(segs))
+    area = shapely.union_all(shapely.buffer(lines, offset, quad_segs=BUFFER_QUAD_SEGS))
+    return shapely.intersection(area, circle)
 
 
 def _pgr_peer(conn, graph, xy, sample: int) -> dict:
@@ -134,7 +176,7 @@ def _case(name: str, load, sample: int) -> dict:
         out = {"case": name, "nodes": graph.n, "edges": len(graph.u), "facilities": len(xy), "radius_m": RADIUS_M}
         out["geogrid_s"], areas = _timed(lambda: network_areas(graph, xy, RADIUS_M))
         out["geogrid_reach_s"], _ = _timed(lambda: _reach_only(graph, xy))
-        out |= _ego_peer(graph, xy, sample)
+        out |= _ego_peer(graph, xy, areas)
         try:
             out |= _pgr_peer(conn, graph, xy, max(10, sample // 4))
         except Exception as exc:  # pgRouting missing: report it, keep the other numbers
