@@ -8,56 +8,68 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-import shapely
 from sqlalchemy import Connection, text
 
-from geogrid.address import normalise
-from geogrid.db.bulk import copy_frame
+from geogrid.address import normalise, normalise_many
+from geogrid.db.bulk import copy_rows
 
-# One row per name: kind, ref_id, text, lon, lat. Compound + number gives 巴蜀花园3栋 for a building.
+# One row per name: kind, ref_id, text, geom, and ``pref`` (which text wins when two normalise alike: the
+# address, then the name). Compound + number gives 巴蜀花园3栋 for a building.
 SOURCES_SQL = """
-SELECT 'building' AS kind, b.id AS ref_id, b.address AS text, ST_X(b.geom) AS x, ST_Y(b.geom) AS y
+SELECT 'building' AS kind, b.id AS ref_id, left(b.address, 300) AS text, b.geom, 1 AS pref
   FROM buildings b WHERE b.address IS NOT NULL AND b.address <> ''
 UNION ALL
-SELECT 'building', b.id, b.name, ST_X(b.geom), ST_Y(b.geom)
+SELECT 'building', b.id, left(b.name, 300), b.geom, 2
   FROM buildings b WHERE b.name IS NOT NULL AND b.name <> ''
 UNION ALL
-SELECT 'building', b.id, c.name || b.number || CASE WHEN b.number ~ '^[0-9]+$' THEN '栋' ELSE '' END,
-       ST_X(b.geom), ST_Y(b.geom)
+SELECT 'building', b.id, left(c.name || b.number || CASE WHEN b.number ~ '^[0-9]+$' THEN '栋' ELSE '' END, 300),
+       b.geom, 3
   FROM buildings b JOIN compounds c ON c.id = b.compound_id WHERE b.number IS NOT NULL AND b.number <> ''
 UNION ALL
-SELECT 'compound', c.id, n.text, ST_X(p.g), ST_Y(p.g)
+SELECT 'compound', c.id, left(n.text, 300), p.g, n.pref
   FROM compounds c
-  CROSS JOIN LATERAL (VALUES (c.name), (c.address)) AS n(text)
-  CROSS JOIN LATERAL (SELECT COALESCE(ST_PointOnSurface(c.geom),
-                              (SELECT ST_Centroid(ST_Collect(b.geom)) FROM buildings b WHERE b.compound_id = c.id))
-                      AS g) AS p
+  LEFT JOIN (SELECT compound_id, ST_Centroid(ST_Collect(geom)) AS g FROM buildings
+              WHERE compound_id IS NOT NULL GROUP BY compound_id) m ON m.compound_id = c.id
+  CROSS JOIN LATERAL (VALUES (c.name, 1), (c.address, 2)) AS n(text, pref)
+  CROSS JOIN LATERAL (SELECT COALESCE(ST_PointOnSurface(c.geom), m.g) AS g) AS p
  WHERE n.text IS NOT NULL AND n.text <> '' AND p.g IS NOT NULL
 UNION ALL
-SELECT 'area', a.id, a.name, ST_X(ST_PointOnSurface(a.geom)), ST_Y(ST_PointOnSurface(a.geom))
+SELECT 'area', a.id, left(a.name, 300), ST_PointOnSurface(a.geom), 1
   FROM admin_areas a WHERE a.geom IS NOT NULL
 """
 
+# Every source name once with its normal form, then one row per (kind, ref_id, norm), the preferred text kept.
+FILL_SQL = """
+INSERT INTO gazetteer (id, kind, ref_id, text, norm, geom)
+SELECT row_number() OVER (ORDER BY kind, ref_id, pref), kind, ref_id, text, norm, geom
+  FROM (SELECT DISTINCT ON (s.kind, s.ref_id, n.norm) s.kind, s.ref_id, s.text, n.norm, s.geom, s.pref
+          FROM gazetteer_sources s JOIN gazetteer_norms n ON n.text = s.text
+         WHERE n.norm <> ''
+         ORDER BY s.kind, s.ref_id, n.norm, s.pref) t
+"""
+
+INDEX_SQL = "CREATE INDEX ix_gazetteer_norm_trgm ON gazetteer USING gin (norm gin_trgm_ops)"
+
 
 def build_gazetteer(conn: Connection) -> int:
-    """Refill ``gazetteer`` from buildings, compounds and areas; returns the number of names written."""
-    rows = pd.DataFrame(conn.execute(text(SOURCES_SQL)).all(), columns=["kind", "ref_id", "text", "x", "y"])
+    """Refill ``gazetteer`` from buildings, compounds and areas; returns the number of names written.
+
+    Set-based: the names stay in PostgreSQL except each distinct text, which goes to Python once to be
+    normalised and comes back by COPY; the trigram index is rebuilt once rather than grown row by row.
+    """
+    conn.execute(text(f"CREATE TEMP TABLE gazetteer_sources ON COMMIT DROP AS {SOURCES_SQL}"))
+    names = conn.execute(text("SELECT DISTINCT text FROM gazetteer_sources")).scalars().all()
+    conn.execute(text("CREATE TEMP TABLE gazetteer_norms (text text PRIMARY KEY, norm text) ON COMMIT DROP"))
+    copy_rows(conn, "gazetteer_norms", ("text", "norm"),
+              zip(names, (norm[:300] for norm in normalise_many(names)), strict=True))
+    conn.execute(text("ANALYZE gazetteer_sources; ANALYZE gazetteer_norms"))
     conn.execute(text("TRUNCATE gazetteer"))
-    if rows.empty:
-        return 0
-    rows["text"] = rows["text"].str.slice(0, 300)
-    rows["norm"] = rows["text"].map(normalise).str.slice(0, 300)
-    rows = rows[rows["norm"] != ""].drop_duplicates(["kind", "ref_id", "norm"]).reset_index(drop=True)
-    frame = pd.DataFrame({
-        "id": np.arange(1, len(rows) + 1, dtype=np.int64),
-        "kind": rows["kind"], "ref_id": rows["ref_id"], "text": rows["text"], "norm": rows["norm"],
-        "geom": shapely.points(rows["x"].to_numpy(float), rows["y"].to_numpy(float)),
-    })
-    copy_frame(conn, "gazetteer", frame)
+    conn.execute(text("DROP INDEX IF EXISTS ix_gazetteer_norm_trgm"))
+    written = conn.execute(text(FILL_SQL)).rowcount
+    conn.execute(text(INDEX_SQL))
+    conn.execute(text("DROP TABLE gazetteer_sources, gazetteer_norms"))
     conn.execute(text("ANALYZE gazetteer"))
-    return len(frame)
+    return written
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geogrid.address import cn_to_int, normalise
+from geogrid.address import cn_to_int, normalise, normalise_many
 
 
 @pytest.mark.parametrize("numeral, value", [("三", 3), ("十", 10), ("十二", 12), ("二十三", 23), ("一百零五", 105),
@@ -39,6 +39,17 @@ def test_variants_share_one_form(variants, norm):
     ("   ", ""),
     (None, ""),
     ("镇", "镇"),
+    ("苏州街3号", "苏州街3号"),  # Haidian's 苏州街 is a street: a short city name alone is no admin prefix
+    ("苏州二街50号", "苏州二街50号"),
+    ("海州湾街道", "海州湾"),  # a street office named after no county
+    ("江州镇", "江州"),
 ])
 def test_edges(text, norm):
     assert normalise(text) == norm
+
+
+def test_many_at_once_match_one_by_one():
+    texts = ["北京市海淀区巴蜀花园3号楼", "巴蜀花園３號樓", None, "北京市门头沟区王平地区东马各庄村12号",
+             "北京市门头沟区王平地区东马各庄村7号", "苏州街8号", "巴蜀花园3号楼", "一目瞭然大廈"]
+    assert normalise_many(texts) == [normalise(t) for t in texts]
+    assert normalise_many(texts)[3:5] == ["王平东马各庄村12号", "王平东马各庄村7号"]  # one parse, two numbers
