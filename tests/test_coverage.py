@@ -221,3 +221,67 @@ def test_cli_coverage_json_matches_api(liechtenstein):
     assert data["summary"] == expected["summary"] and data["grids"] == expected["grids"]
     bad = subprocess.run([exe, "coverage", "--mode", "teleport"], capture_output=True, text=True)
     assert bad.returncode == 1 and "teleport" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _recipe_area(g: nx.Graph, node_xy: np.ndarray, door: np.ndarray, node: int, start: float, radius: float,
+                 offset: float) -> shapely.Geometry:
+    """One facility at a time, the plain way: every reached edge (cut at the remaining distance) buffered."""
+    left = radius - start
+    dist = nx.single_source_dijkstra_path_length(g, node, cutoff=left, weight="length")
+    segs = [(door, door + min(radius / max(start, 1e-9), 1.0) * (node_xy[node] - door))]
+    for a, da in dist.items():
+        for b, attrs in g[a].items():
+            length = max(attrs["length"], 1e-9)
+            ta = min(max((left - da) / length, 0.0), 1.0)
+            tb = min(max((left - dist[b]) / length, 0.0), 1.0) if b in dist else 0.0
+            t = 1.0 if ta + tb >= 1.0 else ta  # a whole edge, or the part reached from this end
+            if t > 0:
+                segs.append((node_xy[a], node_xy[a] + t * (node_xy[b] - node_xy[a])))
+    area = shapely.union_all(shapely.buffer(shapely.linestrings(np.asarray(segs)), offset, quad_segs=3))
+    return shapely.intersection(area, shapely.buffer(shapely.Point(door), radius, quad_segs=16))
+
+
+@pytest.mark.parametrize("tolerance", ["0", "1"])
+def test_network_areas_equal_the_per_facility_recipe(liechtenstein, monkeypatch, tolerance):
+    """Strokes, simplification and threads change the work, not the area: within the tolerance of the plain way."""
+    from geogrid.coverage.compute import network_areas
+    from geogrid.settings import get_settings
+
+    monkeypatch.setenv("GEOGRID_AREA_SIMPLIFY", tolerance)
+    get_settings.cache_clear()
+    with liechtenstein.connect() as conn:
+        graph = load_graph(conn)
+        facilities = load_facilities(conn).iloc[::7]
+    get_settings.cache_clear()
+    xy = to_metric(facilities["lon"], facilities["lat"], graph.epsg)
+    ours = network_areas(graph, xy, 300.0)
+    get_settings.cache_clear()
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True),
+                              weight="length")
+    snap, d0 = graph.snap(xy)
+    for k in range(len(xy)):
+        ref = _recipe_area(g, graph.xy, xy[k], int(snap[k]), float(d0[k]), 300.0, 50.0)
+        # Arcs have 3 segments a quarter, but GEOS rounds the count of a join: a chord spans up to 45°.
+        assert shapely.hausdorff_distance(ours[k], ref) <= float(tolerance) + 50.0 * (1 - np.cos(np.pi / 8)) + 0.05
+        assert abs(ours[k].area - ref.area) <= 0.01 * ref.area
+
+
+def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
+    """GEOGRID_ACCESS_OFFSET widens or narrows every network area; never past the circle."""
+    from geogrid.coverage.compute import network_areas
+    from geogrid.settings import get_settings
+
+    with liechtenstein.connect() as conn:
+        graph = load_graph(conn)
+        facilities = load_facilities(conn).iloc[:40]
+    xy = to_metric(facilities["lon"], facilities["lat"], graph.epsg)
+    areas = {}
+    for offset in ("20", "50"):
+        monkeypatch.setenv("GEOGRID_ACCESS_OFFSET", offset)
+        get_settings.cache_clear()
+        areas[offset] = network_areas(graph, xy, 300.0)
+    get_settings.cache_clear()
+    assert np.all(shapely.area(areas["20"]) < shapely.area(areas["50"]))
+    assert np.all(shapely.covers(shapely.buffer(areas["50"], 0.01), areas["20"]))
+    assert np.all(shapely.area(areas["50"]) <= np.pi * 300.0**2)
