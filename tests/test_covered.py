@@ -138,3 +138,22 @@ def test_no_facilities_stores_nothing_and_coverage_asks_for_a_computation(conn):
     assert not has_stored(conn)
     with pytest.raises(GeogridError, match="geogrid compute"):
         coverage(conn, Query(5, "circle"))
+
+
+def test_concurrent_writers_never_wait_on_each_other_for_the_stale_marker(demo_city, database):
+    """Two editors changing different buildings at once: neither blocks (a shared marker row would)."""
+    with database.connect() as first, database.connect() as second:
+        first.begin()
+        second.begin()
+        try:
+            low, high = first.execute(text("SELECT min(id), max(id) FROM buildings")).one()
+            first.execute(text("UPDATE buildings SET geom = ST_Translate(geom, 0.001, 0) WHERE id = :i"), {"i": low})
+            assert not has_stored(first) and has_stored(second)  # not committed: others still read stored
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))
+            second.execute(text("UPDATE buildings SET geom = ST_Translate(geom, 0.001, 0) WHERE id = :i"), {"i": high})
+            assert not has_stored(second)
+        finally:
+            first.rollback()
+            second.rollback()
+    with database.connect() as conn:
+        assert has_stored(conn)

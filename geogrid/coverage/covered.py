@@ -5,8 +5,8 @@ service areas do. :func:`store_building_coverage` (a pipeline step after ``compu
 every building once against every stored area of a real facility (not a candidate) and writes, per covered
 building, a bitmask of the (mode, minutes, kind) sets that cover it, packed into a few large values.
 :func:`stored_covered` answers "covered for this mode, minutes and kind?" from them, or ``None`` when they
-are stale or missing (database triggers empty ``building_coverage_sets`` on any change to buildings,
-service areas or facility kinds), in which case callers test the geometry with :func:`covered_mask`.
+are stale or missing (database triggers log any change to buildings, service areas or facility kinds in
+``building_coverage_changes``), in which case callers test the geometry with :func:`covered_mask`.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def store_building_coverage(conn: Connection) -> int:
     conn.execute(text("LOCK TABLE buildings, facilities, service_areas IN SHARE MODE"))
     conn.execute(text("TRUNCATE building_coverage"))
     conn.execute(text("DELETE FROM building_coverage_sets"))
+    conn.execute(text("DELETE FROM building_coverage_changes"))  # all committed or ours: writers wait on the lock
     areas = fetch_geoms(conn, AREAS_SQL)
     if areas.empty:  # nothing can be covered; readers find no sets and compute (trivially) on the fly
         return 0
@@ -104,7 +105,10 @@ def _blocks(ids: np.ndarray, bits: np.ndarray) -> Iterator[dict]:
 
 
 READ_SQL = """
-WITH n AS (SELECT count(*) AS sets FROM building_coverage_sets),
+WITH n AS (
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM building_coverage_changes) THEN 0 ELSE count(*) END AS sets
+    FROM building_coverage_sets
+),
 m AS (
     SELECT word, bit_or(1::int8 << bit) AS mask FROM building_coverage_sets
     WHERE mode = :mode AND minutes = :minutes AND (CAST(:kind AS text) IS NULL OR kind = :kind) GROUP BY word
@@ -138,11 +142,12 @@ def stored_covered(conn: Connection, ids: np.ndarray, mode: str, minutes: int,
 
 def has_stored(conn: Connection) -> bool:
     """True when stored coverage describes the current buildings and service areas."""
-    return bool(conn.scalar(text("SELECT EXISTS (SELECT 1 FROM building_coverage_sets)")))
+    return bool(conn.scalar(text("SELECT EXISTS (SELECT 1 FROM building_coverage_sets) "
+                                 "AND NOT EXISTS (SELECT 1 FROM building_coverage_changes)")))
 
 
 def coverage_sets(conn: Connection) -> pd.DataFrame:
-    """The stored (mode, minutes, kind) sets, for inspection and tests; empty when stale or missing."""
+    """The stored (mode, minutes, kind) sets, for inspection and tests (see :func:`has_stored` for freshness)."""
     result = conn.execute(text("SELECT mode, minutes, kind, word, bit, computed_at FROM building_coverage_sets "
                                "ORDER BY word, bit"))
     return pd.DataFrame(result.all(), columns=list(result.keys()))

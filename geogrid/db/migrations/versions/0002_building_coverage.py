@@ -7,10 +7,11 @@ Create Date: 2026-11-24 05:50:00
 ``building_coverage_sets`` numbers every (mode, minutes, facility kind) that had service areas when
 coverage was last stored; ``building_coverage`` holds, per 63-bit word of those numbers, blocks of packed
 (building id, bits) records of the covered buildings sorted by id: a million buildings read as one value
-in a tenth of a second, where a million rows take most of a second. Statement triggers empty
-``building_coverage_sets`` whenever buildings move, service areas change or facilities change kind or
-candidacy: an empty set table means "stale, compute on the fly", so a reader never trusts coverage older
-than the data.
+in a tenth of a second, where a million rows take most of a second. Statement triggers add a row to
+``building_coverage_changes`` whenever buildings move, service areas change or facilities change kind or
+candidacy; stored coverage counts only while that table is empty (a reader computes on the fly otherwise),
+so no reader trusts coverage older than the data. Writers only insert there, so concurrent writers never
+wait on each other's marker; storing coverage empties it.
 """
 
 import sqlalchemy as sa
@@ -49,9 +50,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("word", "lo"),
     )
     op.execute("ALTER TABLE building_coverage ALTER COLUMN data SET STORAGE EXTERNAL")  # no compression
+    op.create_table(
+        "building_coverage_changes",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("changed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    )
     op.execute(
-        "CREATE FUNCTION building_coverage_stale() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN DELETE FROM building_coverage_sets; RETURN NULL; END $$"
+        "CREATE FUNCTION building_coverage_stale() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO building_coverage_changes DEFAULT VALUES; RETURN NULL; END $$"
     )
     for table, events in TRIGGERS.items():
         for when in (events, "AFTER TRUNCATE"):
@@ -65,5 +71,6 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_coverage_stale ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_coverage_stale_truncate ON {table}")
     op.execute("DROP FUNCTION IF EXISTS building_coverage_stale()")
+    op.drop_table("building_coverage_changes")
     op.drop_table("building_coverage")
     op.drop_table("building_coverage_sets")
