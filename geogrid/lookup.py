@@ -34,42 +34,51 @@ SELECT g.id, g.code, g.name, g.kind, g.community_id
  ORDER BY g.code LIMIT 1
 """
 
+# The nearest grid, for a point outside every grid: KNN by degrees, then exact metres among the candidates.
+_NEAREST_SQL = f"""
+SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
+  FROM (SELECT code, name, geom FROM grids WHERE valid_to IS NULL
+         ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+ ORDER BY distance_m, k.code LIMIT 1
+"""
+
+# One row per point, inside a grid or not: outside, only ``nearest`` is computed (CASE runs a subquery only
+# when its branch is taken), so a miss costs one round trip like a hit.
 POINT_SQL = text(f"""
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
 SELECT gr.code, gr.name, gr.kind,
        c.code AS c_code, c.name AS c_name, s.code AS s_code, s.name AS s_name, d.code AS d_code, d.name AS d_name,
+       CASE WHEN gr.id IS NOT NULL THEN
        (SELECT json_agg(json_build_object('role', t.role, 'name', t.name) ORDER BY t.role, t.name)
           FROM (SELECT sa.role, (SELECT st.name FROM staff st WHERE st.id = sa.staff_id) AS name
-                  FROM staff_assignments sa WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) t) AS staff,
+                  FROM staff_assignments sa WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) t) END AS staff,
+       CASE WHEN gr.id IS NOT NULL THEN
        (SELECT json_build_object('name', po.name, 'level', po.level)
           FROM party_orgs po WHERE po.grid_id = gr.id AND po.building_id IS NULL
-         ORDER BY po.level <> 'grid_branch', po.id LIMIT 1) AS party,
-       ns.name AS station_name, ns.distance_m AS station_m,
-       CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
-            WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle' ELSE 'radius' END AS basis,
+         ORDER BY po.level <> 'grid_branch', po.id LIMIT 1) END AS party,
+       ns.name AS station_name, ns.distance_m AS station_m, b.basis,
+       CASE WHEN gr.id IS NOT NULL THEN
        EXISTS (SELECT 1 FROM service_areas sv WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
-                  AND (sv.mode = 'network'
-                       OR NOT EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network')))
-         AS in_area
+                  AND (sv.mode = 'network' OR b.basis <> 'network')) END AS in_area,
+       CASE WHEN gr.id IS NULL THEN
+       (SELECT json_build_object('code', n.code, 'name', n.name, 'distance_m', n.distance_m)
+          FROM ({_NEAREST_SQL}) n) END AS nearest
   FROM p
-  CROSS JOIN LATERAL ({_GRID_SQL}) gr
+  LEFT JOIN LATERAL ({_GRID_SQL}) gr ON true
   LEFT JOIN admin_areas c ON c.id = gr.community_id
   LEFT JOIN admin_areas s ON s.id = c.parent_id
   LEFT JOIN admin_areas d ON d.id = s.parent_id
+  CROSS JOIN LATERAL (
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
+                   WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle'
+                   ELSE 'radius' END AS basis) b
   LEFT JOIN LATERAL (
        SELECT k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
          FROM (SELECT f.name, f.geom FROM facilities f
                 WHERE f.kind = '{STATION_KIND}' AND NOT f.candidate
                 ORDER BY f.geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+        WHERE gr.id IS NOT NULL
         ORDER BY distance_m LIMIT 1) ns ON true
-""")
-
-NEAREST_GRID_SQL = text(f"""
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
-SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
-  FROM p, LATERAL (SELECT code, name, geom FROM grids WHERE valid_to IS NULL
-                   ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
- ORDER BY distance_m, k.code LIMIT 1
 """)
 
 BATCH_SQL = text(f"""
@@ -130,6 +139,8 @@ def _area(code: str | None, name: str | None) -> dict | None:
 
 
 def _answer(row, lon: float, lat: float) -> dict:
+    if row.code is None:
+        raise _not_found(row.nearest, lon, lat)
     settings = get_settings()
     station = None
     if row.station_name is not None:
@@ -154,22 +165,16 @@ def _answer(row, lon: float, lat: float) -> dict:
 def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = None) -> dict:
     """The grid at a point and who is responsible for it; :class:`NotFound` (with the nearest grid) outside."""
     wlon, wlat = _check_point(lon, lat, crs)
-    row = conn.execute(POINT_SQL, {"lon": wlon, "lat": wlat}).first()
-    if row is None:
-        raise _outside(conn, wlon, wlat)
-    return _answer(row, wlon, wlat)
+    return _answer(conn.execute(POINT_SQL, {"lon": wlon, "lat": wlat}).one(), wlon, wlat)
 
 
-def _outside(conn: Connection, lon: float, lat: float) -> NotFound:
-    return _not_found(conn.execute(NEAREST_GRID_SQL, {"lon": lon, "lat": lat}).first(), lon, lat)
-
-
-def _not_found(near, lon: float, lat: float) -> NotFound:
+def _not_found(near: dict | None, lon: float, lat: float) -> NotFound:
     if near is None:
         return NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids")
-    exc = NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {near.code} "
-                   f"({near.name}), {near.distance_m:.0f} m away")
-    exc.extra = {"nearest_grid": {"code": near.code, "name": near.name, "distance_m": round(near.distance_m, 1)}}
+    exc = NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {near['code']} "
+                   f"({near['name']}), {near['distance_m']:.0f} m away")
+    exc.extra = {"nearest_grid": {"code": near["code"], "name": near["name"],
+                                  "distance_m": round(near["distance_m"], 1)}}
     return exc
 
 
@@ -178,17 +183,17 @@ def _pyformat(sql) -> str:
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.text)
 
 
-_POINT_PG, _NEAREST_PG = _pyformat(POINT_SQL), _pyformat(NEAREST_GRID_SQL)
+_POINT_PG = _pyformat(POINT_SQL)
 
 
 async def lookup_point_async(aconn, lon: float, lat: float, crs: str | None = None) -> dict:
-    """:func:`lookup_point` on a psycopg ``AsyncConnection`` (namedtuple rows): the API's hot path."""
+    """:func:`lookup_point` on a psycopg ``AsyncConnection`` (namedtuple rows): the API's hot path.
+
+    Prepared on first use (one parse and plan per pooled connection), one round trip per point.
+    """
     wlon, wlat = _check_point(lon, lat, crs)
-    params = {"lon": wlon, "lat": wlat}
-    row = await (await aconn.execute(_POINT_PG, params)).fetchone()
-    if row is None:
-        raise _not_found(await (await aconn.execute(_NEAREST_PG, params)).fetchone(), wlon, wlat)
-    return _answer(row, wlon, wlat)
+    cursor = await aconn.execute(_POINT_PG, {"lon": wlon, "lat": wlat}, prepare=True)
+    return _answer(await cursor.fetchone(), wlon, wlat)
 
 
 def _candidate(c: Candidate, grid: dict | None) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -12,9 +11,10 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
@@ -75,7 +75,7 @@ async def lookup(
     lat: Annotated[float | None, Query(description="Latitude (or y in a projected crs)")] = None,
     crs: Annotated[str, Query(max_length=40, description=CRS_HELP)] = "wgs84",
     address: Annotated[str | None, Query(max_length=300, description="Free-text Chinese address")] = None,
-) -> JSONResponse:
+) -> Response:
     """The grid at a point or an address, its community/street/district, staff (role and name), party
     organisation, nearest service station (党群服务站) with walking minutes, and 5-minute coverage.
 
@@ -90,7 +90,7 @@ async def lookup(
 
         try:
             async with pool.connection() as aconn:
-                return JSONResponse(await lookup_point_async(aconn, lon, lat, crs))
+                return _json(await lookup_point_async(aconn, lon, lat, crs))
         except psycopg.OperationalError as exc:
             raise Unavailable(f"database unavailable: {exc.__class__.__name__}") from None
 
@@ -99,7 +99,12 @@ async def lookup(
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return lookup_point(conn, lon, lat, crs) if point else lookup_address(conn, address)
 
-    return JSONResponse(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
+    return _json(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
+
+
+def _json(answer: dict) -> Response:
+    """orjson: several times faster than the standard library, and UTF-8 names as they are."""
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 class BatchItem(BaseModel):
@@ -141,7 +146,7 @@ async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_len
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
     results = await _run([i.model_dump() for i in body.items], crs or body.crs)
-    return Response(json.dumps({"results": results}, ensure_ascii=False), media_type="application/json")
+    return _json({"results": results})
 
 
 async def _run(items: list[dict], crs: str | None) -> list[dict]:
