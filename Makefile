@@ -47,6 +47,7 @@ test: install browser-deps
 	$(BIN)/python -m pytest -q -n 2
 
 bench: install
+	@dpkg -s wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }  # the lookup benchmark's load generator
 	$(BIN)/python -m bench
 
 lint: venv
