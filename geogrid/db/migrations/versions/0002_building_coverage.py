@@ -71,6 +71,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_coverage_stale ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_coverage_stale_truncate ON {table}")
     op.execute("DROP FUNCTION IF EXISTS building_coverage_stale()")
-    op.drop_table("building_coverage_changes")
-    op.drop_table("building_coverage")
-    op.drop_table("building_coverage_sets")
+    for table in ("building_coverage_changes", "building_coverage", "building_coverage_sets"):
+        op.execute(f"DROP TABLE IF EXISTS {table}")
