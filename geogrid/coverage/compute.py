@@ -137,7 +137,8 @@ def strokes(rows: np.ndarray, coords: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     lines = shapely.multilinestrings(shapely.linestrings(coords), indices=rows)
     parts, index = shapely.get_parts(shapely.line_merge(lines), return_index=True)
-    d = shapely.get_coordinates(shapely.get_point(parts, -1)) - shapely.get_coordinates(shapely.get_point(parts, 0))
+    xy, end = shapely.get_coordinates(parts), np.cumsum(shapely.get_num_coordinates(parts))
+    d = xy[end - 1] - xy[end - shapely.get_num_coordinates(parts)]  # last minus first point of each chain
     layer = (np.mod(np.arctan2(d[:, 1], d[:, 0]) + np.pi / 4, np.pi) >= np.pi / 2).astype(np.int64)
     key = 2 * index + layer
     order = np.argsort(key, kind="stable")
