@@ -285,3 +285,18 @@ def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
     assert np.all(shapely.area(areas["20"]) < shapely.area(areas["50"]))
     assert np.all(shapely.covers(shapely.buffer(areas["50"], 0.01), areas["20"]))
     assert np.all(shapely.area(areas["50"]) <= np.pi * 300.0**2)
+
+
+def test_negative_offset_is_a_clear_error(liechtenstein, monkeypatch):
+    from geogrid.coverage.compute import network_areas
+    from geogrid.settings import get_settings
+
+    with liechtenstein.connect() as conn:
+        graph = load_graph(conn)
+    monkeypatch.setenv("GEOGRID_ACCESS_OFFSET", "-5")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(GeogridError, match="GEOGRID_ACCESS_OFFSET"):
+            network_areas(graph, graph.xy[:3], 300.0)
+    finally:
+        get_settings.cache_clear()

@@ -7,13 +7,10 @@ buffered by an access offset for the walk from path to door, clipped to the stra
 walk can reach further than the crow flies, so network coverage never exceeds circle coverage.
 
 Drawing the polygons (GEOS unions of buffers) costs more than the search: edges are joined into few
-long strokes first, simplified by ``GEOGRID_AREA_SIMPLIFY`` metres, and the unions run on every core.
+long strokes first, simplified by ``GEOGRID_AREA_SIMPLIFY`` metres.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -33,7 +30,6 @@ BUFFER_QUAD_SEGS = 3  # segments per quarter circle of the access buffer
 MAX_GROUP = 512  # sources per Dijkstra call
 DENSE_CELLS = 20_000_000  # distances held per Dijkstra call (sources × nodes of their block; 160 MB)
 BLOCK_NODES = 3000
-THREADS = max(1, min(4, os.cpu_count() or 1))  # polygon workers
 
 
 def radius_m(minutes: int) -> float:
@@ -114,17 +110,18 @@ def network_areas(graph: WalkGraph, xy: np.ndarray, radius: float, offset: float
     """Areas reachable within ``radius`` metres along ``graph`` from metric points ``xy``, buffered by the offset."""
     settings = get_settings()
     offset = settings.access_offset_m if offset is None else offset
+    if not (offset > 0 and settings.area_simplify_m >= 0):
+        from geogrid.errors import GeogridError
+
+        raise GeogridError(f"GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and "
+                           f"GEOGRID_AREA_SIMPLIFY 0 or more (got {settings.area_simplify_m})")
     if len(xy) == 0:
         return np.empty(0, dtype=object)
     parts, index = strokes(*reached_segments(graph, xy, radius))
     # Each path moves by at most the tolerance: fewer vertices to buffer, collinear ones dropped.
     parts = shapely.simplify(parts, settings.area_simplify_m)
-    src = np.linspace(0, len(xy), min(len(xy), 4 * THREADS) + 1).astype(np.int64)  # sources per chunk
-    cut = np.searchsorted(index, src)  # their parts
-    with ThreadPoolExecutor(THREADS) as pool:  # GEOS releases the GIL: polygons on every core
-        done = pool.map(lambda i: _buffer(parts[cut[i]:cut[i + 1]], index[cut[i]:cut[i + 1]] - src[i], offset,
-                                          xy[src[i]:src[i + 1]], radius), range(len(src) - 1))
-        return np.concatenate(list(done))
+    # No thread pool: shapely holds the GIL in union_all (measured: two threads, one core's speed).
+    return _buffer(parts, index, offset, xy, radius)
 
 
 def strokes(rows: np.ndarray, coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,11 +129,13 @@ def strokes(rows: np.ndarray, coords: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
     Pieces are first merged into chains between junctions, then chains heading the same way (two classes
     of direction, split at ±45°) are merged through junctions: a street crossing a street becomes two
-    lines instead of four. The union of their buffers is the same area; GEOS needs about half the work
-    for it (the union, not the buffering, is the cost).
+    lines instead of four. The union of their buffers is the same area, and the union (not the buffering)
+    is the cost: 1.3× less work on Liechtenstein's paths, 1.8× less on a street grid.
     """
     lines = shapely.multilinestrings(shapely.linestrings(coords), indices=rows)
     parts, index = shapely.get_parts(shapely.line_merge(lines), return_index=True)
+    if len(parts) == 0:  # every source stands on a node with nothing to walk
+        return parts, index
     xy, end = shapely.get_coordinates(parts), np.cumsum(shapely.get_num_coordinates(parts))
     d = xy[end - 1] - xy[end - shapely.get_num_coordinates(parts)]  # last minus first point of each chain
     layer = (np.mod(np.arctan2(d[:, 1], d[:, 0]) + np.pi / 4, np.pi) >= np.pi / 2).astype(np.int64)
