@@ -41,7 +41,7 @@ SELECT 'area', a.id, left(a.name, 300), ST_PointOnSurface(a.geom), 1
 # Every source name once with its normal form, then one row per (kind, ref_id, norm), the preferred text kept.
 FILL_SQL = """
 INSERT INTO gazetteer (id, kind, ref_id, text, norm, geom)
-SELECT row_number() OVER (ORDER BY kind, ref_id, pref), kind, ref_id, text, norm, geom
+SELECT row_number() OVER (), kind, ref_id, text, norm, geom
   FROM (SELECT DISTINCT ON (s.kind, s.ref_id, n.norm) s.kind, s.ref_id, s.text, n.norm, s.geom, s.pref
           FROM gazetteer_sources s JOIN gazetteer_norms n ON n.text = s.text
          WHERE n.norm <> ''
@@ -57,9 +57,11 @@ def build_gazetteer(conn: Connection) -> int:
     Set-based: the names stay in PostgreSQL except each distinct text, which goes to Python once to be
     normalised and comes back by COPY; the trigram index is rebuilt once rather than grown row by row.
     """
+    # Memory for this transaction's sort (one name per building and form) and index build, not spills to disk.
+    conn.execute(text("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'"))
     conn.execute(text(f"CREATE TEMP TABLE gazetteer_sources ON COMMIT DROP AS {SOURCES_SQL}"))
     names = conn.execute(text("SELECT DISTINCT text FROM gazetteer_sources")).scalars().all()
-    conn.execute(text("CREATE TEMP TABLE gazetteer_norms (text text PRIMARY KEY, norm text) ON COMMIT DROP"))
+    conn.execute(text("CREATE TEMP TABLE gazetteer_norms (text text, norm text) ON COMMIT DROP"))
     copy_rows(conn, "gazetteer_norms", ("text", "norm"),
               zip(names, (norm[:300] for norm in normalise_many(names)), strict=True))
     conn.execute(text("ANALYZE gazetteer_sources; ANALYZE gazetteer_norms"))
