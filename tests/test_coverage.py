@@ -300,3 +300,27 @@ def test_negative_offset_is_a_clear_error(liechtenstein, monkeypatch):
             network_areas(graph, graph.xy[:3], 300.0)
     finally:
         get_settings.cache_clear()
+
+
+def test_street_grid_areas_equal_the_union_of_segment_buffers():
+    """On a street grid (strokes through crossings, one-pass buffers) the area is the plain union of buffers."""
+    from scipy.spatial import cKDTree
+
+    from geogrid.coverage.compute import network_areas, reached_segments
+    from geogrid.network import WalkGraph
+
+    side = 12
+    ij = np.array([(i, j) for i in range(side) for j in range(side)])
+    xy = ij * 130.0 + np.random.default_rng(1).normal(0, 0.2, ij.shape)  # a slightly imperfect survey
+    node = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([node[:-1].ravel(), node[:, :-1].ravel()])
+    v = np.concatenate([node[1:].ravel(), node[:, 1:].ravel()])
+    graph = WalkGraph(32650, np.arange(side * side), xy, u, v, np.hypot(*(xy[u] - xy[v]).T), cKDTree(xy))
+    doors = np.array([[530.0, 470.0], [250.0, 600.0], [100.0, 100.0], [1400.0, 20.0]])
+    ours = network_areas(graph, doors, 300.0, offset=50.0)
+    rows, coords = reached_segments(graph, doors, 300.0)
+    for k, door in enumerate(doors):
+        plain = shapely.union_all(shapely.buffer(shapely.linestrings(coords[rows == k]), 50.0, quad_segs=3))
+        ref = shapely.intersection(plain, shapely.buffer(shapely.Point(door), 300.0, quad_segs=16))
+        assert shapely.hausdorff_distance(ours[k], ref) <= 1.0 + 50.0 * (1 - np.cos(np.pi / 8)) + 0.05
+        assert abs(ours[k].area - ref.area) <= 0.01 * ref.area
