@@ -101,11 +101,13 @@ def start(settings: Settings | None = None) -> bool:
     settings = settings or get_settings()
     init(settings)
     if running(settings):
-        return False
+        if _running_port(settings) in (None, settings.db_port):
+            return False
+        stop(settings)  # started earlier on another port: restart it where the settings say
     log = settings.home.resolve() / "postgres.log"
     try:
         _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-l", str(log), "-w", "-t", "60",
-              "start"])
+              "-o", f"-p {settings.db_port}", "start"])
     except GeogridError:
         if running(settings):  # another process started it at the same moment
             return False
@@ -115,6 +117,14 @@ def start(settings: Settings | None = None) -> bool:
             f"the embedded database did not start{detail} (port {settings.db_port}, log {log})"
         ) from None
     return True
+
+
+def _running_port(settings: Settings) -> int | None:
+    """The port of the running server, from its postmaster.pid (line 4)."""
+    try:
+        return int((settings.pgdata / "postmaster.pid").read_text().splitlines()[3])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def stop(settings: Settings | None = None) -> bool:
