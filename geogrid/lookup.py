@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 from geogrid import crs as crs_mod
 from geogrid.errors import GeogridError, NotFound
 from geogrid.gazetteer import Candidate, search
+from geogrid.model import STAFF_ROLES
 from geogrid.settings import get_settings
 
 STATION_KIND = "service_station"  # nearest_station is the nearest 党群/网格服务站
@@ -42,6 +43,9 @@ SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distanc
  ORDER BY distance_m, k.code LIMIT 1
 """
 
+# Staff are listed in the order of responsibility: grid leader and full-time worker first.
+_ROLE_ORDER = ", ".join(f"'{r}'" for r in STAFF_ROLES)
+
 # One row per point, inside a grid or not: outside, only ``nearest`` is computed (CASE runs a subquery only
 # when its branch is taken), so a miss costs one round trip like a hit.
 POINT_SQL = text(f"""
@@ -49,7 +53,8 @@ WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
 SELECT gr.code, gr.name, gr.kind,
        c.code AS c_code, c.name AS c_name, s.code AS s_code, s.name AS s_name, d.code AS d_code, d.name AS d_name,
        CASE WHEN gr.id IS NOT NULL THEN
-       (SELECT json_agg(json_build_object('role', t.role, 'name', t.name) ORDER BY t.role, t.name)
+       (SELECT json_agg(json_build_object('role', t.role, 'name', t.name)
+                        ORDER BY array_position(ARRAY[{_ROLE_ORDER}], t.role::text), t.name)
           FROM (SELECT sa.role, (SELECT st.name FROM staff st WHERE st.id = sa.staff_id) AS name
                   FROM staff_assignments sa WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) t) END AS staff,
        CASE WHEN gr.id IS NOT NULL THEN

@@ -49,6 +49,7 @@ def test_point_answer_has_areas_staff_party_station_and_no_phone(city):
     assert {s["role"]: s["name"] for s in got["staff"]} == {
         "grid_leader": "王建国", "full_time_worker": "李梅", "part_time_worker": "赵强"}
     assert all(set(s) == {"role", "name"} for s in got["staff"])
+    assert [s["role"] for s in got["staff"]] == ["grid_leader", "full_time_worker", "part_time_worker"]
     assert got["party_org"] == {"name": "巴蜀第一网格党支部", "level": "grid_branch"}
     station = got["nearest_station"]
     assert station["name"] == "巴蜀党群服务站"
