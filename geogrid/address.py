@@ -94,8 +94,19 @@ class _AdminNames(NamedTuple):
 
 
 @lru_cache(maxsize=1)
+def _jionlp():
+    """jionlp, imported once and quietly (it prints a banner to stdout, which would corrupt CLI output)."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+    return jionlp
+
+
+@lru_cache(maxsize=1)
 def _admin_names() -> _AdminNames:
-    import jionlp
+    jionlp = _jionlp()
 
     full: set[str] = set()
     short: set[str] = set()
@@ -147,7 +158,7 @@ def _strip_admin(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _admin_parse(text: str) -> tuple[int, str | None]:
     """Length of the admin prefix jionlp finds in ``text`` (0 for none), and the town that follows it."""
-    import jionlp
+    jionlp = _jionlp()
 
     parsed = jionlp.parse_location(text, town_village=True)
     detail = parsed.get("detail") or text

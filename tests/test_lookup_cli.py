@@ -9,10 +9,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import geogrid.cli.lookup  # noqa: F401  registers the command
-from geogrid.cli.common import app
+from geogrid.cli import application
 from geogrid.errors import InputError, NotFound
 from tests.test_lookup_city import load_city
+
+app = application()
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,20 @@ def test_one_address_and_one_point(city):
     assert json.loads(got.stdout)["grid"]["code"] == "110108600001001"
     got = runner.invoke(app, ["lookup", "116.36,39.905"])
     assert isinstance(got.exception, NotFound) and "110108600002001" in str(got.exception)
+
+
+def test_stdout_is_only_the_json_answer(city):
+    """A fresh process (libraries imported for the first time) prints nothing but the answer on stdout."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    geogrid = str(Path(sys.executable).parent / "geogrid")
+    out = subprocess.run([geogrid, "lookup", "北京市海淀区巴蜀花园三号楼"], capture_output=True, text=True,
+                         env=os.environ.copy(), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["grid"]["code"] == "110108600001002"
 
 
 def test_csv_file(city, tmp_path):
