@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 from sqlalchemy import text
 
 from tests import test_planning_city as pc
+from tests.live import launch_chromium, serve_api
 from tests.test_planning_city import C1, A, B
 
 city = pc.city  # the fixture
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
-
-
 @pytest.fixture
 def server(city):
-    """The API on a free local port, served by uvicorn in a thread."""
-    import uvicorn
-
-    from api.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_api() as url:
+        yield url
 
 
 def _pixel(page, lon: float, lat: float) -> tuple[float, float]:
@@ -53,7 +30,7 @@ def test_planner_redraws_previews_and_applies(server, city):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -96,7 +73,7 @@ def test_planner_splits_a_grid_along_a_drawn_line(server, city):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(f"{server}/planner?community={C1}")
         page.wait_for_function("window.geogridPlannerReady === true")
