@@ -108,3 +108,12 @@ def settings_env(monkeypatch):
     yield set_env
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def demo_conn(demo_city, database):
+    """A connection to the computed demo city whose changes are all rolled back."""
+    with database.connect() as conn:
+        conn.begin()
+        yield conn
+        conn.rollback()

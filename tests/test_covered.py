@@ -33,12 +33,8 @@ def _postgis(conn, ids: np.ndarray, mode: str, minutes: int, kind: str | None) -
 
 
 @pytest.fixture
-def conn(demo_city, database):
-    """A connection to the computed demo city whose changes are rolled back."""
-    with database.connect() as c:
-        c.begin()
-        yield c
-        c.rollback()
+def conn(demo_conn):
+    return demo_conn
 
 
 def test_the_pipeline_stores_coverage_for_every_circle_of_real_facilities(conn):

@@ -9,17 +9,10 @@ from sqlalchemy import text
 from geogrid import crs
 from geogrid.errors import GeogridError, NotFound
 from geogrid.lookup import BatchTooLarge, grids_at, lookup_address, lookup_batch, lookup_point
-from tests.test_lookup_city import expected_code, load_city
+from tests import test_lookup_city
+from tests.test_lookup_city import expected_code
 
-
-@pytest.fixture(scope="module")
-def city(database):
-    from tests.conftest import truncate_all
-
-    truncate_all(database)
-    with database.begin() as conn:
-        load_city(conn)
-    return database
+city = test_lookup_city.city  # the fixture
 
 
 def test_every_answer_matches_shapely_including_edges(city):

@@ -3,6 +3,7 @@ a hole filled by a dedicated grid, staff, a party branch, stations, compounds an
 
 from __future__ import annotations
 
+import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Connection, text
@@ -86,3 +87,14 @@ def expected_code(lon: float, lat: float) -> str | None:
     point = shapely.Point(lon, lat)
     covering = sorted(code for code, (*_, geom) in GRIDS.items() if geom.intersects(point))
     return covering[0] if covering else None
+
+
+@pytest.fixture(scope="module")
+def city(database):
+    """The small lookup city, loaded once per test module."""
+    from tests.conftest import truncate_all
+
+    truncate_all(database)
+    with database.begin() as conn:
+        load_city(conn)
+    return database

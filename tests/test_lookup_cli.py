@@ -6,24 +6,15 @@ import csv
 import io
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from geogrid.cli import application
 from geogrid.errors import InputError, NotFound
-from tests.test_lookup_city import load_city
+from tests import test_lookup_city
+
+city = test_lookup_city.city  # the fixture
 
 app = application()
-
-
-@pytest.fixture(scope="module")
-def city(database):
-    from tests.conftest import truncate_all
-
-    truncate_all(database)
-    with database.begin() as conn:
-        load_city(conn)
-    return database
 
 
 def test_one_address_and_one_point(city):

@@ -14,11 +14,8 @@ SCOPES = [data.Scope(None, "network", 5), data.Scope(None, "circle", 10, "school
 
 
 @pytest.fixture
-def conn(demo_city, database):
-    with database.connect() as c:
-        c.begin()
-        yield c
-        c.rollback()
+def conn(demo_conn):
+    return demo_conn
 
 
 def _figures(conn, scope: data.Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
