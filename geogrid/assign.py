@@ -22,7 +22,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from geogrid.crs import metric_epsg
-from geogrid.db.bulk import copy_frame, copy_numeric, fetch_geoms, fetch_points
+from geogrid.db.bulk import copy_frame, copy_numeric, fetch_geoms, fetch_points, query_frame
 
 CURRENT_GRIDS_SQL = (
     "SELECT id, code, ST_AsBinary(geom) AS wkb FROM grids WHERE valid_to IS NULL ORDER BY code"
@@ -169,12 +169,12 @@ def assign_facilities(conn: Connection, grids: GridIndex | None = None) -> tuple
 
 def outside_report(conn: Connection) -> pd.DataFrame:
     """Buildings in no grid, with the nearest grid and its distance in metres."""
-    result = conn.execute(text(
+    return query_frame(
+        conn,
         "SELECT b.id AS building_id, b.source_id, b.address, g.code AS nearest_grid_code, a.distance_m "
         "FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
         "LEFT JOIN grids g ON g.id = a.nearest_grid_id WHERE a.grid_id IS NULL ORDER BY a.distance_m DESC"
-    ))
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    )
 
 
 def assign_all(conn: Connection) -> AssignmentReport:

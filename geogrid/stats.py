@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from geogrid.db.bulk import query_frame
 from geogrid.model import SPECIAL_GROUPS
 
 GRID_STATS_SQL = """
@@ -43,5 +44,4 @@ def grid_stats(conn: Connection, community: str | None = None) -> pd.DataFrame:
     )
     columns = ", ".join(f"coalesce(r.{g}, 0) AS {g}" for g in SPECIAL_GROUPS)
     sql = GRID_STATS_SQL.format(group_counts=counts, group_columns=columns)
-    result = conn.execute(text(sql), {"community": community})
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return query_frame(conn, sql, {"community": community})

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from geogrid.db.bulk import fetch_geoms
+from geogrid.db.bulk import fetch_geoms, query_frame
 from geogrid.errors import GeogridError, NotFound
 from geogrid.settings import get_settings
 
@@ -269,20 +269,20 @@ def grid_info(conn: Connection, code: str) -> dict:
 
 def areas(conn: Connection) -> pd.DataFrame:
     """Streets and communities with their grid counts, for the index of maps."""
-    result = conn.execute(text(
+    return query_frame(
+        conn,
         "SELECT a.code, a.name, a.level, p.code AS parent_code, "
         "(SELECT count(*) FROM grids g WHERE g.community_id = a.id AND g.valid_to IS NULL) AS grids "
         "FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id ORDER BY a.code"
-    ))
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    )
 
 
 def grid_list(conn: Connection) -> pd.DataFrame:
-    result = conn.execute(text(
+    return query_frame(
+        conn,
         "SELECT g.code, g.name, c.code AS community_code FROM grids g "
         "LEFT JOIN admin_areas c ON c.id = g.community_id WHERE g.valid_to IS NULL ORDER BY g.code"
-    ))
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    )
 
 
 def _near_degrees() -> float:

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import Connection, text
 
 from geogrid.crs import metric_epsg
-from geogrid.db.bulk import copy_frame
+from geogrid.db.bulk import copy_frame, query_frame
 from geogrid.network import WalkGraph, load_graph
 from geogrid.settings import get_settings
 
@@ -187,11 +187,11 @@ def _with_sources(graph: WalkGraph, snap: np.ndarray, d0: np.ndarray) -> csr_mat
 
 def load_facilities(conn: Connection, where: str = "TRUE") -> pd.DataFrame:
     """Facilities (``id, kind, circle_minutes, candidate, lon, lat``) matching an SQL condition."""
-    result = conn.execute(text(
+    return query_frame(
+        conn,
         "SELECT id, kind, circle_minutes, candidate, ST_X(geom) AS lon, ST_Y(geom) AS lat "
         f"FROM facilities WHERE {where} ORDER BY id"
-    ))
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    )
 
 
 def to_metric(lon: np.ndarray, lat: np.ndarray, epsg: int) -> np.ndarray:

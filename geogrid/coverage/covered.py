@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geogrid.db.bulk import copy_rows, fetch_geoms, fetch_points
+from geogrid.db.bulk import copy_rows, fetch_geoms, fetch_points, query_frame
 
 BITS_PER_WORD = 63  # bit 63 would make the int8 negative
 BLOCK_RECORDS = 1_000_000  # (id, bits) records per stored value: 16 MB
@@ -148,6 +148,6 @@ def has_stored(conn: Connection) -> bool:
 
 def coverage_sets(conn: Connection) -> pd.DataFrame:
     """The stored (mode, minutes, kind) sets, for inspection and tests (see :func:`has_stored` for freshness)."""
-    result = conn.execute(text("SELECT mode, minutes, kind, word, bit, computed_at FROM building_coverage_sets "
-                               "ORDER BY word, bit"))
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return query_frame(
+        conn, "SELECT mode, minutes, kind, word, bit, computed_at FROM building_coverage_sets ORDER BY word, bit"
+    )

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.coverage.compute import MODES
 from geogrid.coverage.covered import covered_mask, stored_covered
-from geogrid.db.bulk import fetch_geoms
+from geogrid.db.bulk import fetch_geoms, query_frame
 from geogrid.errors import GeogridError, NotFound
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS
 
@@ -123,8 +123,7 @@ ORDER BY g.code
 
 
 def grids(conn: Connection, community: str | None) -> pd.DataFrame:
-    result = conn.execute(text(GRIDS_SQL), {"community": community})
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = query_frame(conn, GRIDS_SQL, {"community": community})
     if community is not None and frame.empty:
         raise NotFound(f"no community with code or name '{community}' has grids in force")
     return frame

@@ -128,10 +128,15 @@ def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
     return pd.DataFrame(fetch_numeric(conn, wrapped, {"id": "int8", "x": "float8", "y": "float8"}))
 
 
+def query_frame(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
+    """Run ``sql`` and return its rows as a DataFrame with the query's column names."""
+    result = conn.execute(text(sql), params or {})
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
 def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
     """Run ``sql`` whose last column is ``ST_AsBinary(geom)``; return a DataFrame with Shapely ``geom``."""
-    result = conn.execute(text(sql), params or {})
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = query_frame(conn, sql, params)
     if frame.empty:
         frame["geom"] = pd.Series(dtype=object)
         return frame
