@@ -203,6 +203,8 @@ def test_api_coverage(liechtenstein):
     assert bad.status_code == 400 and "mode" in bad.json()["error"]
     assert client.get("/coverage", params={"community": "Atlantis"}).status_code == 404
     assert client.get("/coverage", params={"minutes": "five"}).status_code == 422
+    seven = client.get("/coverage", params={"minutes": 7})  # no 7-minute circle in GB 50180: not a silent 0%
+    assert seven.status_code == 400 and "choose one of 5, 10, 15" in seven.json()["error"]
 
 
 def test_cli_coverage_json_matches_api(liechtenstein):

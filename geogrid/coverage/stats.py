@@ -20,6 +20,7 @@ from geogrid.coverage.covered import covered_mask, stored_covered
 from geogrid.db.bulk import fetch_geoms, query_frame
 from geogrid.errors import GeogridError, NotFound
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS
+from geogrid.settings import get_settings
 
 COUNTS = ("households", "residents", *SPECIAL_GROUPS)
 
@@ -38,8 +39,9 @@ class Query:
             raise GeogridError(f"mode must be one of {', '.join(MODES)}, not '{self.mode}'")
         if self.kind is not None and self.kind not in FACILITY_KINDS:
             raise GeogridError(f"unknown facility kind '{self.kind}': use one of {', '.join(FACILITY_KINDS)}")
-        if self.minutes <= 0:
-            raise GeogridError(f"minutes must be positive, not {self.minutes}")
+        circles = sorted(get_settings().circle_radius_m)
+        if self.minutes not in circles:  # service areas exist only for the circles of GB 50180 (settings)
+            raise GeogridError(f"minutes={self.minutes}: choose one of {', '.join(map(str, circles))}")
 
 
 AREAS_WHERE = ("FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
