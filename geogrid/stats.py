@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from geogrid.db.bulk import query_frame
+from geogrid.errors import NotFound
 from geogrid.model import SPECIAL_GROUPS
 
 GRID_STATS_SQL = """
@@ -44,4 +45,7 @@ def grid_stats(conn: Connection, community: str | None = None) -> pd.DataFrame:
     )
     columns = ", ".join(f"coalesce(r.{g}, 0) AS {g}" for g in SPECIAL_GROUPS)
     sql = GRID_STATS_SQL.format(group_counts=counts, group_columns=columns)
-    return query_frame(conn, sql, {"community": community})
+    frame = query_frame(conn, sql, {"community": community})
+    if community is not None and frame.empty:
+        raise NotFound(f"no community with code or name '{community}' has grids in force")
+    return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import text
@@ -109,3 +110,19 @@ def test_buildings_but_no_grids_are_all_outside(empty_db):
         report = assign_all(conn)
     assert report.assigned == 0 and len(report.outside) == 2
     assert report.outside["nearest_grid_code"].isna().all()
+
+
+def test_stats_per_grid_and_unknown_community(empty_db):
+    from geogrid.errors import NotFound
+    from geogrid.stats import grid_stats
+
+    with empty_db.begin() as conn:
+        insert_grids(conn, GRIDS)
+        insert_buildings(conn, [(116.305, 39.905), (116.306, 39.906), (116.335, 39.905)])
+        assign_all(conn)
+        stats = grid_stats(conn).set_index("code")
+        with pytest.raises(NotFound, match="no community"):
+            grid_stats(conn, "nowhere")
+    assert stats.loc["110108001001002", "buildings"] == 2 and stats.loc["110108001001002", "households"] == 20
+    assert stats.loc["110108001001003", "households"] == 10 and stats.loc["110108001001004", "households"] == 0
+    assert not stats["party_org"].any()
