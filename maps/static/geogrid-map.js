@@ -138,7 +138,7 @@
       G.legend(); searchIndex();
       var focus = G.grids.filter(function (l) { return l.feature.properties.code === G.config.focus; })[0];
       var b = focus ? focus.getBounds() : layer.getBounds();
-      if (b.isValid()) map.fitBounds(b, {padding: [20, 20]});
+      if (b.isValid()) map.fitBounds(b, {padding: [20, 20], animate: false});
       updateLabels();
     };
     return layer;
