@@ -1,13 +1,20 @@
-"""A small in-process cache of rendered layers, invalidated by any write to the tables they read.
+"""Rendered layers cached in process and in PostGIS, invalidated by any write to the tables they read.
 
 A city's grid layer takes seconds to compute (a million buildings tested against the service areas) but
 changes only when data does. The key includes a fingerprint of PostgreSQL's per-table write counters
-(``pg_stat_user_tables``), so an import, a reassignment or a recomputed service area makes the next
+(``pg_stat_user_tables``) and the server's start time (counters are lost after a crash, so counters from
+before it must never match), so an import, a reassignment or a recomputed service area makes the next
 request recompute. PostgreSQL publishes those counters within about a second of a commit.
+
+:func:`cached` keeps any value in this process; :func:`cached_bytes` also keeps prepared bytes in the
+``map_layers`` table (revision ``0004_map_layers``), one row per key, so other API workers and a restarted
+one reuse them. A per-key lock makes a request wait for a build already running (the start-up warmer's)
+instead of starting a second one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -18,9 +25,11 @@ from sqlalchemy import Connection, text
 TABLES = ("grids", "admin_areas", "buildings", "building_assignments", "residents", "facilities", "service_areas",
           "staff", "staff_assignments")
 MAX_ENTRIES = 32
+Prepared = tuple[bytes, bytes | None]  # body, and its gzip when worth sending compressed
 
 _lock = threading.Lock()
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
+_building: dict[Hashable, threading.Lock] = {}
 
 
 def fingerprint(conn: Connection) -> tuple:
@@ -29,24 +38,94 @@ def fingerprint(conn: Connection) -> tuple:
         "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup "
         "FROM pg_stat_user_tables WHERE relname = ANY(:t) ORDER BY relname"
     ), {"t": list(TABLES)}).all()
-    return tuple(tuple(r) for r in rows)
+    started = conn.scalar(text("SELECT pg_postmaster_start_time()"))
+    return (str(started),) + tuple(tuple(r) for r in rows)
+
+
+def _remember(full: Hashable, value: Any) -> None:
+    with _lock:
+        _entries[full] = value
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+
+
+def _recall(full: Hashable) -> tuple[bool, Any]:
+    with _lock:
+        if full in _entries:
+            _entries.move_to_end(full)
+            return True, _entries[full]
+    return False, None
+
+
+def _key_lock(full: Hashable) -> threading.Lock:
+    with _lock:
+        if len(_building) > 8 * MAX_ENTRIES:  # locks of past states: drop those nobody holds
+            for k in [k for k, lk in _building.items() if not lk.locked()]:
+                del _building[k]
+        return _building.setdefault(full, threading.Lock())
 
 
 def cached(conn: Connection, key: Hashable, compute: Callable[[], Any]) -> Any:
     """``compute()`` once per key and state of the data; the least recently used entries are dropped."""
     full = (key, fingerprint(conn))
-    with _lock:
-        if full in _entries:
-            _entries.move_to_end(full)
-            return _entries[full]
-    value = compute()
-    with _lock:
-        _entries[full] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+    with _key_lock(full):
+        hit, value = _recall(full)
+        if not hit:
+            value = compute()
+            _remember(full, value)
     return value
 
 
-def clear() -> None:
+def _digest(value: Hashable) -> str:
+    return hashlib.sha1(repr(value).encode()).hexdigest()
+
+
+def _load(conn: Connection, key: str, fp: str) -> Prepared | None:
+    row = conn.execute(text("SELECT body, body_gzip FROM map_layers WHERE key = :k AND fingerprint = :f"),
+                       {"k": key, "f": fp}).first()
+    return None if row is None else (bytes(row[0]), None if row[1] is None else bytes(row[1]))
+
+
+def _store(conn: Connection, key: str, fp: str, value: Prepared) -> None:
+    """Upsert in its own transaction: the reader's connection stays read-only."""
+    with conn.engine.begin() as w:
+        w.execute(text(
+            "INSERT INTO map_layers (key, fingerprint, body, body_gzip) VALUES (:k, :f, :b, :g) "
+            "ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, body = EXCLUDED.body, "
+            "body_gzip = EXCLUDED.body_gzip, built_at = now()"
+        ), {"k": key, "f": fp, "b": value[0], "g": value[1]})
+
+
+def cached_bytes(conn: Connection, key: Hashable, compute: Callable[[], Prepared], *, persist: bool = True,
+                 ) -> Prepared:
+    """Prepared bytes from this process, else from ``map_layers``, else ``compute()``d and stored in both
+    (in this process only unless ``persist``)."""
+    fp = fingerprint(conn)
+    full = (key, fp)
+    with _key_lock(full):
+        hit, value = _recall(full)
+        if hit:
+            return value
+        db_key, db_fp = repr(key), _digest(fp)
+        value = _load(conn, db_key, db_fp) if persist else None
+        if value is None:
+            value = compute()
+            if persist:
+                _store(conn, db_key, db_fp, value)
+        _remember(full, value)
+    return value
+
+
+def is_prepared(conn: Connection, key: Hashable) -> bool:
+    """True when ``map_layers`` holds this key for the current state of the data."""
+    return conn.scalar(text("SELECT EXISTS (SELECT 1 FROM map_layers WHERE key = :k AND fingerprint = :f)"),
+                       {"k": repr(key), "f": _digest(fingerprint(conn))})
+
+
+def clear(conn: Connection | None = None) -> None:
+    """Forget every layer kept in this process; with ``conn`` also those stored in PostGIS."""
     with _lock:
         _entries.clear()
+        _building.clear()
+    if conn is not None:
+        conn.execute(text("DELETE FROM map_layers"))

@@ -1,9 +1,11 @@
 """Maps served by the API: ``/maps`` (index), ``/maps/coverage``, ``/maps/grids/{code}``, the GeoJSON layers
-the city-scale pages fetch, and the locally vendored Leaflet files (no CDN)."""
+the city-scale pages fetch, and the locally vendored Leaflet files (no CDN).
+
+At start-up a background thread prepares the city layers and keeps them prepared as the data changes
+(:class:`maps.prepared.Warmer`), so no viewer waits for them to be built."""
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +14,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from geogrid import db
 from geogrid.errors import GeogridError, NotFound
-from maps import assets, cache, data, geojson, pages
+from maps import assets, data, pages, prepared
 from maps.index import index_page
 
-router = APIRouter(tags=["maps"])
+warmer = prepared.Warmer()
+router = APIRouter(tags=["maps"], on_startup=[warmer.start], on_shutdown=[warmer.stop])
 LAYERS = ("grids", "facilities", "service-areas", "uncovered", "buildings", "problems")
 
 Community = Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")]
@@ -25,14 +28,8 @@ Measure = Annotated[str, Query(description="grid colour: households, coverage or
 Kind = Annotated[str | None, Query(max_length=32, description="only facilities of this kind")]
 
 
-def _encode(body: str) -> tuple[bytes, bytes | None]:
-    """The body, and its gzip when large enough to be worth it (city layers shrink about sevenfold)."""
-    raw = body.encode()
-    return raw, gzip.compress(raw, 5) if len(raw) > 20_000 else None
-
-
 def _compressed(request: Request, body: str | tuple[bytes, bytes | None], media_type: str) -> Response:
-    raw, packed = _encode(body) if isinstance(body, str) else body
+    raw, packed = prepared.encode(body) if isinstance(body, str) else body
     if packed is not None and "gzip" in request.headers.get("accept-encoding", ""):
         return Response(packed, media_type=media_type, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(raw, media_type=media_type)
@@ -79,9 +76,7 @@ def layer(request: Request, layer: str, community: Community = None, mode: Mode 
         scope = data.check_scope(conn, data.Scope(community, mode, minutes, kind))
         if grid is not None:
             data.grid_info(conn, grid)
-        city = data.grid_count(conn, scope) > pages.EMBED_MAX_GRIDS
-        key = (layer, scope, grid, city, geojson.display_crs())
-        body = cache.cached(conn, key, lambda: _encode(pages.layer_json(conn, layer, scope, grid=grid, city=city)))
+        body = prepared.layer_bytes(conn, layer, scope, grid)
     return _compressed(request, body, "application/geo+json")
 
 
