@@ -1,8 +1,9 @@
 """Point and address → grid, with who is responsible for it: the call API consumers make most.
 
 One SQL round trip per point: the GiST index finds the covering grids, ``ORDER BY code LIMIT 1`` applies the
-boundary rule of docs/ARCHITECTURE.md (lowest code wins), lateral joins add the areas, staff, party
-organisation, nearest service station (KNN ``<->``, then metres on the geography) and 5-minute coverage.
+boundary rule of docs/ARCHITECTURE.md (lowest code wins), the grid's card (areas, staff, party organisation:
+the same for every point of a grid, kept current by triggers) is read by key, and lateral joins add the
+nearest service station (KNN ``<->``, then metres on the geography) and 5-minute coverage.
 Batches use one set-based query over ``unnest``-ed arrays.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import orjson
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 from sqlalchemy import Connection, bindparam, text
@@ -22,7 +24,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 from geogrid import crs as crs_mod
 from geogrid.errors import GeogridError, NotFound
 from geogrid.gazetteer import Candidate, search
-from geogrid.model import STAFF_ROLES
 from geogrid.settings import get_settings
 
 STATION_KIND = "service_station"  # nearest_station is the nearest 党群/网格服务站
@@ -43,40 +44,28 @@ SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distanc
  ORDER BY distance_m, k.code LIMIT 1
 """
 
-# Staff are listed in the order of responsibility: grid leader and full-time worker first.
-_ROLE_ORDER = ", ".join(f"'{r}'" for r in STAFF_ROLES)
-
 # One row per point, inside a grid or not: outside, only ``nearest`` is computed (CASE runs a subquery only
-# when its branch is taken), so a miss costs one round trip like a hit.
+# when its branch is taken), so a miss costs one round trip like a hit. The per-grid part (areas, staff in order
+# of responsibility, party organisation) is the grid's card, kept current by triggers (revision 0003_grid_cards);
+# a missing card is computed live by the same function. The coverage basis is computed once (MATERIALIZED).
 POINT_SQL = text(f"""
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+b AS MATERIALIZED (
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
+                   WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle'
+                   ELSE 'radius' END AS basis)
 SELECT gr.code, gr.name, gr.kind,
-       c.code AS c_code, c.name AS c_name, s.code AS s_code, s.name AS s_name, d.code AS d_code, d.name AS d_name,
-       CASE WHEN gr.id IS NOT NULL THEN
-       (SELECT json_agg(json_build_object('role', t.role, 'name', t.name)
-                        ORDER BY array_position(ARRAY[{_ROLE_ORDER}], t.role::text), t.name)
-          FROM (SELECT sa.role, (SELECT st.name FROM staff st WHERE st.id = sa.staff_id) AS name
-                  FROM staff_assignments sa WHERE sa.grid_id = gr.id AND sa.building_id IS NULL) t) END AS staff,
-       CASE WHEN gr.id IS NOT NULL THEN
-       (SELECT json_build_object('name', po.name, 'level', po.level)
-          FROM party_orgs po WHERE po.grid_id = gr.id AND po.building_id IS NULL
-         ORDER BY po.level <> 'grid_branch', po.id LIMIT 1) END AS party,
+       CASE WHEN gr.id IS NOT NULL THEN COALESCE(gc.card, grid_card(gr.id)) END AS card,
        ns.name AS station_name, ns.distance_m AS station_m, b.basis,
-       CASE WHEN gr.id IS NOT NULL THEN
+       CASE WHEN gr.id IS NOT NULL AND b.basis <> 'radius' THEN
        EXISTS (SELECT 1 FROM service_areas sv WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
                   AND (sv.mode = 'network' OR b.basis <> 'network')) END AS in_area,
        CASE WHEN gr.id IS NULL THEN
        (SELECT json_build_object('code', n.code, 'name', n.name, 'distance_m', n.distance_m)
           FROM ({_NEAREST_SQL}) n) END AS nearest
-  FROM p
+  FROM p CROSS JOIN b
   LEFT JOIN LATERAL ({_GRID_SQL}) gr ON true
-  LEFT JOIN admin_areas c ON c.id = gr.community_id
-  LEFT JOIN admin_areas s ON s.id = c.parent_id
-  LEFT JOIN admin_areas d ON d.id = s.parent_id
-  CROSS JOIN LATERAL (
-       SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
-                   WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle'
-                   ELSE 'radius' END AS basis) b
+  LEFT JOIN grid_cards gc ON gc.grid_id = gr.id
   LEFT JOIN LATERAL (
        SELECT k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
          FROM (SELECT f.name, f.geom FROM facilities f
@@ -139,10 +128,6 @@ def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]
     return float(wx[0]), float(wy[0])
 
 
-def _area(code: str | None, name: str | None) -> dict | None:
-    return {"code": code, "name": name} if code else None
-
-
 def _answer(row, lon: float, lat: float) -> dict:
     if row.code is None:
         raise _not_found(row.nearest, lon, lat)
@@ -153,14 +138,11 @@ def _answer(row, lon: float, lat: float) -> dict:
                    "walk_minutes": round(row.station_m / settings.walk_speed_m_per_min, 1)}
     radius = settings.circle_radius_m.get(5, 300.0)
     covered = bool(row.in_area) if row.basis != "radius" else bool(station and row.station_m <= radius)
+    card = orjson.loads(row.card)  # community, street, district, staff, party_org
     return {
         "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
         "grid": {"code": row.code, "name": row.name, "kind": row.kind},
-        "community": _area(row.c_code, row.c_name),
-        "street": _area(row.s_code, row.s_name),
-        "district": _area(row.d_code, row.d_name),
-        "staff": row.staff or [],
-        "party_org": row.party,
+        **card,
         "nearest_station": station,
         "covered": covered,
         "covered_basis": row.basis,

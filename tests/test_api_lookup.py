@@ -44,6 +44,24 @@ def test_point_lookup(client):
     assert "13800000000" not in json.dumps(got)
 
 
+def test_staff_change_shows_on_the_next_lookup(client, database):
+    """Edits committed by another connection reach the pooled hot path and the sync path at once."""
+    from sqlalchemy import text
+
+    plain = TestClient(create_app(), raise_server_exceptions=False)
+    params = {"lon": 116.312, "lat": 39.9055}
+    rename = text("UPDATE staff SET name = :new WHERE name = :old")
+    with database.begin() as conn:
+        conn.execute(rename, {"new": "王新国", "old": "王建国"})
+    try:
+        for c in (client, plain):
+            assert c.get("/lookup", params=params).json()["staff"][0] == {"role": "grid_leader", "name": "王新国"}
+    finally:
+        with database.begin() as conn:
+            conn.execute(rename, {"new": "王建国", "old": "王新国"})
+    assert client.get("/lookup", params=params).json()["staff"][0]["name"] == "王建国"
+
+
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_offset_systems_over_http(client, system):
     x, y = crs.FROM_WGS84[system](116.3125, 39.9035)
