@@ -68,19 +68,38 @@ CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "m
 _DB_SLOTS = anyio.CapacityLimiter(8)
 
 
-@router.get("/lookup")
-async def lookup(
-    request: Request,
-    lon: Annotated[float | None, Query(description="Longitude (or x in a projected crs)")] = None,
-    lat: Annotated[float | None, Query(description="Latitude (or y in a projected crs)")] = None,
-    crs: Annotated[str, Query(max_length=40, description=CRS_HELP)] = "wgs84",
-    address: Annotated[str | None, Query(max_length=300, description="Free-text Chinese address")] = None,
-) -> Response:
+class LookupQuery(BaseModel):
+    """The query of ``GET /lookup``, validated by pydantic directly: FastAPI's per-request parameter solving
+    inspects each parameter's annotation on every request and cost as much as the database query."""
+
+    lon: float | None = Field(None, description="Longitude (or x in a projected crs)")
+    lat: float | None = Field(None, description="Latitude (or y in a projected crs)")
+    crs: str = Field("wgs84", max_length=40, description=CRS_HELP)
+    address: str | None = Field(None, max_length=300, description="Free-text Chinese address")
+
+    @classmethod
+    def parse(cls, request: Request) -> LookupQuery:
+        try:
+            return cls.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False)
+            raise RequestValidationError([dict(e, loc=("query", *e["loc"])) for e in errors]) from None
+
+
+_QUERY_DOC: dict[str, Any] = {"parameters": [
+    {"name": name, "in": "query", "required": False, "description": spec.pop("description", ""), "schema": spec}
+    for name, spec in LookupQuery.model_json_schema()["properties"].items()]}
+
+
+@router.get("/lookup", openapi_extra=_QUERY_DOC)
+async def lookup(request: Request) -> Response:
     """The grid at a point or an address, its community/street/district, staff (role and name), party
     organisation, nearest service station (党群服务站) with walking minutes, and 5-minute coverage.
 
     404 outside every grid (with the nearest grid and its distance) or when no address matches.
     """
+    q = LookupQuery.parse(request)
+    lon, lat, crs, address = q.lon, q.lat, q.crs, q.address
     point = lon is not None and lat is not None  # coordinates win over an address, as in the batch
     if not point and address is None:
         raise GeogridError("give lon and lat, or address")
