@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -46,6 +47,7 @@ def _create_extensions() -> None:
 
 
 _READY = False
+_READY_LOCK = threading.Lock()
 
 
 def ready() -> Engine:
@@ -53,18 +55,21 @@ def ready() -> Engine:
     global _READY
     if _READY:
         return get_engine()
-    settings = get_settings()
-    if settings.embedded:
-        cluster.start(settings)
-        _create_database()
-    try:
-        _create_extensions()
-    except OperationalError as exc:
-        raise GeogridError(f"cannot connect to the database: {exc.orig}") from None
-    from geogrid.db.migrate import upgrade
+    with _READY_LOCK:  # API start-up calls this from several threads at once; Alembic is not thread-safe
+        if _READY:
+            return get_engine()
+        settings = get_settings()
+        if settings.embedded:
+            cluster.start(settings)
+            _create_database()
+        try:
+            _create_extensions()
+        except OperationalError as exc:
+            raise GeogridError(f"cannot connect to the database: {exc.orig}") from None
+        from geogrid.db.migrate import upgrade
 
-    upgrade()
-    _READY = True
+        upgrade()
+        _READY = True
     return get_engine()
 
 
