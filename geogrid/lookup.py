@@ -26,7 +26,7 @@ from geogrid.errors import GeogridError, NotFound
 from geogrid.gazetteer import Candidate, search
 from geogrid.settings import get_settings
 
-STATION_KIND = "service_station"  # nearest_station is the nearest 党群/网格服务站
+STATION_KIND = "service_station"  # nearest 党群/网格服务站; revision 0003 indexes exactly these (partial GiST)
 KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
 
 _GRID_SQL = """

@@ -14,6 +14,9 @@ grids a statement touched, in the writer's transaction: a card changes exactly w
 readers never see a stale card. The writer first locks the card rows (``card = NULL``), then computes them in
 a new statement whose snapshot includes every writer that held those rows before: two writers on one grid
 never leave the older view behind. A missing or NULL card makes the lookup compute it live.
+
+Three indexes serve the per-point part: service stations only (KNN without skipping other facilities),
+5-minute areas only (coverage test), and (minutes, mode) for the coverage basis.
 """
 
 from alembic import op
@@ -108,7 +111,16 @@ BEGIN
 END $$"""
 
 
+INDEXES = {
+    "ix_facilities_station_geom": "facilities USING gist (geom) WHERE kind = 'service_station' AND NOT candidate",
+    "ix_service_areas_5min_geom": "service_areas USING gist (geom) WHERE minutes = 5",
+    "ix_service_areas_minutes_mode": "service_areas (minutes, mode)",
+}
+
+
 def upgrade() -> None:
+    for name, target in INDEXES.items():
+        op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     op.execute("CREATE TABLE grid_cards (grid_id integer PRIMARY KEY, card text)")
     op.execute(GRID_CARD)
     op.execute(REFRESH)
@@ -131,3 +143,5 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS grid_cards_refresh(integer[])")
     op.execute("DROP FUNCTION IF EXISTS grid_card(integer)")
     op.execute("DROP TABLE IF EXISTS grid_cards")
+    for name in INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS {name}")
