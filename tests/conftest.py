@@ -54,6 +54,9 @@ def truncate_all(engine) -> None:
     _DEMO["summary"] = None  # the demo city is gone: demo_city reloads it
     with engine.begin() as conn:
         db.truncate_all(conn)
+    from maps import cache  # layers cached in this process must not outlive the data they were drawn from
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -81,11 +81,14 @@ def reset_ready() -> None:
 
 
 def truncate_all(conn) -> list[str]:
-    """Empty every table of the data model in one statement (all or nothing); returns their names."""
-    from geogrid.model import Base
-
-    tables = [t.name for t in Base.metadata.sorted_tables]
-    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    """Empty every table of ours in one statement (all or nothing): the model's and the derived ones that
+    topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names."""
+    tables = list(conn.scalars(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version') ORDER BY tablename"
+    )))
+    if tables:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     return tables
 
 
