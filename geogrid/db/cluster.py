@@ -113,6 +113,8 @@ def start(settings: Settings | None = None) -> bool:
             return False
         last = [line for line in log.read_text(errors="replace").splitlines() if "FATAL" in line][-1:]
         detail = f": {last[0].split('FATAL:', 1)[1].strip()}" if last else ""
+        if "Address already in use" in log.read_text(errors="replace"):
+            detail += f"; another server already uses port {settings.db_port}: set GEOGRID_DB_PORT to a free one"
         raise GeogridError(
             f"the embedded database did not start{detail} (port {settings.db_port}, log {log})"
         ) from None
