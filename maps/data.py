@@ -156,7 +156,7 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
     answer the coverage API gives; when that is stale, or no service areas are stored and circles stand in,
     buildings are tested in memory against :func:`service_areas` with the same Shapely test.
     """
-    from geogrid.coverage.covered import covered_mask, stored_covered
+    from geogrid.coverage.covered import covered_column
 
     where = "AND a.grid_id = (SELECT id FROM grids WHERE code = :grid AND valid_to IS NULL)" if grid else ""
     params = {"grid": grid} if grid else {}
@@ -168,13 +168,9 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
         frame = _copy_out(conn, sql, {**area, **params}, ["id", "x", "y", "households", "grid_id", "address"])
     else:
         frame = _packed_points(conn, scope, where, params)
-    covered = None
-    if _stored(conn, scope):
-        covered = stored_covered(conn, frame["id"].to_numpy(), scope.mode, scope.minutes, scope.kind)
-    if covered is None:
-        areas = service_areas(conn, scope)["geom"].to_numpy()
-        covered = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
-    frame["covered"] = covered
+    frame["covered"] = covered_column(conn, frame, scope.mode, scope.minutes, scope.kind,
+                                      lambda: service_areas(conn, scope)["geom"].to_numpy(),
+                                      use_stored=_stored(conn, scope))
     return frame
 
 

@@ -11,7 +11,7 @@ are stale or missing (database triggers log any change to buildings, service are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -151,3 +151,12 @@ def coverage_sets(conn: Connection) -> pd.DataFrame:
     return query_frame(
         conn, "SELECT mode, minutes, kind, word, bit, computed_at FROM building_coverage_sets ORDER BY word, bit"
     )
+
+
+def covered_column(conn: Connection, frame: pd.DataFrame, mode: str, minutes: int, kind: str | None,
+                   areas: Callable[[], np.ndarray], use_stored: bool = True) -> np.ndarray:
+    """Coverage of the buildings in ``frame`` (``id, x, y``): stored when fresh, else tested against ``areas()``."""
+    covered = stored_covered(conn, frame["id"].to_numpy(), mode, minutes, kind) if use_stored else None
+    if covered is None:
+        covered = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas())
+    return covered

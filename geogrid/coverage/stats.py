@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geogrid.coverage.compute import MODES
-from geogrid.coverage.covered import covered_mask, stored_covered
+from geogrid.coverage.covered import covered_column
 from geogrid.db.bulk import fetch_geoms, query_frame
 from geogrid.errors import GeogridError, NotFound
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS
@@ -107,11 +107,8 @@ def with_coverage(conn: Connection, q: Query) -> pd.DataFrame:
     """:func:`buildings` plus a boolean ``covered`` column for the query (stored coverage when fresh)."""
     frame = buildings(conn)
     _check_computed(conn, q)
-    covered = stored_covered(conn, frame["id"].to_numpy(), q.mode, q.minutes, q.kind)
-    if covered is None:
-        areas = service_areas(conn, q)["geom"].to_numpy()
-        covered = covered_mask(frame["x"].to_numpy(), frame["y"].to_numpy(), areas)
-    frame["covered"] = covered
+    frame["covered"] = covered_column(conn, frame, q.mode, q.minutes, q.kind,
+                                      lambda: service_areas(conn, q)["geom"].to_numpy())
     return frame
 
 
