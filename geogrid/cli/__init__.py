@@ -27,7 +27,7 @@ def main() -> None:
         app(standalone_mode=False)
     except GeogridError as exc:
         # One unwrapped line (file names stay whole), the message taken literally, not as markup.
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        console.print(f"[bold red]错误 error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(1)
     except Exception as exc:  # click's own usage errors
         import click
