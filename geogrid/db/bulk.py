@@ -56,14 +56,6 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequ
     return len(frame)
 
 
-def reset_sequence(conn: Connection, table: str, column: str = "id") -> None:
-    """Move a table's id sequence past the ids that COPY wrote explicitly."""
-    conn.execute(text(
-        f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-        f"COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"
-    ))
-
-
 def next_ids(conn: Connection, table: str, count: int, column: str = "id") -> np.ndarray:
     """Reserve ``count`` consecutive ids from a table's sequence, for rows written by COPY."""
     if count == 0:

@@ -136,10 +136,3 @@ def stop(settings: Settings | None = None) -> bool:
         return False
     _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"])
     return True
-
-
-def destroy(settings: Settings | None = None) -> None:
-    """Stop the cluster and delete its data directory."""
-    settings = settings or get_settings()
-    stop(settings)
-    shutil.rmtree(settings.pgdata, ignore_errors=True)

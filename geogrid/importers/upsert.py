@@ -42,13 +42,6 @@ def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[s
     return updated, inserted
 
 
-def check_unique(source, values, field: str | None) -> None:
-    """A key may appear once per file: a second occurrence fails the import at its row."""
-    series = pd.Series(values)
-    dup = series.duplicated() & series.notna()
-    source.first_bad(dup.to_numpy(), lambda i: f"'{series[i]}' appears twice in the file", field)
-
-
 class ImportReport:
     """What an import did, for the CLI to print."""
 
