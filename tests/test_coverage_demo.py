@@ -9,29 +9,22 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geogrid.assign import assign_all
 from geogrid.coverage.compute import compute_service_areas
 from geogrid.coverage.gaps import gaps
 from geogrid.coverage.stats import Query, coverage
 from geogrid.coverage.suggest import cover_matrix, exact, greedy, suggest
 from geogrid.db.bulk import copy_frame, fetch_geoms
-from geogrid.demo import load_demo
 from geogrid.demo.city import build_city
 from geogrid.demo.load import LonLat
 from geogrid.errors import GeogridError
-from tests.conftest import truncate_all
 
 RIVER_STATION = "滨河网格服务站"
 RAIL_STATION = "铁路西侧卫生服务站"
 
 
-@pytest.fixture(scope="module")
-def demo(database):
-    truncate_all(database)
-    with database.begin() as conn:
-        load_demo(conn)
-        assign_all(conn)
-        compute_service_areas(conn)
+@pytest.fixture
+def demo(demo_city, database):
+    """The shared, computed demo city (tests here change it only inside rolled-back transactions)."""
     return database
 
 
