@@ -48,7 +48,7 @@ class Settings:
     walk_speed_m_per_min: float = 60.0
     circle_radius_m: dict[int, float] = field(default_factory=lambda: {5: 300.0, 10: 500.0, 15: 1000.0})
     access_offset_m: float = 50.0  # from a path to a door, counted as reached
-    area_simplify_m: float = 1.0  # network-area paths simplified before buffering (metres)
+    area_cell_m: float = 10.0  # raster cell of network-area outlines (metres); at most the access offset
     metric_crs: str = "auto"
     tile_url: str | None = None
     tile_attribution: str = ""
@@ -94,7 +94,7 @@ def get_settings() -> Settings:
         walk_speed_m_per_min=float(_env("WALK_SPEED", "60")),
         circle_radius_m=_radii(_env("CIRCLE_RADII", "5:300,10:500,15:1000")),
         access_offset_m=float(_env("ACCESS_OFFSET", "50")),
-        area_simplify_m=float(_env("AREA_SIMPLIFY", "1")),
+        area_cell_m=float(_env("AREA_CELL", "10")),
         metric_crs=_env("METRIC_CRS", "auto"),
         tile_url=tile,
         tile_attribution=_env("TILE_ATTRIBUTION", ""),

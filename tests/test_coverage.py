@@ -239,34 +239,50 @@ def _recipe_area(g: nx.Graph, node_xy: np.ndarray, door: np.ndarray, node: int, 
             t = 1.0 if ta + tb >= 1.0 else ta  # a whole edge, or the part reached from this end
             if t > 0:
                 segs.append((node_xy[a], node_xy[a] + t * (node_xy[b] - node_xy[a])))
-    area = shapely.union_all(shapely.buffer(shapely.linestrings(np.asarray(segs)), offset, quad_segs=3))
+    return _plain_area(np.asarray(segs), door, radius, offset)
+
+
+def _plain_area(segs: np.ndarray, door: np.ndarray, radius: float, offset: float) -> shapely.Geometry:
+    """Union of fine buffers of the segments, inside the circle: the true area to within 0.3 m."""
+    area = shapely.union_all(shapely.buffer(shapely.linestrings(segs), offset, quad_segs=16))
     return shapely.intersection(area, shapely.buffer(shapely.Point(door), radius, quad_segs=16))
 
 
-@pytest.mark.parametrize("tolerance", ["0", "1"])
-def test_network_areas_equal_the_per_facility_recipe(liechtenstein, monkeypatch, tolerance):
-    """Strokes, simplification and threads change the work, not the area: within the tolerance of the plain way."""
+def _assert_close(ours: shapely.Geometry, ref: shapely.Geometry, cell: float) -> None:
+    """Raster outlines: within a band of a cell's half-diagonal (plus the 20 cm straightening), 1% of the area.
+
+    Holes narrower than the band (GEOS leaves zero-area ones in unions) may close; nothing else may move.
+    """
+    band = cell / np.sqrt(2) + 0.2 + 0.3
+    assert shapely.covers(shapely.buffer(ref, band), ours)
+    assert shapely.covers(ours, shapely.buffer(ref, -band))
+    assert abs(ours.area - ref.area) <= 0.01 * ref.area
+
+
+@pytest.mark.parametrize("cell", ["5", "10"])
+def test_network_areas_equal_the_per_facility_recipe(liechtenstein, monkeypatch, cell):
+    """Searching all facilities at once and tracing distance fields give the plain per-facility area."""
     from geogrid.coverage.compute import network_areas
     from geogrid.settings import get_settings
 
-    monkeypatch.setenv("GEOGRID_AREA_SIMPLIFY", tolerance)
-    get_settings.cache_clear()
     with liechtenstein.connect() as conn:
         graph = load_graph(conn)
         facilities = load_facilities(conn).iloc[::7]
-    get_settings.cache_clear()
     xy = to_metric(facilities["lon"], facilities["lat"], graph.epsg)
-    ours = network_areas(graph, xy, 300.0)
+    monkeypatch.setenv("GEOGRID_AREA_CELL", cell)
     get_settings.cache_clear()
+    try:
+        ours = network_areas(graph, xy, 300.0)
+    finally:
+        get_settings.cache_clear()
     g = nx.Graph()
     g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True),
                               weight="length")
     snap, d0 = graph.snap(xy)
+    assert shapely.is_valid(ours).all()
     for k in range(len(xy)):
-        ref = _recipe_area(g, graph.xy, xy[k], int(snap[k]), float(d0[k]), 300.0, 50.0)
-        # Arcs have 3 segments a quarter, but GEOS rounds the count of a join: a chord spans up to 45°.
-        assert shapely.hausdorff_distance(ours[k], ref) <= float(tolerance) + 50.0 * (1 - np.cos(np.pi / 8)) + 0.05
-        assert abs(ours[k].area - ref.area) <= 0.01 * ref.area
+        _assert_close(ours[k], _recipe_area(g, graph.xy, xy[k], int(snap[k]), float(d0[k]), 300.0, 50.0),
+                      float(cell))
 
 
 def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
@@ -285,7 +301,8 @@ def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
         areas[offset] = network_areas(graph, xy, 300.0)
     get_settings.cache_clear()
     assert np.all(shapely.area(areas["20"]) < shapely.area(areas["50"]))
-    assert np.all(shapely.covers(shapely.buffer(areas["50"], 0.01), areas["20"]))
+    # Each outline is traced within a band of the true one (see _assert_close), so nesting holds to that band.
+    assert np.all(shapely.covers(shapely.buffer(areas["50"], 10.0 / np.sqrt(2) + 0.5), areas["20"]))
     assert np.all(shapely.area(areas["50"]) <= np.pi * 300.0**2)
 
 
@@ -304,25 +321,84 @@ def test_negative_offset_is_a_clear_error(liechtenstein, monkeypatch):
         get_settings.cache_clear()
 
 
-def test_street_grid_areas_equal_the_union_of_segment_buffers():
-    """On a street grid (strokes through crossings, one-pass buffers) the area is the plain union of buffers."""
+def _street_grid(side: int = 12, block: float = 130.0):
     from scipy.spatial import cKDTree
 
-    from geogrid.coverage.compute import network_areas, reached_segments
     from geogrid.network import WalkGraph
 
-    side = 12
     ij = np.array([(i, j) for i in range(side) for j in range(side)])
-    xy = ij * 130.0 + np.random.default_rng(1).normal(0, 0.2, ij.shape)  # a slightly imperfect survey
+    xy = ij * block + np.random.default_rng(1).normal(0, 0.2, ij.shape)  # a slightly imperfect survey
     node = np.arange(side * side).reshape(side, side)
     u = np.concatenate([node[:-1].ravel(), node[:, :-1].ravel()])
     v = np.concatenate([node[1:].ravel(), node[:, 1:].ravel()])
-    graph = WalkGraph(32650, np.arange(side * side), xy, u, v, np.hypot(*(xy[u] - xy[v]).T), cKDTree(xy))
-    doors = np.array([[530.0, 470.0], [250.0, 600.0], [100.0, 100.0], [1400.0, 20.0]])
+    return WalkGraph(32650, np.arange(side * side), xy, u, v, np.hypot(*(xy[u] - xy[v]).T), cKDTree(xy))
+
+
+def test_street_grid_areas_equal_the_union_of_segment_buffers():
+    """On a street grid (holes between blocks, a door near the edge of the network) the area is the plain one."""
+    from geogrid.coverage.compute import network_areas
+    from geogrid.coverage.walk import reached_pieces
+
+    graph = _street_grid()
+    doors = np.array([[530.0, 470.0], [250.0, 600.0], [100.0, 100.0], [1400.0, 20.0], [715.0, 715.0]])
     ours = network_areas(graph, doors, 300.0, offset=50.0)
-    rows, coords = reached_segments(graph, doors, 300.0)
+    rows, coords = reached_pieces(graph, doors, 300.0)
     for k, door in enumerate(doors):
-        plain = shapely.union_all(shapely.buffer(shapely.linestrings(coords[rows == k]), 50.0, quad_segs=3))
-        ref = shapely.intersection(plain, shapely.buffer(shapely.Point(door), 300.0, quad_segs=16))
-        assert shapely.hausdorff_distance(ours[k], ref) <= 1.0 + 50.0 * (1 - np.cos(np.pi / 8)) + 0.05
-        assert abs(ours[k].area - ref.area) <= 0.01 * ref.area
+        _assert_close(ours[k], _plain_area(coords[rows == k], door, 300.0, 50.0), 10.0)
+    assert len(ours[0].interiors if ours[0].geom_type == "Polygon" else ours[0].geoms[0].interiors) > 0
+
+
+def test_walk_cuts_edges_at_the_remaining_distance():
+    """A straight street of 100 m blocks: from a door 20 m off node 0, 300 m reach 2.8 blocks each way."""
+    from scipy.spatial import cKDTree
+
+    from geogrid.coverage.walk import reached_pieces
+    from geogrid.network import WalkGraph
+
+    xy = np.column_stack([np.arange(-5, 6) * 100.0, np.zeros(11)])
+    graph = WalkGraph(32650, np.arange(11), xy, np.arange(10), np.arange(1, 11), np.full(10, 100.0), cKDTree(xy))
+    rows, coords = reached_pieces(graph, np.array([[0.0, 20.0], [5000.0, 0.0]]), 300.0)
+    lines = shapely.linestrings(coords)
+    walked = lines[rows == 0]
+    assert shapely.length(walked).sum() == pytest.approx(20.0 + 2 * 280.0)
+    assert shapely.bounds(shapely.multilinestrings(walked)).tolist() == pytest.approx([-280.0, 0.0, 280.0, 20.0])
+    # Too far from any path: only the straight access walk, cut at the radius.
+    assert shapely.length(lines[rows == 1]).tolist() == pytest.approx([300.0])
+
+
+def test_walk_reaches_what_scipy_dijkstra_reaches(liechtenstein):
+    """Per facility, the walked length equals the one from SciPy's dense Dijkstra (an independent search)."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from geogrid.coverage.walk import reached_pieces
+
+    with liechtenstein.connect() as conn:
+        graph = load_graph(conn)
+        facilities = load_facilities(conn).iloc[::5]
+    xy = to_metric(facilities["lon"], facilities["lat"], graph.epsg)
+    snap, d0 = graph.snap(xy)
+    rows, coords = reached_pieces(graph, xy, 300.0)
+    ours = np.bincount(rows, shapely.length(shapely.linestrings(coords)), minlength=len(xy))
+    dist = dijkstra(graph.matrix(), directed=False, indices=snap, limit=300.0) + np.maximum(d0, 1e-3)[:, None]
+    du, dv = dist[:, graph.u], dist[:, graph.v]
+    tu = np.clip((300.0 - du) / graph.length, 0, 1)
+    tv = np.clip((300.0 - dv) / graph.length, 0, 1)
+    drawn = np.hypot(*(graph.xy[graph.u] - graph.xy[graph.v]).T)  # pieces are drawn straight, in the metric CRS
+    walked = np.minimum(np.nan_to_num(tu) + np.nan_to_num(tv), 1.0) * drawn
+    expected = walked.sum(axis=1) + np.minimum(d0, 300.0)
+    assert ours == pytest.approx(expected, rel=1e-6, abs=1e-3)
+
+
+def test_network_areas_stay_inside_the_stored_circle(liechtenstein):
+    """Network outlines are traced inside the very circle polygon circle mode stores, not just its radius."""
+    from geogrid.coverage.compute import circle_areas, network_areas
+
+    with liechtenstein.connect() as conn:
+        graph = load_graph(conn)
+        facilities = load_facilities(conn)
+    xy = to_metric(facilities["lon"], facilities["lat"], graph.epsg)
+    network, circle = network_areas(graph, xy, 300.0), circle_areas(xy, 300.0)
+    outside = shapely.area(shapely.difference(network, circle))
+    assert outside.max() < 1e-6
+    # ...and the clip is real: many walks reach the circle's edge.
+    assert shapely.intersects(shapely.buffer(network, 0.5), shapely.boundary(circle)).mean() > 0.5
