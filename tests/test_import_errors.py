@@ -111,6 +111,19 @@ def test_missing_column_and_missing_building(loaded, tmp_path):
     assert snapshot(engine) == before
 
 
+def test_an_id_or_code_repeated_within_a_file(loaded, tmp_path):
+    """A repeated source id or grid code is refused at its second row, not silently merged (last one winning)."""
+    engine, before = loaded
+    pd.DataFrame({"编号": ["b7", "b8", "b7"], "lon": 116.305, "lat": 39.905}).to_csv(tmp_path / "b.csv", index=False)
+    rejects(engine, before, lambda c: import_buildings(c, read_source(tmp_path / "b.csv")), row=4, field="编号",
+            message="source id 'b7' appears twice in the file")
+    geoms = [box(116.30, 39.95, 116.31, 39.96), box(116.31, 39.95, 116.32, 39.96), box(116.32, 39.95, 116.33, 39.96)]
+    gpd.GeoDataFrame({"code": ["N1", "N2", "N2"]}, geometry=geoms, crs=4326).to_file(tmp_path / "g.geojson",
+                                                                                      engine="pyogrio")
+    rejects(engine, before, lambda c: import_grids(c, read_source(tmp_path / "g.geojson")), row=3, field="code",
+            message="code 'N2' appears twice")
+
+
 def test_one_transaction_rolls_back_earlier_steps(loaded, tmp_path):
     """Buildings imported, then residents fail in the same transaction: nothing of either is kept."""
     engine, before = loaded
