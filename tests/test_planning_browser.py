@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from tests import test_planning_city as pc
 from tests.live import launch_chromium, serve_api
-from tests.test_planning_city import C1, A, B
+from tests.test_planning_city import C1, A, B, D
 
 city = pc.city  # the fixture
 @pytest.fixture
@@ -94,3 +94,50 @@ def test_planner_splits_a_grid_along_a_drawn_line(server, city):
     with city.connect() as conn:
         retired = conn.scalar(text("SELECT valid_to IS NOT NULL FROM grids WHERE code = :c"), {"c": B})
     assert retired
+
+
+@pytest.mark.browser
+def test_planner_merges_two_grids(server, city):
+    """Pick A, merge it with B: the preview retires both, apply creates one grid holding both areas.
+
+    Their buildings all go to the new grid, except one on a border with a grid of lower code (D): the
+    boundary rule gives such a point to the lowest code, and the new grid's code is higher.
+    """
+    from playwright.sync_api import sync_playwright
+
+    owners = ("SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+              "JOIN grids g ON g.id = a.grid_id")
+    with city.connect() as conn:
+        area = conn.scalar(text("SELECT ST_Area(ST_Union(geom)) FROM grids WHERE code IN (:a, :b)"), {"a": A, "b": B})
+        before = {s: c for s, c in conn.execute(text(owners)).all() if c in (A, B)}
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/planner?community={C1}")
+        page.wait_for_function("window.geogridPlannerReady === true")
+        assert page.is_disabled("#planner-merge")  # nothing to merge before a grid is picked
+        page.select_option("#planner-grid", A)
+        assert A not in page.eval_on_selector_all("#planner-merge option", "os => os.map(o => o.value)")
+        page.select_option("#planner-merge", B)
+        assert "merge" in page.inner_text("#planner-status")
+        page.click("#planner-preview")
+        page.wait_for_selector("#planner-moved", timeout=20_000)
+        assert page.inner_text("#planner-result").count("retired") == 2
+        page.click("#planner-apply")
+        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        created = page.evaluate("window.geogridPlannerApplied.created")
+        codes = page.evaluate("window.geogridPlannerGrids.features.map(f => f.properties.code)")
+        browser.close()
+    assert not errors
+    assert len(created) == 1 and created[0] in codes and A not in codes and B not in codes
+    with city.connect() as conn:
+        merged_area = conn.scalar(text("SELECT ST_Area(geom) FROM grids WHERE code = :c"), {"c": created[0]})
+        after = dict(conn.execute(text(owners)).all())
+        on_border = set(conn.scalars(text(
+            "SELECT b.source_id FROM buildings b JOIN grids d ON d.code = :d AND ST_Intersects(ST_Boundary(d.geom), "
+            "b.geom)"), {"d": D}))
+    assert merged_area == pytest.approx(area, rel=1e-9)
+    assert {s for s in before if after[s] != created[0]} == {s for s in before if s in on_border} != set()
+    assert all(after[s] == D for s in before if s in on_border)

@@ -1,7 +1,8 @@
-/* The planner: pick a grid, redraw it with Leaflet.draw, POST /plans for the preview, POST /plans/{id}/apply. */
+/* The planner: pick a grid, redraw or split it with Leaflet.draw or merge it with another grid,
+   POST /plans for the preview, POST /plans/{id}/apply. */
 function geogridPlanner(map, config) {
   var grids = config.grids, api = config.api || "";
-  var state = { code: null, plan: null };
+  var state = { code: null, merge: null, plan: null };
   var $ = function (id) { return document.getElementById(id); };
   var esc = function (s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
     return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); };
@@ -13,36 +14,50 @@ function geogridPlanner(map, config) {
     }
   }).addTo(map);
   var drawn = new L.FeatureGroup().addTo(map);
+  var partner = L.layerGroup().addTo(map);  /* the grid to merge with */
   var after = L.layerGroup().addTo(map);
   map.addControl(new L.Control.Draw({
     edit: { featureGroup: drawn, remove: false },
     draw: { polyline: { shapeOptions: { color: "#d7301f", weight: 3 } }, marker: false, circle: false, circlemarker: false,
             polygon: { allowIntersection: false }, rectangle: true }
   }));
-  var select_ = $("planner-grid");
-  function fillOptions() {
+  var select_ = $("planner-grid"), merge_ = $("planner-merge");
+  function options(el, skip) {
+    while (el.options.length > 1) { el.remove(1); }
     grids.features.forEach(function (f) {
+      if (f.properties.code === skip) { return; }
       var o = document.createElement("option");
       o.value = f.properties.code; o.textContent = f.properties.code + " " + f.properties.name;
-      select_.appendChild(o);
+      el.appendChild(o);
     });
   }
+  function fillOptions() { options(select_, null); options(merge_, state.code); }
   fillOptions();
   window.geogridPlannerGrids = grids;
   select_.addEventListener("change", function () { select(select_.value); });
+  merge_.addEventListener("change", function () { mergeWith(merge_.value); });
 
   function status(text, error) { var s = $("planner-status"); s.textContent = text; s.className = "planner-status" + (error ? " error" : ""); }
   function feature(code) { return grids.features.find(function (f) { return f.properties.code === code; }); }
 
   function select(code) {
-    state.code = code || null; state.plan = null; select_.value = code || "";
-    drawn.clearLayers(); after.clearLayers(); $("planner-result").innerHTML = "";
+    state.code = code || null; state.merge = null; state.plan = null; select_.value = code || "";
+    options(merge_, state.code); merge_.value = ""; merge_.disabled = !state.code;
+    drawn.clearLayers(); partner.clearLayers(); after.clearLayers(); $("planner-result").innerHTML = "";
     $("planner-apply").disabled = true;
     var f = feature(code);
     if (!f) { $("planner-preview").disabled = true; return; }
     L.geoJSON(f, { style: { color: "#e6550d", weight: 3, fillOpacity: 0.1 } }).eachLayer(function (l) { drawn.addLayer(l); });
     $("planner-preview").disabled = false;
     status("grid " + code + " (version " + f.properties.version + "): edit its vertices or draw a new boundary");
+  }
+
+  function mergeWith(code) {
+    state.merge = code || null; state.plan = null; partner.clearLayers(); $("planner-apply").disabled = true;
+    var f = feature(code);
+    if (!f) { status("grid " + state.code + ": edit its vertices or draw a new boundary"); return; }
+    L.geoJSON(f, { style: { color: "#e6550d", weight: 3, dashArray: "6 4", fillOpacity: 0.1 } }).addTo(partner);
+    status("merge " + state.code + " and " + code + " into one new grid: preview it");
   }
 
   map.on(L.Draw.Event.CREATED, function (e) {
@@ -99,11 +114,12 @@ function geogridPlanner(map, config) {
 
   $("planner-preview").addEventListener("click", function () {
     if (!state.code) { status("pick a grid first", true); return; }
-    var f = feature(state.code), base = {};
-    base[state.code] = f.properties.version;
+    var base = {};
+    [state.code, state.merge].forEach(function (c) { if (c) { base[c] = feature(c).properties.version; } });
     var line = null;
     drawn.eachLayer(function (l) { var g = l.toGeoJSON().geometry; if (g.type === "LineString") { line = g; } });
-    var edit = line ? { op: "split", grid: state.code, line: line } : { op: "redraw", grid: state.code, geometry: geometry() };
+    var edit = state.merge ? { op: "merge", grids: [state.code, state.merge] }
+      : line ? { op: "split", grid: state.code, line: line } : { op: "redraw", grid: state.code, geometry: geometry() };
     if (config.crs) { edit.crs = config.crs; }
     status("previewing…");
     post("/plans", { edits: [edit], base_versions: base, author: $("planner-author").value || null })
@@ -116,8 +132,9 @@ function geogridPlanner(map, config) {
     var q = config.community ? "?community=" + encodeURIComponent(config.community) : "";
     return fetch(api + "/planner/grids.geojson" + q).then(function (r) { return r.json(); }).then(function (fc) {
       grids = fc; window.geogridPlannerGrids = fc;
-      gridLayer.clearLayers(); gridLayer.addData(fc); drawn.clearLayers();
-      while (select_.options.length > 1) { select_.remove(1); }
+      gridLayer.clearLayers(); gridLayer.addData(fc); drawn.clearLayers(); partner.clearLayers();
+      state.code = null; state.merge = null; select_.value = ""; merge_.disabled = true;
+      $("planner-preview").disabled = true;
       fillOptions();
     });
   }
