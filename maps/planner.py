@@ -1,4 +1,5 @@
-"""The planner page (pick a grid, redraw it with Leaflet.draw, preview, apply) and a plan's before/after map.
+"""The planner page (pick a grid; redraw, split, merge it or move buildings into it; preview; apply) and a
+plan's before/after map.
 
 Pages are folium maps with Leaflet and Leaflet.draw served locally (:func:`maps.assets.localise`). Grids
 are shown in the base map's datum (:func:`maps.geojson.display_crs`): over GCJ-02 or BD-09 tiles the drawn
@@ -32,6 +33,14 @@ FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
 WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
 ORDER BY g.code
 """
+
+BUILDINGS_SQL = """
+SELECT b.id, b.source_id, b.address, b.households, g.code, ST_X(b.geom), ST_Y(b.geom)
+FROM buildings b JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id
+WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
+ORDER BY b.id LIMIT :limit
+"""
+MAX_BUILDINGS = 5000  # markers the planner draws; more (a whole city) asks the planner to pick a community
 
 
 def _safe(data: object) -> str:
@@ -96,11 +105,27 @@ def grids_for_display(conn: Connection, community: str | None) -> tuple[dict, tu
     return _feature_collection(props, geoms), bounds
 
 
+def buildings_for_display(conn: Connection, community: str | None) -> dict:
+    """Buildings of the grids shown (id, address, households, grid), as points in the display datum.
+
+    Empty, with ``too_many`` set, past :data:`MAX_BUILDINGS`: markers for a whole city help no one.
+    """
+    rows = conn.execute(text(BUILDINGS_SQL), {"cids": community_ids(conn, community),
+                                              "limit": MAX_BUILDINGS + 1}).all()
+    if len(rows) > MAX_BUILDINGS:
+        return {"type": "FeatureCollection", "features": [], "too_many": True}
+    points = shapely.points(np.asarray([(r[5], r[6]) for r in rows], dtype=float).reshape(-1, 2))
+    points = from_wgs84(points, display_crs()) if len(points) else points
+    props = [{"id": r[0], "label": r[2] or r[1] or str(r[0]), "households": r[3], "grid": r[4]} for r in rows]
+    return _feature_collection(props, points)
+
+
 def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:
     """The planner page for one community (or all grids)."""
     grids, bounds = grids_for_display(conn, community)
     m = _base_map(bounds)
-    m.add_child(Planner({"grids": grids, "api": api_url, "crs": display_crs(), "community": community}))
+    m.add_child(Planner({"grids": grids, "buildings": buildings_for_display(conn, community), "api": api_url,
+                         "crs": display_crs(), "community": community}))
     return _page(m, static_url)
 
 

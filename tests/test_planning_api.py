@@ -126,3 +126,17 @@ def test_planner_over_gcj02_tiles_shows_and_sends_gcj02(client, monkeypatch):
     expected = np.column_stack(wgs84_to_gcj02(116.31, 39.90))  # B's south-west corner, shifted ~500 m
     assert np.abs(corners - expected).max(axis=1).min() < 1e-7
     assert '"crs": "gcj02"' in page
+
+
+def test_planner_buildings_per_community_and_capped(client, monkeypatch):
+    """The planner's building markers: one community's, with their grid; none (flagged) past the cap."""
+    import maps.planner
+
+    c1 = client.get("/planner/buildings.geojson", params={"community": C1}).json()
+    grids = {f["properties"]["label"]: f["properties"]["grid"] for f in c1["features"]}
+    assert len(grids) == 10 and grids["长湖街4号楼"] == B and grids["长湖街3号楼"] == A  # the A|B edge → A
+    assert len(client.get("/planner/buildings.geojson").json()["features"]) == 12
+    monkeypatch.setattr(maps.planner, "MAX_BUILDINGS", 11)
+    capped = client.get("/planner/buildings.geojson").json()
+    assert capped["features"] == [] and capped["too_many"] is True
+    assert client.get("/planner/buildings.geojson", params={"community": "nowhere"}).status_code == 404

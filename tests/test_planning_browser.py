@@ -141,3 +141,38 @@ def test_planner_merges_two_grids(server, city):
     assert merged_area == pytest.approx(area, rel=1e-9)
     assert {s for s in before if after[s] != created[0]} == {s for s in before if s in on_border} != set()
     assert all(after[s] == D for s in before if s in on_border)
+
+
+@pytest.mark.browser
+def test_planner_moves_clicked_buildings_into_the_picked_grid(server, city):
+    """Pick A, click two of B's buildings: preview moves exactly those, apply gives them to A."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/planner?community={C1}")
+        page.wait_for_function("window.geogridPlannerReady === true")
+        assert page.evaluate("window.geogridPlannerBuildings.features.length") == 10  # community C1's buildings
+        page.select_option("#planner-grid", A)
+        for x, y in ((116.312, 39.903), (116.315, 39.905)):  # b4 and b5, in B
+            page.mouse.click(*_pixel(page, x, y))
+        page.mouse.click(*_pixel(page, 116.302, 39.902))  # b0 is in A already: refused, not added
+        assert "already" in page.inner_text("#planner-status")
+        page.click("#planner-preview")
+        page.wait_for_selector("#planner-moved", timeout=20_000)
+        assert page.inner_text("#planner-moved").startswith("2 buildings, 360 households")
+        page.click("#planner-apply")
+        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        owners = page.evaluate("Object.fromEntries(window.geogridPlannerBuildings.features.map("
+                               "f => [f.properties.label, f.properties.grid]))")
+        browser.close()
+    assert not errors
+    assert owners["长湖街4号楼"] == A and owners["长湖街5号楼"] == A and owners["长湖街6号楼"] == B
+    with city.connect() as conn:
+        moved = dict(conn.execute(text(
+            "SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+            "JOIN grids g ON g.id = a.grid_id WHERE b.source_id IN ('b4', 'b5', 'b6')")).all())
+    assert moved == {"b4": A, "b5": A, "b6": B}

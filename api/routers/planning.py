@@ -89,6 +89,15 @@ def planner_grids(community: str | None = Query(None, description="Community cod
         return grids_for_display(conn, community)[0]
 
 
+@router.get("/planner/buildings.geojson")
+def planner_buildings(community: str | None = Query(None, description="Community code or name.")) -> dict:
+    """Buildings of those grids with their grid, in the base map's datum (the planner moves them between grids)."""
+    from maps.planner import buildings_for_display
+
+    with db.ready().connect() as conn:
+        return buildings_for_display(conn, community)
+
+
 @router.get("/plans/{plan_id}/map", response_class=HTMLResponse)
 def plan_map(plan_id: int) -> HTMLResponse:
     """Before/after map of a plan: old boundaries dashed, new ones filled."""

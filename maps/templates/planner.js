@@ -1,8 +1,8 @@
-/* The planner: pick a grid, redraw or split it with Leaflet.draw or merge it with another grid,
-   POST /plans for the preview, POST /plans/{id}/apply. */
+/* The planner: pick a grid, redraw or split it with Leaflet.draw, merge it with another grid or click
+   buildings to move into it; POST /plans for the preview, POST /plans/{id}/apply. */
 function geogridPlanner(map, config) {
-  var grids = config.grids, api = config.api || "";
-  var state = { code: null, merge: null, plan: null };
+  var grids = config.grids, buildings = config.buildings, api = config.api || "";
+  var state = { code: null, merge: null, moving: [], plan: null };
   var $ = function (id) { return document.getElementById(id); };
   var esc = function (s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
     return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); };
@@ -16,6 +16,21 @@ function geogridPlanner(map, config) {
   var drawn = new L.FeatureGroup().addTo(map);
   var partner = L.layerGroup().addTo(map);  /* the grid to merge with */
   var after = L.layerGroup().addTo(map);
+  var buildingLayer = L.layerGroup().addTo(map);
+  function drawBuildings() {
+    buildingLayer.clearLayers();
+    $("planner-too-many").hidden = !buildings.too_many;
+    buildings.features.forEach(function (f) {
+      var p = f.properties, c = f.geometry.coordinates;
+      var picked = state.moving.indexOf(p.id) >= 0;
+      var m = L.circleMarker([c[1], c[0]], { radius: picked ? 7 : 4, weight: picked ? 3 : 1, color: picked ? "#d7301f" : "#333",
+                                              fillColor: picked ? "#fc9272" : "#fff", fillOpacity: 0.9 });
+      m.bindTooltip(p.label + " · " + p.households + " households · grid " + p.grid);
+      m.on("click", function () { toggleBuilding(p); });
+      m.feature = f;
+      buildingLayer.addLayer(m);
+    });
+  }
   map.addControl(new L.Control.Draw({
     edit: { featureGroup: drawn, remove: false },
     draw: { polyline: { shapeOptions: { color: "#d7301f", weight: 3 } }, marker: false, circle: false, circlemarker: false,
@@ -33,7 +48,9 @@ function geogridPlanner(map, config) {
   }
   function fillOptions() { options(select_, null); options(merge_, state.code); }
   fillOptions();
+  drawBuildings();
   window.geogridPlannerGrids = grids;
+  window.geogridPlannerBuildings = buildings;
   select_.addEventListener("change", function () { select(select_.value); });
   merge_.addEventListener("change", function () { mergeWith(merge_.value); });
 
@@ -41,7 +58,8 @@ function geogridPlanner(map, config) {
   function feature(code) { return grids.features.find(function (f) { return f.properties.code === code; }); }
 
   function select(code) {
-    state.code = code || null; state.merge = null; state.plan = null; select_.value = code || "";
+    state.code = code || null; state.merge = null; state.moving = []; state.plan = null; select_.value = code || "";
+    drawBuildings();
     options(merge_, state.code); merge_.value = ""; merge_.disabled = !state.code;
     drawn.clearLayers(); partner.clearLayers(); after.clearLayers(); $("planner-result").innerHTML = "";
     $("planner-apply").disabled = true;
@@ -50,6 +68,15 @@ function geogridPlanner(map, config) {
     L.geoJSON(f, { style: { color: "#e6550d", weight: 3, fillOpacity: 0.1 } }).eachLayer(function (l) { drawn.addLayer(l); });
     $("planner-preview").disabled = false;
     status("grid " + code + " (version " + f.properties.version + "): edit its vertices or draw a new boundary");
+  }
+
+  function toggleBuilding(p) {
+    if (!state.code) { status("pick the grid the building should move into first", true); return; }
+    if (p.grid === state.code) { status(p.label + " is in " + state.code + " already", true); return; }
+    var k = state.moving.indexOf(p.id);
+    if (k >= 0) { state.moving.splice(k, 1); } else { state.moving.push(p.id); }
+    state.plan = null; $("planner-apply").disabled = true; drawBuildings();
+    status(state.moving.length + " building(s) to move into " + state.code + ": preview it");
   }
 
   function mergeWith(code) {
@@ -114,11 +141,13 @@ function geogridPlanner(map, config) {
 
   $("planner-preview").addEventListener("click", function () {
     if (!state.code) { status("pick a grid first", true); return; }
-    var base = {};
-    [state.code, state.merge].forEach(function (c) { if (c) { base[c] = feature(c).properties.version; } });
+    var base = {}, from = buildings.features.filter(function (f) { return state.moving.indexOf(f.properties.id) >= 0; })
+      .map(function (f) { return f.properties.grid; });
+    [state.code, state.merge].concat(from).forEach(function (c) { if (c && feature(c)) { base[c] = feature(c).properties.version; } });
     var line = null;
     drawn.eachLayer(function (l) { var g = l.toGeoJSON().geometry; if (g.type === "LineString") { line = g; } });
     var edit = state.merge ? { op: "merge", grids: [state.code, state.merge] }
+      : state.moving.length ? { op: "move_buildings", buildings: state.moving.slice(), to: state.code }
       : line ? { op: "split", grid: state.code, line: line } : { op: "redraw", grid: state.code, geometry: geometry() };
     if (config.crs) { edit.crs = config.crs; }
     status("previewing…");
@@ -128,10 +157,13 @@ function geogridPlanner(map, config) {
       .catch(function (e) { status(e.message, true); });
   });
 
-  function reload() {  /* the grids as they are now: new boundaries, versions and codes */
+  function reload() {  /* the grids and buildings as they are now: new boundaries, versions, codes and owners */
     var q = config.community ? "?community=" + encodeURIComponent(config.community) : "";
-    return fetch(api + "/planner/grids.geojson" + q).then(function (r) { return r.json(); }).then(function (fc) {
-      grids = fc; window.geogridPlannerGrids = fc;
+    var json = function (r) { return r.json(); };
+    return Promise.all([fetch(api + "/planner/grids.geojson" + q).then(json),
+                        fetch(api + "/planner/buildings.geojson" + q).then(json)]).then(function (both) {
+      var fc = both[0]; buildings = both[1]; state.moving = []; drawBuildings();
+      grids = fc; window.geogridPlannerGrids = fc; window.geogridPlannerBuildings = buildings;
       gridLayer.clearLayers(); gridLayer.addData(fc); drawn.clearLayers(); partner.clearLayers();
       state.code = null; state.merge = null; select_.value = ""; merge_.disabled = true;
       $("planner-preview").disabled = true;
