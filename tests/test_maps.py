@@ -190,3 +190,17 @@ def test_cached_layers_follow_writes(client, small_city):  # noqa: F811
     while households() != 380 - 120 + 999 and time.time() < deadline:
         time.sleep(0.2)
     assert households() == 1259
+
+
+def test_simplified_layers_stay_valid_and_close():
+    """A hole just under a shell's bump (where naive simplification would cut through it) and a plain bump:
+    layer polygons come out valid, within a few tolerances of the input, with the needless vertex gone."""
+    deg = 1 / geojson.METRES_PER_DEGREE  # the tolerance is in metres; build the case in metres
+    shell = [(0, 0), (10, 0), (10, 10), (5, 10.05), (0, 10), (0, 0)]
+    hole = [(4.5, 9.5), (5.5, 9.5), (5.5, 10.03), (4.5, 10.03), (4.5, 9.5)]
+    tricky = shapely.Polygon(np.array(shell) * deg, [np.array(hole) * deg])
+    plain = shapely.Polygon(np.array([(20, 0), (30, 0), (30, 10), (25, 10.05), (20, 10), (20, 0)]) * deg)
+    out = geojson.prepare(np.array([tricky, plain]), crs=None, simplify_m=0.1, precision=9)
+    assert shapely.is_valid(out).all()
+    assert shapely.get_num_coordinates(out[1]) == 5  # the 5 cm bump is gone
+    assert (shapely.hausdorff_distance(out, np.array([tricky, plain])) < 0.6 * deg).all()
