@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import text
 
@@ -10,6 +13,23 @@ from tests.live import launch_chromium, serve_api
 from tests.test_planning_city import C1, A, B, D
 
 city = pc.city  # the fixture
+@contextmanager
+def planner(server: str) -> Iterator:
+    """Community C1's planner page in Chromium, ready to use; any script error on it fails the test."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/planner?community={C1}")
+        page.wait_for_function("window.geogridPlannerReady === true")
+        yield page
+        browser.close()
+    assert not errors
+
+
 @pytest.fixture
 def server(city):
     with serve_api() as url:
@@ -27,15 +47,7 @@ def _pixel(page, lon: float, lat: float) -> tuple[float, float]:
 
 @pytest.mark.browser
 def test_planner_redraws_previews_and_applies(server, city):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server}/planner?community={C1}")
-        page.wait_for_function("window.geogridPlannerReady === true")
+    with planner(server) as page:
         page.select_option("#planner-grid", A)
         page.click(".leaflet-draw-draw-rectangle")
         x0, y0 = _pixel(page, 116.301, 39.9035)  # north-west corner: takes b4 (116.312, 39.903) from B
@@ -59,8 +71,6 @@ def test_planner_redraws_previews_and_applies(server, city):
         map_href = page.get_attribute("#planner-map-link", "href")
         page.goto(server + map_href)
         assert "change grid" in page.inner_text("#plan-title")
-        browser.close()
-    assert not errors
     with city.connect() as conn:
         version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
         b4 = conn.scalar(text("SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
@@ -70,13 +80,7 @@ def test_planner_redraws_previews_and_applies(server, city):
 
 @pytest.mark.browser
 def test_planner_splits_a_grid_along_a_drawn_line(server, city):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{server}/planner?community={C1}")
-        page.wait_for_function("window.geogridPlannerReady === true")
+    with planner(server) as page:
         page.select_option("#planner-grid", B)
         page.click(".leaflet-draw-draw-polyline")
         for lat in (39.8995, 39.9105):  # a north-south line across B at x = 116.315
@@ -89,7 +93,6 @@ def test_planner_splits_a_grid_along_a_drawn_line(server, city):
         page.click("#planner-apply")
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         created = page.evaluate("window.geogridPlannerApplied.created")
-        browser.close()
     assert created == [C1 + "005", C1 + "006"]
     with city.connect() as conn:
         retired = conn.scalar(text("SELECT valid_to IS NOT NULL FROM grids WHERE code = :c"), {"c": B})
@@ -103,20 +106,12 @@ def test_planner_merges_two_grids(server, city):
     Their buildings all go to the new grid, except one on a border with a grid of lower code (D): the
     boundary rule gives such a point to the lowest code, and the new grid's code is higher.
     """
-    from playwright.sync_api import sync_playwright
-
     owners = ("SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
               "JOIN grids g ON g.id = a.grid_id")
     with city.connect() as conn:
         area = conn.scalar(text("SELECT ST_Area(ST_Union(geom)) FROM grids WHERE code IN (:a, :b)"), {"a": A, "b": B})
         before = {s: c for s, c in conn.execute(text(owners)).all() if c in (A, B)}
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server}/planner?community={C1}")
-        page.wait_for_function("window.geogridPlannerReady === true")
+    with planner(server) as page:
         assert page.is_disabled("#planner-merge")  # nothing to merge before a grid is picked
         page.select_option("#planner-grid", A)
         assert A not in page.eval_on_selector_all("#planner-merge option", "os => os.map(o => o.value)")
@@ -129,8 +124,6 @@ def test_planner_merges_two_grids(server, city):
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         created = page.evaluate("window.geogridPlannerApplied.created")
         codes = page.evaluate("window.geogridPlannerGrids.features.map(f => f.properties.code)")
-        browser.close()
-    assert not errors
     assert len(created) == 1 and created[0] in codes and A not in codes and B not in codes
     with city.connect() as conn:
         merged_area = conn.scalar(text("SELECT ST_Area(geom) FROM grids WHERE code = :c"), {"c": created[0]})
@@ -146,15 +139,7 @@ def test_planner_merges_two_grids(server, city):
 @pytest.mark.browser
 def test_planner_moves_clicked_buildings_into_the_picked_grid(server, city):
     """Pick A, click two of B's buildings: preview moves exactly those, apply gives them to A."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server}/planner?community={C1}")
-        page.wait_for_function("window.geogridPlannerReady === true")
+    with planner(server) as page:
         assert page.evaluate("window.geogridPlannerBuildings.features.length") == 10  # community C1's buildings
         page.select_option("#planner-grid", A)
         for x, y in ((116.312, 39.903), (116.315, 39.905)):  # b4 and b5, in B
@@ -168,8 +153,6 @@ def test_planner_moves_clicked_buildings_into_the_picked_grid(server, city):
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         owners = page.evaluate("Object.fromEntries(window.geogridPlannerBuildings.features.map("
                                "f => [f.properties.label, f.properties.grid]))")
-        browser.close()
-    assert not errors
     assert owners["长湖街4号楼"] == A and owners["长湖街5号楼"] == A and owners["长湖街6号楼"] == B
     with city.connect() as conn:
         moved = dict(conn.execute(text(
