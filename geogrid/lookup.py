@@ -24,9 +24,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 from geogrid import crs as crs_mod
 from geogrid.errors import GeogridError, NotFound
 from geogrid.gazetteer import Candidate, search
+from geogrid.model import SERVICE_STATION
 from geogrid.settings import get_settings
 
-STATION_KIND = "service_station"  # nearest 党群/网格服务站; revision 0003 indexes exactly these (partial GiST)
+STATION_KIND = SERVICE_STATION  # nearest 党群/网格服务站; revision 0003 indexes exactly these (partial GiST)
 KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
 
 _GRID_SQL = """
@@ -56,7 +57,8 @@ b AS MATERIALIZED (
                    ELSE 'radius' END AS basis)
 SELECT gr.code, gr.name, gr.kind,
        CASE WHEN gr.id IS NOT NULL THEN COALESCE(gc.card, grid_card(gr.id)) END AS card,
-       ns.name AS station_name, ns.distance_m AS station_m, b.basis,
+       ns.name AS station_name, ns.distance_m AS station_m,
+       ws.name AS walk_name, ws.distance_m AS walk_distance_m, ws.walk_m, b.basis,
        CASE WHEN gr.id IS NOT NULL AND b.basis <> 'radius' THEN
        EXISTS (SELECT 1 FROM service_areas sv WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
                   AND (sv.mode = 'network' OR b.basis <> 'network')) END AS in_area,
@@ -73,6 +75,14 @@ SELECT gr.code, gr.name, gr.kind,
                 ORDER BY f.geom <-> p.g LIMIT {KNN_CANDIDATES}) k
         WHERE gr.id IS NOT NULL
         ORDER BY distance_m LIMIT 1) ns ON true
+  LEFT JOIN LATERAL (
+       SELECT f.name, ST_Distance(f.geom::geography, p.g::geography) AS distance_m, sw.walk_m + wn.distance_m AS walk_m
+         FROM (SELECT k.id, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
+                 FROM (SELECT id, geom FROM walk_nodes ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+                ORDER BY distance_m LIMIT 1) wn
+         JOIN station_walks sw ON sw.node_id = wn.id
+         JOIN facilities f ON f.id = sw.station_id
+        WHERE gr.id IS NOT NULL) ws ON true
 """)
 
 BATCH_SQL = text(f"""
@@ -132,10 +142,7 @@ def _answer(row, lon: float, lat: float) -> dict:
     if row.code is None:
         raise _not_found(row.nearest, lon, lat)
     settings = get_settings()
-    station = None
-    if row.station_name is not None:
-        station = {"name": row.station_name, "kind": STATION_KIND, "distance_m": round(row.station_m, 1),
-                   "walk_minutes": round(row.station_m / settings.walk_speed_m_per_min, 1)}
+    station = _station(row, settings.walk_speed_m_per_min)
     radius = settings.circle_radius_m.get(5, 300.0)
     covered = bool(row.in_area) if row.basis != "radius" else bool(station and row.station_m <= radius)
     card = orjson.loads(row.card)  # community, street, district, staff, party_org
@@ -147,6 +154,18 @@ def _answer(row, lon: float, lat: float) -> dict:
         "covered": covered,
         "covered_basis": row.basis,
     }
+
+
+def _station(row, pace: float) -> dict | None:
+    """The nearest service station: by walking along the network when ``geogrid compute`` has measured it,
+    else by straight line (``walk_basis`` says which; ``walk_m`` is null for a straight line)."""
+    if row.walk_name is not None:
+        return {"name": row.walk_name, "kind": STATION_KIND, "distance_m": round(row.walk_distance_m, 1),
+                "walk_m": round(row.walk_m, 1), "walk_minutes": round(row.walk_m / pace, 1), "walk_basis": "network"}
+    if row.station_name is not None:
+        return {"name": row.station_name, "kind": STATION_KIND, "distance_m": round(row.station_m, 1),
+                "walk_m": None, "walk_minutes": round(row.station_m / pace, 1), "walk_basis": "straight_line"}
+    return None
 
 
 def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = None) -> dict:

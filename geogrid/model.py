@@ -42,8 +42,9 @@ SPECIAL_GROUPS = (
     "bereaved_parents",  # 失独家庭
     "home_isolation",  # 居家隔离
 )
+SERVICE_STATION = "service_station"  # the station every lookup names the nearest of
 FACILITY_KINDS = (
-    "service_station",  # 党群服务站 / 网格服务站 (5 min)
+    SERVICE_STATION,  # 党群服务站 / 网格服务站 (5 min)
     "service_center",  # 社区服务中心 (15 min)
     "elderly_care",  # 养老驿站 / 日间照料 (5 min)
     "canteen",  # 社区食堂
@@ -319,6 +320,20 @@ class WalkEdge(Base):
     target: Mapped[int] = mapped_column(BigInteger, index=True)
     length_m: Mapped[float] = mapped_column(Float)
     geom = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=True)
+
+
+class StationWalk(Base):
+    """Derived: the nearest service station along the network from each walk node, and the walk in metres.
+
+    Written by :func:`geogrid.stations.store_station_walks` (``geogrid compute``); lookups add the straight
+    walk from a point to its nearest node.
+    """
+
+    __tablename__ = "station_walks"
+
+    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("facilities.id", ondelete="CASCADE"), index=True)
+    walk_m: Mapped[float] = mapped_column(Float)
 
 
 class ServiceArea(Base):

@@ -18,6 +18,7 @@ STEPS = (
     ("geogrid.assign", "assign_all"),
     ("geogrid.gazetteer", "build_gazetteer"),
     ("geogrid.coverage.compute", "compute_service_areas"),
+    ("geogrid.stations", "store_station_walks"),
     ("geogrid.coverage.covered", "store_building_coverage"),
 )
 

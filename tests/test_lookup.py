@@ -49,6 +49,7 @@ def test_point_answer_has_areas_staff_party_station_and_no_phone(city):
     # ~7 × 85 m east, 0.0005° north: about 600 m, so 10 minutes at 60 m/min and not covered by the 300 m circle
     assert 580 < station["distance_m"] < 640
     assert station["walk_minutes"] == pytest.approx(station["distance_m"] / 60, abs=0.1)
+    assert station["walk_basis"] == "straight_line" and station["walk_m"] is None  # no walking network here
     assert got["covered"] is False and got["covered_basis"] == "radius"
     with city.connect() as conn:  # closed at once: a dropped connection keeps its transaction until GC
         assert lookup_point(conn, 116.3051, 39.9051)["covered"] is True

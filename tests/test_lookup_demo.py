@@ -1,8 +1,10 @@
-"""Lookup on the demo city, every answer recomputed independently: Shapely for grids and coverage, pyproj's
-geodesic for the nearest service station, the buildings' own addresses written the ways people write them."""
+"""Lookup on the demo city, every answer recomputed independently: Shapely for grids and coverage, NetworkX
+on the walking network for the nearest service station, the buildings' own addresses written the ways people
+write them."""
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,8 +12,10 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import text
 
+from geogrid.coverage.compute import to_metric
 from geogrid.db.bulk import fetch_geoms
 from geogrid.lookup import grids_at, lookup_address, lookup_point
+from geogrid.network import load_graph
 from geogrid.settings import get_settings
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -56,6 +60,25 @@ def test_every_building_and_random_point_matches_shapely(demo):
     assert len(b) > 100
 
 
+def _walks_to_stations(conn, stations: pd.DataFrame):
+    """A function (lon, lat) → (station name, metres walked): snap to the nearest node, NetworkX Dijkstra to
+    every station's nearest node, plus the station's own snap, per station; the least wins."""
+    graph = load_graph(conn)
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True))
+    s_xy = to_metric(shapely.get_x(stations["geom"]), shapely.get_y(stations["geom"]), graph.epsg)
+    s_node, s_snap = graph.snap(s_xy)
+
+    def walk(lon: float, lat: float) -> tuple[str, float]:
+        node, snap = graph.snap(to_metric(np.array([lon]), np.array([lat]), graph.epsg))
+        dist = nx.single_source_dijkstra_path_length(g, int(node[0]))
+        total = [snap[0] + dist.get(int(n), np.inf) + max(d, 1e-3) for n, d in zip(s_node, s_snap, strict=True)]
+        best = int(np.argmin(total))
+        return stations["name"].iloc[best], total[best]
+
+    return walk
+
+
 def test_single_answers_match_independent_computation(demo):
     engine, grids, stations, areas = demo
     geod, settings = Geod(ellps="WGS84"), get_settings()
@@ -64,18 +87,22 @@ def test_single_answers_match_independent_computation(demo):
     network = areas[areas["mode"] == "network"]
     areas = network if len(network) else areas
     with engine.connect() as conn:
+        walk = _walks_to_stations(conn, stations)
         for x, y, code in zip(lon, lat, want, strict=True):
             if code is None:
                 continue
             got = lookup_point(conn, float(x), float(y))
             assert got["grid"]["code"] == code
             assert got["community"]["code"] == code[:12] and got["district"]["code"] == code[:6]
-            _, _, dist = geod.inv(np.full(len(stations), x), np.full(len(stations), y),
-                                  shapely.get_x(stations["geom"]), shapely.get_y(stations["geom"]))
-            nearest = int(np.argmin(dist))
-            assert got["nearest_station"]["distance_m"] == pytest.approx(dist[nearest], abs=1.0)
-            assert got["nearest_station"]["walk_minutes"] == pytest.approx(
-                dist[nearest] / settings.walk_speed_m_per_min, abs=0.06)
+            station = got["nearest_station"]
+            name, metres = walk(float(x), float(y))
+            assert station["walk_basis"] == "network" and station["name"] == name
+            # The lookup snaps by geodesic metres, the check in a projected CRS: a few centimetres apart.
+            assert station["walk_m"] == pytest.approx(metres, abs=0.5)
+            assert station["walk_minutes"] == pytest.approx(metres / settings.walk_speed_m_per_min, abs=0.06)
+            mine = stations["geom"][stations["name"] == name].iloc[0]
+            assert station["distance_m"] == pytest.approx(geod.inv(x, y, mine.x, mine.y)[2], abs=1.0)
+            assert station["walk_m"] >= station["distance_m"] - 1.0  # no walk is shorter than the crow flies
             if len(areas):
                 assert got["covered"] == bool(shapely.intersects(areas["geom"], shapely.Point(x, y)).any())
 

@@ -95,6 +95,8 @@ _QUERY_DOC: dict[str, Any] = {"parameters": [
 async def lookup(request: Request) -> Response:
     """The grid at a point or an address, its community/street/district, staff (role and name), party
     organisation, nearest service station (党群服务站) with walking minutes, and 5-minute coverage.
+    The station is the nearest along the walking network (``walk_basis: network``, ``walk_m``) once
+    ``geogrid compute`` has measured it, else the nearest by straight line (``walk_basis: straight_line``).
 
     404 outside every grid (with the nearest grid and its distance) or when no address matches.
     """
