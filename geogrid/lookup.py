@@ -45,6 +45,28 @@ SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distanc
  ORDER BY distance_m, k.code LIMIT 1
 """
 
+# The nearest station on foot: step onto the nearest path (edge) at the nearest point, walk to either end
+# of it, then on to that end's nearest station (``station_walks``). ``t`` is the fraction from the source end,
+# located in Web Mercator: conformal, so the foot of the perpendicular is where it is on the ground (in degrees
+# of lon/lat a diagonal street's would be metres off).
+_WALK_SQL = f"""
+SELECT f.name, ST_Distance(f.geom::geography, p.g::geography) AS distance_m, e.off_m + w.along * e.length_m
+       + sw.walk_m AS walk_m
+  FROM (SELECT k.source, k.target, k.length_m, ST_Distance(k.geom::geography, p.g::geography) AS off_m,
+               ST_LineLocatePoint(ST_Transform(k.geom, 3857), ST_Transform(p.g, 3857)) AS loc,
+               ST_DWithin(ST_StartPoint(k.geom), s.geom, 1e-9) AS forward  -- drawn from source to target
+          FROM (SELECT source, target, length_m, geom FROM walk_edges WHERE geom IS NOT NULL
+                 ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+          JOIN walk_nodes s ON s.id = k.source
+         ORDER BY off_m LIMIT 1) e
+ CROSS JOIN LATERAL (SELECT CASE WHEN e.forward THEN e.loc ELSE 1 - e.loc END AS t) d
+ CROSS JOIN LATERAL (VALUES (e.source, d.t), (e.target, 1 - d.t)) AS w(node, along)
+  JOIN station_walks sw ON sw.node_id = w.node
+  JOIN facilities f ON f.id = sw.station_id
+ WHERE gr.id IS NOT NULL
+ ORDER BY walk_m LIMIT 1
+"""
+
 # One row per point, inside a grid or not: outside, only ``nearest`` is computed (CASE runs a subquery only
 # when its branch is taken), so a miss costs one round trip like a hit. The per-grid part (areas, staff in order
 # of responsibility, party organisation) is the grid's card, kept current by triggers (revision 0003_grid_cards);
@@ -75,14 +97,7 @@ SELECT gr.code, gr.name, gr.kind,
                 ORDER BY f.geom <-> p.g LIMIT {KNN_CANDIDATES}) k
         WHERE gr.id IS NOT NULL
         ORDER BY distance_m LIMIT 1) ns ON true
-  LEFT JOIN LATERAL (
-       SELECT f.name, ST_Distance(f.geom::geography, p.g::geography) AS distance_m, sw.walk_m + wn.distance_m AS walk_m
-         FROM (SELECT k.id, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
-                 FROM (SELECT id, geom FROM walk_nodes ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
-                ORDER BY distance_m LIMIT 1) wn
-         JOIN station_walks sw ON sw.node_id = wn.id
-         JOIN facilities f ON f.id = sw.station_id
-        WHERE gr.id IS NOT NULL) ws ON true
+  LEFT JOIN LATERAL ({_WALK_SQL}) ws ON true
 """)
 
 BATCH_SQL = text(f"""
