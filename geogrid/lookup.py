@@ -46,24 +46,26 @@ SELECT k.code, k.name, ST_Distance(k.geom::geography, p.g::geography) AS distanc
 """
 
 # The nearest station on foot: step onto the nearest path (edge) at the nearest point, walk to either end
-# of it, then on to that end's nearest station (``station_walks``). ``t`` is the fraction from the source end,
-# located in Web Mercator: conformal, so the foot of the perpendicular is where it is on the ground (in degrees
-# of lon/lat a diagonal street's would be metres off).
+# of it, then on to that end's nearest station (``station_walks``). Candidates are ranked in degrees with
+# longitude scaled by cos(lat) (locally true to the ground, and eight geodesic distances cost as much as the
+# rest of the lookup). ``t`` is the fraction from the source end, located in Web Mercator: conformal, so the
+# foot of the perpendicular is where it is on the ground. Skipped at once when nothing was measured.
 _WALK_SQL = f"""
 SELECT f.name, ST_Distance(f.geom::geography, p.g::geography) AS distance_m, e.off_m + w.along * e.length_m
        + sw.walk_m AS walk_m
-  FROM (SELECT k.source, k.target, k.length_m, ST_Distance(k.geom::geography, p.g::geography) AS off_m,
-               ST_LineLocatePoint(ST_Transform(k.geom, 3857), ST_Transform(p.g, 3857)) AS loc,
-               ST_DWithin(ST_StartPoint(k.geom), s.geom, 1e-9) AS forward  -- drawn from source to target
-          FROM (SELECT source, target, length_m, geom FROM walk_edges WHERE geom IS NOT NULL
-                 ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
-          JOIN walk_nodes s ON s.id = k.source
-         ORDER BY off_m LIMIT 1) e
+  FROM (SELECT c.source, c.target, c.length_m, ST_Distance(c.geom::geography, p.g::geography) AS off_m,
+               ST_LineLocatePoint(ST_Transform(c.geom, 3857), ST_Transform(p.g, 3857)) AS loc,
+               ST_DWithin(ST_StartPoint(c.geom), s.geom, 1e-9) AS forward  -- drawn from source to target
+          FROM (SELECT k.* FROM (SELECT source, target, length_m, geom FROM walk_edges WHERE geom IS NOT NULL
+                                  ORDER BY geom <-> p.g LIMIT {KNN_CANDIDATES}) k
+                 ORDER BY ST_Distance(ST_Scale(k.geom, cos(radians(ST_Y(p.g))), 1),
+                                      ST_Scale(p.g, cos(radians(ST_Y(p.g))), 1)) LIMIT 1) c
+          JOIN walk_nodes s ON s.id = c.source) e
  CROSS JOIN LATERAL (SELECT CASE WHEN e.forward THEN e.loc ELSE 1 - e.loc END AS t) d
  CROSS JOIN LATERAL (VALUES (e.source, d.t), (e.target, 1 - d.t)) AS w(node, along)
   JOIN station_walks sw ON sw.node_id = w.node
   JOIN facilities f ON f.id = sw.station_id
- WHERE gr.id IS NOT NULL
+ WHERE gr.id IS NOT NULL AND b.walks
  ORDER BY walk_m LIMIT 1
 """
 
@@ -76,7 +78,8 @@ WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 b AS MATERIALIZED (
        SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
                    WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle'
-                   ELSE 'radius' END AS basis)
+                   ELSE 'radius' END AS basis,
+              EXISTS (SELECT 1 FROM station_walks) AS walks)
 SELECT gr.code, gr.name, gr.kind,
        CASE WHEN gr.id IS NOT NULL THEN COALESCE(gc.card, grid_card(gr.id)) END AS card,
        ns.name AS station_name, ns.distance_m AS station_m,
@@ -90,14 +93,14 @@ SELECT gr.code, gr.name, gr.kind,
   FROM p CROSS JOIN b
   LEFT JOIN LATERAL ({_GRID_SQL}) gr ON true
   LEFT JOIN grid_cards gc ON gc.grid_id = gr.id
+  LEFT JOIN LATERAL ({_WALK_SQL}) ws ON true
   LEFT JOIN LATERAL (
        SELECT k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
          FROM (SELECT f.name, f.geom FROM facilities f
                 WHERE f.kind = '{STATION_KIND}' AND NOT f.candidate
                 ORDER BY f.geom <-> p.g LIMIT {KNN_CANDIDATES}) k
-        WHERE gr.id IS NOT NULL
+        WHERE gr.id IS NOT NULL AND ws.name IS NULL  -- by straight line only when not on foot
         ORDER BY distance_m LIMIT 1) ns ON true
-  LEFT JOIN LATERAL ({_WALK_SQL}) ws ON true
 """)
 
 BATCH_SQL = text(f"""
