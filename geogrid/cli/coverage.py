@@ -9,6 +9,7 @@ from rich.table import Table
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
+from geogrid.i18n import join, t
 
 coverage_app = typer.Typer(help="Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites.")
 app.add_typer(coverage_app, name="coverage")
@@ -89,7 +90,7 @@ def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes
     """Propose k sites covering the most uncovered households (exact MCLP, checked by greedy)."""
     from geogrid.coverage.suggest import suggest as propose
 
-    with console.status("solving the maximal covering problem"), db.ready().connect() as conn:
+    with console.status(t("solving the maximal covering problem")), db.ready().connect() as conn:
         result = propose(conn, _query(minutes, mode, kind, community), k=k, max_buildings=max_buildings)
     if as_json:
         return _echo_json(result)
@@ -109,9 +110,10 @@ def compute_areas() -> None:
 
     written: dict[str, int] = {}
     with progress() as bar, db.ready().begin() as conn:
-        task = bar.add_task("service areas", total=len(MODES))
+        task = bar.add_task(t("service areas"), total=len(MODES))
         for mode in MODES:
-            bar.update(task, description=f"{mode} service areas")
+            bar.update(task, description=t("{mode} service areas", mode=mode))
             written.update(compute_service_areas(conn, modes=(mode,)))
             bar.advance(task)
-    console.print(", ".join(f"{mode}: {n:,} areas" for mode, n in written.items()))
+    console.print(join([t("{mode}: {n:,} areas", mode=mode, n=n) for mode, n in written.items()], zh="，"))
+
