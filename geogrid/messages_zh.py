@@ -212,6 +212,15 @@ ZH: dict[str, str] = {
     "service areas": "服务范围",
     "{mode} service areas": "{mode} 服务范围",
     "{mode}: {n:,} areas": "{mode}：{n:,} 个服务范围",
+    "{minutes}-minute {mode} coverage: {covered:,} of {households:,} households ({share})":
+        "{minutes} 分钟生活圈覆盖率（{mode}）：{households:,} 户中覆盖 {covered:,} 户（{share}）",
+    "{minutes}-minute {mode} coverage of {kind}: {covered:,} of {households:,} households ({share})":
+        "{kind} 的 {minutes} 分钟生活圈覆盖率（{mode}）：{households:,} 户中覆盖 {covered:,} 户（{share}）",
+    "{households:,} uncovered households in {clusters:,} clusters":
+        "{households:,} 户未覆盖，分布在 {clusters:,} 个聚集区",
+    "{n} grids flagged": "{n} 个网格需关注",
+    "{method} — {n} candidates": "{method} — {n} 个候选点位",
+    "{n} grids": "{n} 个网格",
 
     # --- Boundary planning: plans, edits, history ---------------------------------------------------------------
     "a plan needs a non-empty list of edits": "调整方案必须包含至少一项编辑",

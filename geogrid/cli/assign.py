@@ -58,7 +58,7 @@ def stats(
         typer.echo(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, default=str, indent=1))
         return
     table = Table("grid", "name", "kind", "buildings", "households", "residents", "party members",
-                  "special groups", "staff", "full-time worker", "party org", title=f"{len(frame)} grids")
+                  "special groups", "staff", "full-time worker", "party org", title=t("{n} grids", n=len(frame)))
     for row in frame.itertuples():
         special = sum(getattr(row, g) for g in SPECIAL_GROUPS)
         table.add_row(row.code, row.name, row.kind, *(f"{v:,}" for v in (

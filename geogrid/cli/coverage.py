@@ -49,13 +49,21 @@ def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
         return _echo_json(result)
     s = result["summary"]
     table = Table("grid", "name", "households", "covered", "share", "residents", "covered", "elderly alone",
-                  title=f"{minutes}-minute {mode} coverage{f' of {kind}' if kind else ''}: "
-                        f"{s['households_covered']:,} of {s['households']:,} households ({_pct(s['share'])})")
+                  title=_coverage_title(minutes, mode, kind, s))
     for g in result["grids"]:
         table.add_row(g["code"], g["name"] or "", f"{g['households']:,}", f"{g['households_covered']:,}",
                       _pct(g["share"]), f"{g['residents']:,}", f"{g['residents_covered']:,}",
                       f"{g['elderly_alone_covered']:,}/{g['elderly_alone']:,}")
     console.print(table)
+
+
+def _coverage_title(minutes: int, mode: str, kind: str | None, s: dict) -> str:
+    values = {"minutes": minutes, "mode": mode, "kind": kind, "covered": s["households_covered"],
+              "households": s["households"], "share": _pct(s["share"])}
+    if kind:
+        return t("{minutes}-minute {mode} coverage of {kind}: {covered:,} of {households:,} households ({share})",
+                 **values)
+    return t("{minutes}-minute {mode} coverage: {covered:,} of {households:,} households ({share})", **values)
 
 
 @coverage_app.command()
@@ -71,12 +79,13 @@ def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = typer.Option("ser
         return _echo_json(result)
     s = result["summary"]
     table = Table("cluster", "buildings", "households", "lon", "lat", "radius (m)", "grids",
-                  title=f"{s['households']:,} uncovered households in {s['clusters']:,} clusters")
+                  title=t("{households:,} uncovered households in {clusters:,} clusters",
+                          households=s["households"], clusters=s["clusters"]))
     for c in result["clusters"][:show_clusters]:
         table.add_row(str(c["cluster"]), f"{c['buildings']:,}", f"{c['households']:,}", f"{c['lon']:.6f}",
                       f"{c['lat']:.6f}", f"{c['radius_m']:,.0f}", ", ".join(c["grids"]))
     console.print(table)
-    flags = Table("grid", "name", "stations inside", "reached", title=f"{len(result['grids'])} grids flagged")
+    flags = Table("grid", "name", "stations inside", "reached", title=t("{n} grids flagged", n=len(result["grids"])))
     for g in result["grids"]:
         flags.add_row(g["code"], g["name"] or "", str(g["stations_inside"]), "yes" if g["reached"] else "no")
     console.print(flags)
@@ -95,7 +104,7 @@ def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes
     if as_json:
         return _echo_json(result)
     table = Table("#", "site", "lon", "lat", "gain (households)", "covered after", "share after",
-                  title=f"{result['method']} — {result['candidates']} candidates")
+                  title=t("{method} — {n} candidates", method=result["method"], n=result["candidates"]))
     for i, site in enumerate(result["sites"], start=1):
         table.add_row(str(i), f"{site['source']} {site['ref_id']}", f"{site['lon']:.6f}", f"{site['lat']:.6f}",
                       f"{site['gain_households']:,}", f"{site['households_covered_after']:,}",
