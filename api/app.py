@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from geogrid.errors import GeogridError
+from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
@@ -26,11 +31,55 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        reasons = [
-            f"{'.'.join(str(p) for p in err.get('loc', ()) if p != 'body') or 'request'}: {err.get('msg')}"
-            for err in exc.errors()
-        ]
-        return _error(422, "; ".join(reasons) or "invalid request", details=reasons)
+        reasons = [t("{where}: {message}", where=".".join(str(p) for p in err.get("loc", ()) if p != "body")
+                     or t("request"), message=_validation_message(err)) for err in exc.errors()]
+        reason = join(reasons, en="; ", zh="；") if reasons else t("invalid request")
+        return _error(422, reason, details=reasons)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        """FastAPI's own answer (``{"detail": ...}``, headers kept), its stock 404/405 reason translated."""
+        if exc.status_code in HTTP_REASONS and exc.detail == HTTPStatus(exc.status_code).phrase:
+            exc = HTTPException(exc.status_code, HTTP_REASONS[exc.status_code](), exc.headers)
+        return await http_exception_handler(request, exc)
+
+
+HTTP_REASONS: dict[int, Callable[[], Text]] = {
+    404: lambda: t("Not Found"),
+    405: lambda: t("Method Not Allowed"),
+}
+
+# pydantic's messages for the errors a request commonly has, by error type; ``ctx`` fills the placeholders.
+VALIDATION_MESSAGES: dict[str, Callable[[dict], Text]] = {
+    "missing": lambda c: t("Field required"),
+    "extra_forbidden": lambda c: t("Extra inputs are not permitted"),
+    "json_invalid": lambda c: t("JSON decode error"),
+    "int_parsing": lambda c: t("Input should be a valid integer, unable to parse string as an integer"),
+    "int_type": lambda c: t("Input should be a valid integer"),
+    "float_parsing": lambda c: t("Input should be a valid number, unable to parse string as a number"),
+    "float_type": lambda c: t("Input should be a valid number"),
+    "bool_parsing": lambda c: t("Input should be a valid boolean, unable to interpret input"),
+    "string_type": lambda c: t("Input should be a valid string"),
+    "list_type": lambda c: t("Input should be a valid list"),
+    "dict_type": lambda c: t("Input should be a valid dictionary"),
+    "model_attributes_type": lambda c: t("Input should be a valid dictionary or object to extract fields from"),
+    "greater_than": lambda c: t("Input should be greater than {gt}", **c),
+    "greater_than_equal": lambda c: t("Input should be greater than or equal to {ge}", **c),
+    "less_than": lambda c: t("Input should be less than {lt}", **c),
+    "less_than_equal": lambda c: t("Input should be less than or equal to {le}", **c),
+    "string_too_long": lambda c: t("String should have at most {max_length} characters", **c),
+    "too_short": lambda c: t("List should have at least {min_length} item after validation, not {actual_length}",
+                             **c),
+    "too_long": lambda c: t("List should have at most {max_length} items after validation, not {actual_length}",
+                            **c),
+}
+
+
+def _validation_message(err: dict) -> str:
+    """pydantic's message translated when catalogued; its own English wording is kept, whatever the language."""
+    make = VALIDATION_MESSAGES.get(err.get("type", ""))
+    message = make(err.get("ctx") or {}) if make else None
+    return message if message is not None and message.en == err.get("msg") else str(err.get("msg"))
 
 
 class _TooLarge(Exception):
@@ -63,7 +112,8 @@ class BodyLimit:
                 raise _TooLarge
             await self.app(scope, counted, send)
         except _TooLarge:
-            reason = f"request body over the limit of {limit} bytes (GEOGRID_MAX_BODY_BYTES)"
+            reason = t("request body over the limit of {limit} bytes (GEOGRID_MAX_BODY_BYTES)", limit=limit)
+
             await _error(413, reason, limit=limit)(scope, receive, send)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from geogrid.i18n import t
 from geogrid.plugins import DemoContext
 from geogrid.settings import get_settings
 
@@ -34,5 +35,6 @@ def register(app: typer.Typer) -> None:
 def demo_hook(ctx: DemoContext) -> None:
     """Last step of ``geogrid demo``: serve the API unless ``--no-serve``."""
     if ctx.serve:
-        typer.echo(f"serving on http://{ctx.host}:{ctx.port}  (maps: /maps, API docs: /docs)")
+        typer.echo(t("serving on http://{host}:{port}  (maps: /maps, API docs: /docs)", host=ctx.host, port=ctx.port))
+
         serve(ctx.host, ctx.port)

@@ -13,6 +13,7 @@ import numpy as np
 from pyproj import CRS
 
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 
 STORAGE_EPSG = 4326
@@ -42,8 +43,9 @@ def normalise(crs: str | None) -> str:
         return CRS.from_user_input(crs).to_string()
     except Exception:
         raise GeogridError(
-            f"unknown CRS '{crs}': use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4547"
+            t("unknown CRS '{crs}': use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4547", crs=crs)
         ) from None
+
 
 
 def _out_of_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from geogrid.i18n import join, t
+
 
 class GeogridError(Exception):
     """A failure the user can act on; the CLI prints it and the API answers 4xx with it."""
 
     status_code = 400
+
+    @property
+    def message(self) -> str:
+        """The message as raised: a :class:`~geogrid.i18n.Text` keeps both languages, to embed in another one."""
+        return self.args[0] if self.args else ""
 
 
 class NotFound(GeogridError):
@@ -24,12 +31,11 @@ class InputError(GeogridError):
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
                  field: str | None = None) -> None:
-        where = ", ".join(
-            part for part in (
-                f"file {file}" if file else "",
-                f"row {row}" if row is not None else "",
-                f"field '{field}'" if field else "",
-            ) if part
-        )
-        super().__init__(f"{where}: {message}" if where else message)
+        where = [part for part in (
+            t("file {file}", file=file) if file else None,
+            t("row {row}", row=row) if row is not None else None,
+            t("field '{field}'", field=field) if field else None,
+        ) if part]
+        super().__init__(t("{where}: {message}", where=join(where, zh="，"), message=message) if where else message)
         self.file, self.row, self.field = file, row, field
+

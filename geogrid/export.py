@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from geogrid.db.bulk import fetch_geoms
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 
 DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
 QUERIES = {
@@ -40,7 +41,7 @@ GEOMETRY_TYPES = {"grids": "MultiPolygon", "buildings": "Point", "areas": "Multi
 def layer_frame(conn: Connection, layer: str) -> gpd.GeoDataFrame:
     """The rows of one layer as a GeoDataFrame in EPSG:4326."""
     if layer not in QUERIES:
-        raise GeogridError(f"unknown layer '{layer}': use {', '.join(LAYERS)}")
+        raise GeogridError(t("unknown layer '{layer}': use {layers}", layer=layer, layers=LAYERS))
     frame = fetch_geoms(conn, QUERIES[layer])
     return gpd.GeoDataFrame(frame, geometry="geom", crs=4326)
 
@@ -50,7 +51,8 @@ def export_layer(conn: Connection, layer: str, path: str | Path) -> int:
     path = Path(path)
     driver = DRIVERS.get(path.suffix.lower())
     if driver is None:
-        raise GeogridError(f"cannot export to '{path.suffix}': use .geojson or .gpkg")
+        raise GeogridError(t("cannot export to '{suffix}': use .geojson or .gpkg", suffix=path.suffix))
+
     frame = layer_frame(conn, layer)
     if path.exists() and driver == "GeoJSON":
         path.unlink()  # GeoJSON cannot hold two layers: replace the file

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 from geogrid import crs as crs_mod
 from geogrid.errors import GeogridError, NotFound
 from geogrid.gazetteer import Candidate, search
+from geogrid.i18n import t
 from geogrid.model import SERVICE_STATION
 from geogrid.settings import get_settings
 
@@ -124,7 +125,7 @@ def to_storage(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndar
     try:
         wx, wy = crs_mod.to_wgs84_xy(np.where(finite, x, 0.0), np.where(finite, y, 0.0), name)
     except ProjError as exc:
-        raise GeogridError(f"cannot convert from {crs} to WGS84: {exc}") from None
+        raise GeogridError(t("cannot convert from {crs} to WGS84: {error}", crs=crs, error=exc)) from None
     wx, wy = np.asarray(wx, dtype=float), np.asarray(wy, dtype=float)
     ok = finite & (np.abs(wx) <= 180) & (np.abs(wy) <= 90) & np.isfinite(wx) & np.isfinite(wy)
     return wx, wy, ok
@@ -139,20 +140,20 @@ def input_crs(crs: str | None) -> str:
     parsed = CRS.from_user_input(name)
     if not (parsed.is_geographic or parsed.is_projected) or parsed.is_geocentric or len(parsed.axis_info) != 2 \
             or parsed.ellipsoid is None or abs(parsed.ellipsoid.semi_major_metre - 6378137) > 10_000:
-        raise GeogridError(f"crs {crs} is not a 2D geographic or projected CRS of the Earth")
+        raise GeogridError(t("crs {crs} is not a 2D geographic or projected CRS of the Earth", crs=crs))
     return name
 
 
 def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]:
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise GeogridError("lon and lat must be finite numbers")
+        raise GeogridError(t("lon and lat must be finite numbers"))
     if input_crs(crs) in ("EPSG:4326", "EPSG:4490"):  # the common case, without NumPy
         wx, wy, ok = [lon], [lat], [abs(lon) <= 180 and abs(lat) <= 90]
     else:
         wx, wy, ok = to_storage([lon], [lat], crs)
     if not ok[0]:
-        raise GeogridError(f"coordinates out of range: lon={lon}, lat={lat} (crs {crs or 'wgs84'}); "
-                           "lon must be within ±180 and lat within ±90")
+        raise GeogridError(t("coordinates out of range: lon={lon}, lat={lat} (crs {crs}); lon must be within ±180 "
+                             "and lat within ±90", lon=lon, lat=lat, crs=crs or "wgs84"))
     return float(wx[0]), float(wy[0])
 
 
@@ -194,9 +195,9 @@ def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = Non
 
 def _not_found(near: dict | None, lon: float, lat: float) -> NotFound:
     if near is None:
-        return NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids")
-    exc = NotFound(f"no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {near['code']} "
-                   f"({near['name']}), {near['distance_m']:.0f} m away")
+        return NotFound(t("no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids", lon=lon, lat=lat))
+    exc = NotFound(t("no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {code} ({name}), {distance:.0f} m away",
+                     lon=lon, lat=lat, code=near["code"], name=near["name"], distance=near["distance_m"]))
     exc.extra = {"nearest_grid": {"code": near["code"], "name": near["name"],
                                   "distance_m": round(near["distance_m"], 1)}}
     return exc
@@ -227,12 +228,12 @@ def _candidate(c: Candidate, grid: dict | None) -> dict:
 def lookup_address(conn: Connection, address: str) -> dict:
     """The grid for a free-text address: best ``match``, and up to 5 ``candidates`` when it is ambiguous."""
     if not address or not address.strip():
-        raise GeogridError("address is empty")
+        raise GeogridError(t("address is empty"))
     if len(address) > 300:
-        raise GeogridError("address is longer than 300 characters")
+        raise GeogridError(t("address is longer than 300 characters"))
     found = search(conn, address)
     if not found:
-        raise NotFound(f"no address matches '{address}'")
+        raise NotFound(t("no address matches '{address}'", address=address))
     best = found[0]
     answer = lookup_point(conn, best.lon, best.lat)
     grids = grids_at(conn, [c.lon for c in found], [c.lat for c in found])
@@ -280,14 +281,14 @@ def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None
     for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok, strict=True):
         results[i]["grid"] = grid
         if not valid:
-            results[i]["error"] = "lon and lat must be finite numbers within ±180 and ±90"
+            results[i]["error"] = t("lon and lat must be finite numbers within ±180 and ±90")
         elif grid is None:
-            results[i]["error"] = "no grid at this point"
+            results[i]["error"] = t("no grid at this point")
     for i, it in enumerate(items):
         if has_point[i]:
             continue
         if it.get("address") in (None, ""):
-            results[i]["error"] = "needs lon and lat, or address"
+            results[i]["error"] = t("needs lon and lat, or address")
         else:
             results[i].update(_address_item(conn, str(it["address"])))
     return results
@@ -315,5 +316,7 @@ class BatchTooLarge(GeogridError):
     status_code = 413
 
     def __init__(self, limit: int, count: int) -> None:
-        super().__init__(f"batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)")
+        super().__init__(t("batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)", count=count,
+                           limit=limit))
+
         self.extra = {"limit": limit}

@@ -21,21 +21,22 @@ from sqlalchemy import Connection, text
 from geogrid.crs import metric_epsg
 from geogrid.db.bulk import copy_frame, fetch_points, next_ids
 from geogrid.errors import GeogridError, InputError
+from geogrid.i18n import t
 
 
 def read_osm_walking(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Nodes (``id, lon, lat``) and edges (``source, target, length_m, geom``) of an ``.osm.pbf`` walking graph."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("file not found", file=str(path))
+        raise InputError(t("file not found"), file=str(path))
     import pyrosm
 
     try:
         nodes, edges = pyrosm.OSM(str(path)).get_network("walking", nodes=True)
     except Exception as exc:
-        raise InputError(f"cannot read the walking network: {exc}", file=str(path)) from None
+        raise InputError(t("cannot read the walking network: {error}", error=exc), file=str(path)) from None
     if nodes is None or edges is None or len(edges) == 0:
-        raise InputError("no walkable ways (highway=footway/path/residential/...) in this file", file=str(path))
+        raise InputError(t("no walkable ways (highway=footway/path/residential/...) in this file"), file=str(path))
     nodes = pd.DataFrame({"id": nodes["id"].astype("int64"), "lon": nodes["lon"], "lat": nodes["lat"]})
     nodes = nodes.drop_duplicates("id")
     edges = pd.DataFrame({
@@ -145,7 +146,9 @@ def load_graph(conn: Connection, epsg: int | None = None) -> WalkGraph:
     """Load ``walk_nodes``/``walk_edges`` as a :class:`WalkGraph`; edges to unknown nodes are dropped."""
     nodes = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM walk_nodes ORDER BY id")
     if nodes.empty:
-        raise GeogridError("no walking network stored: import one with 'geogrid import osm FILE' or 'geogrid demo'")
+        raise GeogridError(t("no walking network stored: import one with 'geogrid import osm FILE' or "
+                             "'geogrid demo'"))
+
     edges = conn.execute(text("SELECT source, target, length_m FROM walk_edges")).all()
     frame = pd.DataFrame(edges, columns=["source", "target", "length_m"])
     ids = nodes["id"].to_numpy()

@@ -32,6 +32,12 @@ def _radii(text: str) -> dict[int, float]:
     return {int(m): float(r) for m, r in pairs}
 
 
+def _lang(text: str) -> str:
+    """``zh-en``, ``zh`` or ``en``; anything else gives the default ``zh-en`` (readable by everyone)."""
+    lang = text.strip().lower().replace("_", "-")
+    return lang if lang in ("zh-en", "zh", "en") else "zh-en"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a deployment may tune. Build with :func:`get_settings`."""
@@ -61,6 +67,7 @@ class Settings:
     area_tolerance_m2: float = 1.0  # overlaps, gaps and outside-community slivers smaller than this are noise
     move_buffer_m: float = 3.0  # a building moved without a footprint takes a square of this half-width
     problem_max_points: int = 500  # at most this many building points in one problem's location
+    lang: str = "zh-en"  # user-facing messages: zh-en (中文 (English)), zh or en
 
     @property
     def embedded(self) -> bool:
@@ -106,4 +113,5 @@ def get_settings() -> Settings:
         area_tolerance_m2=float(_env("AREA_TOLERANCE_M2", "1.0")),
         move_buffer_m=float(_env("MOVE_BUFFER_M", "3.0")),
         problem_max_points=int(_env("PROBLEM_MAX_POINTS", "500")),
+        lang=_lang(_env("LANG", "zh-en")),
     )

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from geogrid.db.bulk import query_frame
 from geogrid.errors import NotFound
+from geogrid.i18n import t
 from geogrid.model import SPECIAL_GROUPS
 
 GRID_STATS_SQL = """
@@ -47,5 +48,6 @@ def grid_stats(conn: Connection, community: str | None = None) -> pd.DataFrame:
     sql = GRID_STATS_SQL.format(group_counts=counts, group_columns=columns)
     frame = query_frame(conn, sql, {"community": community})
     if community is not None and frame.empty:
-        raise NotFound(f"no community with code or name '{community}' has grids in force")
+        raise NotFound(t("no community with code or name '{community}' has grids in force", community=community))
+
     return frame

@@ -109,8 +109,10 @@ def copy_static(target: Path) -> Path:
     """Copy our static files (own JS/CSS and vendor) to ``target``, for maps written to files."""
     if not vendored():
         from geogrid.errors import GeogridError
+        from geogrid.i18n import t
 
-        raise GeogridError("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)")
+        raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)"))
+
     shutil.copytree(STATIC, target, dirs_exist_ok=True)
     return target
 

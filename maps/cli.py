@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from geogrid.i18n import t
 from geogrid.plugins import DemoContext
 
 STATIC_DIR = "geogrid-static"
@@ -65,7 +66,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the coverage map of an area: grids, service areas, facilities, uncovered buildings."""
         size = write_coverage(out, community, mode, minutes, measure, kind)
-        typer.echo(f"wrote {out} ({size / 1024:.0f} KiB)")
+        typer.echo(t("wrote {path} ({kib:.0f} KiB)", path=out, kib=size / 1024))
 
     @maps_app.command("grid")
     def grid_command(
@@ -77,7 +78,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write one grid's map with all its buildings."""
         size = write_grid(out, code, mode, minutes, measure)
-        typer.echo(f"wrote {out} ({size / 1024:.0f} KiB)")
+        typer.echo(t("wrote {path} ({kib:.0f} KiB)", path=out, kib=size / 1024))
 
 
 def demo_hook(ctx: DemoContext) -> None:
@@ -105,4 +106,4 @@ def demo_hook(ctx: DemoContext) -> None:
     (out_dir / "index.html").write_text(
         "<!DOCTYPE html><meta charset='utf-8'><title>geogrid maps</title><h1>网格覆盖图 coverage maps</h1>"
         f"<ul>{''.join(links)}</ul><p>Served maps (every community and grid): /maps</p>", encoding="utf-8")
-    typer.echo(f"maps: {len(targets)} written to {out_dir}")
+    typer.echo(t("maps: {n} written to {path}", n=len(targets), path=out_dir))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.db.bulk import fetch_geoms, query_frame
 from geogrid.errors import GeogridError, NotFound
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 
 MODES = ("auto", "circle", "network")
@@ -53,21 +54,24 @@ def check_scope(conn: Connection, scope: Scope) -> Scope:
     from geogrid.model import FACILITY_KINDS
 
     if scope.kind is not None and scope.kind not in FACILITY_KINDS:
-        raise GeogridError(f"unknown facility kind '{scope.kind}': use one of {', '.join(FACILITY_KINDS)}")
+        raise GeogridError(t("unknown facility kind '{kind}': use one of {kinds}", kind=scope.kind,
+                             kinds=FACILITY_KINDS))
     if scope.mode not in MODES:
-        raise GeogridError(f"mode '{scope.mode}' is not one of {', '.join(MODES)}")
+        raise GeogridError(t("mode '{mode}' is not one of {modes}", mode=scope.mode, modes=list(MODES)))
     radii = get_settings().circle_radius_m
     if scope.minutes not in radii:
-        raise GeogridError(f"minutes={scope.minutes}: choose one of {', '.join(map(str, sorted(radii)))}")
+        raise GeogridError(t("minutes={minutes}: choose one of {circles}", minutes=scope.minutes,
+                             circles=[str(m) for m in sorted(radii)]))
     if scope.area is not None:
         found = conn.scalar(text("SELECT 1 FROM admin_areas WHERE :a IN (code, name) LIMIT 1"), {"a": scope.area})
         if not found:
-            raise NotFound(f"no district, street or community with code or name '{scope.area}'")
+            raise NotFound(t("no district, street or community with code or name '{area}'", area=scope.area))
     network = conn.scalar(text(
         "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = 'network' AND minutes = :m)"
     ), {"m": scope.minutes})
     if scope.mode == "network" and not network:
-        raise GeogridError(f"no walking-network service areas for {scope.minutes} minutes: run `geogrid compute`")
+        raise GeogridError(t("no walking-network service areas for {minutes} minutes: run `geogrid compute`",
+                             minutes=scope.minutes))
     mode = scope.mode if scope.mode != "auto" else ("network" if network else "circle")
     return Scope(scope.area, mode, scope.minutes, scope.kind)
 
@@ -259,7 +263,8 @@ def grid_info(conn: Connection, code: str) -> dict:
         "WHERE g.code = :code AND g.valid_to IS NULL"
     ), {"code": code}).mappings().first()
     if row is None:
-        raise NotFound(f"no grid in force with code '{code}'")
+        raise NotFound(t("no grid in force with code '{code}'", code=code))
+
     return dict(row)
 
 

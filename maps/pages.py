@@ -15,6 +15,7 @@ from folium.plugins import Fullscreen
 from sqlalchemy import Connection, text
 
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 from maps import data, geojson
 from maps.assets import localise
@@ -116,7 +117,8 @@ def layer_json(conn: Connection, layer: str, scope: data.Scope, *, grid: str | N
                                      crs=crs, precision=precision)
     if layer == "problems":
         return problems_json(conn, scope)
-    raise GeogridError(f"unknown layer '{layer}': grids, facilities, service-areas, uncovered, buildings, problems")
+    raise GeogridError(t("unknown layer '{layer}': grids, facilities, service-areas, uncovered, buildings, problems",
+                         layer=layer))
 
 
 COMMUNITIES_IN_SCOPE = """
@@ -159,7 +161,9 @@ def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None 
     """The coverage map of a scope as one HTML page (grids, service areas, facilities, uncovered buildings)."""
     opts = opts or PageOptions()
     if opts.measure not in measures():
-        raise GeogridError(f"measure '{opts.measure}' is not one of {', '.join(measures())}")
+        raise GeogridError(t("measure '{measure}' is not one of {measures}", measure=opts.measure,
+                             measures=list(measures())))
+
     scope = data.check_scope(conn, scope)
     n = data.grid_count(conn, scope)
     city = n > EMBED_MAX_GRIDS

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.crs import from_wgs84
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.planning.validate import community_ids
 from geogrid.settings import get_settings
 from maps.assets import localise, vendored
@@ -85,7 +86,8 @@ def _base_map(bounds: tuple[float, float, float, float] | None) -> folium.Map:
 
 def _page(m: folium.Map, static_url: str) -> str:
     if not vendored():
-        raise GeogridError("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)")
+        raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)"))
+
     script = (TEMPLATES / "planner.js").read_text(encoding="utf-8")
     m.get_root().header.add_child(folium.Element(
         f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>"))

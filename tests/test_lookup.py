@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from geogrid import crs
 from geogrid.errors import GeogridError, NotFound
+from geogrid.i18n import t
 from geogrid.lookup import BatchTooLarge, grids_at, lookup_address, lookup_batch, lookup_point
 from tests import test_lookup_city
 from tests.test_lookup_city import expected_code
@@ -151,7 +152,7 @@ def test_batch_keeps_order_and_reports_errors(city):
     with city.connect() as conn:
         got = lookup_batch(conn, items)
     assert [r["id"] for r in got] == ["a", 2, "out", "nan", "none", "str", "empty", "both"]
-    assert got[6]["error"] == "needs lon and lat, or address"
+    assert got[6]["error"] == t("needs lon and lat, or address") and "needs lon and lat, or address" in got[6]["error"]
     assert got[7]["grid"]["code"] == "110108600002001"  # coordinates win over the address
     assert got[0]["grid"]["code"] == "110108600001002" and "error" not in got[0]
     assert got[1]["grid"]["code"] == "110108600001002" and got[1]["match"]["address"] == "巴蜀花园3栋"

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from geogrid import db
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
 
 POOL_SIZE = 8  # connections per worker process for point lookups
@@ -104,7 +105,7 @@ async def lookup(request: Request) -> Response:
     lon, lat, crs, address = q.lon, q.lat, q.crs, q.address
     point = lon is not None and lat is not None  # coordinates win over an address, as in the batch
     if not point and address is None:
-        raise GeogridError("give lon and lat, or address")
+        raise GeogridError(t("give lon and lat, or address"))
     pool = getattr(request.app.state, "lookup_pool", None)
     if point and pool is not None:
         import psycopg
@@ -113,7 +114,7 @@ async def lookup(request: Request) -> Response:
             async with pool.connection() as aconn:
                 return _json(await lookup_point_async(aconn, lon, lat, crs))
         except psycopg.OperationalError as exc:
-            raise Unavailable(f"database unavailable: {exc.__class__.__name__}") from None
+            raise Unavailable(t("database unavailable: {error}", error=exc.__class__.__name__)) from None
 
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
@@ -185,10 +186,10 @@ async def _csv_items(request: Request, kind: str) -> list[dict]:
         try:
             form = await request.form()
         except HTTPException as exc:  # a malformed multipart body
-            raise GeogridError(f"cannot read the upload: {exc.detail}") from None
+            raise GeogridError(t("cannot read the upload: {error}", error=exc.detail)) from None
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            raise GeogridError("multipart upload needs a 'file' field holding the CSV")
+            raise GeogridError(t("multipart upload needs a 'file' field holding the CSV"))
         raw = await upload.read()
     else:
         raw = await request.body()
@@ -196,11 +197,12 @@ async def _csv_items(request: Request, kind: str) -> list[dict]:
         reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
         fields = set(reader.fieldnames or ())
         if not ({"lon", "lat"} <= fields or "address" in fields):
-            raise GeogridError("CSV needs columns lon and lat, or address (and optionally id)")
+            raise GeogridError(t("CSV needs columns lon and lat, or address (and optionally id)"))
         return [{"id": row.get("id") or str(n), "lon": row.get("lon") or None, "lat": row.get("lat") or None,
                  "address": row.get("address") or None} for n, row in enumerate(reader, start=2)]
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise GeogridError(f"cannot read the CSV: {exc}") from None
+        raise GeogridError(t("cannot read the CSV: {error}", error=exc)) from None
+
 
 
 def _to_csv(results: list[dict]) -> str:

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from geogrid import db
 from geogrid.errors import GeogridError, NotFound
+from geogrid.i18n import t
 from maps import assets, data, pages, prepared
 from maps.index import index_page
 
@@ -71,7 +72,7 @@ def layer(request: Request, layer: str, community: Community = None, mode: Mode 
           kind: Kind = None, grid: Annotated[str | None, Query(max_length=32)] = None) -> Response:
     """One map layer as GeoJSON (WGS84, or GCJ-02 when the tile setting names a GCJ-02 source)."""
     if layer not in LAYERS:
-        raise NotFound(f"unknown layer '{layer}': use one of {', '.join(LAYERS)}")
+        raise NotFound(t("unknown layer '{layer}': use one of {layers}", layer=layer, layers=list(LAYERS)))
     with db.ready().connect() as conn:
         scope = data.check_scope(conn, data.Scope(community, mode, minutes, kind))
         if grid is not None:
@@ -87,6 +88,7 @@ def static(path: str) -> FileResponse:
     target = (root / path).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         if path.startswith("vendor/") and not assets.vendored():
-            raise GeogridError("Leaflet is not installed locally: run `make maps-vendor`")
-        raise NotFound(f"no static file '{path}'")
+            raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor`"))
+        raise NotFound(t("no static file '{path}'", path=path))
+
     return FileResponse(Path(target), headers={"Cache-Control": "public, max-age=86400"})

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from geogrid import db
 from geogrid.errors import NotFound
+from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
@@ -114,5 +115,6 @@ def planner_static(path: str) -> FileResponse:
 
     target = (STATIC / path).resolve()
     if not target.is_file() or STATIC.resolve() not in target.parents:
-        raise NotFound(f"no static file {path}")
+        raise NotFound(t("no static file '{path}'", path=path))
+
     return FileResponse(target)

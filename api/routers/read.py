@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from geogrid import db
 from geogrid.errors import GeogridError, NotFound
+from geogrid.i18n import t
 from geogrid.model import AREA_LEVELS, FACILITY_KINDS
 
 router = APIRouter(tags=["read"])
@@ -47,7 +48,7 @@ SELECT g.code, g.name, g.kind, c.code AS community_code,
 def _code(code: str) -> str:
     """A grid or area code as stored (digits, letters, - and _); anything else can match nothing."""
     if not _CODE.match(code):
-        raise NotFound(f"no grid with code '{code[:40]}'")
+        raise NotFound(t("no grid with code '{code}'", code=code[:40]))
     return code
 
 
@@ -64,9 +65,9 @@ def _bbox(bbox: str | None) -> dict | None:
     try:
         x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
     except ValueError:
-        raise GeogridError("bbox must be minlon,minlat,maxlon,maxlat") from None
+        raise GeogridError(t("bbox must be minlon,minlat,maxlon,maxlat")) from None
     if not all(map(math.isfinite, (x0, y0, x1, y1))) or not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise GeogridError("bbox must be finite, within ±180/±90, with min ≤ max")
+        raise GeogridError(t("bbox must be finite, within ±180/±90, with min ≤ max"))
     return {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
 
 
@@ -74,7 +75,7 @@ def _bbox(bbox: str | None) -> dict | None:
 def areas(level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None) -> Response:
     """Districts, streets and communities with their codes and parent codes."""
     if level is not None and level not in AREA_LEVELS:
-        raise GeogridError(f"level must be one of {', '.join(AREA_LEVELS)}")
+        raise GeogridError(t("level must be one of {levels}", levels=AREA_LEVELS))
     where = "WHERE a.level = :level" if level else ""
     return _geojson(f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
                     f"LEFT JOIN admin_areas p ON p.id = a.parent_id {where} ORDER BY a.code", {"level": level})
@@ -104,7 +105,7 @@ def grid(code: str) -> Response:
             f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({_GRID_COLUMNS.replace('g.geom', 'g.valid_to, g.geom', 1)}"
             " WHERE g.code = :code) t"), {"code": _code(code)})
     if body is None:
-        raise NotFound(f"no grid with code '{code}'")
+        raise NotFound(t("no grid with code '{code}'", code=code))
     return Response(body, media_type=GEOJSON)
 
 
@@ -113,7 +114,7 @@ def grid_buildings(code: str) -> Response:
     """The buildings assigned to a grid: address, households, source id."""
     with db.ready().connect() as conn:
         if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
-            raise NotFound(f"no grid with code '{code}'")
+            raise NotFound(t("no grid with code '{code}'", code=code))
     return _geojson(
         "SELECT b.address, b.households, b.source_id, b.geom FROM buildings b "
         "JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id "
@@ -127,7 +128,8 @@ def facilities(
 ) -> Response:
     """Facilities in service (planned candidates left out), with the grid each lies in."""
     if kind is not None and kind not in FACILITY_KINDS:
-        raise GeogridError(f"kind must be one of {', '.join(FACILITY_KINDS)}")
+        raise GeogridError(t("kind must be one of {kinds}", kinds=FACILITY_KINDS))
+
     params = _bbox(bbox) or {}
     where = ["NOT f.candidate"]
     if kind is not None:

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from geogrid.cli.common import app, console
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 
 # Topic modules register their commands on import.
 from geogrid.cli import db as _db  # noqa: E402,F401  isort: skip
@@ -27,7 +28,8 @@ def main() -> None:
         app(standalone_mode=False)
     except GeogridError as exc:
         # One unwrapped line (file names stay whole), the message taken literally, not as markup.
-        console.print(f"[bold red]错误 error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        console.print(f"[bold red]{escape(t('error'))}:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+
         sys.exit(1)
     except Exception as exc:  # click's own usage errors
         import click

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
+from geogrid.i18n import t
 from geogrid.model import SPECIAL_GROUPS
 
 
@@ -17,13 +18,14 @@ def assign(show: int = typer.Option(20, help="How many buildings outside every g
     """Assign every building (and so its residents) and every facility to the grid that contains it."""
     from geogrid.assign import assign_all
 
-    with console.status("assigning buildings and facilities to grids"), db.ready().begin() as conn:
+    with console.status(t("assigning buildings and facilities to grids")), db.ready().begin() as conn:
         report = assign_all(conn)
-    console.print(f"buildings: {report.assigned:,} of {report.buildings:,} assigned; "
-                  f"facilities: {report.facilities_assigned:,} of {report.facilities:,}")
+    console.print(t("buildings: {assigned:,} of {buildings:,} assigned; facilities: {facilities_assigned:,} of "
+                    "{facilities:,}", assigned=report.assigned, buildings=report.buildings,
+                    facilities_assigned=report.facilities_assigned, facilities=report.facilities))
     if not report.outside.empty:
         table = Table("building", "source id", "address", "nearest grid", "distance (m)",
-                      title=f"{len(report.outside):,} buildings outside every grid")
+                      title=t("{n:,} buildings outside every grid", n=len(report.outside)))
         for row in report.outside.head(show).itertuples():
             table.add_row(str(row.building_id), str(row.source_id or ""), str(row.address or ""),
                           str(row.nearest_grid_code or ""), f"{row.distance_m:,.0f}")
@@ -36,9 +38,10 @@ def compute() -> None:
     from geogrid.pipeline import compute_all
 
     with progress() as bar:
-        task = bar.add_task("computing", total=None)
+        task = bar.add_task(t("computing"), total=None)
         compute_all(on_step=lambda name, done, total: bar.update(task, completed=done, total=total,
-                                                                 description=f"{name} done"))
+                                                                 description=t("{step} done", step=name)))
+
 
 
 @app.command()
@@ -55,7 +58,7 @@ def stats(
         typer.echo(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, default=str, indent=1))
         return
     table = Table("grid", "name", "kind", "buildings", "households", "residents", "party members",
-                  "special groups", "staff", "full-time worker", "party org", title=f"{len(frame)} grids")
+                  "special groups", "staff", "full-time worker", "party org", title=t("{n} grids", n=len(frame)))
     for row in frame.itertuples():
         special = sum(getattr(row, g) for g in SPECIAL_GROUPS)
         table.add_row(row.code, row.name, row.kind, *(f"{v:,}" for v in (

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
+from geogrid.i18n import join, t
 
 coverage_app = typer.Typer(help="Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites.")
 app.add_typer(coverage_app, name="coverage")
@@ -48,13 +49,21 @@ def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
         return _echo_json(result)
     s = result["summary"]
     table = Table("grid", "name", "households", "covered", "share", "residents", "covered", "elderly alone",
-                  title=f"{minutes}-minute {mode} coverage{f' of {kind}' if kind else ''}: "
-                        f"{s['households_covered']:,} of {s['households']:,} households ({_pct(s['share'])})")
+                  title=_coverage_title(minutes, mode, kind, s))
     for g in result["grids"]:
         table.add_row(g["code"], g["name"] or "", f"{g['households']:,}", f"{g['households_covered']:,}",
                       _pct(g["share"]), f"{g['residents']:,}", f"{g['residents_covered']:,}",
                       f"{g['elderly_alone_covered']:,}/{g['elderly_alone']:,}")
     console.print(table)
+
+
+def _coverage_title(minutes: int, mode: str, kind: str | None, s: dict) -> str:
+    values = {"minutes": minutes, "mode": mode, "kind": kind, "covered": s["households_covered"],
+              "households": s["households"], "share": _pct(s["share"])}
+    if kind:
+        return t("{minutes}-minute {mode} coverage of {kind}: {covered:,} of {households:,} households ({share})",
+                 **values)
+    return t("{minutes}-minute {mode} coverage: {covered:,} of {households:,} households ({share})", **values)
 
 
 @coverage_app.command()
@@ -70,12 +79,13 @@ def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = typer.Option("ser
         return _echo_json(result)
     s = result["summary"]
     table = Table("cluster", "buildings", "households", "lon", "lat", "radius (m)", "grids",
-                  title=f"{s['households']:,} uncovered households in {s['clusters']:,} clusters")
+                  title=t("{households:,} uncovered households in {clusters:,} clusters",
+                          households=s["households"], clusters=s["clusters"]))
     for c in result["clusters"][:show_clusters]:
         table.add_row(str(c["cluster"]), f"{c['buildings']:,}", f"{c['households']:,}", f"{c['lon']:.6f}",
                       f"{c['lat']:.6f}", f"{c['radius_m']:,.0f}", ", ".join(c["grids"]))
     console.print(table)
-    flags = Table("grid", "name", "stations inside", "reached", title=f"{len(result['grids'])} grids flagged")
+    flags = Table("grid", "name", "stations inside", "reached", title=t("{n} grids flagged", n=len(result["grids"])))
     for g in result["grids"]:
         flags.add_row(g["code"], g["name"] or "", str(g["stations_inside"]), "yes" if g["reached"] else "no")
     console.print(flags)
@@ -89,12 +99,12 @@ def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes
     """Propose k sites covering the most uncovered households (exact MCLP, checked by greedy)."""
     from geogrid.coverage.suggest import suggest as propose
 
-    with console.status("solving the maximal covering problem"), db.ready().connect() as conn:
+    with console.status(t("solving the maximal covering problem")), db.ready().connect() as conn:
         result = propose(conn, _query(minutes, mode, kind, community), k=k, max_buildings=max_buildings)
     if as_json:
         return _echo_json(result)
     table = Table("#", "site", "lon", "lat", "gain (households)", "covered after", "share after",
-                  title=f"{result['method']} — {result['candidates']} candidates")
+                  title=t("{method} — {n} candidates", method=result["method"], n=result["candidates"]))
     for i, site in enumerate(result["sites"], start=1):
         table.add_row(str(i), f"{site['source']} {site['ref_id']}", f"{site['lon']:.6f}", f"{site['lat']:.6f}",
                       f"{site['gain_households']:,}", f"{site['households_covered_after']:,}",
@@ -109,9 +119,10 @@ def compute_areas() -> None:
 
     written: dict[str, int] = {}
     with progress() as bar, db.ready().begin() as conn:
-        task = bar.add_task("service areas", total=len(MODES))
+        task = bar.add_task(t("service areas"), total=len(MODES))
         for mode in MODES:
-            bar.update(task, description=f"{mode} service areas")
+            bar.update(task, description=t("{mode} service areas", mode=mode))
             written.update(compute_service_areas(conn, modes=(mode,)))
             bar.advance(task)
-    console.print(", ".join(f"{mode}: {n:,} areas" for mode, n in written.items()))
+    console.print(join([t("{mode}: {n:,} areas", mode=mode, n=n) for mode, n in written.items()], zh="，"))
+

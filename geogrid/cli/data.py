@@ -12,6 +12,7 @@ import typer
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
+from geogrid.i18n import t
 
 import_app = typer.Typer(name="import", help="Import boundaries, buildings, residents, facilities or OSM.",
                          no_args_is_help=True)
@@ -31,13 +32,13 @@ KIND = typer.Option(None, "--kind-field", help="Kind column (default kind/type/�
 
 
 def _run(path: Path, what: str, read_kwargs: dict, importer: Callable, geometry: bool = True, **kwargs) -> None:
-    """Read, import in one transaction with a progress bar, and print what was done."""
+    """Read, import in one transaction with a progress bar, and print what was done (``what``: a ``t()`` name)."""
     from geogrid.importers.read import read_source
 
     with progress() as bar:
-        task = bar.add_task(f"reading {path.name}", total=None)
+        task = bar.add_task(t("reading {file}", file=path.name), total=None)
         source = read_source(path, geometry=geometry, **read_kwargs)
-        bar.update(task, total=len(source), completed=0, description=f"importing {what}")
+        bar.update(task, total=len(source), completed=0, description=t("importing {what}", what=what))
         source.tick = lambda n: bar.advance(task, n)
         with db.ready().begin() as conn:
             report = importer(conn, source, **kwargs)
@@ -57,7 +58,7 @@ def import_areas(path: Path = FILE, level: str = typer.Option(None, help="distri
     """Districts, street offices and communities (polygons with statistical codes)."""
     from geogrid.importers import import_areas as run
 
-    _run(path, "areas", _geo(crs, layer, lon_field, lat_field, wkt_field), run, level=level,
+    _run(path, t("areas"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, level=level,
          code_field=code_field, name_field=name_field, id_field=id_field)
 
 
@@ -71,7 +72,7 @@ def import_grids(path: Path = FILE, code_field: str = CODE, name_field: str = NA
     """Grid polygons; missing codes are generated per community in reading order."""
     from geogrid.importers import import_grids as run
 
-    _run(path, "grids", _geo(crs, layer, lon_field, lat_field, wkt_field), run, code_field=code_field,
+    _run(path, t("grids"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, code_field=code_field,
          name_field=name_field, kind_field=kind_field, community_field=community_field, id_field=id_field, kind=kind)
 
 
@@ -84,7 +85,7 @@ def import_buildings(path: Path = FILE, id_field: str = ID, name_field: str = NA
     """Building points or footprints (a footprint's representative point becomes the building point)."""
     from geogrid.importers import import_buildings as run
 
-    _run(path, "buildings", _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
+    _run(path, t("buildings"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
          name_field=name_field, address_field=address_field, households_field=households_field,
          floors_field=floors_field)
 
@@ -105,7 +106,7 @@ def import_residents(path: Path = FILE, id_field: str = ID,
     """Residents (a table): households by key, personal fields kept apart in resident_personal."""
     from geogrid.importers import import_residents as run
 
-    _run(path, "residents", {"layer": layer}, run, geometry=False, id_field=id_field, building_field=building_field,
+    _run(path, t("residents"), {"layer": layer}, run, geometry=False, id_field=id_field, building_field=building_field,
          address_field=address_field, household_field=household_field, party_field=party_field,
          special_field=special_field, registration_field=registration_field, person_field=person_field,
          id_number_field=id_number_field, phone_field=phone_field)
@@ -123,7 +124,7 @@ def import_facilities(path: Path = FILE, id_field: str = ID, name_field: str = N
     """Service stations, centres, elderly-care posts, ... with their service circle."""
     from geogrid.importers import import_facilities as run
 
-    _run(path, "facilities", _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
+    _run(path, t("facilities"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
          name_field=name_field, kind_field=kind_field, kind=kind, address_field=address_field,
          minutes_field=minutes_field, candidate=candidate)
 
@@ -135,11 +136,11 @@ def import_osm(path: Path = typer.Argument(..., help="An .osm.pbf extract."),
     from geogrid.importers import import_osm as run
 
     with progress() as bar:
-        task = bar.add_task(f"reading {path.name}", total=4 if network else 3)
+        task = bar.add_task(t("reading {file}", file=path.name), total=4 if network else 3)
         with db.ready().begin() as conn:
             reports = run(conn, path, network=network,
-                          tick=lambda step: bar.update(task, advance=1, description=f"importing {step}"))
-        bar.update(task, completed=bar.tasks[0].total, description="done")
+                          tick=lambda step: bar.update(task, advance=1, description=t("importing {what}", what=step)))
+        bar.update(task, completed=bar.tasks[0].total, description=t("done"))
     for report in reports:
         console.print(f"[green]✓[/] {report}")
 
@@ -152,4 +153,5 @@ def export(layer: str = typer.Argument(..., help="grids, buildings or areas."),
 
     with db.ready().connect() as conn:
         count = export_layer(conn, layer, output)
-    console.print(f"[green]✓[/] {count:,} {layer} written to {output}")
+    console.print("[green]✓[/] " + t("{count:,} {layer} written to {output}", count=count, layer=layer, output=output))
+

@@ -7,6 +7,7 @@ import typer
 from geogrid import db
 from geogrid.cli.common import app, console
 from geogrid.db import cluster
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 
 db_app = typer.Typer(help="Run the database: the embedded cluster, or check an external one.", no_args_is_help=True)
@@ -18,8 +19,8 @@ def start() -> None:
     """Start the embedded cluster (if needed), create extensions and apply migrations."""
     settings = get_settings()
     db.ready()
-    where = f"embedded cluster in {settings.pgdata}" if settings.embedded else "external database"
-    console.print(f"database ready: {where}")
+    where = t("embedded cluster in {path}", path=settings.pgdata) if settings.embedded else t("external database")
+    console.print(t("database ready: {where}", where=where))
 
 
 @db_app.command()
@@ -27,9 +28,9 @@ def stop() -> None:
     """Stop the embedded cluster."""
     settings = get_settings()
     if not settings.embedded:
-        console.print("GEOGRID_DATABASE_URL is set: geogrid does not run that database, nothing to stop")
+        console.print(t("GEOGRID_DATABASE_URL is set: geogrid does not run that database, nothing to stop"))
         return
-    console.print("stopped" if cluster.stop(settings) else "not running")
+    console.print(t("stopped") if cluster.stop(settings) else t("not running"))
 
 
 @db_app.command()
@@ -37,10 +38,11 @@ def status() -> None:
     """Say whether the database is running and where."""
     settings = get_settings()
     if settings.embedded:
-        state = "running" if cluster.running(settings) else "stopped"
-        typer.echo(f"embedded cluster {state}: {settings.pgdata} (port {settings.db_port})")
+        state = t("running") if cluster.running(settings) else t("stopped")
+        typer.echo(t("embedded cluster {state}: {path} (port {port})", state=state, path=settings.pgdata,
+                     port=settings.db_port))
     else:
-        typer.echo("external database (GEOGRID_DATABASE_URL)")
+        typer.echo(t("external database (GEOGRID_DATABASE_URL)"))
 
 
 @db_app.command()
@@ -53,11 +55,12 @@ def url() -> None:
 def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
     """Drop every table and migrate again: all data is lost."""
     if not yes:
-        typer.confirm("Delete all geogrid data?", abort=True)
+        typer.confirm(t("Delete all geogrid data?"), abort=True)
     from sqlalchemy import text
 
     with db.ready().begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     db.reset_ready()
     db.ready()
-    console.print("database reset")
+    console.print(t("database reset"))
+

@@ -13,6 +13,7 @@ import typer
 from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 
 MAX_BUILDINGS = 1_000_000
@@ -34,31 +35,34 @@ def demo(
     from geogrid.plugins import DemoContext, run_demo_hooks
 
     if buildings is not None and not 200 <= buildings <= MAX_BUILDINGS:
-        raise GeogridError(f"--buildings must be between 200 and {MAX_BUILDINGS:,} (got {buildings:,})")
+        raise GeogridError(t("--buildings must be between 200 and {max:,} (got {buildings:,})", max=MAX_BUILDINGS,
+                             buildings=buildings))
     engine = db.ready()
     with progress() as bar:
-        task = bar.add_task("loading the demo city", total=6)
+        task = bar.add_task(t("loading the demo city"), total=6)
 
         def on_step(name: str, done: int, total: int) -> None:
             bar.update(task, description=name, completed=done, total=total)
 
         with engine.begin() as conn:
             tables = db.truncate_all(conn)
-            console.print(f"replaced all data: emptied {len(tables)} tables")
+            console.print(t("replaced all data: emptied {n} tables", n=len(tables)))
             summary = load_demo(conn, buildings=buildings, seed=seed, on_progress=on_step)
-        compute = bar.add_task("computing", total=None)
-        compute_all(on_step=lambda name, done, total: bar.update(compute, description=f"computed {name}",
+        compute = bar.add_task(t("computing"), total=None)
+        compute_all(on_step=lambda name, done, total: bar.update(compute, description=t("computed {step}", step=name),
                                                                   completed=done, total=total))
-    console.print(
-        f"[bold]{summary.street_code}[/] demo city (seed {seed}): {summary.communities} communities, "
-        f"{summary.grids:,} grids ({summary.dedicated_grids} dedicated), {summary.compounds:,} compounds, "
-        f"{summary.buildings:,} buildings, {summary.households:,} households, {summary.residents:,} residents, "
-        f"{summary.staff:,} staff, {summary.party_orgs:,} party organisations, {summary.facilities} facilities, "
-        f"{summary.walk_edges:,} walkable segments"
-    )
+    console.print(t(
+        "{street} demo city (seed {seed}): {communities} communities, {grids:,} grids ({dedicated} dedicated), "
+        "{compounds:,} compounds, {buildings:,} buildings, {households:,} households, {residents:,} residents, "
+        "{staff:,} staff, {party_orgs:,} party organisations, {facilities} facilities, {walk_edges:,} walkable "
+        "segments", street=f"[bold]{summary.street_code}[/]", seed=seed, communities=summary.communities,
+        grids=summary.grids, dedicated=summary.dedicated_grids, compounds=summary.compounds,
+        buildings=summary.buildings, households=summary.households, residents=summary.residents, staff=summary.staff,
+        party_orgs=summary.party_orgs, facilities=summary.facilities, walk_edges=summary.walk_edges,
+    ))
     if summary.buildings > PEOPLE_MAX_BUILDINGS:
-        console.print(f"above {PEOPLE_MAX_BUILDINGS:,} buildings only household counts are generated "
-                      "(no household, resident or personal rows)")
+        console.print(t("above {n:,} buildings only household counts are generated (no household, resident or "
+                        "personal rows)", n=PEOPLE_MAX_BUILDINGS))
     settings = get_settings()
     run_demo_hooks(DemoContext(out_dir=out, serve=serve, host=host or settings.api_host,
                                port=port or settings.api_port))
@@ -76,4 +80,5 @@ def demo_boundaries(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     frame.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 7})
-    console.print(f"wrote {len(frame)} features to {path}")
+    console.print(t("wrote {n} features to {path}", n=len(frame), path=path))
+

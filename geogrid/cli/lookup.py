@@ -12,6 +12,7 @@ import typer
 
 from geogrid.cli.common import app, progress
 from geogrid.errors import InputError
+from geogrid.i18n import t
 
 CHUNK = 5_000
 OUT_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
@@ -29,7 +30,7 @@ def lookup_command(
     from geogrid import db
 
     if file is None and not query:
-        raise InputError("give a query (address or 'lon,lat') or --file")
+        raise InputError(t("give a query (address or 'lon,lat') or --file"))
     with db.ready().connect() as conn:
         if file is not None:
             _lookup_file(conn, file, out, crs)
@@ -48,13 +49,13 @@ def read_items(path: Path) -> list[dict]:
             reader = csv.DictReader(fh)
             fields = set(reader.fieldnames or ())
             if not ({"lon", "lat"} <= fields or "address" in fields):
-                raise InputError("needs columns lon and lat, or address", file=str(path), field="lon/lat/address")
+                raise InputError(t("needs columns lon and lat, or address"), file=str(path), field="lon/lat/address")
             return [{"id": row.get("id") or str(n), "lon": row.get("lon") or None, "lat": row.get("lat") or None,
                      "address": row.get("address") or None} for n, row in enumerate(reader, start=2)]
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+        raise InputError(t("cannot read: {error}", error=exc.strerror), file=str(path)) from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"not a UTF-8 CSV: {exc}", file=str(path)) from None
+        raise InputError(t("not a UTF-8 CSV: {error}", error=exc), file=str(path)) from None
 
 
 def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
@@ -66,7 +67,8 @@ def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
         writer = csv.writer(sink)
         writer.writerow(OUT_COLUMNS)
         with progress() as bar:
-            task = bar.add_task("lookup", total=len(items))
+            task = bar.add_task(t("lookup"), total=len(items))
+
             for start in range(0, len(items), CHUNK):
                 for r in lookup_batch(conn, items[start:start + CHUNK], crs):
                     g, m = r.get("grid") or {}, r.get("match") or {}

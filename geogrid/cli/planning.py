@@ -11,6 +11,7 @@ from rich.table import Table
 from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.errors import InputError
+from geogrid.i18n import join, t
 
 plan_app = typer.Typer(help="Propose, preview, apply and undo grid boundary changes.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
@@ -27,16 +28,16 @@ def validate_command(
     from geogrid.planning.validate import validate
 
     with db.ready().connect() as conn, progress() as bar:
-        task = bar.add_task("validating grids", total=None)
+        task = bar.add_task(t("validating grids"), total=None)
 
         def step(rule: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"validated {rule}")
+            bar.update(task, completed=done, total=total, description=t("validated {rule}", rule=rule))
 
         problems = validate(conn, community, on_rule=step)
     if as_json:
         typer.echo(json.dumps(problems, ensure_ascii=False, indent=2))
     else:
-        table = Table("severity", "rule", "grids", "message", title=f"{len(problems)} problem(s)")
+        table = Table("severity", "rule", "grids", "message", title=t("{n} problem(s)", n=len(problems)))
         for p in problems:
             table.add_row(f"[{SEVERITY_STYLE[p['severity']]}]{p['severity']}[/]", p["rule"],
                           " ".join(p["grids"][:4]) + (" …" if len(p["grids"]) > 4 else ""), p["message"])
@@ -49,11 +50,11 @@ def _read_plan_file(path: Path) -> dict:
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read a plan ({exc})", file=str(path)) from None
+        raise InputError(t("cannot read a plan ({error})", error=exc), file=str(path)) from None
     if isinstance(body, list):
         body = {"edits": body}
     if not isinstance(body, dict) or "edits" not in body:
-        raise InputError("expected {\"edits\": [...], \"base_versions\": {...}}", file=str(path), field="edits")
+        raise InputError(t('expected {{"edits": [...], "base_versions": {{...}}}}'), file=str(path), field="edits")
     return body
 
 
@@ -66,11 +67,11 @@ def create(
     from geogrid.planning.preview import create_plan
 
     body = _read_plan_file(path)
-    with db.ready().begin() as conn, console.status("previewing plan"):
+    with db.ready().begin() as conn, console.status(t("previewing plan")):
         plan = create_plan(conn, body["edits"], body.get("base_versions"), author or body.get("author"))
     moved = plan["preview"]["moved"]["totals"]
-    console.print(f"plan {plan['plan']}: {moved['buildings']} building(s), {moved['households']} household(s), "
-                  f"{moved['residents']} resident(s), {moved['facilities']} facilit(ies) change grid")
+    console.print(t("plan {plan}: {buildings} building(s), {households} household(s), {residents} resident(s), "
+                    "{facilities} facilit(ies) change grid", plan=plan["plan"], **moved))
     typer.echo(json.dumps(plan, ensure_ascii=False, indent=2, default=str))
 
 
@@ -81,9 +82,10 @@ def apply(plan_id: int, author: str = typer.Option(None, help="Who applies the c
 
     with db.ready().begin() as conn:
         result = apply_plan(conn, plan_id, author)
-    console.print(f"plan {plan_id} applied: changed {', '.join(result['changed']) or '-'}; "
-                  f"retired {', '.join(result['retired']) or '-'}; created {', '.join(result['created']) or '-'}; "
-                  f"{result['buildings_moved']} building(s) moved")
+    console.print(t("plan {plan} applied: changed {changed}; retired {retired}; created {created}; "
+                    "{buildings_moved} building(s) moved", plan=plan_id,
+                    **{k: join(result[k]) if result[k] else "-" for k in ("changed", "retired", "created")},
+                    buildings_moved=result["buildings_moved"]))
 
 
 @plan_app.command("history")
@@ -94,7 +96,8 @@ def history_command(code: str) -> None:
     with db.ready().connect() as conn:
         h = history(conn, code)
     table = Table("version", "valid from", "valid to", "author", "area m²", "plan",
-                  title=f"grid {code} ({h['status']}); parents {h['parents'] or '-'}; children {h['children'] or '-'}")
+                  title=t("grid {code} ({status}); parents {parents}; children {children}", code=code,
+                          status=h["status"], parents=h["parents"] or "-", children=h["children"] or "-"))
     for v in h["versions"]:
         table.add_row(str(v["version"]), f"{v['valid_from']:%Y-%m-%d %H:%M}",
                       f"{v['valid_to']:%Y-%m-%d %H:%M}" if v["valid_to"] else "in force", v["author"] or "",
@@ -110,4 +113,6 @@ def revert_command(code: str, to_version: int = typer.Option(..., "--to-version"
 
     with db.ready().begin() as conn:
         result = revert(conn, code, to_version, author)
-    console.print(f"grid {code} reverted to version {to_version}: {result['buildings_moved']} building(s) moved")
+    console.print(t("grid {code} reverted to version {version}: {n} building(s) moved", code=code,
+                    version=to_version, n=result["buildings_moved"]))
+

@@ -20,6 +20,7 @@ from geogrid.coverage.walk import reached_pieces
 from geogrid.crs import metric_epsg
 from geogrid.db.bulk import copy_frame, query_frame
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.network import WalkGraph, load_graph
 from geogrid.settings import get_settings
 
@@ -43,8 +44,8 @@ def network_areas(graph: WalkGraph, xy: np.ndarray, radius: float, offset: float
     offset = settings.access_offset_m if offset is None else offset
     cell = settings.area_cell_m
     if not offset > 0 or not 0 < cell <= offset:
-        raise GeogridError(f"GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and GEOGRID_AREA_CELL "
-                           f"more than 0 and at most the offset (got {cell})")
+        raise GeogridError(t("GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and GEOGRID_AREA_CELL "
+                             "more than 0 and at most the offset (got {cell})", offset=offset, cell=cell))
     if len(xy) == 0:
         return np.empty(0, dtype=object)
     areas = areas_from_pieces(*reached_pieces(graph, xy, radius), xy, radius, offset, cell)
@@ -85,7 +86,8 @@ def areas_for(conn: Connection, facilities: pd.DataFrame, mode: str, graph: Walk
               epsg: int | None = None) -> tuple[np.ndarray, int]:
     """Metric service areas of ``facilities`` (each at its ``circle_minutes``) in one mode, and the EPSG used."""
     if mode not in MODES:
-        raise GeogridError(f"unknown mode '{mode}': use circle or network")
+        raise GeogridError(t("unknown mode '{mode}': use circle or network", mode=mode))
+
     if mode == "network":
         graph = graph or load_graph(conn, epsg)
         epsg = graph.epsg

@@ -19,6 +19,7 @@ from geogrid.coverage.compute import MODES
 from geogrid.coverage.covered import covered_column
 from geogrid.db.bulk import fetch_geoms, query_frame
 from geogrid.errors import GeogridError, NotFound
+from geogrid.i18n import t
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS
 from geogrid.settings import get_settings
 
@@ -36,12 +37,14 @@ class Query:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise GeogridError(f"mode must be one of {', '.join(MODES)}, not '{self.mode}'")
+            raise GeogridError(t("mode must be one of {modes}, not '{mode}'", modes=MODES, mode=self.mode))
         if self.kind is not None and self.kind not in FACILITY_KINDS:
-            raise GeogridError(f"unknown facility kind '{self.kind}': use one of {', '.join(FACILITY_KINDS)}")
+            raise GeogridError(t("unknown facility kind '{kind}': use one of {kinds}", kind=self.kind,
+                                 kinds=FACILITY_KINDS))
         circles = sorted(get_settings().circle_radius_m)
         if self.minutes not in circles:  # service areas exist only for the circles of GB 50180 (settings)
-            raise GeogridError(f"minutes={self.minutes}: choose one of {', '.join(map(str, circles))}")
+            raise GeogridError(t("minutes={minutes}: choose one of {circles}", minutes=self.minutes,
+                                 circles=[str(c) for c in circles]))
 
 
 AREAS_WHERE = ("FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
@@ -51,8 +54,9 @@ AREAS_WHERE = ("FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
 
 def _check_computed(conn: Connection, q: Query) -> None:
     if not conn.scalar(text("SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = :m)"), {"m": q.mode}):
-        raise GeogridError(f"no {q.mode} service areas computed yet: run 'geogrid compute'"
-                           + (" after importing a walking network" if q.mode == "network" else ""))
+        raise GeogridError(t("no network service areas computed yet: run 'geogrid compute' after importing a "
+                             "walking network") if q.mode == "network" else
+                           t("no {mode} service areas computed yet: run 'geogrid compute'", mode=q.mode))
 
 
 def service_areas(conn: Connection, q: Query, candidate: bool = False) -> pd.DataFrame:
@@ -124,7 +128,8 @@ ORDER BY g.code
 def grids(conn: Connection, community: str | None) -> pd.DataFrame:
     frame = query_frame(conn, GRIDS_SQL, {"community": community})
     if community is not None and frame.empty:
-        raise NotFound(f"no community with code or name '{community}' has grids in force")
+        raise NotFound(t("no community with code or name '{community}' has grids in force", community=community))
+
     return frame
 
 

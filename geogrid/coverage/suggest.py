@@ -23,6 +23,7 @@ from geogrid.coverage.gaps import uncovered
 from geogrid.coverage.stats import Query, coverage
 from geogrid.crs import metric_epsg
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 
 SOLVER_SECONDS = 30
 
@@ -97,7 +98,8 @@ def _order_by_gain(cover: csr_matrix, households: np.ndarray, sites: list[int]) 
 def suggest(conn: Connection, q: Query, k: int = 3, max_buildings: int = 300) -> dict:
     """k new sites with their gain and the coverage after, by exact MCLP checked against greedy."""
     if not 1 <= k <= 50:
-        raise GeogridError(f"k must be between 1 and 50, not {k}")
+        raise GeogridError(t("k must be between 1 and 50, not {k}", k=k))
+
     before = coverage(conn, q)["summary"]
     gaps = uncovered(conn, q)
     sites = candidate_sites(conn, q, gaps, max_buildings)

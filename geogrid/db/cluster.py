@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from geogrid.errors import GeogridError
+from geogrid.i18n import join, t
 from geogrid.settings import Settings, get_settings
 
 SERVER_CONF = """
@@ -42,7 +43,8 @@ def bindir(settings: Settings) -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path:
         return Path(on_path).resolve().parent
-    raise GeogridError("PostgreSQL server binaries not found: run `make install` (installs postgresql-15-postgis-3)")
+    raise GeogridError(t("PostgreSQL server binaries not found: run `make install` (installs "
+                         "postgresql-15-postgis-3)"))
 
 
 def _as_server_user(cmd: list[str]) -> list[str]:
@@ -52,7 +54,8 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 def _run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(_as_server_user(cmd), capture_output=True, text=True)
     if check and proc.returncode != 0:
-        raise GeogridError(f"{Path(cmd[0]).name} failed: {(proc.stderr or proc.stdout).strip()}")
+        raise GeogridError(t("{command} failed: {output}", command=Path(cmd[0]).name,
+                             output=(proc.stderr or proc.stdout).strip()))
     return proc
 
 
@@ -63,10 +66,10 @@ def _prepare_home(settings: Settings) -> None:
         shutil.chown(home, "postgres", "postgres")
         shutil.chown(home / "run", "postgres", "postgres")
         if subprocess.run(_as_server_user(["test", "-w", str(home)])).returncode != 0:
-            raise GeogridError(
-                f"the database runs as the 'postgres' user, which cannot reach {home} (a parent directory is "
-                "private); set GEOGRID_HOME to a directory it can reach, e.g. /var/tmp/geogrid"
-            )
+            raise GeogridError(t(
+                "the database runs as the 'postgres' user, which cannot reach {home} (a parent directory is "
+                "private); set GEOGRID_HOME to a directory it can reach, e.g. /var/tmp/geogrid", home=home
+            ))
 
 
 def initialised(settings: Settings | None = None) -> bool:
@@ -112,12 +115,16 @@ def start(settings: Settings | None = None) -> bool:
         if running(settings):  # another process started it at the same moment
             return False
         last = [line for line in log.read_text(errors="replace").splitlines() if "FATAL" in line][-1:]
-        detail = f": {last[0].split('FATAL:', 1)[1].strip()}" if last else ""
+        reasons = [last[0].split("FATAL:", 1)[1].strip()] if last else []
         if "Address already in use" in log.read_text(errors="replace"):
-            detail += f"; another server already uses port {settings.db_port}: set GEOGRID_DB_PORT to a free one"
+            reasons.append(t("another server already uses port {port}: set GEOGRID_DB_PORT to a free one",
+                             port=settings.db_port))
         raise GeogridError(
-            f"the embedded database did not start{detail} (port {settings.db_port}, log {log})"
+            t("the embedded database did not start: {reasons} (port {port}, log {log})",
+              reasons=join(reasons, en="; ", zh="；"), port=settings.db_port, log=log) if reasons else
+            t("the embedded database did not start (port {port}, log {log})", port=settings.db_port, log=log)
         ) from None
+
     return True
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from geogrid.db import cluster
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 
 EXTENSIONS = ("postgis", "pg_trgm")
@@ -41,7 +42,8 @@ def _create_extensions() -> None:
         available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
         missing = [e for e in EXTENSIONS if e not in available]
         if missing:
-            raise GeogridError(f"PostgreSQL extensions missing: {', '.join(missing)} (run `make install`)")
+            raise GeogridError(t("PostgreSQL extensions missing: {extensions} (run `make install`)",
+                                 extensions=missing))
         for ext in EXTENSIONS + tuple(e for e in OPTIONAL_EXTENSIONS if e in available):
             conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
 
@@ -65,7 +67,8 @@ def ready() -> Engine:
         try:
             _create_extensions()
         except OperationalError as exc:
-            raise GeogridError(f"cannot connect to the database: {exc.orig}") from None
+            raise GeogridError(t("cannot connect to the database: {error}", error=exc.orig)) from None
+
         from geogrid.db.migrate import upgrade
 
         upgrade()

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from geogrid.db.bulk import copy_frame, next_ids
 from geogrid.demo import areas, people
 from geogrid.demo.city import City, build_city
+from geogrid.i18n import t
 
 CENTRE_LONLAT = (116.35, 39.96)  # the demo city is centred here (海淀区, Beijing)
 METRIC_EPSG = 32650  # UTM zone 50N: the local frame the city is generated in
@@ -76,22 +77,23 @@ def load_demo(conn: Connection, buildings: int | None = None, seed: int = 7,
     """Generate the demo city for ``seed`` (``buildings`` scales it) and COPY it in on ``conn``'s transaction."""
     step = on_progress or (lambda *_: None)
     steps = 6
-    step("generating the city", 0, steps)
+    step(t("generating the city"), 0, steps)
     city = build_city(buildings, seed)
     to = LonLat(city)
-    step("areas and grids", 1, steps)
+    step(t("areas and grids"), 1, steps)
     street_ids, comm_ids, grid_ids = _write_areas(conn, city, to)
-    step("compounds and buildings", 2, steps)
+    step(t("compounds and buildings"), 2, steps)
     compound_ids, building_ids = _write_buildings(conn, city, to, comm_ids)
-    step("facilities and walking network", 3, steps)
+    step(t("facilities and walking network"), 3, steps)
     _write_facilities(conn, city, to)
     _write_network(conn, city, to)
-    step("staff, party and residents", 4, steps)
+    step(t("staff, party and residents"), 4, steps)
     with_people = len(city.buildings) <= PEOPLE_MAX_BUILDINGS
     rng = np.random.default_rng(seed + 1)
     org = people.write_organisation(conn, rng, city, street_ids, comm_ids, grid_ids, building_ids, with_people)
     counts = people.write_people(conn, rng, city, building_ids) if with_people else people.PeopleCounts()
-    step("done", steps, steps)
+    step(t("done"), steps, steps)
+
     return _summary(city, seed, building_ids, org, counts)
 
 

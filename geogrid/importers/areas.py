@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from geogrid.i18n import t
 from geogrid.importers.geometry import polygons
 from geogrid.importers.read import Source
 from geogrid.importers.upsert import ImportReport, merge, stage
@@ -37,7 +38,7 @@ def parse_level(level: str | None) -> str | None:
     if name not in AREA_LEVELS:
         from geogrid.errors import GeogridError
 
-        raise GeogridError(f"unknown level '{level}': use {', '.join(AREA_LEVELS)}")
+        raise GeogridError(t("unknown level '{level}': use {levels}", level=level, levels=AREA_LEVELS))
     return name
 
 
@@ -48,21 +49,23 @@ def import_areas(conn: Connection, source: Source, *, level: str | None = None, 
     code_col = source.column(code_field, "code", required=True, option="--code-field")
     name_col = source.column(name_field, "name", required=True, option="--name-field")
     codes, names = source.text(code_col), source.text(name_col)
-    source.first_bad(codes == None, lambda i: "code is missing", code_col)  # noqa: E711
+    source.first_bad(codes == None, lambda i: t("code is missing"), code_col)  # noqa: E711
     levels = np.asarray([code_level(c) for c in codes], dtype=object)
-    source.first_bad(levels == None, lambda i: f"'{codes[i]}' is not a 6, 9 or 12-digit area code", code_col)  # noqa: E711
+    source.first_bad(levels == None,  # noqa: E711
+                     lambda i: t("'{code}' is not a 6, 9 or 12-digit area code", code=codes[i]), code_col)
     if level:
         levels[:] = level
-    source.first_bad(names == None, lambda i: "name is missing", name_col)  # noqa: E711
-    source.first_bad(pd.Series(codes).duplicated().to_numpy(), lambda i: f"code '{codes[i]}' appears twice",
-                     code_col)
+    source.first_bad(names == None, lambda i: t("name is missing"), name_col)  # noqa: E711
+    source.first_bad(pd.Series(codes).duplicated().to_numpy(), lambda i: t("code '{code}' appears twice",
+                                                                            code=codes[i]), code_col)
     frame = pd.DataFrame({"code": codes, "name": names, "level": levels,
                           "source_id": source.source_ids(id_field) if id_field else codes,
                           "geom": polygons(source)})
     temp = stage(conn, "admin_areas", frame, tick=source.tick)
     updated, inserted = merge(conn, "admin_areas", temp, "code", list(frame.columns))
     linked = link_parents(conn)
-    return ImportReport("areas", len(frame), updated, inserted, linked_to_parent=linked)
+    return ImportReport(t("areas"), len(frame),
+ updated, inserted, linked_to_parent=linked)
 
 
 def link_parents(conn: Connection) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from geogrid.i18n import t
 from geogrid.importers.geometry import points_and_footprints
 from geogrid.importers.read import Source
 from geogrid.importers.upsert import ImportReport, merge, stage
@@ -24,10 +25,10 @@ def import_buildings(conn: Connection, source: Source, *, id_field: str | None =
     floors = source.integers(source.column(floors_field, "floors"))
     floors_col = source.column(floors_field, "floors")
     source.first_bad(np.asarray([f is not None and not 0 < f < 500 for f in floors]),
-                     lambda i: f"{floors[i]} floors is not a plausible number", floors_col)
+                     lambda i: t("{floors} floors is not a plausible number", floors=floors[i]), floors_col)
     households_col = source.column(households_field, "households")
     households = source.integers(households_col, default=0)
-    source.first_bad(households < 0, lambda i: "households cannot be negative", households_col)
+    source.first_bad(households < 0, lambda i: t("households cannot be negative"), households_col)
     frame = pd.DataFrame({
         "source_id": source.source_ids(id_field),
         "name": source.text(source.column(name_field, "name")),
@@ -44,5 +45,6 @@ def write_buildings(conn: Connection, frame: pd.DataFrame, source: Source | None
     temp = stage(conn, "buildings", frame[list(COLUMNS)], geometry=("geom", "footprint"),
                  tick=source.tick if source else None)
     updated, inserted = merge(conn, "buildings", temp, "source_id", COLUMNS)
-    return ImportReport("buildings", len(frame), updated, inserted,
+    return ImportReport(t("buildings"), len(frame),
+ updated, inserted,
                         with_footprint=int(frame["footprint"].notna().sum()))

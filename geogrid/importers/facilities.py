@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from geogrid.i18n import t
 from geogrid.importers.geometry import points_and_footprints
 from geogrid.importers.read import Source
 from geogrid.importers.upsert import ImportReport, merge, stage
@@ -46,14 +47,14 @@ def import_facilities(conn: Connection, source: Source, *, id_field: str | None 
     kind_col = source.column(kind_field, "kind", required=kind is None, option="--kind-field or --kind")
     raw = source.text(kind_col) if kind_col else np.full(len(source), kind, dtype=object)
     kinds = np.asarray([kind_of(v) if v is not None else kind_of(kind) for v in raw], dtype=object)
-    source.first_bad(kinds == None, lambda i: f"unknown facility kind '{raw[i]}': use one of "  # noqa: E711
-                     f"{', '.join(FACILITY_KINDS)}", kind_col)
+    source.first_bad(kinds == None, lambda i: t("unknown facility kind '{kind}': use one of {kinds}",  # noqa: E711
+                                                 kind=raw[i], kinds=FACILITY_KINDS), kind_col)
     minutes_col = source.column(minutes_field, "minutes")
     minutes = source.integers(minutes_col)
     minutes = np.asarray([m if m is not None else DEFAULT_MINUTES.get(k, 5) for m, k in zip(minutes, kinds,
                                                                                             strict=True)])
-    source.first_bad(~np.isin(minutes, (5, 10, 15)), lambda i: f"circle of {minutes[i]} minutes: use 5, 10 or 15",
-                     minutes_col)
+    source.first_bad(~np.isin(minutes, (5, 10, 15)),
+                     lambda i: t("circle of {minutes} minutes: use 5, 10 or 15", minutes=minutes[i]), minutes_col)
     names = source.text(source.column(name_field, "name"))
     points, _ = points_and_footprints(source)
     frame = pd.DataFrame({
@@ -67,4 +68,5 @@ def import_facilities(conn: Connection, source: Source, *, id_field: str | None 
 def write_facilities(conn: Connection, frame: pd.DataFrame, source: Source | None = None) -> ImportReport:
     temp = stage(conn, "facilities", frame[list(COLUMNS)], tick=source.tick if source else None)
     updated, inserted = merge(conn, "facilities", temp, "source_id", COLUMNS)
-    return ImportReport("facilities", len(frame), updated, inserted)
+    return ImportReport(t("facilities"), len(frame),
+ updated, inserted)

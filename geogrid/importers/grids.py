@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from geogrid.codes import grid_code, next_sequence, reading_order
 from geogrid.crs import metric_epsg
 from geogrid.db.bulk import fetch_geoms
+from geogrid.i18n import t
 from geogrid.importers.geometry import polygons
 from geogrid.importers.read import Source
 from geogrid.importers.upsert import ImportReport, stage
@@ -44,13 +45,14 @@ def import_grids(conn: Connection, source: Source, *, code_field: str | None = N
     refuse_retired(conn, source, codes, code_col)
     temp = stage(conn, "grids", frame, tick=source.tick)
     updated, inserted, changed = _merge(conn, temp)
-    return ImportReport("grids", len(frame), updated, inserted, new_boundaries=changed)
+    return ImportReport(t("grids"), len(frame), updated, inserted, new_boundaries=changed)
 
 
 def parse_kinds(source: Source, column: str | None, default: str) -> np.ndarray:
     values = source.text(column)
     kinds = np.asarray([KINDS.get(v.lower() if v else default, None) for v in values], dtype=object)
-    source.first_bad(kinds == None, lambda i: f"unknown grid kind '{values[i]}': use basic or dedicated", column)  # noqa: E711
+    source.first_bad(kinds == None,  # noqa: E711
+                     lambda i: t("unknown grid kind '{kind}': use basic or dedicated", kind=values[i]), column)
     return kinds
 
 
@@ -64,7 +66,8 @@ def community_ids(conn: Connection, source: Source, geoms: np.ndarray, column: s
                                                                                     strict=True))}
         ids = np.asarray([lookup.get(v) for v in values], dtype=object)
         source.first_bad((ids == None) & (values != None),  # noqa: E711
-                         lambda i: f"no community with code or name '{values[i]}' (import areas first)", column)
+                         lambda i: t("no community with code or name '{community}' (import areas first)",
+                                     community=values[i]), column)
         return ids
     out = np.full(len(geoms), None, dtype=object)
     found = found[found["geom"].notna()]
@@ -90,7 +93,8 @@ def fill_codes(conn: Connection, source: Source, codes: np.ndarray, communities:
     codes = codes.copy()
     missing = codes == None  # noqa: E711
     source.first_bad(missing & (communities == None),  # noqa: E711
-                     lambda i: "grid has no code and lies in no community (give --code-field or import communities)",
+                     lambda i: t("grid has no code and lies in no community (give --code-field or import "
+                                 "communities)"),
                      "code")
     if missing.any():
         area_codes = dict(conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'")).all())
@@ -105,7 +109,8 @@ def fill_codes(conn: Connection, source: Source, codes: np.ndarray, communities:
                                   max(float(np.median(heights)) / 2, 1e-9))
             for k, row in enumerate(rows[order]):
                 codes[row] = grid_code(prefix, seq + k)
-    source.first_bad(pd.Series(codes).duplicated().to_numpy(), lambda i: f"code '{codes[i]}' appears twice", "code")
+    source.first_bad(pd.Series(codes).duplicated().to_numpy(), lambda i: t("code '{code}' appears twice",
+                                                                            code=codes[i]), "code")
     return codes
 
 
@@ -113,7 +118,9 @@ def refuse_retired(conn: Connection, source: Source, codes: np.ndarray, column: 
     retired = set(conn.scalars(text("SELECT code FROM grids WHERE valid_to IS NOT NULL AND code = ANY(:c)"),
                                {"c": list(codes)}))
     source.first_bad(np.isin(codes, list(retired)),
-                     lambda i: f"code '{codes[i]}' belongs to a retired grid; codes are never reused", column)
+                     lambda i: t("code '{code}' belongs to a retired grid; codes are never reused", code=codes[i]),
+                     column)
+
 
 
 def _merge(conn: Connection, temp: str) -> tuple[int, int, int]:

@@ -18,6 +18,7 @@ import shapely
 from sqlalchemy import Connection
 
 from geogrid.errors import InputError
+from geogrid.i18n import t
 from geogrid.importers.buildings import write_buildings
 from geogrid.importers.facilities import DEFAULT_MINUTES, write_facilities
 from geogrid.importers.upsert import ImportReport
@@ -38,11 +39,11 @@ def read_osm(path: str | Path):
 
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", file=str(path))
+        raise InputError(t("file not found"), file=str(path))
     try:
         return pyrosm.OSM(str(path))
     except Exception as exc:
-        raise InputError(f"not a readable OpenStreetMap extract: {exc}", file=str(path)) from None
+        raise InputError(t("not a readable OpenStreetMap extract: {error}", error=exc), file=str(path)) from None
 
 
 def source_ids(frame: pd.DataFrame) -> np.ndarray:
@@ -120,16 +121,16 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
     """Import buildings, facility candidates and (when ``geogrid.network`` exists) the walking network."""
     tick = tick or (lambda step: None)
     osm = read_osm(path)
-    tick("buildings")
+    tick(t("buildings"))
     reports = [write_buildings(conn, osm_buildings(osm))]
-    tick("facility candidates")
+    tick(t("facility candidates"))
     facilities, skipped = osm_facilities(osm)
     if len(facilities):
         report = write_facilities(conn, facilities)
         report.extra["other_pois_skipped"] = skipped
         reports.append(report)
     if network:
-        tick("walking network")
+        tick(t("walking network"))
         reports.append(_network(conn, path))
     return reports
 
@@ -140,9 +141,10 @@ def _network(conn: Connection, path: str | Path) -> ImportReport:
     except ImportError as exc:
         if "geogrid.network" not in str(exc):
             raise
-        return ImportReport("walking network (geogrid.network not available yet: skipped)", 0)
+        return ImportReport(t("walking network (geogrid.network not available yet: skipped)"), 0)
     result = import_osm_network(conn, str(path))
-    report = ImportReport("walking network", 0)
+    report = ImportReport(t("walking network"), 0)
+
     if isinstance(result, dict):
         report.extra.update({k: int(v) for k, v in result.items() if isinstance(v, int | np.integer)})
     elif isinstance(result, tuple) and len(result) == 2:

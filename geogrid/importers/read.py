@@ -24,6 +24,7 @@ from pyproj import CRS
 
 from geogrid.crs import OFFSET_SYSTEMS, normalise, to_wgs84
 from geogrid.errors import GeogridError, InputError
+from geogrid.i18n import t
 
 # Column names tried in order when no field option is given (compared case-insensitively).
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
@@ -93,14 +94,16 @@ class Source:
                 return given
             if given.lower() in columns:
                 return columns[given.lower()]
-            raise InputError(f"column '{given}' not found; the file has: {', '.join(columns.values())}",
-                             file=self.file, field=given)
+            raise InputError(t("column '{given}' not found; the file has: {columns}", given=given,
+                               columns=list(columns.values())), file=self.file, field=given)
         for name in FIELD_NAMES.get(key, ()):
             if name.lower() in columns:
                 return columns[name.lower()]
         if required:
-            hint = f" (name it with {option})" if option else ""
-            raise InputError(f"no {key} column found{hint}; the file has: {', '.join(columns.values())}",
+            found = list(columns.values())
+            raise InputError(t("no {key} column found (name it with {option}); the file has: {columns}", key=key,
+                               option=option, columns=found) if option else
+                             t("no {key} column found; the file has: {columns}", key=key, columns=found),
                              file=self.file, field=key)
         return None
 
@@ -118,7 +121,7 @@ class Source:
         missing = ids == None  # noqa: E711
         ids[missing] = [f"{stem}#{i + self.first_row}" for i in np.flatnonzero(missing)]
         dup = pd.Series(ids).duplicated().to_numpy()
-        self.first_bad(dup, lambda i: f"source id '{ids[i]}' appears twice in the file", column)
+        self.first_bad(dup, lambda i: t("source id '{id}' appears twice in the file", id=ids[i]), column)
         return ids
 
     def integers(self, column: str | None, default: int | None = None) -> np.ndarray:
@@ -131,7 +134,7 @@ class Source:
         numbers = pd.to_numeric(pd.Series(values[present], dtype=object), errors="coerce").to_numpy(dtype=float)
         bad = np.zeros(len(self), dtype=bool)
         bad[present] = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (np.abs(numbers) > 2**31)
-        self.first_bad(bad, lambda i: f"'{values[i]}' is not a whole number", column)
+        self.first_bad(bad, lambda i: t("'{value}' is not a whole number", value=values[i]), column)
         out[present] = [int(n) for n in numbers]
         return out
 
@@ -150,7 +153,7 @@ def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = Tr
     """Read ``path``; with ``geometry`` the geometries are converted to EPSG:4326 (bad ones stay for validation)."""
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", file=str(path))
+        raise InputError(t("file not found"), file=str(path))
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         source = Source(_read_csv(path), str(path), normalise(crs), first_row=2)
@@ -162,8 +165,8 @@ def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = Tr
         declared = frame.crs.to_string() if frame.crs is not None else None
         source = Source(frame.reset_index(drop=True), str(path), normalise(crs or declared), first_row=1)
     else:
-        raise InputError(f"unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV",
-                         file=str(path))
+        raise InputError(t("unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV",
+                           suffix=suffix), file=str(path))
     if geometry:
         _to_storage(source)
     return source
@@ -177,15 +180,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"not a readable CSV: {exc}", file=str(path)) from None
-    raise InputError("text is neither UTF-8 nor GB18030", file=str(path))
+            raise InputError(t("not a readable CSV: {error}", error=exc), file=str(path)) from None
+    raise InputError(t("text is neither UTF-8 nor GB18030"), file=str(path))
 
 
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, engine="pyogrio", layer=layer)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise InputError(f"not a readable {path.suffix} file: {exc}", file=str(path)) from None
+        raise InputError(t("not a readable {suffix} file: {error}", suffix=path.suffix, error=exc),
+                         file=str(path)) from None
 
 
 def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
@@ -195,16 +199,18 @@ def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
     if wkt:
         texts = source.text(wkt)
         geoms = shapely.from_wkt(texts, on_invalid="ignore")
-        source.first_bad((geoms == None) & (texts != None), lambda i: f"unparsable WKT '{texts[i][:40]}'", wkt)  # noqa: E711
+        source.first_bad((geoms == None) & (texts != None),  # noqa: E711
+                         lambda i: t("unparsable WKT '{wkt}'", wkt=texts[i][:40]), wkt)
         return geoms
     lon = source.column(lon_field, "lon", required=True, option="--lon-field or --wkt-field")
     lat = source.column(lat_field, "lat", required=True, option="--lat-field")
     xy = []
     for col in (lon, lat):
         texts = source.text(col)
-        source.first_bad(texts == None, lambda i: "coordinate is missing", col)  # noqa: E711
+        source.first_bad(texts == None, lambda i: t("coordinate is missing"), col)  # noqa: E711
         values = pd.to_numeric(pd.Series(texts), errors="coerce").to_numpy(dtype=float)
-        source.first_bad(~np.isfinite(values), lambda i, t=texts: f"'{t[i]}' is not a number", col)
+        source.first_bad(~np.isfinite(values), lambda i, texts=texts: t("'{value}' is not a number", value=texts[i]),
+                         col)
         xy.append(values)
     return shapely.points(xy[0], xy[1])
 
@@ -212,7 +218,8 @@ def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
 def _to_storage(source: Source) -> None:
     """Check coordinates against the source CRS and convert them to EPSG:4326."""
     geoms = source.geoms
-    source.first_bad(shapely.is_missing(geoms) | shapely.is_empty(geoms), lambda i: "geometry is empty", "geometry")
+    source.first_bad(shapely.is_missing(geoms) | shapely.is_empty(geoms), lambda i: t("geometry is empty"),
+                     "geometry")
     bounds = shapely.bounds(geoms)
     name = source.crs
     crs = None if name in OFFSET_SYSTEMS else CRS.from_user_input(name)
@@ -223,7 +230,8 @@ def _to_storage(source: Source) -> None:
     except GeogridError:
         raise
     except Exception as exc:
-        raise InputError(f"cannot convert from {name}: {exc}", file=source.file, field="geometry") from None
+        raise InputError(t("cannot convert from {crs}: {error}", crs=name, error=exc), file=source.file,
+                         field="geometry") from None
     if crs is not None and crs.is_projected:
         area = crs.area_of_use.bounds if crs.area_of_use else (-180.0, -90.0, 180.0, 90.0)
         m = AREA_MARGIN_DEG
@@ -237,5 +245,6 @@ def _check_range(source: Source, bounds: np.ndarray, box: Sequence[float], crs: 
     shown = bounds if original is None else original
     bad = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 0] < box[0]) | (bounds[:, 1] < box[1]) \
         | (bounds[:, 2] > box[2]) | (bounds[:, 3] > box[3])
-    source.first_bad(bad, lambda i: f"coordinates ({shown[i][0]:.6g}, {shown[i][1]:.6g}) are out of range for "
-                     f"{crs}; give the right CRS with --crs", "geometry")
+    source.first_bad(bad, lambda i: t("coordinates ({x:.6g}, {y:.6g}) are out of range for {crs}; give the right "
+                                      "CRS with --crs", x=shown[i][0], y=shown[i][1], crs=crs), "geometry")
+

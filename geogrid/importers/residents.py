@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.db.bulk import copy_frame, next_ids
 from geogrid.errors import InputError
+from geogrid.i18n import t
 from geogrid.importers.read import Source
 from geogrid.importers.upsert import ImportReport
 from geogrid.model import REGISTRATION_TYPES, SPECIAL_GROUPS
@@ -51,7 +52,7 @@ def import_residents(conn: Connection, source: Source, *, id_field: str | None =
     personal = personal[personal[["name", "id_number", "phone"]].notna().any(axis=1)]
     copy_frame(conn, "resident_personal", personal, geometry=())
     source.tick(len(residents))
-    return ImportReport("residents", len(residents), inserted=len(residents), new_households=new_households,
+    return ImportReport(t("residents"), len(residents), inserted=len(residents), new_households=new_households,
                         with_personal_data=len(personal))
 
 
@@ -61,19 +62,21 @@ def building_ids(conn: Connection, source: Source, building_field: str | None, a
     if column is None:
         column = source.column(address_field, "address")
         if column is None:
-            raise InputError(f"no building column found (name it with --building-field for a building source id, "
-                             f"or --address-field); the file has: {', '.join(map(str, source.frame.columns))}",
+            raise InputError(t("no building column found (name it with --building-field for a building source id, "
+                               "or --address-field); the file has: {columns}",
+                               columns=list(map(str, source.frame.columns))),
                              file=source.file, field="building_id")
         sql = "SELECT address, min(id), count(*) FROM buildings WHERE address = ANY(:v) GROUP BY address"
     else:
         sql = "SELECT source_id, min(id), count(*) FROM buildings WHERE source_id = ANY(:v) GROUP BY source_id"
     values = source.text(column)
-    source.first_bad(values == None, lambda i: "building reference is missing", column)  # noqa: E711
+    source.first_bad(values == None, lambda i: t("building reference is missing"), column)  # noqa: E711
     found = {key: (bid, n) for key, bid, n in conn.execute(text(sql), {"v": list(set(values))})}
     source.first_bad(np.asarray([v not in found for v in values]),
-                     lambda i: f"no building '{values[i]}' (import buildings first)", column)
+                     lambda i: t("no building '{building}' (import buildings first)", building=values[i]), column)
     source.first_bad(np.asarray([found[v][1] > 1 for v in values]),
-                     lambda i: f"'{values[i]}' matches {found[values[i]][1]} buildings: use --building-field", column)
+                     lambda i: t("'{building}' matches {n} buildings: use --building-field", building=values[i],
+                                 n=found[values[i]][1]), column)
     return np.asarray([found[v][0] for v in values], dtype=np.int64)
 
 
@@ -81,7 +84,7 @@ def household_keys(source: Source, household_field: str | None, buildings: np.nd
     column = source.column(household_field, "household")
     if column:
         keys = source.text(column)
-        source.first_bad(keys == None, lambda i: "household is missing", column)  # noqa: E711
+        source.first_bad(keys == None, lambda i: t("household is missing"), column)  # noqa: E711
         return keys
     unit, room = source.text(source.column(None, "unit")), source.text(source.column(None, "room"))
     if (room != None).all():  # noqa: E711
@@ -108,17 +111,19 @@ def flags(source: Source, column: str | None) -> np.ndarray:
     values = source.text(column)
     out = np.asarray([None if v is None else (True if v.lower() in TRUE else False if v.lower() in FALSE else None)
                       for v in values], dtype=object)
-    source.first_bad((out == None) & (values != None), lambda i: f"'{values[i]}' is not yes or no", column)  # noqa: E711
+    source.first_bad((out == None) & (values != None),  # noqa: E711
+                     lambda i: t("'{value}' is not yes or no", value=values[i]), column)
     return np.asarray([bool(v) for v in out])
 
 
 def groups(source: Source, column: str | None) -> list[list[str]]:
     values, out = source.text(column), []
     for i, value in enumerate(values):
-        tags = [GROUPS.get(t.strip(), t.strip().lower()) for t in SPLIT.split(value or "") if t.strip()]
-        unknown = [t for t in tags if t not in SPECIAL_GROUPS]
+        tags = [GROUPS.get(tag.strip(), tag.strip().lower()) for tag in SPLIT.split(value or "") if tag.strip()]
+        unknown = [tag for tag in tags if tag not in SPECIAL_GROUPS]
         if unknown:
-            source.fail(i, f"unknown special group '{unknown[0]}': use {', '.join(SPECIAL_GROUPS)}", column)
+            source.fail(i, t("unknown special group '{group}': use {groups}", group=unknown[0],
+                             groups=SPECIAL_GROUPS), column)
         out.append(tags)
     return out
 
@@ -126,5 +131,7 @@ def groups(source: Source, column: str | None) -> list[list[str]]:
 def registrations(source: Source, column: str | None) -> np.ndarray:
     values = source.text(column)
     out = np.asarray([REGISTRATION.get(v, v.lower()) if v else "registered" for v in values], dtype=object)
-    source.first_bad(~np.isin(out, REGISTRATION_TYPES), lambda i: f"unknown registration type '{values[i]}'", column)
+    source.first_bad(~np.isin(out, REGISTRATION_TYPES),
+                     lambda i: t("unknown registration type '{value}'", value=values[i]), column)
+
     return out

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geogrid.db.bulk import copy_frame
+from geogrid.i18n import Text, join, t
 
 CHUNK = 50_000
 
@@ -43,12 +44,29 @@ def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[s
 
 
 class ImportReport:
-    """What an import did, for the CLI to print."""
+    """What an import did, for the CLI to print; ``what`` is a translated name such as ``t("buildings")``."""
 
     def __init__(self, what: str, rows: int, updated: int = 0, inserted: int = 0, **extra: int) -> None:
         self.what, self.rows, self.updated, self.inserted, self.extra = what, rows, updated, inserted, extra
 
     def __str__(self) -> str:
-        parts = [f"{self.rows:,} rows read, {self.inserted:,} new, {self.updated:,} updated"] if self.rows else []
-        parts += [f"{v:,} {k.replace('_', ' ')}" for k, v in self.extra.items()]
-        return f"{self.what}: {', '.join(parts) or 'nothing'}"
+        parts = [t("{rows:,} rows read, {inserted:,} new, {updated:,} updated", rows=self.rows,
+                   inserted=self.inserted, updated=self.updated)] if self.rows else []
+        parts += [_extra(k, v) for k, v in self.extra.items()]
+        return t("{what}: {done}", what=self.what, done=join(parts, zh="，") if parts else t("nothing"))
+
+
+def _extra(key: str, n: int) -> Text:
+    """One extra count of a report, e.g. ``12 new households``; an unknown key reads as its words."""
+    known = {
+        "linked_to_parent": lambda: t("{n:,} linked to parent", n=n),
+        "new_households": lambda: t("{n:,} new households", n=n),
+        "with_personal_data": lambda: t("{n:,} with personal data", n=n),
+        "with_footprint": lambda: t("{n:,} with footprint", n=n),
+        "new_boundaries": lambda: t("{n:,} new boundaries", n=n),
+        "other_pois_skipped": lambda: t("{n:,} other POIs skipped", n=n),
+        "nodes": lambda: t("{n:,} nodes", n=n),
+        "edges": lambda: t("{n:,} edges", n=n),
+    }
+    return known[key]() if key in known else Text(f"{n:,} {key.replace('_', ' ')}")
+

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from geogrid.errors import Conflict, NotFound
+from geogrid.i18n import join, t
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
 
 RECORD_VERSION_SQL = """
@@ -221,17 +222,18 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
     for code, version in sorted(base.items()):
         row = now_at.get(code)
         if row is None:
-            stale.append(f"grid {code} no longer exists")
+            stale.append(t("grid {code} no longer exists", code=code))
         elif version < 0:  # the plan brings back a retired grid: it must still be retired at that version
             if row[2] is None or row[1] != -version:
-                stale.append(f"grid {code} is no longer retired at version {-version}")
+                stale.append(t("grid {code} is no longer retired at version {version}", code=code, version=-version))
         elif row[2] is not None:
-            stale.append(f"grid {code} was retired at {row[2]:%Y-%m-%d %H:%M:%S}")
+            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row[2]))
         elif row[1] != version:
-            stale.append(f"grid {code} is now version {row[1]} (plan saw {version}), "
-                         f"changed by {row[3] or 'unknown'} at {row[4]:%Y-%m-%d %H:%M:%S}")
+            stale.append(t("grid {code} is now version {now} (plan saw {version}), changed by {author} at "
+                           "{at:%Y-%m-%d %H:%M:%S}", code=code, now=row[1], version=version,
+                           author=row[3] or t("unknown"), at=row[4]))
     if stale:
-        exc = Conflict("plan is stale: " + "; ".join(stale))
+        exc = Conflict(t("plan is stale: {reasons}", reasons=join(stale, en="; ", zh="；")))
         exc.extra = {"stale": stale}
         raise exc
 
@@ -242,7 +244,8 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dic
         return _apply(conn, plan_id, author)
     except DBAPIError as exc:  # a concurrent apply took the same new code, or deadlocked with us
         if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001", "55P03"):
-            raise Conflict(f"plan {plan_id} collided with another change; preview and apply it again") from None
+            raise Conflict(t("plan {plan} collided with another change; preview and apply it again",
+                             plan=plan_id)) from None
         raise
 
 
@@ -250,14 +253,15 @@ def _apply(conn: Connection, plan_id: int, author: str | None) -> dict:
     plan = conn.execute(text("SELECT status, edits, base_versions, author FROM plans WHERE id = :i FOR UPDATE"),
                         {"i": plan_id}).first()
     if plan is None:
-        raise NotFound(f"no plan {plan_id}")
+        raise NotFound(t("no plan {plan}", plan=plan_id))
     if plan.status != "draft":
-        raise Conflict(f"plan {plan_id} is {plan.status}, not a draft")
+        raise Conflict(t("plan {plan} is {status}, not a draft", plan=plan_id, status=plan.status))
     lock_and_check(conn, plan.base_versions)
     changes = compute_changes(conn, plan.edits)
     extra = sorted(set(changes.versions()) - set(plan.base_versions))
     if extra:
-        raise Conflict(f"plan is stale: the edits now also change grid(s) {', '.join(extra)}; preview it again")
+        raise Conflict(t("plan is stale: the edits now also change grid(s) {codes}; preview it again", codes=extra))
+
     lock_and_check(conn, changes.versions())
     written = write_changes(conn, changes, author or plan.author, plan_id)
     conn.execute(text(

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, text
 from geogrid.codes import grid_code, next_sequence, reading_order
 from geogrid.crs import to_wgs84
 from geogrid.errors import Conflict, GeogridError, InputError, NotFound
+from geogrid.i18n import join, t
 from geogrid.settings import get_settings
 
 SLIVER_DEG2 = 1e-14  # ≈ 1 cm²: intersections smaller than this are float noise, not a change
@@ -82,7 +83,7 @@ class Changes:
 
 def _field(edit: dict, name: str, i: int):
     if name not in edit or edit[name] in (None, "", []):
-        raise InputError(f"missing '{name}'", field=f"edits[{i}].{name}")
+        raise InputError(t("missing '{name}'", name=name), field=f"edits[{i}].{name}")
     return edit[name]
 
 
@@ -93,13 +94,14 @@ def _geometry(edit: dict, name: str, i: int, kinds: tuple[str, ...]) -> shapely.
     try:
         geom = shape(raw)
     except Exception as exc:
-        raise InputError(f"not a GeoJSON geometry ({exc})", field=f"edits[{i}].{name}") from None
+        raise InputError(t("not a GeoJSON geometry ({error})", error=exc), field=f"edits[{i}].{name}") from None
     if geom.is_empty or geom.geom_type not in kinds:
-        raise InputError(f"expected {' or '.join(kinds)}, got {geom.geom_type}", field=f"edits[{i}].{name}")
+        raise InputError(t("expected {kinds}, got {kind}", kinds=join(kinds, en=" or ", zh=" 或 "),
+                           kind=geom.geom_type), field=f"edits[{i}].{name}")
     try:
         geom = to_wgs84(geom, edit.get("crs"))
     except GeogridError as exc:
-        raise InputError(str(exc), field=f"edits[{i}].crs") from None
+        raise InputError(exc.message, field=f"edits[{i}].crs") from None
     return shapely.make_valid(geom) if not geom.is_valid else geom
 
 
@@ -128,14 +130,15 @@ class Workspace:
         if code in self.changes.grids:
             g = self.changes.grids[code]
             if g.retired:
-                raise InputError(f"grid {code} is already retired by an earlier edit of this plan", field=where)
+                raise InputError(t("grid {code} is already retired by an earlier edit of this plan", code=code),
+                                 field=where)
             return g
         row = self.conn.execute(text(GRID_SQL + " WHERE g.code = :c"), {"c": str(code)}).first()
         if row is None:
-            raise NotFound(f"no grid with code {code} ({where})")
+            raise NotFound(t("no grid with code {code} ({where})", code=code, where=where))
         if row[6] is not None and not retired_ok:
-            raise Conflict(f"grid {code} was retired at {row[6]:%Y-%m-%d %H:%M}; edit the grids that replaced it "
-                           "or revert it to undo the split or merge")
+            raise Conflict(t("grid {code} was retired at {at:%Y-%m-%d %H:%M}; edit the grids that replaced it "
+                             "or revert it to undo the split or merge", code=code, at=row[6]))
         self.changes.grids[code] = g = self._row_to_grid(row)
         g.in_force = row[6] is None
         return g
@@ -163,13 +166,13 @@ def _set_boundary(ws: Workspace, target: WorkGrid, geom: shapely.Geometry, trim:
     """Give ``target`` a new boundary; neighbours lose the area it now covers when ``trim``."""
     geom = polygonal(geom)
     if geom.is_empty:
-        raise InputError(f"the new boundary of grid {target.code} has no area", field=where)
+        raise InputError(t("the new boundary of grid {code} has no area", code=target.code), field=where)
     if trim:
         for other in ws.neighbours(geom, exclude=target):
             rest = polygonal(shapely.difference(other.geom, geom))
             if rest.is_empty:
-                raise InputError(f"the new boundary of grid {target.code} covers all of grid {other.code}; "
-                                 "merge them instead", field=where)
+                raise InputError(t("the new boundary of grid {code} covers all of grid {other}; merge them instead",
+                                   code=target.code, other=other.code), field=where)
             other.geom, other.changed = rest, True
     target.geom, target.changed = geom, True
 
@@ -193,8 +196,8 @@ def split(ws: Workspace, edit: dict, i: int) -> None:
     line = _geometry(edit, "line", i, ("LineString", "MultiLineString"))
     pieces = [p for p in shapely.get_parts(split_geom(parent.geom, line)) if p.area > SLIVER_DEG2]
     if len(pieces) < 2:
-        raise InputError(f"the line does not cut grid {parent.code} into pieces: it must cross it completely",
-                         field=f"edits[{i}].line")
+        raise InputError(t("the line does not cut grid {code} into pieces: it must cross it completely",
+                           code=parent.code), field=f"edits[{i}].line")
     parent.retired = True
     for n, piece in enumerate(_pieces_in_reading_order(pieces), start=1):
         ws.add(WorkGrid(None, None, f"{parent.name}-{n}", parent.kind, parent.community_id, parent.community_code,
@@ -204,10 +207,10 @@ def split(ws: Workspace, edit: dict, i: int) -> None:
 def merge(ws: Workspace, edit: dict, i: int) -> None:
     codes = _field(edit, "grids", i)
     if not isinstance(codes, list) or len(set(map(str, codes))) < 2:
-        raise InputError("merge needs at least two distinct grid codes", field=f"edits[{i}].grids")
+        raise InputError(t("merge needs at least two distinct grid codes"), field=f"edits[{i}].grids")
     parents = [ws.grid(str(c), f"edits[{i}].grids") for c in dict.fromkeys(map(str, codes))]
     if len({p.community_id for p in parents}) > 1:
-        raise InputError(f"grids {', '.join(str(c) for c in codes)} are in different communities",
+        raise InputError(t("grids {codes} are in different communities", codes=[str(c) for c in codes]),
                          field=f"edits[{i}].grids")
     for p in parents:
         p.retired = True
@@ -225,7 +228,7 @@ def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geo
     ), {"ids": ids}).all()
     missing = sorted(set(ids) - {r[0] for r in rows})
     if missing:
-        raise InputError(f"no building with id {', '.join(map(str, missing[:10]))}", field=where)
+        raise InputError(t("no building with id {ids}", ids=[str(m) for m in missing[:10]]), field=where)
     half = get_settings().move_buffer_m
     areas = []
     for _, x, y, fp in rows:
@@ -238,7 +241,7 @@ def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geo
 def move_buildings(ws: Workspace, edit: dict, i: int) -> None:
     ids = _field(edit, "buildings", i)
     if not isinstance(ids, list) or not all(isinstance(b, int) for b in ids):
-        raise InputError("expected a list of building ids", field=f"edits[{i}].buildings")
+        raise InputError(t("expected a list of building ids"), field=f"edits[{i}].buildings")
     target = ws.grid(str(_field(edit, "to", i)), f"edits[{i}].to")
     area = _building_areas(ws.conn, ids, f"edits[{i}].buildings")
     _set_boundary(ws, target, shapely.union(target.geom, area), True, f"edits[{i}].buildings")
@@ -251,7 +254,7 @@ def _version(ws: Workspace, grid: WorkGrid, version: int | None) -> tuple[str, s
         "AND (CAST(:v AS int) IS NULL OR version = :v) ORDER BY version DESC LIMIT 1"
     ), {"g": grid.id, "v": version}).first()
     if row is None or row[2] is None:
-        raise NotFound(f"grid {grid.code} has no version {version}")
+        raise NotFound(t("grid {code} has no version {version}", code=grid.code, version=version))
     return row[0], row[1], shapely.from_wkb(bytes(row[2]))
 
 
@@ -264,7 +267,7 @@ def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: st
         "SELECT g.code FROM grid_lineage l JOIN grids g ON g.id = l.child_id WHERE l.parent_id = :p ORDER BY g.code"
     ), {"p": parent.id}))
     if not children:
-        raise Conflict(f"grid {parent.code} is retired and no grid replaced it: nothing to undo")
+        raise Conflict(t("grid {code} is retired and no grid replaced it: nothing to undo", code=parent.code))
     kids = [ws.grid(c, where) for c in children]
     parents = list(ws.conn.scalars(text(
         "SELECT DISTINCT g.code FROM grid_lineage l JOIN grids g ON g.id = l.parent_id "
@@ -274,7 +277,7 @@ def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: st
         kid.retired = True
     for p in back:
         if p.in_force:
-            raise Conflict(f"grid {p.code} is in force again already; undo its later changes first")
+            raise Conflict(t("grid {code} is in force again already; undo its later changes first", code=p.code))
         p.name, p.kind, geom = _version(ws, p, to_version if p is parent else None)
         _set_boundary(ws, p, geom, True, where)
     ws.changes.undone.append(([k.id for k in kids], [p.id for p in back]))
@@ -289,7 +292,7 @@ def revert(ws: Workspace, edit: dict, i: int) -> None:
         _undo_succession(ws, target, to_version, where)
         return
     if to_version == target.version:
-        raise GeogridError(f"grid {target.code} is already at version {to_version}")
+        raise GeogridError(t("grid {code} is already at version {version}", code=target.code, version=to_version))
     target.name, target.kind, geom = _version(ws, target, to_version)
     _set_boundary(ws, target, geom, True, where)
 
@@ -300,12 +303,13 @@ OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_
 def compute_changes(conn: Connection, edits: list[dict]) -> Changes:
     """Run the edits on a working copy of the grids they touch; nothing is written."""
     if not isinstance(edits, list) or not edits:
-        raise InputError("a plan needs a non-empty list of edits", field="edits")
+        raise InputError(t("a plan needs a non-empty list of edits"), field="edits")
     ws = Workspace(conn)
     for i, edit in enumerate(edits):
         op = edit.get("op") if isinstance(edit, dict) else None
         if op not in OPS:
-            raise InputError(f"unknown op {op!r}: use one of {', '.join(OPS)}", field=f"edits[{i}].op")
+            raise InputError(t("unknown op {op!r}: use one of {ops}", op=op, ops=list(OPS)), field=f"edits[{i}].op")
+
         OPS[op](ws, edit, i)
     return ws.changes
 

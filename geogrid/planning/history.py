@@ -7,6 +7,7 @@ import json
 from sqlalchemy import Connection, text
 
 from geogrid.errors import NotFound
+from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
 from geogrid.planning.preview import create_plan
 
@@ -32,7 +33,8 @@ def history(conn: Connection, code: str) -> dict:
         "round(ST_Area(geom::geography)::numeric, 1) AS area_m2, ST_AsGeoJSON(geom) AS geometry "
         "FROM grids WHERE code = :c"), {"c": code}).mappings().first()
     if grid is None:
-        raise NotFound(f"no grid with code {code}")
+        raise NotFound(t("no grid with code {code}", code=code))
+
     versions = [dict(r) for r in conn.execute(text(VERSIONS_SQL), {"g": grid["id"]}).mappings()]
     if not any(v["version"] == grid["version"] for v in versions):
         versions.append({"version": grid["version"], "name": grid["name"], "kind": grid["kind"],

@@ -13,6 +13,7 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geogrid.errors import InputError, NotFound
+from geogrid.i18n import t
 from geogrid.planning.apply import lock_and_check, write_changes
 from geogrid.planning.edits import Changes, compute_changes
 from geogrid.planning.validate import summary, validate
@@ -128,7 +129,7 @@ def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, in
     a quarter of the preview.
     """
     if base_versions is not None and not isinstance(base_versions, dict):
-        raise InputError("expected an object {grid code: version}", field="base_versions")
+        raise InputError(t("expected an object {{grid code: version}}"), field="base_versions")
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     changes = compute_changes(conn, edits)
@@ -147,5 +148,6 @@ def get_plan(conn: Connection, plan_id: int) -> dict:
         "SELECT id, status, author, edits, base_versions, preview, created_at, applied_at FROM plans WHERE id = :i"
     ), {"i": plan_id}).mappings().first()
     if row is None:
-        raise NotFound(f"no plan {plan_id}")
+        raise NotFound(t("no plan {plan}", plan=plan_id))
+
     return {"plan": row["id"], **{k: v for k, v in row.items() if k != "id"}}

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Connection, text
 
 from geogrid.errors import NotFound
+from geogrid.i18n import t
 from geogrid.planning.suspects import overlap_suspects
 from geogrid.settings import get_settings
 
@@ -134,7 +135,8 @@ def community_ids(conn: Connection, community: str | None) -> list[int] | None:
         "SELECT id FROM admin_areas WHERE level = 'community' AND (code = :c OR name = :c) ORDER BY id"
     ), {"c": community}))
     if not ids:
-        raise NotFound(f"no community with code or name '{community}'")
+        raise NotFound(t("no community with code or name '{community}'", community=community))
+
     return ids
 
 

@@ -1,0 +1,340 @@
+"""Chinese for every user-facing message, keyed by its English template (see :mod:`geogrid.i18n`).
+
+Grouped by area, in the order a user meets them. Placeholders (``{code}``, ``{n:,}``) must match the English;
+tests/test_i18n.py checks that, and that every template passed to ``t()`` is here and every entry is used.
+"""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {
+    # --- Common words and the location of an error in a file ---------------------------------------------------
+    "error": "错误",
+    "{where}: {message}": "{where}：{message}",
+    "file {file}": "文件 {file}",
+    "row {row}": "第 {row} 行",
+    "field '{field}'": "字段 '{field}'",
+    "file not found": "文件不存在",
+    "unknown": "未知",
+    "nothing": "无变化",
+    "done": "完成",
+    "computing": "正在计算",
+    "areas": "行政区划",
+    "grids": "网格",
+    "buildings": "楼栋",
+    "residents": "居民",
+    "facilities": "服务设施",
+    "facility candidates": "候选服务设施",
+    "walking network": "步行路网",
+
+    # --- Reading files (any import) -----------------------------------------------------------------------------
+    "unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV":
+        "不支持的文件类型 '{suffix}'：请使用 GeoJSON、GeoPackage、Shapefile 或 CSV",
+    "not a readable CSV: {error}": "无法读取该 CSV 文件：{error}",
+    "text is neither UTF-8 nor GB18030": "文件编码既不是 UTF-8 也不是 GB18030",
+    "not a readable {suffix} file: {error}": "无法读取该 {suffix} 文件：{error}",
+    "column '{given}' not found; the file has: {columns}": "未找到列 '{given}'；文件中的列为：{columns}",
+    "no {key} column found (name it with {option}); the file has: {columns}":
+        "未找到 {key} 列（请用 {option} 指定）；文件中的列为：{columns}",
+    "no {key} column found; the file has: {columns}": "未找到 {key} 列；文件中的列为：{columns}",
+    "source id '{id}' appears twice in the file": "源编号 '{id}' 在文件中出现了两次",
+    "'{value}' is not a whole number": "'{value}' 不是整数",
+    "unparsable WKT '{wkt}'": "无法解析的 WKT '{wkt}'",
+    "coordinate is missing": "缺少坐标",
+    "'{value}' is not a number": "'{value}' 不是数字",
+    "geometry is empty": "几何图形为空",
+    "cannot convert from {crs}: {error}": "无法从 {crs} 转换坐标：{error}",
+    "coordinates ({x:.6g}, {y:.6g}) are out of range for {crs}; give the right CRS with --crs":
+        "坐标 ({x:.6g}, {y:.6g}) 超出 {crs} 的有效范围；请用 --crs 指定正确的坐标系",
+    "unknown CRS '{crs}': use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4547":
+        "未知坐标系 '{crs}'：请使用 wgs84、cgcs2000、gcj02、bd09 或 EPSG 代码（如 EPSG:4547）",
+
+    # --- Geometry checks ----------------------------------------------------------------------------------------
+    "expected a polygon, got {kind}": "应为面要素，实际为 {kind}",
+    "expected a point or a polygon, got {kind}": "应为点或面要素，实际为 {kind}",
+    "invalid geometry that cannot be repaired safely ({reason})": "几何图形无效且无法安全修复（{reason}）",
+
+    # --- Importing areas, grids, buildings, residents, facilities ----------------------------------------------
+    "unknown level '{level}': use {levels}": "未知的区划级别 '{level}'：请使用 {levels}",
+    "code is missing": "缺少代码",
+    "'{code}' is not a 6, 9 or 12-digit area code": "'{code}' 不是 6 位、9 位或 12 位的区划代码",
+    "name is missing": "缺少名称",
+    "code '{code}' appears twice": "代码 '{code}' 在文件中出现了两次",
+    "unknown grid kind '{kind}': use basic or dedicated":
+        "未知的网格类型 '{kind}'：请使用 basic（基础网格）或 dedicated（专属网格）",
+    "no community with code or name '{community}' (import areas first)":
+        "没有代码或名称为 '{community}' 的社区（请先导入行政区划）",
+    "grid has no code and lies in no community (give --code-field or import communities)":
+        "网格没有编码，且不在任何社区范围内（请用 --code-field 指定编码，或先导入社区）",
+    "code '{code}' belongs to a retired grid; codes are never reused":
+        "编码 '{code}' 属于已撤销的网格；网格编码不得重复使用",
+    "{floors} floors is not a plausible number": "层数 {floors} 不合理",
+    "households cannot be negative": "户数不能为负数",
+    "no building column found (name it with --building-field for a building source id, or --address-field); "
+    "the file has: {columns}":
+        "未找到楼栋列（请用 --building-field 指定楼栋源编号列，或用 --address-field 指定地址列）；"
+        "文件中的列为：{columns}",
+    "building reference is missing": "缺少所属楼栋",
+    "no building '{building}' (import buildings first)": "没有楼栋 '{building}'（请先导入楼栋）",
+    "'{building}' matches {n} buildings: use --building-field":
+        "'{building}' 匹配到 {n} 栋楼：请用 --building-field 指定楼栋编号",
+    "household is missing": "缺少户号",
+    "'{value}' is not yes or no": "'{value}' 不是“是”或“否”",
+    "unknown special group '{group}': use {groups}": "未知的特殊群体 '{group}'：请使用 {groups}",
+    "unknown registration type '{value}'": "未知的户籍类型 '{value}'",
+    "unknown facility kind '{kind}': use one of {kinds}": "未知的设施类型 '{kind}'：请使用 {kinds} 之一",
+    "circle of {minutes} minutes: use 5, 10 or 15": "{minutes} 分钟生活圈无效：请使用 5、10 或 15",
+    "not a readable OpenStreetMap extract: {error}": "无法读取该 OpenStreetMap 数据文件：{error}",
+    "walking network (geogrid.network not available yet: skipped)": "步行路网（geogrid.network 尚不可用：已跳过）",
+
+    # --- Import reports and the import command ------------------------------------------------------------------
+    "{what}: {done}": "{what}：{done}",
+    "{rows:,} rows read, {inserted:,} new, {updated:,} updated":
+        "读取 {rows:,} 行，新增 {inserted:,} 条，更新 {updated:,} 条",
+    "{n:,} linked to parent": "{n:,} 条已关联上级区划",
+    "{n:,} new households": "新增 {n:,} 户",
+    "{n:,} with personal data": "{n:,} 条含个人信息",
+    "{n:,} with footprint": "{n:,} 栋含轮廓",
+    "{n:,} new boundaries": "{n:,} 个网格边界有变化",
+    "{n:,} other POIs skipped": "跳过其他兴趣点 {n:,} 个",
+    "{n:,} nodes": "{n:,} 个节点",
+    "{n:,} edges": "{n:,} 条路段",
+    "reading {file}": "正在读取 {file}",
+    "importing {what}": "正在导入{what}",
+    "{count:,} {layer} written to {output}": "已将 {count:,} 条 {layer} 数据写入 {output}",
+    "unknown layer '{layer}': use {layers}": "未知图层 '{layer}'：请使用 {layers}",
+    "cannot export to '{suffix}': use .geojson or .gpkg": "不能导出为 '{suffix}' 格式：请使用 .geojson 或 .gpkg",
+
+    # --- Walking network ---------------------------------------------------------------------------------------
+    "cannot read the walking network: {error}": "无法读取步行路网：{error}",
+    "no walkable ways (highway=footway/path/residential/...) in this file":
+        "文件中没有可步行的道路（highway=footway/path/residential/...）",
+    "no walking network stored: import one with 'geogrid import osm FILE' or 'geogrid demo'":
+        "尚未存储步行路网：请用 'geogrid import osm FILE' 或 'geogrid demo' 导入",
+
+    # --- Database -----------------------------------------------------------------------------------------------
+    "PostgreSQL server binaries not found: run `make install` (installs postgresql-15-postgis-3)":
+        "未找到 PostgreSQL 服务器程序：请运行 `make install`（将安装 postgresql-15-postgis-3）",
+    "{command} failed: {output}": "{command} 执行失败：{output}",
+    "the database runs as the 'postgres' user, which cannot reach {home} (a parent directory is private); "
+    "set GEOGRID_HOME to a directory it can reach, e.g. /var/tmp/geogrid":
+        "数据库以 'postgres' 用户运行，该用户无法访问 {home}（某个上级目录为私有）；"
+        "请将 GEOGRID_HOME 设为其可访问的目录，例如 /var/tmp/geogrid",
+    "another server already uses port {port}: set GEOGRID_DB_PORT to a free one":
+        "端口 {port} 已被其他服务占用：请将 GEOGRID_DB_PORT 设为空闲端口",
+    "the embedded database did not start: {reasons} (port {port}, log {log})":
+        "内置数据库未能启动：{reasons}（端口 {port}，日志 {log}）",
+    "the embedded database did not start (port {port}, log {log})": "内置数据库未能启动（端口 {port}，日志 {log}）",
+    "PostgreSQL extensions missing: {extensions} (run `make install`)":
+        "缺少 PostgreSQL 扩展：{extensions}（请运行 `make install`）",
+    "cannot connect to the database: {error}": "无法连接数据库：{error}",
+    "embedded cluster in {path}": "内置数据库，位于 {path}",
+    "external database": "外部数据库",
+    "database ready: {where}": "数据库已就绪：{where}",
+    "GEOGRID_DATABASE_URL is set: geogrid does not run that database, nothing to stop":
+        "已设置 GEOGRID_DATABASE_URL：该数据库不由 geogrid 运行，无需停止",
+    "stopped": "已停止",
+    "not running": "未在运行",
+    "running": "运行中",
+    "embedded cluster {state}: {path} (port {port})": "内置数据库{state}：{path}（端口 {port}）",
+    "external database (GEOGRID_DATABASE_URL)": "外部数据库（GEOGRID_DATABASE_URL）",
+    "Delete all geogrid data?": "确定删除 geogrid 的全部数据吗？",
+    "database reset": "数据库已重置",
+
+    # --- Assignment, computing, demo ----------------------------------------------------------------------------
+    "assigning buildings and facilities to grids": "正在将楼栋和服务设施分配到网格",
+    "buildings: {assigned:,} of {buildings:,} assigned; facilities: {facilities_assigned:,} of {facilities:,}":
+        "楼栋：{buildings:,} 栋中已分配 {assigned:,} 栋；"
+        "服务设施：{facilities:,} 处中已分配 {facilities_assigned:,} 处",
+    "{n:,} buildings outside every grid": "{n:,} 栋楼不在任何网格内",
+    "{step} done": "{step} 已完成",
+    "computed {step}": "已计算 {step}",
+    "--buildings must be between 200 and {max:,} (got {buildings:,})":
+        "--buildings 必须在 200 到 {max:,} 之间（当前为 {buildings:,}）",
+    "loading the demo city": "正在加载演示城市",
+    "generating the city": "正在生成城市",
+    "areas and grids": "行政区划和网格",
+    "compounds and buildings": "小区和楼栋",
+    "facilities and walking network": "服务设施和步行路网",
+    "staff, party and residents": "网格人员、党组织和居民",
+    "replaced all data: emptied {n} tables": "已替换全部数据：清空了 {n} 张表",
+    "{street} demo city (seed {seed}): {communities} communities, {grids:,} grids ({dedicated} dedicated), "
+    "{compounds:,} compounds, {buildings:,} buildings, {households:,} households, {residents:,} residents, "
+    "{staff:,} staff, {party_orgs:,} party organisations, {facilities} facilities, {walk_edges:,} walkable segments":
+        "{street} 演示城市（随机种子 {seed}）：{communities} 个社区，{grids:,} 个网格（其中专属网格 {dedicated} 个），"
+        "{compounds:,} 个小区，{buildings:,} 栋楼，{households:,} 户，{residents:,} 名居民，{staff:,} 名网格工作人员，"
+        "{party_orgs:,} 个党组织，{facilities} 处服务设施，{walk_edges:,} 条步行路段",
+    "above {n:,} buildings only household counts are generated (no household, resident or personal rows)":
+        "超过 {n:,} 栋楼时只生成户数（不生成住户、居民和个人信息记录）",
+    "wrote {n} features to {path}": "已将 {n} 个要素写入 {path}",
+    "serving on http://{host}:{port}  (maps: /maps, API docs: /docs)":
+        "服务已启动：http://{host}:{port}（地图：/maps，API 文档：/docs）",
+
+    # --- Lookup -------------------------------------------------------------------------------------------------
+    "give a query (address or 'lon,lat') or --file": "请输入查询内容（地址或“经度,纬度”）或使用 --file",
+    "needs columns lon and lat, or address": "需要 lon 和 lat 列，或 address 列",
+    "cannot read: {error}": "无法读取：{error}",
+    "not a UTF-8 CSV: {error}": "不是 UTF-8 编码的 CSV 文件：{error}",
+    "lookup": "查询",
+    "cannot convert from {crs} to WGS84: {error}": "无法从 {crs} 转换到 WGS84：{error}",
+    "crs {crs} is not a 2D geographic or projected CRS of the Earth":
+        "坐标系 {crs} 不是地球的二维地理坐标系或投影坐标系",
+    "lon and lat must be finite numbers": "经度和纬度必须是有效数字",
+    "coordinates out of range: lon={lon}, lat={lat} (crs {crs}); lon must be within ±180 and lat within ±90":
+        "坐标超出范围：经度={lon}，纬度={lat}（坐标系 {crs}）；经度应在 ±180 以内，纬度应在 ±90 以内",
+    "no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids":
+        "经度={lon:.6f}、纬度={lat:.6f} 处没有网格：尚无任何网格",
+    "no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {code} ({name}), {distance:.0f} m away":
+        "经度={lon:.6f}、纬度={lat:.6f} 处没有网格；最近的网格是 {code}（{name}），相距 {distance:.0f} 米",
+    "address is empty": "地址为空",
+    "address is longer than 300 characters": "地址超过 300 个字符",
+    "no address matches '{address}'": "没有与 '{address}' 匹配的地址",
+    "lon and lat must be finite numbers within ±180 and ±90": "经度和纬度必须是有效数字，且分别在 ±180 和 ±90 以内",
+    "no grid at this point": "该位置没有网格",
+    "needs lon and lat, or address": "需要经度和纬度，或地址",
+    "batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)":
+        "批量查询共 {count} 条，超过上限 {limit} 条（GEOGRID_BATCH_LIMIT）",
+
+    # --- Coverage (service circles) -----------------------------------------------------------------------------
+    "mode must be one of {modes}, not '{mode}'": "计算方式应为 {modes} 之一，而不是 '{mode}'",
+    "minutes={minutes}: choose one of {circles}": "minutes={minutes} 无效：请选择 {circles} 分钟之一",
+    "no network service areas computed yet: run 'geogrid compute' after importing a walking network":
+        "尚未计算步行路网服务范围：请先导入步行路网，再运行 'geogrid compute'",
+    "no {mode} service areas computed yet: run 'geogrid compute'": "尚未计算 {mode} 服务范围：请运行 'geogrid compute'",
+    "no community with code or name '{community}' has grids in force": "代码或名称为 '{community}' 的社区没有现行网格",
+    "GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and GEOGRID_AREA_CELL more than 0 and at most "
+    "the offset (got {cell})":
+        "GEOGRID_ACCESS_OFFSET 必须大于 0 米（当前为 {offset}），"
+        "GEOGRID_AREA_CELL 必须大于 0 且不超过该值（当前为 {cell}）",
+    "unknown mode '{mode}': use circle or network":
+        "未知的计算方式 '{mode}'：请使用 circle（直线距离）或 network（步行路网）",
+    "k must be between 1 and 50, not {k}": "k 必须在 1 到 50 之间，当前为 {k}",
+    "solving the maximal covering problem": "正在求解最大覆盖选址问题",
+    "service areas": "服务范围",
+    "{mode} service areas": "{mode} 服务范围",
+    "{mode}: {n:,} areas": "{mode}：{n:,} 个服务范围",
+    "{minutes}-minute {mode} coverage: {covered:,} of {households:,} households ({share})":
+        "{minutes} 分钟生活圈覆盖率（{mode}）：{households:,} 户中覆盖 {covered:,} 户（{share}）",
+    "{minutes}-minute {mode} coverage of {kind}: {covered:,} of {households:,} households ({share})":
+        "{kind} 的 {minutes} 分钟生活圈覆盖率（{mode}）：{households:,} 户中覆盖 {covered:,} 户（{share}）",
+    "{households:,} uncovered households in {clusters:,} clusters":
+        "{households:,} 户未覆盖，分布在 {clusters:,} 个聚集区",
+    "{n} grids flagged": "{n} 个网格需关注",
+    "{method} — {n} candidates": "{method} — {n} 个候选点位",
+    "{n} grids": "{n} 个网格",
+
+    # --- Boundary planning: plans, edits, history ---------------------------------------------------------------
+    "a plan needs a non-empty list of edits": "调整方案必须包含至少一项编辑",
+    "unknown op {op!r}: use one of {ops}": "未知的操作 {op!r}：请使用 {ops} 之一",
+    "missing '{name}'": "缺少 '{name}'",
+    "not a GeoJSON geometry ({error})": "不是有效的 GeoJSON 几何图形（{error}）",
+    "expected {kinds}, got {kind}": "应为 {kinds}，实际为 {kind}",
+    "grid {code} is already retired by an earlier edit of this plan": "网格 {code} 已被本方案中较早的编辑撤销",
+    "no grid with code {code} ({where})": "没有编码为 {code} 的网格（{where}）",
+    "grid {code} was retired at {at:%Y-%m-%d %H:%M}; edit the grids that replaced it or revert it to undo the split "
+    "or merge":
+        "网格 {code} 已于 {at:%Y-%m-%d %H:%M} 撤销；请编辑取代它的网格，或回退以撤消拆分或合并",
+    "the new boundary of grid {code} has no area": "网格 {code} 的新边界面积为零",
+    "the new boundary of grid {code} covers all of grid {other}; merge them instead":
+        "网格 {code} 的新边界覆盖了整个网格 {other}；请改为合并这两个网格",
+    "the line does not cut grid {code} into pieces: it must cross it completely":
+        "分割线未将网格 {code} 分成多块：分割线必须完整穿过该网格",
+    "merge needs at least two distinct grid codes": "合并至少需要两个不同的网格编码",
+    "grids {codes} are in different communities": "网格 {codes} 属于不同社区",
+    "no building with id {ids}": "没有编号为 {ids} 的楼栋",
+    "expected a list of building ids": "应为楼栋编号列表",
+    "grid {code} has no version {version}": "网格 {code} 没有版本 {version}",
+    "grid {code} is retired and no grid replaced it: nothing to undo":
+        "网格 {code} 已撤销且没有网格取代它：无可撤消的变更",
+    "grid {code} is in force again already; undo its later changes first": "网格 {code} 已重新生效；请先撤消其后续变更",
+    "grid {code} is already at version {version}": "网格 {code} 已是版本 {version}",
+    "expected an object {{grid code: version}}": "应为对象 {{网格编码: 版本}}",
+    "no plan {plan}": "没有调整方案 {plan}",
+    "plan {plan} is {status}, not a draft": "调整方案 {plan} 的状态为 {status}，不是草稿",
+    "plan {plan} collided with another change; preview and apply it again":
+        "调整方案 {plan} 与其他变更冲突；请重新预览并应用",
+    "plan is stale: {reasons}": "调整方案已过期：{reasons}",
+    "plan is stale: the edits now also change grid(s) {codes}; preview it again":
+        "调整方案已过期：这些编辑现在还会改变网格 {codes}；请重新预览",
+    "grid {code} no longer exists": "网格 {code} 已不存在",
+    "grid {code} is no longer retired at version {version}": "网格 {code} 在版本 {version} 已不再是撤销状态",
+    "grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}": "网格 {code} 已于 {at:%Y-%m-%d %H:%M:%S} 撤销",
+    "grid {code} is now version {now} (plan saw {version}), changed by {author} at {at:%Y-%m-%d %H:%M:%S}":
+        "网格 {code} 现为版本 {now}（方案基于版本 {version}），由 {author} 于 {at:%Y-%m-%d %H:%M:%S} 修改",
+    "no grid with code {code}": "没有编码为 {code} 的网格",
+    "no community with code or name '{community}'": "没有代码或名称为 '{community}' 的社区",
+    "validating grids": "正在检查网格",
+    "validated {rule}": "已检查 {rule}",
+    "{n} problem(s)": "{n} 个问题",
+    "cannot read a plan ({error})": "无法读取调整方案（{error}）",
+    'expected {{"edits": [...], "base_versions": {{...}}}}': '应为 {{"edits": [...], "base_versions": {{...}}}}',
+    "previewing plan": "正在预览调整方案",
+    "plan {plan}: {buildings} building(s), {households} household(s), {residents} resident(s), {facilities} "
+    "facilit(ies) change grid":
+        "调整方案 {plan}：{buildings} 栋楼、{households} 户、{residents} 名居民、{facilities} 处服务设施将变更所属网格",
+    "plan {plan} applied: changed {changed}; retired {retired}; created {created}; {buildings_moved} building(s) "
+    "moved":
+        "调整方案 {plan} 已应用：修改 {changed}；撤销 {retired}；新建 {created}；{buildings_moved} 栋楼变更所属网格",
+    "grid {code} ({status}); parents {parents}; children {children}":
+        "网格 {code}（{status}）；上级网格 {parents}；下级网格 {children}",
+    "grid {code} reverted to version {version}: {n} building(s) moved":
+        "网格 {code} 已回退到版本 {version}：{n} 栋楼变更所属网格",
+
+    # --- HTTP API -----------------------------------------------------------------------------------------------
+    "Not Found": "未找到",
+    "Method Not Allowed": "不支持该请求方法",
+    "request": "请求",
+    "invalid request": "请求无效",
+    "request body over the limit of {limit} bytes (GEOGRID_MAX_BODY_BYTES)":
+        "请求体超过 {limit} 字节的上限（GEOGRID_MAX_BODY_BYTES）",
+    "Field required": "缺少必填字段",
+    "Extra inputs are not permitted": "不允许额外的字段",
+    "JSON decode error": "JSON 解析错误",
+    "Input should be a valid integer, unable to parse string as an integer": "应为整数，无法将该字符串解析为整数",
+    "Input should be a valid integer": "应为整数",
+    "Input should be a valid number, unable to parse string as a number": "应为数字，无法将该字符串解析为数字",
+    "Input should be a valid number": "应为数字",
+    "Input should be a valid boolean, unable to interpret input": "应为布尔值，无法识别输入",
+    "Input should be a valid string": "应为字符串",
+    "Input should be a valid list": "应为列表",
+    "Input should be a valid dictionary": "应为对象",
+    "Input should be a valid dictionary or object to extract fields from": "应为可提取字段的对象",
+    "Input should be greater than {gt}": "应大于 {gt}",
+    "Input should be greater than or equal to {ge}": "应大于或等于 {ge}",
+    "Input should be less than {lt}": "应小于 {lt}",
+    "Input should be less than or equal to {le}": "应小于或等于 {le}",
+    "String should have at most {max_length} characters": "字符串长度不能超过 {max_length} 个字符",
+    "List should have at least {min_length} item after validation, not {actual_length}":
+        "列表至少应有 {min_length} 项，实际为 {actual_length} 项",
+    "List should have at most {max_length} items after validation, not {actual_length}":
+        "列表最多只能有 {max_length} 项，实际为 {actual_length} 项",
+    "give lon and lat, or address": "请提供经度和纬度，或地址",
+    "database unavailable: {error}": "数据库暂不可用：{error}",
+    "cannot read the upload: {error}": "无法读取上传内容：{error}",
+    "multipart upload needs a 'file' field holding the CSV": "multipart 上传需要一个包含 CSV 的 'file' 字段",
+    "CSV needs columns lon and lat, or address (and optionally id)":
+        "CSV 需要 lon 和 lat 列，或 address 列（id 列可选）",
+    "cannot read the CSV: {error}": "无法读取 CSV：{error}",
+    "no grid with code '{code}'": "没有编码为 '{code}' 的网格",
+    "bbox must be minlon,minlat,maxlon,maxlat":
+        "bbox 格式应为 minlon,minlat,maxlon,maxlat（最小经度,最小纬度,最大经度,最大纬度）",
+    "bbox must be finite, within ±180/±90, with min ≤ max": "bbox 必须是有效数字，在 ±180/±90 以内，且最小值 ≤ 最大值",
+    "level must be one of {levels}": "level 应为 {levels} 之一",
+    "kind must be one of {kinds}": "kind 应为 {kinds} 之一",
+
+    # --- Maps ---------------------------------------------------------------------------------------------------
+    "unknown layer '{layer}': use one of {layers}": "未知图层 '{layer}'：请使用 {layers} 之一",
+    "unknown layer '{layer}': grids, facilities, service-areas, uncovered, buildings, problems":
+        "未知图层 '{layer}'：可用图层为 grids、facilities、service-areas、uncovered、buildings、problems",
+    "no static file '{path}'": "没有静态文件 '{path}'",
+    "Leaflet is not installed locally: run `make maps-vendor`": "本地未安装 Leaflet：请运行 `make maps-vendor`",
+    "Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)":
+        "本地未安装 Leaflet：请运行 `make maps-vendor`（npm ci --prefix maps）",
+    "mode '{mode}' is not one of {modes}": "计算方式 '{mode}' 不是 {modes} 之一",
+    "no district, street or community with code or name '{area}'": "没有代码或名称为 '{area}' 的区县、街道或社区",
+    "no walking-network service areas for {minutes} minutes: run `geogrid compute`":
+        "没有 {minutes} 分钟的步行路网服务范围：请运行 `geogrid compute`",
+    "no grid in force with code '{code}'": "没有编码为 '{code}' 的现行网格",
+    "measure '{measure}' is not one of {measures}": "着色指标 '{measure}' 不是 {measures} 之一",
+    "wrote {path} ({kib:.0f} KiB)": "已写入 {path}（{kib:.0f} KiB）",
+    "maps: {n} written to {path}": "地图：已写入 {n} 个到 {path}",
+}
