@@ -279,6 +279,24 @@ ZH: dict[str, str] = {
     "grid {code} reverted to version {version}: {n} building(s) moved":
         "网格 {code} 已回退到版本 {version}：{n} 栋楼变更所属网格",
 
+    # --- Boundary checks (geogrid validate, plan previews, map popups) -----------------------------------------
+    "grid {code} has an invalid boundary: {reason}": "网格 {code} 的边界无效：{reason}",
+    "grid {code} extends {m2:.0f} m² outside community {community}":
+        "网格 {code} 超出社区 {community} 边界 {m2:.0f} 平方米",
+    "grids {a} and {b} overlap by {m2:.0f} m²": "网格 {a} 与 {b} 重叠 {m2:.0f} 平方米",
+    "{m2:.0f} m² of community {community} is in no grid": "社区 {community} 有 {m2:.0f} 平方米未划入任何网格",
+    "{n} building(s) in no grid": "{n} 栋楼不在任何网格内",
+    "{n} building(s) in no grid, nearest grid {nearest}": "{n} 栋楼不在任何网格内，最近的网格为 {nearest}",
+    "grid {code} has {n} households, outside the {kind} band {low}–{high}":
+        "网格 {code} 有 {n} 户，超出{kind}的 {low}–{high} 户范围",
+    "basic grid": "基础网格",
+    "dedicated grid": "专属网格",
+    "grid {code} has no full-time grid worker (一人一格)": "网格 {code} 未配备专职网格员（一人一格）",
+    "grid {code} has no party organisation (支部建在网格上)": "网格 {code} 未建立党组织（支部建在网格上）",
+    "grid {code} is in {n} parts": "网格 {code} 由 {n} 个互不相连的部分组成",
+    "grid {code} is very non-compact (Polsby–Popper {pp} < {min})":
+        "网格 {code} 形状很不紧凑（Polsby–Popper 指数 {pp} < {min}）",
+
     # --- HTTP API -----------------------------------------------------------------------------------------------
     "Not Found": "未找到",
     "Method Not Allowed": "不支持该请求方法",

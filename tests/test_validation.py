@@ -91,6 +91,19 @@ def test_invalid_geometry_band_and_compactness(city, settings_env):
     assert {p["grids"][0] for p in problems["non_compact"]} == {A}  # the hole makes A's perimeter long
 
 
+def test_problems_read_in_the_users_language(city, settings_env):
+    """Chinese for city staff (GEOGRID_LANG=zh), English on request; the numbers are the same in both."""
+    with city.begin() as conn:
+        conn.execute(text("UPDATE buildings SET households = 900 WHERE source_id = 'b4'"))
+        settings_env("GEOGRID_LANG", "zh")
+        zh = {p["rule"]: p["message"] for p in validate(conn)}
+        settings_env("GEOGRID_LANG", "en")
+        en = {p["rule"]: p["message"] for p in validate(conn)}
+    assert zh["household_band"] == f"网格 {B} 有 1160 户，超出基础网格的 300–500 户范围"
+    assert en["household_band"] == f"grid {B} has 1160 households, outside the basic grid band 300–500"
+    assert zh["no_party_org"].endswith("未建立党组织（支部建在网格上）") and "grid" not in zh["no_party_org"]
+
+
 def test_community_filter_and_unknown_community(city):
     with city.connect() as conn:
         only_c2 = validate(conn, C2)

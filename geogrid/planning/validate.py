@@ -25,17 +25,18 @@ SCOPE = """scope AS (
     WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
       AND (CAST(:gids AS int[]) IS NULL OR g.id = ANY(CAST(:gids AS int[])))
 )"""
-COLUMNS = "(codes, community, message, location, value)"
+COLUMNS = "(codes, community, args, location, value)"
 
-# Each rule: name → (severity, SQL returning codes, community, message, location GeoJSON, value).
+# Each rule: name → (severity, SQL returning codes, community, message arguments (JSON), location GeoJSON,
+# value). The message is written in Python (:func:`message`), in the user's language.
 RULES: dict[str, tuple[str, str]] = {
     "invalid_geometry": ("error", """
-        SELECT ARRAY[code], community_code, 'grid ' || code || ' has an invalid boundary: ' || ST_IsValidReason(geom),
+        SELECT ARRAY[code], community_code, json_build_object('code', code, 'reason', ST_IsValidReason(geom)),
                ST_AsGeoJSON(coalesce((ST_IsValidDetail(geom)).location, ST_PointOnSurface(geom))), NULL::float
         FROM scope WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)"""),
     "outside_community": ("error", """
         SELECT ARRAY[s.code], s.community_code,
-               'grid ' || s.code || ' extends ' || round(d.m2) || ' m² outside community ' || s.community_code,
+               json_build_object('code', s.code, 'm2', round(d.m2), 'community', s.community_code),
                ST_AsGeoJSON(d.geom), d.m2
         FROM scope s JOIN admin_areas c ON c.id = s.community_id AND c.geom IS NOT NULL
         CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2
@@ -43,7 +44,7 @@ RULES: dict[str, tuple[str, str]] = {
         WHERE NOT ST_CoveredBy(s.geom, c.geom) AND d.m2 > :tol"""),
     "overlap": ("error", """
         SELECT ARRAY[a.code, b.code], a.community_code,
-               'grids ' || a.code || ' and ' || b.code || ' overlap by ' || round(i.m2) || ' m²',
+               json_build_object('a', a.code, 'b', b.code, 'm2', round(i.m2)),
                ST_AsGeoJSON(i.geom), i.m2
         FROM scope a JOIN grids b ON b.valid_to IS NULL AND b.id <> a.id AND ST_Intersects(a.geom, b.geom)
              AND (b.code > a.code OR b.id NOT IN (SELECT id FROM scope))
@@ -63,7 +64,7 @@ RULES: dict[str, tuple[str, str]] = {
         )
         SELECT coalesce((SELECT array_agg(s.code ORDER BY s.code) FROM grids s WHERE s.valid_to IS NULL
                          AND s.community_id = h.id AND ST_DWithin(s.geom, h.geom, 1e-7)), '{}'),
-               h.code, round(ST_Area(h.geom::geography)) || ' m² of community ' || h.code || ' is in no grid',
+               h.code, json_build_object('m2', round(ST_Area(h.geom::geography)), 'community', h.code),
                ST_AsGeoJSON(h.geom), ST_Area(h.geom::geography)
         FROM holes h WHERE ST_Dimension(h.geom) = 2 AND ST_Area(h.geom::geography) > :tol"""),
     "building_in_no_grid": ("error", """
@@ -78,14 +79,14 @@ RULES: dict[str, tuple[str, str]] = {
             WHERE CAST(:cids AS int[]) IS NULL AND a.grid_id IS NULL
         )
         SELECT CASE WHEN g.code IS NULL THEN '{}' ELSE ARRAY[g.code] END, c.code,
-               count(*) || ' building(s) in no grid' || coalesce(', nearest grid ' || g.code, ''),
+               json_build_object('n', count(*), 'nearest', g.code),
                ST_AsGeoJSON(ST_Collect((array_agg(l.geom ORDER BY l.id))[1:CAST(:max_points AS int)])), count(*)
         FROM lost l LEFT JOIN grids g ON g.id = l.nearest_grid_id LEFT JOIN admin_areas c ON c.id = g.community_id
         GROUP BY g.code, c.code"""),
     "household_band": ("warning", """
         SELECT ARRAY[s.code], s.community_code,
-               'grid ' || s.code || ' has ' || coalesce(h.n, 0) || ' households, outside the ' || s.kind
-               || ' band ' || band.low || '–' || band.high,
+               json_build_object('code', s.code, 'n', coalesce(h.n, 0), 'kind', s.kind, 'low', band.low,
+                                 'high', band.high),
                ST_AsGeoJSON(ST_PointOnSurface(s.geom)), coalesce(h.n, 0)
         FROM scope s JOIN jsonb_to_recordset(CAST(:bands AS jsonb)) AS band(kind text, low int, high int)
              ON band.kind = s.kind
@@ -94,22 +95,22 @@ RULES: dict[str, tuple[str, str]] = {
                    WHERE a.grid_id IN (SELECT id FROM scope) GROUP BY a.grid_id) h ON h.grid_id = s.id
         WHERE coalesce(h.n, 0) NOT BETWEEN band.low AND band.high"""),
     "no_full_time_worker": ("warning", """
-        SELECT ARRAY[code], community_code, 'grid ' || code || ' has no full-time grid worker (一人一格)',
+        SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
         FROM scope s WHERE NOT EXISTS (SELECT 1 FROM staff_assignments t
                                        WHERE t.grid_id = s.id AND t.role = 'full_time_worker')"""),
     "no_party_org": ("warning", """
-        SELECT ARRAY[code], community_code, 'grid ' || code || ' has no party organisation (支部建在网格上)',
+        SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
         FROM scope s WHERE NOT EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = s.id)"""),
     "several_parts": ("warning", """
-        SELECT ARRAY[code], community_code, 'grid ' || code || ' is in ' || ST_NumGeometries(geom) || ' parts',
+        SELECT ARRAY[code], community_code, json_build_object('code', code, 'n', ST_NumGeometries(geom)),
                ST_AsGeoJSON(geom), ST_NumGeometries(geom)
         FROM scope WHERE ST_NumGeometries(geom) > 1"""),
     "non_compact": ("warning", """
         SELECT ARRAY[code], community_code,
-               'grid ' || code || ' is very non-compact (Polsby–Popper ' || round(pp::numeric, 3) || ' < '
-               || :min_pp || ')', ST_AsGeoJSON(geom), pp
+               json_build_object('code', code, 'pp', round(pp::numeric, 3), 'min', CAST(:min_pp AS float)),
+               ST_AsGeoJSON(geom), pp
         FROM (SELECT *, 4 * pi() * ST_Area(geom::geography) / nullif(ST_Perimeter(geom::geography), 0) ^ 2 AS pp
               FROM scope WHERE ST_IsValid(geom)) s
         WHERE pp < :min_pp"""),
@@ -125,6 +126,32 @@ class Problem:
     message: str
     location: dict | None
     value: float | None = None
+
+
+def message(rule: str, a: dict) -> str:
+    """A problem in words, in the user's language (``GEOGRID_LANG``)."""
+    if rule == "invalid_geometry":
+        return t("grid {code} has an invalid boundary: {reason}", **a)
+    if rule == "outside_community":
+        return t("grid {code} extends {m2:.0f} m² outside community {community}", **a)
+    if rule == "overlap":
+        return t("grids {a} and {b} overlap by {m2:.0f} m²", **a)
+    if rule == "gap":
+        return t("{m2:.0f} m² of community {community} is in no grid", **a)
+    if rule == "building_in_no_grid":
+        if a["nearest"] is None:
+            return t("{n} building(s) in no grid", n=a["n"])
+        return t("{n} building(s) in no grid, nearest grid {nearest}", **a)
+    if rule == "household_band":
+        kind = {"basic": t("basic grid"), "dedicated": t("dedicated grid")}.get(a["kind"], a["kind"])
+        return t("grid {code} has {n} households, outside the {kind} band {low}–{high}", **{**a, "kind": kind})
+    if rule == "no_full_time_worker":
+        return t("grid {code} has no full-time grid worker (一人一格)", **a)
+    if rule == "no_party_org":
+        return t("grid {code} has no party organisation (支部建在网格上)", **a)
+    if rule == "several_parts":
+        return t("grid {code} is in {n} parts", **a)
+    return t("grid {code} is very non-compact (Polsby–Popper {pp} < {min})", **a)
 
 
 def community_ids(conn: Connection, community: str | None) -> list[int] | None:
@@ -165,12 +192,13 @@ def validate(conn: Connection, community: str | None = None, *, cids: list[int] 
               "bands": json.dumps(bands), "max_points": cfg.problem_max_points, "ovl": ovl}
     ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name][1]})" for name in names)
     union = " UNION ALL ".join(
-        f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), message, location, CAST(value AS float) "
+        f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), CAST(args AS json), location, "
+        f"CAST(value AS float) "
         f"FROM r_{name}" for name in names)
     problems = [
-        Problem(rule, RULES[rule][0], list(codes or []), comm, message, json.loads(location) if location else None,
-                None if value is None else float(value))
-        for rule, codes, comm, message, location, value in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
+        Problem(rule, RULES[rule][0], list(codes or []), comm, message(rule, args),
+                json.loads(location) if location else None, None if value is None else float(value))
+        for rule, codes, comm, args, location, value in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
     ]
     problems.sort(key=lambda p: (p.severity != "error", p.rule, p.grids))
     return [asdict(p) for p in problems]
