@@ -49,6 +49,12 @@ def t(template: str, **values: object) -> Text:
     return Text(en, _fill(zh_template, values, "zh") if zh_template else None)
 
 
+def heading(template: str) -> str:
+    """A table column heading: one language only (Chinese unless ``GEOGRID_LANG=en``), so columns stay narrow."""
+    zh = ZH.get(template)
+    return template if zh is None or get_settings().lang == "en" else zh
+
+
 def join(items: Iterable[object], en: str = ", ", zh: str = "、") -> Text:
     """Items joined with a separator per language (Texts contribute their own language)."""
     items = list(items)

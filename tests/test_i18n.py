@@ -22,12 +22,12 @@ SOURCES = ("geogrid", "api", "maps")
 
 
 def t_calls() -> list[tuple[str, int, ast.expr | None]]:
-    """Every ``t(...)`` call in the product's source: (file, line, first argument)."""
+    """Every ``t(...)`` (and ``heading(...)``) call in the product's source: (file, line, first argument)."""
     calls = []
     for package in SOURCES:
         for path in sorted((ROOT / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "t":
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("t", "heading"):
                     calls.append((f"{path.relative_to(ROOT)}", node.lineno, node.args[0] if node.args else None))
     return calls
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
-from geogrid.i18n import t
+from geogrid.i18n import heading, t
 from geogrid.model import SPECIAL_GROUPS
 
 
@@ -24,8 +24,8 @@ def assign(show: int = typer.Option(20, help="How many buildings outside every g
                     "{facilities:,}", assigned=report.assigned, buildings=report.buildings,
                     facilities_assigned=report.facilities_assigned, facilities=report.facilities))
     if not report.outside.empty:
-        table = Table("building", "source id", "address", "nearest grid", "distance (m)",
-                      title=t("{n:,} buildings outside every grid", n=len(report.outside)))
+        table = Table(heading("building"), heading("source id"), heading("address"), heading("nearest grid"),
+                      heading("distance (m)"), title=t("{n:,} buildings outside every grid", n=len(report.outside)))
         for row in report.outside.head(show).itertuples():
             table.add_row(str(row.building_id), str(row.source_id or ""), str(row.address or ""),
                           str(row.nearest_grid_code or ""), f"{row.distance_m:,.0f}")
@@ -57,8 +57,9 @@ def stats(
     if as_json:
         typer.echo(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, default=str, indent=1))
         return
-    table = Table("grid", "name", "kind", "buildings", "households", "residents", "party members",
-                  "special groups", "staff", "full-time worker", "party org", title=t("{n} grids", n=len(frame)))
+    table = Table(heading("grid"), heading("name"), heading("kind"), heading("buildings"), heading("households"),
+                  heading("residents"), heading("party members"), heading("special groups"), heading("staff"),
+                  heading("full-time worker"), heading("party org"), title=t("{n} grids", n=len(frame)))
     for row in frame.itertuples():
         special = sum(getattr(row, g) for g in SPECIAL_GROUPS)
         table.add_row(row.code, row.name, row.kind, *(f"{v:,}" for v in (

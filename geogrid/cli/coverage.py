@@ -9,7 +9,7 @@ from rich.table import Table
 
 from geogrid import db
 from geogrid.cli.common import app, console, progress
-from geogrid.i18n import join, t
+from geogrid.i18n import heading, join, t
 
 coverage_app = typer.Typer(help="Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites.")
 app.add_typer(coverage_app, name="coverage")
@@ -48,7 +48,8 @@ def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
     if as_json:
         return _echo_json(result)
     s = result["summary"]
-    table = Table("grid", "name", "households", "covered", "share", "residents", "covered", "elderly alone",
+    table = Table(heading("grid"), heading("name"), heading("households"), heading("households covered"),
+                  heading("share"), heading("residents"), heading("residents covered"), heading("elderly alone"),
                   title=_coverage_title(minutes, mode, kind, s))
     for g in result["grids"]:
         table.add_row(g["code"], g["name"] or "", f"{g['households']:,}", f"{g['households_covered']:,}",
@@ -78,16 +79,18 @@ def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = typer.Option("ser
     if as_json:
         return _echo_json(result)
     s = result["summary"]
-    table = Table("cluster", "buildings", "households", "lon", "lat", "radius (m)", "grids",
+    table = Table(heading("cluster"), heading("buildings"), heading("households"), heading("lon"), heading("lat"),
+                  heading("radius (m)"), heading("grids"),
                   title=t("{households:,} uncovered households in {clusters:,} clusters",
                           households=s["households"], clusters=s["clusters"]))
     for c in result["clusters"][:show_clusters]:
         table.add_row(str(c["cluster"]), f"{c['buildings']:,}", f"{c['households']:,}", f"{c['lon']:.6f}",
                       f"{c['lat']:.6f}", f"{c['radius_m']:,.0f}", ", ".join(c["grids"]))
     console.print(table)
-    flags = Table("grid", "name", "stations inside", "reached", title=t("{n} grids flagged", n=len(result["grids"])))
+    flags = Table(heading("grid"), heading("name"), heading("stations inside"), heading("reached"),
+                  title=t("{n} grids flagged", n=len(result["grids"])))
     for g in result["grids"]:
-        flags.add_row(g["code"], g["name"] or "", str(g["stations_inside"]), "yes" if g["reached"] else "no")
+        flags.add_row(g["code"], g["name"] or "", str(g["stations_inside"]), t("yes") if g["reached"] else t("no"))
     console.print(flags)
 
 
@@ -103,7 +106,8 @@ def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes
         result = propose(conn, _query(minutes, mode, kind, community), k=k, max_buildings=max_buildings)
     if as_json:
         return _echo_json(result)
-    table = Table("#", "site", "lon", "lat", "gain (households)", "covered after", "share after",
+    table = Table("#", heading("site"), heading("lon"), heading("lat"), heading("gain (households)"),
+                  heading("covered after"), heading("share after"),
                   title=t("{method} — {n} candidates", method=result["method"], n=result["candidates"]))
     for i, site in enumerate(result["sites"], start=1):
         table.add_row(str(i), f"{site['source']} {site['ref_id']}", f"{site['lon']:.6f}", f"{site['lat']:.6f}",

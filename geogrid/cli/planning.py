@@ -11,7 +11,7 @@ from rich.table import Table
 from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.errors import InputError
-from geogrid.i18n import join, t
+from geogrid.i18n import heading, join, t
 
 plan_app = typer.Typer(help="Propose, preview, apply and undo grid boundary changes.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
@@ -37,7 +37,8 @@ def validate_command(
     if as_json:
         typer.echo(json.dumps(problems, ensure_ascii=False, indent=2))
     else:
-        table = Table("severity", "rule", "grids", "message", title=t("{n} problem(s)", n=len(problems)))
+        table = Table(heading("severity"), heading("rule"), heading("grids"), heading("message"),
+                      title=t("{n} problem(s)", n=len(problems)))
         for p in problems:
             table.add_row(f"[{SEVERITY_STYLE[p['severity']]}]{p['severity']}[/]", p["rule"],
                           " ".join(p["grids"][:4]) + (" …" if len(p["grids"]) > 4 else ""), p["message"])
@@ -95,7 +96,8 @@ def history_command(code: str) -> None:
 
     with db.ready().connect() as conn:
         h = history(conn, code)
-    table = Table("version", "valid from", "valid to", "author", "area m²", "plan",
+    table = Table(heading("version"), heading("valid from"), heading("valid to"), heading("author"),
+                  heading("area m²"), heading("plan"),
                   title=t("grid {code} ({status}); parents {parents}; children {children}", code=code,
                           status=h["status"], parents=h["parents"] or "-", children=h["children"] or "-"))
     for v in h["versions"]:
