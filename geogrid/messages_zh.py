@@ -26,6 +26,52 @@ ZH: dict[str, str] = {
     "facility candidates": "候选服务设施",
     "walking network": "步行路网",
 
+    # --- The planner page --------------------------------------------------------------------------------------
+    "Grid planner": "网格边界调整",
+    "Grid": "网格",
+    "— pick a grid —": "— 选择网格 —",
+    "Merge with": "合并到",
+    "— none —": "— 不合并 —",
+    "Author": "调整人",
+    "Pick a grid (or click it), then edit its vertices, draw a new polygon or rectangle, draw a line "
+    "across it to split it, pick a grid to merge it with, or click buildings of other grids to move them into it.":
+        "先选择网格（或在地图上点击），然后拖动顶点修改边界、绘制新的多边形或矩形、画一条穿过网格的线将其拆分、选择要合并的网格，或点击其他网格的楼栋将其划入本网格。",
+    "Buildings are shown for one community at a time: open the planner with ?community=.":
+        "楼栋按社区显示：请用 ?community= 打开某个社区的调整页面。",
+    "Preview": "预览",
+    "Apply": "应用",
+    "grid {code} (version {version}): edit its vertices or draw a new boundary":
+        "网格 {code}（第 {version} 版）：拖动顶点修改，或绘制新边界",
+    "pick the grid the building should move into first": "请先选择楼栋要划入的网格",
+    "{label} is in {code} already": "{label} 已在网格 {code} 内",
+    "{n} building(s) to move into {code}: preview it": "{n} 栋楼将划入网格 {code}：请预览",
+    "merge {a} and {b} into one new grid: preview it": "将网格 {a} 与 {b} 合并为一个新网格：请预览",
+    "split line drawn for {code}: preview it": "已为网格 {code} 画好拆分线：请预览",
+    "new boundary drawn for {code}: preview it": "已为网格 {code} 画好新边界：请预览",
+    "pick the grid this split line is for": "请选择这条拆分线所属的网格",
+    "pick the grid this new boundary is for": "请选择这条新边界所属的网格",
+    "boundary edited: preview it": "边界已修改：请预览",
+    "pick a grid first": "请先选择网格",
+    "previewing…": "正在预览…",
+    "plan {plan} previewed: apply it or keep editing": "方案 {plan} 已预览：可以应用，或继续修改",
+    "plan {plan} applied: changed {changed}; {n} building(s) moved":
+        "方案 {plan} 已应用：调整了 {changed}；{n} 栋楼改变了所属网格",
+    "created {created}": "新建 {created}",
+    "plan {plan} ({status}): {moved}": "方案 {plan}（{status}）：{moved}",
+    "{buildings} buildings, {households} households, {residents} residents, {facilities} facilities change grid.":
+        "{buildings} 栋楼、{households} 户、{residents} 名居民、{facilities} 处设施将改变所属网格。",
+    "status": "状态",
+    "from": "原网格",
+    "to": "新网格",
+    "retired": "撤销",
+    "changed": "调整",
+    "new": "新建",
+    "restored": "恢复",
+    "Validation after the change: {errors} error(s), {warnings} warning(s)":
+        "调整后检查：{errors} 个错误，{warnings} 个警告",
+    "before/after map": "调整前后对比图",
+    "{label} · {households} households · grid {grid}": "{label} · {households} 户 · 网格 {grid}",
+
     # --- Table headings in the CLI ------------------------------------------------------------------------------
     "address": "地址",
     "area m²": "面积（平方米）",

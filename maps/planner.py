@@ -8,6 +8,7 @@ boundary is sent with ``crs`` so the API converts it back to WGS84 before storin
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from geogrid.planning.validate import community_ids
 from geogrid.settings import get_settings
 from maps.assets import localise, vendored
 from maps.geojson import display_crs
+from maps.planner_text import planner_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GRIDS_SQL = """
@@ -64,8 +66,10 @@ class Planner(JSCSSMixin, MacroElement):
     def __init__(self, config: dict) -> None:
         super().__init__()
         self._name = "GeogridPlanner"
-        self.config = _safe(config)
-        self.panel = (TEMPLATES / "planner_panel.html").read_text(encoding="utf-8")
+        words = planner_text()
+        self.config = _safe({**config, "text": words})
+        panel = (TEMPLATES / "planner_panel.html").read_text(encoding="utf-8")
+        self.panel = panel.format(**{k: html.escape(v) for k, v in words.items()})
 
 
 def _feature_collection(rows: list, geoms: np.ndarray) -> dict:
@@ -150,8 +154,8 @@ def plan_map_html(plan: dict, static_url: str) -> str:
                        style_function=lambda _, s=styles[key]: s,
                        tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    totals = plan["preview"]["moved"]["totals"]
-    title = (f"plan {plan['plan']} ({plan['status']}): {totals['buildings']} buildings, {totals['households']} "
-             f"households, {totals['residents']} residents, {totals['facilities']} facilities change grid")
+    moved = t("{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
+              "change grid.", **plan["preview"]["moved"]["totals"])
+    title = html.escape(t("plan {plan} ({status}): {moved}", plan=plan["plan"], status=plan["status"], moved=moved))
     m.get_root().html.add_child(folium.Element(f'<div class="planner-title" id="plan-title">{title}</div>'))
     return _page(m, static_url)

@@ -1,7 +1,11 @@
 /* The planner: pick a grid, redraw or split it with Leaflet.draw, merge it with another grid or click
    buildings to move into it; POST /plans for the preview, POST /plans/{id}/apply. */
 function geogridPlanner(map, config) {
-  var grids = config.grids, buildings = config.buildings, api = config.api || "";
+  var grids = config.grids, buildings = config.buildings, api = config.api || "", text = config.text || {};
+  /* A message of the page in the user's language (maps/planner_text.py) with its {names} filled in. */
+  function say(key, values) {
+    return String(text[key] || key).replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? values[k] : m; });
+  }
   var state = { code: null, merge: null, moving: [], plan: null };
   var $ = function (id) { return document.getElementById(id); };
   var esc = function (s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
@@ -25,7 +29,7 @@ function geogridPlanner(map, config) {
       var picked = state.moving.indexOf(p.id) >= 0;
       var m = L.circleMarker([c[1], c[0]], { radius: picked ? 7 : 4, weight: picked ? 3 : 1, color: picked ? "#d7301f" : "#333",
                                               fillColor: picked ? "#fc9272" : "#fff", fillOpacity: 0.9 });
-      m.bindTooltip(p.label + " · " + p.households + " households · grid " + p.grid);
+      m.bindTooltip(say("tooltip", { label: p.label, households: p.households, grid: p.grid }));
       m.on("click", function () { toggleBuilding(p); });
       m.feature = f;
       buildingLayer.addLayer(m);
@@ -67,32 +71,32 @@ function geogridPlanner(map, config) {
     if (!f) { $("planner-preview").disabled = true; return; }
     L.geoJSON(f, { style: { color: "#e6550d", weight: 3, fillOpacity: 0.1 } }).eachLayer(function (l) { drawn.addLayer(l); });
     $("planner-preview").disabled = false;
-    status("grid " + code + " (version " + f.properties.version + "): edit its vertices or draw a new boundary");
+    status(say("picked", { code: code, version: f.properties.version }));
   }
 
   function toggleBuilding(p) {
-    if (!state.code) { status("pick the grid the building should move into first", true); return; }
-    if (p.grid === state.code) { status(p.label + " is in " + state.code + " already", true); return; }
+    if (!state.code) { status(say("move_first"), true); return; }
+    if (p.grid === state.code) { status(say("already", { label: p.label, code: state.code }), true); return; }
     var k = state.moving.indexOf(p.id);
     if (k >= 0) { state.moving.splice(k, 1); } else { state.moving.push(p.id); }
     state.plan = null; $("planner-apply").disabled = true; drawBuildings();
-    status(state.moving.length + " building(s) to move into " + state.code + ": preview it");
+    status(say("moving", { n: state.moving.length, code: state.code }));
   }
 
   function mergeWith(code) {
     state.merge = code || null; state.plan = null; partner.clearLayers(); $("planner-apply").disabled = true;
     var f = feature(code);
-    if (!f) { status("grid " + state.code + ": edit its vertices or draw a new boundary"); return; }
+    if (!f) { select(state.code); return; }
     L.geoJSON(f, { style: { color: "#e6550d", weight: 3, dashArray: "6 4", fillOpacity: 0.1 } }).addTo(partner);
-    status("merge " + state.code + " and " + code + " into one new grid: preview it");
+    status(say("merging", { a: state.code, b: code }));
   }
 
   map.on(L.Draw.Event.CREATED, function (e) {
     drawn.clearLayers(); drawn.addLayer(e.layer);
-    var what = e.layerType === "polyline" ? "split line" : "new boundary";
-    status(state.code ? what + " drawn for " + state.code + ": preview it" : "pick the grid this " + what + " is for");
+    var what = e.layerType === "polyline" ? "line" : "shape";
+    status(state.code ? say(what + "_drawn", { code: state.code }) : say(what + "_orphan"));
   });
-  map.on(L.Draw.Event.EDITED, function () { status("boundary edited: preview it"); });
+  map.on(L.Draw.Event.EDITED, function () { status(say("edited")); });
 
   function post(url, body) {
     return fetch(api + url, { method: "POST", headers: { "Content-Type": "application/json" },
@@ -112,25 +116,24 @@ function geogridPlanner(map, config) {
   function row(cells, tag) { return "<tr>" + cells.map(function (c) { return "<" + (tag || "td") + ">" + esc(c) + "</" + (tag || "td") + ">"; }).join("") + "</tr>"; }
 
   function render(plan) {
-    var p = plan.preview, t = p.moved.totals, html = "";
-    html += "<p id='planner-moved'><b>" + t.buildings + "</b> buildings, <b>" + t.households + "</b> households, <b>" +
-      t.residents + "</b> residents, <b>" + t.facilities + "</b> facilities change grid.</p>";
-    html += "<table>" + row(["grid", "status", "households", "→", "buildings", "→"], "th");
+    var p = plan.preview, html = "";
+    html += "<p id='planner-moved'>" + esc(say("moved", p.moved.totals)) + "</p>";
+    html += "<table>" + row([say("th_grid"), say("th_status"), say("th_households"), "→", say("th_buildings"), "→"], "th");
     p.grids.forEach(function (g) {
       var b = g.before || {}, a = g.after || {};
-      html += row([g.code, g.status, b.households, a.households, b.buildings, a.buildings]);
+      html += row([g.code, say(g.status), b.households, a.households, b.buildings, a.buildings]);
     });
     html += "</table>";
     if (p.moved.buildings.length) {
-      html += "<table>" + row(["building", "from", "to"], "th");
+      html += "<table>" + row([say("th_building"), say("th_from"), say("th_to")], "th");
       p.moved.buildings.slice(0, 30).forEach(function (b) { html += row([b.address || b.source_id || b.id, b.from, b.to]); });
       html += "</table>";
     }
     var problems = p.validation.problems;
-    html += "<p>Validation after the change: " + problems.filter(function (x) { return x.severity === "error"; }).length +
-      " error(s), " + problems.filter(function (x) { return x.severity === "warning"; }).length + " warning(s)</p><ul>";
+    var count = function (severity) { return problems.filter(function (x) { return x.severity === severity; }).length; };
+    html += "<p>" + esc(say("checked", { errors: count("error"), warnings: count("warning") })) + "</p><ul>";
     problems.slice(0, 20).forEach(function (x) { html += "<li class='" + esc(x.severity) + "'>" + esc(x.message) + "</li>"; });
-    html += "</ul><p><a id='planner-map-link' target='_blank' href='" + esc(api + p.map_url) + "'>before/after map</a></p>";
+    html += "</ul><p><a id='planner-map-link' target='_blank' href='" + esc(api + p.map_url) + "'>" + esc(say("map_link")) + "</a></p>";
     $("planner-result").innerHTML = html;
     after.clearLayers();
     problems.forEach(function (x) {
@@ -140,7 +143,7 @@ function geogridPlanner(map, config) {
   }
 
   $("planner-preview").addEventListener("click", function () {
-    if (!state.code) { status("pick a grid first", true); return; }
+    if (!state.code) { status(say("pick_first"), true); return; }
     var base = {}, from = buildings.features.filter(function (f) { return state.moving.indexOf(f.properties.id) >= 0; })
       .map(function (f) { return f.properties.grid; });
     [state.code, state.merge].concat(from).forEach(function (c) { if (c && feature(c)) { base[c] = feature(c).properties.version; } });
@@ -150,10 +153,10 @@ function geogridPlanner(map, config) {
       : state.moving.length ? { op: "move_buildings", buildings: state.moving.slice(), to: state.code }
       : line ? { op: "split", grid: state.code, line: line } : { op: "redraw", grid: state.code, geometry: geometry() };
     if (config.crs) { edit.crs = config.crs; }
-    status("previewing…");
+    status(say("previewing"));
     post("/plans", { edits: [edit], base_versions: base, author: $("planner-author").value || null })
       .then(function (plan) { state.plan = plan.plan; render(plan); $("planner-apply").disabled = false;
-                              status("plan " + plan.plan + " previewed: apply it or keep editing"); })
+                              status(say("previewed", { plan: plan.plan })); })
       .catch(function (e) { status(e.message, true); });
   });
 
@@ -176,8 +179,8 @@ function geogridPlanner(map, config) {
     $("planner-apply").disabled = true;
     post("/plans/" + state.plan + "/apply?author=" + encodeURIComponent($("planner-author").value || ""))
       .then(function (r) {
-        status("plan " + r.plan + " applied: changed " + r.changed.join(", ") + (r.created.length ? "; created " + r.created.join(", ") : "") +
-               "; " + r.buildings_moved + " building(s) moved");
+        var changed = r.changed.concat(r.created.length ? [say("created", { created: r.created.join(", ") })] : []);
+        status(say("applied", { plan: r.plan, changed: changed.join(", ") || "-", n: r.buildings_moved }));
         return reload().then(function () { window.geogridPlannerApplied = r; });
       })
       .catch(function (e) { status(e.message, true); $("planner-apply").disabled = false; });
