@@ -108,6 +108,16 @@ def test_planner_page_is_local(client):
     assert client.get("/planner/static/../planner.py").status_code == 404
 
 
+def test_planner_page_speaks_the_users_language(client, settings_env):
+    """Chinese only for GEOGRID_LANG=zh (panel and the script's words), English only for en."""
+    settings_env("GEOGRID_LANG", "zh")
+    zh = client.get("/planner", params={"community": C1}).text
+    assert "<h3>网格边界调整</h3>" in zh and "请先选择网格" in zh and "pick a grid first" not in zh
+    settings_env("GEOGRID_LANG", "en")
+    en = client.get("/planner", params={"community": C1}).text
+    assert "<h3>Grid planner</h3>" in en and "pick a grid first" in en and "请先选择网格" not in en
+
+
 def test_planner_over_gcj02_tiles_shows_and_sends_gcj02(client, monkeypatch):
     """Over Amap tiles the grids are drawn in GCJ-02 and the page tells the API so (``crs`` in the edit)."""
     from geogrid.crs import wgs84_to_gcj02
