@@ -26,6 +26,9 @@ ZH: dict[str, str] = {
     "facility candidates": "候选服务设施",
     "walking network": "步行路网",
 
+    "walks to the nearest service station": "计算到最近服务站的步行距离",
+    "{n:,} network nodes with a walk to a station": "{n:,} 个路网节点可步行到达服务站",
+
     # --- The planner page --------------------------------------------------------------------------------------
     "Grid planner": "网格边界调整",
     "Grid": "网格",

@@ -225,6 +225,23 @@ def test_cli_coverage_json_matches_api(liechtenstein):
     assert bad.returncode == 1 and "teleport" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_cli_coverage_compute_restores_areas_and_station_walks(liechtenstein):
+    """``geogrid coverage compute`` rebuilds what facilities feed: both kinds of areas and the station walks."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with liechtenstein.begin() as conn:
+        areas = conn.scalar(text("SELECT count(*) FROM service_areas"))
+        conn.execute(text("DELETE FROM service_areas; DELETE FROM station_walks"))
+    exe = str(Path(sys.executable).parent / "geogrid")
+    out = subprocess.run([exe, "coverage", "compute"], capture_output=True, text=True, check=True)
+    with liechtenstein.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM service_areas")) == areas > 0
+        walks = conn.scalar(text("SELECT count(*) FROM station_walks"))
+    assert walks > 50_000 and f"{walks:,}" in out.stderr  # nearly every node reaches a station (report on stderr)
+
+
 def _recipe_area(g: nx.Graph, node_xy: np.ndarray, door: np.ndarray, node: int, start: float, radius: float,
                  offset: float) -> shapely.Geometry:
     """One facility at a time, the plain way: every reached edge (cut at the remaining distance) buffered."""

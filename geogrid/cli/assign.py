@@ -34,7 +34,8 @@ def assign(show: int = typer.Option(20, help="How many buildings outside every g
 
 @app.command()
 def compute() -> None:
-    """Recompute everything derived from the stored data: assignment, gazetteer, service areas."""
+    """Recompute everything derived from the stored data: assignment, gazetteer, service areas, walks to the
+    nearest service station, per-building coverage."""
     from geogrid.pipeline import compute_all
 
     with progress() as bar:

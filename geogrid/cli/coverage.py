@@ -118,15 +118,21 @@ def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes
 
 @coverage_app.command("compute")
 def compute_areas() -> None:
-    """Recompute the service areas of every facility (circle and network)."""
+    """Recompute the service areas of every facility (circle and network) and the walks to the nearest
+    service station that lookups report: what changes when facilities do (``geogrid compute`` does all)."""
     from geogrid.coverage.compute import MODES, compute_service_areas
+    from geogrid.stations import store_station_walks
 
     written: dict[str, int] = {}
     with progress() as bar, db.ready().begin() as conn:
-        task = bar.add_task(t("service areas"), total=len(MODES))
+        task = bar.add_task(t("service areas"), total=len(MODES) + 1)
         for mode in MODES:
             bar.update(task, description=t("{mode} service areas", mode=mode))
             written.update(compute_service_areas(conn, modes=(mode,)))
             bar.advance(task)
-    console.print(join([t("{mode}: {n:,} areas", mode=mode, n=n) for mode, n in written.items()], zh="，"))
+        bar.update(task, description=t("walks to the nearest service station"))
+        walks = store_station_walks(conn)
+        bar.advance(task)
+    console.print(join([t("{mode}: {n:,} areas", mode=mode, n=n) for mode, n in written.items()]
+                       + [t("{n:,} network nodes with a walk to a station", n=walks)], zh="，"))
 
