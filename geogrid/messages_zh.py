@@ -238,6 +238,9 @@ ZH: dict[str, str] = {
     "{n:,} buildings outside every grid": "{n:,} 栋楼不在任何网格内",
     "{step} done": "{step} 已完成",
     "computed {step}": "已计算 {step}",
+    "assignment to grids": "楼栋与设施归属网格",
+    "address gazetteer": "地址库",
+    "per-building coverage": "逐栋覆盖情况",
     "--buildings must be between 200 and {max:,} (got {buildings:,})":
         "--buildings 必须在 200 到 {max:,} 之间（当前为 {buildings:,}）",
     "loading the demo city": "正在加载演示城市",

@@ -23,6 +23,15 @@ STEPS = (
 )
 
 
+def label(name: str) -> str:
+    """A step's name for people, in their language (progress bars)."""
+    from geogrid.i18n import t
+
+    labels = {"assign": t("assignment to grids"), "gazetteer": t("address gazetteer"), "compute": t("service areas"),
+              "stations": t("walks to the nearest service station"), "covered": t("per-building coverage")}
+    return labels.get(name, name)
+
+
 def steps() -> list[Step]:
     out: list[Step] = []
     for module_name, func in STEPS:

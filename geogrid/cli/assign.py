@@ -36,12 +36,12 @@ def assign(show: int = typer.Option(20, help="How many buildings outside every g
 def compute() -> None:
     """Recompute everything derived from the stored data: assignment, gazetteer, service areas, walks to the
     nearest service station, per-building coverage."""
-    from geogrid.pipeline import compute_all
+    from geogrid.pipeline import compute_all, label
 
     with progress() as bar:
         task = bar.add_task(t("computing"), total=None)
         compute_all(on_step=lambda name, done, total: bar.update(task, completed=done, total=total,
-                                                                 description=t("{step} done", step=name)))
+                                                                 description=t("{step} done", step=label(name))))
 
 
 

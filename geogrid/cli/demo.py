@@ -31,7 +31,7 @@ def demo(
 ) -> None:
     """Replace ALL data with the demo street office (长湖街道, 海淀区), compute everything, write maps, serve."""
     from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
-    from geogrid.pipeline import compute_all
+    from geogrid.pipeline import compute_all, label
     from geogrid.plugins import DemoContext, run_demo_hooks
 
     if buildings is not None and not 200 <= buildings <= MAX_BUILDINGS:
@@ -49,8 +49,8 @@ def demo(
             console.print(t("replaced all data: emptied {n} tables", n=len(tables)))
             summary = load_demo(conn, buildings=buildings, seed=seed, on_progress=on_step)
         compute = bar.add_task(t("computing"), total=None)
-        compute_all(on_step=lambda name, done, total: bar.update(compute, description=t("computed {step}", step=name),
-                                                                  completed=done, total=total))
+        compute_all(on_step=lambda name, done, total: bar.update(
+            compute, description=t("computed {step}", step=label(name)), completed=done, total=total))
     console.print(t(
         "{street} demo city (seed {seed}): {communities} communities, {grids:,} grids ({dedicated} dedicated), "
         "{compounds:,} compounds, {buildings:,} buildings, {households:,} households, {residents:,} residents, "
