@@ -238,6 +238,8 @@ ZH: dict[str, str] = {
     "{n:,} buildings outside every grid": "{n:,} 栋楼不在任何网格内",
     "{step} done": "{step} 已完成",
     "computed {step}": "已计算 {step}",
+    "next: `geogrid compute` brings assignment, coverage and lookups up to date with it":
+        "下一步：运行 `geogrid compute`，使网格归属、覆盖率和查询结果与新数据保持一致",
     "assignment to grids": "楼栋与设施归属网格",
     "address gazetteer": "地址库",
     "per-building coverage": "逐栋覆盖情况",

@@ -44,6 +44,7 @@ def _run(path: Path, what: str, read_kwargs: dict, importer: Callable, geometry:
             report = importer(conn, source, **kwargs)
         bar.update(task, completed=len(source))
     console.print(f"[green]✓[/] {report}")
+    console.print(t("next: `geogrid compute` brings assignment, coverage and lookups up to date with it"))
 
 
 def _geo(crs, layer, lon, lat, wkt) -> dict:
