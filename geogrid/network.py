@@ -1,8 +1,8 @@
 """The walking network: import from OpenStreetMap into ``walk_nodes``/``walk_edges`` and load it as a graph.
 
-The stored network is undirected (people walk both ways along one-way streets). Loaded, it becomes a SciPy
-sparse matrix in a metric CRS so that service areas for every facility come from one multi-source
-Dijkstra call instead of one graph search per facility.
+The stored network is undirected (people walk both ways along one-way streets). Loaded, it is node
+coordinates in a metric CRS and edges as node pairs with lengths (a SciPy sparse matrix on demand), searched
+for every facility at once by :mod:`geogrid.coverage.walk` and :mod:`geogrid.stations`.
 """
 
 from __future__ import annotations
@@ -92,54 +92,10 @@ class WalkGraph:
         weights = np.maximum(np.concatenate([self.length, self.length]), 1e-3)
         return csr_matrix((weights, (rows, cols)), shape=(size, size))
 
-    def subgraph(self, nodes: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
-        """These nodes, every edge touching them and those edges' far ends; with the kept node indexes."""
-        mark = np.zeros(self.n, dtype=bool)
-        mark[nodes] = True
-        edges = np.flatnonzero(mark[self.u] | mark[self.v])
-        mark[self.u[edges]] = True
-        mark[self.v[edges]] = True
-        local = np.flatnonzero(mark)
-        sub = WalkGraph(self.epsg, self.node_ids[local], self.xy[local], np.searchsorted(local, self.u[edges]),
-                        np.searchsorted(local, self.v[edges]), self.length[edges], None)
-        return sub, local
-
-    def tiles(self, size: float) -> Tiles:
-        """Nodes bucketed in square tiles of ``size`` metres, for cutting out the part a search can reach."""
-        return Tiles(self.xy, size)
-
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest node index and its distance in metres for metric points ``xy`` (n, 2)."""
         dist, idx = self.tree.query(xy)
         return idx.astype(np.int64), dist
-
-
-class Tiles:
-    """Node indexes sorted by square tile, so the nodes of a 3 × 3 block of tiles are a few array slices."""
-
-    def __init__(self, xy: np.ndarray, size: float) -> None:
-        self.size = max(float(size), 1.0)
-        keys = self.keys(xy)
-        self.order = np.argsort(keys, kind="stable")
-        self.sorted = keys[self.order]
-
-    def cells(self, xy: np.ndarray) -> np.ndarray:
-        """Integer tile (column, row) of each point (n, 2)."""
-        return np.floor(np.asarray(xy) / self.size).astype(np.int64)
-
-    def keys(self, xy: np.ndarray) -> np.ndarray:
-        cell = self.cells(xy)
-        return cell[:, 0] * (1 << 32) + cell[:, 1]
-
-    def block(self, tx: int, ty: int) -> np.ndarray:
-        """Nodes in tile (tx, ty) and its eight neighbours: all within ``size`` of any point in the tile."""
-        parts = []
-        for dx in (-1, 0, 1):
-            k0 = (tx + dx) * (1 << 32) + ty
-            lo = np.searchsorted(self.sorted, k0 - 1, side="left")
-            hi = np.searchsorted(self.sorted, k0 + 1, side="right")
-            parts.append(self.order[lo:hi])
-        return np.concatenate(parts)
 
 
 def load_graph(conn: Connection, epsg: int | None = None) -> WalkGraph:
