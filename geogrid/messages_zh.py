@@ -238,6 +238,8 @@ ZH: dict[str, str] = {
     "{n:,} buildings outside every grid": "{n:,} 栋楼不在任何网格内",
     "{step} done": "{step} 已完成",
     "computed {step}": "已计算 {step}",
+    "preparing the city map layers failed: {error}": "预先生成全市地图图层失败：{error}",
+    "point lookups without the async pool: {error}": "坐标查询未使用异步连接池：{error}",
     "next: `geogrid compute` brings assignment, coverage and lookups up to date with it":
         "下一步：运行 `geogrid compute`，使网格归属、覆盖率和查询结果与新数据保持一致",
     "assignment to grids": "楼栋与设施归属网格",

@@ -17,6 +17,7 @@ import time
 from sqlalchemy import Connection, Engine, text
 
 from geogrid.errors import GeogridError
+from geogrid.i18n import t
 from maps import cache, data, geojson, pages
 
 CITY_LAYERS = ("grids", "service-areas", "facilities")  # what the city page draws at once
@@ -121,6 +122,6 @@ class Warmer:
                 seen, failed = fp, None
             except Exception as exc:  # a warmer must never take the API down; say it once per cause
                 if str(exc) != failed:
-                    log.warning("preparing the city map layers failed: %s", exc)
+                    log.warning("%s", t("preparing the city map layers failed: {error}", error=exc))
                 failed = str(exc)
             self._stop.wait(POLL_SECONDS)

@@ -48,7 +48,7 @@ async def _lifespan(app) -> AsyncIterator[None]:
                                    open=False, kwargs={"autocommit": True, "row_factory": namedtuple_row})
         await pool.open()
     except Exception as exc:  # the sync path answers (and reports the database) instead
-        logging.getLogger(__name__).warning("point lookups without the async pool: %s", exc)
+        logging.getLogger(__name__).warning("%s", t("point lookups without the async pool: {error}", error=exc))
         pool = None
     app.state.lookup_pool = pool
     try:
