@@ -32,8 +32,13 @@ def test_health_and_docs(client):
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
     assert TestClient(create_app()).get("/health").json() == {"status": "ok", "database": "ok"}  # without pool
     assert client.get("/docs").status_code == 200
-    paths = client.get("/openapi.json").json()["paths"]
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
     assert {"/lookup", "/lookup/batch", "/grids", "/grids/{code}", "/areas", "/facilities"} <= set(paths)
+    answer = paths["/lookup"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in answer["anyOf"]} == {"PointAnswer", "AddressAnswer"}
+    station = spec["components"]["schemas"]["Station"]["properties"]
+    assert station["walk_basis"]["enum"] == ["network", "straight_line"] and "walk_m" in station
 
 
 def test_point_lookup(client):

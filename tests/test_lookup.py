@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from api.schemas import PointAnswer
 from geogrid import crs
 from geogrid.errors import GeogridError, NotFound
 from geogrid.i18n import t
@@ -51,6 +52,7 @@ def test_point_answer_has_areas_staff_party_station_and_no_phone(city):
     assert 580 < station["distance_m"] < 640
     assert station["walk_minutes"] == pytest.approx(station["distance_m"] / 60, abs=0.1)
     assert station["walk_basis"] == "straight_line" and station["walk_m"] is None  # no walking network here
+    PointAnswer.model_validate(got)  # the documented shape (/docs) holds without a network too
     assert got["covered"] is False and got["covered_basis"] == "radius"
     with city.connect() as conn:  # closed at once: a dropped connection keeps its transaction until GC
         assert lookup_point(conn, 116.3051, 39.9051)["covered"] is True

@@ -12,6 +12,7 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import text
 
+from api.schemas import AddressAnswer, PointAnswer
 from geogrid.coverage.compute import to_metric
 from geogrid.db.bulk import fetch_geoms
 from geogrid.lookup import grids_at, lookup_address, lookup_point
@@ -99,6 +100,7 @@ def test_single_answers_match_independent_computation(demo):
             if code is None:
                 continue
             got = lookup_point(conn, float(x), float(y))
+            PointAnswer.model_validate(got)  # the documented shape (/docs) is the real one
             assert got["grid"]["code"] == code
             assert got["community"]["code"] == code[:12] and got["district"]["code"] == code[:6]
             station = got["nearest_station"]
@@ -130,6 +132,7 @@ def test_building_addresses_as_people_write_them(demo):
             want = shapely_codes(grids, np.array([x]), np.array([y]))[0]
             for query in _variants(address):
                 got = lookup_address(conn, query)
+                AddressAnswer.model_validate(got)
                 assert got["match"]["score"] == 1.0, query
                 assert got["grid"]["code"] == want or got["ambiguous"], query
 
@@ -145,6 +148,7 @@ def test_compound_and_building_number(demo):
             want = shapely_codes(grids, np.array([x]), np.array([y]))[0]
             for query in (f"{name}{number}号楼", f"{name}{number}幢", f"{name} {number} 栋"):
                 got = lookup_address(conn, query)
+                AddressAnswer.model_validate(got)
                 assert got["match"]["score"] == 1.0, query
                 codes = {want} | {c["grid"]["code"] for c in got["candidates"] if c["grid"]}
                 assert got["grid"]["code"] == want or (got["ambiguous"] and want in codes), query

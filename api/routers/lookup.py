@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
+from api.schemas import LOOKUP_RESPONSES
 from geogrid import db
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
@@ -92,7 +93,7 @@ _QUERY_DOC: dict[str, Any] = {"parameters": [
     for name, spec in LookupQuery.model_json_schema()["properties"].items()]}
 
 
-@router.get("/lookup", openapi_extra=_QUERY_DOC)
+@router.get("/lookup", openapi_extra=_QUERY_DOC, responses=LOOKUP_RESPONSES)
 async def lookup(request: Request) -> Response:
     """The grid at a point or an address, its community/street/district, staff (role and name), party
     organisation, nearest service station (党群服务站) with walking minutes, and 5-minute coverage.

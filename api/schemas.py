@@ -1,0 +1,92 @@
+"""Documented shapes of the lookup answers, for API consumers reading ``/docs``.
+
+The hot path builds plain dicts (validating each answer would cost as much as the query); these models
+only describe them, and the tests validate real answers against them so the documentation cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LookupPoint(_Strict):
+    lon: float = Field(description="WGS84 longitude the answer is for (after converting the input crs)")
+    lat: float
+
+
+class Grid(_Strict):
+    code: str = Field(description="15-digit grid code: community code + 3-digit sequence")
+    name: str
+    kind: Literal["basic", "dedicated"] = Field(description="basic (基础网格) or dedicated (专属网格)")
+
+
+class Area(_Strict):
+    code: str
+    name: str
+
+
+class Staff(_Strict):
+    role: str = Field(description="grid_leader, full_time_worker, part_time_worker, specialist, party_instructor, "
+                                  "employed_party_member, building_leader … in order of responsibility")
+    name: str
+
+
+class PartyOrg(_Strict):
+    name: str
+    level: str = Field(description="grid_branch (网格党支部), party_group (党小组) …")
+
+
+class Station(_Strict):
+    name: str
+    kind: Literal["service_station"]
+    distance_m: float = Field(description="straight-line metres to the station")
+    walk_m: float | None = Field(description="metres on foot along the walking network: onto the nearest street, "
+                                             "along it, to the station; null without a measured network")
+    walk_minutes: float = Field(description="walk_m (else distance_m) at GEOGRID_WALK_SPEED metres a minute")
+    walk_basis: Literal["network", "straight_line"]
+
+
+class PointAnswer(_Strict):
+    point: LookupPoint
+    grid: Grid
+    community: Area | None
+    street: Area | None
+    district: Area | None
+    staff: list[Staff]
+    party_org: PartyOrg | None
+    nearest_station: Station | None = Field(description="the nearest 党群服务站 on foot (or by straight line)")
+    covered: bool = Field(description="inside a 5-minute service area (on covered_basis)")
+    covered_basis: Literal["network", "circle", "radius"] = Field(
+        description="network or circle: stored 5-minute service areas; radius: the nearest station within the "
+                    "5-minute radius (no areas computed)")
+
+
+class Match(_Strict):
+    address: str
+    kind: str = Field(description="what matched: building, compound or area")
+    score: float = Field(description="trigram similarity of the normalised address, 1 for an exact match")
+
+
+class AddressCandidate(_Strict):
+    address: str
+    kind: str
+    score: float
+    grid: dict | None
+
+
+class AddressAnswer(PointAnswer):
+    match: Match
+    ambiguous: bool = Field(description="the best matches lie in different grids: see candidates")
+    candidates: list[AddressCandidate]
+
+
+LOOKUP_RESPONSES: dict = {200: {
+    "model": PointAnswer | AddressAnswer,
+    "description": "The grid and who is responsible for it; an address answer adds match, ambiguous and candidates",
+}}
