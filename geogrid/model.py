@@ -369,6 +369,16 @@ class GazetteerEntry(Base):
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
 
 
+class AddressNorm(Base):
+    """Derived: each name's normal form as the gazetteer last computed it, so a rebuild normalises only new
+    names. The normaliser's stamp is the table comment; another normaliser empties it (geogrid.gazetteer)."""
+
+    __tablename__ = "address_norms"
+
+    text: Mapped[str] = mapped_column(String(300), primary_key=True)
+    norm: Mapped[str] = mapped_column(String(300))
+
+
 class Plan(Base):
     """A proposed boundary change: edits against the grid versions the planner saw, and its preview."""
 

@@ -57,6 +57,33 @@ def test_rebuild_replaces_and_keeps_the_trigram_index(names):
         assert (compound.lon, compound.lat) == (pytest.approx(116.313), pytest.approx(39.906))
 
 
+def test_rebuild_normalises_only_new_names_while_the_normaliser_is_unchanged(names, monkeypatch):
+    """A second build reuses the normal forms it holds; a new building's names, or another normaliser
+    (a change to geogrid/address.py or to jionlp/OpenCC), are normalised afresh."""
+    import geogrid.gazetteer as gz
+
+    engine, _ = names
+    seen: list[str] = []
+    real = gz.normalise_many
+    monkeypatch.setattr(gz, "normalise_many", lambda texts: (seen.extend(texts), real(texts))[1])
+    with engine.begin() as conn:
+        before = conn.execute(text("SELECT kind, ref_id, text, norm FROM gazetteer ORDER BY 1, 2, 3")).all()
+        build_gazetteer(conn)
+        assert conn.execute(text("SELECT kind, ref_id, text, norm FROM gazetteer ORDER BY 1, 2, 3")).all() == before
+    assert seen == []  # nothing to normalise again
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO buildings (id, address, geom) VALUES "
+                          "(4, '北京市海淀区苏州街10號', ST_SetSRID(ST_MakePoint(116.306, 39.975), 4326))"))
+        build_gazetteer(conn)
+        assert conn.scalar(text("SELECT norm FROM gazetteer WHERE kind = 'building' AND ref_id = 4")) == "苏州街10号"
+    assert seen == ["北京市海淀区苏州街10號"]
+    seen.clear()
+    monkeypatch.setattr(gz, "normaliser_stamp", lambda: "normaliser changed")
+    with engine.begin() as conn:
+        build_gazetteer(conn)
+    assert len(seen) == len(set(seen)) > 8  # every distinct name again
+
+
 def test_empty_database_builds_an_empty_gazetteer(empty_db):
     with empty_db.begin() as conn:
         assert build_gazetteer(conn) == 0
