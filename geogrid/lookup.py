@@ -86,7 +86,8 @@ SELECT gr.code, gr.name, gr.kind,
        ns.name AS station_name, ns.distance_m AS station_m,
        ws.name AS walk_name, ws.distance_m AS walk_distance_m, ws.walk_m, b.basis,
        CASE WHEN gr.id IS NOT NULL AND b.basis <> 'radius' THEN
-       EXISTS (SELECT 1 FROM service_areas sv WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
+       EXISTS (SELECT 1 FROM service_areas sv JOIN facilities sf ON sf.id = sv.facility_id AND NOT sf.candidate
+                WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
                   AND (sv.mode = 'network' OR b.basis <> 'network')) END AS in_area,
        CASE WHEN gr.id IS NULL THEN
        (SELECT json_build_object('code', n.code, 'name', n.name, 'distance_m', n.distance_m)

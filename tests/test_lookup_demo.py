@@ -28,7 +28,8 @@ def demo(demo_city, database):
         grids = fetch_geoms(conn, "SELECT code, ST_AsBinary(geom) FROM grids WHERE valid_to IS NULL ORDER BY code")
         stations = fetch_geoms(conn, "SELECT name, ST_AsBinary(geom) FROM facilities "
                                      "WHERE kind = 'service_station' AND NOT candidate")
-        areas = fetch_geoms(conn, "SELECT mode, ST_AsBinary(geom) FROM service_areas WHERE minutes = 5")
+        areas = fetch_geoms(conn, "SELECT mode, ST_AsBinary(s.geom) FROM service_areas s JOIN facilities f "
+                                  "ON f.id = s.facility_id WHERE s.minutes = 5 AND NOT f.candidate")
     return database, grids, stations, areas
 
 
@@ -114,6 +115,20 @@ def test_single_answers_match_independent_computation(demo):
             assert station["walk_m"] >= station["distance_m"] - 1.0  # no walk is shorter than the crow flies
             if len(areas):
                 assert got["covered"] == bool(shapely.intersects(areas["geom"], shapely.Point(x, y)).any())
+
+
+def test_a_proposed_site_does_not_count_as_coverage(demo):
+    """Where only a candidate site's area reaches (a proposal, not a station), a lookup says not covered."""
+    engine, *_ = demo
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT ST_X(b.geom), ST_Y(b.geom) FROM buildings b "
+            "WHERE EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+            "              WHERE f.candidate AND s.minutes = 5 AND ST_Intersects(s.geom, b.geom)) "
+            "AND NOT EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+            "                WHERE NOT f.candidate AND s.minutes = 5 AND ST_Intersects(s.geom, b.geom))")).all()
+        assert rows, "the demo city has buildings only a candidate site would serve"
+        assert not any(lookup_point(conn, x, y)["covered"] for x, y in rows)
 
 
 def _variants(address: str) -> list[str]:
