@@ -64,6 +64,7 @@ ZH: dict[str, str] = {
     "{buildings} buildings, {households} households, {residents} residents, {facilities} facilities change grid.":
         "{buildings} 栋楼、{households} 户、{residents} 名居民、{facilities} 处设施将改变所属网格。",
     "status": "状态",
+    "5-minute coverage": "5分钟生活圈覆盖率",
     "from": "原网格",
     "to": "新网格",
     "retired": "撤销",

@@ -42,7 +42,8 @@ def planner_text() -> dict[str, str]:
         "moved": t("{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
                    "change grid.", **_keep("buildings", "households", "residents", "facilities")),
         "th_grid": t("grid"), "th_status": t("status"), "th_households": t("households"),
-        "th_buildings": t("buildings"), "th_building": t("building"), "th_from": t("from"), "th_to": t("to"),
+        "th_buildings": t("buildings"), "th_coverage": t("5-minute coverage"), "th_building": t("building"),
+        "th_from": t("from"), "th_to": t("to"),
         "retired": t("retired"), "changed": t("changed"), "new": t("new"), "restored": t("restored"),
         "checked": t("Validation after the change: {errors} error(s), {warnings} warning(s)",
                      **_keep("errors", "warnings")),

@@ -78,6 +78,41 @@ def test_redraw_preview_equals_independent_computation_then_apply(city):
     assert shapely.from_wkb(bytes(snap["grids"][A][0])).equals(A_GROWN)
 
 
+def test_preview_shows_coverage_moving_with_the_buildings(city):
+    """With 5-minute areas computed, each grid's covered households before and after come with the preview,
+    equal to a geodesic count of households within 300 m of a station (the candidate site does not count)."""
+    from pyproj import Geod
+
+    from geogrid.coverage.compute import compute_service_areas
+
+    with city.begin() as conn:
+        conn.execute(text("INSERT INTO facilities (name, kind, candidate, geom) VALUES "
+                          "('巴蜀南服务站', 'service_station', false, "
+                          "ST_SetSRID(ST_MakePoint(116.3125, 39.9035), 4326)),"
+                          "('拟建服务站', 'service_station', true, ST_SetSRID(ST_MakePoint(116.318, 39.908), 4326))"))
+        compute_service_areas(conn, modes=("circle",))
+        stations = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM facilities WHERE circle_minutes = 5 "
+                                     "AND NOT candidate")).all()
+    geod = Geod(ellps="WGS84")
+
+    def covered(grids: dict[str, shapely.Geometry]) -> dict[str, int]:
+        owner, out = _expected_owner(grids), {A: 0, B: 0}
+        for i, (x, y, households) in enumerate(pc.BUILDINGS):
+            metres = min(geod.inv(x, y, sx, sy)[2] for sx, sy in stations)
+            assert not 300 * np.cos(np.pi / 64) - 1 < metres < 301  # clear of the circle's edge
+            if metres < 300 and owner[f"b{i}"] in out:
+                out[owner[f"b{i}"]] += households
+        return out
+
+    before = {code: geom for code, (_, _, geom) in pc.GRIDS.items()}
+    after = {**before, A: A_GROWN, B: shapely.difference(before[B], A_GROWN)}
+    stats = {g["code"]: g for g in _plan(city, [_redraw(A, A_GROWN)])["preview"]["grids"]}
+    assert {c: stats[c]["before"]["covered_households"] for c in (A, B)} == covered(before)
+    assert {c: stats[c]["after"]["covered_households"] for c in (A, B)} == covered(after)
+    assert stats[A]["after"]["coverage"] == round(covered(after)[A] / 635, 3)
+    assert covered(after)[A] - covered(before)[A] == 200  # b4 is covered, and goes to A with its households
+
+
 def test_apply_then_revert_restores_exact_state(city):
     with city.connect() as conn:
         start = snapshot(conn)

@@ -24,14 +24,20 @@ SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 
        round((4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography), 0) ^ 2)::numeric, 3)
            AS compactness,
        coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,
+       CASE WHEN CAST(:basis AS text) IS NOT NULL THEN coalesce(b.covered, 0) END AS covered_households,
        coalesce(r.residents, 0) AS residents,
        (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities,
        (SELECT count(*) FROM staff_assignments s WHERE s.grid_id = g.id AND s.role = 'full_time_worker')
            AS full_time_workers,
        EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
 FROM grids g
-LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households FROM building_assignments a
-                   JOIN buildings bl ON bl.id = a.building_id WHERE a.grid_id = g.id) b ON true
+LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households,
+                          sum(bl.households) FILTER (WHERE EXISTS (
+                              SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
+                               WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
+                                 AND ST_Intersects(sa.geom, bl.geom))) AS covered
+                     FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
+                    WHERE a.grid_id = g.id) b ON true
 LEFT JOIN LATERAL (SELECT count(*) AS residents FROM building_assignments a
                    JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) r ON true
 WHERE g.id = ANY(:ids)
@@ -44,14 +50,26 @@ FROM buildings b WHERE b.id = ANY(:ids) ORDER BY b.id
 """
 
 
+# Coverage is counted on the network's 5-minute areas where computed, else on the circles; none without areas.
+BASIS_SQL = """
+SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
+            WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle' END
+"""
+
+
 def grid_stats(conn: Connection, ids: list[int]) -> dict[int, dict]:
-    """Figures of the given grids (area in m², compactness, buildings, households, residents, staff...)."""
-    result = conn.execute(text(STATS_SQL), {"ids": ids})
+    """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
+    service area, residents, staff...): a boundary moves buildings, and with them who is covered where."""
+    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": conn.scalar(text(BASIS_SQL))})
     out = {}
     for row in result.mappings():
         stats = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
                  for k, v in row.items() if k != "id"}
         stats["households"] = int(stats["households"])
+        covered = stats["covered_households"]
+        stats["covered_households"] = None if covered is None else int(covered)
+        stats["coverage"] = round(covered / stats["households"], 3) if covered is not None and stats["households"] \
+            else None
         out[row["id"]] = stats
     return out
 

@@ -118,10 +118,13 @@ function geogridPlanner(map, config) {
   function render(plan) {
     var p = plan.preview, html = "";
     html += "<p id='planner-moved'>" + esc(say("moved", p.moved.totals)) + "</p>";
-    html += "<table>" + row([say("th_grid"), say("th_status"), say("th_households"), "→", say("th_buildings"), "→"], "th");
+    var share = function (x) { return x == null ? "" : (100 * x).toFixed(1) + "%"; };
+    html += "<table>" + row([say("th_grid"), say("th_status"), say("th_households"), "→", say("th_buildings"), "→",
+                             say("th_coverage"), "→"], "th");
     p.grids.forEach(function (g) {
       var b = g.before || {}, a = g.after || {};
-      html += row([g.code, say(g.status), b.households, a.households, b.buildings, a.buildings]);
+      html += row([g.code, say(g.status), b.households, a.households, b.buildings, a.buildings,
+                   share(b.coverage), share(a.coverage)]);
     });
     html += "</table>";
     if (p.moved.buildings.length) {
