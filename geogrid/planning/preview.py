@@ -32,7 +32,7 @@ SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 
        EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
 FROM grids g
 LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households,
-                          sum(bl.households) FILTER (WHERE EXISTS (
+                          sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND EXISTS (
                               SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
                                WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
                                  AND ST_Intersects(sa.geom, bl.geom))) AS covered
@@ -57,10 +57,15 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode 
 """
 
 
-def grid_stats(conn: Connection, ids: list[int]) -> dict[int, dict]:
+def coverage_basis(conn: Connection) -> str | None:
+    """Which 5-minute areas count as coverage: 'network', else 'circle', None when none are computed."""
+    return conn.scalar(text(BASIS_SQL))
+
+
+def grid_stats(conn: Connection, ids: list[int], basis: str | None) -> dict[int, dict]:
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
-    service area, residents, staff...): a boundary moves buildings, and with them who is covered where."""
-    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": conn.scalar(text(BASIS_SQL))})
+    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them."""
+    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": basis})
     out = {}
     for row in result.mappings():
         stats = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
@@ -108,13 +113,14 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     ``compare`` also validates the affected grids before the change, for a before/after count per rule.
     """
     old_ids = [g.id for g in changes.touched]
-    before = grid_stats(conn, old_ids)
+    basis = coverage_basis(conn)
+    before = grid_stats(conn, old_ids, basis)
     cids = _communities(changes)
     before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None)
-        after = grid_stats(conn, written.changed + written.created)
+        after = grid_stats(conn, written.changed + written.created, basis)
         codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"), {
             "i": list({*old_ids, *written.created, *written.buildings["from_grid"].dropna(),
                        *written.buildings["to_grid"].dropna(), *written.facilities["from_grid"].dropna(),
