@@ -8,6 +8,7 @@ is left behind.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import shapely
 from sqlalchemy import Connection, text
@@ -18,7 +19,12 @@ from geogrid.planning.apply import lock_and_check, write_changes
 from geogrid.planning.edits import Changes, compute_changes
 from geogrid.planning.validate import summary, validate
 
-STATS_SQL = """
+# A building inside a 5-minute service area of a station or facility (not a proposed site) on the basis.
+IN_AREA = """EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
+                      WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
+                        AND ST_Intersects(sa.geom, bl.geom))"""
+
+STATS_SQL = f"""
 SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2,
        ST_NumGeometries(g.geom) AS parts,
        round((4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography), 0) ^ 2)::numeric, 3)
@@ -32,15 +38,19 @@ SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 
        EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
 FROM grids g
 LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households,
-                          sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND EXISTS (
-                              SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
-                               WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
-                                 AND ST_Intersects(sa.geom, bl.geom))) AS covered
+                          sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
+                              WHEN bl.id = ANY(CAST(:known AS bigint[])) THEN bl.id = ANY(CAST(:covered AS bigint[]))
+                              ELSE {IN_AREA} END) AS covered
                      FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
                     WHERE a.grid_id = g.id) b ON true
 LEFT JOIN LATERAL (SELECT count(*) AS residents FROM building_assignments a
                    JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) r ON true
 WHERE g.id = ANY(:ids)
+"""
+
+COVERED_SQL = f"""
+SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
+ WHERE a.grid_id = ANY(:ids)
 """
 
 MOVED_BUILDINGS_SQL = """
@@ -62,10 +72,29 @@ def coverage_basis(conn: Connection) -> str | None:
     return conn.scalar(text(BASIS_SQL))
 
 
-def grid_stats(conn: Connection, ids: list[int], basis: str | None) -> dict[int, dict]:
+class Covered(NamedTuple):
+    """Coverage of buildings already tested: every id in ``known``, covered when also in ``covered``."""
+
+    known: list[int]
+    covered: list[int]
+
+
+def covered_buildings(conn: Connection, grid_ids: list[int], basis: str | None) -> Covered:
+    """Which buildings of these grids are covered: tested once, then reused for the figures before and after
+    an edit (a building's coverage does not change with its grid; testing it is the costly part)."""
+    if basis is None:
+        return Covered([], [])
+    rows = conn.execute(text(COVERED_SQL), {"ids": grid_ids, "basis": basis}).all()
+    return Covered([r[0] for r in rows], [r[0] for r in rows if r[1]])
+
+
+def grid_stats(conn: Connection, ids: list[int], basis: str | None, tested: Covered = Covered([], [])
+               ) -> dict[int, dict]:
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
-    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them."""
-    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": basis})
+    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
+    Buildings in ``tested`` are not tested again."""
+    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": basis, "known": tested.known,
+                                            "covered": tested.covered})
     out = {}
     for row in result.mappings():
         stats = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
@@ -114,13 +143,14 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     """
     old_ids = [g.id for g in changes.touched]
     basis = coverage_basis(conn)
-    before = grid_stats(conn, old_ids, basis)
+    tested = covered_buildings(conn, old_ids, basis)
+    before = grid_stats(conn, old_ids, basis, tested)
     cids = _communities(changes)
     before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None)
-        after = grid_stats(conn, written.changed + written.created, basis)
+        after = grid_stats(conn, written.changed + written.created, basis, tested)
         codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"), {
             "i": list({*old_ids, *written.created, *written.buildings["from_grid"].dropna(),
                        *written.buildings["to_grid"].dropna(), *written.facilities["from_grid"].dropna(),
