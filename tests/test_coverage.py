@@ -323,17 +323,21 @@ def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
     assert np.all(shapely.area(areas["50"]) <= np.pi * 300.0**2)
 
 
-def test_negative_offset_is_a_clear_error(liechtenstein, monkeypatch):
+@pytest.mark.parametrize("name, value", [("GEOGRID_ACCESS_OFFSET", "-5"), ("GEOGRID_AREA_CELL", "60"),
+                                         ("GEOGRID_AREA_CELL", "0")])
+def test_impossible_offset_or_cell_is_a_clear_error(liechtenstein, monkeypatch, name, value):
+    """A negative offset, or a cell coarser than the offset (outlines could miss a door's disc), is refused."""
     from geogrid.coverage.compute import network_areas
     from geogrid.settings import get_settings
 
     with liechtenstein.connect() as conn:
         graph = load_graph(conn)
-    monkeypatch.setenv("GEOGRID_ACCESS_OFFSET", "-5")
+    monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
-        with pytest.raises(GeogridError, match="GEOGRID_ACCESS_OFFSET"):
+        with pytest.raises(GeogridError, match=name) as info:
             network_areas(graph, graph.xy[:3], 300.0)
+        assert f"got {float(value)}" in str(info.value)
     finally:
         get_settings.cache_clear()
 
