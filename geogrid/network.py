@@ -50,8 +50,12 @@ def read_osm_walking(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def replace_network(conn: Connection, nodes: pd.DataFrame, edges: pd.DataFrame) -> tuple[int, int]:
-    """Replace the stored network with these nodes and edges, in the caller's transaction."""
-    conn.execute(text("TRUNCATE walk_edges, walk_nodes"))
+    """Replace the stored network with these nodes and edges, in the caller's transaction.
+
+    The walks to the nearest station were measured on the old network: they go too (``geogrid compute``
+    measures them again; until then lookups give straight-line distances).
+    """
+    conn.execute(text("TRUNCATE walk_edges, walk_nodes, station_walks"))
     node_rows = pd.DataFrame({"id": nodes["id"], "geom": shapely.points(nodes["lon"], nodes["lat"])})
     copy_frame(conn, "walk_nodes", node_rows)
     edge_rows = edges[["source", "target", "length_m", "geom"]].copy()

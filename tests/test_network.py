@@ -33,6 +33,20 @@ def test_haidian_network_replaces_the_previous_one(empty_db):
     assert connected_components(graph.matrix(), directed=False)[0] < 50
 
 
+def test_a_new_network_drops_walks_measured_on_the_old_one(empty_db):
+    """Station walks are per node of the network they were measured on: a re-import must not keep them."""
+    from geogrid.stations import store_station_walks
+
+    path = shared_data("beijing-haidian-osm/cau-east-xueyuanlu.osm.pbf")
+    with empty_db.begin() as conn:
+        import_osm_network(conn, path)
+        conn.execute(text("INSERT INTO facilities (name, kind, geom) VALUES ('学院路党群服务站', 'service_station', "
+                          "(SELECT geom FROM walk_nodes ORDER BY id LIMIT 1))"))
+        assert store_station_walks(conn) > 1_000
+        import_osm_network(conn, path)
+        assert conn.scalar(text("SELECT count(*) FROM station_walks")) == 0
+
+
 def test_missing_and_broken_files_name_the_file(empty_db, tmp_path):
     with empty_db.begin() as conn, pytest.raises(InputError, match="nowhere.osm.pbf"):
         import_osm_network(conn, tmp_path / "nowhere.osm.pbf")
