@@ -22,13 +22,12 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("serve")
+    @app.command("serve", help=t("Serve the HTTP API and the maps."))
     def serve_command(
-        host: str = typer.Option(None, help="Address to listen on (default GEOGRID_API_HOST or 127.0.0.1)."),
-        port: int = typer.Option(None, help="Port (default GEOGRID_API_PORT or 8000)."),
-        workers: int = typer.Option(1, help="Worker processes."),
+        host: str = typer.Option(None, help=t("Address to listen on (default GEOGRID_API_HOST or 127.0.0.1).")),
+        port: int = typer.Option(None, help=t("Port (default GEOGRID_API_PORT or 8000).")),
+        workers: int = typer.Option(1, help=t("Worker processes.")),
     ) -> None:
-        """Serve the HTTP API and the maps."""
         serve(host, port, workers)
 
 

@@ -453,4 +453,182 @@ ZH: dict[str, str] = {
     "measure '{measure}' is not one of {measures}": "着色指标 '{measure}' 不是 {measures} 之一",
     "wrote {path} ({kib:.0f} KiB)": "已写入 {path}（{kib:.0f} KiB）",
     "maps: {n} written to {path}": "地图：已写入 {n} 个到 {path}",
+
+    # --- CLI help (geogrid --help, geogrid COMMAND --help) --------------------------------------------------------
+    "Community grid management (网格化服务管理) on PostGIS.": "基于 PostGIS 的社区网格化服务管理。",
+    "Show this message and exit.": "显示本帮助信息并退出。",
+    "Install completion for the current shell.": "为当前 shell 安装命令补全。",
+    "Show completion for the current shell, to copy it or customize the installation.":
+        "显示当前 shell 的命令补全脚本，可复制或自定义安装。",
+    "Only this community (code or name).": "仅限该社区（编码或名称）。",
+    "Print JSON instead of a table.": "以 JSON 格式输出，而不是表格。",
+    "Grid code.": "网格编码。",
+
+    # geogrid db
+    "Run the database: the embedded cluster, or check an external one.":
+        "运行数据库：启动内置数据库，或检查外部数据库。",
+    "Start the embedded cluster (if needed), create extensions and apply migrations.":
+        "启动内置数据库（如尚未启动），创建扩展并执行数据库迁移。",
+    "Stop the embedded cluster.": "停止内置数据库。",
+    "Say whether the database is running and where.": "显示数据库是否正在运行及其位置。",
+    "Print the database URL (for psql, QGIS or other tools).": "输出数据库连接地址（供 psql、QGIS 等工具使用）。",
+    "Drop every table and migrate again: all data is lost.": "删除所有数据表并重新迁移：全部数据将丢失。",
+    "Do not ask for confirmation.": "不再询问确认。",
+
+    # geogrid import, geogrid export
+    "Import boundaries, buildings, residents, facilities or OSM.":
+        "导入边界、楼栋、居民、服务设施或 OSM 数据。",
+    "GeoJSON, GeoPackage, Shapefile or CSV.": "GeoJSON、GeoPackage、Shapefile 或 CSV 文件。",
+    "Source CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx (default: the file's).":
+        "源数据坐标系：wgs84、cgcs2000、gcj02、bd09 或 EPSG:xxxx（默认：文件自带的坐标系）。",
+    "Layer of a GeoPackage.": "GeoPackage 中的图层。",
+    "CSV longitude column (default lon/lng/longitude/x/经度).": "CSV 经度列（默认 lon/lng/longitude/x/经度）。",
+    "CSV latitude column (default lat/latitude/y/纬度).": "CSV 纬度列（默认 lat/latitude/y/纬度）。",
+    "CSV column holding WKT geometries (default wkt/geometry).": "CSV 中存放 WKT 几何图形的列（默认 wkt/geometry）。",
+    "Source id column (default id/source_id/编号; else file#row).":
+        "源编号列（默认 id/source_id/编号；没有该列时取 file#row，即“文件名#行号”）。",
+    "Name column (default name/名称).": "名称列（默认 name/名称）。",
+    "Code column (default code/编码/区划代码).": "编码列（默认 code/编码/区划代码）。",
+    "Address column (default address/地址).": "地址列（默认 address/地址）。",
+    "Kind column (default kind/type/类型).": "类型列（默认 kind/type/类型）。",
+    "Districts, street offices and communities (polygons with statistical codes).":
+        "区县、街道和社区边界（带统计用区划代码的多边形）。",
+    "district, street or community (default: from the code: 6, 9 or 12 digits, 12-digit codes ending in 000 are "
+    "streets).":
+        "区划级别：district（区县）、street（街道）或 community（社区）；默认按区划代码判断："
+        "6 位为区县、9 位为街道、12 位为社区，以 000 结尾的 12 位代码视为街道。",
+    "Grid polygons; missing codes are generated per community in reading order.":
+        "网格边界多边形；缺少编码的网格按读取顺序在所属社区内自动编码。",
+    "Kind where the file has none: basic or dedicated.":
+        "文件中未给出类型时的网格类型：basic（基础网格）或 dedicated（专属网格）。",
+    "Community code or name column (default: the community holding most of the grid).":
+        "所属社区的编码或名称列（默认：取覆盖该网格面积最大的社区）。",
+    "Building points or footprints (a footprint's representative point becomes the building point).":
+        "楼栋点位或轮廓面（轮廓面取其内部代表点作为楼栋点位）。",
+    "Households column (default households/户数).": "户数列（默认 households/户数）。",
+    "Floors column (default floors/层数).": "层数列（默认 floors/层数）。",
+    "Residents (a table): households by key, personal fields kept apart in resident_personal.":
+        "居民（表格数据）：按户号归户，个人信息字段单独存放在 resident_personal 表中。",
+    "Building source id column (default building_id).": "所在楼栋的源编号列（默认 building_id）。",
+    "Building address column, used when there is no building id column.":
+        "所在楼栋的地址列，在没有楼栋编号列时使用。",
+    "Household key column (default household/户号).": "户号列（默认 household/户号）。",
+    "Party member column (是/否, yes/no, 1/0).": "是否党员列（是/否、yes/no、1/0）。",
+    "Special groups column (独居老人、残疾人, ...).": "重点人群列（独居老人、残疾人等）。",
+    "Registration column (户籍/流动/境外).": "户籍类型列（户籍/流动/境外）。",
+    "Personal name column (default name/姓名).": "姓名列（默认 name/姓名）。",
+    "ID number column (default 身份证号).": "身份证号列（默认 身份证号）。",
+    "Phone column (default phone/电话).": "联系电话列（默认 phone/电话）。",
+    "Service stations, centres, elderly-care posts, ... with their service circle.":
+        "服务站、服务中心、养老服务驿站等服务设施及其生活圈。",
+    "Kind for every row (when the file has no kind column).": "所有行统一使用的设施类型（文件中没有类型列时）。",
+    "Service circle column: 5, 10 or 15 minutes (default by kind).":
+        "生活圈列：5、10 或 15 分钟（默认按设施类型确定）。",
+    "Import as planning candidates.": "作为规划候选点位导入。",
+    "Buildings, POIs as facility candidates and the walking network from an OpenStreetMap extract.":
+        "从 OpenStreetMap 区域数据导入楼栋、兴趣点（作为候选服务设施）和步行路网。",
+    "An .osm.pbf extract.": "OpenStreetMap 区域数据文件（.osm.pbf）。",
+    "Also import the walking network.": "同时导入步行路网。",
+    "Write current grids, buildings (with grid_code) or areas for QGIS.":
+        "导出现行网格、楼栋（含所属网格编码 grid_code）或行政区划，供 QGIS 使用。",
+    "grids, buildings or areas.": "grids（网格）、buildings（楼栋）或 areas（行政区划）。",
+    "A .geojson or .gpkg file.": ".geojson 或 .gpkg 文件。",
+
+    # geogrid assign, compute, stats
+    "Assign every building (and so its residents) and every facility to the grid that contains it.":
+        "将每栋楼（连同其居民）和每处服务设施划入其所在的网格。",
+    "How many buildings outside every grid to list.": "列出不在任何网格内的楼栋的数量上限。",
+    "Recompute everything derived from the stored data: assignment, gazetteer, service areas, walks to the nearest "
+    "service station, per-building coverage.":
+        "根据已入库数据重新计算全部派生结果：网格归属、地址库、服务范围、到最近服务站的步行距离、逐栋覆盖情况。",
+    "Per-grid households, residents, party members, special groups, staff and party organisation.":
+        "按网格统计户数、居民、党员、重点人群、网格工作人员和党组织情况。",
+
+    # geogrid demo, demo-boundaries
+    "Replace ALL data with the demo street office (长湖街道, 海淀区), compute everything, write maps, serve.":
+        "用演示街道（海淀区长湖街道）替换全部数据（原有数据将清空），完成全部计算，生成地图并启动服务。",
+    "Scale the city to about N buildings (up to {max:,}); default: the hand-sized demo street office.":
+        "将演示城市扩展到约 N 栋楼（最多 {max:,} 栋）；默认：小规模的手工演示街道。",
+    "Random seed: the same seed always gives the same city.": "随机种子：相同的种子总是生成相同的城市。",
+    "Serve the API and maps afterwards.": "完成后启动 API 和地图服务。",
+    "Directory the maps are written to.": "地图的输出目录。",
+    "Address to serve on (default GEOGRID_API_HOST).": "服务监听地址（默认 GEOGRID_API_HOST）。",
+    "Port to serve on (default GEOGRID_API_PORT).": "服务端口（默认 GEOGRID_API_PORT）。",
+    "Write the demo street, its communities and grids as GeoJSON (lon/lat), without the database.":
+        "将演示街道及其社区、网格写为 GeoJSON（经纬度坐标），无需数据库。",
+    "GeoJSON file to write.": "要写入的 GeoJSON 文件。",
+    "Random seed of the demo city.": "演示城市的随机种子。",
+
+    # geogrid lookup
+    "Which grid a point or an address is in, and who is responsible for it.":
+        "查询点位或地址所在的网格及其责任人。",
+    "An address (巴蜀花园3栋) or a point 'lon,lat'.": "地址（如 巴蜀花园3栋）或点位 'lon,lat'（经度,纬度）。",
+    "CRS of points: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx.":
+        "点位坐标系：wgs84、cgcs2000、gcj02、bd09 或 EPSG:xxxx。",
+    "CSV with columns id and lon,lat or address.": "CSV 文件，包含 id 列，以及 lon、lat 列或 address 列。",
+    "Where to write the CSV answer (default stdout).": "查询结果 CSV 的输出文件（默认输出到标准输出）。",
+
+    # geogrid coverage
+    "Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites.":
+        "各网格的生活圈覆盖情况（步行 5/10/15 分钟）、覆盖盲区和新增选址。",
+    "Circle level: 5, 10 or 15 minutes.": "生活圈等级：5、10 或 15 分钟。",
+    "circle (straight line) or network (along the walking network).":
+        "circle（按直线距离）或 network（沿步行路网）。",
+    "Facility kind, e.g. service_station (all kinds when absent).":
+        "设施类型，如 service_station（不指定时为全部类型）。",
+    "Facility kind.": "设施类型。",
+    "Uncovered buildings grouped into clusters; grids with no station inside or within reach.":
+        "将未覆盖楼栋归并为聚集区；列出网格内没有服务站、或步行范围内无服务站可达的网格。",
+    "Cluster link distance (m).": "聚集区归并距离（米）。",
+    "Clusters listed.": "列出的聚集区数量。",
+    "Propose k sites covering the most uncovered households (exact MCLP, checked by greedy).":
+        "推荐 k 个新点位，覆盖尽可能多的未覆盖户（最大覆盖选址模型 MCLP 精确求解，并用贪心算法校核）。",
+    "Number of new sites.": "新增点位数量。",
+    "Uncovered buildings tried as sites.": "作为候选点位参与计算的未覆盖楼栋数。",
+    "Recompute the service areas of every facility (circle and network) and the walks to the nearest service "
+    "station that lookups report: what changes when facilities do (`geogrid compute` does all).":
+        "重新计算每处服务设施的服务范围（直线距离和步行路网）以及查询结果中到最近服务站的步行距离，"
+        "即服务设施变化后需要更新的内容（`geogrid compute` 会重新计算全部）。",
+
+    # geogrid validate, geogrid plan
+    "Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, size, staff, shape.":
+        "检查网格：几何有效性、是否超出所属社区、重叠、缝隙、未划入网格的楼栋、规模、人员配备和形状。",
+    "Community code or name (default: all).": "社区编码或名称（默认：全部社区）。",
+    "Print the problems as JSON on stdout.": "以 JSON 格式将问题输出到标准输出。",
+    "Propose, preview, apply and undo grid boundary changes.": "网格边界调整：提出方案、预览、应用和撤销。",
+    "Store a draft plan and print its preview (JSON on stdout).":
+        "保存调整方案草稿并输出其预览（JSON，输出到标准输出）。",
+    "JSON file: {{edits: [...], base_versions: {{code: version}}}} or a list.":
+        "JSON 文件：{{edits: [...], base_versions: {{code: version}}}}，或仅含修改项的列表。",
+    "Who proposes the change.": "方案提出人。",
+    "Apply a draft plan in one transaction (refused if its grids changed since).":
+        "在一个事务中应用调整方案草稿（如相关网格在此期间已被修改，则拒绝应用）。",
+    "Plan number.": "方案编号。",
+    "Who applies the change.": "方案应用人。",
+    "Every version of a grid, with author, dates and lineage.": "网格的全部历史版本，含调整人、起止日期和沿革关系。",
+    "Give a grid the boundary of an earlier version (a new version; neighbours give back what it takes).":
+        "将网格边界恢复为早期版本（保存为新版本；相邻网格让出其重新纳入的区域）。",
+    "Version to restore.": "要恢复的版本。",
+    "Who reverts the grid.": "回退操作人。",
+
+    # geogrid serve, geogrid map
+    "Serve the HTTP API and the maps.": "启动 HTTP API 和地图服务。",
+    "Address to listen on (default GEOGRID_API_HOST or 127.0.0.1).": "监听地址（默认 GEOGRID_API_HOST 或 127.0.0.1）。",
+    "Port (default GEOGRID_API_PORT or 8000).": "端口（默认 GEOGRID_API_PORT 或 8000）。",
+    "Worker processes.": "工作进程数。",
+    "Coverage and grid maps as HTML files (Leaflet served locally, no CDN).":
+        "生成覆盖图和网格地图 HTML 文件（Leaflet 由本地提供，不依赖 CDN）。",
+    "Write the coverage map of an area: grids, service areas, facilities, uncovered buildings.":
+        "生成某一区域的覆盖图：网格、服务范围、服务设施和未覆盖楼栋。",
+    "Write one grid's map with all its buildings.": "生成单个网格的地图，含其全部楼栋。",
+    "HTML file to write.": "要写入的 HTML 文件。",
+    "District, street or community (code or name); default city.": "区县、街道或社区（编码或名称）；默认全市。",
+    "circle, network or auto (network when computed).":
+        "circle（直线距离）、network（步行路网）或 auto（已计算步行路网服务范围时用 network）。",
+    "circle, network or auto.": "circle（直线距离）、network（步行路网）或 auto（自动选择）。",
+    "Service circle in minutes (5, 10 or 15).": "生活圈分钟数（5、10 或 15）。",
+    "Service circle in minutes.": "生活圈分钟数。",
+    "Grid colour: households, coverage or party_members.":
+        "网格着色依据：households（户数）、coverage（覆盖率）或 party_members（党员数）。",
+    "Only facilities of this kind.": "仅显示该类型的服务设施。",
 }

@@ -51,32 +51,31 @@ def write_grid(out: Path, code: str, mode: str = "auto", minutes: int = 5, measu
 
 def register(app: typer.Typer) -> None:
     """Add the ``geogrid map`` commands."""
-    maps_app = typer.Typer(help="Coverage and grid maps as HTML files (Leaflet served locally, no CDN).",
+    maps_app = typer.Typer(help=t("Coverage and grid maps as HTML files (Leaflet served locally, no CDN)."),
                            no_args_is_help=True)
     app.add_typer(maps_app, name="map")
 
-    @maps_app.command("coverage")
+    @maps_app.command("coverage", help=t("Write the coverage map of an area: grids, service areas, facilities, "
+                                         "uncovered buildings."))
     def coverage_command(
-        out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
-        community: str = typer.Option(None, help="District, street or community (code or name); default city."),
-        mode: str = typer.Option("auto", help="circle, network or auto (network when computed)."),
-        minutes: int = typer.Option(5, help="Service circle in minutes (5, 10 or 15)."),
-        measure: str = typer.Option("households", help="Grid colour: households, coverage or party_members."),
-        kind: str = typer.Option(None, help="Only facilities of this kind."),
+        out: Path = typer.Option(..., "-o", "--out", help=t("HTML file to write.")),
+        community: str = typer.Option(None, help=t("District, street or community (code or name); default city.")),
+        mode: str = typer.Option("auto", help=t("circle, network or auto (network when computed).")),
+        minutes: int = typer.Option(5, help=t("Service circle in minutes (5, 10 or 15).")),
+        measure: str = typer.Option("households", help=t("Grid colour: households, coverage or party_members.")),
+        kind: str = typer.Option(None, help=t("Only facilities of this kind.")),
     ) -> None:
-        """Write the coverage map of an area: grids, service areas, facilities, uncovered buildings."""
         size = write_coverage(out, community, mode, minutes, measure, kind)
         typer.echo(t("wrote {path} ({kib:.0f} KiB)", path=out, kib=size / 1024))
 
-    @maps_app.command("grid")
+    @maps_app.command("grid", help=t("Write one grid's map with all its buildings."))
     def grid_command(
-        code: str = typer.Argument(..., help="Grid code."),
-        out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
-        mode: str = typer.Option("auto", help="circle, network or auto."),
-        minutes: int = typer.Option(5, help="Service circle in minutes."),
-        measure: str = typer.Option("households", help="Grid colour: households, coverage or party_members."),
+        code: str = typer.Argument(..., help=t("Grid code.")),
+        out: Path = typer.Option(..., "-o", "--out", help=t("HTML file to write.")),
+        mode: str = typer.Option("auto", help=t("circle, network or auto.")),
+        minutes: int = typer.Option(5, help=t("Service circle in minutes.")),
+        measure: str = typer.Option("households", help=t("Grid colour: households, coverage or party_members.")),
     ) -> None:
-        """Write one grid's map with all its buildings."""
         size = write_grid(out, code, mode, minutes, measure)
         typer.echo(t("wrote {path} ({kib:.0f} KiB)", path=out, kib=size / 1024))
 

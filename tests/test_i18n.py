@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import string
 import subprocess
 import sys
@@ -131,6 +132,66 @@ def test_cli_bad_import_speaks_chinese(tmp_path):
     assert f"错误: 文件 {path}，第 3 行，字段 'lat'：'北纬39度' 不是数字" in err
     assert "Traceback" not in result.stderr + result.stdout
     assert "is not a number" not in err and "row" not in err  # Chinese only
+
+
+
+# Help texts `geogrid --help` and `geogrid import buildings --help` show: a command's, an option's, an argument's
+# and typer's own --help option.
+ROOT_HELP = (
+    "Community grid management (网格化服务管理) on PostGIS.",
+    "Which grid a point or an address is in, and who is responsible for it.",
+    "Import boundaries, buildings, residents, facilities or OSM.",
+    "Install completion for the current shell.",
+    "Show this message and exit.",
+)
+BUILDINGS_HELP = (
+    "Building points or footprints (a footprint's representative point becomes the building point).",
+    "GeoJSON, GeoPackage, Shapefile or CSV.",
+    "Households column (default households/户数).",
+    "Source CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx (default: the file's).",
+    "Show this message and exit.",
+)
+HELP_PAGES = [((), ROOT_HELP), (("import", "buildings"), BUILDINGS_HELP)]
+
+
+def cli_help(args: tuple[str, ...], lang: str, columns: int = 1000) -> str:
+    """``geogrid ARGS --help`` in a fresh process; wide by default, so that no help text is wrapped."""
+    env = {**os.environ, "GEOGRID_LANG": lang, "COLUMNS": str(columns)}
+    result = subprocess.run([str(Path(sys.executable).parent / "geogrid"), *args, "--help"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize(("args", "helps"), HELP_PAGES)
+def test_cli_help_in_chinese(args, helps):
+    out = cli_help(args, "zh")
+    for en in helps:
+        assert ZH[en] in out
+        assert en not in out
+    # No English sentence anywhere: at most three English words in a row (the usage line, option values).
+    assert not re.findall(r"[A-Za-z]+(?: [A-Za-z]+){3,}", out), out
+
+
+@pytest.mark.parametrize(("args", "helps"), HELP_PAGES)
+def test_cli_help_in_english(args, helps):
+    out = cli_help(args, "en")
+    for en in helps:
+        assert en in out
+        assert ZH[en] not in out
+
+
+def test_cli_help_in_both_by_default():
+    out = cli_help(("import", "buildings"), "zh-en")
+    assert "户数列（默认 households/户数）。 (Households column (default households/户数).)" in out
+
+
+def test_cli_help_wraps_chinese_in_a_narrow_terminal():
+    """Chinese has no spaces to break lines at: a long help text is folded, not cut off with an ellipsis."""
+    out = cli_help((), "zh", columns=80)
+    assert "…" not in out
+    assert "逐栋覆盖情况。" in out  # the end of `compute`'s help, longer than one line
+    assert "--show-completion" in out and "可复制或自定义安装。" in out
 
 
 @pytest.fixture

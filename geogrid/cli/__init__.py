@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from geogrid.cli.common import app, console
+from geogrid.cli.common import app, console, localise_help
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
 
@@ -25,7 +25,7 @@ def main() -> None:
     """Entry point: user errors print one clear line and exit 1, never a traceback."""
     _load_topics()
     try:
-        app(standalone_mode=False)
+        localise_help(typer.main.get_command(app))(standalone_mode=False)
     except GeogridError as exc:
         # One unwrapped line (file names stay whole), the message taken literally, not as markup.
         console.print(f"[bold red]{escape(t('error'))}:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)

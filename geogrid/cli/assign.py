@@ -13,9 +13,8 @@ from geogrid.i18n import heading, t
 from geogrid.model import SPECIAL_GROUPS
 
 
-@app.command()
-def assign(show: int = typer.Option(20, help="How many buildings outside every grid to list.")) -> None:
-    """Assign every building (and so its residents) and every facility to the grid that contains it."""
+@app.command(help=t("Assign every building (and so its residents) and every facility to the grid that contains it."))
+def assign(show: int = typer.Option(20, help=t("How many buildings outside every grid to list."))) -> None:
     from geogrid.assign import assign_all
 
     with console.status(t("assigning buildings and facilities to grids")), db.ready().begin() as conn:
@@ -32,10 +31,9 @@ def assign(show: int = typer.Option(20, help="How many buildings outside every g
         console.print(table)
 
 
-@app.command()
+@app.command(help=t("Recompute everything derived from the stored data: assignment, gazetteer, service areas, walks "
+                    "to the nearest service station, per-building coverage."))
 def compute() -> None:
-    """Recompute everything derived from the stored data: assignment, gazetteer, service areas, walks to the
-    nearest service station, per-building coverage."""
     from geogrid.pipeline import compute_all, label
 
     with progress() as bar:
@@ -45,12 +43,11 @@ def compute() -> None:
 
 
 
-@app.command()
+@app.command(help=t("Per-grid households, residents, party members, special groups, staff and party organisation."))
 def stats(
-    community: str = typer.Option(None, help="Only this community (code or name)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    community: str = typer.Option(None, help=t("Only this community (code or name).")),
+    as_json: bool = typer.Option(False, "--json", help=t("Print JSON instead of a table.")),
 ) -> None:
-    """Per-grid households, residents, party members, special groups, staff and party organisation."""
     from geogrid.stats import grid_stats
 
     with db.ready().connect() as conn:

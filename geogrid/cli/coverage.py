@@ -11,13 +11,14 @@ from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.i18n import heading, join, t
 
-coverage_app = typer.Typer(help="Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites.")
+coverage_app = typer.Typer(help=t("Service-circle coverage (5/10/15-minute walk) per grid, gaps and new sites."))
 app.add_typer(coverage_app, name="coverage")
 
-MINUTES = typer.Option(5, "--minutes", "-m", help="Circle level: 5, 10 or 15 minutes.")
-MODE = typer.Option("network", help="circle (straight line) or network (along the walking network).")
-COMMUNITY = typer.Option(None, help="Only this community (code or name).")
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+MINUTES = typer.Option(5, "--minutes", "-m", help=t("Circle level: 5, 10 or 15 minutes."))
+MODE = typer.Option("network", help=t("circle (straight line) or network (along the walking network)."))
+COMMUNITY = typer.Option(None, help=t("Only this community (code or name)."))
+JSON = typer.Option(False, "--json", help=t("Print JSON instead of a table."))
+KIND = typer.Option("service_station", help=t("Facility kind."))
 
 
 def _query(minutes: int, mode: str, kind: str | None, community: str | None):
@@ -36,9 +37,9 @@ def _echo_json(data: dict) -> None:
 
 @coverage_app.callback(invoke_without_command=True)
 def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
-         kind: str = typer.Option(None, help="Facility kind, e.g. service_station (all kinds when absent)."),
+         kind: str = typer.Option(None, help=t("Facility kind, e.g. service_station (all kinds when absent).")),
          community: str = COMMUNITY, as_json: bool = JSON) -> None:
-    """Households, residents and special groups within reach, per grid (as GET /coverage)."""
+    """Without a subcommand: households, residents and special groups within reach, per grid (as GET /coverage)."""
     if ctx.invoked_subcommand:
         return
     from geogrid.coverage.stats import coverage
@@ -67,11 +68,11 @@ def _coverage_title(minutes: int, mode: str, kind: str | None, s: dict) -> str:
     return t("{minutes}-minute {mode} coverage: {covered:,} of {households:,} households ({share})", **values)
 
 
-@coverage_app.command()
-def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = typer.Option("service_station"),
-         community: str = COMMUNITY, link_m: float = typer.Option(100.0, help="Cluster link distance (m)."),
-         show_clusters: int = typer.Option(20, "--show", help="Clusters listed."), as_json: bool = JSON) -> None:
-    """Uncovered buildings grouped into clusters; grids with no station inside or within reach."""
+@coverage_app.command(help=t("Uncovered buildings grouped into clusters; grids with no station inside or within "
+                             "reach."))
+def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = KIND,
+         community: str = COMMUNITY, link_m: float = typer.Option(100.0, help=t("Cluster link distance (m).")),
+         show_clusters: int = typer.Option(20, "--show", help=t("Clusters listed.")), as_json: bool = JSON) -> None:
     from geogrid.coverage.gaps import gaps as find_gaps
 
     with db.ready().connect() as conn:
@@ -94,12 +95,12 @@ def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = typer.Option("ser
     console.print(flags)
 
 
-@coverage_app.command()
-def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes: int = MINUTES, mode: str = MODE,
-            kind: str = typer.Option("service_station"), community: str = COMMUNITY,
-            max_buildings: int = typer.Option(300, help="Uncovered buildings tried as sites."),
+@coverage_app.command(help=t("Propose k sites covering the most uncovered households (exact MCLP, checked "
+                             "by greedy)."))
+def suggest(k: int = typer.Option(3, "-k", help=t("Number of new sites.")), minutes: int = MINUTES, mode: str = MODE,
+            kind: str = KIND, community: str = COMMUNITY,
+            max_buildings: int = typer.Option(300, help=t("Uncovered buildings tried as sites.")),
             as_json: bool = JSON) -> None:
-    """Propose k sites covering the most uncovered households (exact MCLP, checked by greedy)."""
     from geogrid.coverage.suggest import suggest as propose
 
     with console.status(t("solving the maximal covering problem")), db.ready().connect() as conn:
@@ -116,10 +117,10 @@ def suggest(k: int = typer.Option(3, "-k", help="Number of new sites."), minutes
     console.print(table)
 
 
-@coverage_app.command("compute")
+@coverage_app.command("compute", help=t(
+    "Recompute the service areas of every facility (circle and network) and the walks to the nearest service station "
+    "that lookups report: what changes when facilities do (`geogrid compute` does all)."))
 def compute_areas() -> None:
-    """Recompute the service areas of every facility (circle and network) and the walks to the nearest
-    service station that lookups report: what changes when facilities do (``geogrid compute`` does all)."""
     from geogrid.coverage.compute import MODES, compute_service_areas
     from geogrid.stations import store_station_walks
 

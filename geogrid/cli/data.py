@@ -14,22 +14,22 @@ from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.i18n import t
 
-import_app = typer.Typer(name="import", help="Import boundaries, buildings, residents, facilities or OSM.",
+import_app = typer.Typer(name="import", help=t("Import boundaries, buildings, residents, facilities or OSM."),
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-FILE = typer.Argument(..., help="GeoJSON, GeoPackage, Shapefile or CSV.", show_default=False)
-CRS = typer.Option(None, "--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx (default: the file's).")
-LAYER = typer.Option(None, "--layer", help="Layer of a GeoPackage.")
-LON = typer.Option(None, "--lon-field", help="CSV longitude column (default lon/lng/longitude/x/经度).")
-LAT = typer.Option(None, "--lat-field", help="CSV latitude column (default lat/latitude/y/纬度).")
-WKT = typer.Option(None, "--wkt-field", help="CSV column holding WKT geometries (default wkt/geometry).")
-ID = typer.Option(None, "--id-field", help="Source id column (default id/source_id/编号; else file#row).")
-NAME = typer.Option(None, "--name-field", help="Name column (default name/名称).")
-CODE = typer.Option(None, "--code-field", help="Code column (default code/编码/区划代码).")
-ADDRESS = typer.Option(None, "--address-field", help="Address column (default address/地址).")
-KIND = typer.Option(None, "--kind-field", help="Kind column (default kind/type/类型).")
-
+FILE = typer.Argument(..., help=t("GeoJSON, GeoPackage, Shapefile or CSV."), show_default=False)
+CRS = typer.Option(None, "--crs",
+                   help=t("Source CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx (default: the file's)."))
+LAYER = typer.Option(None, "--layer", help=t("Layer of a GeoPackage."))
+LON = typer.Option(None, "--lon-field", help=t("CSV longitude column (default lon/lng/longitude/x/经度)."))
+LAT = typer.Option(None, "--lat-field", help=t("CSV latitude column (default lat/latitude/y/纬度)."))
+WKT = typer.Option(None, "--wkt-field", help=t("CSV column holding WKT geometries (default wkt/geometry)."))
+ID = typer.Option(None, "--id-field", help=t("Source id column (default id/source_id/编号; else file#row)."))
+NAME = typer.Option(None, "--name-field", help=t("Name column (default name/名称)."))
+CODE = typer.Option(None, "--code-field", help=t("Code column (default code/编码/区划代码)."))
+ADDRESS = typer.Option(None, "--address-field", help=t("Address column (default address/地址)."))
+KIND = typer.Option(None, "--kind-field", help=t("Kind column (default kind/type/类型)."))
 
 def _run(path: Path, what: str, read_kwargs: dict, importer: Callable, geometry: bool = True, **kwargs) -> None:
     """Read, import in one transaction with a progress bar, and print what was done (``what``: a ``t()`` name)."""
@@ -51,39 +51,39 @@ def _geo(crs, layer, lon, lat, wkt) -> dict:
     return {"crs": crs, "layer": layer, "lon_field": lon, "lat_field": lat, "wkt_field": wkt}
 
 
-@import_app.command("areas")
-def import_areas(path: Path = FILE, level: str = typer.Option(None, help="district, street or community "
-                 "(default: from the code: 6, 9 or 12 digits, 12-digit codes ending in 000 are streets)."),
+@import_app.command("areas", help=t("Districts, street offices and communities (polygons with statistical codes)."))
+def import_areas(path: Path = FILE,
+                 level: str = typer.Option(None, help=t(
+                     "district, street or community (default: from the code: 6, 9 or 12 digits, 12-digit codes "
+                     "ending in 000 are streets).")),
                  code_field: str = CODE, name_field: str = NAME, id_field: str = ID, crs: str = CRS,
                  layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT, wkt_field: str = WKT) -> None:
-    """Districts, street offices and communities (polygons with statistical codes)."""
     from geogrid.importers import import_areas as run
 
     _run(path, t("areas"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, level=level,
          code_field=code_field, name_field=name_field, id_field=id_field)
 
 
-@import_app.command("grids")
+@import_app.command("grids", help=t("Grid polygons; missing codes are generated per community in reading order."))
 def import_grids(path: Path = FILE, code_field: str = CODE, name_field: str = NAME, kind_field: str = KIND,
-                 kind: str = typer.Option("basic", help="Kind where the file has none: basic or dedicated."),
-                 community_field: str = typer.Option(None, help="Community code or name column "
-                                                     "(default: the community holding most of the grid)."),
+                 kind: str = typer.Option("basic", help=t("Kind where the file has none: basic or dedicated.")),
+                 community_field: str = typer.Option(None, help=t(
+                     "Community code or name column (default: the community holding most of the grid).")),
                  id_field: str = ID, crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
                  wkt_field: str = WKT) -> None:
-    """Grid polygons; missing codes are generated per community in reading order."""
     from geogrid.importers import import_grids as run
 
     _run(path, t("grids"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, code_field=code_field,
          name_field=name_field, kind_field=kind_field, community_field=community_field, id_field=id_field, kind=kind)
 
 
-@import_app.command("buildings")
+@import_app.command("buildings", help=t("Building points or footprints (a footprint's representative point becomes "
+                                        "the building point)."))
 def import_buildings(path: Path = FILE, id_field: str = ID, name_field: str = NAME, address_field: str = ADDRESS,
-                     households_field: str = typer.Option(None, help="Households column (default households/户数)."),
-                     floors_field: str = typer.Option(None, help="Floors column (default floors/层数)."),
+                     households_field: str = typer.Option(None, help=t("Households column (default households/户数).")),
+                     floors_field: str = typer.Option(None, help=t("Floors column (default floors/层数).")),
                      crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
                      wkt_field: str = WKT) -> None:
-    """Building points or footprints (a footprint's representative point becomes the building point)."""
     from geogrid.importers import import_buildings as run
 
     _run(path, t("buildings"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
@@ -91,20 +91,22 @@ def import_buildings(path: Path = FILE, id_field: str = ID, name_field: str = NA
          floors_field=floors_field)
 
 
-@import_app.command("residents")
-def import_residents(path: Path = FILE, id_field: str = ID,
-                     building_field: str = typer.Option(None, help="Building source id column (default building_id)."),
-                     address_field: str = typer.Option(None, help="Building address column, used when there is no "
-                                                       "building id column."),
-                     household_field: str = typer.Option(None, help="Household key column (default household/户号)."),
-                     party_field: str = typer.Option(None, help="Party member column (是/否, yes/no, 1/0)."),
-                     special_field: str = typer.Option(None, help="Special groups column (独居老人、残疾人, ...)."),
-                     registration_field: str = typer.Option(None, help="Registration column (户籍/流动/境外)."),
-                     person_field: str = typer.Option(None, help="Personal name column (default name/姓名)."),
-                     id_number_field: str = typer.Option(None, help="ID number column (default 身份证号)."),
-                     phone_field: str = typer.Option(None, help="Phone column (default phone/电话)."),
-                     layer: str = LAYER) -> None:
-    """Residents (a table): households by key, personal fields kept apart in resident_personal."""
+@import_app.command("residents", help=t("Residents (a table): households by key, personal fields kept apart in "
+                                        "resident_personal."))
+def import_residents(
+    path: Path = FILE, id_field: str = ID,
+    building_field: str = typer.Option(None, help=t("Building source id column (default building_id).")),
+    address_field: str = typer.Option(None, help=t("Building address column, used when there is no building id "
+                                                   "column.")),
+    household_field: str = typer.Option(None, help=t("Household key column (default household/户号).")),
+    party_field: str = typer.Option(None, help=t("Party member column (是/否, yes/no, 1/0).")),
+    special_field: str = typer.Option(None, help=t("Special groups column (独居老人、残疾人, ...).")),
+    registration_field: str = typer.Option(None, help=t("Registration column (户籍/流动/境外).")),
+    person_field: str = typer.Option(None, help=t("Personal name column (default name/姓名).")),
+    id_number_field: str = typer.Option(None, help=t("ID number column (default 身份证号).")),
+    phone_field: str = typer.Option(None, help=t("Phone column (default phone/电话).")),
+    layer: str = LAYER,
+) -> None:
     from geogrid.importers import import_residents as run
 
     _run(path, t("residents"), {"layer": layer}, run, geometry=False, id_field=id_field, building_field=building_field,
@@ -113,16 +115,16 @@ def import_residents(path: Path = FILE, id_field: str = ID,
          id_number_field=id_number_field, phone_field=phone_field)
 
 
-@import_app.command("facilities")
+@import_app.command("facilities", help=t("Service stations, centres, elderly-care posts, ... with their service "
+                                         "circle."))
 def import_facilities(path: Path = FILE, id_field: str = ID, name_field: str = NAME, kind_field: str = KIND,
-                      kind: str = typer.Option(None, help="Kind for every row (when the file has no kind column)."),
+                      kind: str = typer.Option(None, help=t("Kind for every row (when the file has no kind column).")),
                       address_field: str = ADDRESS,
-                      minutes_field: str = typer.Option(None, help="Service circle column: 5, 10 or 15 minutes "
-                                                        "(default by kind)."),
-                      candidate: bool = typer.Option(False, help="Import as planning candidates."),
+                      minutes_field: str = typer.Option(None, help=t("Service circle column: 5, 10 or 15 minutes "
+                                                                     "(default by kind).")),
+                      candidate: bool = typer.Option(False, help=t("Import as planning candidates.")),
                       crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
                       wkt_field: str = WKT) -> None:
-    """Service stations, centres, elderly-care posts, ... with their service circle."""
     from geogrid.importers import import_facilities as run
 
     _run(path, t("facilities"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
@@ -130,10 +132,10 @@ def import_facilities(path: Path = FILE, id_field: str = ID, name_field: str = N
          minutes_field=minutes_field, candidate=candidate)
 
 
-@import_app.command("osm")
-def import_osm(path: Path = typer.Argument(..., help="An .osm.pbf extract."),
-               network: bool = typer.Option(True, help="Also import the walking network.")) -> None:
-    """Buildings, POIs as facility candidates and the walking network from an OpenStreetMap extract."""
+@import_app.command("osm", help=t("Buildings, POIs as facility candidates and the walking network from an "
+                                  "OpenStreetMap extract."))
+def import_osm(path: Path = typer.Argument(..., help=t("An .osm.pbf extract.")),
+               network: bool = typer.Option(True, help=t("Also import the walking network."))) -> None:
     from geogrid.importers import import_osm as run
 
     with progress() as bar:
@@ -146,10 +148,9 @@ def import_osm(path: Path = typer.Argument(..., help="An .osm.pbf extract."),
         console.print(f"[green]✓[/] {report}")
 
 
-@app.command("export")
-def export(layer: str = typer.Argument(..., help="grids, buildings or areas."),
-           output: Path = typer.Option(..., "-o", "--output", help="A .geojson or .gpkg file.")) -> None:
-    """Write current grids, buildings (with grid_code) or areas for QGIS."""
+@app.command("export", help=t("Write current grids, buildings (with grid_code) or areas for QGIS."))
+def export(layer: str = typer.Argument(..., help=t("grids, buildings or areas.")),
+           output: Path = typer.Option(..., "-o", "--output", help=t("A .geojson or .gpkg file."))) -> None:
     from geogrid.export import export_layer
 
     with db.ready().connect() as conn:

@@ -10,22 +10,20 @@ from geogrid.db import cluster
 from geogrid.i18n import t
 from geogrid.settings import get_settings
 
-db_app = typer.Typer(help="Run the database: the embedded cluster, or check an external one.", no_args_is_help=True)
+db_app = typer.Typer(help=t("Run the database: the embedded cluster, or check an external one."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-@db_app.command()
+@db_app.command(help=t("Start the embedded cluster (if needed), create extensions and apply migrations."))
 def start() -> None:
-    """Start the embedded cluster (if needed), create extensions and apply migrations."""
     settings = get_settings()
     db.ready()
     where = t("embedded cluster in {path}", path=settings.pgdata) if settings.embedded else t("external database")
     console.print(t("database ready: {where}", where=where))
 
 
-@db_app.command()
+@db_app.command(help=t("Stop the embedded cluster."))
 def stop() -> None:
-    """Stop the embedded cluster."""
     settings = get_settings()
     if not settings.embedded:
         console.print(t("GEOGRID_DATABASE_URL is set: geogrid does not run that database, nothing to stop"))
@@ -33,9 +31,8 @@ def stop() -> None:
     console.print(t("stopped") if cluster.stop(settings) else t("not running"))
 
 
-@db_app.command()
+@db_app.command(help=t("Say whether the database is running and where."))
 def status() -> None:
-    """Say whether the database is running and where."""
     settings = get_settings()
     if settings.embedded:
         state = t("running") if cluster.running(settings) else t("stopped")
@@ -45,15 +42,13 @@ def status() -> None:
         typer.echo(t("external database (GEOGRID_DATABASE_URL)"))
 
 
-@db_app.command()
+@db_app.command(help=t("Print the database URL (for psql, QGIS or other tools)."))
 def url() -> None:
-    """Print the database URL (for psql, QGIS or other tools)."""
     typer.echo(get_settings().url.replace("+psycopg", ""))
 
 
-@db_app.command()
-def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
-    """Drop every table and migrate again: all data is lost."""
+@db_app.command(help=t("Drop every table and migrate again: all data is lost."))
+def reset(yes: bool = typer.Option(False, "--yes", "-y", help=t("Do not ask for confirmation."))) -> None:
     if not yes:
         typer.confirm(t("Delete all geogrid data?"), abort=True)
     from sqlalchemy import text

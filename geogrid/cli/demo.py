@@ -19,17 +19,18 @@ from geogrid.settings import get_settings
 MAX_BUILDINGS = 1_000_000
 
 
-@app.command()
+@app.command(help=t("Replace ALL data with the demo street office (长湖街道, 海淀区), compute everything, "
+                    "write maps, serve."))
 def demo(
-    buildings: int = typer.Option(None, "--buildings", "-n", help="Scale the city to about N buildings "
-                                  f"(up to {MAX_BUILDINGS:,}); default: the hand-sized demo street office."),
-    seed: int = typer.Option(7, help="Random seed: the same seed always gives the same city."),
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API and maps afterwards."),
-    out: Path = typer.Option(Path("out"), "--out", help="Directory the maps are written to."),
-    host: str = typer.Option(None, help="Address to serve on (default GEOGRID_API_HOST)."),
-    port: int = typer.Option(None, help="Port to serve on (default GEOGRID_API_PORT)."),
+    buildings: int = typer.Option(None, "--buildings", "-n", help=t(
+        "Scale the city to about N buildings (up to {max:,}); default: the hand-sized demo street office.",
+        max=MAX_BUILDINGS)),
+    seed: int = typer.Option(7, help=t("Random seed: the same seed always gives the same city.")),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help=t("Serve the API and maps afterwards.")),
+    out: Path = typer.Option(Path("out"), "--out", help=t("Directory the maps are written to.")),
+    host: str = typer.Option(None, help=t("Address to serve on (default GEOGRID_API_HOST).")),
+    port: int = typer.Option(None, help=t("Port to serve on (default GEOGRID_API_PORT).")),
 ) -> None:
-    """Replace ALL data with the demo street office (长湖街道, 海淀区), compute everything, write maps, serve."""
     from geogrid.demo import PEOPLE_MAX_BUILDINGS, load_demo
     from geogrid.pipeline import compute_all, label
     from geogrid.plugins import DemoContext, run_demo_hooks
@@ -68,12 +69,12 @@ def demo(
                                port=port or settings.api_port))
 
 
-@app.command("demo-boundaries")
+@app.command("demo-boundaries", help=t("Write the demo street, its communities and grids as GeoJSON (lon/lat), without "
+                                         "the database."))
 def demo_boundaries(
-    path: Path = typer.Argument(Path("data/boundaries/demo-street.geojson"), help="GeoJSON file to write."),
-    seed: int = typer.Option(7, help="Random seed of the demo city."),
+    path: Path = typer.Argument(Path("data/boundaries/demo-street.geojson"), help=t("GeoJSON file to write.")),
+    seed: int = typer.Option(7, help=t("Random seed of the demo city.")),
 ) -> None:
-    """Write the demo street, its communities and grids as GeoJSON (lon/lat), without the database."""
     from geogrid.demo.export import boundaries_frame
 
     frame = boundaries_frame(seed)

@@ -19,14 +19,13 @@ OUT_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "m
 _POINT = re.compile(r"^\s*(-?[\d.]+(?:e-?\d+)?)\s*[,，\s]\s*(-?[\d.]+(?:e-?\d+)?)\s*$", re.IGNORECASE)
 
 
-@app.command("lookup")
+@app.command("lookup", help=t("Which grid a point or an address is in, and who is responsible for it."))
 def lookup_command(
-    query: str = typer.Argument(None, help="An address (巴蜀花园3栋) or a point 'lon,lat'."),
-    crs: str = typer.Option("wgs84", help="CRS of points: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx."),
-    file: Path = typer.Option(None, "--file", "-f", help="CSV with columns id and lon,lat or address."),
-    out: Path = typer.Option(None, "--out", "-o", help="Where to write the CSV answer (default stdout)."),
+    query: str = typer.Argument(None, help=t("An address (巴蜀花园3栋) or a point 'lon,lat'.")),
+    crs: str = typer.Option("wgs84", help=t("CRS of points: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx.")),
+    file: Path = typer.Option(None, "--file", "-f", help=t("CSV with columns id and lon,lat or address.")),
+    out: Path = typer.Option(None, "--out", "-o", help=t("Where to write the CSV answer (default stdout).")),
 ) -> None:
-    """Which grid a point or an address is in, and who is responsible for it."""
     from geogrid import db
 
     if file is None and not query:

@@ -13,18 +13,18 @@ from geogrid.cli.common import app, console, progress
 from geogrid.errors import InputError
 from geogrid.i18n import heading, join, t
 
-plan_app = typer.Typer(help="Propose, preview, apply and undo grid boundary changes.", no_args_is_help=True)
+plan_app = typer.Typer(help=t("Propose, preview, apply and undo grid boundary changes."), no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 
 
-@app.command("validate")
+@app.command("validate", help=t("Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, "
+                                "size, staff, shape."))
 def validate_command(
-    community: str = typer.Option(None, "--community", "-c", help="Community code or name (default: all)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON on stdout."),
+    community: str = typer.Option(None, "--community", "-c", help=t("Community code or name (default: all).")),
+    as_json: bool = typer.Option(False, "--json", help=t("Print the problems as JSON on stdout.")),
 ) -> None:
-    """Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, size, staff, shape."""
     from geogrid.planning.validate import validate
 
     with db.ready().connect() as conn, progress() as bar:
@@ -59,12 +59,12 @@ def _read_plan_file(path: Path) -> dict:
     return body
 
 
-@plan_app.command("create")
+@plan_app.command("create", help=t("Store a draft plan and print its preview (JSON on stdout)."))
 def create(
-    path: Path = typer.Argument(..., help="JSON file: {edits: [...], base_versions: {code: version}} or a list."),
-    author: str = typer.Option(None, help="Who proposes the change."),
+    path: Path = typer.Argument(..., help=t("JSON file: {{edits: [...], base_versions: {{code: version}}}} or a "
+                                            "list.")),
+    author: str = typer.Option(None, help=t("Who proposes the change.")),
 ) -> None:
-    """Store a draft plan and print its preview (JSON on stdout)."""
     from geogrid.planning.preview import create_plan
 
     body = _read_plan_file(path)
@@ -76,9 +76,9 @@ def create(
     typer.echo(json.dumps(plan, ensure_ascii=False, indent=2, default=str))
 
 
-@plan_app.command("apply")
-def apply(plan_id: int, author: str = typer.Option(None, help="Who applies the change.")) -> None:
-    """Apply a draft plan in one transaction (refused if its grids changed since)."""
+@plan_app.command("apply", help=t("Apply a draft plan in one transaction (refused if its grids changed since)."))
+def apply(plan_id: int = typer.Argument(..., help=t("Plan number.")),
+          author: str = typer.Option(None, help=t("Who applies the change."))) -> None:
     from geogrid.planning.apply import apply_plan
 
     with db.ready().begin() as conn:
@@ -89,9 +89,8 @@ def apply(plan_id: int, author: str = typer.Option(None, help="Who applies the c
                     buildings_moved=result["buildings_moved"]))
 
 
-@plan_app.command("history")
-def history_command(code: str) -> None:
-    """Every version of a grid, with author, dates and lineage."""
+@plan_app.command("history", help=t("Every version of a grid, with author, dates and lineage."))
+def history_command(code: str = typer.Argument(..., help=t("Grid code."))) -> None:
     from geogrid.planning.history import history
 
     with db.ready().connect() as conn:
@@ -107,10 +106,11 @@ def history_command(code: str) -> None:
     console.print(table)
 
 
-@plan_app.command("revert")
-def revert_command(code: str, to_version: int = typer.Option(..., "--to-version", help="Version to restore."),
-                   author: str = typer.Option(None)) -> None:
-    """Give a grid the boundary of an earlier version (a new version; neighbours give back what it takes)."""
+@plan_app.command("revert", help=t("Give a grid the boundary of an earlier version (a new version; neighbours give "
+                                   "back what it takes)."))
+def revert_command(code: str = typer.Argument(..., help=t("Grid code.")),
+                   to_version: int = typer.Option(..., "--to-version", help=t("Version to restore.")),
+                   author: str = typer.Option(None, help=t("Who reverts the grid."))) -> None:
     from geogrid.planning.history import revert
 
     with db.ready().begin() as conn:
