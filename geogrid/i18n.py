@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from geogrid.messages_zh import ZH
-from geogrid.settings import get_settings
+from geogrid.settings import SettingError, get_settings
 
 LANGS = ("zh-en", "zh", "en")
 
@@ -30,9 +30,17 @@ class Text(str):
         return obj
 
 
+def _lang() -> str:
+    """The chosen language; the default while another setting is unreadable (its error must still be read)."""
+    try:
+        return get_settings().lang
+    except SettingError:
+        return "zh-en"
+
+
 def render(en: str, zh: str | None) -> str:
     """The text shown under ``GEOGRID_LANG``: ``zh-en`` gives ``中文 (English)``."""
-    lang = get_settings().lang
+    lang = _lang()
     if zh is None or lang == "en":
         return en
     return zh if lang == "zh" else f"{zh} ({en})"
@@ -52,7 +60,7 @@ def t(template: str, **values: object) -> Text:
 def heading(template: str) -> str:
     """A table column heading: one language only (Chinese unless ``GEOGRID_LANG=en``), so columns stay narrow."""
     zh = ZH.get(template)
-    return template if zh is None or get_settings().lang == "en" else zh
+    return template if zh is None or _lang() == "en" else zh
 
 
 def join(items: Iterable[object], en: str = ", ", zh: str = "、") -> Text:

@@ -7,13 +7,31 @@ never as constants in the code, so a city can change them without a release.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"GEOGRID_{name}", default)
+
+
+class SettingError(ValueError):
+    """A GEOGRID_* variable that cannot be read. Worded in both languages here: the language is a setting too."""
+
+
+def _parse(name: str, default: str, parse: Callable[[str], T]) -> T:
+    """``GEOGRID_<name>`` read by ``parse``; a value it cannot read names the variable and the default's form."""
+    value = _env(name, default)
+    try:
+        return parse(value)
+    except (ValueError, TypeError):
+        raise SettingError(f"环境变量 GEOGRID_{name} 的值 '{value}' 无法识别，格式应如 '{default}' "
+                           f"(GEOGRID_{name}='{value}' cannot be read; expected something like '{default}')") from None
 
 
 def _bands(text: str) -> dict[str, tuple[int, int]]:
@@ -93,25 +111,25 @@ def get_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("GEOGRID_DATABASE_URL") or None,
         home=Path(_env("HOME", ".geogrid")),
-        db_port=int(_env("DB_PORT", "54329")),
+        db_port=_parse("DB_PORT", "54329", int),
         db_name=_env("DB_NAME", "geogrid"),
         pg_bindir=os.environ.get("GEOGRID_PG_BINDIR") or None,
         grid_code_template=_env("GRID_CODE_TEMPLATE", "{community_code}{seq:03d}"),
-        household_bands=_bands(_env("HOUSEHOLD_BANDS", "basic:300-500,dedicated:0-100000")),
-        walk_speed_m_per_min=float(_env("WALK_SPEED", "60")),
-        circle_radius_m=_radii(_env("CIRCLE_RADII", "5:300,10:500,15:1000")),
-        access_offset_m=float(_env("ACCESS_OFFSET", "50")),
-        area_cell_m=float(_env("AREA_CELL", "10")),
+        household_bands=_parse("HOUSEHOLD_BANDS", "basic:300-500,dedicated:0-100000", _bands),
+        walk_speed_m_per_min=_parse("WALK_SPEED", "60", float),
+        circle_radius_m=_parse("CIRCLE_RADII", "5:300,10:500,15:1000", _radii),
+        access_offset_m=_parse("ACCESS_OFFSET", "50", float),
+        area_cell_m=_parse("AREA_CELL", "10", float),
         metric_crs=_env("METRIC_CRS", "auto"),
         tile_url=tile,
         tile_attribution=_env("TILE_ATTRIBUTION", ""),
-        batch_limit=int(_env("BATCH_LIMIT", "100000")),
-        max_body_bytes=int(_env("MAX_BODY_BYTES", "5000000")),
+        batch_limit=_parse("BATCH_LIMIT", "100000", int),
+        max_body_bytes=_parse("MAX_BODY_BYTES", "5000000", int),
         api_host=_env("API_HOST", "127.0.0.1"),
-        api_port=int(_env("API_PORT", "8000")),
-        min_compactness=float(_env("MIN_COMPACTNESS", "0.2")),
-        area_tolerance_m2=float(_env("AREA_TOLERANCE_M2", "1.0")),
-        move_buffer_m=float(_env("MOVE_BUFFER_M", "3.0")),
-        problem_max_points=int(_env("PROBLEM_MAX_POINTS", "500")),
+        api_port=_parse("API_PORT", "8000", int),
+        min_compactness=_parse("MIN_COMPACTNESS", "0.2", float),
+        area_tolerance_m2=_parse("AREA_TOLERANCE_M2", "1.0", float),
+        move_buffer_m=_parse("MOVE_BUFFER_M", "3.0", float),
+        problem_max_points=_parse("PROBLEM_MAX_POINTS", "500", int),
         lang=_lang(_env("LANG", "zh-en")),
     )

@@ -60,3 +60,15 @@ def test_unreachable_external_database_is_one_clear_line(fresh_home):
     out = geogrid(env, "stats")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "cannot connect to the database" in out.stderr
+
+
+@pytest.mark.parametrize("name, value", [("GEOGRID_DB_PORT", "abc"), ("GEOGRID_CIRCLE_RADII", "5:x"),
+                                         ("GEOGRID_WALK_SPEED", "fast")])
+def test_unreadable_setting_is_one_clear_line_and_help_still_works(fresh_home, name, value):
+    """A mistyped GEOGRID_* variable is named with its value and the expected form, never a traceback."""
+    env = {**fresh_home, name: value}
+    out = geogrid(env, "stats")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert f"{name}='{value}' cannot be read" in out.stderr and len(out.stderr.strip().splitlines()) <= 3
+    helped = geogrid(env, "--help")
+    assert helped.returncode == 0 and "Traceback" not in helped.stderr and "stats" in helped.stdout

@@ -10,6 +10,7 @@ from rich.markup import escape
 from geogrid.cli.common import app, console, localise_help
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
+from geogrid.settings import SettingError
 
 # Topic modules register their commands on import.
 from geogrid.cli import db as _db  # noqa: E402,F401  isort: skip
@@ -23,10 +24,10 @@ def application() -> typer.Typer:
 
 def main() -> None:
     """Entry point: user errors print one clear line and exit 1, never a traceback."""
-    _load_topics()
     try:
+        _load_topics()
         localise_help(typer.main.get_command(app))(standalone_mode=False)
-    except GeogridError as exc:
+    except (GeogridError, SettingError) as exc:
         # One unwrapped line (file names stay whole), the message taken literally, not as markup.
         console.print(f"[bold red]{escape(t('error'))}:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
 
