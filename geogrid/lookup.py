@@ -22,13 +22,13 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 
 from geogrid import crs as crs_mod
+from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import GeogridError, NotFound
 from geogrid.gazetteer import Candidate, search
 from geogrid.i18n import t
 from geogrid.model import SERVICE_STATION
 from geogrid.settings import get_settings
 
-STATION_KIND = SERVICE_STATION  # nearest 党群/网格服务站; revision 0003 indexes exactly these (partial GiST)
 KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
 
 _GRID_SQL = """
@@ -77,9 +77,7 @@ SELECT f.name, ST_Distance(f.geom::geography, p.g::geography) AS distance_m, e.o
 POINT_SQL = text(f"""
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 b AS MATERIALIZED (
-       SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
-                   WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle'
-                   ELSE 'radius' END AS basis,
+       SELECT coalesce({FIVE_MINUTE_BASIS}, 'radius') AS basis,
               EXISTS (SELECT 1 FROM station_walks) AS walks)
 SELECT gr.code, gr.name, gr.kind,
        CASE WHEN gr.id IS NOT NULL THEN COALESCE(gc.card, grid_card(gr.id)) END AS card,
@@ -99,7 +97,7 @@ SELECT gr.code, gr.name, gr.kind,
   LEFT JOIN LATERAL (
        SELECT k.name, ST_Distance(k.geom::geography, p.g::geography) AS distance_m
          FROM (SELECT f.name, f.geom FROM facilities f
-                WHERE f.kind = '{STATION_KIND}' AND NOT f.candidate
+                WHERE f.kind = '{SERVICE_STATION}' AND NOT f.candidate  -- as revision 0003's partial GiST
                 ORDER BY f.geom <-> p.g LIMIT {KNN_CANDIDATES}) k
         WHERE gr.id IS NOT NULL AND ws.name IS NULL  -- by straight line only when not on foot
         ORDER BY distance_m LIMIT 1) ns ON true
@@ -180,10 +178,10 @@ def _station(row, pace: float) -> dict | None:
     """The nearest service station: by walking along the network when ``geogrid compute`` has measured it,
     else by straight line (``walk_basis`` says which; ``walk_m`` is null for a straight line)."""
     if row.walk_name is not None:
-        return {"name": row.walk_name, "kind": STATION_KIND, "distance_m": round(row.walk_distance_m, 1),
+        return {"name": row.walk_name, "kind": SERVICE_STATION, "distance_m": round(row.walk_distance_m, 1),
                 "walk_m": round(row.walk_m, 1), "walk_minutes": round(row.walk_m / pace, 1), "walk_basis": "network"}
     if row.station_name is not None:
-        return {"name": row.station_name, "kind": STATION_KIND, "distance_m": round(row.station_m, 1),
+        return {"name": row.station_name, "kind": SERVICE_STATION, "distance_m": round(row.station_m, 1),
                 "walk_m": None, "walk_minutes": round(row.station_m / pace, 1), "walk_basis": "straight_line"}
     return None
 

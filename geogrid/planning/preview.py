@@ -13,6 +13,7 @@ from typing import NamedTuple
 import shapely
 from sqlalchemy import Connection, text
 
+from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import lock_and_check, write_changes
@@ -60,16 +61,9 @@ FROM buildings b WHERE b.id = ANY(:ids) ORDER BY b.id
 """
 
 
-# Coverage is counted on the network's 5-minute areas where computed, else on the circles; none without areas.
-BASIS_SQL = """
-SELECT CASE WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5 AND mode = 'network') THEN 'network'
-            WHEN EXISTS (SELECT 1 FROM service_areas WHERE minutes = 5) THEN 'circle' END
-"""
-
-
 def coverage_basis(conn: Connection) -> str | None:
     """Which 5-minute areas count as coverage: 'network', else 'circle', None when none are computed."""
-    return conn.scalar(text(BASIS_SQL))
+    return conn.scalar(text(f"SELECT {FIVE_MINUTE_BASIS}"))
 
 
 class Covered(NamedTuple):
