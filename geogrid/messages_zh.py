@@ -6,6 +6,8 @@ tests/test_i18n.py checks that, and that every template passed to ``t()`` is her
 
 from __future__ import annotations
 
+from geogrid.messages import accounts, addresses, health, maps, partition, rosters, trust
+
 ZH: dict[str, str] = {
     # --- Common words and the location of an error in a file ---------------------------------------------------
     "error": "错误",
@@ -632,3 +634,7 @@ ZH: dict[str, str] = {
         "网格着色依据：households（户数）、coverage（覆盖率）或 party_members（党员数）。",
     "Only facilities of this kind.": "仅显示该类型的服务设施。",
 }
+
+# Topic catalogues (one file each, so work on one topic never touches another's lines).
+for _topic in (health, trust, accounts, partition, rosters, addresses, maps):
+    ZH.update(_topic.ZH)

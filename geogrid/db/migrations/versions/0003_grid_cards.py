@@ -22,7 +22,7 @@ Three indexes serve the per-point part: service stations only (KNN without skipp
 from alembic import op
 
 revision = "0003_grid_cards"
-down_revision = "0001"
+down_revision = "0002_building_coverage"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_station_walks"
-down_revision = "0001"
+down_revision = "0004_map_layers"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_address_norms"
-down_revision = "0001"
+down_revision = "0005_station_walks"
 branch_labels = None
 depends_on = None
 

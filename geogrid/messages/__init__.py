@@ -1,0 +1,1 @@
+"""Per-topic message catalogues, each merged explicitly into :data:`geogrid.messages_zh.ZH`."""

@@ -1,0 +1,5 @@
+"""Chinese for the partition messages, keyed by their English templates (merged into :data:`geogrid.messages_zh.ZH`)."""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {}
