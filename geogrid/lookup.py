@@ -30,7 +30,7 @@ from geogrid.model import SERVICE_STATION
 from geogrid.settings import get_settings
 
 KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
-MAX_CANDIDATES = 10  # grids listed for an ambiguous address
+MAX_CANDIDATES = 20  # grids listed for an ambiguous address
 
 _GRID_SQL = """
 SELECT g.id, g.code, g.name, g.kind, g.community_id

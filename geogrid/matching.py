@@ -30,6 +30,7 @@ LEVELS = ("address_book", "building", "door", "interpolated", "entrance", "compo
 POINT_KINDS = ("address_book", "building", "door", "entrance")
 ALL_GRIDS = 0.99  # a share at least this large counts as the whole of it
 MIN_INSIDE = 4  # characters a name needs to be trusted when found inside a longer query
+ROAD_SIDE_M = 100  # how far from a road's line an address on that road may lie
 
 
 @dataclass(frozen=True)
@@ -81,16 +82,18 @@ SELECT gr.code, gr.name, gr.kind,
 _EXTENTS = {
     "area": "SELECT geom FROM admin_areas WHERE id = :ref",
     "compound": "SELECT COALESCE(c.geom, (SELECT geom FROM gazetteer WHERE kind = 'compound' AND ref_id = :ref "
-                "LIMIT 1)) FROM compounds c WHERE c.id = :ref",
+    "LIMIT 1)) FROM compounds c WHERE c.id = :ref",
     "place": "SELECT COALESCE(outline, geom) FROM address_points WHERE id = :ref",
-    "road": "SELECT r.geom FROM roads r WHERE r.norm = (SELECT norm FROM roads WHERE id = :ref)",
+    # An address on a road lies beside it: the grids within ROAD_SIDE_M of its line, by area.
+    "road": "SELECT ST_Buffer(r.geom::geography, {side})::geometry FROM roads r "
+    "WHERE r.norm = (SELECT norm FROM roads WHERE id = :ref)",
 }
 _POINT_EXTENT = "SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 
 
 def grid_shares(conn: Connection, kind: str, ref_id: int, lon: float, lat: float, address: str) -> list[GridShare]:
     """The grids a gazetteer entry's extent lies in, most of it first."""
-    extent = _EXTENTS.get(kind, _POINT_EXTENT)
+    extent = _EXTENTS.get(kind, _POINT_EXTENT).replace("{side}", str(ROAD_SIDE_M))
     rows = conn.execute(text(_SHARES_SQL.format(extent=extent)), {"ref": ref_id, "lon": lon, "lat": lat}).all()
     return [GridShare(r.code, r.name, r.kind, round(float(r.share or 0), 3), r.lon, r.lat, address) for r in rows]
 
@@ -124,8 +127,13 @@ def _exact(conn: Connection, q: str) -> Resolution | None:
     level = min((r.kind for r in rows), key=_rank)
     hits = [r for r in rows if r.kind == level]
     grids = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in hits])
-    why = t("the whole address is a known {level} name ({count} with this name)", level=level, count=len(hits))
-    return Resolution(level, level, hits[0].text, 1.0, grids, _one_grid(grids), [why])
+    why = [t("the whole address is a known {level} name ({count} with this name)", level=level, count=len(hits))]
+    others = [r for r in rows if r.kind != level]
+    if others:  # the same name elsewhere (a bus stop 六道口 beside a building 六道口): listed after, never ignored
+        more = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in others])
+        grids += [replace(g, share=0.0) for g in more if g.code not in {h.code for h in grids}]
+        why.append(t("{count} other places have this name too", count=len(others)))
+    return Resolution(level, level, hits[0].text, 1.0, grids, _one_grid(grids), why)
 
 
 def _rank(kind: str) -> int:
@@ -159,20 +167,30 @@ SELECT gr.code FROM s JOIN grids gr ON gr.valid_to IS NULL AND ST_Covers(gr.geom
 def _door(conn: Connection, door: Door, query: str) -> Resolution | None:
     """A door number on a known road: exact, interpolated between the nearest numbers on its side, or the road."""
     rows = conn.execute(DOORS_SQL, {"road": door.road, "kinds": list(POINT_KINDS)}).all()
-    road_hits = conn.execute(text("SELECT ref_id, text, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM gazetteer "
-                                  "WHERE kind = 'road' AND norm = :road LIMIT 1"), {"road": door.road}).first()
+    road_hits = conn.execute(
+        text(
+            "SELECT ref_id, text, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM gazetteer "
+            "WHERE kind = 'road' AND norm = :road LIMIT 1"
+        ),
+        {"road": door.road},
+    ).first()
     if not rows and road_hits is None:
         return None
-    same = [r for r in rows if r.number in door.numbers and (r.door_prefix or "") == door.prefix
-            and r.door_sub == door.sub]
+    same = [
+        r for r in rows if r.number in door.numbers and (r.door_prefix or "") == door.prefix and r.door_sub == door.sub
+    ]
     if same:
         level = min((r.kind for r in same), key=_rank)
         hits = [r for r in same if r.kind == level]
         grids = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in hits])
-        why = t("door {number} on {road} is known ({count} entries)", number=door.number, road=door.road,
-                count=len(hits))
-        return Resolution("door" if level == "building" else level, level, hits[0].text, 1.0, grids,
-                          _one_grid(grids), [why])
+        more = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in same if r.kind != level])
+        grids += [replace(g, share=0.0) for g in more if g.code not in {h.code for h in grids}]
+        why = t(
+            "door {number} on {road} is known ({count} entries)", number=door.number, road=door.road, count=len(hits)
+        )
+        return Resolution(
+            "door" if level == "building" else level, level, hits[0].text, 1.0, grids, _one_grid(grids), [why]
+        )
     return _interpolated(conn, door, rows) or _road(conn, door, rows, road_hits)
 
 
@@ -186,11 +204,13 @@ def _interpolated(conn: Connection, door: Door, rows) -> Resolution | None:
     if lower is None or upper is None:
         return None
     same_number = lower.number == door.number or upper.number == door.number
-    code = conn.scalar(STRETCH_SQL, {"x1": lower.lon, "y1": lower.lat, "x2": upper.lon, "y2": upper.lat,
-                                     "road": door.road})
+    code = conn.scalar(
+        STRETCH_SQL, {"x1": lower.lon, "y1": lower.lat, "x2": upper.lon, "y2": upper.lat, "road": door.road}
+    )
     ends = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in (lower, upper)])
-    why = t("between {lower} and {upper} on the same side of {road}", lower=lower.text, upper=upper.text,
-            road=door.road)
+    why = t(
+        "between {lower} and {upper} on the same side of {road}", lower=lower.text, upper=upper.text, road=door.road
+    )
     if code is None or same_number:
         why += t("; the stretch between them crosses grids or the number is known only with another sub-number")
     grids = ends if code is None else [g for g in ends if g.code == code] or ends
@@ -202,24 +222,31 @@ def _road(conn: Connection, door: Door, rows, road_hit) -> Resolution:
     """The road: the grids its line crosses by length; without a line, the grids of its known doors."""
     if road_hit is not None:
         grids = grid_shares(conn, "road", road_hit.ref_id, road_hit.lon, road_hit.lat, road_hit.text)
-        why = t("door {number} is not known on {road}: the grids the road crosses", number=door.number,
-                road=door.road)
+        why = t("door {number} is not known on {road}: the grids the road crosses", number=door.number, road=door.road)
         address = road_hit.text
     else:
         near = sorted(rows, key=lambda r: (abs(r.number - door.number), r.number))[:8]
         grids = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in near])
-        grids = [replace(g, address=next((r.text for r in near if _in(conn, r, g.code)), g.address))
-                 for g in grids]
-        why = t("door {number} is not known on {road}: the grids of its nearest known doors", number=door.number,
-                road=door.road)
+        grids = [replace(g, address=next((r.text for r in near if _in(conn, r, g.code)), g.address)) for g in grids]
+        why = t(
+            "door {number} is not known on {road}: the grids of its nearest known doors",
+            number=door.number,
+            road=door.road,
+        )
         address = door.road
     return Resolution("road", "road", address, 0.8, grids, _one_grid(grids) and road_hit is not None, [why])
 
 
 def _in(conn: Connection, row, code: str) -> bool:
-    return bool(conn.scalar(text("SELECT EXISTS (SELECT 1 FROM grids WHERE code = :c AND valid_to IS NULL AND "
-                                 "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)))"),
-                            {"c": code, "x": row.lon, "y": row.lat}))
+    return bool(
+        conn.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM grids WHERE code = :c AND valid_to IS NULL AND "
+                "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)))"
+            ),
+            {"c": code, "x": row.lon, "y": row.lat},
+        )
+    )
 
 
 INSIDE_SQL = text("""
@@ -261,8 +288,9 @@ def _fuzzy(conn: Connection, q: str) -> Resolution | None:
         return None
     per_hit = [grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in rows]
     grids = _merge(per_hit)
-    why = t("no name matches exactly; the most similar names (trigram similarity {score:.2f})",
-            score=float(rows[0].score))
+    why = t(
+        "no name matches exactly; the most similar names (trigram similarity {score:.2f})", score=float(rows[0].score)
+    )
     return Resolution(rows[0].kind, rows[0].kind, rows[0].text, round(float(rows[0].score), 3), grids, False, [why])
 
 
@@ -276,12 +304,9 @@ def resolve(conn: Connection, query: str) -> Resolution | None:
     if door is not None:
         steps.append(lambda: _door(conn, door, query))
     steps += [lambda: _inside(conn, q), lambda: _fuzzy(conn, q)]
-    first = None
     for step in steps:
         found = step()
-        if found is not None:
+        if found is not None:  # with no grids when what matched lies outside every grid
             found.explain.insert(0, t("normal form: {norm}", norm=q))
-            if found.grids:
-                return found
-            first = first or found
-    return first  # what matched lies outside every grid
+            return found
+    return None

@@ -35,3 +35,4 @@ ZH: dict[str, str] = {
     "An .xlsx, .csv or .geojson address book.": "一个 .xlsx、.csv 或 .geojson 地址库文件。",
     "{n:,} with door number": "{n:,} 条有门牌号",
 }
+ZH["{count} other places have this name too"] = "另有 {count} 处同名"
