@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
@@ -12,6 +10,7 @@ from geogrid import db
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
+from geogrid.planning.edit_models import Edit
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
 from geogrid.planning.validate import validate
@@ -20,9 +19,10 @@ router = APIRouter(tags=["planning"])
 
 
 class PlanIn(BaseModel):
-    edits: list[dict[str, Any]] = Field(..., min_length=1, description=(
-        "Edits in order: redraw {grid, geometry}, split {grid, line}, merge {grids, name}, "
-        "move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry crs: gcj02/bd09/wgs84."))
+    edits: list[Edit] = Field(..., min_length=1, max_length=1000, description=(
+        "Edits in order, each chosen by its op: redraw {grid, geometry, repair}, split {grid, line}, "
+        "merge {grids, name}, move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry "
+        "crs: wgs84/cgcs2000/gcj02/bd09/EPSG:xxxx. Coordinates are checked: finite, 2D, on the Earth."))
     base_versions: dict[str, int] | None = Field(None, description="Grid versions the planner saw: {code: version}.")
     author: str | None = Field(None, max_length=100)
 
