@@ -52,10 +52,14 @@ def read_plan(plan_id: int) -> dict:
 
 
 @router.post("/plans/{plan_id}/apply")
-def post_apply(plan_id: int, author: str | None = Query(None, max_length=100)) -> dict:
-    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since."""
+def post_apply(plan_id: int, author: str | None = Query(None, max_length=100),
+               force: bool = Query(False, description="Apply although the change adds validation errors."),
+               reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
+               ) -> dict:
+    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
+    validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
     with db.ready().begin() as conn:
-        return apply_plan(conn, plan_id, author)
+        return apply_plan(conn, plan_id, author, force, reason)
 
 
 @router.get("/grids/{code}/history")

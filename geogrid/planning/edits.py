@@ -15,6 +15,7 @@ Edits apply in order to a working copy; :func:`compute_changes` returns what mus
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -314,7 +315,62 @@ def revert(ws: Workspace, edit: Revert, i: int) -> None:
     if to_version == target.version:
         raise GeogridError(t("grid {code} is already at version {version}", code=target.code, version=to_version))
     target.name, target.kind, geom = _version(ws, target, to_version)
+    given_up = polygonal(shapely.difference(target.geom, geom))
     _set_boundary(ws, target, geom, True, where)
+    if not given_up.is_empty:
+        _hand_back_area(ws, target, to_version, given_up)
+
+
+HELD_SQL = """
+WITH at AS (SELECT valid_to AS t FROM grid_versions WHERE grid_id = :g AND version = :v),
+held AS (
+    SELECT v.grid_id, v.geom FROM grid_versions v, at
+    WHERE v.grid_id <> :g AND v.valid_from < at.t AND (v.valid_to IS NULL OR v.valid_to >= at.t)
+    UNION ALL
+    SELECT g.id, g.geom FROM grids g, at WHERE g.id <> :g AND g.valid_from < at.t
+       AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_id = g.id)
+)
+SELECT g.code, g.valid_to IS NULL AS in_force, ST_AsBinary(held.geom) FROM held JOIN grids g ON g.id = held.grid_id
+WHERE ST_Intersects(held.geom, ST_GeomFromWKB(:w, 4326)) ORDER BY g.code
+"""
+
+
+def _hand_back_area(ws: Workspace, target: WorkGrid, to_version: int, given_up: shapely.Geometry) -> None:
+    """The area a reverted grid gives up goes back to the grids in force that held it when ``to_version`` ended.
+
+    What no such grid can take (it held nobody, or its holder was retired since) would become a gap with
+    buildings in no grid: the revert is refused, naming its area, with the gap as GeoJSON to show on a map.
+    Before, reverting one grid after a building move left the moved buildings (308 households) in no grid.
+    """
+    rows = ws.conn.execute(text(HELD_SQL), {"g": target.id, "v": to_version,
+                                            "w": shapely.to_wkb(given_up)}).all()
+    taken = []
+    for code, in_force, wkb in rows:
+        if not in_force:
+            continue
+        piece = polygonal(shapely.intersection(given_up, shapely.from_wkb(bytes(wkb))))
+        if piece.area <= SLIVER_DEG2:
+            continue
+        holder = ws.grid(code, "to_version")
+        if holder is target or holder.retired:
+            continue
+        holder.geom, holder.changed = polygonal(shapely.union(holder.geom, piece)), True
+        taken.append(piece)
+        ws.changes.handed_back.append({"grid": code, "from": target.code, "m2": _m2(ws.conn, piece)})
+    gap = polygonal(shapely.difference(given_up, shapely.union_all(taken))) if taken else given_up
+    gap_m2 = _m2(ws.conn, gap) if not gap.is_empty else 0.0
+    if gap_m2 > get_settings().area_tolerance_m2:
+        exc = Conflict(t("reverting grid {code} to version {version} would leave {m2:,.0f} m² in no grid (no grid in "
+                         "force held that area then): redraw the neighbours, or revert the plan instead",
+                         code=target.code, version=to_version, m2=gap_m2))
+        exc.extra = {"gap": json.loads(shapely.to_geojson(gap)), "gap_m2": round(gap_m2, 1)}
+        raise exc
+
+
+def _m2(conn: Connection, geom: shapely.Geometry) -> float:
+    """Area in square metres (geography)."""
+    return float(conn.scalar(text("SELECT ST_Area(ST_GeomFromWKB(:w, 4326)::geography)"),
+                             {"w": shapely.to_wkb(geom)}) or 0.0)
 
 
 OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert}

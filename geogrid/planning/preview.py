@@ -162,6 +162,8 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     return {
         "grids": grids,
         "moved": moved,
+        "repairs": changes.repairs,  # invalid polygons repaired because the edit asked for it
+        "handed_back": changes.handed_back,  # a revert's given-up area, back to the grids that held it
         "validation": {"before": None if before_problems is None else summary(before_problems),
                        "after": summary(problems), "problems": problems},
         "geometry": {"before": _features({g.code: changes.original[g.id] for g in changes.touched}),
