@@ -392,3 +392,6 @@ class Plan(Base):
     preview = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    force_reason: Mapped[str | None] = mapped_column(String(500))  # applied although it added validation errors
+    undoes: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))  # this plan undid that one
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))

@@ -23,7 +23,11 @@ OPTIONAL_EXTENSIONS = ("pgrouting",)
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """The process-wide engine for the configured database (not started or migrated: see :func:`ready`)."""
-    return create_engine(get_settings().url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = get_settings()
+    # Per session too, so that a server started with an older configuration (or an external one) still waits for
+    # the WAL flush before acknowledging a commit: an acknowledged plan apply must survive a crash.
+    options = {"options": f"-c synchronous_commit={settings.synchronous_commit}"}
+    return create_engine(settings.url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=options)
 
 
 def _create_database() -> None:
