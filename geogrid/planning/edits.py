@@ -240,7 +240,7 @@ def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geo
 
 def move_buildings(ws: Workspace, edit: dict, i: int) -> None:
     ids = _field(edit, "buildings", i)
-    if not isinstance(ids, list) or not all(isinstance(b, int) for b in ids):
+    if not isinstance(ids, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in ids):
         raise InputError(t("expected a list of building ids"), field=f"edits[{i}].buildings")
     target = ws.grid(str(_field(edit, "to", i)), f"edits[{i}].to")
     area = _building_areas(ws.conn, ids, f"edits[{i}].buildings")
