@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api import guards
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
@@ -125,6 +126,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     _install_error_handlers(app)
+    guards.install(app)
     app.add_middleware(BodyLimit)
     for name in ROUTERS:
         try:
