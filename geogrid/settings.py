@@ -56,6 +56,11 @@ def _lang(text: str) -> str:
     return lang if lang in ("zh-en", "zh", "en") else "zh-en"
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a deployment may tune. Build with :func:`get_settings`."""
@@ -86,6 +91,17 @@ class Settings:
     move_buffer_m: float = 3.0  # a building moved without a footprint takes a square of this half-width
     problem_max_points: int = 500  # at most this many building points in one problem's location
     lang: str = "zh-en"  # user-facing messages: zh-en (中文 (English)), zh or en
+    # Accounts and hardening (issue 12).
+    public: tuple[str, ...] = ("maps", "read", "lookup")  # permissions anyone has without signing in
+    suppress_below: int = 5  # special-group counts 1..N-1 hidden from non-staff aggregates
+    rate_limit: int = 120  # lookups/batches per minute per client address (and per key unless the key says)
+    session_hours: float = 12.0  # a browser session lasts this long
+    cookie_secure: str = "auto"  # auto (when the request came over https), always or never
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")  # Host header (DNS rebinding)
+    cors_origins: tuple[str, ...] = ()  # CORS off unless origins are listed
+    sso_issuer: str | None = None  # JWT single sign-on: issuer, audience and a JWKS/PEM keys file
+    sso_audience: str | None = None
+    sso_keys_file: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -132,4 +148,14 @@ def get_settings() -> Settings:
         move_buffer_m=_parse("MOVE_BUFFER_M", "3.0", float),
         problem_max_points=_parse("PROBLEM_MAX_POINTS", "500", int),
         lang=_lang(_env("LANG", "zh-en")),
+        public=_words(_env("PUBLIC", "maps,read,lookup")),
+        suppress_below=_parse("SUPPRESS_BELOW", "5", int),
+        rate_limit=_parse("RATE_LIMIT", "120", int),
+        session_hours=_parse("SESSION_HOURS", "12", float),
+        cookie_secure=_env("COOKIE_SECURE", "auto"),
+        allowed_hosts=_words(_env("ALLOWED_HOSTS", "127.0.0.1,localhost")),
+        cors_origins=_words(_env("CORS_ORIGINS", "")),
+        sso_issuer=os.environ.get("GEOGRID_SSO_ISSUER") or None,
+        sso_audience=os.environ.get("GEOGRID_SSO_AUDIENCE") or None,
+        sso_keys_file=os.environ.get("GEOGRID_SSO_KEYS_FILE") or None,
     )

@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 import shapely
 import shapely.geometry
-from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 from sqlalchemy import text
 
-from api.app import create_app
 from tests import test_planning_city as pc
 from tests.test_planning_city import C1, A, B, snapshot
 
@@ -19,8 +17,9 @@ A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
 @pytest.fixture
-def client(city):
-    return TestClient(create_app())
+def client(city, client_as):
+    """Signed in as an admin: plans, apply and revert need an account."""
+    return client_as("admin")
 
 
 def _redraw(code, geom):
