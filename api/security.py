@@ -204,7 +204,7 @@ def authorize(request: Request) -> None:
         if who is None:
             raise Unauthorized(t("sign in first: this needs the '{permission}' permission", permission=permission))
         raise Forbidden(t("role {role} may not do this (needs '{permission}')", role=who.role, permission=permission))
-    if who is not None:
+    if who is not None and permission != PUBLIC:  # sign-in and sign-out act on no one's data
         _check_csrf(request, who)
     if permission in RATE_LIMITED:
         _rate_limit(request, who)
