@@ -395,3 +395,72 @@ class Plan(Base):
     force_reason: Mapped[str | None] = mapped_column(String(500))  # applied although it added validation errors
     undoes: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))  # this plan undid that one
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+
+
+ROLES = ("viewer", "api_client", "grid_staff", "community_staff", "planner", "admin")
+
+
+class Account(Base):
+    """A person or system that signs in; ``role`` is one of :data:`ROLES` (revision ``0008_accounts``)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccountScope(Base):
+    """A street or community an account may act in (planners, staff); none means none, except for admins."""
+
+    __tablename__ = "account_scopes"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ApiKey(Base):
+    """A system's key: only its SHA-256 is kept (keys are random, 190 bits); shown once when made."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the cookie's SHA-256 and the CSRF token its writes must echo."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where; append-only (trigger, and privileges in the embedded cluster)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(32))
+    via: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details = mapped_column(JSONB, nullable=True)

@@ -96,7 +96,7 @@ def truncate_all(conn) -> list[str]:
     topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names."""
     tables = list(conn.scalars(text(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-        "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version') ORDER BY tablename"
+        "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log') ORDER BY tablename"
     )))
     if tables:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import shapely
 import shapely.geometry
-from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 from sqlalchemy import text
 
@@ -18,8 +17,9 @@ A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
 @pytest.fixture
-def client(planning_city):
-    return TestClient(create_app())
+def client(planning_city, client_as):
+    """Signed in as an admin: plans, apply and revert need an account."""
+    return client_as("admin")
 
 
 def _redraw(code, geom):
