@@ -56,6 +56,21 @@ def _lang(text: str) -> str:
     return lang if lang in ("zh-en", "zh", "en") else "zh-en"
 
 
+RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "detached": 1.0, "dormitory": 1.0,
+                     "terrace": 1.0, "yes": 0.6, "*": 0.0}
+
+
+def _shares(text: str) -> dict[str, float]:
+    """Parse ``apartments:1,yes:0.6,*:0`` into ``{building tag: share}``."""
+    pairs = (p.split(":") for p in text.split(",") if p.strip())
+    return {k.strip(): float(v) for k, v in pairs}
+
+
+def _range(text: str) -> tuple[int, int]:
+    low, _, high = text.partition("-")
+    return int(low), int(high)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a deployment may tune. Build with :func:`get_settings`."""
@@ -86,6 +101,14 @@ class Settings:
     move_buffer_m: float = 3.0  # a building moved without a footprint takes a square of this half-width
     problem_max_points: int = 500  # at most this many building points in one problem's location
     lang: str = "zh-en"  # user-facing messages: zh-en (中文 (English)), zh or en
+    # Partition (geogrid.partition): household estimates for buildings without figures, grid proposals.
+    dwelling_m2: float = 90.0  # floor area of one dwelling, m²
+    default_levels: int = 6  # storeys of a building without a building:levels tag
+    residential_share: dict[str, float] = field(default_factory=lambda: dict(RESIDENTIAL_SHARE))  # by OSM tag
+    dedicated_kinds: tuple[str, ...] = ("school", "hospital", "market", "university", "park")
+    dedicated_min_m2: float = 5000.0  # a block or compound at least this large holding such a site
+    community_households: tuple[int, int] = (1500, 4000)  # households per community drawn by partition
+    partition_tries: int = 4  # seeded restarts of the grid growth; the best is kept
 
     @property
     def embedded(self) -> bool:
@@ -132,4 +155,13 @@ def get_settings() -> Settings:
         move_buffer_m=_parse("MOVE_BUFFER_M", "3.0", float),
         problem_max_points=_parse("PROBLEM_MAX_POINTS", "500", int),
         lang=_lang(_env("LANG", "zh-en")),
+        dwelling_m2=_parse("DWELLING_M2", "90", float),
+        default_levels=_parse("DEFAULT_LEVELS", "6", int),
+        residential_share=_parse("RESIDENTIAL_SHARE", ",".join(f"{k}:{v:g}" for k, v in RESIDENTIAL_SHARE.items()),
+                                 _shares),
+        dedicated_kinds=tuple(k.strip() for k in _env("DEDICATED_KINDS", "school,hospital,market,university,park")
+                              .split(",") if k.strip()),
+        dedicated_min_m2=_parse("DEDICATED_MIN_M2", "5000", float),
+        community_households=_parse("COMMUNITY_HOUSEHOLDS", "1500-4000", _range),
+        partition_tries=_parse("PARTITION_TRIES", "4", int),
     )

@@ -8,7 +8,9 @@ Edits (JSON, as ``POST /plans`` takes them; GeoJSON may be in ``crs`` wgs84/cgcs
 - ``{"op": "merge", "grids": [CODE, ...], "name": ...}`` — one new grid, the codes are retired;
 - ``{"op": "move_buildings", "buildings": [ID, ...], "to": CODE}`` — the grid takes each building's footprint
   (or a small square around its point) from whichever grid held it;
-- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw.
+- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw;
+- ``{"op": "create", "community": CODE, "geometry": GeoJSON polygon, "kind": ..., "name": ...}`` — a new grid
+  (:mod:`geogrid.planning.create`).
 
 Edits apply in order to a working copy; :func:`compute_changes` returns what must be written.
 """
@@ -298,6 +300,15 @@ def revert(ws: Workspace, edit: dict, i: int) -> None:
 
 
 OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert}
+
+
+def _create(ws: Workspace, edit: dict, i: int) -> None:
+    from geogrid.planning.create import create  # a brand-new grid (planner drawing, partitions)
+
+    create(ws, edit, i)
+
+
+OPS["create"] = _create
 
 
 def compute_changes(conn: Connection, edits: list[dict]) -> Changes:
