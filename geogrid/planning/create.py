@@ -16,6 +16,8 @@ from geogrid.i18n import t
 from geogrid.planning.edits import SLIVER_DEG2, WorkGrid, Workspace, _field, _geometry, polygonal
 from geogrid.settings import get_settings
 
+SLIVER_WIDTH_DEG = 5e-6  # area / perimeter of a part, in degrees: about half a metre
+
 COMMUNITY_SQL = ("SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
                  "AND (code = :c OR name = :c) ORDER BY id LIMIT 1")
 
@@ -37,14 +39,20 @@ def create(ws: Workspace, edit: dict, i: int) -> None:
                            kinds=list(get_settings().household_bands)), field=f"edits[{i}].kind")
     parents = [p for c in edit.get("from") or [] for p in _ids(ws, str(c), f"edits[{i}].from")]
     for other in ws.neighbours(geom, exclude=None):
-        rest = polygonal(shapely.difference(other.geom, geom))
-        if rest.is_empty or rest.area <= SLIVER_DEG2:
+        rest = _without_slivers(polygonal(shapely.difference(other.geom, geom)))
+        if rest.is_empty:
             other.retired = True
             parents += [other.id] if other.id else list(other.parents)
         else:
             other.geom, other.changed = rest, True
     name = str(edit.get("name") or t("{community} new grid", community=row[2]))
     ws.add(WorkGrid(None, None, name, kind, row[0], row[1], geom, parents=list(dict.fromkeys(parents))))
+
+
+def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
+    """Drop parts thinner than about half a metre: what is left of a grid along a new one's edge is noise."""
+    parts = [p for p in shapely.get_parts(geom) if p.area > SLIVER_DEG2 and p.area / p.length > SLIVER_WIDTH_DEG]
+    return shapely.MultiPolygon(parts) if parts else shapely.MultiPolygon()
 
 
 def _ids(ws: Workspace, code: str, where: str) -> list[int]:
