@@ -74,8 +74,7 @@ def find_area(conn: Connection, code: str, level: str) -> Community:
     if row is None:
         raise NotFound(t("no {level} with code or name '{code}'", level=level, code=code))
     if row[4] is None:
-        raise InputError(t("{level} {code} has no boundary to partition", level=level, code=row[1]),
-                         field=level)
+        raise InputError(t("{level} {code} has no boundary to partition", level=level, code=row[1]), field=level)
     geom = shapely.from_wkb(bytes(row[4]))
     centre = geom.centroid
     return Community(row[0], row[1], row[2], geom, metric_epsg(centre.x, centre.y))
@@ -83,9 +82,13 @@ def find_area(conn: Connection, code: str, level: str) -> Community:
 
 def communities_of(conn: Connection, street: Community) -> list[Community]:
     """Communities of a street office with a boundary, in code order."""
-    rows = conn.execute(text(
-        "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
-        "AND parent_id = :p AND geom IS NOT NULL ORDER BY code"), {"p": street.id}).all()
+    rows = conn.execute(
+        text(
+            "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
+            "AND parent_id = :p AND geom IS NOT NULL ORDER BY code"
+        ),
+        {"p": street.id},
+    ).all()
     return [Community(r[0], r[1], r[2], shapely.from_wkb(bytes(r[3])), street.epsg) for r in rows]
 
 
@@ -105,9 +108,10 @@ def load_input(conn: Connection, area: Community) -> AreaInput:
         geoms = shapely.from_wkb([bytes(g) for g in comp["geom"]])
         comp["geom"] = list(area.to_metric(shapely.make_valid(geoms)))
     lines = np.asarray(area.to_metric(np.asarray(_lines(conn, area.id), dtype=object)), dtype=object)
-    ded = pd.DataFrame(conn.execute(text(DEDICATED_SQL), {"a": area.id,
-                                                          "kinds": list(get_settings().dedicated_kinds)}).all(),
-                       columns=["kind", "name", "lon", "lat"])
+    ded = pd.DataFrame(
+        conn.execute(text(DEDICATED_SQL), {"a": area.id, "kinds": list(get_settings().dedicated_kinds)}).all(),
+        columns=["kind", "name", "lon", "lat"],
+    )
     if len(ded):
         p = area.to_metric(shapely.points(ded["lon"].to_numpy(float), ded["lat"].to_numpy(float)))
         ded["x"], ded["y"] = shapely.get_x(p), shapely.get_y(p)

@@ -151,8 +151,9 @@ def _grow(g: UnitGraph, comp: list[int], lo: int, hi: int, rng: np.random.Genera
                 if hh + g.households[w] > hi and hh >= lo:
                     continue
                 d = math.hypot(g.x[w] - mx, g.y[w] - my) / scale
-                inner = sum(length for v, length in g.neighbours[w].items()
-                            if labels[v] == region and v not in g.road[w])
+                inner = sum(
+                    length for v, length in g.neighbours[w].items() if labels[v] == region and v not in g.road[w]
+                )
                 across = sum(length for v, length in g.neighbours[w].items() if labels[v] == region)
                 cost = d - 0.5 * (inner / across if across else 0) + noise[w]
                 if cost < best_cost or (cost == best_cost and w < best):
@@ -204,8 +205,15 @@ def _score_move(reg: Regions, u: int, src: int, dst: int, lo: int, hi: int) -> t
     return after - before, spread
 
 
-def repair(g: UnitGraph, labels: np.ndarray, lo: int, hi: int, frozen: set[int] = frozenset(),
-           max_rounds: int = 60, compact: bool = True) -> np.ndarray:
+def repair(
+    g: UnitGraph,
+    labels: np.ndarray,
+    lo: int,
+    hi: int,
+    frozen: set[int] = frozenset(),
+    max_rounds: int = 60,
+    compact: bool = True,
+) -> np.ndarray:
     """Move boundary units between neighbouring regions until no move lowers the band violation; merge
     regions below the band into a neighbour when the sum fits. Regions in ``frozen`` neither give nor take.
 
@@ -272,8 +280,9 @@ def _split_oversized(g: UnitGraph, labels: np.ndarray, lo: int, hi: int, frozen:
             labels[u] = base + sub[u] if sub[u] > 0 else r
 
 
-def partition(g: UnitGraph, lo: int, hi: int, seed: int = 0, tries: int = 4,
-              fixed: dict[int, int] | None = None) -> np.ndarray:
+def partition(
+    g: UnitGraph, lo: int, hi: int, seed: int = 0, tries: int = 4, fixed: dict[int, int] | None = None
+) -> np.ndarray:
     """Region label per unit: contiguous regions within ``[lo, hi]`` households wherever the units allow.
 
     ``fixed`` maps a unit to its own region (a unit above the band, a dedicated grid): those are left out

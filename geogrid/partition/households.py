@@ -27,8 +27,9 @@ def residential_share(tags: pd.Series) -> np.ndarray:
     """Share of floor area that is homes, by the OSM ``building`` tag (``*`` for any other tag)."""
     shares = get_settings().residential_share
     other = shares.get("*", 0.0)
-    return tags.map(lambda v: shares.get(v, other) if isinstance(v, str) else shares.get("yes", other)
-                    ).to_numpy(dtype=float)
+    return tags.map(lambda v: shares.get(v, other) if isinstance(v, str) else shares.get("yes", other)).to_numpy(
+        dtype=float
+    )
 
 
 def store_estimates(conn: Connection, frame: pd.DataFrame) -> int:
@@ -40,9 +41,15 @@ def store_estimates(conn: Connection, frame: pd.DataFrame) -> int:
     tags = frame["building"] if "building" in frame else pd.Series(None, index=frame.index, dtype=object)
     conn.execute(text("SELECT set_config('geogrid.estimating', 'on', true)"))
     try:
-        result = conn.execute(text(ESTIMATE_SQL), {
-            "ids": frame["source_id"].astype(str).tolist(), "shares": residential_share(tags).tolist(),
-            "levels": cfg.default_levels, "dwelling": cfg.dwelling_m2})
+        result = conn.execute(
+            text(ESTIMATE_SQL),
+            {
+                "ids": frame["source_id"].astype(str).tolist(),
+                "shares": residential_share(tags).tolist(),
+                "levels": cfg.default_levels,
+                "dwelling": cfg.dwelling_m2,
+            },
+        )
     finally:
         conn.execute(text("SELECT set_config('geogrid.estimating', 'off', true)"))
     return result.rowcount

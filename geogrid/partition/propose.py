@@ -54,7 +54,7 @@ class Proposed:
 
 def polsby_popper(geom: shapely.Geometry) -> float:
     """4πA/P² of a metric polygon: 1 for a circle, 0.785 for a square."""
-    return float(4 * math.pi * geom.area / geom.length ** 2) if geom.length else 0.0
+    return float(4 * math.pi * geom.area / geom.length**2) if geom.length else 0.0
 
 
 def road_share(geom: shapely.Geometry, outline: shapely.Geometry, roads: shapely.Geometry) -> float | None:
@@ -75,8 +75,16 @@ def _fixed(units: Units, lo: int, hi: int) -> dict[int, tuple[str, str]]:
             out[u] = ("dedicated", t("dedicated grid for a {kind} site", kind=site))
         elif hh > hi:
             what = units.compound[u] or t("building group") if units.kind[u] != "block" else t("block")
-            out[u] = ("basic", t("{unit} alone has {n} households, above the band {lo}–{hi}: its own grid",
-                                 unit=what, n=int(hh), lo=lo, hi=hi))
+            out[u] = (
+                "basic",
+                t(
+                    "{unit} alone has {n} households, above the band {lo}–{hi}: its own grid",
+                    unit=what,
+                    n=int(hh),
+                    lo=lo,
+                    hi=hi,
+                ),
+            )
     return out
 
 
@@ -88,8 +96,7 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
     if not len(units.geoms):
         return [], units
     fixed = _fixed(units, lo, hi)
-    labels = partition(units.graph, lo, hi, seed=seed, tries=cfg.partition_tries,
-                       fixed={u: 0 for u in fixed})
+    labels = partition(units.graph, lo, hi, seed=seed, tries=cfg.partition_tries, fixed={u: 0 for u in fixed})
     roads = shapely.buffer(shapely.union_all(inp.lines), ROAD_BUFFER_M) if len(inp.lines) else shapely.Polygon()
     groups = [np.flatnonzero(labels == r) for r in range(labels.max() + 1)]
     groups = [g for g in groups if len(g)]
@@ -106,19 +113,46 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
         kind = special[0] if special else "basic"
         band = cfg.household_bands.get(kind, (lo, hi))
         in_band = band[0] <= hh <= band[1]
-        reason = special[1] if special else (None if in_band else t(
-            "{n} households, outside the band {lo}–{hi}: the units here allow no better", n=hh, lo=lo, hi=hi))
-        out.append(Proposed(comm.code, t("{community} grid {n}", community=comm.name, n=n), kind, hh,
-                            int(units.estimated[g].sum()), int(sum(len(units.buildings[u]) for u in g)), len(g),
-                            sorted({units.compound[u] for u in g if units.compound[u]}),
-                            round(polsby_popper(geoms[k]), 3), road_share(geoms[k], inp.polygon, roads),
-                            in_band, reason, lonlat[k]))
+        reason = (
+            special[1]
+            if special
+            else (
+                None
+                if in_band
+                else t("{n} households, outside the band {lo}–{hi}: the units here allow no better", n=hh, lo=lo, hi=hi)
+            )
+        )
+        out.append(
+            Proposed(
+                comm.code,
+                t("{community} grid {n}", community=comm.name, n=n),
+                kind,
+                hh,
+                int(units.estimated[g].sum()),
+                int(sum(len(units.buildings[u]) for u in g)),
+                len(g),
+                sorted({units.compound[u] for u in g if units.compound[u]}),
+                round(polsby_popper(geoms[k]), 3),
+                road_share(geoms[k], inp.polygon, roads),
+                in_band,
+                reason,
+                lonlat[k],
+            )
+        )
     return out, units
 
 
 def _edits(grids: list[Proposed]) -> list[dict]:
-    return [{"op": "create", "community": g.community, "name": g.name, "kind": g.kind,
-             "geometry": json.loads(shapely.to_geojson(g.geom))} for g in grids]
+    return [
+        {
+            "op": "create",
+            "community": g.community,
+            "name": g.name,
+            "kind": g.kind,
+            "geometry": json.loads(shapely.to_geojson(g.geom)),
+        }
+        for g in grids
+    ]
 
 
 def store_units(conn: Connection, comm: Community, units: Units) -> None:
@@ -127,32 +161,51 @@ def store_units(conn: Connection, comm: Community, units: Units) -> None:
     if not len(units.geoms):
         return
     geoms = comm.to_lonlat(units.geoms)
-    conn.execute(text(
-        "INSERT INTO partition_units (community_id, kind, name, households, estimated_households, building_ids, "
-        "geom) SELECT :c, k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest("
-        "CAST(:k AS text[]), CAST(:n AS text[]), CAST(:h AS int[]), CAST(:e AS int[]), CAST(:b AS text[]), "
-        "CAST(:w AS bytea[])) AS u(k, n, h, e, b, w)"),
-        {"c": comm.id, "k": units.kind, "n": units.compound, "h": [int(h) for h in units.households],
-         "e": [int(e) for e in units.estimated],
-         "b": ["{" + ",".join(map(str, ids)) + "}" for ids in units.buildings],
-         "w": [shapely.to_wkb(g) for g in geoms]})
+    conn.execute(
+        text(
+            "INSERT INTO partition_units (community_id, kind, name, households, estimated_households, building_ids, "
+            "geom) SELECT :c, k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest("
+            "CAST(:k AS text[]), CAST(:n AS text[]), CAST(:h AS int[]), CAST(:e AS int[]), CAST(:b AS text[]), "
+            "CAST(:w AS bytea[])) AS u(k, n, h, e, b, w)"
+        ),
+        {
+            "c": comm.id,
+            "k": units.kind,
+            "n": units.compound,
+            "h": [int(h) for h in units.households],
+            "e": [int(e) for e in units.estimated],
+            "b": ["{" + ",".join(map(str, ids)) + "}" for ids in units.buildings],
+            "w": [shapely.to_wkb(g) for g in geoms],
+        },
+    )
 
 
 def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
     basic = [g for g in grids if g.kind == "basic"]
     pp = [g.polsby_popper for g in grids]
     roads = [g.road_share for g in grids if g.road_share is not None]
-    return {"grids": len(grids), "basic_grids": len(basic), "dedicated_grids": len(grids) - len(basic),
-            "in_band_share": round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
-            "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
-            "mean_road_share": round(float(np.mean(roads)), 3) if roads else None,
-            "households": sum(g.households for g in grids),
-            "estimated_households": sum(g.estimated_households for g in grids),
-            "seconds": round(seconds, 2), "seed": seed}
+    return {
+        "grids": len(grids),
+        "basic_grids": len(basic),
+        "dedicated_grids": len(grids) - len(basic),
+        "in_band_share": round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
+        "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
+        "mean_road_share": round(float(np.mean(roads)), 3) if roads else None,
+        "households": sum(g.households for g in grids),
+        "estimated_households": sum(g.estimated_households for g in grids),
+        "seconds": round(seconds, 2),
+        "seed": seed,
+    }
 
 
-def propose(conn: Connection, *, community: str | None = None, street: str | None = None, seed: int = 0,
-            author: str | None = None) -> dict:
+def propose(
+    conn: Connection,
+    *,
+    community: str | None = None,
+    street: str | None = None,
+    seed: int = 0,
+    author: str | None = None,
+) -> dict:
     """Propose grids for a community, or for every community of a street office, as a stored draft plan
     (the answer of :func:`geogrid.planning.preview.create_plan`, plus ``preview.partition``)."""
     from geogrid.errors import InputError
@@ -166,8 +219,10 @@ def propose(conn: Connection, *, community: str | None = None, street: str | Non
     else:
         comms = communities_of(conn, find_area(conn, street, "street"))
         if not comms:
-            raise InputError(t("street {street} has no communities with boundaries: import them first",
-                               street=street), field="street")
+            raise InputError(
+                t("street {street} has no communities with boundaries: import them first", street=street),
+                field="street",
+            )
     grids: list[Proposed] = []
     for comm in comms:
         found, units = propose_community(comm, load_input(conn, comm), seed)
@@ -176,8 +231,9 @@ def propose(conn: Connection, *, community: str | None = None, street: str | Non
     if not grids:
         raise InputError(t("nothing to partition: the area holds no units"), field="community")
     plan = create_plan(conn, _edits(grids), author=author)
-    report = {"summary": summary(grids, time.perf_counter() - started, seed),
-              "grids": [g.report() for g in grids]}
-    conn.execute(text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) "
-                      "WHERE id = :i"), {"p": json.dumps(report, default=str), "i": plan["plan"]})
+    report = {"summary": summary(grids, time.perf_counter() - started, seed), "grids": [g.report() for g in grids]}
+    conn.execute(
+        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
+        {"p": json.dumps(report, default=str), "i": plan["plan"]},
+    )
     return get_plan(conn, plan["plan"])

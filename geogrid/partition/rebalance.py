@@ -45,14 +45,14 @@ class CurrentGrid:
 
 def _current(conn: Connection, comm: Community) -> tuple[list[CurrentGrid], dict[int, int]]:
     rows = conn.execute(text(GRIDS_SQL), {"c": comm.id}).all()
-    grids = [CurrentGrid(r.id, r.code, r.name, r.kind, comm.to_metric(shapely.from_wkb(bytes(r.geom))))
-             for r in rows]
+    grids = [CurrentGrid(r.id, r.code, r.name, r.kind, comm.to_metric(shapely.from_wkb(bytes(r.geom)))) for r in rows]
     held = {int(b): i for i, r in enumerate(rows) for b in r.buildings}
     return grids, held
 
 
-def cut_units(units: Units, grids: list[CurrentGrid], held: dict[int, int], hh: dict[int, float]
-              ) -> tuple[Units, np.ndarray]:
+def cut_units(
+    units: Units, grids: list[CurrentGrid], held: dict[int, int], hh: dict[int, float]
+) -> tuple[Units, np.ndarray]:
     """Units cut along the current grid boundaries, and the grid (index) each piece starts in."""
     geoms, kinds, blocks, members, names, start = [], [], [], [], [], []
     grid_geoms = np.asarray([g.geom for g in grids], dtype=object)
@@ -69,15 +69,23 @@ def cut_units(units: Units, grids: list[CurrentGrid], held: dict[int, int], hh: 
             members.append(ids[owner == gi])
             names.append(units.compound[u])
             start.append(gi)
-    cut = Units(np.asarray(geoms, dtype=object), kinds, np.asarray(blocks, dtype=np.int64), members,
-                np.asarray([sum(hh.get(int(b), 0) for b in m) for m in members], dtype=float),
-                np.zeros(len(geoms)), names, [None] * len(geoms))
+    cut = Units(
+        np.asarray(geoms, dtype=object),
+        kinds,
+        np.asarray(blocks, dtype=np.int64),
+        members,
+        np.asarray([sum(hh.get(int(b), 0) for b in m) for m in members], dtype=float),
+        np.zeros(len(geoms)),
+        names,
+        [None] * len(geoms),
+    )
     cut.graph = unit_graph(cut)
     return cut, np.asarray(start, dtype=np.int64)
 
 
-def _rebalance_labels(cut: Units, start: np.ndarray, grids: list[CurrentGrid], lo: int, hi: int,
-                      keep_in_band: bool) -> np.ndarray:
+def _rebalance_labels(
+    cut: Units, start: np.ndarray, grids: list[CurrentGrid], lo: int, hi: int, keep_in_band: bool
+) -> np.ndarray:
     g = cut.graph
     labels = start.copy()
     totals = {i: float(g.households[labels == i].sum()) for i in range(len(grids))}
@@ -110,8 +118,10 @@ def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, au
     comm = find_area(conn, community, "community")
     grids, held = _current(conn, comm)
     if not grids:
-        raise InputError(t("community {community} has no grids to rebalance: propose grids instead",
-                           community=comm.code), field="community")
+        raise InputError(
+            t("community {community} has no grids to rebalance: propose grids instead", community=comm.code),
+            field="community",
+        )
     inp = load_input(conn, comm)
     units = build_units(inp, hi, cfg.dedicated_min_m2)
     hh = dict(zip(inp.buildings["id"].astype(int), inp.buildings["households"].astype(float), strict=True))
@@ -119,18 +129,29 @@ def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, au
     labels = _rebalance_labels(cut, start, grids, lo, hi, keep_in_band)
     moved = labels != start
     edits = _edits(comm, cut, labels, start, grids)
-    report = {"summary": {
-        "grids_out_of_band_before": _out(cut, start, grids, lo, hi),
-        "grids_out_of_band_after": _out(cut, labels, grids, lo, hi),
-        "buildings_moved": int(sum(len(cut.buildings[u]) for u in np.flatnonzero(moved))),
-        "households_moved": int(cut.households[moved].sum()), "keep_in_band": keep_in_band,
-        "seconds": round(time.perf_counter() - started, 2)}}
+    report = {
+        "summary": {
+            "grids_out_of_band_before": _out(cut, start, grids, lo, hi),
+            "grids_out_of_band_after": _out(cut, labels, grids, lo, hi),
+            "buildings_moved": int(sum(len(cut.buildings[u]) for u in np.flatnonzero(moved))),
+            "households_moved": int(cut.households[moved].sum()),
+            "keep_in_band": keep_in_band,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    }
     if not edits:
-        raise InputError(t("nothing to rebalance: every grid of {community} is within the band or its units allow "
-                           "no better", community=comm.code), field="community")
+        raise InputError(
+            t(
+                "nothing to rebalance: every grid of {community} is within the band or its units allow no better",
+                community=comm.code,
+            ),
+            field="community",
+        )
     plan = create_plan(conn, edits, author=author)
-    conn.execute(text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) "
-                      "WHERE id = :i"), {"p": json.dumps(report), "i": plan["plan"]})
+    conn.execute(
+        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
+        {"p": json.dumps(report), "i": plan["plan"]},
+    )
     return get_plan(conn, plan["plan"])
 
 
@@ -143,8 +164,7 @@ def _geojson(comm: Community, geom: shapely.Geometry) -> dict:
     return json.loads(shapely.to_geojson(comm.to_lonlat(geom)))
 
 
-def _edits(comm: Community, cut: Units, labels: np.ndarray, start: np.ndarray, grids: list[CurrentGrid]
-           ) -> list[dict]:
+def _edits(comm: Community, cut: Units, labels: np.ndarray, start: np.ndarray, grids: list[CurrentGrid]) -> list[dict]:
     """Redraws of the grids that change, merges for grids that lost all their units, creates for new ones."""
     new_geom = {int(r): shapely.union_all(cut.geoms[labels == r]) for r in np.unique(labels)}
     changed = sorted({int(r) for r in np.unique(np.r_[labels[labels != start], start[labels != start]])})
@@ -162,15 +182,30 @@ def _edits(comm: Community, cut: Units, labels: np.ndarray, start: np.ndarray, g
             for gone, s in merges:
                 if s == r:
                     geom = shapely.difference(geom, grids[gone].geom)
-            edits.append({"op": "redraw", "grid": grids[r].code, "trim_neighbours": False,
-                          "geometry": _geojson(comm, geom if r in into else new_geom[r])})
+            edits.append(
+                {
+                    "op": "redraw",
+                    "grid": grids[r].code,
+                    "trim_neighbours": False,
+                    "geometry": _geojson(comm, geom if r in into else new_geom[r]),
+                }
+            )
     for gone, s in merges:
         part = shapely.intersection(grids[gone].geom, new_geom[s])
-        edits.append({"op": "redraw", "grid": grids[gone].code, "trim_neighbours": False,
-                      "geometry": _geojson(comm, part)})
+        edits.append(
+            {"op": "redraw", "grid": grids[gone].code, "trim_neighbours": False, "geometry": _geojson(comm, part)}
+        )
         edits.append({"op": "merge", "grids": [grids[s].code, grids[gone].code], "name": grids[s].name})
     for n, r in enumerate(sorted(k for k in new_geom if k >= len(grids)), start=1):
         parent = grids[int(np.bincount(start[labels == r]).argmax())]
-        edits.append({"op": "create", "community": comm.code, "name": f"{parent.name}-{n}", "kind": "basic",
-                      "from": [parent.code], "geometry": _geojson(comm, new_geom[r])})
+        edits.append(
+            {
+                "op": "create",
+                "community": comm.code,
+                "name": f"{parent.name}-{n}",
+                "kind": "basic",
+                "from": [parent.code],
+                "geometry": _geojson(comm, new_geom[r]),
+            }
+        )
     return edits

@@ -106,8 +106,9 @@ def _join_blocks(n_blocks: int, block_of: np.ndarray, keys: np.ndarray) -> np.nd
 
 def _pieces(block: shapely.Geometry, xy: np.ndarray, keys: np.ndarray) -> tuple[list[shapely.Geometry], list]:
     """Cut a block into one piece per compound and per other building (Voronoi cells of the points)."""
-    piece_key = np.asarray([k if k is not None and not pd.isna(k) else f"b{i}" for i, k in enumerate(keys)],
-                           dtype=object)
+    piece_key = np.asarray(
+        [k if k is not None and not pd.isna(k) else f"b{i}" for i, k in enumerate(keys)], dtype=object
+    )
     uniq, inverse = np.unique(np.round(xy, 2), axis=0, return_inverse=True)
     inverse = inverse.ravel()
     if len(uniq) < 2:
@@ -141,8 +142,11 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0) -> Units
         geom = shapely.union_all(faces[group == gid])
         idx = np.flatnonzero(building_group == gid)
         gkeys = keys[idx]
-        one_compound = len(idx) > 0 and len({k for k in gkeys if k is not None and not pd.isna(k)}) == 1 and \
-            all(k is not None and not pd.isna(k) for k in gkeys)
+        one_compound = (
+            len(idx) > 0
+            and len({k for k in gkeys if k is not None and not pd.isna(k)}) == 1
+            and all(k is not None and not pd.isna(k) for k in gkeys)
+        )
         if hh[idx].sum() <= hi or len(idx) < 2 or one_compound:
             geoms.append(geom)
             kinds.append("compound" if one_compound else "block")
@@ -197,8 +201,11 @@ def unit_graph(units: Units) -> UnitGraph:
         keep = i < j
         i, j = i[keep], j[keep]
         bounds = shapely.boundary(geoms)
-        shared = shapely.length(shapely.intersection(bounds[i], shapely.buffer(bounds[j], TOUCH_M))) if len(i) \
+        shared = (
+            shapely.length(shapely.intersection(bounds[i], shapely.buffer(bounds[j], TOUCH_M)))
+            if len(i)
             else np.empty(0)
+        )
         for a, c, length in zip(i, j, shared, strict=True):
             if length > TOUCH_M * 4:
                 neighbours[a][int(c)] = neighbours[c][int(a)] = float(length)
@@ -206,6 +213,11 @@ def unit_graph(units: Units) -> UnitGraph:
                     road[a].add(int(c))
                     road[c].add(int(a))
     centre = shapely.centroid(geoms) if n else np.empty(0, object)
-    return UnitGraph(units.households.copy(), shapely.get_x(centre) if n else np.empty(0),
-                     shapely.get_y(centre) if n else np.empty(0), shapely.area(geoms) if n else np.empty(0),
-                     neighbours, road)
+    return UnitGraph(
+        units.households.copy(),
+        shapely.get_x(centre) if n else np.empty(0),
+        shapely.get_y(centre) if n else np.empty(0),
+        shapely.area(geoms) if n else np.empty(0),
+        neighbours,
+        road,
+    )

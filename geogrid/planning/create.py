@@ -18,8 +18,10 @@ from geogrid.settings import get_settings
 
 SLIVER_WIDTH_DEG = 5e-6  # area / perimeter of a part, in degrees: about half a metre
 
-COMMUNITY_SQL = ("SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
-                 "AND (code = :c OR name = :c) ORDER BY id LIMIT 1")
+COMMUNITY_SQL = (
+    "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
+    "AND (code = :c OR name = :c) ORDER BY id LIMIT 1"
+)
 
 
 def create(ws: Workspace, edit: dict, i: int) -> None:
@@ -35,8 +37,10 @@ def create(ws: Workspace, edit: dict, i: int) -> None:
         raise InputError(t("the new grid lies outside community {community}", community=row[1]), field=where)
     kind = str(edit.get("kind") or "basic")
     if kind not in get_settings().household_bands:
-        raise InputError(t("unknown grid kind '{kind}': use {kinds}", kind=kind,
-                           kinds=list(get_settings().household_bands)), field=f"edits[{i}].kind")
+        raise InputError(
+            t("unknown grid kind '{kind}': use {kinds}", kind=kind, kinds=list(get_settings().household_bands)),
+            field=f"edits[{i}].kind",
+        )
     parents = [p for c in edit.get("from") or [] for p in _ids(ws, str(c), f"edits[{i}].from")]
     for other in ws.neighbours(geom, exclude=None):
         rest = _without_slivers(polygonal(shapely.difference(other.geom, geom)))

@@ -37,8 +37,9 @@ CREATE TRIGGER buildings_households_real BEFORE UPDATE OF households ON building
 
 
 def upgrade() -> None:
-    op.add_column("buildings", sa.Column("households_estimated", sa.Boolean(), nullable=False,
-                                         server_default=sa.false()))
+    op.add_column(
+        "buildings", sa.Column("households_estimated", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.execute(TRIGGER)
     op.create_table(
         "barrier_lines",
