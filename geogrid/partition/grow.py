@@ -85,15 +85,23 @@ class Regions:
             if r >= 0:
                 self.members.setdefault(int(r), set()).add(u)
         self.hh = {r: float(g.households[list(m)].sum()) for r, m in self.members.items()}
+        # area-weighted moments per region, about the graph's mean point (precision): w, Σwx, Σwy, Σw(x²+y²)
+        w = g.area + 1.0
+        x, y = g.x - (g.x.mean() if len(g) else 0), g.y - (g.y.mean() if len(g) else 0)
+        self._unit = [(float(a), float(a * b), float(a * c), float(a * (b * b + c * c))) for a, b, c in zip(w, x, y,
+                                                                                                          strict=True)]
+        self.moments = {r: [sum(self._unit[u][i] for u in m) for i in range(4)] for r, m in self.members.items()}
 
     def move(self, u: int, to: int) -> None:
         src = int(self.labels[u])
         self.members[src].discard(u)
         self.hh[src] -= self.g.households[u]
+        self.moments[src] = [a - b for a, b in zip(self.moments[src], self._unit[u], strict=True)]
         if not self.members[src]:
-            del self.members[src], self.hh[src]
+            del self.members[src], self.hh[src], self.moments[src]
         self.members.setdefault(to, set()).add(u)
         self.hh[to] = self.hh.get(to, 0.0) + self.g.households[u]
+        self.moments[to] = [a + b for a, b in zip(self.moments.get(to, [0.0] * 4), self._unit[u], strict=True)]
         self.labels[u] = to
 
     def connected_without(self, r: int, u: int) -> bool:
@@ -112,14 +120,14 @@ class Regions:
         return len(seen) == len(rest)
 
     def spread(self, r: int, extra: int | None = None, without: int | None = None) -> float:
-        """Moment of inertia (m²·unit) of region ``r``: lower is more compact."""
-        units = [u for u in self.members.get(r, ()) if u != without] + ([extra] if extra is not None else [])
-        if not units:
-            return 0.0
-        w = self.g.area[units] + 1.0
-        x, y = self.g.x[units], self.g.y[units]
-        cx, cy = np.average(x, weights=w), np.average(y, weights=w)
-        return float((w * ((x - cx) ** 2 + (y - cy) ** 2)).sum())
+        """Area-weighted moment of inertia (m²·m²) of region ``r`` (with ``extra`` added or ``without`` taken
+        out): lower is more compact. O(1) from the running moments."""
+        w, sx, sy, sq = self.moments.get(r, (0.0, 0.0, 0.0, 0.0))
+        for u, sign in ((extra, 1.0), (without, -1.0)):
+            if u is not None:
+                a, b, c, d = self._unit[u]
+                w, sx, sy, sq = w + sign * a, sx + sign * b, sy + sign * c, sq + sign * d
+        return max(0.0, sq - (sx * sx + sy * sy) / w) if w > 1e-9 else 0.0
 
 
 def _grow(g: UnitGraph, comp: list[int], lo: int, hi: int, rng: np.random.Generator | None) -> np.ndarray:

@@ -22,7 +22,7 @@ from geogrid.codes import reading_order
 from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
-from geogrid.partition.units import AreaInput, Units, build_units
+from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
 from geogrid.settings import get_settings
 
 ROAD_BUFFER_M = 3.0  # a grid edge within this distance of a barrier line follows it
@@ -74,7 +74,7 @@ def _fixed(units: Units, lo: int, hi: int) -> dict[int, tuple[str, str]]:
         if site and (hh > hi or hh == 0):
             out[u] = ("dedicated", t("dedicated grid for a {kind} site", kind=site))
         elif hh > hi:
-            what = units.compound[u] or t("building group") if units.kind[u] != "block" else t("block")
+            what = units.compound[u] or {"block": t("block"), "building": t("building")}.get(units.kind[u], "")
             out[u] = (
                 "basic",
                 t(
@@ -100,7 +100,8 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
     roads = shapely.buffer(shapely.union_all(inp.lines), ROAD_BUFFER_M) if len(inp.lines) else shapely.Polygon()
     groups = [np.flatnonzero(labels == r) for r in range(labels.max() + 1)]
     groups = [g for g in groups if len(g)]
-    geoms = [shapely.union_all(units.geoms[g]) for g in groups]
+    points = shapely.points(inp.buildings["x"].to_numpy(float), inp.buildings["y"].to_numpy(float))
+    geoms = tidy_parts([shapely.union_all(units.geoms[g], grid_size=PRECISION_M) for g in groups], points)
     pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
     ys = shapely.get_y(pts)
     order = reading_order(shapely.get_x(pts), ys, max(float(np.ptp(ys)) / 4, 1.0))
@@ -140,6 +141,25 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
             )
         )
     return out, units
+
+
+def tidy_parts(geoms: list[shapely.Geometry], points: np.ndarray) -> list[shapely.Geometry]:
+    """Stray parts of a grid that hold no building point (slivers between carriageways, corners cut off by a
+    Voronoi cell) go to the neighbouring grid they share most boundary with: grids come in one piece wherever
+    the units allow, and no building changes grid."""
+    geoms = list(geoms)
+    for k in range(len(geoms)):
+        parts = sorted(shapely.get_parts(geoms[k]), key=lambda p: -p.area)
+        for part in parts[1:]:
+            if len(points) and shapely.intersects(part, points).any():
+                continue
+            edge = shapely.buffer(part.boundary, 0.05)
+            shared = [(shapely.intersection(edge, geoms[j].boundary).length, j) for j in range(len(geoms)) if j != k]
+            length, j = max(shared, default=(0.0, -1))
+            if length > 0:
+                geoms[j] = shapely.union(geoms[j], part)
+                geoms[k] = shapely.difference(geoms[k], part)
+    return geoms
 
 
 def _edits(grids: list[Proposed]) -> list[dict]:

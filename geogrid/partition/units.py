@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from geogrid.partition.grow import UnitGraph
 
 SLIVER_M2 = 1.0  # faces smaller than this are noding noise
+PRECISION_M = 0.01  # unit outlines are snapped to this grid (metres)
 TOUCH_M = 0.05  # boundaries within this distance count as shared
 
 
@@ -56,7 +57,7 @@ def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))), dtype=object)
     if not len(faces):
         return np.asarray(shapely.get_parts(polygon), dtype=object)
-    keep = shapely.contains(polygon, shapely.point_on_surface(faces)) & (shapely.area(faces) > SLIVER_M2)
+    keep = shapely.contains(polygon, shapely.point_on_surface(faces)) & (shapely.area(faces) > 0)
     faces = faces[keep]
     missed = shapely.difference(polygon, shapely.union_all(faces)) if len(faces) else polygon
     extra = [p for p in shapely.get_parts(missed) if p.area > SLIVER_M2]  # unclosed rings of the outline
@@ -161,7 +162,8 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0) -> Units
             blk.append(gid)
             members.append(idx[sub])
     ids = b["id"].to_numpy(np.int64)
-    units.geoms = np.asarray(geoms, dtype=object)
+    # on a 1 cm grid: neighbouring pieces then share their edges exactly, and unions of them are one piece
+    units.geoms = shapely.set_precision(np.asarray(geoms, dtype=object), PRECISION_M)
     units.kind, units.block = kinds, np.asarray(blk, dtype=np.int64)
     units.buildings = [ids[m] for m in members]
     units.households = np.asarray([hh[m].sum() for m in members], dtype=float)
