@@ -23,8 +23,10 @@ from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
 from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
+from geogrid.planning.edits import polygonal
 from geogrid.settings import get_settings
 
+FILL_DEG = 2e-7  # about 2 cm
 ROAD_BUFFER_M = 3.0  # a grid edge within this distance of a barrier line follows it
 
 
@@ -105,7 +107,7 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
     pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
     ys = shapely.get_y(pts)
     order = reading_order(shapely.get_x(pts), ys, max(float(np.ptp(ys)) / 4, 1.0))
-    lonlat = comm.to_lonlat(np.asarray(geoms, dtype=object))
+    lonlat = fill_outline(comm, comm.to_lonlat(np.asarray(geoms, dtype=object)))
     out = []
     for n, k in enumerate(order, start=1):
         g = groups[k]
@@ -160,6 +162,14 @@ def tidy_parts(geoms: list[shapely.Geometry], points: np.ndarray) -> list[shapel
                 geoms[j] = shapely.union(geoms[j], part)
                 geoms[k] = shapely.difference(geoms[k], part)
     return geoms
+
+
+def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
+    """Grids grown by about 2 cm and clipped to the community, in lon/lat: the millimetres that snapping and
+    reprojection open along the outline are covered. Where neighbours now overlap, the ``create`` edit of the
+    later grid trims the earlier one, so the plan's grids meet exactly."""
+    grown = shapely.buffer(grids, FILL_DEG, join_style="mitre", mitre_limit=2.0)
+    return np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
 
 
 def _edits(grids: list[Proposed]) -> list[dict]:

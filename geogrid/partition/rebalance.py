@@ -24,6 +24,7 @@ from geogrid.i18n import t
 from geogrid.partition.area import Community, find_area, load_input
 from geogrid.partition.grow import _grow, repair, violation
 from geogrid.partition.units import Units, build_units, unit_graph
+from geogrid.planning.edits import polygonal
 from geogrid.settings import get_settings
 
 GRIDS_SQL = """
@@ -60,7 +61,7 @@ def cut_units(
         ids = units.buildings[u]
         owner = np.asarray([held.get(int(b), -1) for b in ids], dtype=np.int64)
         for gi in np.flatnonzero(shapely.intersects(grid_geoms, geom)):
-            piece = shapely.intersection(geom, grid_geoms[gi])
+            piece = polygonal(shapely.intersection(geom, grid_geoms[gi]))
             if piece.area < 1.0:
                 continue
             geoms.append(piece)
@@ -161,7 +162,7 @@ def _out(cut: Units, labels: np.ndarray, grids: list[CurrentGrid], lo: int, hi: 
 
 
 def _geojson(comm: Community, geom: shapely.Geometry) -> dict:
-    return json.loads(shapely.to_geojson(comm.to_lonlat(geom)))
+    return json.loads(shapely.to_geojson(polygonal(comm.to_lonlat(geom))))
 
 
 def _edits(comm: Community, cut: Units, labels: np.ndarray, start: np.ndarray, grids: list[CurrentGrid]) -> list[dict]:
