@@ -172,6 +172,8 @@ class Building(Base):
     floors: Mapped[int | None] = mapped_column(SmallInteger)
     households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    # True while ``households`` is an estimate (geogrid.partition.households); real figures clear it (trigger).
+    households_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     footprint = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
 
 
@@ -464,3 +466,30 @@ class AuditEntry(Base):
     area: Mapped[str | None] = mapped_column(String(32))
     target: Mapped[str | None] = mapped_column(String(200))
     details = mapped_column(JSONB, nullable=True)
+
+
+class BarrierLine(Base):
+    """A road, river or railway line that partition blocks are cut by (revision ``0009_partition``)."""
+
+    __tablename__ = "barrier_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    geom = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=False)
+
+
+class PartitionUnit(Base):
+    """Derived: the units (block, compound, building) last computed for a community by ``geogrid partition``."""
+
+    __tablename__ = "partition_units"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("admin_areas.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    estimated_households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    building_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list, server_default="{}")
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

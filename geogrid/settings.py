@@ -30,6 +30,11 @@ def setting(default: Any, *, env: str | None = None, form: str | None = None, do
 
 
 Bands = Annotated[dict[str, tuple[int, int]], NoDecode]
+Shares = Annotated[dict[str, float], NoDecode]
+Kinds = Annotated[tuple[str, ...], NoDecode]
+Range = Annotated[tuple[int, int], NoDecode]
+RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "detached": 1.0, "dormitory": 1.0,
+                     "terrace": 1.0, "yes": 0.6, "*": 0.0}
 Radii = Annotated[dict[int, float], NoDecode]
 Words = Annotated[tuple[str, ...], NoDecode]
 SYNC_LEVELS = ("on", "off", "local", "remote_write", "remote_apply")
@@ -102,6 +107,19 @@ class Settings(BaseSettings):
             raise ValueError(value)
         return level
 
+    # Partition (geogrid.partition): household estimates for buildings without figures, grid proposals.
+    dwelling_m2: float = setting(90.0, doc="floor area of one dwelling, m² (household estimates)")
+    default_levels: int = setting(6, doc="storeys of a building without a building:levels tag")
+    residential_share: Shares = setting(dict(RESIDENTIAL_SHARE), form="apartments:1,yes:0.6,*:0",
+                                        doc="share of floor area that is homes, by OSM building tag")
+    dedicated_kinds: Kinds = setting(("school", "hospital", "market", "university", "park"),
+                                     form="school,hospital,market,university,park",
+                                     doc="facility kinds whose block or compound becomes a dedicated grid")
+    dedicated_min_m2: float = setting(5000.0, doc="smallest block or compound made a dedicated grid, m²")
+    community_households: Range = setting((1500, 4000), form="1500-4000",
+                                          doc="households per community drawn by partition")
+    partition_tries: int = setting(4, doc="seeded restarts of the grid growth; the best is kept")
+
     @field_validator("household_bands", mode="before")
     @classmethod
     def _bands(cls, value: Any) -> Any:
@@ -126,6 +144,29 @@ class Settings(BaseSettings):
 
     @field_validator("database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file",
                      mode="before")
+    @field_validator("residential_share", mode="before")
+    @classmethod
+    def _shares(cls, value: Any) -> Any:
+        """``apartments:1,yes:0.6,*:0`` → ``{building tag: share}``."""
+        if not isinstance(value, str):
+            return value
+        pairs = (p.split(":") for p in value.split(",") if p.strip())
+        return {k.strip(): float(v) for k, v in pairs}
+
+    @field_validator("dedicated_kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
+
+    @field_validator("community_households", mode="before")
+    @classmethod
+    def _range(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        low, _, high = value.partition("-")
+        return int(low), int(high)
+
+    @field_validator("database_url", "pg_bindir", "tile_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return (value.strip() or None) if isinstance(value, str) else value

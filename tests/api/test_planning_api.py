@@ -9,7 +9,6 @@ import shapely.geometry
 from shapely.geometry import box, mapping
 from sqlalchemy import text
 
-from api.app import create_app
 from tests.fixtures import planning_city as pc
 from tests.fixtures.planning_city import C1, A, B, snapshot
 
