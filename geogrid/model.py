@@ -361,6 +361,8 @@ class GazetteerEntry(Base):
     __tablename__ = "gazetteer"
     __table_args__ = (
         Index("ix_gazetteer_norm_trgm", "norm", postgresql_using="gin", postgresql_ops={"norm": "gin_trgm_ops"}),
+        Index("ix_gazetteer_road_number", "road", "number"),
+        Index("ix_gazetteer_ref", "kind", "ref_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -369,6 +371,10 @@ class GazetteerEntry(Base):
     text: Mapped[str] = mapped_column(String(300))
     norm: Mapped[str] = mapped_column(String(300))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
+    road: Mapped[str | None] = mapped_column(String(200))  # the door number read from ``norm`` (address.Door)
+    number: Mapped[int | None] = mapped_column(Integer)
+    door_prefix: Mapped[str | None] = mapped_column(String(4))
+    door_sub: Mapped[int | None] = mapped_column(Integer)
 
 
 class AddressNorm(Base):
@@ -379,6 +385,56 @@ class AddressNorm(Base):
 
     text: Mapped[str] = mapped_column(String(300), primary_key=True)
     norm: Mapped[str] = mapped_column(String(300))
+    road: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[int | None] = mapped_column(Integer)
+    door_prefix: Mapped[str | None] = mapped_column(String(4))
+    door_sub: Mapped[int | None] = mapped_column(Integer)
+
+
+class AddressPoint(Base):
+    """An address or place a caller may name: a row of the standard address book (标准地址库) or an OSM door,
+    entrance, house name or named place (``outline``: the place's area, so a campus answers every grid it covers).
+    """
+
+    __tablename__ = "address_points"
+    __table_args__ = (Index("ix_address_points_road_number", "road_norm", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # address_book | osm
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # address_book | door | entrance | place
+    text: Mapped[str | None] = mapped_column(String(300))
+    name: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str] | None] = mapped_column(ARRAY(String(200)))
+    district: Mapped[str | None] = mapped_column(String(100))
+    street: Mapped[str | None] = mapped_column(String(100))
+    community: Mapped[str | None] = mapped_column(String(100))
+    road: Mapped[str | None] = mapped_column(String(200))
+    road_norm: Mapped[str | None] = mapped_column(String(200))
+    door: Mapped[str | None] = mapped_column(String(60))
+    number: Mapped[int | None] = mapped_column(Integer)
+    door_prefix: Mapped[str | None] = mapped_column(String(4))
+    door_sub: Mapped[int | None] = mapped_column(Integer)
+    compound: Mapped[str | None] = mapped_column(String(200))
+    building: Mapped[str | None] = mapped_column(String(60))
+    unit: Mapped[str | None] = mapped_column(String(30))
+    room: Mapped[str | None] = mapped_column(String(30))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="SET NULL"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    outline = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class Road(Base):
+    """A named street (OSM ``highway`` with a name): road-level answers list the grids its line crosses."""
+
+    __tablename__ = "roads"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    norm: Mapped[str] = mapped_column(String(200), index=True)
+    aliases: Mapped[list[str] | None] = mapped_column(ARRAY(String(200)))
+    geom = mapped_column(Geometry("MULTILINESTRING", srid=SRID, spatial_index=True), nullable=False)
 
 
 class Plan(Base):
