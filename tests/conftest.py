@@ -23,6 +23,9 @@ from sqlalchemy import text  # noqa: E402
 from geogrid import db  # noqa: E402
 from geogrid.db import cluster  # noqa: E402
 
+# The test cities (tests/fixtures/) as fixtures: planning_city, lookup_city, small_city.
+pytest_plugins = ["tests.fixtures.planning_city", "tests.fixtures.lookup_city", "tests.fixtures.maps_city"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start the cluster once, in the controller, before xdist workers race to do it."""

@@ -11,15 +11,14 @@ from shapely.geometry import box, mapping
 from sqlalchemy import text
 
 from api.app import create_app
-from tests import test_planning_city as pc
-from tests.test_planning_city import C1, A, B, snapshot
+from tests.fixtures import planning_city as pc
+from tests.fixtures.planning_city import C1, A, B, snapshot
 
-city = pc.city  # the fixture
 A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
 @pytest.fixture
-def client(city):
+def client(planning_city):
     return TestClient(create_app())
 
 
@@ -36,8 +35,8 @@ def test_validation_endpoint(client):
     assert missing.status_code == 404 and "nowhere" in missing.json()["error"]
 
 
-def test_plan_apply_history_revert_round_trip(client, city):
-    with city.connect() as conn:
+def test_plan_apply_history_revert_round_trip(client, planning_city):
+    with planning_city.connect() as conn:
         start = snapshot(conn)
     body = {"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 1}, "author": "王规划"}
     created = client.post("/plans", params={"compare": True}, json=body)
@@ -59,7 +58,7 @@ def test_plan_apply_history_revert_round_trip(client, city):
     assert [v["version"] for v in hist["versions"]] == [1, 2] and hist["versions"][1]["author"] == "王规划"
     for code in (A, B):
         assert client.post(f"/grids/{code}/revert", params={"to_version": 1}).status_code == 200
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         end = snapshot(conn)
     assert end["grids"] == start["grids"] and end["assignments"] == start["assignments"]
 
@@ -83,12 +82,12 @@ def test_stale_plan_answers_409_naming_the_change(client):
     ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
     ({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN), "crs": "EPSG:99999"}]}, 422, "crs"),
 ])
-def test_bad_requests_are_4xx_json_and_write_nothing(client, city, body, status, words):
-    with city.connect() as conn:
+def test_bad_requests_are_4xx_json_and_write_nothing(client, planning_city, body, status, words):
+    with planning_city.connect() as conn:
         before = snapshot(conn)
     response = client.post("/plans", json=body)
     assert response.status_code == status and words in response.json()["error"]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         assert snapshot(conn) == before and conn.scalar(text("SELECT count(*) FROM plans")) == 0
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geogrid import crs
-from tests.test_lookup_city import GRIDS, expected_code, load_city
+from tests.fixtures.lookup_city import GRIDS, expected_code, load_city
 
 
 @pytest.fixture(scope="module")
