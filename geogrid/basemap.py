@@ -45,21 +45,30 @@ def _rows(frame: pd.DataFrame | None, layer: str, kinds: pd.Series) -> pd.DataFr
     if frame is None or frame.empty:
         return pd.DataFrame(columns=COLUMNS)
     geoms = shapely.make_valid(np.asarray(frame.geometry.array, dtype=object))
-    out = pd.DataFrame({"layer": layer, "kind": kinds.to_numpy(dtype=object),
-                        "name": _column(frame, "name").to_numpy(dtype=object), "geom": geoms,
-                        "source_id": _source_ids(frame)})
+    out = pd.DataFrame(
+        {
+            "layer": layer,
+            "kind": kinds.to_numpy(dtype=object),
+            "name": _column(frame, "name").to_numpy(dtype=object),
+            "geom": geoms,
+            "source_id": _source_ids(frame),
+        }
+    )
     keep = out["kind"].notna() & ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
     return out[keep.to_numpy()]
 
 
 def osm_base(osm) -> pd.DataFrame:
     """Roads, water and railways of a ``pyrosm.OSM`` extract as rows of :data:`COLUMNS`."""
-    roads = osm.get_data_by_custom_criteria(custom_filter={"highway": list(ROAD_CLASSES)}, keep_nodes=False,
-                                            keep_relations=False)
-    rails = osm.get_data_by_custom_criteria(custom_filter={"railway": list(RAILWAYS)}, keep_nodes=False,
-                                            keep_relations=False)
-    water_ways = osm.get_data_by_custom_criteria(custom_filter={"waterway": list(WATERWAYS)}, keep_nodes=False,
-                                                 keep_relations=False)
+    roads = osm.get_data_by_custom_criteria(
+        custom_filter={"highway": list(ROAD_CLASSES)}, keep_nodes=False, keep_relations=False
+    )
+    rails = osm.get_data_by_custom_criteria(
+        custom_filter={"railway": list(RAILWAYS)}, keep_nodes=False, keep_relations=False
+    )
+    water_ways = osm.get_data_by_custom_criteria(
+        custom_filter={"waterway": list(WATERWAYS)}, keep_nodes=False, keep_relations=False
+    )
     water_areas = osm.get_data_by_custom_criteria(custom_filter={"natural": ["water"]}, keep_nodes=False)
     parts = [
         _rows(roads, "road", _column(roads, "highway").map(ROAD_CLASSES) if roads is not None else None),

@@ -30,16 +30,20 @@ MAX_ZOOM = 22
 FINGERPRINT_TTL_S = 1.0  # PostgreSQL publishes its write counters about a second after a commit anyway
 MAX_TILES = 20_000  # tiles kept in memory (a few kB each)
 
-ENVELOPE = "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS m, ST_Transform(ST_TileEnvelope(:z, :x, :y, " \
-           "margin => :margin), 4326) AS ll)"
+ENVELOPE = (
+    "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS m, ST_Transform(ST_TileEnvelope(:z, :x, :y, "
+    "margin => :margin), 4326) AS ll)"
+)
 
 
 def _mvt(name: str, select: str, fields: dict[str, str]) -> str:
     """``ST_AsMVT`` of the rows ``select`` returns (a ``geom`` in 4326 plus ``fields``), clipped to the tile."""
     props = "".join(f", s.{f}" for f in fields)
-    return (f"(SELECT coalesce(ST_AsMVT(q, '{name}', {EXTENT}, 'geom'), ''::bytea) FROM ("
-            f"SELECT ST_AsMVTGeom(ST_Transform(s.geom, 3857), env.m, {EXTENT}, {BUFFER}, true) AS geom{props} "
-            f"FROM ({select}) s, env) q WHERE q.geom IS NOT NULL)")
+    return (
+        f"(SELECT coalesce(ST_AsMVT(q, '{name}', {EXTENT}, 'geom'), ''::bytea) FROM ("
+        f"SELECT ST_AsMVTGeom(ST_Transform(s.geom, 3857), env.m, {EXTENT}, {BUFFER}, true) AS geom{props} "
+        f"FROM ({select}) s, env) q WHERE q.geom IS NOT NULL)"
+    )
 
 
 def _strip(select: str) -> str:
@@ -91,24 +95,80 @@ class TileLayer:
     needs_figures: bool = False
 
 
-LAYERS: dict[str, TileLayer] = {layer.key: layer for layer in (
-    TileLayer("grids", "网格 grids", (("grids", GRIDS, {
-        "code": "String", "name": "String", "community_name": "String", "households": "Number",
-        "coverage": "Number"}),), needs_figures=True),
-    TileLayer("buildings", "楼栋 buildings", (("buildings", BUILDINGS, {
-        "id": "Number", "name": "String", "households": "Number"}),), minzoom=14),
-    TileLayer("facilities", "服务设施 facilities", (("facilities", FACILITIES, {
-        "id": "Number", "name": "String", "kind": "String", "circle_minutes": "Number", "candidate": "Boolean"}),)),
-    TileLayer("service-areas", "服务范围 service areas", (("service_areas", SERVICE_AREAS, {
-        "facility_id": "Number", "name": "String", "kind": "String", "mode": "String", "minutes": "Number"}),)),
-    TileLayer("base", "底图 base map", (
-        ("water", WATER, {"kind": "String", "name": "String"}),
-        ("compounds", COMPOUNDS, {"name": "String"}),
-        ("buildings", FOOTPRINTS, {}),
-        ("railways", RAILWAYS, {"kind": "String", "name": "String"}),
-        ("roads", ROADS, {"kind": "String", "name": "String"}),
-    )),
-)}
+LAYERS: dict[str, TileLayer] = {
+    layer.key: layer
+    for layer in (
+        TileLayer(
+            "grids",
+            "网格 grids",
+            (
+                (
+                    "grids",
+                    GRIDS,
+                    {
+                        "code": "String",
+                        "name": "String",
+                        "community_name": "String",
+                        "households": "Number",
+                        "coverage": "Number",
+                    },
+                ),
+            ),
+            needs_figures=True,
+        ),
+        TileLayer(
+            "buildings",
+            "楼栋 buildings",
+            (("buildings", BUILDINGS, {"id": "Number", "name": "String", "households": "Number"}),),
+            minzoom=14,
+        ),
+        TileLayer(
+            "facilities",
+            "服务设施 facilities",
+            (
+                (
+                    "facilities",
+                    FACILITIES,
+                    {
+                        "id": "Number",
+                        "name": "String",
+                        "kind": "String",
+                        "circle_minutes": "Number",
+                        "candidate": "Boolean",
+                    },
+                ),
+            ),
+        ),
+        TileLayer(
+            "service-areas",
+            "服务范围 service areas",
+            (
+                (
+                    "service_areas",
+                    SERVICE_AREAS,
+                    {
+                        "facility_id": "Number",
+                        "name": "String",
+                        "kind": "String",
+                        "mode": "String",
+                        "minutes": "Number",
+                    },
+                ),
+            ),
+        ),
+        TileLayer(
+            "base",
+            "底图 base map",
+            (
+                ("water", WATER, {"kind": "String", "name": "String"}),
+                ("compounds", COMPOUNDS, {"name": "String"}),
+                ("buildings", FOOTPRINTS, {}),
+                ("railways", RAILWAYS, {"kind": "String", "name": "String"}),
+                ("roads", ROADS, {"kind": "String", "name": "String"}),
+            ),
+        ),
+    )
+}
 
 
 def tile_sql(layer: TileLayer) -> str:
@@ -137,8 +197,11 @@ def grid_figures(conn: Connection) -> dict[str, list]:
         if frame.empty:
             return {"fid": [], "fhh": [], "fcov": []}
         cov = frame["coverage"].astype(float).to_numpy()
-        return {"fid": frame["id"].astype(int).tolist(), "fhh": frame["households"].astype(int).tolist(),
-                "fcov": [None if np.isnan(v) else float(v) for v in cov]}
+        return {
+            "fid": frame["id"].astype(int).tolist(),
+            "fhh": frame["households"].astype(int).tolist(),
+            "fcov": [None if np.isnan(v) else float(v) for v in cov],
+        }
 
     return cache.cached(conn, ("tile-grid-figures",), compute)
 
@@ -213,10 +276,12 @@ class TileCache:
 
 def bounds(conn: Connection) -> list[float]:
     """West, south, east, north of the grids and base map (the whole world when there is nothing)."""
-    row = conn.execute(text(
-        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM ("
-        "SELECT geom FROM grids WHERE valid_to IS NULL UNION ALL SELECT geom FROM base_features) u) x"
-    )).first()
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM ("
+            "SELECT geom FROM grids WHERE valid_to IS NULL UNION ALL SELECT geom FROM base_features) u) x"
+        )
+    ).first()
     if row is None or row[0] is None:
         return [-180.0, -85.0511, 180.0, 85.0511]
     return [round(float(v), 6) for v in row]
@@ -227,9 +292,16 @@ def tilejson(conn: Connection, key: str, tile_url: str) -> dict:
     layer = _layer(key)
     west, south, east, north = bounds(conn)
     return {
-        "tilejson": "3.0.0", "name": layer.title, "scheme": "xyz", "tiles": [tile_url],
-        "minzoom": layer.minzoom, "maxzoom": MAX_ZOOM, "bounds": [west, south, east, north],
+        "tilejson": "3.0.0",
+        "name": layer.title,
+        "scheme": "xyz",
+        "tiles": [tile_url],
+        "minzoom": layer.minzoom,
+        "maxzoom": MAX_ZOOM,
+        "bounds": [west, south, east, north],
         "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), 14],
-        "vector_layers": [{"id": name, "fields": fields, "minzoom": layer.minzoom, "maxzoom": MAX_ZOOM}
-                          for name, _, fields in layer.parts],
+        "vector_layers": [
+            {"id": name, "fields": fields, "minzoom": layer.minzoom, "maxzoom": MAX_ZOOM}
+            for name, _, fields in layer.parts
+        ],
     }

@@ -33,8 +33,11 @@ def _build(layer: str, z: int, x: int, y: int) -> bytes:
         return cache.tile(conn, layer, z, x, y)
 
 
-@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", response_class=Response,
-            responses={200: {"content": {MVT: {}}, "description": "a Mapbox Vector Tile (may be empty)"}})
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}, "description": "a Mapbox Vector Tile (may be empty)"}},
+)
 async def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
     """One vector tile: grids, buildings, facilities, service-areas or base (roads, water, railways, footprints)."""
     fp = cache.fingerprint_fresh()

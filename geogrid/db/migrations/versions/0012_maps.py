@@ -20,7 +20,8 @@ branch_labels = None
 depends_on = None
 
 # Coverage of a grid: households of its buildings inside a stored 5-minute service area of a real facility,
-# along the walking network where computed, else circles (the basis column says which).
+# along the walking network where computed, else stored circles, else 300 m circles (GB 50180-2018's
+# 5-minute distance; a view cannot read GEOGRID_CIRCLE_RADII): the basis column says which.
 VIEWS = {
     "areas": """
         SELECT a.id, a.code, a.name, a.level, p.code AS parent_code,
@@ -49,12 +50,18 @@ VIEWS = {
     "grid_coverage": """
         WITH basis AS (
             SELECT CASE WHEN EXISTS (SELECT 1 FROM public.service_areas WHERE mode = 'network' AND minutes = 5)
-                        THEN 'network' ELSE 'circle' END AS mode
+                        THEN 'network'
+                        WHEN EXISTS (SELECT 1 FROM public.service_areas WHERE mode = 'circle' AND minutes = 5)
+                        THEN 'circle' ELSE 'circle 300 m' END AS mode
         ), per_building AS (
             SELECT a.grid_id, b.households,
-                   EXISTS (SELECT 1 FROM public.service_areas sa JOIN public.facilities f ON f.id = sa.facility_id
-                           WHERE sa.minutes = 5 AND sa.mode = (SELECT mode FROM basis) AND NOT f.candidate
-                             AND ST_Intersects(sa.geom, b.geom)) AS covered
+                   CASE WHEN (SELECT mode FROM basis) = 'circle 300 m' THEN EXISTS (
+                            SELECT 1 FROM public.facilities f WHERE NOT f.candidate AND f.circle_minutes = 5
+                              AND ST_DWithin(f.geom::geography, b.geom::geography, 300))
+                        ELSE EXISTS (
+                            SELECT 1 FROM public.service_areas sa JOIN public.facilities f ON f.id = sa.facility_id
+                            WHERE sa.minutes = 5 AND sa.mode = (SELECT mode FROM basis) AND NOT f.candidate
+                              AND ST_Intersects(sa.geom, b.geom)) END AS covered
             FROM public.building_assignments a JOIN public.buildings b ON b.id = a.building_id
             WHERE a.grid_id IS NOT NULL
         ), per_grid AS (
