@@ -18,7 +18,7 @@ from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition")
+ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition", "tiles", "ogc")
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:

@@ -549,3 +549,21 @@ class PartitionUnit(Base):
     building_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list, server_default="{}")
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+BASE_LAYERS = ("road", "water", "railway")
+
+
+class BaseFeature(Base):
+    """The offline base map: roads (``kind`` = OSM highway class), water and railways, read by the OSM
+    importer or made by the demo, drawn under the grids when no tile server is set (revision ``0012_maps``)."""
+
+    __tablename__ = "base_features"
+    __table_args__ = (CheckConstraint(_in("layer", BASE_LAYERS), name="ck_base_features_layer"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    geom = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False)
+    source_id: Mapped[str | None] = mapped_column(String(200))

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from geogrid.basemap import import_osm_base
 from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.importers.buildings import write_buildings
@@ -137,6 +138,8 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
         reports.append(report)
     tick(t("addresses and places"))
     reports += import_osm_addresses(conn, osm)
+    tick(t("base map"))
+    reports.append(ImportReport(t("base map (roads, water, railways)"), import_osm_base(conn, osm)))
     if network:
         tick(t("walking network"))
         reports.append(_network(conn, path))
