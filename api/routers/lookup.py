@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from api.schemas import LOOKUP_RESPONSES
 from geogrid import db
+from geogrid.csvsafe import SafeWriter
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
 from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
@@ -210,7 +211,7 @@ async def _csv_items(request: Request, kind: str) -> list[dict]:
 
 def _to_csv(results: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for r in results:
         g, m = r.get("grid") or {}, r.get("match") or {}

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from geogrid.cli.common import app, progress
+from geogrid.csvsafe import SafeWriter
 from geogrid.errors import InputError
 from geogrid.i18n import t
 
@@ -79,7 +80,7 @@ def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
     items = read_items(path)
     sink = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
     try:
-        writer = csv.writer(sink)
+        writer = SafeWriter(sink)
         writer.writerow(OUT_COLUMNS)
         with progress() as bar:
             task = bar.add_task(t("lookup"), total=len(items))

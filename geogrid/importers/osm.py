@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from geogrid.basemap import import_osm_base
 from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.importers.buildings import write_buildings
@@ -69,7 +70,8 @@ def osm_buildings(osm) -> pd.DataFrame:
     floors = levels.where((levels > 0) & (levels < 500)).astype("Int64")
     return pd.DataFrame({"source_id": source_ids(frame), "name": _col(frame, "name").to_numpy(dtype=object),
                          "address": address.to_numpy(dtype=object), "floors": floors.array,
-                         "households": 0, "geom": points, "footprint": footprints})
+                         "households": 0, "geom": points, "footprint": footprints,
+                         "building": _col(frame, "building").to_numpy(dtype=object)})
 
 
 def _footprints(geoms: np.ndarray) -> np.ndarray:
@@ -123,7 +125,11 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
     tick = tick or (lambda step: None)
     osm = read_osm(path)
     tick(t("buildings"))
-    reports = [write_buildings(conn, osm_buildings(osm))]
+    buildings = osm_buildings(osm)
+    reports = [write_buildings(conn, buildings)]
+    from geogrid.partition.osm import import_layers  # compounds, roads for blocks, household estimates
+
+    reports += import_layers(conn, osm, buildings)
     tick(t("facility candidates"))
     facilities, skipped = osm_facilities(osm)
     if len(facilities):
@@ -132,6 +138,8 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
         reports.append(report)
     tick(t("addresses and places"))
     reports += import_osm_addresses(conn, osm)
+    tick(t("base map"))
+    reports.append(ImportReport(t("base map (roads, water, railways)"), import_osm_base(conn, osm)))
     if network:
         tick(t("walking network"))
         reports.append(_network(conn, path))

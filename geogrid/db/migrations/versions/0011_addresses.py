@@ -16,7 +16,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0011_addresses"
-down_revision = "0006_address_norms"
+down_revision = "0009_partition"
 branch_labels = None
 depends_on = None
 
