@@ -16,8 +16,10 @@ from sqlalchemy import text
 
 from geogrid import db
 from geogrid.errors import GeogridError, NotFound
+from geogrid.figures import grid_figures_sql
 from geogrid.i18n import t
 from geogrid.model import AREA_LEVELS, FACILITY_KINDS
+from geogrid.scope import resolve_scope
 
 router = APIRouter(tags=["read"])
 GEOJSON = "application/geo+json"
@@ -30,19 +32,12 @@ SELECT json_build_object('type', 'FeatureCollection',
 """
 _BBOX = "ST_Intersects({col}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 
-_GRID_COLUMNS = """
-SELECT g.code, g.name, g.kind, c.code AS community_code,
-       COALESCE(n.households, 0)::int AS households, m.residents::int AS residents,
-       COALESCE(n.buildings, 0)::int AS buildings, g.geom
-  FROM grids g
-  LEFT JOIN admin_areas c ON c.id = g.community_id
-  LEFT JOIN LATERAL (
-       SELECT sum(b.households) AS households, count(*) AS buildings
-         FROM building_assignments a JOIN buildings b ON b.id = a.building_id WHERE a.grid_id = g.id) n ON true
-  LEFT JOIN LATERAL (
-       SELECT count(*) AS residents
-         FROM building_assignments a JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) m ON true
-"""
+
+
+def _grids_sql(where: str, extra: str = "") -> str:
+    """Grids matching ``where`` (on ``grids g``) with their figures (:mod:`geogrid.figures`) and boundary."""
+    return (f"SELECT f.code, f.name, f.kind, f.community_code, f.households, f.residents, f.buildings{extra}, g.geom "
+            f"FROM ({grid_figures_sql(where)}) f JOIN grids g ON g.id = f.grid_id")
 
 
 def _code(code: str) -> str:
@@ -83,27 +78,26 @@ def areas(level: Annotated[str | None, Query(description=f"one of {', '.join(ARE
 
 @router.get("/grids")
 def grids(
-    community: Annotated[str | None, Query(max_length=12, description="12-digit community code")] = None,
+    community: Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")
+                         ] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
     """Current grids with households, residents and buildings (counts only)."""
     params = _bbox(bbox) or {}
-    where = ["g.valid_to IS NULL"]
-    if community is not None:
-        where.append("c.code = :community")
-        params["community"] = _code(community)
+    with db.ready().connect() as conn:
+        scope = resolve_scope(conn, community, levels=AREA_LEVELS)
+    where = ["g.valid_to IS NULL", scope.where()]
     if bbox is not None:
         where.append(_BBOX.format(col="g.geom"))
-    return _geojson(f"{_GRID_COLUMNS} WHERE {' AND '.join(where)} ORDER BY g.code", params)
+    return _geojson(f"{_grids_sql(' AND '.join(where))} ORDER BY f.code", {**params, **scope.params()})
 
 
 @router.get("/grids/{code}")
 def grid(code: str) -> Response:
     """One grid by code (retired grids too, with ``valid_to``)."""
     with db.ready().connect() as conn:
-        body = conn.scalar(text(
-            f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({_GRID_COLUMNS.replace('g.geom', 'g.valid_to, g.geom', 1)}"
-            " WHERE g.code = :code) t"), {"code": _code(code)})
+        inner = _grids_sql("g.code = :code", extra=", f.valid_to")
+        body = conn.scalar(text(f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({inner}) t"), {"code": _code(code)})
     if body is None:
         raise NotFound(t("no grid with code '{code}'", code=code))
     return Response(body, media_type=GEOJSON)
