@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -12,12 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.routers import coverage, health, lookup, maps, planning, read
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
-# Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning")
+# Topic routers, included in this order (a renamed module is an import error, never a silent omission).
+ROUTERS = (health, lookup, read, coverage, maps, planning)
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:
@@ -126,13 +126,7 @@ def create_app() -> FastAPI:
     )
     _install_error_handlers(app)
     app.add_middleware(BodyLimit)
-    for name in ROUTERS:
-        try:
-            module = importlib.import_module(f"api.routers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"api.routers.{name}":
-                raise
-            continue
+    for module in ROUTERS:
         app.include_router(module.router)
     return app
 

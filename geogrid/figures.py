@@ -51,8 +51,16 @@ SELECT g.id AS grid_id, g.code, g.name, g.kind, g.version, g.source_id, g.valid_
   LEFT JOIN b ON b.grid_id = g.id LEFT JOIN r ON r.grid_id = g.id LEFT JOIN s ON s.grid_id = g.id
 """
 
-FIGURE_COLUMNS = ("buildings", "households", "residents", "party_members", *SPECIAL_GROUPS, "staff",
-                  "full_time_workers", "party_org")
+FIGURE_COLUMNS = (
+    "buildings",
+    "households",
+    "residents",
+    "party_members",
+    *SPECIAL_GROUPS,
+    "staff",
+    "full_time_workers",
+    "party_org",
+)
 
 
 def grid_figures_sql(where: str) -> str:
@@ -63,8 +71,12 @@ def grid_figures_sql(where: str) -> str:
     """
     counts = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(r.special_groups)) AS {g}" for g in SPECIAL_GROUPS)
     columns = ", ".join(f"coalesce(r.{g}, 0)::int AS {g}" for g in SPECIAL_GROUPS)
-    return _FIGURES_SQL.format(where=where, households=HOUSEHOLDS_SQL.format(grids="SELECT id FROM sg"),
-                               group_counts=counts, group_columns=columns)
+    return _FIGURES_SQL.format(
+        where=where,
+        households=HOUSEHOLDS_SQL.format(grids="SELECT id FROM sg"),
+        group_counts=counts,
+        group_columns=columns,
+    )
 
 
 def grid_figures(conn: Connection, scope: Scope) -> pd.DataFrame:

@@ -177,7 +177,6 @@ ZH: dict[str, str] = {
     "unknown facility kind '{kind}': use one of {kinds}": "未知的设施类型 '{kind}'：请使用 {kinds} 之一",
     "circle of {minutes} minutes: use 5, 10 or 15": "{minutes} 分钟生活圈无效：请使用 5、10 或 15",
     "not a readable OpenStreetMap extract: {error}": "无法读取该 OpenStreetMap 数据文件：{error}",
-    "walking network (geogrid.network not available yet: skipped)": "步行路网（geogrid.network 尚不可用：已跳过）",
 
     # --- Import reports and the import command ------------------------------------------------------------------
     "{what}: {done}": "{what}：{done}",

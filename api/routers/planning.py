@@ -42,13 +42,20 @@ def post_plan(body: PlanIn, compare: bool = Query(False, description="Also count
               ) -> dict:
     """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link."""
     with db.ready().begin() as conn:
-        return create_plan(conn, body.edits, body.base_versions, body.author, compare)
+        return _linked(create_plan(conn, body.edits, body.base_versions, body.author, compare))
 
 
 @router.get("/plans/{plan_id}")
 def read_plan(plan_id: int) -> dict:
     with db.ready().connect() as conn:
-        return get_plan(conn, plan_id)
+        return _linked(get_plan(conn, plan_id))
+
+
+def _linked(plan: dict) -> dict:
+    """The plan with its preview's map link: URLs are the API's to make (the core knows no routes)."""
+    if plan.get("preview") is not None:
+        plan["preview"] = {**plan["preview"], "map_url": router.url_path_for("plan_map", plan_id=plan["plan"])}
+    return plan
 
 
 @router.post("/plans/{plan_id}/apply")

@@ -45,30 +45,21 @@ def main() -> None:
         raise
 
 
-TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning")
-
-
 _LOADED: list[bool] = []
 
 
 def _load_topics() -> None:
-    """Import the core topic modules that exist, then the plugins (``api``, ``maps``) by entry point (once).
+    """Import the core topic modules, then the plugins (``api``, ``maps``) by entry point (once).
 
     The core never imports ``api`` or ``maps``: they extend the CLI through the ``geogrid.cli`` entry-point
     group declared in pyproject.toml, each entry a ``register(app)`` function.
     """
-    import importlib
     from importlib.metadata import entry_points
+
+    from geogrid.cli import assign, coverage, data, demo, lookup, planning  # noqa: F401  (register on import)
 
     if _LOADED:
         return
     _LOADED.append(True)
-
-    for name in TOPICS:
-        try:
-            importlib.import_module(f"geogrid.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"geogrid.cli.{name}":
-                raise
     for ep in sorted(entry_points(group="geogrid.cli"), key=lambda e: e.name):
         ep.load()(app)
