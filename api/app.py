@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.routers import coverage, health, lookup, maps, planning, read
+from api.static import MapStatic
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
@@ -37,7 +39,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, reason, details=reasons)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         """FastAPI's own answer (``{"detail": ...}``, headers kept), its stock 404/405 reason translated."""
         if exc.status_code in HTTP_REASONS and exc.detail == HTTPStatus(exc.status_code).phrase:
             exc = HTTPException(exc.status_code, HTTP_REASONS[exc.status_code](), exc.headers)
@@ -117,17 +119,31 @@ class BodyLimit:
             await _error(413, reason, limit=limit)(scope, receive, send)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Everything the app holds while it runs, in one place: the point-lookup pool and the map warmer."""
+    async with lookup.lookup_pool(app):
+        maps.warmer.start()
+        try:
+            yield
+        finally:
+            maps.warmer.stop()
+
+
 def create_app() -> FastAPI:
-    """Build the application with every available topic router."""
+    """Build the application: every topic router, the static files, one lifespan."""
     app = FastAPI(
         title="geogrid",
         description="Community grid management (网格化服务管理): grids, lookup, coverage and maps on PostGIS.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     _install_error_handlers(app)
     app.add_middleware(BodyLimit)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.mount("/maps/static", MapStatic(), name="maps-static")
+    app.mount("/planner/static", MapStatic(), name="planner-static")
     return app
 
 

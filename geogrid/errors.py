@@ -39,3 +39,10 @@ class InputError(GeogridError):
         super().__init__(t("{where}: {message}", where=join(where, zh="，"), message=message) if where else message)
         self.file, self.row, self.field = file, row, field
 
+
+
+class SettingError(ValueError):
+    """A GEOGRID_* variable that cannot be read. Worded in both languages here: the language is a setting too.
+
+    Defined here, not in :mod:`geogrid.settings`, so the CLI can catch it without importing pydantic-settings.
+    """

@@ -71,6 +71,8 @@ def resolve_scope(conn: Connection, ref: str | None, levels: tuple[str, ...] = L
     """
     if ref is None or ref == "":
         return CITY
+    if "\x00" in ref or len(ref) > 200:  # PostgreSQL text cannot hold NUL; no code or name is that long
+        raise NotFound(_unknown(ref.replace("\x00", ""), levels))
     areas = [lv for lv in levels if lv != "grid"]
     if areas:
         row = conn.execute(text(_AREAS_SQL), {"ref": ref, "levels": areas}).mappings().one()

@@ -99,6 +99,7 @@ def _copy_out(conn: Connection, sql: str, params: dict, names: list[str]) -> pd.
     from psycopg import sql as psql
 
     raw = conn.connection.driver_connection
+    assert raw is not None  # a live psycopg connection (SQLAlchemy types it Optional)
     rendered = sql
     for key in sorted(params, key=len, reverse=True):
         rendered = rendered.replace(f":{key}", psql.Literal(params[key]).as_string(raw))
@@ -206,7 +207,7 @@ def service_areas(conn: Connection, scope: Scope) -> pd.DataFrame:
         sql = (f"SELECT f.id, f.name, f.kind, sa.minutes, sa.mode, ST_AsBinary(sa.geom) FROM service_areas sa "
                f"JOIN facilities f ON f.id = sa.facility_id WHERE sa.mode = :mode AND sa.minutes = :minutes "
                f"AND NOT f.candidate AND {KIND} AND {near} ORDER BY f.id")
-        params = {"mode": scope.mode}
+        params: dict[str, object] = {"mode": scope.mode}
     else:
         sql = (f"SELECT f.id, f.name, f.kind, :minutes AS minutes, 'circle' AS mode, "
                f"ST_AsBinary(ST_Buffer(f.geom::geography, :radius, 'quad_segs=8')::geometry) FROM facilities f "
@@ -223,7 +224,7 @@ def buildings(conn: Connection, scope: Scope, *, uncovered_only: bool = True, gr
     frame = building_points(conn, scope, grid=grid, with_address=True)
     if uncovered_only:
         frame = frame[~frame["covered"] & (frame["households"] > 0)]
-    codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
+    codes: dict[int, str] = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
                               {"ids": [int(i) for i in frame["grid_id"].unique()]}).all())
     frame = frame.assign(grid_code=frame["grid_id"].map(codes), geom=shapely.points(frame["x"], frame["y"]))
     return frame.sort_values("id").reset_index(drop=True)

@@ -12,9 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
-from geogrid import db
+from api.deps import ReadConn
+from api.responses import AreaCollection, FacilityCollection, GridCollection, GridFeature, geojson
 from geogrid.errors import GeogridError, NotFound
 from geogrid.figures import grid_figures_sql
 from geogrid.i18n import t
@@ -47,9 +48,8 @@ def _code(code: str) -> str:
     return code
 
 
-def _geojson(inner: str, params: dict) -> Response:
-    with db.ready().connect() as conn:
-        body = conn.scalar(text(_COLLECTION.format(inner=inner)), params)
+def _geojson(conn: Connection, inner: str, params: dict) -> Response:
+    body = conn.scalar(text(_COLLECTION.format(inner=inner)), params)
     return Response(body, media_type=GEOJSON)
 
 
@@ -66,57 +66,57 @@ def _bbox(bbox: str | None) -> dict | None:
     return {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
 
 
-@router.get("/areas")
-def areas(level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None) -> Response:
+@router.get("/areas", responses=geojson(AreaCollection))
+def areas(conn: ReadConn, level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None
+          ) -> Response:
     """Districts, streets and communities with their codes and parent codes."""
     if level is not None and level not in AREA_LEVELS:
         raise GeogridError(t("level must be one of {levels}", levels=AREA_LEVELS))
     where = "WHERE a.level = :level" if level else ""
-    return _geojson(f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
+    return _geojson(conn, f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
                     f"LEFT JOIN admin_areas p ON p.id = a.parent_id {where} ORDER BY a.code", {"level": level})
 
 
-@router.get("/grids")
+@router.get("/grids", responses=geojson(GridCollection))
 def grids(
+    conn: ReadConn,
     community: Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")
                          ] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
     """Current grids with households, residents and buildings (counts only)."""
     params = _bbox(bbox) or {}
-    with db.ready().connect() as conn:
-        scope = resolve_scope(conn, community, levels=AREA_LEVELS)
+    scope = resolve_scope(conn, community, levels=AREA_LEVELS)
     where = ["g.valid_to IS NULL", scope.where()]
     if bbox is not None:
         where.append(_BBOX.format(col="g.geom"))
-    return _geojson(f"{_grids_sql(' AND '.join(where))} ORDER BY f.code", {**params, **scope.params()})
+    return _geojson(conn, f"{_grids_sql(' AND '.join(where))} ORDER BY f.code", {**params, **scope.params()})
 
 
-@router.get("/grids/{code}")
-def grid(code: str) -> Response:
+@router.get("/grids/{code}", responses=geojson(GridFeature))
+def grid(conn: ReadConn, code: str) -> Response:
     """One grid by code (retired grids too, with ``valid_to``)."""
-    with db.ready().connect() as conn:
-        inner = _grids_sql("g.code = :code", extra=", f.valid_to")
-        body = conn.scalar(text(f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({inner}) t"), {"code": _code(code)})
+    inner = _grids_sql("g.code = :code", extra=", f.valid_to")
+    body = conn.scalar(text(f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({inner}) t"), {"code": _code(code)})
     if body is None:
         raise NotFound(t("no grid with code '{code}'", code=code))
     return Response(body, media_type=GEOJSON)
 
 
 @router.get("/grids/{code}/buildings")
-def grid_buildings(code: str) -> Response:
+def grid_buildings(conn: ReadConn, code: str) -> Response:
     """The buildings assigned to a grid: address, households, source id."""
-    with db.ready().connect() as conn:
-        if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
-            raise NotFound(t("no grid with code '{code}'", code=code))
-    return _geojson(
+    if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
+        raise NotFound(t("no grid with code '{code}'", code=code))
+    return _geojson(conn,
         "SELECT b.address, b.households, b.source_id, b.geom FROM buildings b "
         "JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id "
         "WHERE g.code = :code ORDER BY b.id", {"code": code})
 
 
-@router.get("/facilities")
+@router.get("/facilities", responses=geojson(FacilityCollection))
 def facilities(
+    conn: ReadConn,
     kind: Annotated[str | None, Query(description=f"one of {', '.join(FACILITY_KINDS)}")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
@@ -131,6 +131,6 @@ def facilities(
         params["kind"] = kind
     if bbox is not None:
         where.append(_BBOX.format(col="f.geom"))
-    return _geojson(
+    return _geojson(conn,
         "SELECT f.name, f.kind, f.circle_minutes, f.address, g.code AS grid_code, f.geom FROM facilities f "
         f"LEFT JOIN grids g ON g.id = f.grid_id WHERE {' AND '.join(where)} ORDER BY f.id", params)

@@ -8,9 +8,8 @@ import typer
 from rich.markup import escape
 
 from geogrid.cli.common import app, console, localise_help
-from geogrid.errors import GeogridError
+from geogrid.errors import GeogridError, SettingError
 from geogrid.i18n import t
-from geogrid.settings import SettingError
 
 # Topic modules register their commands on import.
 from geogrid.cli import db as _db  # noqa: E402,F401  isort: skip

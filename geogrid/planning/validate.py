@@ -17,7 +17,6 @@ from sqlalchemy import Connection, text
 
 from geogrid.figures import HOUSEHOLDS_SQL
 from geogrid.i18n import t
-from geogrid.model import AREA_LEVELS
 from geogrid.planning.suspects import overlap_suspects
 from geogrid.scope import resolve_scope
 from geogrid.settings import get_settings
@@ -160,7 +159,7 @@ def community_ids(conn: Connection, community: str | None) -> list[int] | None:
     """Ids of the communities under the place named by code or name (None = all); NotFound when none matches."""
     if community is None:
         return None
-    return list(resolve_scope(conn, community, levels=AREA_LEVELS).community_ids or ())
+    return list(resolve_scope(conn, community).community_ids or ())
 
 
 def validate(conn: Connection, community: str | None = None, *, cids: list[int] | None = None,
