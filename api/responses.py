@@ -16,7 +16,9 @@ from geogrid.model import SPECIAL_GROUPS
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Declared fields are checked on every answer; a field a newer core adds passes through (kept, not a 500)."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 # --- coverage -------------------------------------------------------------------------------------------
@@ -28,9 +30,12 @@ def _count_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name in COUNTS:
         share = "share" if name == "households" else f"{name}_share"
-        fields[name] = (int, Field(description=f"{name} in the grids of the scope"))
-        fields[f"{name}_covered"] = (int, Field(description=f"{name} in buildings inside a service area"))
+        count = int if name in ("households", "residents") else int | None  # small groups: null unless staff
+        fields[name] = (count, Field(description=f"{name} in the grids of the scope"))
+        fields[f"{name}_covered"] = (count, Field(description=f"{name} in buildings inside a service area"))
         fields[share] = (float | None, Field(description="covered / all; null when there are none"))
+    fields["suppressed"] = (bool | None, Field(None, description="true when small special-group counts are hidden "
+                                                                 "(GEOGRID_SUPPRESS_BELOW, not staff)"))
     return fields
 
 

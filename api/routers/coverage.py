@@ -6,6 +6,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import Place, ReadConn
 from api.responses import Coverage
+from api.security import MaybeUser, is_staff
+from geogrid.accounts.privacy import suppress
+from geogrid.settings import get_settings
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
 
@@ -16,14 +19,20 @@ KIND = Query(None, description="Facility kind, e.g. service_station; all kinds w
 
 
 @router.get("", response_model=Coverage)
-def get_coverage(conn: ReadConn, minutes: int = MINUTES, mode: str = MODE, kind: str | None = KIND,
+def get_coverage(conn: ReadConn, who: MaybeUser, minutes: int = MINUTES, mode: str = MODE, kind: str | None = KIND,
                  community: Place = None) -> dict:
-    """Households, residents and special groups covered, per grid and rolled up to community and street."""
+    """Households, residents and special groups covered, per grid and rolled up to community and street.
+
+    For anyone but staff, special-group counts from 1 to ``GEOGRID_SUPPRESS_BELOW`` - 1 are None
+    (``suppressed: true`` on the row): a count of one or two identifies people to their neighbours."""
     from geogrid.coverage.stats import Query as CoverageQuery
     from geogrid.coverage.stats import coverage
 
     q = CoverageQuery(minutes=minutes, mode=mode, kind=kind, community=community)
-    return coverage(conn, q)
+    answer = coverage(conn, q)
+    if not is_staff(who):
+        suppress(answer, get_settings().suppress_below)
+    return answer
 
 
 @router.get("/gaps")

@@ -55,7 +55,7 @@ def _load_topics() -> None:
     """
     from importlib.metadata import entry_points
 
-    from geogrid.cli import assign, coverage, data, demo, lookup, planning  # noqa: F401  (register on import)
+    from geogrid.cli import accounts, assign, coverage, data, demo, lookup, partition, planning  # noqa: F401
 
     if _LOADED:
         return
