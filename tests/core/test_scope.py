@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from api.app import create_app
 from geogrid.cli import application
 from geogrid.errors import NotFound
 from geogrid.scope import resolve_scope
@@ -57,10 +55,10 @@ def test_a_place_by_code_or_name_resolves_to_its_grids(demo_conn):
     assert city.is_city and city.grid_ids is None
 
 
-def test_an_unknown_place_is_a_404_and_one_cli_line(demo_city, database):
+def test_an_unknown_place_is_a_404_and_one_cli_line(demo_city, database, client_as):
     with database.connect() as conn, pytest.raises(NotFound, match="Atlantis"):
         resolve_scope(conn, "Atlantis")
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
+    with client_as("admin", raise_server_exceptions=False) as client:
         for url in (
             "/grids?community=Atlantis",
             "/coverage?community=Atlantis&mode=auto",
@@ -74,7 +72,7 @@ def test_an_unknown_place_is_a_404_and_one_cli_line(demo_city, database):
     assert isinstance(result.exception, NotFound) and "Atlantis" in str(result.exception)  # main() prints one line
 
 
-def test_cli_api_and_map_agree_on_a_street(demo_city, database):
+def test_cli_api_and_map_agree_on_a_street(demo_city, database, client_as):
     with database.connect() as conn:
         street = _street(conn)
         want = {
@@ -88,7 +86,7 @@ def test_cli_api_and_map_agree_on_a_street(demo_city, database):
     cli = CliRunner().invoke(application(), ["stats", "--community", street["name"], "--json"])
     assert cli.exit_code == 0, cli.output
     cli_rows = {r["code"]: r for r in json.loads(cli.output)}
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
+    with client_as("admin", raise_server_exceptions=False) as client:
         api_rows = {
             f["properties"]["code"]: f["properties"]
             for f in client.get("/grids", params={"community": street["code"]}).json()["features"]
