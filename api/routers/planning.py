@@ -62,6 +62,16 @@ def post_apply(plan_id: int, author: str | None = Query(None, max_length=100),
         return apply_plan(conn, plan_id, author, force, reason)
 
 
+@router.post("/plans/{plan_id}/undo")
+def post_undo(plan_id: int, author: str | None = Query(None, max_length=100)) -> dict:
+    """Undo an applied plan: every grid it touched returns to its version before it, in one transaction (itself
+    a new plan); 409 when a later plan changed those grids."""
+    from geogrid.planning.undo import undo_plan
+
+    with db.ready().begin() as conn:
+        return undo_plan(conn, plan_id, author)
+
+
 @router.get("/grids/{code}/history")
 def grid_history(code: str) -> dict:
     with db.ready().connect() as conn:
