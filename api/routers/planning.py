@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
+from api import security
+from api.security import CurrentUser
 from geogrid import db
+from geogrid.accounts.scope import check_grids, plan_grids
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
@@ -38,11 +41,18 @@ def get_validation(community: str | None = Query(None, description="Community co
 
 
 @router.post("/plans", status_code=201)
-def post_plan(body: PlanIn, compare: bool = Query(False, description="Also count problems before the change.")
-              ) -> dict:
-    """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link."""
+def post_plan(body: PlanIn, request: Request, who: CurrentUser,
+              compare: bool = Query(False, description="Also count problems before the change.")) -> dict:
+    """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link.
+
+    403 naming the grid when the plan touches a grid outside the caller's granted streets or communities."""
     with db.ready().begin() as conn:
-        return create_plan(conn, body.edits, body.base_versions, body.author, compare)
+        plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
+        codes = plan_grids(plan["preview"])
+        area = check_grids(conn, who, codes)  # raises before commit: an out-of-scope draft is never stored
+        security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
+                        details={"plan": plan["plan"], "grids": codes})
+        return plan
 
 
 @router.get("/plans/{plan_id}")
@@ -52,24 +62,35 @@ def read_plan(plan_id: int) -> dict:
 
 
 @router.post("/plans/{plan_id}/apply")
-def post_apply(plan_id: int, author: str | None = Query(None, max_length=100),
+def post_apply(plan_id: int, request: Request, who: CurrentUser,
+               author: str | None = Query(None, max_length=100),
                force: bool = Query(False, description="Apply although the change adds validation errors."),
                reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
                ) -> dict:
     """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
     validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
     with db.ready().begin() as conn:
-        return apply_plan(conn, plan_id, author, force, reason)
+        area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
+        result = apply_plan(conn, plan_id, author or who.name, force, reason)
+        check_grids(conn, who, result["changed"] + result["retired"])
+        security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
+                        details={**result, "force_reason": reason} if force else result)
+        return result
 
 
 @router.post("/plans/{plan_id}/undo")
-def post_undo(plan_id: int, author: str | None = Query(None, max_length=100)) -> dict:
+def post_undo(plan_id: int, request: Request, who: CurrentUser,
+              author: str | None = Query(None, max_length=100)) -> dict:
     """Undo an applied plan: every grid it touched returns to its version before it, in one transaction (itself
     a new plan); 409 when a later plan changed those grids."""
     from geogrid.planning.undo import undo_plan
 
     with db.ready().begin() as conn:
-        return undo_plan(conn, plan_id, author)
+        area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
+        result = undo_plan(conn, plan_id, author or who.name)
+        check_grids(conn, who, result["changed"] + result["retired"])
+        security.record(conn, request, "plan_undo", area=area, target=f"plan {plan_id}", details=result)
+        return result
 
 
 @router.get("/grids/{code}/history")
@@ -79,11 +100,15 @@ def grid_history(code: str) -> dict:
 
 
 @router.post("/grids/{code}/revert")
-def grid_revert(code: str, to_version: int = Query(..., ge=1), author: str | None = Query(None, max_length=100),
-                ) -> dict:
+def grid_revert(code: str, request: Request, who: CurrentUser, to_version: int = Query(..., ge=1),
+                author: str | None = Query(None, max_length=100)) -> dict:
     """Give a grid the boundary of an earlier version; the revert is itself a new version."""
     with db.ready().begin() as conn:
-        return revert(conn, code, to_version, author)
+        area = check_grids(conn, who, [code])
+        result = revert(conn, code, to_version, author or who.name)
+        security.record(conn, request, "grid_revert", area=area, target=code,
+                        details={**result, "to_version": to_version})
+        return result
 
 
 @router.get("/planner", response_class=HTMLResponse)

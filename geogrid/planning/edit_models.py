@@ -192,11 +192,27 @@ class Revert(_Edit):
     to_version: int = Field(..., ge=1, le=2**31 - 1)
 
 
-Edit = Annotated[Redraw | Split | Merge | MoveBuildings | Revert, Field(discriminator="op")]
+class Create(_Drawn):
+    """A brand-new grid inside a community; grids in force give up what it covers (those left empty retire)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    op: Literal["create"]
+    community: str = Field(..., min_length=1, max_length=100, pattern=r"^[^\x00]*$", description="Code or name.")
+    geometry: GeoJSONGeometry
+    name: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$")
+    kind: str = Field("basic", max_length=32, pattern=r"^[^\x00]*$")
+    from_: list[CODE] = Field(default_factory=list, alias="from", max_length=100,
+                              description="Grids the new one succeeds (lineage).")
+    repair: bool = Field(False, description="Repair an invalid polygon (reported) instead of refusing it.")
+
+
+AnyEdit = Redraw | Split | Merge | MoveBuildings | Revert | Create
+Edit = Annotated[AnyEdit, Field(discriminator="op")]
 EDITS = TypeAdapter(list[Edit])
 
 
-def parse_edits(edits: Any) -> list[Redraw | Split | Merge | MoveBuildings | Revert]:
+def parse_edits(edits: Any) -> list[AnyEdit]:
     """Typed edits from JSON-like data; the first problem raises InputError naming ``edits[i].field``."""
     if not isinstance(edits, list) or not edits:
         raise InputError(t("a plan needs a non-empty list of edits"), field="edits")

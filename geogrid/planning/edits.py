@@ -8,7 +8,9 @@ Edits (JSON, as ``POST /plans`` takes them; GeoJSON may be in ``crs`` wgs84/cgcs
 - ``{"op": "merge", "grids": [CODE, ...], "name": ...}`` — one new grid, the codes are retired;
 - ``{"op": "move_buildings", "buildings": [ID, ...], "to": CODE}`` — the grid takes each building's footprint
   (or a small square around its point) from whichever grid held it;
-- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw.
+- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw;
+- ``{"op": "create", "community": CODE, "geometry": GeoJSON polygon, "kind": ..., "name": ...}`` — a new grid
+  (:mod:`geogrid.planning.create`).
 
 Edits apply in order to a working copy; :func:`compute_changes` returns what must be written.
 """
@@ -31,6 +33,7 @@ from geogrid.crs import to_wgs84
 from geogrid.errors import Conflict, GeogridError, InputError, NotFound
 from geogrid.i18n import join, t
 from geogrid.planning.edit_models import (
+    Create,
     Merge,
     MoveBuildings,
     Redraw,
@@ -95,7 +98,7 @@ class Changes:
         return {g.code: g.version if g.in_force else -g.version for g in self.touched}
 
 
-def _geometry(edit: Redraw | Split, name: str, i: int, kinds: tuple[str, ...],
+def _geometry(edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str, ...],
               repairs: list[dict] | None = None) -> shapely.Geometry:
     """A checked GeoJSON geometry of one of ``kinds``, converted to WGS84.
 
@@ -373,7 +376,14 @@ def _m2(conn: Connection, geom: shapely.Geometry) -> float:
                              {"w": shapely.to_wkb(geom)}) or 0.0)
 
 
-OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert}
+def create(ws: Workspace, edit: Create, i: int) -> None:
+    from geogrid.planning.create import create as create_grid  # a brand-new grid (planner drawing, partitions)
+
+    create_grid(ws, edit, i)
+
+
+OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert,
+       "create": create}
 
 
 def compute_changes(conn: Connection, edits: list) -> Changes:
