@@ -24,6 +24,7 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 def validate_command(
     community: str = typer.Option(None, "--community", "-c", help=t("Community code or name (default: all).")),
     as_json: bool = typer.Option(False, "--json", help=t("Print the problems as JSON on stdout.")),
+    strict: bool = typer.Option(False, "--strict", help=t("Exit 1 when there are warnings only (errors exit 2).")),
 ) -> None:
     from geogrid.planning.validate import validate
 
@@ -45,6 +46,8 @@ def validate_command(
         console.print(table)
     if any(p["severity"] == "error" for p in problems):
         raise typer.Exit(2)
+    if strict and problems:
+        raise typer.Exit(1)
 
 
 def _audit(conn, action: str, target: str, details: dict) -> None:

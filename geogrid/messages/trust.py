@@ -45,4 +45,11 @@ ZH.update({
     "Why (required with --force; recorded).": "理由（使用 --force 时必填；会被记录）。",
     "Who undoes the plan.": "撤销方案的人。",
     "To apply it anyway, give the reason (it is recorded with the plan):": "如仍要应用，请填写理由（将随方案记录）：",
+    # CLI and importers
+    "the database stopped answering; nothing was written ({error})": "数据库已无响应；未写入任何数据（{error}）",
+    "unexpected {kind}: {error}": "意外的 {kind}：{error}",
+    "Exit 1 when there are warnings only (errors exit 2).": "只有警告时也以 1 退出（有错误时以 2 退出）。",
+    "a NUL character cannot be stored: remove it from the file": "无法存储 NUL 字符：请从文件中删除",
+    "longer than {n} characters": "超过 {n} 个字符",
+    "out of range: at most {n:,}": "超出范围：最大为 {n:,}",
 })
