@@ -87,7 +87,7 @@ class Settings:
     problem_max_points: int = 500  # at most this many building points in one problem's location
     lang: str = "zh-en"  # user-facing messages: zh-en (中文 (English)), zh or en
     # Robustness: how long a request waits for the database before answering 503, and bounded work.
-    db_pool_timeout_s: float = 1.5  # wait for a pooled connection at most this long
+    db_pool_timeout_s: float = 1.0  # wait for a pooled connection at most this long
     db_connect_timeout_s: int = 2  # a new connection gives up after this (libpq's minimum is 2 s)
 
     @property
@@ -135,6 +135,6 @@ def get_settings() -> Settings:
         move_buffer_m=_parse("MOVE_BUFFER_M", "3.0", float),
         problem_max_points=_parse("PROBLEM_MAX_POINTS", "500", int),
         lang=_lang(_env("LANG", "zh-en")),
-        db_pool_timeout_s=_parse("DB_POOL_TIMEOUT", "1.5", float),
+        db_pool_timeout_s=_parse("DB_POOL_TIMEOUT", "1.0", float),
         db_connect_timeout_s=_parse("DB_CONNECT_TIMEOUT", "2", int),
     )
