@@ -45,3 +45,15 @@ class InputError(GeogridError):
         super().__init__(t("{where}: {message}", where=join(where, zh="，"), message=message) if where else message)
         self.file, self.row, self.field = file, row, field
 
+
+
+class Unauthorized(GeogridError):
+    """Signing in is needed (API: 401)."""
+
+    status_code = 401
+
+
+class Forbidden(GeogridError):
+    """Signed in, but the role or the granted areas do not allow it (API: 403)."""
+
+    status_code = 403

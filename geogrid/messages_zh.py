@@ -1,7 +1,7 @@
 """Chinese for every user-facing message, keyed by its English template (see :mod:`geogrid.i18n`).
 
 Grouped by area, in the order a user meets them. Placeholders (``{code}``, ``{n:,}``) must match the English;
-tests/test_i18n.py checks that, and that every template passed to ``t()`` is here and every entry is used.
+tests/core/test_i18n.py checks that, and that every template passed to ``t()`` is here and every entry is used.
 """
 
 from __future__ import annotations
