@@ -190,7 +190,7 @@ async def _run(items: list[dict], crs: str | None) -> list[dict]:
 
     def work() -> list[dict]:
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return lookup_batch(conn, items, crs)
+            return lookup_batch(conn, items, crs, budget=True)
 
     return await run_in_threadpool(work)
 
