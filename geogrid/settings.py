@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     sso_audience: str | None = setting(None, doc="JWT single sign-on: audience")
     sso_keys_file: str | None = setting(None, doc="JWT single sign-on: a JWKS or PEM keys file")
 
-    @field_validator("public", "allowed_hosts", "cors_origins", mode="before")
+    @field_validator("public", "allowed_hosts", "cors_origins", "dedicated_kinds", mode="before")
     @classmethod
     def _words(cls, value: Any) -> Any:
         """A comma-separated list, blanks dropped."""
@@ -156,11 +156,6 @@ class Settings(BaseSettings):
             return value
         pairs = (p.split(":") for p in value.split(",") if p.strip())
         return {k.strip(): float(v) for k, v in pairs}
-
-    @field_validator("dedicated_kinds", mode="before")
-    @classmethod
-    def _kinds(cls, value: Any) -> Any:
-        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
 
     @field_validator("community_households", mode="before")
     @classmethod
