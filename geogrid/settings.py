@@ -81,8 +81,14 @@ class Settings(BaseSettings):
     synchronous_commit: str = setting("on", doc="PostgreSQL synchronous_commit: on, off, local, remote_write, ...")
     plan_max_vertices: int = setting(20_000, doc="vertices of one boundary in a plan edit (100k took 35 s)")
     # Robustness: how long a request waits for the database before answering 503.
-    db_pool_timeout_s: float = setting(1.5, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
+    db_pool_timeout_s: float = setting(1.0, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
     db_connect_timeout_s: int = setting(2, env="DB_CONNECT_TIMEOUT", doc="a new connection gives up after, s (≥ 2)")
+    # Bounded work (413/422 beyond): previews, plans, drafts and address batches.
+    preview_timeout_s: float = setting(30.0, env="PREVIEW_TIMEOUT", doc="a plan preview's time budget, s")
+    plan_max_bytes: int = setting(1_000_000, doc="stored size of one plan's edits (a 100k-vertex plan was 4.4 MB)")
+    draft_ttl_hours: float = setting(168.0, doc="draft plans expire after this many hours")
+    batch_address_limit: int = setting(5_000, doc="addresses in one lookup batch (2,000 took 18 s)")
+    batch_timeout_s: float = setting(120.0, env="BATCH_TIMEOUT", doc="a lookup batch's time budget, s")
     # Accounts and hardening.
     public: Words = setting(("maps", "read", "lookup"), form="maps,read,lookup",
                             doc="permissions anyone has without signing in")
