@@ -64,7 +64,8 @@ ZH: dict[str, str] = {
     "Password": "密码",
     "Sign in": "登录",
     'expected JSON {{"name": ..., "password": ...}}': '需要 JSON {{"name": ..., "password": ...}}',
-    "the API key or token is not valid (revoked, expired or mistyped)": "API 密钥或令牌无效（已吊销、已过期或输入有误）",
+    "the API key or token is not valid (revoked, expired or mistyped)":
+        "API 密钥或令牌无效（已吊销、已过期或输入有误）",
     "requests from {origin} are not allowed": "不接受来自 {origin} 的请求",
     "too many requests: at most {limit} a minute; retry in {seconds} s":
         "请求过多：每分钟最多 {limit} 次，请 {seconds} 秒后重试",

@@ -26,8 +26,12 @@ ANONYMOUS = None
 
 
 def _operations(spec: dict) -> list[tuple[str, str]]:
-    return sorted((method.upper(), path) for path, ops in spec["paths"].items() for method in ops
-                  if method in ("get", "post", "put", "patch", "delete"))
+    return sorted(
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    )
 
 
 def _url(path: str) -> str:
@@ -38,8 +42,13 @@ def _url(path: str) -> str:
 def test_every_route_has_a_rule():
     """A route added without a rule in api/security.py fails here (at run time it is admin-only)."""
     app = create_app()
-    missing = [(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods
-               if m != "HEAD" and rule(m, r.path) is None]
+    missing = [
+        (m, r.path)
+        for r in app.routes
+        if isinstance(r, APIRoute)
+        for m in r.methods
+        if m != "HEAD" and rule(m, r.path) is None
+    ]
     assert missing == []
 
 
@@ -49,8 +58,11 @@ def test_matrix_from_openapi(empty_db):
     operations = _operations(spec)
     clients = {ANONYMOUS: TestClient(create_app(), raise_server_exceptions=False)}
     for role in ROLES:
-        clients[role] = TestClient(create_app(), raise_server_exceptions=False,
-                                   headers={"Authorization": f"Bearer {make_account(empty_db, role)[1]}"})
+        clients[role] = TestClient(
+            create_app(),
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {make_account(empty_db, role)[1]}"},
+        )
     public = get_settings().public
     checked = denied = 0
     wrong = []
@@ -67,8 +79,10 @@ def test_matrix_from_openapi(empty_db):
                 wrong.append((method, path, role, status))
     assert [w for w in wrong if w[:2] != ("POST", "/login")] == []  # sign-in answers 401 to a wrong password
     # Figures for the report: operations × (roles + no sign-in), of which denials.
-    print(f"\nauthorization matrix: {len(operations)} operations × {len(clients)} callers = {checked} checks, "
-          f"{denied} denials")
+    print(
+        f"\nauthorization matrix: {len(operations)} operations × {len(clients)} callers = {checked} checks, "
+        f"{denied} denials"
+    )
     assert len(operations) >= 30 and denied >= 60
 
 
@@ -122,8 +136,12 @@ def test_planner_confined_to_granted_community(city, client_as):
 
 def test_planner_granted_a_street_may_plan_its_communities(city, client_as):
     with city.begin() as conn:
-        street = conn.scalar(text("INSERT INTO admin_areas (code, name, level, geom) SELECT '110108001000', '街道', "
-                                  "'street', ST_Multi(ST_Union(geom)) FROM admin_areas RETURNING id"))
+        street = conn.scalar(
+            text(
+                "INSERT INTO admin_areas (code, name, level, geom) SELECT '110108001000', '街道', "
+                "'street', ST_Multi(ST_Union(geom)) FROM admin_areas RETURNING id"
+            )
+        )
         conn.execute(text("UPDATE admin_areas SET parent_id = :s WHERE level = 'community'"), {"s": street})
     planner = client_as("planner", "110108001000")
     assert planner.post("/plans", json={"edits": [_redraw(A, A_GROWN)]}).status_code == 201
