@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB_PKGS      := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
-BROWSER_PKGS := chromium fonts-wqy-microhei
+BROWSER_PKGS := chromium fonts-wqy-microhei gdal-bin  # gdal-bin: tests read /ogc with GDAL's OAPIF driver
 # npm vendors Leaflet at install time; Debian's npm is used only where the machine has none.
 NPM_PKGS     := $(if $(shell command -v npm),,nodejs npm)
 

@@ -12,12 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api import guards
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts")
+ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition", "tiles", "ogc")
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:
@@ -148,6 +149,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(authorize)],  # one authorization table for every route (api/security.py)
     )
     _install_error_handlers(app)
+    guards.install(app)
     _install_hardening(app)
     app.add_middleware(BodyLimit)
     app.include_router(docs.router)

@@ -24,6 +24,12 @@ class Conflict(GeogridError):
     status_code = 409
 
 
+class Unavailable(GeogridError):
+    """The database cannot be reached now (refused, timed out, pool exhausted): worth retrying later."""
+
+    status_code = 503
+
+
 class InputError(GeogridError):
     """Bad input in a file: names the file, the row (1-based, as a spreadsheet shows it) and the field."""
 

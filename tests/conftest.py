@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GEOGRID_SHARED_DATA") or ROOT.parent / "shared" / "data")  # worktrees sit deeper
 
 # Under /tmp so that the postgres user (the server's user when tests run as root) can always reach it.
 # One cluster per checkout (home and port derived from its path), so two clones never share or collide.
@@ -25,6 +25,9 @@ from sqlalchemy import text  # noqa: E402
 
 from geogrid import db  # noqa: E402
 from geogrid.db import cluster  # noqa: E402
+
+# The test cities (tests/fixtures/) as fixtures: planning_city, lookup_city, small_city.
+pytest_plugins = ["tests.fixtures.planning_city", "tests.fixtures.lookup_city", "tests.fixtures.maps_city"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

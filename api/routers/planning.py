@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
@@ -15,6 +13,7 @@ from geogrid.accounts.scope import check_grids, plan_grids
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
+from geogrid.planning.edit_models import Edit
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
 from geogrid.planning.validate import validate
@@ -23,9 +22,10 @@ router = APIRouter(tags=["planning"])
 
 
 class PlanIn(BaseModel):
-    edits: list[dict[str, Any]] = Field(..., min_length=1, description=(
-        "Edits in order: redraw {grid, geometry}, split {grid, line}, merge {grids, name}, "
-        "move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry crs: gcj02/bd09/wgs84."))
+    edits: list[Edit] = Field(..., min_length=1, max_length=1000, description=(
+        "Edits in order, each chosen by its op: redraw {grid, geometry, repair}, split {grid, line}, "
+        "merge {grids, name}, move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry "
+        "crs: wgs84/cgcs2000/gcj02/bd09/EPSG:xxxx. Coordinates are checked: finite, 2D, on the Earth."))
     base_versions: dict[str, int] | None = Field(None, description="Grid versions the planner saw: {code: version}.")
     author: str | None = Field(None, max_length=100)
 
@@ -63,13 +63,18 @@ def read_plan(plan_id: int) -> dict:
 
 @router.post("/plans/{plan_id}/apply")
 def post_apply(plan_id: int, request: Request, who: CurrentUser,
-               author: str | None = Query(None, max_length=100)) -> dict:
-    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since."""
+               author: str | None = Query(None, max_length=100),
+               force: bool = Query(False, description="Apply although the change adds validation errors."),
+               reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
+               ) -> dict:
+    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
+    validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
     with db.ready().begin() as conn:
         area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
-        result = apply_plan(conn, plan_id, author or who.name)
+        result = apply_plan(conn, plan_id, author or who.name, force, reason)
         check_grids(conn, who, result["changed"] + result["retired"])
-        security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}", details=result)
+        security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
+                        details={**result, "force_reason": reason} if force else result)
         return result
 
 

@@ -104,7 +104,7 @@ function geogridPlanner(map, config) {
     return fetch(api + url, { method: "POST", credentials: "same-origin",
                              headers: { "Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(csrf) },
                              body: body ? JSON.stringify(body) : null })
-      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); });
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { var e = new Error(j.error || r.statusText); e.body = j; throw e; } return j; }); });
   }
 
   function geometry() {
@@ -183,7 +183,14 @@ function geogridPlanner(map, config) {
   $("planner-apply").addEventListener("click", function () {
     if (!state.plan) { return; }
     $("planner-apply").disabled = true;
-    post("/plans/" + state.plan + "/apply?author=" + encodeURIComponent($("planner-author").value || ""))
+    var url = "/plans/" + state.plan + "/apply?author=" + encodeURIComponent($("planner-author").value || "");
+    post(url)
+      .catch(function (e) {  /* the change adds validation errors: apply anyway only with a reason (recorded) */
+        if (!e.body || !e.body.added_errors) { throw e; }
+        var reason = window.prompt(e.message + "\n\n" + say("force_reason"));
+        if (!reason) { throw e; }
+        return post(url + "&force=true&reason=" + encodeURIComponent(reason));
+      })
       .then(function (r) {
         var changed = r.changed.concat(r.created.length ? [say("created", { created: r.created.join(", ") })] : []);
         status(say("applied", { plan: r.plan, changed: changed.join(", ") || "-", n: r.buildings_moved }));

@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0008_accounts"
-down_revision = "0006_address_norms"
+down_revision = "0007_trust"
 branch_labels = None
 depends_on = None
 

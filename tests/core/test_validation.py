@@ -10,10 +10,7 @@ from sqlalchemy import text
 from geogrid.assign import assign_all
 from geogrid.errors import NotFound
 from geogrid.planning.validate import validate
-from tests import test_planning_city as pc
-from tests.test_planning_city import C1, C2, A, B, D, M
-
-city = pc.city  # the fixture
+from tests.fixtures.planning_city import C1, C2, A, B, D, M
 
 
 def _set_geom(conn, code: str, geom) -> None:
@@ -28,8 +25,8 @@ def _by_rule(problems: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def test_clean_city_has_only_staffing_and_multipart_warnings(city):
-    with city.connect() as conn:
+def test_clean_city_has_only_staffing_and_multipart_warnings(planning_city):
+    with planning_city.connect() as conn:
         problems = _by_rule(validate(conn))
     assert set(problems) == {"no_full_time_worker", "no_party_org", "several_parts"}
     assert {p["grids"][0] for p in problems["no_full_time_worker"]} == {B, D, M}
@@ -38,8 +35,8 @@ def test_clean_city_has_only_staffing_and_multipart_warnings(city):
     assert multi["grids"] == [M] and multi["severity"] == "warning" and multi["location"]["type"] == "MultiPolygon"
 
 
-def test_overlap_gap_outside_and_buildings_in_no_grid(city):
-    with city.begin() as conn:
+def test_overlap_gap_outside_and_buildings_in_no_grid(planning_city):
+    with planning_city.begin() as conn:
         # B grows 0.001° west over A (overlap) and east outside the community; A loses its northern strip (gap).
         _set_geom(conn, B, box(116.309, 39.90, 116.321, 39.91))
         _set_geom(conn, A, shapely.difference(box(116.30, 39.90, 116.31, 39.908), box(116.303, 39.903, 116.305,
@@ -62,11 +59,11 @@ def test_overlap_gap_outside_and_buildings_in_no_grid(city):
         shapely.MultiPoint([(116.305, 39.909)]))
 
 
-def test_coverage_prefilter_finds_the_same_overlaps(city, monkeypatch):
+def test_coverage_prefilter_finds_the_same_overlaps(planning_city, monkeypatch):
     """The fast Shapely coverage check (used above 1,000 grids) must not lose an overlap the exact query finds."""
     from geogrid.planning import suspects
 
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         _set_geom(conn, B, box(116.309, 39.90, 116.321, 39.91))  # overlaps A and M
         conn.execute(text("INSERT INTO grids (code, name, kind, geom) SELECT code || 'x', name, kind, geom "
                           "FROM grids WHERE code = :c"), {"c": D})  # an exact duplicate of D
@@ -76,9 +73,9 @@ def test_coverage_prefilter_finds_the_same_overlaps(city, monkeypatch):
     assert fast == exact and {tuple(p["grids"]) for p in exact} == {(A, B), (B, M), (D, D + "x")}
 
 
-def test_invalid_geometry_band_and_compactness(city, settings_env):
+def test_invalid_geometry_band_and_compactness(planning_city, settings_env):
     settings_env("GEOGRID_MIN_COMPACTNESS", "0.6")
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         conn.execute(text("UPDATE grids SET geom = ST_GeomFromText('MULTIPOLYGON(((116.32 39.90, 116.33 39.91, "
                           "116.33 39.90, 116.32 39.91, 116.32 39.90)))', 4326) WHERE code = :c"), {"c": M})
         conn.execute(text("UPDATE buildings SET households = 900 WHERE source_id = 'b4'"))
@@ -91,9 +88,9 @@ def test_invalid_geometry_band_and_compactness(city, settings_env):
     assert {p["grids"][0] for p in problems["non_compact"]} == {A}  # the hole makes A's perimeter long
 
 
-def test_problems_read_in_the_users_language(city, settings_env):
+def test_problems_read_in_the_users_language(planning_city, settings_env):
     """Chinese for city staff (GEOGRID_LANG=zh), English on request; the numbers are the same in both."""
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         conn.execute(text("UPDATE buildings SET households = 900 WHERE source_id = 'b4'"))
         settings_env("GEOGRID_LANG", "zh")
         zh = {p["rule"]: p["message"] for p in validate(conn)}
@@ -104,16 +101,16 @@ def test_problems_read_in_the_users_language(city, settings_env):
     assert zh["no_party_org"].endswith("未建立党组织（支部建在网格上）") and "grid" not in zh["no_party_org"]
 
 
-def test_community_filter_and_unknown_community(city):
-    with city.connect() as conn:
+def test_community_filter_and_unknown_community(planning_city):
+    with planning_city.connect() as conn:
         only_c2 = validate(conn, C2)
         with pytest.raises(NotFound):
             validate(conn, "999999999999")
     assert {g for p in only_c2 for g in p["grids"]} == {M}
 
 
-def test_community_without_grids_is_all_gap(city):
-    with city.begin() as conn:
+def test_community_without_grids_is_all_gap(planning_city):
+    with planning_city.begin() as conn:
         conn.execute(text("UPDATE grids SET valid_to = now() WHERE code = :c"), {"c": M})
         problems = _by_rule(validate(conn, C2))
     assert [p["grids"] for p in problems["gap"]] == [[], []]  # both parts of the community, no grid at all

@@ -24,7 +24,7 @@ from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS, STAFF_ROLES
 
 app = application()
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKSUM_SQL = """
 SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
     SELECT concat_ws(',', code, name, ST_AsEWKT(geom)) AS x FROM grids

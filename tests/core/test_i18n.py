@@ -18,7 +18,7 @@ from geogrid.errors import InputError
 from geogrid.i18n import Text, join, t
 from geogrid.messages_zh import ZH
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("geogrid", "api", "maps")
 
 

@@ -10,14 +10,11 @@ from typer.testing import CliRunner
 
 from geogrid.cli import application
 from geogrid.errors import InputError, NotFound
-from tests import test_lookup_city
-
-city = test_lookup_city.city  # the fixture
 
 app = application()
 
 
-def test_one_address_and_one_point(city):
+def test_one_address_and_one_point(lookup_city):
     runner = CliRunner()
     got = runner.invoke(app, ["lookup", "巴蜀花园三号楼"])
     assert got.exit_code == 0, got.output
@@ -28,7 +25,7 @@ def test_one_address_and_one_point(city):
     assert isinstance(got.exception, NotFound) and "110108600002001" in str(got.exception)
 
 
-def test_stdout_is_only_the_json_answer(city):
+def test_stdout_is_only_the_json_answer(lookup_city):
     """A fresh process (libraries imported for the first time) prints nothing but the answer on stdout."""
     import os
     import subprocess
@@ -42,7 +39,7 @@ def test_stdout_is_only_the_json_answer(city):
     assert json.loads(out.stdout)["grid"]["code"] == "110108600001002"
 
 
-def test_csv_file(city, tmp_path):
+def test_csv_file(lookup_city, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,lon,lat,address\na,116.305,39.905,\nb,,,長湖街１２號\nc,nan,1,\n", encoding="utf-8")
     out = tmp_path / "out.csv"
@@ -54,7 +51,7 @@ def test_csv_file(city, tmp_path):
     assert rows[1]["match_address"] == "长湖街12号" and rows[2]["error"]
 
 
-def test_bad_csv_names_file_and_field(city, tmp_path):
+def test_bad_csv_names_file_and_field(lookup_city, tmp_path):
     src = tmp_path / "bad.csv"
     src.write_text("x,y\n1,2\n", encoding="utf-8")
     got = CliRunner().invoke(app, ["lookup", "--file", str(src)])

@@ -11,18 +11,15 @@ from geogrid import crs
 from geogrid.errors import GeogridError, NotFound
 from geogrid.i18n import t
 from geogrid.lookup import BatchTooLarge, grids_at, lookup_address, lookup_batch, lookup_point
-from tests import test_lookup_city
-from tests.test_lookup_city import expected_code
-
-city = test_lookup_city.city  # the fixture
+from tests.fixtures.lookup_city import expected_code
 
 
-def test_every_answer_matches_shapely_including_edges(city):
+def test_every_answer_matches_shapely_including_edges(lookup_city):
     rng = np.random.default_rng(7)
     lon = np.concatenate([rng.uniform(116.295, 116.345, 400),
                           [116.31, 116.315, 116.31, 116.33, 116.318, 116.35]])  # edges, corners, hole edge, outside
     lat = np.concatenate([rng.uniform(39.895, 39.925, 400), [39.905, 39.903, 39.91, 39.905, 39.905, 39.905]])
-    with city.connect() as conn:
+    with lookup_city.connect() as conn:
         batch = grids_at(conn, lon, lat)
         for i in range(len(lon)):
             want = expected_code(lon[i], lat[i])
@@ -34,8 +31,8 @@ def test_every_answer_matches_shapely_including_edges(city):
                 assert lookup_point(conn, lon[i], lat[i])["grid"]["code"] == want
 
 
-def test_point_answer_has_areas_staff_party_station_and_no_phone(city):
-    with city.connect() as conn:
+def test_point_answer_has_areas_staff_party_station_and_no_phone(lookup_city):
+    with lookup_city.connect() as conn:
         got = lookup_point(conn, 116.312, 39.9055)
     assert got["grid"] == {"code": "110108600001001", "name": "巴蜀第一网格", "kind": "basic"}
     assert got["community"] == {"code": "110108600001", "name": "巴蜀社区"}
@@ -54,19 +51,19 @@ def test_point_answer_has_areas_staff_party_station_and_no_phone(city):
     assert station["walk_basis"] == "straight_line" and station["walk_m"] is None  # no walking network here
     PointAnswer.model_validate(got)  # the documented shape (/docs) holds without a network too
     assert got["covered"] is False and got["covered_basis"] == "radius"
-    with city.connect() as conn:  # closed at once: a dropped connection keeps its transaction until GC
+    with lookup_city.connect() as conn:  # closed at once: a dropped connection keeps its transaction until GC
         assert lookup_point(conn, 116.3051, 39.9051)["covered"] is True
 
 
-def test_dedicated_grid_in_the_hole_and_boundary_tie(city):
-    with city.connect() as conn:
+def test_dedicated_grid_in_the_hole_and_boundary_tie(lookup_city):
+    with lookup_city.connect() as conn:
         assert lookup_point(conn, 116.316, 39.903)["grid"]["kind"] == "dedicated"
         # on the hole's edge both cover it: the lowest code wins
         assert lookup_point(conn, 116.315, 39.903)["grid"]["code"] == "110108600001001"
 
 
-def test_outside_answers_404_with_the_nearest_grid(city):
-    with city.connect() as conn, pytest.raises(NotFound) as err:
+def test_outside_answers_404_with_the_nearest_grid(lookup_city):
+    with lookup_city.connect() as conn, pytest.raises(NotFound) as err:
         lookup_point(conn, 116.36, 39.905)
     near = err.value.extra["nearest_grid"]
     assert near["code"] == "110108600002001"
@@ -74,11 +71,11 @@ def test_outside_answers_404_with_the_nearest_grid(city):
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
-def test_offset_input_lands_in_the_same_grid(city, system):
+def test_offset_input_lands_in_the_same_grid(lookup_city, system):
     rng = np.random.default_rng(3)
     lon, lat = rng.uniform(116.30, 116.34, 50), rng.uniform(39.90, 39.92, 50)
     shifted = crs.FROM_WGS84[system](lon, lat)
-    with city.connect() as conn:
+    with lookup_city.connect() as conn:
         assert grids_at(conn, *shifted, crs=system) == grids_at(conn, lon, lat)
         x, y = float(shifted[0][0]), float(shifted[1][0])
         want = expected_code(lon[0], lat[0])
@@ -86,8 +83,8 @@ def test_offset_input_lands_in_the_same_grid(city, system):
             assert lookup_point(conn, x, y, crs=system)["grid"]["code"] == want
 
 
-def test_service_area_rows_decide_coverage(city):
-    with city.begin() as conn:
+def test_service_area_rows_decide_coverage(lookup_city):
+    with lookup_city.begin() as conn:
         conn.execute(text(
             "INSERT INTO service_areas (facility_id, minutes, mode, geom) "
             "SELECT id, 5, 'network', ST_Multi(ST_Buffer(geom, 0.01)) FROM facilities WHERE name = '巴蜀党群服务站'"))
@@ -97,8 +94,8 @@ def test_service_area_rows_decide_coverage(city):
 
 
 @pytest.mark.parametrize("bad", [(float("nan"), 39.9), (116.3, float("inf")), (200.0, 39.9), (116.3, -91.0)])
-def test_bad_coordinates_are_user_errors(city, bad):
-    with city.connect() as conn, pytest.raises(GeogridError) as err:
+def test_bad_coordinates_are_user_errors(lookup_city, bad):
+    with lookup_city.connect() as conn, pytest.raises(GeogridError) as err:
         lookup_point(conn, *bad)
     assert err.value.status_code == 400
 
@@ -115,22 +112,22 @@ def test_bad_coordinates_are_user_errors(city, bad):
     ("长湖街，12号", "长湖街12号"),
     ("巴蜀花园3栋2单元301室", "巴蜀花园3栋"),
 ])
-def test_address_variants(city, query, address):
-    with city.connect() as conn:
+def test_address_variants(lookup_city, query, address):
+    with lookup_city.connect() as conn:
         got = lookup_address(conn, query)
     assert got["match"]["address"] == address
     assert got["match"]["score"] == 1.0 and not got["ambiguous"]
     assert got["grid"]["code"] == expected_code(got["point"]["lon"], got["point"]["lat"])
 
 
-def test_extra_words_around_a_known_name(city):
-    with city.connect() as conn:
+def test_extra_words_around_a_known_name(lookup_city):
+    with lookup_city.connect() as conn:
         got = lookup_address(conn, "长湖街道巴蜀花园13号楼")
     assert got["match"]["address"] == "巴蜀花园13栋" and got["match"]["score"] >= 0.6
 
 
-def test_ambiguous_address_lists_candidates(city):
-    with city.connect() as conn:
+def test_ambiguous_address_lists_candidates(lookup_city):
+    with lookup_city.connect() as conn:
         got = lookup_address(conn, "长湖街1号")
     assert got["ambiguous"] is True
     assert 2 <= len(got["candidates"]) <= 5
@@ -139,19 +136,19 @@ def test_ambiguous_address_lists_candidates(city):
 
 
 @pytest.mark.parametrize("query", ["完全不存在的地方", "'; DROP TABLE grids; --", "zzzz"])
-def test_unknown_address_is_404(city, query):
-    with city.connect() as conn, pytest.raises(NotFound):
+def test_unknown_address_is_404(lookup_city, query):
+    with lookup_city.connect() as conn, pytest.raises(NotFound):
         lookup_address(conn, query)
-    with city.connect() as conn:
+    with lookup_city.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM grids")) == 4
 
 
-def test_batch_keeps_order_and_reports_errors(city):
+def test_batch_keeps_order_and_reports_errors(lookup_city):
     items = [{"id": "a", "lon": 116.305, "lat": 39.905}, {"id": 2, "address": "巴蜀花园3栋"},
              {"id": "out", "lon": 116.36, "lat": 39.905}, {"id": "nan", "lon": "nan", "lat": 39.9},
              {"id": "none", "address": "完全不存在的地方"}, {"id": "str", "lon": "x", "lat": None},
              {"id": "empty"}, {"id": "both", "lon": 116.335, "lat": 39.905, "address": "巴蜀花园3栋"}]
-    with city.connect() as conn:
+    with lookup_city.connect() as conn:
         got = lookup_batch(conn, items)
     assert [r["id"] for r in got] == ["a", 2, "out", "nan", "none", "str", "empty", "both"]
     assert got[6]["error"] == t("needs lon and lat, or address") and "needs lon and lat, or address" in got[6]["error"]
@@ -162,13 +159,13 @@ def test_batch_keeps_order_and_reports_errors(city):
     assert all(got[i]["grid"] is None and got[i]["error"] for i in (3, 4, 5))
 
 
-def test_batch_over_the_limit(city, monkeypatch):
+def test_batch_over_the_limit(lookup_city, monkeypatch):
     from geogrid.settings import get_settings
 
     monkeypatch.setenv("GEOGRID_BATCH_LIMIT", "3")
     get_settings.cache_clear()
     try:
-        with city.connect() as conn, pytest.raises(BatchTooLarge) as err:
+        with lookup_city.connect() as conn, pytest.raises(BatchTooLarge) as err:
             lookup_batch(conn, [{"id": i, "lon": 116.3, "lat": 39.9} for i in range(4)])
         assert err.value.status_code == 413 and err.value.extra == {"limit": 3}
     finally:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from maps import cache, data, pages, prepared
-from tests.test_maps_fixtures import COMMUNITY, small_city  # noqa: F401
+from tests.fixtures.maps_city import COMMUNITY
 
 GRID = f"{COMMUNITY}001"
 

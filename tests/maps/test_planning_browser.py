@@ -8,11 +8,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
-from tests import test_planning_city as pc
+from tests.fixtures.planning_city import C1, A, B, D
 from tests.live import launch_chromium, serve_api
-from tests.test_planning_city import C1, A, B, D
 
-city = pc.city  # the fixture
+
 @contextmanager
 def planner(server: str) -> Iterator:
     """Community C1's planner page in Chromium, ready to use; any script error on it fails the test."""
@@ -31,7 +30,7 @@ def planner(server: str) -> Iterator:
 
 
 @pytest.fixture
-def server(city):
+def server(planning_city):
     with serve_api() as url:
         yield url
 
@@ -46,7 +45,7 @@ def _pixel(page, lon: float, lat: float) -> tuple[float, float]:
 
 
 @pytest.mark.browser
-def test_planner_redraws_previews_and_applies(server, city):
+def test_planner_redraws_previews_and_applies(server, planning_city):
     with planner(server) as page:
         page.select_option("#planner-grid", A)
         page.click(".leaflet-draw-draw-rectangle")
@@ -62,24 +61,28 @@ def test_planner_redraws_previews_and_applies(server, city):
         moved = page.inner_text("#planner-moved")
         result = page.inner_text("#planner-result")
         assert "change grid" in moved and B in result and "Validation after the change" in result
+        asked = []
+        page.on("dialog", lambda d: (asked.append(d.message), d.accept("街道批准 2026-11")))
         page.click("#planner-apply")
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         assert "applied" in page.inner_text("#planner-status")
+        assert asked and "adds validation errors" in asked[0]  # the rectangle leaves a gap: asked for a reason
         versions = page.evaluate("Object.fromEntries(window.geogridPlannerGrids.features.map("
                                  "f => [f.properties.code, f.properties.version]))")
         assert versions[A] == 2 and versions[B] == 2  # the page reloaded the grids as they are now
         map_href = page.get_attribute("#planner-map-link", "href")
         page.goto(server + map_href)
         assert "change grid" in page.inner_text("#plan-title")
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
         b4 = conn.scalar(text("SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
                               "JOIN grids g ON g.id = a.grid_id WHERE b.source_id = 'b4'"))
-    assert version == 2 and b4 == A
+        reason = conn.scalar(text("SELECT force_reason FROM plans ORDER BY id DESC LIMIT 1"))
+    assert version == 2 and b4 == A and reason == "街道批准 2026-11"
 
 
 @pytest.mark.browser
-def test_planner_splits_a_grid_along_a_drawn_line(server, city):
+def test_planner_splits_a_grid_along_a_drawn_line(server, planning_city):
     with planner(server) as page:
         page.select_option("#planner-grid", B)
         page.click(".leaflet-draw-draw-polyline")
@@ -94,13 +97,13 @@ def test_planner_splits_a_grid_along_a_drawn_line(server, city):
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         created = page.evaluate("window.geogridPlannerApplied.created")
     assert created == [C1 + "005", C1 + "006"]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         retired = conn.scalar(text("SELECT valid_to IS NOT NULL FROM grids WHERE code = :c"), {"c": B})
     assert retired
 
 
 @pytest.mark.browser
-def test_planner_merges_two_grids(server, city):
+def test_planner_merges_two_grids(server, planning_city):
     """Pick A, merge it with B: the preview retires both, apply creates one grid holding both areas.
 
     Their buildings all go to the new grid, except one on a border with a grid of lower code (D): the
@@ -108,7 +111,7 @@ def test_planner_merges_two_grids(server, city):
     """
     owners = ("SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
               "JOIN grids g ON g.id = a.grid_id")
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         area = conn.scalar(text("SELECT ST_Area(ST_Union(geom)) FROM grids WHERE code IN (:a, :b)"), {"a": A, "b": B})
         before = {s: c for s, c in conn.execute(text(owners)).all() if c in (A, B)}
     with planner(server) as page:
@@ -125,7 +128,7 @@ def test_planner_merges_two_grids(server, city):
         created = page.evaluate("window.geogridPlannerApplied.created")
         codes = page.evaluate("window.geogridPlannerGrids.features.map(f => f.properties.code)")
     assert len(created) == 1 and created[0] in codes and A not in codes and B not in codes
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         merged_area = conn.scalar(text("SELECT ST_Area(geom) FROM grids WHERE code = :c"), {"c": created[0]})
         after = dict(conn.execute(text(owners)).all())
         on_border = set(conn.scalars(text(
@@ -137,7 +140,7 @@ def test_planner_merges_two_grids(server, city):
 
 
 @pytest.mark.browser
-def test_planner_moves_clicked_buildings_into_the_picked_grid(server, city):
+def test_planner_moves_clicked_buildings_into_the_picked_grid(server, planning_city):
     """Pick A, click two of B's buildings: preview moves exactly those, apply gives them to A."""
     with planner(server) as page:
         assert page.evaluate("window.geogridPlannerBuildings.features.length") == 10  # community C1's buildings
@@ -154,7 +157,7 @@ def test_planner_moves_clicked_buildings_into_the_picked_grid(server, city):
         owners = page.evaluate("Object.fromEntries(window.geogridPlannerBuildings.features.map("
                                "f => [f.properties.label, f.properties.grid]))")
     assert owners["长湖街4号楼"] == A and owners["长湖街5号楼"] == A and owners["长湖街6号楼"] == B
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         moved = dict(conn.execute(text(
             "SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
             "JOIN grids g ON g.id = a.grid_id WHERE b.source_id IN ('b4', 'b5', 'b6')")).all())

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.maps_city import COMMUNITY, EXPECTED, OTHER
 from tests.live import launch_chromium, serve_api
-from tests.test_maps_fixtures import COMMUNITY, EXPECTED, OTHER, small_city  # noqa: F401
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture
 def server(small_city):  # noqa: F811
     with serve_api() as url:

@@ -17,9 +17,9 @@ from geogrid.crs import from_wgs84
 from geogrid.settings import get_settings
 from maps import data, geojson, pages
 from maps.assets import external_urls, vendored
-from tests.test_maps_fixtures import COMMUNITY, EXPECTED, OTHER, STREET, small_city  # noqa: F401
+from tests.fixtures.maps_city import COMMUNITY, EXPECTED, OTHER, STREET
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _grids(engine, area=None, mode="auto") -> dict:

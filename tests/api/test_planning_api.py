@@ -9,15 +9,14 @@ import shapely.geometry
 from shapely.geometry import box, mapping
 from sqlalchemy import text
 
-from tests import test_planning_city as pc
-from tests.test_planning_city import C1, A, B, snapshot
+from tests.fixtures import planning_city as pc
+from tests.fixtures.planning_city import C1, A, B, snapshot
 
-city = pc.city  # the fixture
 A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
 @pytest.fixture
-def client(city, client_as):
+def client(planning_city, client_as):
     """Signed in as an admin: plans, apply and revert need an account."""
     return client_as("admin")
 
@@ -35,8 +34,8 @@ def test_validation_endpoint(client):
     assert missing.status_code == 404 and "nowhere" in missing.json()["error"]
 
 
-def test_plan_apply_history_revert_round_trip(client, city):
-    with city.connect() as conn:
+def test_plan_apply_history_revert_round_trip(client, planning_city):
+    with planning_city.connect() as conn:
         start = snapshot(conn)
     body = {"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 1}, "author": "王规划"}
     created = client.post("/plans", params={"compare": True}, json=body)
@@ -58,7 +57,7 @@ def test_plan_apply_history_revert_round_trip(client, city):
     assert [v["version"] for v in hist["versions"]] == [1, 2] and hist["versions"][1]["author"] == "王规划"
     for code in (A, B):
         assert client.post(f"/grids/{code}/revert", params={"to_version": 1}).status_code == 200
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         end = snapshot(conn)
     assert end["grids"] == start["grids"] and end["assignments"] == start["assignments"]
 
@@ -76,18 +75,18 @@ def test_stale_plan_answers_409_naming_the_change(client):
 @pytest.mark.parametrize("body, status, words", [
     ({"edits": []}, 422, "edits"),
     ({"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]}, 422,
-     "edits[0].geometry"),
+     "edits.0.redraw.geometry"),
     ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
     ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
     ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
     ({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN), "crs": "EPSG:99999"}]}, 422, "crs"),
 ])
-def test_bad_requests_are_4xx_json_and_write_nothing(client, city, body, status, words):
-    with city.connect() as conn:
+def test_bad_requests_are_4xx_json_and_write_nothing(client, planning_city, body, status, words):
+    with planning_city.connect() as conn:
         before = snapshot(conn)
     response = client.post("/plans", json=body)
     assert response.status_code == status and words in response.json()["error"]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         assert snapshot(conn) == before and conn.scalar(text("SELECT count(*) FROM plans")) == 0
 
 
