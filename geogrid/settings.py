@@ -142,8 +142,6 @@ class Settings(BaseSettings):
         pairs = (p.split(":") for p in value.split(",") if p.strip())
         return {int(m): float(r) for m, r in pairs}
 
-    @field_validator("database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file",
-                     mode="before")
     @field_validator("residential_share", mode="before")
     @classmethod
     def _shares(cls, value: Any) -> Any:
@@ -166,7 +164,8 @@ class Settings(BaseSettings):
         low, _, high = value.partition("-")
         return int(low), int(high)
 
-    @field_validator("database_url", "pg_bindir", "tile_url", mode="before")
+    @field_validator("database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file",
+                     mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return (value.strip() or None) if isinstance(value, str) else value

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from api import security
 from api.security import CurrentUser
 from geogrid import db
-from geogrid.accounts.scope import check_grids, plan_grids
+from geogrid.accounts.scope import check_grids, check_plan, plan_grids
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
@@ -49,7 +49,7 @@ def post_plan(body: PlanIn, request: Request, who: CurrentUser,
     with db.ready().begin() as conn:
         plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
         codes = plan_grids(plan["preview"])
-        area = check_grids(conn, who, codes)  # raises before commit: an out-of-scope draft is never stored
+        area = check_plan(conn, who, plan["preview"])  # raises before commit: an out-of-scope draft is never stored
         security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
                         details={"plan": plan["plan"], "grids": codes})
         return plan
@@ -70,7 +70,7 @@ def post_apply(plan_id: int, request: Request, who: CurrentUser,
     """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
     validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
     with db.ready().begin() as conn:
-        area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
+        area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
         result = apply_plan(conn, plan_id, author or who.name, force, reason)
         check_grids(conn, who, result["changed"] + result["retired"])
         security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",

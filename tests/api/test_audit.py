@@ -14,10 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from geogrid.cli import application
-from tests import test_planning_city as pc
-from tests.test_planning_city import C1, A
+from tests.fixtures import planning_city as pc
+from tests.fixtures.planning_city import C1, A
 
-city = pc.city  # the fixture
 A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 runner = CliRunner()
 
@@ -35,14 +34,14 @@ def _last_id(engine) -> int:
         return conn.scalar(text("SELECT coalesce(max(id), 0) FROM audit_log"))
 
 
-def test_api_writes_are_audited_with_who_where_what(city, client_as):
-    start = _last_id(city)
+def test_api_writes_are_audited_with_who_where_what(planning_city, client_as):
+    start = _last_id(planning_city)
     planner = client_as("planner", C1)
     plan = planner.post("/plans", json={"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN)}]}).json()
     applied = planner.post(f"/plans/{plan['plan']}/apply").json()
     planner.post(f"/grids/{A}/revert", params={"to_version": 1})
     planner.post("/plans", json={"edits": [{"op": "redraw", "grid": "nope"}]})  # refused: no row
-    rows = _rows(city, start)
+    rows = _rows(planning_city, start)
     assert [r["action"] for r in rows] == ["plan_create", "plan_apply", "grid_revert"]
     for r in rows:
         assert (r["actor"], r["role"], r["via"], r["address"], r["area"]) == (
@@ -57,8 +56,8 @@ def test_api_writes_are_audited_with_who_where_what(city, client_as):
     assert rows[1]["details"]["buildings_moved"] == applied["buildings_moved"]
 
 
-def test_account_changes_and_logins_are_audited(city, client_as):
-    start = _last_id(city)
+def test_account_changes_and_logins_are_audited(planning_city, client_as):
+    start = _last_id(planning_city)
     admin = client_as("admin")
     assert (
         admin.post(
@@ -70,7 +69,7 @@ def test_account_changes_and_logins_are_audited(city, client_as):
     admin.delete(f"/keys/{key.split('_')[1]}")
     admin.post("/users/王规划/disable")
     admin.post("/login", json={"name": "王规划", "password": "wrong one"})
-    actions = [(r["action"], r["actor"], r["target"]) for r in _rows(city, start)]
+    actions = [(r["action"], r["actor"], r["target"]) for r in _rows(planning_city, start)]
     assert actions == [
         ("user_add", admin.account, "王规划"),
         ("key_add", admin.account, "王规划"),
@@ -78,17 +77,17 @@ def test_account_changes_and_logins_are_audited(city, client_as):
         ("user_disable", admin.account, "王规划"),
         ("login_failed", "王规划", None),
     ]
-    assert key not in json.dumps([r["details"] for r in _rows(city, start)])  # the key itself is never logged
+    assert key not in json.dumps([r["details"] for r in _rows(planning_city, start)])  # the key itself is never logged
 
 
-def test_audit_log_is_append_only(city, client_as):
+def test_audit_log_is_append_only(planning_city, client_as):
     client_as("admin").post("/users", json={"name": "x-user", "role": "viewer"})
     for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
-        with pytest.raises(DBAPIError, match="append-only|permission denied"), city.begin() as conn:
+        with pytest.raises(DBAPIError, match="append-only|permission denied"), planning_city.begin() as conn:
             conn.execute(text(statement))
 
 
-def test_get_audit_filters_by_user_area_and_date(city, client_as):
+def test_get_audit_filters_by_user_area_and_date(planning_city, client_as):
     planner = client_as("planner", C1)
     planner.post("/plans", json={"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN)}]})
     admin = client_as("admin")
@@ -102,8 +101,8 @@ def test_get_audit_filters_by_user_area_and_date(city, client_as):
     assert planner.get("/audit").status_code == 403
 
 
-def test_cli_account_changes_and_imports_are_audited(city, tmp_path):
-    start = _last_id(city)
+def test_cli_account_changes_and_imports_are_audited(planning_city, tmp_path):
+    start = _last_id(planning_city)
     app = application()
     ok = runner.invoke(
         app, ["users", "add", "李网格", "--role", "grid_staff", "--area", C1, "--password", "correct horse"]
@@ -129,7 +128,7 @@ def test_cli_account_changes_and_imports_are_audited(city, tmp_path):
         )
     )
     runner.invoke(app, ["import", "grids", str(path)])
-    rows = _rows(city, start)
+    rows = _rows(planning_city, start)
     assert [r["action"] for r in rows][:2] == ["user_add", "key_add"]
     assert all(r["actor"].startswith("cli:") and r["via"] == "cli" for r in rows)
     assert rows[2]["action"] == "import" and rows[2]["target"] == "grids.geojson"

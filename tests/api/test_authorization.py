@@ -17,11 +17,10 @@ from api.security import rule
 from geogrid.accounts.roles import allowed
 from geogrid.model import ROLES
 from geogrid.settings import get_settings
-from tests import test_planning_city as pc
 from tests.conftest import make_account
-from tests.test_planning_city import C1, C2, A, M
+from tests.fixtures import planning_city as pc
+from tests.fixtures.planning_city import C1, C2, A, M
 
-city = pc.city  # the fixture
 ANONYMOUS = None
 
 
@@ -110,14 +109,14 @@ def _redraw(code, geom):
 A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
-def test_planner_confined_to_granted_community(city, client_as):
+def test_planner_confined_to_granted_community(planning_city, client_as):
     """A planner of C2 gets 403 naming grid A for a plan touching C1; a planner of C1 may; nothing is stored."""
     outsider, insider = client_as("planner", C2), client_as("planner", C1)
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         plans_before = conn.scalar(text("SELECT count(*) FROM plans"))
     refused = outsider.post("/plans", json={"edits": [_redraw(A, A_GROWN)]})
     assert refused.status_code == 403 and A in refused.json()["error"] and C1 in refused.json()["error"]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM plans")) == plans_before  # the draft was rolled back
     plan = insider.post("/plans", json={"edits": [_redraw(A, A_GROWN)]})
     assert plan.status_code == 201
@@ -134,8 +133,8 @@ def test_planner_confined_to_granted_community(city, client_as):
         assert M in cross.json()["error"]
 
 
-def test_planner_granted_a_street_may_plan_its_communities(city, client_as):
-    with city.begin() as conn:
+def test_planner_granted_a_street_may_plan_its_communities(planning_city, client_as):
+    with planning_city.begin() as conn:
         street = conn.scalar(
             text(
                 "INSERT INTO admin_areas (code, name, level, geom) SELECT '110108001000', '街道', "
@@ -147,13 +146,13 @@ def test_planner_granted_a_street_may_plan_its_communities(city, client_as):
     assert planner.post("/plans", json={"edits": [_redraw(A, A_GROWN)]}).status_code == 201
 
 
-def test_staff_and_viewers_cannot_plan(city, client_as):
+def test_staff_and_viewers_cannot_plan(planning_city, client_as):
     for role in ("viewer", "api_client", "grid_staff", "community_staff"):
         r = client_as(role, C1).post("/plans", json={"edits": [_redraw(A, A_GROWN)]})
         assert r.status_code == 403, role
 
 
-def test_session_login_csrf_and_logout(city, database):
+def test_session_login_csrf_and_logout(planning_city, database):
     name, _ = make_account(database, "planner", (C1,), password="correct horse")
     browser = TestClient(create_app())
     assert browser.post("/login", json={"name": name, "password": "wrong password"}).status_code == 401
@@ -172,7 +171,7 @@ def test_session_login_csrf_and_logout(city, database):
     assert browser.post("/plans", json=body, headers={"X-CSRF-Token": csrf}).status_code == 401
 
 
-def test_login_form_redirects_only_to_this_server(city, database):
+def test_login_form_redirects_only_to_this_server(planning_city, database):
     name, _ = make_account(database, "viewer", password="correct horse")
     browser = TestClient(create_app(), follow_redirects=False)
     page = browser.get("/login", params={"next": "/planner"})
@@ -183,7 +182,7 @@ def test_login_form_redirects_only_to_this_server(city, database):
     assert wrong.status_code == 401 and "login-error" in wrong.text
 
 
-def test_hostile_origin_cannot_write(city, client_as):
+def test_hostile_origin_cannot_write(planning_city, client_as):
     admin = client_as("admin")
     r = admin.post("/plans", json={"edits": [_redraw(A, A_GROWN)]}, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and "evil.example" in r.json()["error"]
@@ -194,31 +193,31 @@ def test_dns_rebinding_host_is_refused(empty_db):
     assert r.status_code == 400
 
 
-def test_revoked_key_and_disabled_account_stop_working(city, client_as):
+def test_revoked_key_and_disabled_account_stop_working(planning_city, client_as):
     from geogrid.accounts import store
 
     client = client_as("planner", C1)
     key = client.headers["authorization"].split()[1]
     assert client.get("/validation").status_code == 200
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         store.revoke_key(conn, key.split("_")[1])
     assert client.get("/validation").status_code == 401
     other = client_as("planner", C1)
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         store.set_disabled(conn, other.account)
     assert other.get("/validation").status_code == 401
 
 
-def test_keys_are_hashed_at_rest(city, client_as):
+def test_keys_are_hashed_at_rest(planning_city, client_as):
     client = client_as("api_client")
     key = client.headers["authorization"].split()[1]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         stored = conn.execute(text("SELECT prefix, key_hash FROM api_keys")).all()
     assert all(key not in (p, h) and key.split("_")[2] not in h for p, h in stored)
 
 
 @pytest.mark.parametrize("limit", [3])
-def test_rate_limit_answers_429_with_retry_after(city, client_as, settings_env, limit):
+def test_rate_limit_answers_429_with_retry_after(planning_city, client_as, settings_env, limit):
     settings_env("GEOGRID_RATE_LIMIT", str(limit))
     client = client_as("api_client")
     codes = [client.get("/lookup", params={"lon": 116.305, "lat": 39.905}).status_code for _ in range(limit + 1)]
