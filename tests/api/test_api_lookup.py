@@ -34,7 +34,8 @@ def client(database):
 def test_health_and_docs(client):
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
     assert TestClient(create_app()).get("/health").json() == {"status": "ok", "database": "ok"}  # without pool
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower() and "cdn" not in docs.text.lower()
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     assert {"/lookup", "/lookup/batch", "/grids", "/grids/{code}", "/areas", "/facilities"} <= set(paths)
