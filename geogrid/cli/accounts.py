@@ -28,8 +28,7 @@ AREAS = typer.Option([], "--area", "-a", help=t("A street or community code the 
 
 
 def _password(given: str | None) -> str:
-    password = given if given is not None else typer.prompt(t("password"), hide_input=True,
-                                                            confirmation_prompt=True)
+    password = given if given is not None else typer.prompt(t("password"), hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise InputError(t("a password has at least 8 characters"), field="password")
     return password
@@ -40,12 +39,13 @@ def _record(conn, action: str, name: str, **details) -> None:
 
 
 @users_app.command("add", help=t("Create an account (role: {roles}).", roles=", ".join(ROLES)))
-def add(name: str = typer.Argument(..., help=t("Account name.")),
-        role: str = typer.Option(..., "--role", "-r", help=", ".join(ROLES)),
-        area: list[str] = AREAS,
-        password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
-        no_password: bool = typer.Option(False, "--no-password", help=t("A system account that signs in by key.")),
-        ) -> None:
+def add(
+    name: str = typer.Argument(..., help=t("Account name.")),
+    role: str = typer.Option(..., "--role", "-r", help=", ".join(ROLES)),
+    area: list[str] = AREAS,
+    password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
+    no_password: bool = typer.Option(False, "--no-password", help=t("A system account that signs in by key.")),
+) -> None:
     secret = None if no_password else _password(password)
     with db.ready().begin() as conn:
         store.add_user(conn, name, role, secret, area)
@@ -70,8 +70,10 @@ def enable(name: str = typer.Argument(..., help=t("Account name."))) -> None:
 
 
 @users_app.command("reset", help=t("Set a new password (the account's sessions end)."))
-def reset(name: str = typer.Argument(..., help=t("Account name.")),
-          password: str = typer.Option(None, "--password", help=t("Password (asked when absent)."))) -> None:
+def reset(
+    name: str = typer.Argument(..., help=t("Account name.")),
+    password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
+) -> None:
     secret = _password(password)
     with db.ready().begin() as conn:
         store.reset_password(conn, name, secret)
@@ -98,9 +100,12 @@ def list_command() -> None:
 
 
 @keys_app.command("add", help=t("A new API key for an account, printed once on stdout."))
-def key_add(name: str = typer.Argument(..., help=t("Account name.")),
-            rate: int = typer.Option(None, "--rate", help=t("Requests per minute for this key (default: the "
-                                                             "GEOGRID_RATE_LIMIT setting)."))) -> None:
+def key_add(
+    name: str = typer.Argument(..., help=t("Account name.")),
+    rate: int = typer.Option(
+        None, "--rate", help=t("Requests per minute for this key (default: the GEOGRID_RATE_LIMIT setting).")
+    ),
+) -> None:
     with db.ready().begin() as conn:
         key = store.add_key(conn, name, rate)
         _record(conn, "key_add", name, prefix=key.split("_")[1])
@@ -137,9 +142,22 @@ def audit_command(
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
         return
-    table = Table(heading("when"), heading("who"), heading("from"), heading("action"), heading("area"),
-                  heading("target"), title=t("{n} audit entries", n=len(rows)))
+    table = Table(
+        heading("when"),
+        heading("who"),
+        heading("client address"),
+        heading("action"),
+        heading("area"),
+        heading("target"),
+        title=t("{n} audit entries", n=len(rows)),
+    )
     for r in rows:
-        table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", f"{r.actor} ({r.role})", r.address or r.via, r.action,
-                      r.area or "", r.target or "")
+        table.add_row(
+            f"{r.at:%Y-%m-%d %H:%M:%S}",
+            f"{r.actor} ({r.role})",
+            r.address or r.via,
+            r.action,
+            r.area or "",
+            r.target or "",
+        )
     console.print(table)

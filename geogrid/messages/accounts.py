@@ -33,6 +33,7 @@ ZH: dict[str, str] = {
     "key {prefix} of {name} revoked": "{name} 的密钥 {prefix} 已吊销",
     "Revoke a key by its prefix (the 8 characters after gg_).": "按前缀（gg_ 之后的 8 个字符）吊销密钥。",
     "when": "时间",
+    "client address": "客户端地址",
     "who": "操作人",
     "action": "操作",
     "area": "区域",
