@@ -56,6 +56,8 @@ ZH: dict[str, str] = {
     "Print the entries as JSON on stdout.": "以 JSON 输出到标准输出。",
     "{n} audit entries": "{n} 条审计记录",
     "expected a date YYYY-MM-DD, not '{value}'": "应为日期 YYYY-MM-DD，而不是 '{value}'",
+    "no admin account yet: create one with `geogrid users add NAME --role admin`, then sign in at /login to plan "
+    "and apply": "还没有管理员账号：请用 `geogrid users add 名称 --role admin` 创建，然后在 /login 登录以规划和应用",
     # api/routers/accounts.py, api/security.py
     "wrong account name or password": "账号名或密码错误",
     "expected a name and a password": "需要账号名和密码",
