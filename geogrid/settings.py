@@ -197,7 +197,9 @@ class Settings(BaseSettings):
         """SQLAlchemy URL of the database, embedded or external."""
         if self.database_url:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+        from geogrid.db.roles import url  # the application's own role, password from GEOGRID_HOME/secrets
+
+        return url(self.home, self.db_port, self.db_name)
 
 
 def env_name(field: str) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
+from api import security
+from api.security import CurrentUser
 from geogrid import db
+from geogrid.accounts.scope import check_plan
 from geogrid.partition.propose import propose
 from geogrid.partition.rebalance import rebalance
 
@@ -30,7 +33,7 @@ class PartitionIn(BaseModel):
 
 
 @router.post("/partitions", status_code=201)
-def post_partition(body: PartitionIn) -> dict:
+def post_partition(body: PartitionIn, request: Request, who: CurrentUser) -> dict:
     """Propose grids (or rebalance them) and store them as a draft plan; apply it with ``POST /plans/{id}/apply``.
 
     The answer is the plan as ``POST /plans`` gives it, with ``preview.partition``: per grid households
@@ -39,5 +42,11 @@ def post_partition(body: PartitionIn) -> dict:
     """
     with db.ready().begin() as conn:
         if body.rebalance:
-            return rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=body.author)
-        return propose(conn, community=body.community, street=body.street, seed=body.seed, author=body.author)
+            plan = rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=body.author or who.name)
+        else:
+            plan = propose(conn, community=body.community, street=body.street, seed=body.seed,
+                           author=body.author or who.name)
+        area = check_plan(conn, who, plan["preview"])  # a planner proposes only within the areas granted
+        security.record(conn, request, "partition", area=area, target=f"plan {plan['plan']}",
+                        details={"plan": plan["plan"], "rebalance": body.rebalance})
+        return plan
