@@ -150,6 +150,8 @@ def plan_map_html(plan: dict, static_url: str) -> str:
     styles = {"before": {"color": "#d7301f", "weight": 2, "dashArray": "6 4", "fillOpacity": 0.05},
               "after": {"color": "#2171b5", "weight": 2, "fillOpacity": 0.25}}
     for key, (fc, _) in layers.items():
+        if not fc["features"]:  # a plan of new grids only (a partition) has nothing before
+            continue
         folium.GeoJson(fc, name=f"{key} ({'变更前' if key == 'before' else '变更后'})",
                        style_function=lambda _, s=styles[key]: s,
                        tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)
