@@ -129,6 +129,11 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
 def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:
     """The planner page for one community (or all grids)."""
     grids, bounds = grids_for_display(conn, community)
+    if bounds is None and community is not None:  # a community with no grids yet: show its outline's extent
+        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
+                                "AS e FROM admin_areas WHERE id = ANY(:c)) x"), {"c": community_ids(conn, community)}
+                           ).first()
+        bounds = tuple(box) if box and box[0] is not None else None
     m = _base_map(bounds)
     m.add_child(Planner({"grids": grids, "buildings": buildings_for_display(conn, community), "api": api_url,
                          "crs": display_crs(), "community": community}))
