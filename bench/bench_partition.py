@@ -9,7 +9,8 @@ above the band or dedicated sites are their own grids for every contender. Then 
 - ``maxp``: spopt ``MaxPHeuristic``, threshold = band minimum (as many regions as possible, each at least it),
   ``MAXP_CONSTRUCTIONS`` random constructions (the same budget as geogrid's restarts);
 - ``recom``: GerryChain — ``recursive_tree_part`` into k = households / band middle districts within ±25 %
-  of the middle (that is the band), then ``RECOM_STEPS`` ReCom steps under the same constraint, same seed.
+  of the middle (that is the band), then ``RECOM_STEPS`` ReCom steps under the same constraint, same seed
+  (at most ``RECOM_BUDGET_S`` seconds of steps per community; the state reached is measured).
 
 Measured per contender over all communities: share of basic grids within the band, mean Polsby–Popper of
 the grid polygons (metres), share of grid boundary (community outline excluded) along a barrier line,
@@ -37,7 +38,8 @@ SIZES, QUICK_SIZES = (10_000, 100_000), (10_000,)
 RECOM_STEPS = 100
 MAXP_CONSTRUCTIONS = 4  # random constructions: the seed budget of GEOGRID_PARTITION_TRIES (spopt's default is 99,
 #                         68 s on the 165 units of the CAU extract against geogrid's 1.5 s)
-RECOM_ATTEMPTS = 1000  # balanced-cut attempts per step before another district pair is tried
+RECOM_ATTEMPTS = 1000  # balanced-cut attempts per step (and per split of the start) before giving up / another pair
+RECOM_BUDGET_S = 20.0  # wall-clock cap on one community's chain: a hard-to-balance graph takes minutes per step
 SEED = 7
 METHODS = ("geogrid", "maxp", "recom")
 
@@ -117,16 +119,17 @@ def _recom(g, units: list[int], lo: int, hi: int, seed: int) -> np.ndarray:
         return np.zeros(len(units), dtype=np.int64)
     target = total / k
     start = recursive_tree_part(graph, range(k), target, "hh", eps, rng=seed,
-                                bipartition_tree_fn=partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS * 10))
+                                bipartition_tree_fn=partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS))
     part = Partition(graph, start, updaters={"population": Tally("hh", alias="population")})
     cut = partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS, allow_pair_reselection=True)
     chain = MarkovChain(partial(recom, pop_col="hh", pop_target=target, epsilon=eps, node_repeats=2,
                                 bipartition_tree_fn=cut),
                         [within_percent_of_ideal_population(part, eps)], always_accept, part,
                         total_steps=RECOM_STEPS, rng=seed)
-    last = part
+    last, started = part, time.perf_counter()
     for last in chain:  # noqa: B007
-        pass
+        if time.perf_counter() - started > RECOM_BUDGET_S:
+            break
     del mid
     return np.asarray([last.assignment[i] for i in range(len(units))], dtype=np.int64)
 

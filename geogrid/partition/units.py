@@ -57,6 +57,8 @@ def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))), dtype=object)
     if not len(faces):
         return np.asarray(shapely.get_parts(polygon), dtype=object)
+    faces = shapely.set_precision(faces, PRECISION_M)
+    faces = faces[~shapely.is_empty(faces)]
     keep = shapely.contains(polygon, shapely.point_on_surface(faces)) & (shapely.area(faces) > 0)
     faces = faces[keep]
     missed = shapely.difference(polygon, shapely.union_all(faces)) if len(faces) else polygon
@@ -163,7 +165,9 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0) -> Units
             members.append(idx[sub])
     ids = b["id"].to_numpy(np.int64)
     # on a 1 cm grid: neighbouring pieces then share their edges exactly, and unions of them are one piece
-    units.geoms = shapely.set_precision(np.asarray(geoms, dtype=object), PRECISION_M)
+    raw = np.asarray(geoms, dtype=object)
+    snapped = shapely.set_precision(raw, PRECISION_M)
+    units.geoms = np.where(shapely.is_empty(snapped), raw, snapped)  # a sliver below 1 cm keeps its outline
     units.kind, units.block = kinds, np.asarray(blk, dtype=np.int64)
     units.buildings = [ids[m] for m in members]
     units.households = np.asarray([hh[m].sum() for m in members], dtype=float)

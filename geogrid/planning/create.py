@@ -28,6 +28,9 @@ def create(ws: Workspace, edit: dict, i: int) -> None:
     """Add a new grid; existing grids give up what it covers."""
     where = f"edits[{i}].community"
     row = ws.conn.execute(text(COMMUNITY_SQL), {"c": str(_field(edit, "community", i))}).first()
+    new = _pending(ws).get(str(edit["community"]))
+    if row is None and new is not None:  # a community this plan draws
+        row = (None, str(edit["community"]), new["name"], shapely.to_wkb(new["geom"]))
     if row is None:
         raise NotFound(t("no community with code or name '{community}'", community=edit["community"]))
     geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"))
@@ -62,3 +65,36 @@ def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
 def _ids(ws: Workspace, code: str, where: str) -> list[int]:
     grid = ws.grid(code, where)
     return [grid.id] if grid.id else list(grid.parents)
+
+
+def create_community(ws: Workspace, edit: dict, i: int) -> None:
+    """``{"op": "community", "street": CODE, "code": CODE, "name": ..., "geometry": polygon}``: a new community of
+    a street office (drawn by a partition when the street has none), written with the plan; grids created
+    later in the same plan may name it."""
+    street = ws.conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'street' AND (code = :c OR name = :c)"
+                                  " ORDER BY id LIMIT 1"), {"c": str(_field(edit, "street", i))}).first()
+    if street is None:
+        raise NotFound(t("no {level} with code or name '{code}'", level="street", code=edit["street"]))
+    code = str(_field(edit, "code", i))
+    if ws.conn.scalar(text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": code}) or code in _pending(ws):
+        raise InputError(t("community {community} exists already", community=code), field=f"edits[{i}].code")
+    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"))
+    _pending(ws)[code] = {"name": str(edit.get("name") or code), "parent": street[0], "geom": polygonal(geom)}
+
+
+def _pending(ws: Workspace) -> dict:
+    """New communities of this plan by code (kept on the working copy's changes)."""
+    return ws.changes.__dict__.setdefault("communities", {})
+
+
+def write_communities(conn, changes) -> None:
+    """Insert the plan's new communities and point its new grids at them (before the grids are written)."""
+    pending = changes.__dict__.get("communities") or {}
+    for code, c in pending.items():
+        cid = conn.scalar(text(
+            "INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES (:c, :n, 'community', :p, "
+            "ST_Multi(ST_GeomFromWKB(:w, 4326))) RETURNING id"),
+            {"c": code, "n": c["name"], "p": c["parent"], "w": shapely.to_wkb(c["geom"])})
+        for g in changes.new:
+            if g.community_code == code and g.community_id is None:
+                g.community_id = cid

@@ -308,7 +308,14 @@ def _create(ws: Workspace, edit: dict, i: int) -> None:
     create(ws, edit, i)
 
 
+def _community(ws: Workspace, edit: dict, i: int) -> None:
+    from geogrid.planning.create import create_community  # a new community drawn with the plan
+
+    create_community(ws, edit, i)
+
+
 OPS["create"] = _create
+OPS["community"] = _community
 
 
 def compute_changes(conn: Connection, edits: list[dict]) -> Changes:
