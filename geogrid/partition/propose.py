@@ -170,7 +170,14 @@ def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
     reprojection open along the outline are covered. Where neighbours now overlap, the ``create`` edit of the
     later grid trims the earlier one, so the plan's grids meet exactly."""
     grown = shapely.buffer(grids, FILL_DEG, join_style="mitre", mitre_limit=2.0)
-    return np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+    out = np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+    gaps = polygonal(shapely.difference(comm.geom, shapely.union_all(out)))  # what the fill did not reach
+    for part in shapely.get_parts(gaps):
+        touch = shapely.area(shapely.intersection(out, shapely.buffer(part, 2 * FILL_DEG)))
+        if len(touch) and touch.max() > 0:
+            k = int(np.argmax(touch))
+            out[k] = polygonal(shapely.union(out[k], part))
+    return out
 
 
 def _edits(grids: list[Proposed]) -> list[dict]:

@@ -57,13 +57,13 @@ def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))), dtype=object)
     if not len(faces):
         return np.asarray(shapely.get_parts(polygon), dtype=object)
-    faces = shapely.set_precision(faces, PRECISION_M)
-    faces = faces[~shapely.is_empty(faces)]
     keep = shapely.contains(polygon, shapely.point_on_surface(faces)) & (shapely.area(faces) > 0)
     faces = faces[keep]
     missed = shapely.difference(polygon, shapely.union_all(faces)) if len(faces) else polygon
     extra = [p for p in shapely.get_parts(missed) if p.area > SLIVER_M2]  # unclosed rings of the outline
-    return np.concatenate([faces, np.asarray(extra, dtype=object)]) if extra else faces
+    faces = np.concatenate([faces, np.asarray(extra, dtype=object)]) if extra else faces
+    faces = shapely.set_precision(faces, PRECISION_M)  # shared edges exact; faces below 1 cm vanish
+    return faces[~shapely.is_empty(faces)]
 
 
 def _locate(points: np.ndarray, areas: np.ndarray) -> np.ndarray:

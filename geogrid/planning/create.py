@@ -16,7 +16,7 @@ from geogrid.i18n import t
 from geogrid.planning.edits import SLIVER_DEG2, WorkGrid, Workspace, _field, _geometry, polygonal
 from geogrid.settings import get_settings
 
-SLIVER_WIDTH_DEG = 5e-6  # area / perimeter of a part, in degrees: about half a metre
+SLIVER_WIDTH_DEG = 3e-7  # area / perimeter of a part, in degrees: about 3 cm (a strip some 6 cm wide)
 
 COMMUNITY_SQL = (
     "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
@@ -46,8 +46,8 @@ def create(ws: Workspace, edit: dict, i: int) -> None:
         )
     parents = [p for c in edit.get("from") or [] for p in _ids(ws, str(c), f"edits[{i}].from")]
     for other in ws.neighbours(geom, exclude=None):
-        rest = _without_slivers(polygonal(shapely.difference(other.geom, geom)))
-        if rest.is_empty:
+        rest = polygonal(shapely.difference(other.geom, geom))
+        if _without_slivers(rest).is_empty:  # nothing but float noise is left of it: it retires
             other.retired = True
             parents += [other.id] if other.id else list(other.parents)
         else:
@@ -57,7 +57,7 @@ def create(ws: Workspace, edit: dict, i: int) -> None:
 
 
 def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
-    """Drop parts thinner than about half a metre: what is left of a grid along a new one's edge is noise."""
+    """Drop parts thinner than a few centimetres: what is left of a grid along a new one's edge is noise."""
     parts = [p for p in shapely.get_parts(geom) if p.area > SLIVER_DEG2 and p.area / p.length > SLIVER_WIDTH_DEG]
     return shapely.MultiPolygon(parts) if parts else shapely.MultiPolygon()
 
