@@ -17,10 +17,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from geogrid.basemap import import_osm_base
 from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.importers.buildings import write_buildings
 from geogrid.importers.facilities import DEFAULT_MINUTES, write_facilities
+from geogrid.importers.osm_addresses import import_osm_addresses
 from geogrid.importers.upsert import ImportReport
 
 POI_KINDS = {
@@ -134,6 +136,10 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
         report = write_facilities(conn, facilities)
         report.extra["other_pois_skipped"] = skipped
         reports.append(report)
+    tick(t("addresses and places"))
+    reports += import_osm_addresses(conn, osm)
+    tick(t("base map"))
+    reports.append(ImportReport(t("base map (roads, water, railways)"), import_osm_base(conn, osm)))
     if network:
         tick(t("walking network"))
         reports.append(_network(conn, path))

@@ -42,6 +42,7 @@ ZH: dict[str, str] = {
     "unknown grid kind '{kind}': use {kinds}": "未知的网格类型 '{kind}'：可用 {kinds}",
     "{community} new grid": "{community}新网格",
     "Propose grids for this community": "为本社区划分网格",
+    "area {area} is outside the areas granted to {name}": "区域 {area} 不在 {name} 获授权的范围内",
     "proposing grids for the whole community…": "正在为整个社区划分网格…",
     "new grid drawn in community {community}: preview it": "已在社区 {community} 画出新网格：请预览",
 }

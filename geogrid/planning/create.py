@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from geogrid.errors import InputError, NotFound
 from geogrid.i18n import t
-from geogrid.planning.edits import SLIVER_DEG2, WorkGrid, Workspace, _field, _geometry, polygonal
+from geogrid.planning.edit_models import Create, NewCommunity
+from geogrid.planning.edits import SLIVER_DEG2, WorkGrid, Workspace, _geometry, polygonal
 from geogrid.settings import get_settings
 
 SLIVER_WIDTH_DEG = 3e-7  # area / perimeter of a part, in degrees: about 3 cm (a strip some 6 cm wide)
@@ -24,27 +25,27 @@ COMMUNITY_SQL = (
 )
 
 
-def create(ws: Workspace, edit: dict, i: int) -> None:
+def create(ws: Workspace, edit: Create, i: int) -> None:
     """Add a new grid; existing grids give up what it covers."""
     where = f"edits[{i}].community"
-    row = ws.conn.execute(text(COMMUNITY_SQL), {"c": str(_field(edit, "community", i))}).first()
-    new = _pending(ws).get(str(edit["community"]))
+    row = ws.conn.execute(text(COMMUNITY_SQL), {"c": edit.community}).first()
+    new = _pending(ws).get(edit.community)
     if row is None and new is not None:  # a community this plan draws
-        row = (None, str(edit["community"]), new["name"], shapely.to_wkb(new["geom"]))
+        row = (None, edit.community, new["name"], shapely.to_wkb(new["geom"]))
     if row is None:
-        raise NotFound(t("no community with code or name '{community}'", community=edit["community"]))
-    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"))
+        raise NotFound(t("no community with code or name '{community}'", community=edit.community))
+    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
     if row[3] is not None:
         geom = polygonal(shapely.intersection(geom, shapely.from_wkb(bytes(row[3]))))
     if geom.is_empty or geom.area <= SLIVER_DEG2:
         raise InputError(t("the new grid lies outside community {community}", community=row[1]), field=where)
-    kind = str(edit.get("kind") or "basic")
+    kind = edit.kind or "basic"
     if kind not in get_settings().household_bands:
         raise InputError(
             t("unknown grid kind '{kind}': use {kinds}", kind=kind, kinds=list(get_settings().household_bands)),
             field=f"edits[{i}].kind",
         )
-    parents = [p for c in edit.get("from") or [] for p in _ids(ws, str(c), f"edits[{i}].from")]
+    parents = [p for c in edit.from_ for p in _ids(ws, c, f"edits[{i}].from")]
     for other in ws.neighbours(geom, exclude=None):
         rest = polygonal(shapely.difference(other.geom, geom))
         if _without_slivers(rest).is_empty:  # nothing but float noise is left of it: it retires
@@ -52,7 +53,7 @@ def create(ws: Workspace, edit: dict, i: int) -> None:
             parents += [other.id] if other.id else list(other.parents)
         else:
             other.geom, other.changed = rest, True
-    name = str(edit.get("name") or t("{community} new grid", community=row[2]))
+    name = edit.name or t("{community} new grid", community=row[2])
     ws.add(WorkGrid(None, None, name, kind, row[0], row[1], geom, parents=list(dict.fromkeys(parents))))
 
 
@@ -67,19 +68,17 @@ def _ids(ws: Workspace, code: str, where: str) -> list[int]:
     return [grid.id] if grid.id else list(grid.parents)
 
 
-def create_community(ws: Workspace, edit: dict, i: int) -> None:
-    """``{"op": "community", "street": CODE, "code": CODE, "name": ..., "geometry": polygon}``: a new community of
-    a street office (drawn by a partition when the street has none), written with the plan; grids created
-    later in the same plan may name it."""
+def create_community(ws: Workspace, edit: NewCommunity, i: int) -> None:
+    """A new community of a street office (drawn by a partition when the street has none), written with the
+    plan; grids created later in the same plan may name it."""
     street = ws.conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'street' AND (code = :c OR name = :c)"
-                                  " ORDER BY id LIMIT 1"), {"c": str(_field(edit, "street", i))}).first()
+                                  " ORDER BY id LIMIT 1"), {"c": edit.street}).first()
     if street is None:
-        raise NotFound(t("no {level} with code or name '{code}'", level="street", code=edit["street"]))
-    code = str(_field(edit, "code", i))
-    if ws.conn.scalar(text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": code}) or code in _pending(ws):
-        raise InputError(t("community {community} exists already", community=code), field=f"edits[{i}].code")
-    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"))
-    _pending(ws)[code] = {"name": str(edit.get("name") or code), "parent": street[0], "geom": polygonal(geom)}
+        raise NotFound(t("no {level} with code or name '{code}'", level="street", code=edit.street))
+    if ws.conn.scalar(text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": edit.code}) or edit.code in _pending(ws):
+        raise InputError(t("community {community} exists already", community=edit.code), field=f"edits[{i}].code")
+    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
+    _pending(ws)[edit.code] = {"name": edit.name or edit.code, "parent": street[0], "geom": polygonal(geom)}
 
 
 def _pending(ws: Workspace) -> dict:

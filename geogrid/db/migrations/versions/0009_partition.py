@@ -18,7 +18,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "0009_partition"
-down_revision = "0006_address_norms"
+down_revision = "0008_accounts"
 branch_labels = None
 depends_on = None
 
