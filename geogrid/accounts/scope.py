@@ -44,7 +44,8 @@ def check_grids(conn: Connection, who: Principal, codes: list[str]) -> str | Non
 def plan_grids(preview: dict) -> list[str]:
     """Grid codes a plan changes: those it redraws, retires or restores, and those buildings move between."""
     codes = {g["code"] for g in preview.get("grids", []) if g.get("status") != "new"}
+    new = {g["code"] for g in preview.get("grids", []) if g.get("status") == "new"}  # provisional: no row yet
     for kind in ("buildings", "facilities"):
         for item in preview.get("moved", {}).get(kind, []):
-            codes.update(c for c in (item.get("from"), item.get("to")) if c)
+            codes.update(c for c in (item.get("from"), item.get("to")) if c and c not in new)
     return sorted(codes)
