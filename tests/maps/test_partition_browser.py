@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from tests.conftest import make_account
 from tests.core.test_partition import COMMUNITY, X0, Y0, build_street
 from tests.live import launch_chromium, serve_api
 
@@ -39,13 +40,19 @@ def test_planner_proposes_grids_then_draws_a_new_one(street_server, tmp_path):
     errors: list[str] = []
     with sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)  # polling predicates
         page.on("pageerror", lambda e: errors.append(str(e)))
+        password = "partition-planner-Pw-2026!"
+        name, _ = make_account(engine, "planner", (COMMUNITY,), password=password)
+        signed = page.request.post(f"{server}/login", data={"name": name, "password": password})
+        assert signed.ok, signed.text()  # a planner of this community, signed in (session cookie + CSRF)
         page.goto(f"{server}/planner?community={COMMUNITY}")
         page.wait_for_function("window.geogridPlannerReady === true")
         assert page.evaluate("window.geogridPlannerGrids.features.length") == 0
         page.click("#planner-propose")
-        page.wait_for_selector("#planner-moved", timeout=30_000)
+        page.wait_for_function("document.getElementById('planner-moved') || "
+                               "document.getElementById('planner-status').className.includes('error')", timeout=60_000)
+        assert page.query_selector("#planner-moved"), page.inner_text("#planner-status")
         assert "new" in page.inner_text("#planner-result")
         page.screenshot(path=str(tmp_path / "proposed.png"))
         page.click("#planner-apply")
