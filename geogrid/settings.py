@@ -30,7 +30,14 @@ def setting(default: Any, *, env: str | None = None, form: str | None = None, do
 
 
 Bands = Annotated[dict[str, tuple[int, int]], NoDecode]
+Shares = Annotated[dict[str, float], NoDecode]
+Kinds = Annotated[tuple[str, ...], NoDecode]
+Range = Annotated[tuple[int, int], NoDecode]
+RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "detached": 1.0, "dormitory": 1.0,
+                     "terrace": 1.0, "yes": 0.6, "*": 0.0}
 Radii = Annotated[dict[int, float], NoDecode]
+Words = Annotated[tuple[str, ...], NoDecode]
+SYNC_LEVELS = ("on", "off", "local", "remote_write", "remote_apply")
 
 
 class Settings(BaseSettings):
@@ -65,6 +72,53 @@ class Settings(BaseSettings):
     move_buffer_m: float = setting(3.0, doc="a building moved without a footprint takes a square this half-width")
     problem_max_points: int = setting(500, doc="at most this many building points in one problem's location")
     lang: str = setting("zh-en", doc="user-facing messages: zh-en (中文 (English)), zh or en")
+    # Durability: "on" waits for the WAL flush before a commit is acknowledged; "off" answers sooner but a crash
+    # loses the last acknowledged writes (8 of 8 plan applies in a trial stopped 110 ms later).
+    synchronous_commit: str = setting("on", doc="PostgreSQL synchronous_commit: on, off, local, remote_write, ...")
+    plan_max_vertices: int = setting(20_000, doc="vertices of one boundary in a plan edit (100k took 35 s)")
+    # Robustness: how long a request waits for the database before answering 503.
+    db_pool_timeout_s: float = setting(1.5, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
+    db_connect_timeout_s: int = setting(2, env="DB_CONNECT_TIMEOUT", doc="a new connection gives up after, s (≥ 2)")
+    # Accounts and hardening.
+    public: Words = setting(("maps", "read", "lookup"), form="maps,read,lookup",
+                            doc="permissions anyone has without signing in")
+    suppress_below: int = setting(5, doc="special-group counts 1..N-1 hidden from non-staff aggregates")
+    rate_limit: int = setting(120, doc="lookups/batches per minute per client address (and per key)")
+    session_hours: float = setting(12.0, doc="a browser session lasts this long")
+    cookie_secure: str = setting("auto", doc="auto (when the request came over https), always or never")
+    allowed_hosts: Words = setting(("127.0.0.1", "localhost"), form="127.0.0.1,localhost",
+                                   doc="Host header values accepted (DNS rebinding)")
+    cors_origins: Words = setting((), form="https://a.example,https://b.example", doc="CORS off unless listed")
+    sso_issuer: str | None = setting(None, doc="JWT single sign-on: issuer")
+    sso_audience: str | None = setting(None, doc="JWT single sign-on: audience")
+    sso_keys_file: str | None = setting(None, doc="JWT single sign-on: a JWKS or PEM keys file")
+
+    @field_validator("public", "allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _words(cls, value: Any) -> Any:
+        """A comma-separated list, blanks dropped."""
+        return tuple(w.strip() for w in value.split(",") if w.strip()) if isinstance(value, str) else value
+
+    @field_validator("synchronous_commit", mode="before")
+    @classmethod
+    def _sync(cls, value: Any) -> Any:
+        level = str(value).strip().lower()
+        if level not in SYNC_LEVELS:
+            raise ValueError(value)
+        return level
+
+    # Partition (geogrid.partition): household estimates for buildings without figures, grid proposals.
+    dwelling_m2: float = setting(90.0, doc="floor area of one dwelling, m² (household estimates)")
+    default_levels: int = setting(6, doc="storeys of a building without a building:levels tag")
+    residential_share: Shares = setting(dict(RESIDENTIAL_SHARE), form="apartments:1,yes:0.6,*:0",
+                                        doc="share of floor area that is homes, by OSM building tag")
+    dedicated_kinds: Kinds = setting(("school", "hospital", "market", "university", "park"),
+                                     form="school,hospital,market,university,park",
+                                     doc="facility kinds whose block or compound becomes a dedicated grid")
+    dedicated_min_m2: float = setting(5000.0, doc="smallest block or compound made a dedicated grid, m²")
+    community_households: Range = setting((1500, 4000), form="1500-4000",
+                                          doc="households per community drawn by partition")
+    partition_tries: int = setting(4, doc="seeded restarts of the grid growth; the best is kept")
 
     @field_validator("household_bands", mode="before")
     @classmethod
@@ -88,7 +142,30 @@ class Settings(BaseSettings):
         pairs = (p.split(":") for p in value.split(",") if p.strip())
         return {int(m): float(r) for m, r in pairs}
 
-    @field_validator("database_url", "pg_bindir", "tile_url", mode="before")
+    @field_validator("residential_share", mode="before")
+    @classmethod
+    def _shares(cls, value: Any) -> Any:
+        """``apartments:1,yes:0.6,*:0`` → ``{building tag: share}``."""
+        if not isinstance(value, str):
+            return value
+        pairs = (p.split(":") for p in value.split(",") if p.strip())
+        return {k.strip(): float(v) for k, v in pairs}
+
+    @field_validator("dedicated_kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
+
+    @field_validator("community_households", mode="before")
+    @classmethod
+    def _range(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        low, _, high = value.partition("-")
+        return int(low), int(high)
+
+    @field_validator("database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file",
+                     mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return (value.strip() or None) if isinstance(value, str) else value

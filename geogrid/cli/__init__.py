@@ -45,7 +45,7 @@ def main() -> None:
         raise
 
 
-TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning")
+TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning", "accounts", "partition")
 
 
 _LOADED: list[bool] = []

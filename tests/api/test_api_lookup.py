@@ -89,7 +89,10 @@ def test_outside_is_404_with_nearest(client):
 
 def test_address_lookup(client):
     got = client.get("/lookup", params={"address": "北京市海淀区巴蜀花園３號樓"}).json()
-    assert got["match"] == {"address": "巴蜀花园3栋", "kind": "building", "score": 1.0}
+    assert got["match"] == {"address": "巴蜀花园3栋", "kind": "building", "level": "building", "score": 1.0}
+    assert got["ambiguous"] is False and "explain" not in got
+    explained = client.get("/lookup", params={"address": "巴蜀花园3栋", "explain": "true"}).json()
+    assert explained["explain"][0] == "normal form: 巴蜀花园3栋" or "巴蜀花园3栋" in explained["explain"][0]
     assert got["grid"]["code"] == "110108600001002"
     r = client.get("/lookup", params={"address": "完全不存在的地方"})
     assert r.status_code == 404 and r.json()["error"]

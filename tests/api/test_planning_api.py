@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 import shapely
 import shapely.geometry
-from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 from sqlalchemy import text
 
-from api.app import create_app
 from tests.fixtures import planning_city as pc
 from tests.fixtures.planning_city import C1, A, B, snapshot
 
@@ -18,8 +16,9 @@ A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
 @pytest.fixture
-def client(planning_city):
-    return TestClient(create_app())
+def client(planning_city, client_as):
+    """Signed in as an admin: plans, apply and revert need an account."""
+    return client_as("admin")
 
 
 def _redraw(code, geom):
@@ -76,7 +75,7 @@ def test_stale_plan_answers_409_naming_the_change(client):
 @pytest.mark.parametrize("body, status, words", [
     ({"edits": []}, 422, "edits"),
     ({"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]}, 422,
-     "edits[0].geometry"),
+     "edits.0.redraw.geometry"),
     ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
     ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
     ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),

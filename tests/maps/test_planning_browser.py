@@ -61,9 +61,12 @@ def test_planner_redraws_previews_and_applies(server, planning_city):
         moved = page.inner_text("#planner-moved")
         result = page.inner_text("#planner-result")
         assert "change grid" in moved and B in result and "Validation after the change" in result
+        asked = []
+        page.on("dialog", lambda d: (asked.append(d.message), d.accept("街道批准 2026-11")))
         page.click("#planner-apply")
         page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
         assert "applied" in page.inner_text("#planner-status")
+        assert asked and "adds validation errors" in asked[0]  # the rectangle leaves a gap: asked for a reason
         versions = page.evaluate("Object.fromEntries(window.geogridPlannerGrids.features.map("
                                  "f => [f.properties.code, f.properties.version]))")
         assert versions[A] == 2 and versions[B] == 2  # the page reloaded the grids as they are now
@@ -74,7 +77,8 @@ def test_planner_redraws_previews_and_applies(server, planning_city):
         version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
         b4 = conn.scalar(text("SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
                               "JOIN grids g ON g.id = a.grid_id WHERE b.source_id = 'b4'"))
-    assert version == 2 and b4 == A
+        reason = conn.scalar(text("SELECT force_reason FROM plans ORDER BY id DESC LIMIT 1"))
+    assert version == 2 and b4 == A and reason == "街道批准 2026-11"
 
 
 @pytest.mark.browser

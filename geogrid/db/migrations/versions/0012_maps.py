@@ -15,7 +15,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0012_maps"
-down_revision = "0006_address_norms"
+down_revision = "0011_addresses"
 branch_labels = None
 depends_on = None
 
