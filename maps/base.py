@@ -76,7 +76,8 @@ def has_base(conn: Connection) -> bool:
     return bool(
         conn.scalar(
             text(
-                "SELECT EXISTS (SELECT 1 FROM base_features) OR EXISTS (SELECT 1 FROM buildings WHERE footprint IS NOT NULL)"
+                "SELECT EXISTS (SELECT 1 FROM base_features) "
+                "OR EXISTS (SELECT 1 FROM buildings WHERE footprint IS NOT NULL)"
             )
         )
     )
