@@ -5,7 +5,8 @@ it), each in one uvicorn process; ``wrk`` cycles through every tile of zooms 14â
 the city. geogrid keeps tiles in memory keyed by the data's write counters (:mod:`maps.tiles`), tipg builds
 every tile in PostGIS: ``first_pass_tiles_per_s`` asks every tile once in order (geogrid's cache empty),
 then ``wrk`` (32 connections) measures each warm. The base-map tiles (roads, water, railways, footprints)
-have no tipg equivalent and are reported on their own. Rounds are interleaved (the machine is shared) and medians reported.
+have no tipg equivalent and are reported on their own. Rounds are interleaved (the machine is shared), medians
+reported.
 """
 
 from __future__ import annotations
