@@ -28,9 +28,11 @@ def demo(demo_city, database):
 
 
 def _households_across(conn, name: str, barrier: shapely.Geometry, mode: str) -> int:
-    """Households in the facility's area whose straight line to the facility crosses the barrier."""
-    row = conn.execute(text("SELECT ST_AsBinary(f.geom), ST_AsBinary(s.geom) FROM facilities f JOIN service_areas s "
-                            "ON s.facility_id = f.id WHERE f.name = :n AND s.mode = :m"), {"n": name, "m": mode}).one()
+    """Households in the facility's (own-circle) area whose straight line to the facility crosses the barrier."""
+    row = conn.execute(text("SELECT ST_AsBinary(f.geom), ST_AsBinary(s.geom) FROM facilities f "
+                            "JOIN service_areas s ON s.facility_id = f.id "
+                            "WHERE f.name = :n AND s.mode = :m AND s.minutes = f.circle_minutes"),
+                       {"n": name, "m": mode}).one()  # its own circle: larger circles it serves are stored too
     site, area = shapely.from_wkb(bytes(row[0])), shapely.from_wkb(bytes(row[1]))
     b = fetch_geoms(conn, "SELECT households, ST_AsBinary(geom) FROM buildings")
     inside = shapely.covers(area, b["geom"].to_numpy())
