@@ -78,11 +78,17 @@ def test_acknowledged_plan_applies_survive_an_immediate_stop(crash_cluster):
                 "SELECT code, ST_AsGeoJSON(geom)::json, version FROM grids WHERE valid_to IS NULL ORDER BY code LIMIT 1"
             )
         ).one()
+    from geogrid.accounts import store
+
+    with engine.begin() as conn:  # plans need an account
+        store.add_user(conn, "durability-admin", "admin", None)
+        key = store.add_key(conn, "durability-admin")
     engine.dispose()
     server = _serve(env)
     acknowledged = []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{env['GEOGRID_API_PORT']}", timeout=60) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{env['GEOGRID_API_PORT']}", timeout=60,
+                          headers={"Authorization": f"Bearer {key}"}) as client:
             for _ in range(APPLIES):
                 plan = client.post("/plans", json={"edits": [{"op": "redraw", "grid": code, "geometry": geometry}]})
                 assert plan.status_code == 201, plan.text

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 
-from api.app import create_app
-from tests import test_planning_city as pc
-from tests.test_planning_city import C1, A
-
-city = pc.city  # the fixture
+from tests.fixtures.planning_city import C1, A
 
 
 @pytest.fixture
-def client(city):
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+def client(planning_city, client_as):
+    """Signed in as an admin: plans, reverts and batches need an account."""
+    with client_as("admin", raise_server_exceptions=False) as c:
         yield c
 
 
