@@ -124,8 +124,10 @@ def _install_hardening(app: FastAPI) -> None:
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     from api.hardening import AuditFallback, SecurityHeaders
+    from api.security import MountedGuard
 
     settings = get_settings()
+    app.add_middleware(MountedGuard)
     app.add_middleware(AuditFallback)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,

@@ -212,6 +212,40 @@ def authorize(request: Request) -> None:
         request.state.audit_read = True
 
 
+class MountedGuard:
+    """Mounted applications (tipg under ``/ogc``) are not routes, so the app-wide dependency never sees them:
+    the same table and roles apply to them here, before they run."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not any(path.startswith(prefix) for _, prefix, _ in MOUNTED):
+            return await self.app(scope, receive, send)
+        from fastapi.responses import JSONResponse
+        from starlette.concurrency import run_in_threadpool
+
+        request = Request(scope)
+        try:
+            permission = next((p for m, prefix, p in MOUNTED if path.startswith(prefix) and m == request.method),
+                              "admin")
+            who = await run_in_threadpool(identify, request)
+            if not allowed(who.role if who else None, permission, get_settings().public):
+                if who is None:
+                    raise Unauthorized(t("sign in first: this needs the '{permission}' permission",
+                                         permission=permission))
+                raise Forbidden(t("role {role} may not do this (needs '{permission}')", role=who.role,
+                                  permission=permission))
+        except (Unauthorized, Forbidden) as exc:
+            return await JSONResponse({"error": str(exc)}, status_code=exc.status_code)(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+# Applications mounted under a prefix (not APIRoutes): (method, prefix, permission); other methods need admin.
+MOUNTED: tuple[tuple[str, str, str], ...] = (("GET", "/ogc", "read"), ("HEAD", "/ogc", "read"))
+
+
 def _current(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
 
