@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from geogrid.i18n import t
 from geogrid.plugins import DemoContext
-from geogrid.settings import get_settings
+
+if TYPE_CHECKING:
+    from geogrid.settings import Settings
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
@@ -16,7 +20,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
     from geogrid import db
 
     db.ready()
-    settings = get_settings()
+    settings = _settings()
     uvicorn.run("api.app:app", host=host or settings.api_host, port=port or settings.api_port,
                 workers=workers, log_level="info")
 
@@ -51,3 +55,10 @@ def demo_hook(ctx: DemoContext) -> None:
         typer.echo(t("serving on http://{host}:{port}  (maps: /maps, API docs: /docs)", host=ctx.host, port=ctx.port))
 
         serve(ctx.host, ctx.port)
+
+
+def _settings() -> Settings:
+    """The settings, imported on use: ``geogrid --help`` does not load pydantic-settings."""
+    from geogrid.settings import get_settings
+
+    return get_settings()
