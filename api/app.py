@@ -17,7 +17,7 @@ from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning")
+ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "rosters")
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:

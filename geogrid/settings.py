@@ -86,6 +86,7 @@ class Settings:
     move_buffer_m: float = 3.0  # a building moved without a footprint takes a square of this half-width
     problem_max_points: int = 500  # at most this many building points in one problem's location
     lang: str = "zh-en"  # user-facing messages: zh-en (中文 (English)), zh or en
+    max_grids_per_worker: int = 1  # validation: grids one full-time/part-time worker or grid leader may cover
 
     @property
     def embedded(self) -> bool:
@@ -132,4 +133,5 @@ def get_settings() -> Settings:
         move_buffer_m=_parse("MOVE_BUFFER_M", "3.0", float),
         problem_max_points=_parse("PROBLEM_MAX_POINTS", "500", int),
         lang=_lang(_env("LANG", "zh-en")),
+        max_grids_per_worker=_parse("MAX_GRIDS_PER_WORKER", "1", int),
     )

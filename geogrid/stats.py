@@ -23,7 +23,7 @@ WITH b AS (
 ), s AS (
     SELECT grid_id, count(DISTINCT staff_id) AS staff,
            count(*) FILTER (WHERE role = 'full_time_worker') AS full_time_workers
-    FROM staff_assignments WHERE grid_id IS NOT NULL GROUP BY grid_id
+    FROM staff_assignments WHERE grid_id IS NOT NULL AND end_date IS NULL GROUP BY grid_id
 )
 SELECT g.code, g.name, g.kind, c.code AS community_code, c.name AS community_name,
        coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,

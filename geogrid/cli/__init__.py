@@ -45,7 +45,7 @@ def main() -> None:
         raise
 
 
-TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning")
+TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning", "rosters")
 
 
 _LOADED: list[bool] = []

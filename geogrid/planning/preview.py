@@ -34,9 +34,14 @@ SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 
        CASE WHEN CAST(:basis AS text) IS NOT NULL THEN coalesce(b.covered, 0) END AS covered_households,
        coalesce(r.residents, 0) AS residents,
        (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities,
-       (SELECT count(*) FROM staff_assignments s WHERE s.grid_id = g.id AND s.role = 'full_time_worker')
-           AS full_time_workers,
-       EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
+       (SELECT count(*) FROM staff_assignments s WHERE s.grid_id = g.id AND s.role = 'full_time_worker'
+           AND s.end_date IS NULL) AS full_time_workers,
+       EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org,
+       (SELECT coalesce(json_agg(json_build_object('role', s.role, 'name', st.name) ORDER BY s.role, st.name), '[]')
+          FROM staff_assignments s JOIN staff st ON st.id = s.staff_id
+         WHERE s.grid_id = g.id AND s.end_date IS NULL AND s.building_id IS NULL) AS staff,
+       (SELECT coalesce(json_agg(json_build_object('name', p.name, 'level', p.level) ORDER BY p.id), '[]')
+          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs
 FROM grids g
 LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households,
                           sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
@@ -53,6 +58,12 @@ COVERED_SQL = f"""
 SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
  WHERE a.grid_id = ANY(:ids)
 """
+
+# How the people of a grid follow a plan (geogrid/planning/apply.py: _hand_over_merged, _hand_back).
+STAFF_RULE = lambda: t(  # noqa: E731
+    "Staff and party organisations stay with a grid that keeps its code; a merged grid takes those of the grids "
+    "it replaces; grids cut out by a split start with no worker until assigned (the retired grid keeps its "
+    "people on record, so undoing the split gives them back).")
 
 MOVED_BUILDINGS_SQL = """
 SELECT b.id, b.source_id, b.address, b.households,
@@ -161,6 +172,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
                "after": after[i]} for i in written.created]
     return {
         "grids": grids,
+        "staff_rule": STAFF_RULE(),
         "moved": moved,
         "validation": {"before": None if before_problems is None else summary(before_problems),
                        "after": summary(problems), "problems": problems},
