@@ -4,11 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB_PKGS      := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
-BROWSER_PKGS := chromium fonts-wqy-microhei
+BROWSER_PKGS := chromium fonts-wqy-microhei gdal-bin  # gdal-bin: tests read /ogc with GDAL's OAPIF driver
 # npm vendors Leaflet at install time; Debian's npm is used only where the machine has none.
 NPM_PKGS     := $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: install system-deps browser-deps venv maps-vendor demo test bench lint clean
+.PHONY: install system-deps browser-deps venv maps-vendor api-docs-vendor demo test bench lint clean
 
 install: system-deps venv
 
@@ -23,7 +23,7 @@ browser-deps:
 	if [ -n "$$missing" ]; then echo "installing $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
-venv: $(VENV)/.installed maps-vendor
+venv: $(VENV)/.installed maps-vendor api-docs-vendor
 
 # Leaflet and plugins from the npm registry, served by the API (maps never load from a CDN).
 maps-vendor: maps/static/vendor/.installed
@@ -31,6 +31,17 @@ maps-vendor: maps/static/vendor/.installed
 maps/static/vendor/.installed: maps/package.json maps/package-lock.json maps/assets.py
 	npm ci --prefix maps --no-audit --no-fund
 	$(PYTHON) -m maps.assets
+	touch $@
+
+# Swagger UI and ReDoc from the npm registry, so /docs and /redoc load nothing from a CDN.
+api-docs-vendor: api/static/docs/.installed
+
+api/static/docs/.installed: api/docs_assets/package.json api/docs_assets/package-lock.json
+	npm ci --prefix api/docs_assets --no-audit --no-fund --ignore-scripts
+	mkdir -p api/static/docs
+	cp api/docs_assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   api/docs_assets/node_modules/swagger-ui-dist/swagger-ui.css \
+	   api/docs_assets/node_modules/redoc/bundles/redoc.standalone.js api/static/docs/
 	touch $@
 
 $(VENV)/.installed: pyproject.toml

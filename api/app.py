@@ -6,18 +6,19 @@ import importlib
 from collections.abc import Callable
 from http import HTTPStatus
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api import guards
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "rosters")
+ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition", "tiles", "ogc", "rosters")
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:
@@ -117,15 +118,41 @@ class BodyLimit:
             await _error(413, reason, limit=limit)(scope, receive, send)
 
 
+def _install_hardening(app: FastAPI) -> None:
+    """Host check (DNS rebinding), CORS only when origins are configured, security headers, audit fallback."""
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    from api.hardening import AuditFallback, SecurityHeaders
+
+    settings = get_settings()
+    app.add_middleware(AuditFallback)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "X-API-Key",
+                                                                          "Content-Type"])
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
+
+
 def create_app() -> FastAPI:
     """Build the application with every available topic router."""
+    from api import docs
+    from api.security import authorize
+
     app = FastAPI(
         title="geogrid",
         description="Community grid management (网格化服务管理): grids, lookup, coverage and maps on PostGIS.",
         version="0.1.0",
+        docs_url=None,  # served from local files by api.docs, not a CDN
+        redoc_url=None,
+        dependencies=[Depends(authorize)],  # one authorization table for every route (api/security.py)
     )
     _install_error_handlers(app)
+    guards.install(app)
+    _install_hardening(app)
     app.add_middleware(BodyLimit)
+    app.include_router(docs.router)
     for name in ROUTERS:
         try:
             module = importlib.import_module(f"api.routers.{name}")

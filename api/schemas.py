@@ -69,21 +69,27 @@ class PointAnswer(_Strict):
 
 class Match(_Strict):
     address: str
-    kind: str = Field(description="what matched: building, compound or area")
-    score: float = Field(description="trigram similarity of the normalised address, 1 for an exact match")
+    kind: str = Field(description="what kind of name matched: address_book, building, door, entrance, compound, "
+                                  "place, road or area")
+    level: str = Field(description="what the answer rests on: address_book, building, door, interpolated, "
+                                   "entrance, compound, place, road or area")
+    score: float = Field(description="how much of the normalised address matched, 1 for an exact match")
 
 
 class AddressCandidate(_Strict):
     address: str
     kind: str
+    level: str
     score: float
+    share: float = Field(description="share of what matched (road length, place area, hits) in this grid")
     grid: dict | None
 
 
 class AddressAnswer(PointAnswer):
     match: Match
-    ambiguous: bool = Field(description="the best matches lie in different grids: see candidates")
+    ambiguous: bool = Field(description="false only when what matched lies in one grid; else see candidates")
     candidates: list[AddressCandidate]
+    explain: list[str] | None = Field(None, description="why this answer was chosen (explain=true)")
 
 
 LOOKUP_RESPONSES: dict = {200: {

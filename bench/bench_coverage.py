@@ -5,8 +5,9 @@ Contenders, on the same network and facilities in the same run:
 - ``geogrid``: :func:`geogrid.coverage.compute.network_areas`, all facilities at once, polygons included;
   ``geogrid_reach`` is its graph search alone (bounded Dijkstra per facility, compiled with Numba; the
   compiled code is cached on disk and loaded, or compiled, by a warm-up call: ``geogrid_warmup_s``);
-- ``ego_graph`` (the peer): the OSMnx isochrone recipe on every facility: ``networkx.ego_graph(G, n, radius,
-  distance="length")`` (``ego_reach``), then the same polygon as ours drawn the plain way (every reached edge,
+- ``ego_graph`` (the peer): the OSMnx isochrone recipe on every facility, searched once: the bounded Dijkstra
+  ``networkx.single_source_dijkstra_path_length(G, n, cutoff=radius)`` that ``ego_graph`` runs inside
+  (``ego_reach``), then the same polygon as ours drawn the plain way (every reached edge,
   cut at the remaining distance, buffered with 3 segments a quarter circle, unioned, clipped to the circle);
   ``ego_vs_geogrid_area_diff_pct`` is the symmetric difference of the two sets of areas over the peer's total
   area (ours are traced from distance fields in 10 m cells; the peer's arcs are chords);
@@ -14,7 +15,10 @@ Contenders, on the same network and facilities in the same run:
   ``pgr_sampled``), and its many-start form in one call.
 
 geogrid and ego_graph are timed in CPU seconds of this process (the machine is shared), pgRouting in wall
-seconds (its work runs in the server). ``geogrid_wall_s`` is geogrid's elapsed time.
+seconds (its work runs in the server). ``geogrid_wall_s`` is geogrid's elapsed time. Cold and warm are both
+reported: ``geogrid_cold_s`` is the first call in a fresh process (it loads the compiled code from the on-disk
+cache; imports are done before the clock starts, as for the peer), ``geogrid_s`` a later call; the peer has no
+such first-call cost, so its one timing is both. The goal counts the cold call: ≥10× the ego_graph peer.
 Networks: Liechtenstein (OSM 2015, 53k walking nodes, POIs as facilities) and a large demo city.
 """
 
@@ -23,6 +27,8 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+
+from bench.common import goal
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench"))
@@ -102,10 +108,11 @@ def _ego_peer(graph, xy, areas) -> dict:
     reach_s = poly_s = 0.0
     peer = np.empty(len(xy), dtype=object)
     for i, (node, start) in enumerate(zip(snap.tolist(), d0.tolist(), strict=True)):
-        t, sub = _timed(lambda n=node, s=start: nx.ego_graph(g, n, radius=max(RADIUS_M - s, 0), distance="length"))
+        t, dist = _timed(lambda n=node, s=start: nx.single_source_dijkstra_path_length(
+            g, n, cutoff=max(RADIUS_M - s, 0), weight="length"))
         reach_s += t
-        t, peer[i] = _timed(lambda h=sub, k=i, s=start, n=node: _ego_polygon(g, h, graph.xy, xy[k], s, n,
-                                                                            offset, circles[k]))
+        t, peer[i] = _timed(lambda d=dist, k=i, s=start, n=node: _ego_polygon(g, d, graph.xy, xy[k], s, n,
+                                                                             offset, circles[k]))
         poly_s += t
     shapely.prepare(peer)
     gap = shapely.area(shapely.symmetric_difference(peer, areas)).sum() / shapely.area(peer).sum()
@@ -113,14 +120,12 @@ def _ego_peer(graph, xy, areas) -> dict:
             "ego_vs_geogrid_area_diff_pct": float(100 * gap)}
 
 
-def _ego_polygon(g, sub, node_xy, door, start: float, node: int, offset: float, circle):
-    """One facility's area from its ego graph, as an OSMnx user would draw it (buffer + union per edge)."""
-    import networkx as nx
+def _ego_polygon(g, dist: dict, node_xy, door, start: float, node: int, offset: float, circle):
+    """One facility's area from its reached nodes, as an OSMnx user would draw it (buffer + union per edge)."""
     import numpy as np
     import shapely
 
     left = RADIUS_M - start
-    dist = nx.single_source_dijkstra_path_length(sub, node, weight="length")  # shortest paths stay inside
     segs, seen = [], set()
     for a, da in dist.items():
         for b, attrs in g[a].items():
@@ -177,6 +182,7 @@ def _case(name: str, load, sample: int) -> dict:
         graph = load_graph(conn)
         xy = to_metric(np.asarray(lon), np.asarray(lat), graph.epsg)
         out = {"case": name, "nodes": graph.n, "edges": len(graph.u), "facilities": len(xy), "radius_m": RADIUS_M}
+        out["geogrid_cold_s"] = _cold_call(graph, xy)
         out["geogrid_warmup_s"], _ = _wall(lambda: network_areas(graph, xy[:2], RADIUS_M))
         wall = time.perf_counter()
         out["geogrid_s"], areas = _timed(lambda: network_areas(graph, xy, RADIUS_M))
@@ -188,10 +194,35 @@ def _case(name: str, load, sample: int) -> dict:
         except Exception as exc:  # pgRouting missing: report it, keep the other numbers
             out["pgr_error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
     out["speedup_vs_ego_graph"] = round(out["ego_graph_s"] / out["geogrid_s"], 1)
+    out["speedup_cold_vs_ego_graph"] = round(out["ego_graph_s"] / out["geogrid_cold_s"], 1)
     out["speedup_reach_vs_ego_reach"] = round(out["ego_reach_s"] / out["geogrid_reach_s"], 1)
     if "pgr_per_facility_s" in out:
         out["speedup_vs_pgr_per_facility"] = round(out["pgr_per_facility_s"] / out["geogrid_reach_s"], 1)
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
+
+
+COLD_CALL = """
+import pickle, sys, time
+from geogrid.coverage.compute import network_areas
+graph, xy, radius = pickle.load(open(sys.argv[1], "rb"))
+start = time.process_time()
+network_areas(graph, xy, radius)
+print(time.process_time() - start)
+"""
+
+
+def _cold_call(graph, xy) -> float:
+    """CPU seconds of the first :func:`network_areas` call in a fresh process (compiled code loaded from disk)."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as f:
+        pickle.dump((graph, xy, RADIUS_M), f)
+        f.flush()
+        out = subprocess.run([sys.executable, "-c", COLD_CALL, f.name], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _reach_only(graph, xy):
@@ -210,5 +241,8 @@ def run(quick: bool) -> dict:
     results.append(_case(f"demo_{n}", lambda conn: _demo_sites(conn, n), sample=50 if quick else 200))
     for r in results:
         print(r)
-    return {"benchmark": "coverage", "quick": quick, "load_average": os.getloadavg(), "cpus": os.cpu_count(),
+    goals = [goal(f"{r['case']}: × ego_graph counting the first call", r["speedup_cold_vs_ego_graph"], 10)
+             for r in results]
+    goals += [goal(f"{r['case']}: × ego_graph warm", r["speedup_vs_ego_graph"], 10) for r in results]
+    return {"quick": quick, "target": "≥10× the ego_graph peer, counting geogrid's first call", "goals": goals,
             "results": results}

@@ -37,3 +37,42 @@ def load_city(buildings: int, analyse: tuple[str, ...] = ("buildings", "grids"))
         for table in analyse:
             conn.execute(text(f"VACUUM ANALYZE {table}"))
         return conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL"))
+
+
+def median_timed(fn: Callable[[], T], rounds: int) -> tuple[float, T]:
+    """The median of ``rounds`` timings (one call is at the mercy of a shared machine) and the last result."""
+    times: list[float] = []
+    out: T | None = None
+    for _ in range(rounds):
+        seconds, out = timed(fn)
+        times.append(seconds)
+    return sorted(times)[rounds // 2], out  # type: ignore[return-value]
+
+
+def goal(name: str, value: float, target: float, *, at_least: bool = True, unit: str = "×") -> dict:
+    """One goal of a benchmark as it is recorded: ``{"name", "value", "target", "met"}`` (and how it reads)."""
+    met = value >= target if at_least else value <= target
+    sign = "≥" if at_least else "≤"
+    return {"name": name, "value": round(value, 4), "target": f"{sign} {target:g}{unit}", "met": bool(met)}
+
+
+def machine() -> dict:
+    """Where and when a result was measured: commit, date, cores, memory and the load just before the run."""
+    import datetime
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal:")), 0)
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--", ".") else ""),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+    }

@@ -31,6 +31,13 @@ _TOWN = re.compile(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,2}族)*(?:街道办事处|地
 _TOWN_ENDS = ("处", "道", "区", "镇", "乡", "木")
 _ADMIN_HINT = re.compile(r"[省市区县旗盟州]")
 _DROP = re.compile(r"[\s\W_]+", re.UNICODE)
+# 3-1号, 12－8, 43~45号, 43至45号: kept as 之 between the numbers (the parser tells a sub-number from a range).
+_DASH = re.compile(r"(?<=\d)\s*(?:[-－‐‑–—~～之至到])\s*(?=\d)")
+# Latin road words as pinyin, so an English name (Chengfu Road) and a pinyin one (Chéngfǔ Lù) share a form.
+_LATIN_WORDS = {"road": "lu", "rd": "lu", "street": "jie", "st": "jie", "avenue": "dajie", "ave": "dajie",
+                "east": "dong", "west": "xi", "north": "bei", "south": "nan", "middle": "zhong", "lane": "hutong",
+                "no": "", "number": ""}
+_LATIN_WORD = re.compile(r"[a-z]+")
 _DIGIT = re.compile(r"\d")
 
 
@@ -180,6 +187,11 @@ def clean(text: str) -> str:
     """Width, script, case, numerals and building words unified; spaces and punctuation removed."""
     text = unicodedata.normalize("NFKC", str(text))
     text = to_simplified(text).lower()
+    if text.isascii() is False and any("\u00c0" <= ch <= "\u024f" for ch in text):  # pinyin tone marks
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    if re.search("[a-z]{2}", text):
+        text = _LATIN_WORD.sub(lambda m: _LATIN_WORDS.get(m.group(0), m.group(0)), text)
+    text = _DASH.sub("之", text)
     text = _DROP.sub("", text)
     if not _NUMERALS.isdisjoint(text):
         text = _CN_NUMBER.sub(lambda m: str(cn_to_int(m.group(1))), text)
@@ -202,3 +214,49 @@ def normalise_many(texts: Iterable[str | None]) -> list[str]:
     texts = list(texts)
     forms = {text: normalise(text) for text in dict.fromkeys(texts)}
     return [forms[text] for text in texts]
+
+
+class Door(NamedTuple):
+    """A door number as people write it, read from a normal form (:func:`normalise`).
+
+    学院路丁11号 → road 学院路, prefix 丁, number 11; 志新西路3-1号 → number 3, sub 1; 成府路43-45号 → number 43,
+    last 45 (a range: the second number larger and of the same parity); 12号院3号楼 → number 12, compound,
+    rest 3栋 (the building inside the 号院).
+    """
+
+    road: str
+    number: int
+    prefix: str = ""
+    sub: int | None = None
+    last: int | None = None
+    compound: bool = False
+    rest: str = ""
+
+    @property
+    def numbers(self) -> range:
+        """Every number the door covers: one, or each of a range on the same side (odd or even)."""
+        return range(self.number, (self.last or self.number) + 1, 2)
+
+
+_SUB_PREFIXES = "甲乙丙丁戊己庚辛"
+_DOOR = re.compile(rf"^(?P<road>.*?[^\d之])??(?P<pre>[{_SUB_PREFIXES}])?(?P<num>\d{{1,5}})"
+                   r"(?:之(?P<num2>\d{1,5}))?(?P<post>号院|号|院)?(?P<rest>.*)$")
+
+
+def parse_door(norm: str) -> Door | None:
+    """The door number in a normal form, or None when it holds none (a name, or a building such as 巴蜀花园3栋)."""
+    match = _DOOR.match(norm)
+    if not match or not match["road"]:
+        return None
+    post, rest = match["post"] or "", match["rest"]
+    if not post and rest:  # 3栋, 1层: not a door number
+        return None
+    number, second = int(match["num"]), match["num2"]
+    sub = last = None
+    if second is not None:
+        other = int(second)
+        if other > number and (other - number) % 2 == 0:
+            last = other
+        else:
+            sub = other
+    return Door(match["road"], number, match["pre"] or "", sub, last, post == "号院" or post == "院", rest)

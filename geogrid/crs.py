@@ -48,6 +48,21 @@ def normalise(crs: str | None) -> str:
 
 
 
+def check_horizontal(crs: str | None) -> str:
+    """The canonical name of a CRS that has two horizontal axes; geocentric and 3D systems are refused.
+
+    ``EPSG:4978`` (geocentric X/Y/Z in metres) read as lon/lat once stored a building at latitude 90.
+    """
+    name = normalise(crs)
+    if name in OFFSET_SYSTEMS or name in ("EPSG:4326", "EPSG:4490"):
+        return name
+    found = CRS.from_user_input(name)
+    if found.is_geocentric or len(found.axis_info) != 2:
+        raise GeogridError(t("CRS '{crs}' is not a two-dimensional (horizontal) system: geocentric and 3D systems "
+                             "are refused", crs=crs))
+    return name
+
+
 def _out_of_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 

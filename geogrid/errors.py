@@ -24,6 +24,12 @@ class Conflict(GeogridError):
     status_code = 409
 
 
+class Unavailable(GeogridError):
+    """The database cannot be reached now (refused, timed out, pool exhausted): worth retrying later."""
+
+    status_code = 503
+
+
 class InputError(GeogridError):
     """Bad input in a file: names the file, the row (1-based, as a spreadsheet shows it) and the field."""
 
@@ -39,3 +45,15 @@ class InputError(GeogridError):
         super().__init__(t("{where}: {message}", where=join(where, zh="，"), message=message) if where else message)
         self.file, self.row, self.field = file, row, field
 
+
+
+class Unauthorized(GeogridError):
+    """Signing in is needed (API: 401)."""
+
+    status_code = 401
+
+
+class Forbidden(GeogridError):
+    """Signed in, but the role or the granted areas do not allow it (API: 403)."""
+
+    status_code = 403

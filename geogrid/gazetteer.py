@@ -41,13 +41,28 @@ SELECT 'compound', c.id, left(n.text, 300), p.g, n.pref
 UNION ALL
 SELECT 'area', a.id, left(a.name, 300), ST_PointOnSurface(a.geom), 1
   FROM admin_areas a WHERE a.geom IS NOT NULL
+UNION ALL
+SELECT p.kind, p.id, left(n.text, 300), p.geom, n.pref
+  FROM address_points p
+ CROSS JOIN LATERAL (VALUES (p.text, 1), (p.road || p.door, 2), (p.compound || p.building, 3)) AS n(text, pref)
+ WHERE n.text IS NOT NULL AND n.text <> ''
+UNION ALL
+SELECT 'place', p.id, left(n.text, 300), p.geom, n.pref
+  FROM address_points p
+ CROSS JOIN LATERAL (SELECT p.name, 1 UNION ALL SELECT unnest(p.aliases), 2) AS n(text, pref)
+ WHERE p.kind <> 'address_book' AND n.text IS NOT NULL AND n.text <> ''
+UNION ALL
+SELECT 'road', r.id, left(n.text, 300), ST_ClosestPoint(r.geom, ST_Centroid(r.geom)), n.pref
+  FROM roads r CROSS JOIN LATERAL (SELECT r.name, 1 UNION ALL SELECT unnest(r.aliases), 2) AS n(text, pref)
+ WHERE n.text IS NOT NULL AND n.text <> ''
 """
 
 # Every source name once with its normal form, then one row per (kind, ref_id, norm), the preferred text kept.
 FILL_SQL = """
-INSERT INTO gazetteer (id, kind, ref_id, text, norm, geom)
-SELECT row_number() OVER (), kind, ref_id, text, norm, geom
-  FROM (SELECT DISTINCT ON (s.kind, s.ref_id, n.norm) s.kind, s.ref_id, s.text, n.norm, s.geom, s.pref
+INSERT INTO gazetteer (id, kind, ref_id, text, norm, geom, road, number, door_prefix, door_sub)
+SELECT row_number() OVER (), kind, ref_id, text, norm, geom, road, number, door_prefix, door_sub
+  FROM (SELECT DISTINCT ON (s.kind, s.ref_id, n.norm) s.kind, s.ref_id, s.text, n.norm, s.geom, s.pref,
+               n.road, n.number, n.door_prefix, n.door_sub
           FROM gazetteer_sources s JOIN address_norms n ON n.text = s.text
          WHERE n.norm <> ''
          ORDER BY s.kind, s.ref_id, n.norm, s.pref) t
@@ -85,8 +100,8 @@ def build_gazetteer(conn: Connection) -> int:
         conn.execute(text("TRUNCATE address_norms"))
     conn.execute(text(PRUNE_SQL))
     names = conn.execute(text(NEW_NAMES_SQL)).scalars().all()
-    copy_rows(conn, "address_norms", ("text", "norm"),
-              zip(names, (norm[:300] for norm in normalise_many(names)), strict=True))
+    copy_rows(conn, "address_norms", ("text", "norm", "road", "number", "door_prefix", "door_sub"),
+              (_norm_row(name, norm) for name, norm in zip(names, normalise_many(names), strict=True)))
     conn.execute(text("ANALYZE gazetteer_sources; ANALYZE address_norms"))
     conn.execute(text("TRUNCATE gazetteer"))
     conn.execute(text("DROP INDEX IF EXISTS ix_gazetteer_norm_trgm"))
@@ -96,6 +111,14 @@ def build_gazetteer(conn: Connection) -> int:
     conn.execute(text("COMMENT ON TABLE address_norms IS " + _quote(normaliser_stamp())))
     conn.execute(text("ANALYZE gazetteer"))
     return written
+
+
+def _norm_row(name: str, norm: str) -> tuple:
+    """A name, its normal form and the door number read from it (None where it holds none)."""
+    door = address.parse_door(norm)
+    if door is None:
+        return name, norm[:300], None, None, None, None
+    return name, norm[:300], door.road[:200], door.number, door.prefix or None, door.sub
 
 
 def _quote(value: str) -> str:

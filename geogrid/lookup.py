@@ -24,12 +24,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, INTEGER
 from geogrid import crs as crs_mod
 from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import GeogridError, NotFound
-from geogrid.gazetteer import Candidate, search
 from geogrid.i18n import t
+from geogrid.matching import resolve
 from geogrid.model import SERVICE_STATION
 from geogrid.settings import get_settings
 
 KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
+MAX_CANDIDATES = 20  # grids listed for an ambiguous address
 
 _GRID_SQL = """
 SELECT g.id, g.code, g.name, g.kind, g.community_id
@@ -220,28 +221,32 @@ async def lookup_point_async(aconn, lon: float, lat: float, crs: str | None = No
     return _answer(await cursor.fetchone(), wlon, wlat)
 
 
-def _candidate(c: Candidate, grid: dict | None) -> dict:
-    return {"address": c.address, "kind": c.kind, "score": c.score, "grid": grid}
+def lookup_address(conn: Connection, address: str, explain: bool = False) -> dict:
+    """The grid for a free-text address, with what matched (``match.level``) and how sure (``ambiguous``).
 
-
-def lookup_address(conn: Connection, address: str) -> dict:
-    """The grid for a free-text address: best ``match``, and up to 5 ``candidates`` when it is ambiguous."""
+    A confident answer names one grid; otherwise ``candidates`` lists the grids the match may be in, with
+    their ``share``, and ``grid`` is the likeliest of them (see :mod:`geogrid.matching`).
+    """
     if not address or not address.strip():
         raise GeogridError(t("address is empty"))
     if len(address) > 300:
         raise GeogridError(t("address is longer than 300 characters"))
-    found = search(conn, address)
-    if not found:
+    found = resolve(conn, address)
+    if found is None:
         raise NotFound(t("no address matches '{address}'", address=address))
-    best = found[0]
+    if not found.grids:
+        point = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM gazetteer WHERE text = :t LIMIT 1"),
+                             {"t": found.address}).first()
+        lookup_point(conn, *(point or (0.0, 0.0)))  # raises NotFound with the nearest grid
+    best = found.best
     answer = lookup_point(conn, best.lon, best.lat)
-    grids = grids_at(conn, [c.lon for c in found], [c.lat for c in found])
-    exact = [c for c in found if c.score >= 1.0]
-    ambiguous = len({g["code"] if g else None for c, g in zip(found, grids, strict=True) if c in exact}) > 1 \
-        if exact else len(found) > 1
-    answer["match"] = {"address": best.address, "kind": best.kind, "score": best.score}
-    answer["ambiguous"] = ambiguous
-    answer["candidates"] = [_candidate(c, g) for c, g in zip(found, grids, strict=True)] if ambiguous else []
+    answer["match"] = {"address": found.address, "kind": found.kind, "level": found.level, "score": found.score}
+    answer["ambiguous"] = not found.confident
+    answer["candidates"] = [] if found.confident else [
+        {"address": g.address, "kind": found.kind, "level": found.level, "score": found.score, "share": g.share,
+         "grid": {"code": g.code, "name": g.name, "kind": g.kind}} for g in found.grids[:MAX_CANDIDATES]]
+    if explain:
+        answer["explain"] = found.explain
     return answer
 
 
@@ -299,7 +304,8 @@ def _address_item(conn: Connection, address: str) -> dict:
     except GeogridError as exc:
         return {"grid": None, "error": str(exc)}
     grid = dict(answer["grid"], community_code=(answer["community"] or {}).get("code"))
-    return {"grid": grid, "match": answer["match"], "ambiguous": answer["ambiguous"]}
+    return {"grid": grid, "match": answer["match"], "ambiguous": answer["ambiguous"],
+            "candidates": [c["grid"]["code"] for c in answer["candidates"]]}
 
 
 def _float(value) -> float:

@@ -1,12 +1,12 @@
 """Chinese for every user-facing message, keyed by its English template (see :mod:`geogrid.i18n`).
 
 Grouped by area, in the order a user meets them. Placeholders (``{code}``, ``{n:,}``) must match the English;
-tests/test_i18n.py checks that, and that every template passed to ``t()`` is here and every entry is used.
+tests/core/test_i18n.py checks that, and that every template passed to ``t()`` is here and every entry is used.
 """
 
 from __future__ import annotations
 
-from geogrid.messages import accounts, addresses, health, maps, partition, rosters, trust
+from geogrid.messages import accounts, addresses, health, maps, partition, robust, rosters, trust
 
 ZH: dict[str, str] = {
     # --- Common words and the location of an error in a file ---------------------------------------------------
@@ -636,5 +636,5 @@ ZH: dict[str, str] = {
 }
 
 # Topic catalogues (one file each, so work on one topic never touches another's lines).
-for _topic in (health, trust, accounts, partition, rosters, addresses, maps):
+for _topic in (health, trust, accounts, partition, rosters, addresses, maps, robust):
     ZH.update(_topic.ZH)

@@ -173,6 +173,8 @@ class Building(Base):
     floors: Mapped[int | None] = mapped_column(SmallInteger)
     households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    # True while ``households`` is an estimate (geogrid.partition.households); real figures clear it (trigger).
+    households_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     footprint = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
 
 
@@ -390,6 +392,8 @@ class GazetteerEntry(Base):
     __tablename__ = "gazetteer"
     __table_args__ = (
         Index("ix_gazetteer_norm_trgm", "norm", postgresql_using="gin", postgresql_ops={"norm": "gin_trgm_ops"}),
+        Index("ix_gazetteer_road_number", "road", "number"),
+        Index("ix_gazetteer_ref", "kind", "ref_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -398,6 +402,10 @@ class GazetteerEntry(Base):
     text: Mapped[str] = mapped_column(String(300))
     norm: Mapped[str] = mapped_column(String(300))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
+    road: Mapped[str | None] = mapped_column(String(200))  # the door number read from ``norm`` (address.Door)
+    number: Mapped[int | None] = mapped_column(Integer)
+    door_prefix: Mapped[str | None] = mapped_column(String(4))
+    door_sub: Mapped[int | None] = mapped_column(Integer)
 
 
 class AddressNorm(Base):
@@ -408,6 +416,56 @@ class AddressNorm(Base):
 
     text: Mapped[str] = mapped_column(String(300), primary_key=True)
     norm: Mapped[str] = mapped_column(String(300))
+    road: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[int | None] = mapped_column(Integer)
+    door_prefix: Mapped[str | None] = mapped_column(String(4))
+    door_sub: Mapped[int | None] = mapped_column(Integer)
+
+
+class AddressPoint(Base):
+    """An address or place a caller may name: a row of the standard address book (标准地址库) or an OSM door,
+    entrance, house name or named place (``outline``: the place's area, so a campus answers every grid it covers).
+    """
+
+    __tablename__ = "address_points"
+    __table_args__ = (Index("ix_address_points_road_number", "road_norm", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # address_book | osm
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # address_book | door | entrance | place
+    text: Mapped[str | None] = mapped_column(String(300))
+    name: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str] | None] = mapped_column(ARRAY(String(200)))
+    district: Mapped[str | None] = mapped_column(String(100))
+    street: Mapped[str | None] = mapped_column(String(100))
+    community: Mapped[str | None] = mapped_column(String(100))
+    road: Mapped[str | None] = mapped_column(String(200))
+    road_norm: Mapped[str | None] = mapped_column(String(200))
+    door: Mapped[str | None] = mapped_column(String(60))
+    number: Mapped[int | None] = mapped_column(Integer)
+    door_prefix: Mapped[str | None] = mapped_column(String(4))
+    door_sub: Mapped[int | None] = mapped_column(Integer)
+    compound: Mapped[str | None] = mapped_column(String(200))
+    building: Mapped[str | None] = mapped_column(String(60))
+    unit: Mapped[str | None] = mapped_column(String(30))
+    room: Mapped[str | None] = mapped_column(String(30))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="SET NULL"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    outline = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class Road(Base):
+    """A named street (OSM ``highway`` with a name): road-level answers list the grids its line crosses."""
+
+    __tablename__ = "roads"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    norm: Mapped[str] = mapped_column(String(200), index=True)
+    aliases: Mapped[list[str] | None] = mapped_column(ARRAY(String(200)))
+    geom = mapped_column(Geometry("MULTILINESTRING", srid=SRID, spatial_index=True), nullable=False)
 
 
 class Plan(Base):
@@ -423,3 +481,120 @@ class Plan(Base):
     preview = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    force_reason: Mapped[str | None] = mapped_column(String(500))  # applied although it added validation errors
+    undoes: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))  # this plan undid that one
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+
+
+ROLES = ("viewer", "api_client", "grid_staff", "community_staff", "planner", "admin")
+
+
+class Account(Base):
+    """A person or system that signs in; ``role`` is one of :data:`ROLES` (revision ``0008_accounts``)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccountScope(Base):
+    """A street or community an account may act in (planners, staff); none means none, except for admins."""
+
+    __tablename__ = "account_scopes"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ApiKey(Base):
+    """A system's key: only its SHA-256 is kept (keys are random, 190 bits); shown once when made."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the cookie's SHA-256 and the CSRF token its writes must echo."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where; append-only (trigger, and privileges in the embedded cluster)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(32))
+    via: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details = mapped_column(JSONB, nullable=True)
+
+
+class BarrierLine(Base):
+    """A road, river or railway line that partition blocks are cut by (revision ``0009_partition``)."""
+
+    __tablename__ = "barrier_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    geom = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=False)
+
+
+class PartitionUnit(Base):
+    """Derived: the units (block, compound, building) last computed for a community by ``geogrid partition``."""
+
+    __tablename__ = "partition_units"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("admin_areas.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    estimated_households: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    building_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list, server_default="{}")
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+BASE_LAYERS = ("road", "water", "railway")
+
+
+class BaseFeature(Base):
+    """The offline base map: roads (``kind`` = OSM highway class), water and railways, read by the OSM
+    importer or made by the demo, drawn under the grids when no tile server is set (revision ``0012_maps``)."""
+
+    __tablename__ = "base_features"
+    __table_args__ = (CheckConstraint(_in("layer", BASE_LAYERS), name="ck_base_features_layer"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    geom = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False)
+    source_id: Mapped[str | None] = mapped_column(String(200))

@@ -1,4 +1,4 @@
-"""Settings read from the environment (``GEOGRID_*``).
+"""Settings read from the environment (``GEOGRID_*``), one pydantic-settings class, each default written once.
 
 Numbers that vary by city (household bands, walking pace, circle radii, code template) live here,
 never as constants in the code, so a city can change them without a release.
@@ -6,87 +6,179 @@ never as constants in the code, so a city can change them without a release.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Any
 
-T = TypeVar("T")
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"GEOGRID_{name}", default)
+PREFIX = "GEOGRID_"
 
 
 class SettingError(ValueError):
     """A GEOGRID_* variable that cannot be read. Worded in both languages here: the language is a setting too."""
 
 
-def _parse(name: str, default: str, parse: Callable[[str], T]) -> T:
-    """``GEOGRID_<name>`` read by ``parse``; a value it cannot read names the variable and the default's form."""
-    value = _env(name, default)
-    try:
-        return parse(value)
-    except (ValueError, TypeError):
-        raise SettingError(f"环境变量 GEOGRID_{name} 的值 '{value}' 无法识别，格式应如 '{default}' "
-                           f"(GEOGRID_{name}='{value}' cannot be read; expected something like '{default}')") from None
+def setting(default: Any, *, env: str | None = None, form: str | None = None, doc: str = "") -> Any:
+    """A field read from ``GEOGRID_<env>`` (the field's own name when ``env`` is None); ``form`` is how the value
+    is written in the environment, quoted back when it cannot be read."""
+    extra = {"form": form if form is not None else str(default)}
+    if env is None:
+        return Field(default, description=doc, json_schema_extra=extra)
+    return Field(default, description=doc, json_schema_extra=extra, validation_alias=AliasChoices(PREFIX + env))
 
 
-def _bands(text: str) -> dict[str, tuple[int, int]]:
-    """Parse ``basic:300-500,dedicated:0-100000`` into ``{kind: (low, high)}``."""
-    out: dict[str, tuple[int, int]] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        kind, _, rng = part.partition(":")
-        low, _, high = rng.partition("-")
-        out[kind.strip()] = (int(low), int(high))
-    return out
+Bands = Annotated[dict[str, tuple[int, int]], NoDecode]
+Shares = Annotated[dict[str, float], NoDecode]
+Kinds = Annotated[tuple[str, ...], NoDecode]
+Range = Annotated[tuple[int, int], NoDecode]
+RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "detached": 1.0, "dormitory": 1.0,
+                     "terrace": 1.0, "yes": 0.6, "*": 0.0}
+Radii = Annotated[dict[int, float], NoDecode]
+Words = Annotated[tuple[str, ...], NoDecode]
+SYNC_LEVELS = ("on", "off", "local", "remote_write", "remote_apply")
 
 
-def _radii(text: str) -> dict[int, float]:
-    """Parse ``5:300,10:500,15:1000`` into ``{minutes: metres}``."""
-    pairs = (p.split(":") for p in text.split(",") if p.strip())
-    return {int(m): float(r) for m, r in pairs}
-
-
-def _lang(text: str) -> str:
-    """``zh-en``, ``zh`` or ``en``; anything else gives the default ``zh-en`` (readable by everyone)."""
-    lang = text.strip().lower().replace("_", "-")
-    return lang if lang in ("zh-en", "zh", "en") else "zh-en"
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything a deployment may tune. Build with :func:`get_settings`."""
 
-    database_url: str | None = None
-    home: Path = Path(".geogrid")
-    db_port: int = 54329
-    db_name: str = "geogrid"
-    pg_bindir: str | None = None
-    grid_code_template: str = "{community_code}{seq:03d}"
-    household_bands: dict[str, tuple[int, int]] = field(
-        default_factory=lambda: {"basic": (300, 500), "dedicated": (0, 100_000)}
-    )
-    walk_speed_m_per_min: float = 60.0
-    circle_radius_m: dict[int, float] = field(default_factory=lambda: {5: 300.0, 10: 500.0, 15: 1000.0})
-    access_offset_m: float = 50.0  # from a path to a door, counted as reached
-    area_cell_m: float = 10.0  # raster cell of network-area outlines (metres); at most the access offset
-    metric_crs: str = "auto"
-    tile_url: str | None = None
-    tile_attribution: str = ""
-    batch_limit: int = 100_000
-    max_body_bytes: int = 5_000_000
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, populate_by_name=True, extra="ignore")
+
+    database_url: str | None = setting(None, form="postgresql://user:pass@host:5432/db", doc="an external PostGIS")
+    home: Path = setting(Path(".geogrid"), doc="the embedded cluster's directory")
+    db_port: int = setting(54329, doc="the embedded cluster's port")
+    db_name: str = setting("geogrid")
+    pg_bindir: str | None = setting(None, form="/usr/lib/postgresql/15/bin")
+    grid_code_template: str = setting("{community_code}{seq:03d}", doc="grid codes; {seq:02d} for 14 digits")
+    household_bands: Bands = setting(
+        {"basic": (300, 500), "dedicated": (0, 100_000)}, form="basic:300-500,dedicated:0-100000",
+        doc="households per grid kind")
+    walk_speed_m_per_min: float = setting(60.0, env="WALK_SPEED", form="60", doc="metres per minute")
+    circle_radius_m: Radii = setting({5: 300.0, 10: 500.0, 15: 1000.0}, env="CIRCLE_RADII",
+                                     form="5:300,10:500,15:1000", doc="walking distance per circle (GB 50180-2018)")
+    access_offset_m: float = setting(50.0, env="ACCESS_OFFSET", form="50", doc="from a path to a door, reached")
+    area_cell_m: float = setting(10.0, env="AREA_CELL", form="10", doc="raster cell of network-area outlines, m")
+    metric_crs: str = setting("auto", doc="projected CRS for metres")
+    tile_url: str | None = setting(None, form="https://.../{z}/{x}/{y}.png", doc="base-map tiles")
+    tile_attribution: str = setting("")
+    batch_limit: int = setting(100_000, doc="lookup: items per batch")
+    max_body_bytes: int = setting(5_000_000, doc="request body size (413 beyond)")
+    api_host: str = setting("127.0.0.1")
+    api_port: int = setting(8000)
     # Boundary validation and planning.
-    min_compactness: float = 0.2  # Polsby–Popper 4πA/P² below this is "very non-compact" (a square is 0.785)
-    area_tolerance_m2: float = 1.0  # overlaps, gaps and outside-community slivers smaller than this are noise
-    move_buffer_m: float = 3.0  # a building moved without a footprint takes a square of this half-width
-    problem_max_points: int = 500  # at most this many building points in one problem's location
-    lang: str = "zh-en"  # user-facing messages: zh-en (中文 (English)), zh or en
-    max_grids_per_worker: int = 1  # validation: grids one full-time/part-time worker or grid leader may cover
+    min_compactness: float = setting(0.2, doc="Polsby–Popper 4πA/P² floor (a square is 0.785)")
+    area_tolerance_m2: float = setting(1.0, doc="overlaps, gaps and slivers smaller than this are noise")
+    move_buffer_m: float = setting(3.0, doc="a building moved without a footprint takes a square this half-width")
+    problem_max_points: int = setting(500, doc="at most this many building points in one problem's location")
+    lang: str = setting("zh-en", doc="user-facing messages: zh-en (中文 (English)), zh or en")
+    # Durability: "on" waits for the WAL flush before a commit is acknowledged; "off" answers sooner but a crash
+    # loses the last acknowledged writes (8 of 8 plan applies in a trial stopped 110 ms later).
+    synchronous_commit: str = setting("on", doc="PostgreSQL synchronous_commit: on, off, local, remote_write, ...")
+    plan_max_vertices: int = setting(20_000, doc="vertices of one boundary in a plan edit (100k took 35 s)")
+    # Robustness: how long a request waits for the database before answering 503.
+    db_pool_timeout_s: float = setting(1.5, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
+    db_connect_timeout_s: int = setting(2, env="DB_CONNECT_TIMEOUT", doc="a new connection gives up after, s (≥ 2)")
+    # Accounts and hardening.
+    public: Words = setting(("maps", "read", "lookup"), form="maps,read,lookup",
+                            doc="permissions anyone has without signing in")
+    suppress_below: int = setting(5, doc="special-group counts 1..N-1 hidden from non-staff aggregates")
+    rate_limit: int = setting(120, doc="lookups/batches per minute per client address (and per key)")
+    session_hours: float = setting(12.0, doc="a browser session lasts this long")
+    cookie_secure: str = setting("auto", doc="auto (when the request came over https), always or never")
+    allowed_hosts: Words = setting(("127.0.0.1", "localhost"), form="127.0.0.1,localhost",
+                                   doc="Host header values accepted (DNS rebinding)")
+    cors_origins: Words = setting((), form="https://a.example,https://b.example", doc="CORS off unless listed")
+    sso_issuer: str | None = setting(None, doc="JWT single sign-on: issuer")
+    sso_audience: str | None = setting(None, doc="JWT single sign-on: audience")
+    sso_keys_file: str | None = setting(None, doc="JWT single sign-on: a JWKS or PEM keys file")
+
+    @field_validator("public", "allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _words(cls, value: Any) -> Any:
+        """A comma-separated list, blanks dropped."""
+        return tuple(w.strip() for w in value.split(",") if w.strip()) if isinstance(value, str) else value
+
+    @field_validator("synchronous_commit", mode="before")
+    @classmethod
+    def _sync(cls, value: Any) -> Any:
+        level = str(value).strip().lower()
+        if level not in SYNC_LEVELS:
+            raise ValueError(value)
+        return level
+
+    # Partition (geogrid.partition): household estimates for buildings without figures, grid proposals.
+    dwelling_m2: float = setting(90.0, doc="floor area of one dwelling, m² (household estimates)")
+    default_levels: int = setting(6, doc="storeys of a building without a building:levels tag")
+    residential_share: Shares = setting(dict(RESIDENTIAL_SHARE), form="apartments:1,yes:0.6,*:0",
+                                        doc="share of floor area that is homes, by OSM building tag")
+    dedicated_kinds: Kinds = setting(("school", "hospital", "market", "university", "park"),
+                                     form="school,hospital,market,university,park",
+                                     doc="facility kinds whose block or compound becomes a dedicated grid")
+    dedicated_min_m2: float = setting(5000.0, doc="smallest block or compound made a dedicated grid, m²")
+    community_households: Range = setting((1500, 4000), form="1500-4000",
+                                          doc="households per community drawn by partition")
+    partition_tries: int = setting(4, doc="seeded restarts of the grid growth; the best is kept")
+
+    @field_validator("household_bands", mode="before")
+    @classmethod
+    def _bands(cls, value: Any) -> Any:
+        """``basic:300-500,dedicated:0-100000`` → ``{kind: (low, high)}``."""
+        if not isinstance(value, str):
+            return value
+        out: dict[str, tuple[int, int]] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            kind, _, rng = part.partition(":")
+            low, _, high = rng.partition("-")
+            out[kind.strip()] = (int(low), int(high))
+        return out
+
+    @field_validator("circle_radius_m", mode="before")
+    @classmethod
+    def _radii(cls, value: Any) -> Any:
+        """``5:300,10:500,15:1000`` → ``{minutes: metres}``."""
+        if not isinstance(value, str):
+            return value
+        pairs = (p.split(":") for p in value.split(",") if p.strip())
+        return {int(m): float(r) for m, r in pairs}
+
+    @field_validator("residential_share", mode="before")
+    @classmethod
+    def _shares(cls, value: Any) -> Any:
+        """``apartments:1,yes:0.6,*:0`` → ``{building tag: share}``."""
+        if not isinstance(value, str):
+            return value
+        pairs = (p.split(":") for p in value.split(",") if p.strip())
+        return {k.strip(): float(v) for k, v in pairs}
+
+    @field_validator("dedicated_kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
+
+    @field_validator("community_households", mode="before")
+    @classmethod
+    def _range(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        low, _, high = value.partition("-")
+        return int(low), int(high)
+
+    @field_validator("database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file",
+                     mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lang(cls, value: Any) -> str:
+        """``zh-en``, ``zh`` or ``en``; anything else gives the default ``zh-en`` (readable by everyone)."""
+        lang = str(value).strip().lower().replace("_", "-")
+        return lang if lang in ("zh-en", "zh", "en") else "zh-en"
+
+    # Rosters (geogrid/rosters.py): the validation rule worker_too_many_grids.
+    max_grids_per_worker: int = setting(1, doc="grids one full-time/part-time worker or grid leader may cover")
 
     @property
     def embedded(self) -> bool:
@@ -105,33 +197,30 @@ class Settings:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
 
 
+def env_name(field: str) -> str:
+    """The environment variable a field is read from (``walk_speed_m_per_min`` → ``GEOGRID_WALK_SPEED``)."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias.choices[0] if isinstance(alias, AliasChoices) else PREFIX + field.upper()  # type: ignore[return-value]
+
+
+def _setting_error(exc: ValidationError) -> SettingError:
+    """One line naming the first unreadable variable, its value and the expected form, in both languages."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else ""
+    if field not in Settings.model_fields:
+        field = next((f for f in Settings.model_fields if env_name(f) == field), field)
+    info = Settings.model_fields.get(field)
+    name = env_name(field) if info else field
+    form = (info.json_schema_extra or {}).get("form", "") if info else ""  # type: ignore[union-attr]
+    value = err.get("input", "")
+    return SettingError(f"环境变量 {name} 的值 '{value}' 无法识别，格式应如 '{form}' "
+                        f"({name}='{value}' cannot be read; expected something like '{form}')")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from the environment; cached, call ``get_settings.cache_clear()`` after changing it."""
-    tile = _env("TILE_URL", "").strip() or None
-    return Settings(
-        database_url=os.environ.get("GEOGRID_DATABASE_URL") or None,
-        home=Path(_env("HOME", ".geogrid")),
-        db_port=_parse("DB_PORT", "54329", int),
-        db_name=_env("DB_NAME", "geogrid"),
-        pg_bindir=os.environ.get("GEOGRID_PG_BINDIR") or None,
-        grid_code_template=_env("GRID_CODE_TEMPLATE", "{community_code}{seq:03d}"),
-        household_bands=_parse("HOUSEHOLD_BANDS", "basic:300-500,dedicated:0-100000", _bands),
-        walk_speed_m_per_min=_parse("WALK_SPEED", "60", float),
-        circle_radius_m=_parse("CIRCLE_RADII", "5:300,10:500,15:1000", _radii),
-        access_offset_m=_parse("ACCESS_OFFSET", "50", float),
-        area_cell_m=_parse("AREA_CELL", "10", float),
-        metric_crs=_env("METRIC_CRS", "auto"),
-        tile_url=tile,
-        tile_attribution=_env("TILE_ATTRIBUTION", ""),
-        batch_limit=_parse("BATCH_LIMIT", "100000", int),
-        max_body_bytes=_parse("MAX_BODY_BYTES", "5000000", int),
-        api_host=_env("API_HOST", "127.0.0.1"),
-        api_port=_parse("API_PORT", "8000", int),
-        min_compactness=_parse("MIN_COMPACTNESS", "0.2", float),
-        area_tolerance_m2=_parse("AREA_TOLERANCE_M2", "1.0", float),
-        move_buffer_m=_parse("MOVE_BUFFER_M", "3.0", float),
-        problem_max_points=_parse("PROBLEM_MAX_POINTS", "500", int),
-        lang=_lang(_env("LANG", "zh-en")),
-        max_grids_per_worker=_parse("MAX_GRIDS_PER_WORKER", "1", int),
-    )
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _setting_error(exc) from None

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 TABLES = ("grids", "admin_areas", "buildings", "building_assignments", "residents", "facilities", "service_areas",
-          "staff", "staff_assignments")
+          "staff", "staff_assignments", "base_features", "compounds")
 MAX_ENTRIES = 32
 Prepared = tuple[bytes, bytes | None]  # body, and its gzip when worth sending compressed
 

@@ -39,6 +39,7 @@ def planner_text() -> dict[str, str]:
         "previewed": t("plan {plan} previewed: apply it or keep editing", **_keep("plan")),
         "applied": t("plan {plan} applied: changed {changed}; {n} building(s) moved", **_keep("plan", "changed", "n")),
         "created": t("created {created}", **_keep("created")),
+        "force_reason": t("To apply it anyway, give the reason (it is recorded with the plan):"),
         "moved": t("{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
                    "change grid.", **_keep("buildings", "households", "residents", "facilities")),
         "th_grid": t("grid"), "th_status": t("status"), "th_households": t("households"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GEOGRID_SHARED_DATA") or ROOT.parent / "shared" / "data")  # worktrees sit deeper
 
 # Under /tmp so that the postgres user (the server's user when tests run as root) can always reach it.
 # One cluster per checkout (home and port derived from its path), so two clones never share or collide.
@@ -17,11 +17,17 @@ _CHECKOUT = hashlib.sha1(str(ROOT).encode()).hexdigest()
 os.environ.setdefault("GEOGRID_HOME", f"/tmp/geogrid-test-{_CHECKOUT[:10]}")
 os.environ.setdefault("GEOGRID_DB_PORT", str(54400 + int(_CHECKOUT[:4], 16) % 500))
 os.environ["GEOGRID_DB_NAME"] = f"geogrid_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# TestClient's host is "testserver"; rate limits are off unless a test sets GEOGRID_RATE_LIMIT (settings_env).
+os.environ.setdefault("GEOGRID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("GEOGRID_RATE_LIMIT", "0")
 
 from sqlalchemy import text  # noqa: E402
 
 from geogrid import db  # noqa: E402
 from geogrid.db import cluster  # noqa: E402
+
+# The test cities (tests/fixtures/) as fixtures: planning_city, lookup_city, small_city.
+pytest_plugins = ["tests.fixtures.planning_city", "tests.fixtures.lookup_city", "tests.fixtures.maps_city"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -120,3 +126,54 @@ def demo_conn(demo_city, database):
         conn.begin()
         yield conn
         conn.rollback()
+
+
+# Signed-in API clients. Every write through the API needs an account (api/security.py); read tests may stay
+# anonymous (maps, read feeds and point lookups are public by default).
+_ACCOUNTS = iter(range(1_000_000))
+
+
+def make_account(engine, role: str = "admin", areas: tuple[str, ...] = (), password: str | None = None) -> tuple:
+    """A new account of ``role`` granted ``areas`` (street/community codes) and an API key: ``(name, key)``."""
+    import secrets
+
+    from geogrid.accounts import store
+
+    name = f"test-{role}-{next(_ACCOUNTS)}-{secrets.token_hex(3)}"
+    with engine.begin() as conn:
+        store.add_user(conn, name, role, password, list(areas))
+        key = store.add_key(conn, name)
+    return name, key
+
+
+@pytest.fixture
+def client_as(database):
+    """``client_as(role="admin", *areas, **testclient_kwargs)`` → a ``TestClient(create_app())`` signed in by API
+    key as a new account of that role, granted those street/community codes; ``client.account`` is its name.
+
+    Use it for every write through the API (plans, apply, revert, merges, roster edits, imports)::
+
+        def test_apply(client_as, demo_city):
+            client = client_as("planner", "110108001001")
+            client.post("/plans", json=...)
+
+    Call it after the data is loaded (fixtures that empty the database remove accounts too).
+    """
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    def make(role: str = "admin", *areas: str, **kwargs) -> TestClient:
+        name, key = make_account(database, role, areas)
+        headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
+        client = TestClient(create_app(), headers=headers, **kwargs)
+        client.account = name
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_client(client_as):
+    """A ``TestClient`` signed in as a new admin (see ``client_as``)."""
+    return client_as("admin")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from api.security import MaybeUser, is_staff
 from geogrid import db
+from geogrid.accounts.privacy import suppress
+from geogrid.settings import get_settings
 
 router = APIRouter(prefix="/coverage", tags=["coverage"])
 
@@ -15,15 +18,21 @@ COMMUNITY = Query(None, description="Community code or name.")
 
 
 @router.get("")
-def get_coverage(minutes: int = MINUTES, mode: str = MODE, kind: str | None = KIND,
+def get_coverage(who: MaybeUser, minutes: int = MINUTES, mode: str = MODE, kind: str | None = KIND,
                  community: str | None = COMMUNITY) -> dict:
-    """Households, residents and special groups covered, per grid and rolled up to community and street."""
+    """Households, residents and special groups covered, per grid and rolled up to community and street.
+
+    For anyone but staff, special-group counts from 1 to ``GEOGRID_SUPPRESS_BELOW`` - 1 are None
+    (``suppressed: true`` on the row): a count of one or two identifies people to their neighbours."""
     from geogrid.coverage.stats import Query as CoverageQuery
     from geogrid.coverage.stats import coverage
 
     q = CoverageQuery(minutes=minutes, mode=mode, kind=kind, community=community)
     with db.ready().connect() as conn:
-        return coverage(conn, q)
+        answer = coverage(conn, q)
+    if not is_staff(who):
+        suppress(answer, get_settings().suppress_below)
+    return answer
 
 
 @router.get("/gaps")

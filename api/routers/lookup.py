@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from api.schemas import LOOKUP_RESPONSES
 from geogrid import db
+from geogrid.csvsafe import SafeWriter
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
 from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
@@ -62,7 +63,8 @@ async def _lifespan(app) -> AsyncIterator[None]:
 router = APIRouter(tags=["lookup"], lifespan=_lifespan)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
-CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
+CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error",
+               "match_level", "ambiguous", "candidate_codes")
 
 
 # Sync lookups (addresses, or no pool) hold a pooled SQLAlchemy connection for their whole run: more threads
@@ -78,6 +80,7 @@ class LookupQuery(BaseModel):
     lat: float | None = Field(None, description="Latitude (or y in a projected crs)")
     crs: str = Field("wgs84", max_length=40, description=CRS_HELP)
     address: str | None = Field(None, max_length=300, description="Free-text Chinese address")
+    explain: bool = Field(False, description="Add why an address answer was chosen (explain)")
 
     @classmethod
     def parse(cls, request: Request) -> LookupQuery:
@@ -103,7 +106,7 @@ async def lookup(request: Request) -> Response:
     404 outside every grid (with the nearest grid and its distance) or when no address matches.
     """
     q = LookupQuery.parse(request)
-    lon, lat, crs, address = q.lon, q.lat, q.crs, q.address
+    lon, lat, crs, address, explain = q.lon, q.lat, q.crs, q.address, q.explain
     point = lon is not None and lat is not None  # coordinates win over an address, as in the batch
     if not point and address is None:
         raise GeogridError(t("give lon and lat, or address"))
@@ -120,7 +123,7 @@ async def lookup(request: Request) -> Response:
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return lookup_point(conn, lon, lat, crs) if point else lookup_address(conn, address)
+            return lookup_point(conn, lon, lat, crs) if point else lookup_address(conn, address, explain)
 
     return _json(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
 
@@ -208,10 +211,11 @@ async def _csv_items(request: Request, kind: str) -> list[dict]:
 
 def _to_csv(results: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for r in results:
         g, m = r.get("grid") or {}, r.get("match") or {}
         writer.writerow([r.get("id"), g.get("code"), g.get("name"), g.get("kind"), g.get("community_code"),
-                         m.get("address"), m.get("score"), r.get("error")])
+                         m.get("address"), m.get("score"), r.get("error"), m.get("level"), r.get("ambiguous"),
+                         " ".join(r.get("candidates") or ())])
     return out.getvalue()

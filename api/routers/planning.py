@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
+from api import security
+from api.security import CurrentUser
 from geogrid import db
+from geogrid.accounts.scope import check_grids, plan_grids
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import apply_plan
+from geogrid.planning.edit_models import Edit
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
 from geogrid.planning.validate import validate
@@ -20,9 +22,10 @@ router = APIRouter(tags=["planning"])
 
 
 class PlanIn(BaseModel):
-    edits: list[dict[str, Any]] = Field(..., min_length=1, description=(
-        "Edits in order: redraw {grid, geometry}, split {grid, line}, merge {grids, name}, "
-        "move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry crs: gcj02/bd09/wgs84."))
+    edits: list[Edit] = Field(..., min_length=1, max_length=1000, description=(
+        "Edits in order, each chosen by its op: redraw {grid, geometry, repair}, split {grid, line}, "
+        "merge {grids, name}, move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry "
+        "crs: wgs84/cgcs2000/gcj02/bd09/EPSG:xxxx. Coordinates are checked: finite, 2D, on the Earth."))
     base_versions: dict[str, int] | None = Field(None, description="Grid versions the planner saw: {code: version}.")
     author: str | None = Field(None, max_length=100)
 
@@ -38,11 +41,18 @@ def get_validation(community: str | None = Query(None, description="Community co
 
 
 @router.post("/plans", status_code=201)
-def post_plan(body: PlanIn, compare: bool = Query(False, description="Also count problems before the change.")
-              ) -> dict:
-    """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link."""
+def post_plan(body: PlanIn, request: Request, who: CurrentUser,
+              compare: bool = Query(False, description="Also count problems before the change.")) -> dict:
+    """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link.
+
+    403 naming the grid when the plan touches a grid outside the caller's granted streets or communities."""
     with db.ready().begin() as conn:
-        return create_plan(conn, body.edits, body.base_versions, body.author, compare)
+        plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
+        codes = plan_grids(plan["preview"])
+        area = check_grids(conn, who, codes)  # raises before commit: an out-of-scope draft is never stored
+        security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
+                        details={"plan": plan["plan"], "grids": codes})
+        return plan
 
 
 @router.get("/plans/{plan_id}")
@@ -52,10 +62,20 @@ def read_plan(plan_id: int) -> dict:
 
 
 @router.post("/plans/{plan_id}/apply")
-def post_apply(plan_id: int, author: str | None = Query(None, max_length=100)) -> dict:
-    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since."""
+def post_apply(plan_id: int, request: Request, who: CurrentUser,
+               author: str | None = Query(None, max_length=100),
+               force: bool = Query(False, description="Apply although the change adds validation errors."),
+               reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
+               ) -> dict:
+    """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
+    validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
     with db.ready().begin() as conn:
-        return apply_plan(conn, plan_id, author)
+        area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
+        result = apply_plan(conn, plan_id, author or who.name, force, reason)
+        check_grids(conn, who, result["changed"] + result["retired"])
+        security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
+                        details={**result, "force_reason": reason} if force else result)
+        return result
 
 
 @router.get("/grids/{code}/history")
@@ -65,11 +85,15 @@ def grid_history(code: str) -> dict:
 
 
 @router.post("/grids/{code}/revert")
-def grid_revert(code: str, to_version: int = Query(..., ge=1), author: str | None = Query(None, max_length=100),
-                ) -> dict:
+def grid_revert(code: str, request: Request, who: CurrentUser, to_version: int = Query(..., ge=1),
+                author: str | None = Query(None, max_length=100)) -> dict:
     """Give a grid the boundary of an earlier version; the revert is itself a new version."""
     with db.ready().begin() as conn:
-        return revert(conn, code, to_version, author)
+        area = check_grids(conn, who, [code])
+        result = revert(conn, code, to_version, author or who.name)
+        security.record(conn, request, "grid_revert", area=area, target=code,
+                        details={**result, "to_version": to_version})
+        return result
 
 
 @router.get("/planner", response_class=HTMLResponse)

@@ -45,7 +45,7 @@ def main() -> None:
         raise
 
 
-TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning", "rosters")
+TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning", "accounts", "partition", "rosters")
 
 
 _LOADED: list[bool] = []

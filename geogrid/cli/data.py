@@ -42,9 +42,17 @@ def _run(path: Path, what: str, read_kwargs: dict, importer: Callable, geometry:
         source.tick = lambda n: bar.advance(task, n)
         with db.ready().begin() as conn:
             report = importer(conn, source, **kwargs)
+            _audit(conn, "import", path, layer=str(what), rows=len(source))
         bar.update(task, completed=len(source))
     console.print(f"[green]✓[/] {report}")
     console.print(t("next: `geogrid compute` brings assignment, coverage and lookups up to date with it"))
+
+
+def _audit(conn, action: str, path: Path, **details) -> None:
+    """Record the import in the audit log, in its own transaction (who: the system user running the command)."""
+    from geogrid.accounts.audit import cli_principal, record
+
+    record(conn, cli_principal(), action, target=path.name, details=details)
 
 
 def _geo(crs, layer, lon, lat, wkt) -> dict:
@@ -139,13 +147,30 @@ def import_osm(path: Path = typer.Argument(..., help=t("An .osm.pbf extract.")),
     from geogrid.importers import import_osm as run
 
     with progress() as bar:
-        task = bar.add_task(t("reading {file}", file=path.name), total=4 if network else 3)
+        task = bar.add_task(t("reading {file}", file=path.name), total=5 if network else 4)
         with db.ready().begin() as conn:
             reports = run(conn, path, network=network,
                           tick=lambda step: bar.update(task, advance=1, description=t("importing {what}", what=step)))
+            _audit(conn, "import", path, layer="osm", network=network)
         bar.update(task, completed=bar.tasks[0].total, description=t("done"))
     for report in reports:
         console.print(f"[green]✓[/] {report}")
+
+
+@import_app.command("addresses", help=t("A standard address book (标准地址库): xlsx, CSV or GeoJSON rows with "
+                                        "district, street, community, road, door, compound, building, unit, room "
+                                        "and a point (lon/lat) or a building source id."))
+def import_addresses(path: Path = typer.Argument(..., help=t("An .xlsx, .csv or .geojson address book.")),
+                     crs: str = CRS) -> None:
+    from geogrid.importers.addresses import import_addresses as run
+
+    with progress() as bar:
+        task = bar.add_task(t("reading {file}", file=path.name), total=None)
+        with db.ready().begin() as conn:
+            report = run(path, conn, crs=crs)
+        bar.update(task, total=1, completed=1, description=t("done"))
+    console.print(f"[green]✓[/] {report}")
+    console.print(t("next: `geogrid compute` brings assignment, coverage and lookups up to date with it"))
 
 
 @app.command("export", help=t("Write current grids, buildings (with grid_code) or areas for QGIS."))

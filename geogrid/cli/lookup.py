@@ -11,11 +11,13 @@ from pathlib import Path
 import typer
 
 from geogrid.cli.common import app, progress
+from geogrid.csvsafe import SafeWriter
 from geogrid.errors import InputError
 from geogrid.i18n import t
 
 CHUNK = 5_000
-OUT_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error")
+OUT_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error",
+               "match_level", "ambiguous", "candidate_codes")
 _POINT = re.compile(r"^\s*(-?[\d.]+(?:e-?\d+)?)\s*[,，\s]\s*(-?[\d.]+(?:e-?\d+)?)\s*$", re.IGNORECASE)
 
 
@@ -25,6 +27,7 @@ def lookup_command(
     crs: str = typer.Option("wgs84", help=t("CRS of points: wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx.")),
     file: Path = typer.Option(None, "--file", "-f", help=t("CSV with columns id and lon,lat or address.")),
     out: Path = typer.Option(None, "--out", "-o", help=t("Where to write the CSV answer (default stdout).")),
+    explain: bool = typer.Option(False, "--explain", help=t("Print why an address answer was chosen (on stderr).")),
 ) -> None:
     from geogrid import db
 
@@ -37,8 +40,22 @@ def lookup_command(
         from geogrid.lookup import lookup_address, lookup_point
 
         point = _POINT.match(query)
-        answer = lookup_point(conn, float(point[1]), float(point[2]), crs) if point else lookup_address(conn, query)
+        answer = lookup_point(conn, float(point[1]), float(point[2]), crs) if point else \
+            lookup_address(conn, query, explain)
+    for line in answer.pop("explain", None) or ():
+        typer.echo(line, err=True)
+    if explain and "match" in answer:
+        typer.echo(_explain_summary(answer), err=True)
     typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+def _explain_summary(answer: dict) -> str:
+    """One line: the level and grid, or the candidate grids with their shares."""
+    match = answer["match"]
+    if not answer["ambiguous"]:
+        return t("{level} match: grid {code}", level=match["level"], code=answer["grid"]["code"])
+    shares = ", ".join(f"{c['grid']['code']} {c['share']:.0%}" for c in answer["candidates"])
+    return t("{level} match, not sure: candidates {shares}", level=match["level"], shares=shares)
 
 
 def read_items(path: Path) -> list[dict]:
@@ -63,7 +80,7 @@ def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
     items = read_items(path)
     sink = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
     try:
-        writer = csv.writer(sink)
+        writer = SafeWriter(sink)
         writer.writerow(OUT_COLUMNS)
         with progress() as bar:
             task = bar.add_task(t("lookup"), total=len(items))
@@ -72,7 +89,8 @@ def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
                 for r in lookup_batch(conn, items[start:start + CHUNK], crs):
                     g, m = r.get("grid") or {}, r.get("match") or {}
                     writer.writerow([r["id"], g.get("code"), g.get("name"), g.get("kind"), g.get("community_code"),
-                                     m.get("address"), m.get("score"), r.get("error")])
+                                     m.get("address"), m.get("score"), r.get("error"), m.get("level"),
+                                     r.get("ambiguous"), " ".join(r.get("candidates") or ())])
                 bar.advance(task, min(CHUNK, len(items) - start))
     finally:
         if out:

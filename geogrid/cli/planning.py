@@ -47,6 +47,13 @@ def validate_command(
         raise typer.Exit(2)
 
 
+def _audit(conn, action: str, target: str, details: dict) -> None:
+    """Record a plan write in the audit log, in its own transaction (who: the system user running it)."""
+    from geogrid.accounts.audit import cli_principal, record
+
+    record(conn, cli_principal(), action, target=target, details=details)
+
+
 def _read_plan_file(path: Path) -> dict:
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
@@ -70,6 +77,7 @@ def create(
     body = _read_plan_file(path)
     with db.ready().begin() as conn, console.status(t("previewing plan")):
         plan = create_plan(conn, body["edits"], body.get("base_versions"), author or body.get("author"))
+        _audit(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]})
     moved = plan["preview"]["moved"]["totals"]
     console.print(t("plan {plan}: {buildings} building(s), {households} household(s), {residents} resident(s), "
                     "{facilities} facilit(ies) change grid", plan=plan["plan"], **moved))
@@ -83,6 +91,7 @@ def apply(plan_id: int = typer.Argument(..., help=t("Plan number.")),
 
     with db.ready().begin() as conn:
         result = apply_plan(conn, plan_id, author)
+        _audit(conn, "plan_apply", f"plan {plan_id}", result)
     console.print(t("plan {plan} applied: changed {changed}; retired {retired}; created {created}; "
                     "{buildings_moved} building(s) moved", plan=plan_id,
                     **{k: join(result[k]) if result[k] else "-" for k in ("changed", "retired", "created")},
@@ -115,6 +124,7 @@ def revert_command(code: str = typer.Argument(..., help=t("Grid code.")),
 
     with db.ready().begin() as conn:
         result = revert(conn, code, to_version, author)
+        _audit(conn, "grid_revert", code, {**result, "to_version": to_version})
     console.print(t("grid {code} reverted to version {version}: {n} building(s) moved", code=code,
                     version=to_version, n=result["buildings_moved"]))
 

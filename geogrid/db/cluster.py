@@ -26,7 +26,7 @@ maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
 wal_level = minimal
 max_wal_senders = 0
-synchronous_commit = off
+synchronous_commit = {synchronous_commit}
 max_connections = 100
 max_parallel_workers_per_gather = 2
 jit = off
@@ -86,7 +86,8 @@ def init(settings: Settings | None = None) -> None:
     initdb = str(bindir(settings) / "initdb")
     _run([initdb, "-D", str(settings.pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8",
           "--locale=C.UTF-8", "--no-sync"])
-    conf = SERVER_CONF.format(port=settings.db_port, sockets=settings.home.resolve() / "run")
+    conf = SERVER_CONF.format(port=settings.db_port, sockets=settings.home.resolve() / "run",
+                             synchronous_commit=settings.synchronous_commit)
     with open(settings.pgdata / "postgresql.conf", "a", encoding="utf-8") as fh:
         fh.write(conf)
 
@@ -110,7 +111,7 @@ def start(settings: Settings | None = None) -> bool:
     log = settings.home.resolve() / "postgres.log"
     try:
         _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-l", str(log), "-w", "-t", "60",
-              "-o", f"-p {settings.db_port}", "start"])
+              "-o", f"-p {settings.db_port} -c synchronous_commit={settings.synchronous_commit}", "start"])
     except GeogridError:
         if running(settings):  # another process started it at the same moment
             return False
@@ -136,10 +137,11 @@ def _running_port(settings: Settings) -> int | None:
         return None
 
 
-def stop(settings: Settings | None = None) -> bool:
-    """Stop the cluster; returns False when it was not running."""
+def stop(settings: Settings | None = None, mode: str = "fast") -> bool:
+    """Stop the cluster; returns False when it was not running. ``mode="immediate"`` is a crash (no checkpoint):
+    what survives it is exactly what was flushed to the WAL, which is how the durability test checks commits."""
     settings = settings or get_settings()
     if not running(settings):
         return False
-    _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"])
+    _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-m", mode, "-w", "stop"])
     return True

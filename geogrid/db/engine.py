@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from geogrid.db import cluster
-from geogrid.errors import GeogridError
+from geogrid.errors import GeogridError, Unavailable
 from geogrid.i18n import t
 from geogrid.settings import get_settings
 
@@ -23,7 +23,15 @@ OPTIONAL_EXTENSIONS = ("pgrouting",)
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """The process-wide engine for the configured database (not started or migrated: see :func:`ready`)."""
-    return create_engine(get_settings().url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = get_settings()
+    # Per session too, so that a server started with an older configuration (or an external one) still waits for
+    # the WAL flush before acknowledging a commit: an acknowledged plan apply must survive a crash.
+    # Bounded waits: with the database down or the pool used up, a request fails within seconds (the API
+    # answers 503) instead of hanging 30 s; pre-ping replaces connections that died with the server.
+    options = {"options": f"-c synchronous_commit={settings.synchronous_commit}",
+               "connect_timeout": max(2, settings.db_connect_timeout_s)}
+    return create_engine(settings.url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         pool_timeout=settings.db_pool_timeout_s, connect_args=options)
 
 
 def _create_database() -> None:
@@ -67,7 +75,7 @@ def ready() -> Engine:
         try:
             _create_extensions()
         except OperationalError as exc:
-            raise GeogridError(t("cannot connect to the database: {error}", error=exc.orig)) from None
+            raise Unavailable(t("cannot connect to the database: {error}", error=exc.orig)) from None
 
         from geogrid.db.migrate import upgrade
 
@@ -88,7 +96,7 @@ def truncate_all(conn) -> list[str]:
     topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names."""
     tables = list(conn.scalars(text(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-        "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version') ORDER BY tablename"
+        "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log') ORDER BY tablename"
     )))
     if tables:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -11,8 +11,10 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
+from geogrid.basemap import write_base
 from geogrid.db.bulk import copy_frame, next_ids
 from geogrid.demo import areas, people
+from geogrid.demo.base import base_frame
 from geogrid.demo.city import City, build_city
 from geogrid.i18n import t
 
@@ -87,6 +89,7 @@ def load_demo(conn: Connection, buildings: int | None = None, seed: int = 7,
     step(t("facilities and walking network"), 3, steps)
     _write_facilities(conn, city, to)
     _write_network(conn, city, to)
+    write_base(conn, base_frame(city).assign(geom=lambda f: to.geoms(f["geom"])))
     step(t("staff, party and residents"), 4, steps)
     with_people = len(city.buildings) <= PEOPLE_MAX_BUILDINGS
     rng = np.random.default_rng(seed + 1)

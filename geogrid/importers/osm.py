@@ -17,10 +17,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from geogrid.basemap import import_osm_base
 from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.importers.buildings import write_buildings
 from geogrid.importers.facilities import DEFAULT_MINUTES, write_facilities
+from geogrid.importers.osm_addresses import import_osm_addresses
 from geogrid.importers.upsert import ImportReport
 
 POI_KINDS = {
@@ -68,7 +70,8 @@ def osm_buildings(osm) -> pd.DataFrame:
     floors = levels.where((levels > 0) & (levels < 500)).astype("Int64")
     return pd.DataFrame({"source_id": source_ids(frame), "name": _col(frame, "name").to_numpy(dtype=object),
                          "address": address.to_numpy(dtype=object), "floors": floors.array,
-                         "households": 0, "geom": points, "footprint": footprints})
+                         "households": 0, "geom": points, "footprint": footprints,
+                         "building": _col(frame, "building").to_numpy(dtype=object)})
 
 
 def _footprints(geoms: np.ndarray) -> np.ndarray:
@@ -122,13 +125,21 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
     tick = tick or (lambda step: None)
     osm = read_osm(path)
     tick(t("buildings"))
-    reports = [write_buildings(conn, osm_buildings(osm))]
+    buildings = osm_buildings(osm)
+    reports = [write_buildings(conn, buildings)]
+    from geogrid.partition.osm import import_layers  # compounds, roads for blocks, household estimates
+
+    reports += import_layers(conn, osm, buildings)
     tick(t("facility candidates"))
     facilities, skipped = osm_facilities(osm)
     if len(facilities):
         report = write_facilities(conn, facilities)
         report.extra["other_pois_skipped"] = skipped
         reports.append(report)
+    tick(t("addresses and places"))
+    reports += import_osm_addresses(conn, osm)
+    tick(t("base map"))
+    reports.append(ImportReport(t("base map (roads, water, railways)"), import_osm_base(conn, osm)))
     if network:
         tick(t("walking network"))
         reports.append(_network(conn, path))

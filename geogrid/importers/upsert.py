@@ -63,6 +63,7 @@ def _extra(key: str, n: int) -> Text:
         "new_households": lambda: t("{n:,} new households", n=n),
         "with_personal_data": lambda: t("{n:,} with personal data", n=n),
         "with_footprint": lambda: t("{n:,} with footprint", n=n),
+        "with_door_number": lambda: t("{n:,} with door number", n=n),
         "new_boundaries": lambda: t("{n:,} new boundaries", n=n),
         "other_pois_skipped": lambda: t("{n:,} other POIs skipped", n=n),
         "nodes": lambda: t("{n:,} nodes", n=n),

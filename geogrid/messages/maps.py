@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-ZH: dict[str, str] = {}
+ZH: dict[str, str] = {
+    "base map": "底图",
+    "base map (roads, water, railways)": "底图（道路、水系、铁路）",
+}

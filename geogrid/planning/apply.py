@@ -16,9 +16,10 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from geogrid.errors import Conflict, NotFound
+from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
+from geogrid.planning.validate import validate
 
 RECORD_VERSION_SQL = """
 WITH closed AS (
@@ -238,10 +239,17 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
         raise exc
 
 
-def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dict:
-    """Apply a draft plan in the caller's transaction; 409 if it was applied already or its grids changed."""
+def apply_plan(conn: Connection, plan_id: int, author: str | None = None, force: bool = False,
+               reason: str | None = None) -> dict:
+    """Apply a draft plan in the caller's transaction; 409 if it was applied already or its grids changed.
+
+    A plan whose change adds validation errors (a gap, an overlap, a grid outside its community...) is refused
+    with 409 naming them, unless ``force`` with a ``reason``, which is recorded on the plan.
+    """
+    if force and not (reason or "").strip():
+        raise InputError(t("a forced apply needs a reason"), field="reason")
     try:
-        return _apply(conn, plan_id, author)
+        return _apply(conn, plan_id, author, reason.strip() if force and reason else None)
     except DBAPIError as exc:  # a concurrent apply took the same new code, or deadlocked with us
         if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001", "55P03"):
             raise Conflict(t("plan {plan} collided with another change; preview and apply it again",
@@ -249,7 +257,21 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None) -> dic
         raise
 
 
-def _apply(conn: Connection, plan_id: int, author: str | None) -> dict:
+def _error_counts(problems: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in problems:
+        if p["severity"] == "error":
+            counts[p["rule"]] = counts.get(p["rule"], 0) + 1
+    return counts
+
+
+def added_errors(before: list[dict], after: list[dict]) -> dict[str, int]:
+    """Errors per rule that the change adds (after minus before, where more)."""
+    old, new = _error_counts(before), _error_counts(after)
+    return {rule: n - old.get(rule, 0) for rule, n in sorted(new.items()) if n > old.get(rule, 0)}
+
+
+def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str | None) -> dict:
     plan = conn.execute(text("SELECT status, edits, base_versions, author FROM plans WHERE id = :i FOR UPDATE"),
                         {"i": plan_id}).first()
     if plan is None:
@@ -263,13 +285,25 @@ def _apply(conn: Connection, plan_id: int, author: str | None) -> dict:
         raise Conflict(t("plan is stale: the edits now also change grid(s) {codes}; preview it again", codes=extra))
 
     lock_and_check(conn, changes.versions())
+    cids = sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
+    old_ids = [g.id for g in changes.touched]
+    before = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
     written = write_changes(conn, changes, author or plan.author, plan_id)
+    after = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
+    added = added_errors(before, after)
+    if added and force_reason is None:
+        exc = Conflict(t("plan {plan} adds validation errors ({errors}): fix it, or apply with force and a reason",
+                         plan=plan_id, errors=join([f"{rule} +{n}" for rule, n in added.items()])))
+        exc.extra = {"added_errors": added}
+        raise exc
     conn.execute(text(
-        "UPDATE plans SET status = 'applied', applied_at = now(), "
-        "preview = coalesce(preview, '{}'::jsonb) || jsonb_build_object('handover', CAST(:h AS jsonb)) WHERE id = :i"
-    ), {"i": plan_id, "h": json.dumps(written.handover)})
+        "UPDATE plans SET status = 'applied', applied_at = now(), force_reason = :r, "
+        "preview = coalesce(preview, '{}'::jsonb) || jsonb_build_object('handover', CAST(:h AS jsonb), "
+        "'added_errors', CAST(:e AS jsonb)) WHERE id = :i"
+    ), {"i": plan_id, "h": json.dumps(written.handover), "e": json.dumps(added), "r": force_reason})
     codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
                               {"i": written.changed + written.retired + written.created}).all())
     return {"plan": plan_id, "status": "applied", "changed": [codes[i] for i in written.changed],
             "retired": [codes[i] for i in written.retired], "created": [codes[i] for i in written.created],
-            "buildings_moved": len(written.buildings), "facilities_moved": len(written.facilities)}
+            "buildings_moved": len(written.buildings), "facilities_moved": len(written.facilities),
+            "added_errors": added, "force_reason": force_reason}

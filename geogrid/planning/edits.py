@@ -8,18 +8,22 @@ Edits (JSON, as ``POST /plans`` takes them; GeoJSON may be in ``crs`` wgs84/cgcs
 - ``{"op": "merge", "grids": [CODE, ...], "name": ...}`` — one new grid, the codes are retired;
 - ``{"op": "move_buildings", "buildings": [ID, ...], "to": CODE}`` — the grid takes each building's footprint
   (or a small square around its point) from whichever grid held it;
-- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw.
+- ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw;
+- ``{"op": "create", "community": CODE, "geometry": GeoJSON polygon, "kind": ..., "name": ...}`` — a new grid
+  (:mod:`geogrid.planning.create`).
 
 Edits apply in order to a working copy; :func:`compute_changes` returns what must be written.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from pydantic import BaseModel
 from shapely.geometry import shape
 from shapely.ops import split as split_geom
 from sqlalchemy import Connection, text
@@ -28,6 +32,17 @@ from geogrid.codes import grid_code, next_sequence, reading_order
 from geogrid.crs import to_wgs84
 from geogrid.errors import Conflict, GeogridError, InputError, NotFound
 from geogrid.i18n import join, t
+from geogrid.planning.edit_models import (
+    Create,
+    Merge,
+    MoveBuildings,
+    Redraw,
+    Revert,
+    Split,
+    check_on_earth,
+    geojson_crs,
+    parse_edits,
+)
 from geogrid.settings import get_settings
 
 SLIVER_DEG2 = 1e-14  # ≈ 1 cm²: intersections smaller than this are float noise, not a change
@@ -64,6 +79,8 @@ class Changes:
     grids: dict[str, WorkGrid] = field(default_factory=dict)  # key: code of an existing grid, or "new:N"
     original: dict[int, shapely.Geometry] = field(default_factory=dict)  # boundary before the plan
     undone: list[tuple[list[int], list[int]]] = field(default_factory=list)  # (children, parents) brought back
+    repairs: list[dict] = field(default_factory=list)  # invalid polygons repaired on request: edit, reason
+    handed_back: list[dict] = field(default_factory=list)  # a revert's given-up area: grid, m² it took back
 
     @property
     def touched(self) -> list[WorkGrid]:
@@ -81,28 +98,37 @@ class Changes:
         return {g.code: g.version if g.in_force else -g.version for g in self.touched}
 
 
-def _field(edit: dict, name: str, i: int):
-    if name not in edit or edit[name] in (None, "", []):
-        raise InputError(t("missing '{name}'", name=name), field=f"edits[{i}].{name}")
-    return edit[name]
+def _geometry(edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str, ...],
+              repairs: list[dict] | None = None) -> shapely.Geometry:
+    """A checked GeoJSON geometry of one of ``kinds``, converted to WGS84.
 
-
-def _geometry(edit: dict, name: str, i: int, kinds: tuple[str, ...]) -> shapely.Geometry:
-    """A GeoJSON geometry (or Feature) of one of ``kinds``, converted to WGS84 and made valid."""
-    raw = _field(edit, name, i)
-    raw = raw.get("geometry", raw) if isinstance(raw, dict) else raw
+    An invalid polygon (a bow-tie, a hole outside its shell) is refused, as importers refuse it, unless the edit
+    asks for ``repair``: then it goes through ``make_valid`` and the repair is added to ``repairs``.
+    """
+    where = f"edits[{i}].{name}"
+    raw = getattr(edit, name).as_geometry()
     try:
         geom = shape(raw)
     except Exception as exc:
-        raise InputError(t("not a GeoJSON geometry ({error})", error=exc), field=f"edits[{i}].{name}") from None
+        raise InputError(t("not a GeoJSON geometry ({error})", error=exc), field=where) from None
     if geom.is_empty or geom.geom_type not in kinds:
         raise InputError(t("expected {kinds}, got {kind}", kinds=join(kinds, en=" or ", zh=" 或 "),
-                           kind=geom.geom_type), field=f"edits[{i}].{name}")
+                           kind=geom.geom_type), field=where)
     try:
-        geom = to_wgs84(geom, edit.get("crs"))
+        geom = to_wgs84(geom, edit.crs or geojson_crs(raw))
+        check_on_earth(geom.bounds)
     except GeogridError as exc:
         raise InputError(exc.message, field=f"edits[{i}].crs") from None
-    return shapely.make_valid(geom) if not geom.is_valid else geom
+    except ValueError as exc:
+        raise InputError(str(exc), field=where) from None
+    if geom.is_valid:
+        return geom
+    reason = shapely.is_valid_reason(geom)
+    if repairs is None or not getattr(edit, "repair", False):
+        raise InputError(t("invalid polygon ({reason}); fix it, or send \"repair\": true to repair it",
+                           reason=reason), field=where)
+    repairs.append({"edit": i, "reason": reason})
+    return shapely.make_valid(geom)
 
 
 def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -177,10 +203,10 @@ def _set_boundary(ws: Workspace, target: WorkGrid, geom: shapely.Geometry, trim:
     target.geom, target.changed = geom, True
 
 
-def redraw(ws: Workspace, edit: dict, i: int) -> None:
-    target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
-    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"))
-    _set_boundary(ws, target, geom, bool(edit.get("trim_neighbours", True)), f"edits[{i}].geometry")
+def redraw(ws: Workspace, edit: Redraw, i: int) -> None:
+    target = ws.grid(edit.grid, f"edits[{i}].grid")
+    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
+    _set_boundary(ws, target, geom, edit.trim_neighbours, f"edits[{i}].geometry")
 
 
 def _pieces_in_reading_order(pieces: list[shapely.Geometry]) -> list[shapely.Geometry]:
@@ -191,8 +217,8 @@ def _pieces_in_reading_order(pieces: list[shapely.Geometry]) -> list[shapely.Geo
     return [pieces[k] for k in reading_order(x, y, height)]
 
 
-def split(ws: Workspace, edit: dict, i: int) -> None:
-    parent = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid")
+def split(ws: Workspace, edit: Split, i: int) -> None:
+    parent = ws.grid(edit.grid, f"edits[{i}].grid")
     line = _geometry(edit, "line", i, ("LineString", "MultiLineString"))
     pieces = [p for p in shapely.get_parts(split_geom(parent.geom, line)) if p.area > SLIVER_DEG2]
     if len(pieces) < 2:
@@ -204,9 +230,9 @@ def split(ws: Workspace, edit: dict, i: int) -> None:
                         polygonal(piece), parents=[parent.id] if parent.id else list(parent.parents)))
 
 
-def merge(ws: Workspace, edit: dict, i: int) -> None:
-    codes = _field(edit, "grids", i)
-    if not isinstance(codes, list) or len(set(map(str, codes))) < 2:
+def merge(ws: Workspace, edit: Merge, i: int) -> None:
+    codes = edit.grids
+    if len(set(codes)) < 2:
         raise InputError(t("merge needs at least two distinct grid codes"), field=f"edits[{i}].grids")
     parents = [ws.grid(str(c), f"edits[{i}].grids") for c in dict.fromkeys(map(str, codes))]
     if len({p.community_id for p in parents}) > 1:
@@ -215,7 +241,7 @@ def merge(ws: Workspace, edit: dict, i: int) -> None:
     for p in parents:
         p.retired = True
     kinds = {p.kind for p in parents}
-    ws.add(WorkGrid(None, None, str(edit.get("name") or "+".join(p.name for p in parents)),
+    ws.add(WorkGrid(None, None, edit.name or "+".join(p.name for p in parents),
                     kinds.pop() if len(kinds) == 1 else "basic", parents[0].community_id, parents[0].community_code,
                     polygonal(shapely.union_all([p.geom for p in parents])),
                     parents=[q for p in parents for q in ([p.id] if p.id else p.parents)]))
@@ -238,11 +264,9 @@ def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geo
     return shapely.union_all(areas)
 
 
-def move_buildings(ws: Workspace, edit: dict, i: int) -> None:
-    ids = _field(edit, "buildings", i)
-    if not isinstance(ids, list) or not all(isinstance(b, int) for b in ids):
-        raise InputError(t("expected a list of building ids"), field=f"edits[{i}].buildings")
-    target = ws.grid(str(_field(edit, "to", i)), f"edits[{i}].to")
+def move_buildings(ws: Workspace, edit: MoveBuildings, i: int) -> None:
+    ids = list(dict.fromkeys(edit.buildings))
+    target = ws.grid(edit.to, f"edits[{i}].to")
     area = _building_areas(ws.conn, ids, f"edits[{i}].buildings")
     _set_boundary(ws, target, shapely.union(target.geom, area), True, f"edits[{i}].buildings")
 
@@ -283,10 +307,10 @@ def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: st
     ws.changes.undone.append(([k.id for k in kids], [p.id for p in back]))
 
 
-def revert(ws: Workspace, edit: dict, i: int) -> None:
+def revert(ws: Workspace, edit: Revert, i: int) -> None:
     where = f"edits[{i}].to_version"
-    target = ws.grid(str(_field(edit, "grid", i)), f"edits[{i}].grid", retired_ok=True)
-    to_version = int(_field(edit, "to_version", i))
+    target = ws.grid(edit.grid, f"edits[{i}].grid", retired_ok=True)
+    to_version = edit.to_version
     if not target.in_force:
         _version(ws, target, to_version)  # NotFound before anything else
         _undo_succession(ws, target, to_version, where)
@@ -294,24 +318,94 @@ def revert(ws: Workspace, edit: dict, i: int) -> None:
     if to_version == target.version:
         raise GeogridError(t("grid {code} is already at version {version}", code=target.code, version=to_version))
     target.name, target.kind, geom = _version(ws, target, to_version)
+    given_up = polygonal(shapely.difference(target.geom, geom))
     _set_boundary(ws, target, geom, True, where)
+    if not given_up.is_empty:
+        _hand_back_area(ws, target, to_version, given_up)
 
 
-OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert}
+HELD_SQL = """
+WITH at AS (SELECT valid_to AS t FROM grid_versions WHERE grid_id = :g AND version = :v),
+held AS (
+    SELECT v.grid_id, v.geom FROM grid_versions v, at
+    WHERE v.grid_id <> :g AND v.valid_from < at.t AND (v.valid_to IS NULL OR v.valid_to >= at.t)
+    UNION ALL
+    SELECT g.id, g.geom FROM grids g, at WHERE g.id <> :g AND g.valid_from < at.t
+       AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_id = g.id)
+)
+SELECT g.code, g.valid_to IS NULL AS in_force, ST_AsBinary(held.geom) FROM held JOIN grids g ON g.id = held.grid_id
+WHERE ST_Intersects(held.geom, ST_GeomFromWKB(:w, 4326)) ORDER BY g.code
+"""
 
 
-def compute_changes(conn: Connection, edits: list[dict]) -> Changes:
-    """Run the edits on a working copy of the grids they touch; nothing is written."""
+def _hand_back_area(ws: Workspace, target: WorkGrid, to_version: int, given_up: shapely.Geometry) -> None:
+    """The area a reverted grid gives up goes back to the grids in force that held it when ``to_version`` ended.
+
+    What no such grid can take (it held nobody, or its holder was retired since) would become a gap with
+    buildings in no grid: the revert is refused, naming its area, with the gap as GeoJSON to show on a map.
+    Before, reverting one grid after a building move left the moved buildings (308 households) in no grid.
+    """
+    rows = ws.conn.execute(text(HELD_SQL), {"g": target.id, "v": to_version,
+                                            "w": shapely.to_wkb(given_up)}).all()
+    taken = []
+    for code, in_force, wkb in rows:
+        if not in_force:
+            continue
+        piece = polygonal(shapely.intersection(given_up, shapely.from_wkb(bytes(wkb))))
+        if piece.area <= SLIVER_DEG2:
+            continue
+        holder = ws.grid(code, "to_version")
+        if holder is target or holder.retired:
+            continue
+        holder.geom, holder.changed = polygonal(shapely.union(holder.geom, piece)), True
+        taken.append(piece)
+        ws.changes.handed_back.append({"grid": code, "from": target.code, "m2": _m2(ws.conn, piece)})
+    gap = polygonal(shapely.difference(given_up, shapely.union_all(taken))) if taken else given_up
+    gap_m2 = _m2(ws.conn, gap) if not gap.is_empty else 0.0
+    if gap_m2 > get_settings().area_tolerance_m2:
+        exc = Conflict(t("reverting grid {code} to version {version} would leave {m2:,.0f} m² in no grid (no grid in "
+                         "force held that area then): redraw the neighbours, or revert the plan instead",
+                         code=target.code, version=to_version, m2=gap_m2))
+        exc.extra = {"gap": json.loads(shapely.to_geojson(gap)), "gap_m2": round(gap_m2, 1)}
+        raise exc
+
+
+def _m2(conn: Connection, geom: shapely.Geometry) -> float:
+    """Area in square metres (geography)."""
+    return float(conn.scalar(text("SELECT ST_Area(ST_GeomFromWKB(:w, 4326)::geography)"),
+                             {"w": shapely.to_wkb(geom)}) or 0.0)
+
+
+def create(ws: Workspace, edit: Create, i: int) -> None:
+    from geogrid.planning.create import create as create_grid  # a brand-new grid (planner drawing, partitions)
+
+    create_grid(ws, edit, i)
+
+
+OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert,
+       "create": create}
+
+
+def compute_changes(conn: Connection, edits: list) -> Changes:
+    """Run the edits (typed, or JSON-like data checked here) on a working copy of the grids; nothing is written."""
+    typed = typed_edits(edits)
+    ws = Workspace(conn)
+    for i, edit in enumerate(typed):
+        OPS[edit.op](ws, edit, i)
+    return ws.changes
+
+
+def typed_edits(edits: list) -> list:
+    """Typed edits (checked like an import); an unknown ``op`` is named with the ones there are."""
     if not isinstance(edits, list) or not edits:
         raise InputError(t("a plan needs a non-empty list of edits"), field="edits")
-    ws = Workspace(conn)
+    if all(isinstance(e, BaseModel) for e in edits):
+        return edits
     for i, edit in enumerate(edits):
         op = edit.get("op") if isinstance(edit, dict) else None
         if op not in OPS:
             raise InputError(t("unknown op {op!r}: use one of {ops}", op=op, ops=list(OPS)), field=f"edits[{i}].op")
-
-        OPS[op](ws, edit, i)
-    return ws.changes
+    return parse_edits(edits)
 
 
 def allocate_codes(conn: Connection, changes: Changes, lock: bool) -> None:

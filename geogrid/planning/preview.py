@@ -17,7 +17,7 @@ from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
 from geogrid.i18n import t
 from geogrid.planning.apply import lock_and_check, write_changes
-from geogrid.planning.edits import Changes, compute_changes
+from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.validate import summary, validate
 
 # A building inside a 5-minute service area of a station or facility (not a proposed site) on the basis.
@@ -174,6 +174,8 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
         "grids": grids,
         "staff_rule": STAFF_RULE(),
         "moved": moved,
+        "repairs": changes.repairs,  # invalid polygons repaired because the edit asked for it
+        "handed_back": changes.handed_back,  # a revert's given-up area, back to the grids that held it
         "validation": {"before": None if before_problems is None else summary(before_problems),
                        "after": summary(problems), "problems": problems},
         "geometry": {"before": _features({g.code: changes.original[g.id] for g in changes.touched}),
@@ -192,11 +194,13 @@ def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, in
         raise InputError(t("expected an object {{grid code: version}}"), field="base_versions")
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
+    edits = typed_edits(edits)
+    stored = [e.model_dump(mode="json", exclude_none=True) for e in edits]
     changes = compute_changes(conn, edits)
     base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
     plan_id = conn.scalar(text(
         "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
-        "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": json.dumps(edits), "b": json.dumps(base)})
+        "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": json.dumps(stored), "b": json.dumps(base)})
     preview = {**simulate(conn, changes, author, compare), "map_url": f"/plans/{plan_id}/map"}
     conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
                  {"p": json.dumps(preview, default=str), "i": plan_id})

@@ -13,7 +13,7 @@ function geogridPlanner(map, config) {
   var gridLayer = L.geoJSON(grids, {
     style: function (f) { return { color: "#555", weight: 1.5, fillColor: f.properties.kind === "dedicated" ? "#9e9ac8" : "#9ecae1", fillOpacity: 0.25 }; },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(f.properties.code + " " + f.properties.name);
+      layer.bindTooltip(esc(f.properties.code + " " + f.properties.name));  /* names are data: never markup */
       layer.on("click", function () { select(f.properties.code); });
     }
   }).addTo(map);
@@ -29,7 +29,7 @@ function geogridPlanner(map, config) {
       var picked = state.moving.indexOf(p.id) >= 0;
       var m = L.circleMarker([c[1], c[0]], { radius: picked ? 7 : 4, weight: picked ? 3 : 1, color: picked ? "#d7301f" : "#333",
                                               fillColor: picked ? "#fc9272" : "#fff", fillOpacity: 0.9 });
-      m.bindTooltip(say("tooltip", { label: p.label, households: p.households, grid: p.grid }));
+      m.bindTooltip(esc(say("tooltip", { label: p.label, households: p.households, grid: p.grid })));
       m.on("click", function () { toggleBuilding(p); });
       m.feature = f;
       buildingLayer.addLayer(m);
@@ -99,9 +99,12 @@ function geogridPlanner(map, config) {
   map.on(L.Draw.Event.EDITED, function () { status(say("edited")); });
 
   function post(url, body) {
-    return fetch(api + url, { method: "POST", headers: { "Content-Type": "application/json" },
+    /* A signed-in browser echoes its session's CSRF token (the geogrid_csrf cookie) on every write. */
+    var csrf = (document.cookie.match(/(?:^|; )geogrid_csrf=([^;]*)/) || [])[1] || "";
+    return fetch(api + url, { method: "POST", credentials: "same-origin",
+                             headers: { "Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(csrf) },
                              body: body ? JSON.stringify(body) : null })
-      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); });
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { var e = new Error(j.error || r.statusText); e.body = j; throw e; } return j; }); });
   }
 
   function geometry() {
@@ -141,7 +144,7 @@ function geogridPlanner(map, config) {
     after.clearLayers();
     problems.forEach(function (x) {
       if (x.location) { L.geoJSON(x.location, { style: { color: x.severity === "error" ? "#b30000" : "#e6a700", weight: 2 },
-        pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 5 }); } }).bindTooltip(x.message).addTo(after); }
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 5 }); } }).bindTooltip(esc(x.message)).addTo(after); }
     });
   }
 
@@ -180,7 +183,14 @@ function geogridPlanner(map, config) {
   $("planner-apply").addEventListener("click", function () {
     if (!state.plan) { return; }
     $("planner-apply").disabled = true;
-    post("/plans/" + state.plan + "/apply?author=" + encodeURIComponent($("planner-author").value || ""))
+    var url = "/plans/" + state.plan + "/apply?author=" + encodeURIComponent($("planner-author").value || "");
+    post(url)
+      .catch(function (e) {  /* the change adds validation errors: apply anyway only with a reason (recorded) */
+        if (!e.body || !e.body.added_errors) { throw e; }
+        var reason = window.prompt(e.message + "\n\n" + say("force_reason"));
+        if (!reason) { throw e; }
+        return post(url + "&force=true&reason=" + encodeURIComponent(reason));
+      })
       .then(function (r) {
         var changed = r.changed.concat(r.created.length ? [say("created", { created: r.created.join(", ") })] : []);
         status(say("applied", { plan: r.plan, changed: changed.join(", ") || "-", n: r.buildings_moved }));

@@ -1,7 +1,7 @@
 """rosters: dated staff assignments, party organisation hierarchy, and a log of every roster change
 
 Revision ID: 0010_rosters
-Revises: 0006_address_norms
+Revises: 0012_maps
 Create Date: 2026-11-25 21:30:00
 
 "Who was responsible for grid X on date D" is answered from ``staff_assignments`` itself: an assignment
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_rosters"
-down_revision = "0006_address_norms"
+down_revision = "0012_maps"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,43 @@
+"""Proposing grids over HTTP: ``POST /partitions`` answers a stored draft plan exactly as ``POST /plans`` does."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, model_validator
+
+from geogrid import db
+from geogrid.partition.propose import propose
+from geogrid.partition.rebalance import rebalance
+
+router = APIRouter(tags=["planning"])
+
+
+class PartitionIn(BaseModel):
+    street: str | None = Field(None, max_length=100, description="Street office code or name.")
+    community: str | None = Field(None, max_length=100, description="Community code or name.")
+    rebalance: bool = Field(False, description="Fix the community's grids outside the band (fewest buildings moved).")
+    keep_in_band: bool = Field(True, description="Rebalance: leave grids within the band untouched.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="The same seed gives the same grids.")
+    author: str | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def one_area(self) -> PartitionIn:
+        if (self.street is None) == (self.community is None):
+            raise ValueError("give exactly one of street or community")
+        if self.rebalance and self.community is None:
+            raise ValueError("rebalance needs a community")
+        return self
+
+
+@router.post("/partitions", status_code=201)
+def post_partition(body: PartitionIn) -> dict:
+    """Propose grids (or rebalance them) and store them as a draft plan; apply it with ``POST /plans/{id}/apply``.
+
+    The answer is the plan as ``POST /plans`` gives it, with ``preview.partition``: per grid households
+    (and how many are estimated), Polsby–Popper, share of boundary on roads, and why a grid is dedicated or
+    outside the band.
+    """
+    with db.ready().begin() as conn:
+        if body.rebalance:
+            return rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=body.author)
+        return propose(conn, community=body.community, street=body.street, seed=body.seed, author=body.author)

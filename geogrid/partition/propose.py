@@ -1,0 +1,269 @@
+"""Proposing grids for a community or a street office, answered as a stored draft plan.
+
+Units (:mod:`geogrid.partition.units`) are grouped (:mod:`geogrid.partition.grow`); each group's union is a
+grid polygon, so grids tile the community by construction. The grids become ``create`` edits in reading
+order (codes follow it); the plan's preview is the ordinary one (who would be in which grid, households,
+compactness, 5-minute coverage, validation), plus a ``partition`` section with what only a partition knows:
+why a grid is outside the band or dedicated, the share of its boundary on roads, estimated households.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+
+from geogrid.codes import reading_order
+from geogrid.i18n import t
+from geogrid.partition.area import Community, communities_of, find_area, load_input
+from geogrid.partition.grow import partition
+from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
+from geogrid.planning.edits import polygonal
+from geogrid.settings import get_settings
+
+FILL_DEG = 2e-7  # about 2 cm
+ROAD_BUFFER_M = 3.0  # a grid edge within this distance of a barrier line follows it
+
+
+@dataclass
+class Proposed:
+    """One proposed grid: its units, figures and shape measures (metres), and why it is special, if it is."""
+
+    community: str
+    name: str
+    kind: str
+    households: int
+    estimated_households: int
+    buildings: int
+    units: int
+    compounds: list[str]
+    polsby_popper: float
+    road_share: float | None
+    in_band: bool
+    reason: str | None
+    geom: shapely.Geometry  # lon/lat
+
+    def report(self) -> dict:
+        out = {k: v for k, v in asdict(self).items() if k != "geom"}
+        out["households_estimated"] = self.estimated_households > 0
+        return out
+
+
+def polsby_popper(geom: shapely.Geometry) -> float:
+    """4πA/P² of a metric polygon: 1 for a circle, 0.785 for a square."""
+    return float(4 * math.pi * geom.area / geom.length**2) if geom.length else 0.0
+
+
+def road_share(geom: shapely.Geometry, outline: shapely.Geometry, roads: shapely.Geometry) -> float | None:
+    """Share of the grid's boundary inside the community (its outline excluded) that lies along a barrier line;
+    None for a grid that is the whole community."""
+    inner = shapely.difference(shapely.boundary(geom), shapely.buffer(shapely.boundary(outline), 1.0))
+    if inner.length < 1.0:
+        return None
+    return round(float(shapely.intersection(inner, roads).length / inner.length), 3)
+
+
+def _fixed(units: Units, lo: int, hi: int) -> dict[int, tuple[str, str]]:
+    """Units that make a grid of their own: above the band, or a dedicated site without homes."""
+    out = {}
+    for u, hh in enumerate(units.households):
+        site = units.dedicated[u]
+        if site and (hh > hi or hh == 0):
+            out[u] = ("dedicated", t("dedicated grid for a {kind} site", kind=site))
+        elif hh > hi:
+            what = units.compound[u] or {"block": t("block"), "building": t("building")}.get(units.kind[u], "")
+            out[u] = (
+                "basic",
+                t(
+                    "{unit} alone has {n} households, above the band {lo}–{hi}: its own grid",
+                    unit=what,
+                    n=int(hh),
+                    lo=lo,
+                    hi=hi,
+                ),
+            )
+    return out
+
+
+def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[list[Proposed], Units]:
+    """Grids for one community, in reading order (nothing read or written: pure on ``inp``)."""
+    cfg = get_settings()
+    lo, hi = cfg.household_bands["basic"]
+    units = build_units(inp, hi, cfg.dedicated_min_m2)
+    if not len(units.geoms):
+        return [], units
+    fixed = _fixed(units, lo, hi)
+    labels = partition(units.graph, lo, hi, seed=seed, tries=cfg.partition_tries, fixed={u: 0 for u in fixed})
+    roads = shapely.buffer(shapely.union_all(inp.lines), ROAD_BUFFER_M) if len(inp.lines) else shapely.Polygon()
+    groups = [np.flatnonzero(labels == r) for r in range(labels.max() + 1)]
+    groups = [g for g in groups if len(g)]
+    points = shapely.points(inp.buildings["x"].to_numpy(float), inp.buildings["y"].to_numpy(float))
+    geoms = tidy_parts([shapely.union_all(units.geoms[g], grid_size=PRECISION_M) for g in groups], points)
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    ys = shapely.get_y(pts)
+    order = reading_order(shapely.get_x(pts), ys, max(float(np.ptp(ys)) / 4, 1.0))
+    lonlat = fill_outline(comm, comm.to_lonlat(np.asarray(geoms, dtype=object)))
+    out = []
+    for n, k in enumerate(order, start=1):
+        g = groups[k]
+        hh = int(units.households[g].sum())
+        special = next((fixed[u] for u in g if u in fixed), None)
+        kind = special[0] if special else "basic"
+        band = cfg.household_bands.get(kind, (lo, hi))
+        in_band = band[0] <= hh <= band[1]
+        reason = (
+            special[1]
+            if special
+            else (
+                None
+                if in_band
+                else t("{n} households, outside the band {lo}–{hi}: the units here allow no better", n=hh, lo=lo, hi=hi)
+            )
+        )
+        out.append(
+            Proposed(
+                comm.code,
+                t("{community} grid {n}", community=comm.name, n=n),
+                kind,
+                hh,
+                int(units.estimated[g].sum()),
+                int(sum(len(units.buildings[u]) for u in g)),
+                len(g),
+                sorted({units.compound[u] for u in g if units.compound[u]}),
+                round(polsby_popper(geoms[k]), 3),
+                road_share(geoms[k], inp.polygon, roads),
+                in_band,
+                reason,
+                lonlat[k],
+            )
+        )
+    return out, units
+
+
+def tidy_parts(geoms: list[shapely.Geometry], points: np.ndarray) -> list[shapely.Geometry]:
+    """Stray parts of a grid that hold no building point (slivers between carriageways, corners cut off by a
+    Voronoi cell) go to the neighbouring grid they share most boundary with: grids come in one piece wherever
+    the units allow, and no building changes grid."""
+    geoms = list(geoms)
+    for k in range(len(geoms)):
+        parts = sorted(shapely.get_parts(geoms[k]), key=lambda p: -p.area)
+        for part in parts[1:]:
+            if len(points) and shapely.intersects(part, points).any():
+                continue
+            edge = shapely.buffer(part.boundary, 0.05)
+            shared = [(shapely.intersection(edge, geoms[j].boundary).length, j) for j in range(len(geoms)) if j != k]
+            length, j = max(shared, default=(0.0, -1))
+            if length > 0:
+                geoms[j] = shapely.union(geoms[j], part)
+                geoms[k] = shapely.difference(geoms[k], part)
+    return geoms
+
+
+def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
+    """Grids grown by about 2 cm and clipped to the community, in lon/lat: the millimetres that snapping and
+    reprojection open along the outline are covered. Where neighbours now overlap, the ``create`` edit of the
+    later grid trims the earlier one, so the plan's grids meet exactly."""
+    grown = shapely.buffer(grids, FILL_DEG, join_style="mitre", mitre_limit=2.0)
+    return np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+
+
+def _edits(grids: list[Proposed]) -> list[dict]:
+    return [
+        {
+            "op": "create",
+            "community": g.community,
+            "name": g.name,
+            "kind": g.kind,
+            "geometry": json.loads(shapely.to_geojson(g.geom)),
+        }
+        for g in grids
+    ]
+
+
+def store_units(conn: Connection, comm: Community, units: Units) -> None:
+    """Keep the units computed for a community (derived data, replaced on every run)."""
+    conn.execute(text("DELETE FROM partition_units WHERE community_id = :c"), {"c": comm.id})
+    if not len(units.geoms):
+        return
+    geoms = comm.to_lonlat(units.geoms)
+    conn.execute(
+        text(
+            "INSERT INTO partition_units (community_id, kind, name, households, estimated_households, building_ids, "
+            "geom) SELECT :c, k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest("
+            "CAST(:k AS text[]), CAST(:n AS text[]), CAST(:h AS int[]), CAST(:e AS int[]), CAST(:b AS text[]), "
+            "CAST(:w AS bytea[])) AS u(k, n, h, e, b, w)"
+        ),
+        {
+            "c": comm.id,
+            "k": units.kind,
+            "n": units.compound,
+            "h": [int(h) for h in units.households],
+            "e": [int(e) for e in units.estimated],
+            "b": ["{" + ",".join(map(str, ids)) + "}" for ids in units.buildings],
+            "w": [shapely.to_wkb(g) for g in geoms],
+        },
+    )
+
+
+def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
+    basic = [g for g in grids if g.kind == "basic"]
+    pp = [g.polsby_popper for g in grids]
+    roads = [g.road_share for g in grids if g.road_share is not None]
+    return {
+        "grids": len(grids),
+        "basic_grids": len(basic),
+        "dedicated_grids": len(grids) - len(basic),
+        "in_band_share": round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
+        "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
+        "mean_road_share": round(float(np.mean(roads)), 3) if roads else None,
+        "households": sum(g.households for g in grids),
+        "estimated_households": sum(g.estimated_households for g in grids),
+        "seconds": round(seconds, 2),
+        "seed": seed,
+    }
+
+
+def propose(
+    conn: Connection,
+    *,
+    community: str | None = None,
+    street: str | None = None,
+    seed: int = 0,
+    author: str | None = None,
+) -> dict:
+    """Propose grids for a community, or for every community of a street office, as a stored draft plan
+    (the answer of :func:`geogrid.planning.preview.create_plan`, plus ``preview.partition``)."""
+    from geogrid.errors import InputError
+    from geogrid.planning.preview import create_plan, get_plan
+
+    started = time.perf_counter()
+    if (community is None) == (street is None):
+        raise InputError(t("give a street or a community (one of them)"), field="street")
+    if community is not None:
+        comms = [find_area(conn, community, "community")]
+    else:
+        comms = communities_of(conn, find_area(conn, street, "street"))
+        if not comms:
+            raise InputError(
+                t("street {street} has no communities with boundaries: import them first", street=street),
+                field="street",
+            )
+    grids: list[Proposed] = []
+    for comm in comms:
+        found, units = propose_community(comm, load_input(conn, comm), seed)
+        store_units(conn, comm, units)
+        grids += found
+    if not grids:
+        raise InputError(t("nothing to partition: the area holds no units"), field="community")
+    plan = create_plan(conn, _edits(grids), author=author)
+    report = {"summary": summary(grids, time.perf_counter() - started, seed), "grids": [g.report() for g in grids]}
+    conn.execute(
+        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
+        {"p": json.dumps(report, default=str), "i": plan["plan"]},
+    )
+    return get_plan(conn, plan["plan"])

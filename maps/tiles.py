@@ -1,0 +1,307 @@
+"""Mapbox vector tiles from PostGIS (``ST_AsMVT``): grids, buildings, facilities, service areas and the base map.
+
+Each layer is one SQL statement over the tile envelope (``ST_TileEnvelope``, Web Mercator), so PostGIS clips
+and quantises; Python only caches the bytes. A tile is kept in this process keyed by the write counters of
+the tables maps read (:func:`maps.cache.fingerprint`, checked at most every ``FINGERPRINT_TTL_S``), so an
+import, a reassignment or a recomputed service area makes the next request rebuild it, and a warm tile is a
+dictionary look-up. Grid figures (households, coverage share) are the ones the folium maps show
+(:func:`maps.data.grids` for the whole city, cached the same way), handed to SQL as arrays.
+
+Tiles are in WGS84 / Web Mercator: with a GCJ-02 tile source the folium pages embed shifted GeoJSON instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from geogrid.errors import NotFound
+from geogrid.i18n import t
+from maps import cache
+
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 22
+FINGERPRINT_TTL_S = 1.0  # PostgreSQL publishes its write counters about a second after a commit anyway
+MAX_TILES = 20_000  # tiles kept in memory (a few kB each)
+
+ENVELOPE = (
+    "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS m, ST_Transform(ST_TileEnvelope(:z, :x, :y, "
+    "margin => :margin), 4326) AS ll)"
+)
+
+
+def _mvt(name: str, select: str, fields: dict[str, str]) -> str:
+    """``ST_AsMVT`` of the rows ``select`` returns (a ``geom`` in 4326 plus ``fields``), clipped to the tile."""
+    props = "".join(f", s.{f}" for f in fields)
+    return (
+        f"(SELECT coalesce(ST_AsMVT(q, '{name}', {EXTENT}, 'geom'), ''::bytea) FROM ("
+        f"SELECT ST_AsMVTGeom(ST_Transform(s.geom, 3857), env.m, {EXTENT}, {BUFFER}, true) AS geom{props} "
+        f"FROM ({select}) s, env) q WHERE q.geom IS NOT NULL)"
+    )
+
+
+def _strip(select: str) -> str:
+    return " ".join(select.split())
+
+
+GRIDS = """
+SELECT g.code, g.name, c.name AS community_name, coalesce(f.households, 0) AS households,
+       f.coverage AS coverage, g.geom
+FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
+LEFT JOIN unnest(CAST(:fid AS int[]), CAST(:fhh AS int8[]), CAST(:fcov AS float8[])) AS f(id, households, coverage)
+       ON f.id = g.id, env
+WHERE g.valid_to IS NULL AND g.geom && env.ll
+"""
+BUILDINGS = """
+SELECT b.id, b.name, b.households, coalesce(b.footprint, b.geom) AS geom
+FROM buildings b, env WHERE :z >= 14 AND coalesce(b.footprint, b.geom) && env.ll
+"""
+FACILITIES = """
+SELECT f.id, f.name, f.kind, f.circle_minutes, f.candidate, f.geom
+FROM facilities f, env WHERE f.geom && env.ll
+"""
+SERVICE_AREAS = """
+SELECT sa.facility_id, f.name, f.kind, sa.mode, sa.minutes, sa.geom
+FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id, env
+WHERE NOT f.candidate AND sa.geom && env.ll
+"""
+ROADS = """
+SELECT b.kind, b.name, b.geom FROM base_features b, env
+WHERE b.layer = 'road' AND b.geom && env.ll
+  AND (b.kind = 'major' OR (b.kind = 'secondary' AND :z >= 11) OR (b.kind = 'street' AND :z >= 13) OR :z >= 15)
+"""
+WATER = "SELECT b.kind, b.name, b.geom FROM base_features b, env WHERE b.layer = 'water' AND b.geom && env.ll"
+RAILWAYS = "SELECT b.kind, b.name, b.geom FROM base_features b, env WHERE b.layer = 'railway' AND b.geom && env.ll"
+FOOTPRINTS = """
+SELECT b.footprint AS geom FROM buildings b, env WHERE :z >= 15 AND b.footprint && env.ll
+"""
+COMPOUNDS = "SELECT c.name, c.geom FROM compounds c, env WHERE :z >= 14 AND c.geom && env.ll"
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """A tile endpoint: the MVT layers it concatenates, each ``(name, select, {field: type})``."""
+
+    key: str
+    title: str
+    parts: tuple[tuple[str, str, dict[str, str]], ...]
+    minzoom: int = 0
+    needs_figures: bool = False
+
+
+LAYERS: dict[str, TileLayer] = {
+    layer.key: layer
+    for layer in (
+        TileLayer(
+            "grids",
+            "网格 grids",
+            (
+                (
+                    "grids",
+                    GRIDS,
+                    {
+                        "code": "String",
+                        "name": "String",
+                        "community_name": "String",
+                        "households": "Number",
+                        "coverage": "Number",
+                    },
+                ),
+            ),
+            needs_figures=True,
+        ),
+        TileLayer(
+            "buildings",
+            "楼栋 buildings",
+            (("buildings", BUILDINGS, {"id": "Number", "name": "String", "households": "Number"}),),
+            minzoom=14,
+        ),
+        TileLayer(
+            "facilities",
+            "服务设施 facilities",
+            (
+                (
+                    "facilities",
+                    FACILITIES,
+                    {
+                        "id": "Number",
+                        "name": "String",
+                        "kind": "String",
+                        "circle_minutes": "Number",
+                        "candidate": "Boolean",
+                    },
+                ),
+            ),
+        ),
+        TileLayer(
+            "service-areas",
+            "服务范围 service areas",
+            (
+                (
+                    "service_areas",
+                    SERVICE_AREAS,
+                    {
+                        "facility_id": "Number",
+                        "name": "String",
+                        "kind": "String",
+                        "mode": "String",
+                        "minutes": "Number",
+                    },
+                ),
+            ),
+        ),
+        TileLayer(
+            "base",
+            "底图 base map",
+            (
+                ("water", WATER, {"kind": "String", "name": "String"}),
+                ("compounds", COMPOUNDS, {"name": "String"}),
+                ("buildings", FOOTPRINTS, {}),
+                ("railways", RAILWAYS, {"kind": "String", "name": "String"}),
+                ("roads", ROADS, {"kind": "String", "name": "String"}),
+            ),
+        ),
+    )
+}
+
+
+def tile_sql(layer: TileLayer) -> str:
+    """One statement returning the tile: its MVT layers concatenated (an MVT is a sequence of layers)."""
+    return ENVELOPE + " SELECT " + " || ".join(_mvt(name, _strip(sql), fields) for name, sql, fields in layer.parts)
+
+
+def _layer(key: str) -> TileLayer:
+    if key not in LAYERS:
+        raise NotFound(t("unknown tile layer '{layer}': use one of {layers}", layer=key, layers=list(LAYERS)))
+    return LAYERS[key]
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """A tile address inside the Web Mercator pyramid, or :class:`NotFound`."""
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFound(t("no tile {z}/{x}/{y}: zoom 0–{max}, x and y 0 – 2^zoom − 1", z=z, x=x, y=y, max=MAX_ZOOM))
+
+
+def grid_figures(conn: Connection) -> dict[str, list]:
+    """Households and coverage share (5 minutes, network where computed) per grid, as the maps show them."""
+    from maps import data
+
+    def compute() -> dict[str, list]:
+        frame = data.grids(conn, data.check_scope(conn, data.Scope()))
+        if frame.empty:
+            return {"fid": [], "fhh": [], "fcov": []}
+        cov = frame["coverage"].astype(float).to_numpy()
+        return {
+            "fid": frame["id"].astype(int).tolist(),
+            "fhh": frame["households"].astype(int).tolist(),
+            "fcov": [None if np.isnan(v) else float(v) for v in cov],
+        }
+
+    return cache.cached(conn, ("tile-grid-figures",), compute)
+
+
+def build_tile(conn: Connection, key: str, z: int, x: int, y: int) -> bytes:
+    """The tile's bytes straight from PostGIS (no cache)."""
+    layer = _layer(key)
+    check_tile(z, x, y)
+    params = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT}
+    if layer.needs_figures:
+        params.update(grid_figures(conn))
+    return bytes(conn.scalar(text(tile_sql(layer)), params) or b"")
+
+
+class TileCache:
+    """Tiles in memory, keyed by the state of the data; the fingerprint is re-read at most once a second."""
+
+    def __init__(self, max_tiles: int = MAX_TILES, ttl_s: float = FINGERPRINT_TTL_S) -> None:
+        self.max_tiles, self.ttl_s = max_tiles, ttl_s
+        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self._fp: tuple | None = None
+        self._fp_at = 0.0
+        self.hits = self.misses = 0
+
+    def fingerprint_fresh(self) -> tuple | None:
+        """The remembered data state while it is younger than the TTL (no database needed), else None."""
+        return self._fp if time.monotonic() - self._fp_at < self.ttl_s else None
+
+    def refresh(self, conn: Connection) -> tuple:
+        fp = cache.fingerprint(conn)
+        with self._lock:
+            if fp != self._fp:
+                self._tiles.clear()  # an older state's tiles are never served again
+            self._fp, self._fp_at = fp, time.monotonic()
+        return fp
+
+    def get(self, fp: tuple, key: str, z: int, x: int, y: int) -> bytes | None:
+        with self._lock:
+            tile = self._tiles.get((fp, key, z, x, y))
+            if tile is not None:
+                self._tiles.move_to_end((fp, key, z, x, y))
+                self.hits += 1
+            return tile
+
+    def put(self, fp: tuple, key: str, z: int, x: int, y: int, tile: bytes) -> None:
+        with self._lock:
+            self.misses += 1
+            if fp != self._fp:
+                return
+            self._tiles[(fp, key, z, x, y)] = tile
+            while len(self._tiles) > self.max_tiles:
+                self._tiles.popitem(last=False)
+
+    def tile(self, conn: Connection, key: str, z: int, x: int, y: int) -> bytes:
+        """The tile from memory when the data has not changed, else built and remembered."""
+        _layer(key)
+        check_tile(z, x, y)
+        fp = self.fingerprint_fresh() or self.refresh(conn)
+        found = self.get(fp, key, z, x, y)
+        if found is not None:
+            return found
+        built = build_tile(conn, key, z, x, y)
+        self.put(fp, key, z, x, y, built)
+        return built
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tiles.clear()
+            self._fp, self._fp_at = None, 0.0
+
+
+def bounds(conn: Connection) -> list[float]:
+    """West, south, east, north of the grids and base map (the whole world when there is nothing)."""
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM ("
+            "SELECT geom FROM grids WHERE valid_to IS NULL UNION ALL SELECT geom FROM base_features) u) x"
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return [-180.0, -85.0511, 180.0, 85.0511]
+    return [round(float(v), 6) for v in row]
+
+
+def tilejson(conn: Connection, key: str, tile_url: str) -> dict:
+    """TileJSON 3.0.0 for one endpoint: where its tiles are and which layers and fields they hold."""
+    layer = _layer(key)
+    west, south, east, north = bounds(conn)
+    return {
+        "tilejson": "3.0.0",
+        "name": layer.title,
+        "scheme": "xyz",
+        "tiles": [tile_url],
+        "minzoom": layer.minzoom,
+        "maxzoom": MAX_ZOOM,
+        "bounds": [west, south, east, north],
+        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), 14],
+        "vector_layers": [
+            {"id": name, "fields": fields, "minzoom": layer.minzoom, "maxzoom": MAX_ZOOM}
+            for name, _, fields in layer.parts
+        ],
+    }

