@@ -18,7 +18,8 @@ from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition", "tiles", "ogc", "rosters")
+ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition", "tiles", "ogc",
+           "rosters")
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:

@@ -16,14 +16,31 @@ from geogrid.errors import GeogridError
 from geogrid.i18n import t
 from geogrid.model import SPECIAL_GROUPS
 
-GROUP_NAMES = {"elderly_alone": "独居老人", "disabled": "残疾人", "hardship": "困难家庭",
-               "left_behind_child": "留守儿童", "left_behind_elderly": "留守老人", "bereaved_parents": "失独家庭",
-               "home_isolation": "居家隔离"}
-ROLE_NAMES = {"grid_leader": "网格长", "full_time_worker": "专职网格员", "part_time_worker": "兼职网格员",
-              "specialist": "专业网格员", "building_leader": "楼栋长", "party_central_household": "党员中心户",
-              "party_instructor": "网格党建指导员", "employed_party_member": "在职党员"}
-LEVEL_NAMES = {"street_committee": "街道党工委", "community_committee": "社区党委", "grid_branch": "网格党支部",
-               "building_group": "楼栋党小组"}
+GROUP_NAMES = {
+    "elderly_alone": "独居老人",
+    "disabled": "残疾人",
+    "hardship": "困难家庭",
+    "left_behind_child": "留守儿童",
+    "left_behind_elderly": "留守老人",
+    "bereaved_parents": "失独家庭",
+    "home_isolation": "居家隔离",
+}
+ROLE_NAMES = {
+    "grid_leader": "网格长",
+    "full_time_worker": "专职网格员",
+    "part_time_worker": "兼职网格员",
+    "specialist": "专业网格员",
+    "building_leader": "楼栋长",
+    "party_central_household": "党员中心户",
+    "party_instructor": "网格党建指导员",
+    "employed_party_member": "在职党员",
+}
+LEVEL_NAMES = {
+    "street_committee": "街道党工委",
+    "community_committee": "社区党委",
+    "grid_branch": "网格党支部",
+    "building_group": "楼栋党小组",
+}
 
 _SCOPE = "(CAST(:community AS text) IS NULL OR c.code = :community OR c.name = :community)"
 
@@ -38,7 +55,7 @@ SELECT c.name AS "社区", g.code AS "网格编码", g.name AS "网格名称", s
  ORDER BY c.code, g.code, array_position(CAST(:roles AS text[]), CAST(a.role AS text)), s.name
 """
 
-ORGS_SQL = f"""
+ORGS_SQL = """
 SELECT coalesce(c.name, ca.name) AS "社区", p.name AS "党组织名称", p.level AS "级别", pp.name AS "上级党组织",
        g.code AS "网格编码", p.secretary AS "书记", p.member_count AS "党员人数"
   FROM party_orgs p LEFT JOIN party_orgs pp ON pp.id = p.parent_id LEFT JOIN grids g ON g.id = p.grid_id
@@ -86,8 +103,11 @@ def ledger(conn: Connection, community: str | None = None) -> dict[str, pd.DataF
     rows = query_frame(conn, LEDGER_SQL, {"community": community})
     rows.insert(7, "特殊群体", ["、".join(GROUP_NAMES.get(g, g) for g in gs) for gs in rows.pop("groups")])
     exploded = rows.assign(g=rows["特殊群体"].str.split("、")).explode("g")
-    counts = (exploded.groupby(["社区", "网格编码", "g"], dropna=False).size().unstack("g", fill_value=0)
-              .reset_index() if len(rows) else pd.DataFrame(columns=["社区", "网格编码"]))
+    counts = (
+        exploded.groupby(["社区", "网格编码", "g"], dropna=False).size().unstack("g", fill_value=0).reset_index()
+        if len(rows)
+        else pd.DataFrame(columns=["社区", "网格编码"])
+    )
     return {"特殊群体台账": rows, "分网格统计": counts}
 
 

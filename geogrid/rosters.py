@@ -92,12 +92,29 @@ class MovePartyOrg(BaseModel):
     author: str | None = Field(None, max_length=100)
 
 
-def log_change(conn: Connection, author: str | None, action: str, entity: str, entity_id: int | None,
-               grid_id: int | None, detail: dict | None = None) -> None:
-    conn.execute(text("INSERT INTO roster_changes (author, action, entity, entity_id, grid_id, detail) "
-                      "VALUES (:a, :x, :e, :i, :g, CAST(:d AS jsonb))"),
-                 {"a": author, "x": action, "e": entity, "i": entity_id, "g": grid_id,
-                  "d": orjson.dumps(detail or {}, default=str).decode()})
+def log_change(
+    conn: Connection,
+    author: str | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    grid_id: int | None,
+    detail: dict | None = None,
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO roster_changes (author, action, entity, entity_id, grid_id, detail) "
+            "VALUES (:a, :x, :e, :i, :g, CAST(:d AS jsonb))"
+        ),
+        {
+            "a": author,
+            "x": action,
+            "e": entity,
+            "i": entity_id,
+            "g": grid_id,
+            "d": orjson.dumps(detail or {}, default=str).decode(),
+        },
+    )
 
 
 def _grid_id(conn: Connection, code: str) -> int:
@@ -121,11 +138,21 @@ SELECT a.id, a.staff_id, s.name, a.role, g.code AS grid_code, a.start_date, a.en
 
 def list_staff(conn: Connection, grid: str | None = None, community: str | None = None) -> list[StaffPublic]:
     """Staff with their current grid roles, optionally of one grid or community (code)."""
-    rows = conn.execute(text(_ASSIGNMENTS + """
+    rows = (
+        conn.execute(
+            text(
+                _ASSIGNMENTS
+                + """
         LEFT JOIN admin_areas c ON c.id = g.community_id
         WHERE a.end_date IS NULL AND a.building_id IS NULL
           AND (CAST(:g AS text) IS NULL OR g.code = :g) AND (CAST(:c AS text) IS NULL OR c.code = :c)
-        ORDER BY s.name, s.id, g.code"""), {"g": grid, "c": community}).mappings().all()
+        ORDER BY s.name, s.id, g.code"""
+            ),
+            {"g": grid, "c": community},
+        )
+        .mappings()
+        .all()
+    )
     people: dict[int, StaffPublic] = {}
     for r in rows:
         people.setdefault(r["staff_id"], StaffPublic(id=r["staff_id"], name=r["name"], assignments=[]))
@@ -137,14 +164,20 @@ def get_staff(conn: Connection, staff_id: int) -> StaffPublic:
     name = conn.scalar(text("SELECT name FROM staff WHERE id = :i"), {"i": staff_id})
     if name is None:
         raise NotFound(t("no staff member {id}", id=staff_id))
-    rows = conn.execute(text(_ASSIGNMENTS + " WHERE a.staff_id = :i ORDER BY a.start_date NULLS FIRST, a.id"),
-                        {"i": staff_id}).mappings().all()
+    rows = (
+        conn.execute(
+            text(_ASSIGNMENTS + " WHERE a.staff_id = :i ORDER BY a.start_date NULLS FIRST, a.id"), {"i": staff_id}
+        )
+        .mappings()
+        .all()
+    )
     return StaffPublic(id=staff_id, name=name, assignments=[Assignment(**r) for r in rows])
 
 
 def create_staff(conn: Connection, new: NewStaff) -> StaffPublic:
-    sid = conn.scalar(text("INSERT INTO staff (name, source_id) VALUES (:n, :s) RETURNING id"),
-                      {"n": new.name, "s": new.source_id})
+    sid = conn.scalar(
+        text("INSERT INTO staff (name, source_id) VALUES (:n, :s) RETURNING id"), {"n": new.name, "s": new.source_id}
+    )
     log_change(conn, new.author, "create", "staff", sid, None, {"name": new.name})
     return StaffPublic(id=sid, name=new.name, assignments=[])
 
@@ -156,21 +189,39 @@ def assign(conn: Connection, staff_id: int, new: NewAssignment) -> Assignment:
         raise GeogridError(t("unknown role '{role}': use {roles}", role=new.role, roles=list(STAFF_ROLES)))
     gid = _grid_id(conn, new.grid_code)
     start = _not_future(new.start_date or date.today())
-    if conn.scalar(text("SELECT 1 FROM staff_assignments WHERE staff_id = :s AND grid_id = :g AND role = :r "
-                        "AND end_date IS NULL AND building_id IS NULL"), {"s": staff_id, "g": gid, "r": new.role}):
+    if conn.scalar(
+        text(
+            "SELECT 1 FROM staff_assignments WHERE staff_id = :s AND grid_id = :g AND role = :r "
+            "AND end_date IS NULL AND building_id IS NULL"
+        ),
+        {"s": staff_id, "g": gid, "r": new.role},
+    ):
         raise Conflict(t("staff member {id} already has this role in grid {code}", id=staff_id, code=new.grid_code))
-    aid = conn.scalar(text("INSERT INTO staff_assignments (staff_id, grid_id, role, start_date, author) "
-                           "VALUES (:s, :g, :r, :d, :a) RETURNING id"),
-                      {"s": staff_id, "g": gid, "r": new.role, "d": start, "a": new.author})
-    log_change(conn, new.author, "assign", "staff_assignment", aid, gid,
-               {"staff_id": staff_id, "role": new.role, "start_date": start})
+    aid = conn.scalar(
+        text(
+            "INSERT INTO staff_assignments (staff_id, grid_id, role, start_date, author) "
+            "VALUES (:s, :g, :r, :d, :a) RETURNING id"
+        ),
+        {"s": staff_id, "g": gid, "r": new.role, "d": start, "a": new.author},
+    )
+    log_change(
+        conn,
+        new.author,
+        "assign",
+        "staff_assignment",
+        aid,
+        gid,
+        {"staff_id": staff_id, "role": new.role, "start_date": start},
+    )
     return _assignment(conn, aid)
 
 
 def end_assignment(conn: Connection, assignment_id: int, end: EndAssignment) -> Assignment:
     """End an assignment on a date (today unless given): the row stays as history."""
-    row = conn.execute(text("SELECT grid_id, start_date, end_date FROM staff_assignments WHERE id = :i FOR UPDATE"),
-                       {"i": assignment_id}).first()
+    row = conn.execute(
+        text("SELECT grid_id, start_date, end_date FROM staff_assignments WHERE id = :i FOR UPDATE"),
+        {"i": assignment_id},
+    ).first()
     if row is None:
         raise NotFound(t("no assignment {id}", id=assignment_id))
     if row.end_date is not None:
@@ -178,8 +229,10 @@ def end_assignment(conn: Connection, assignment_id: int, end: EndAssignment) -> 
     day = _not_future(end.end_date or date.today())
     if row.start_date and day < row.start_date:
         raise GeogridError(t("an assignment cannot end before it starts ({day})", day=row.start_date.isoformat()))
-    conn.execute(text("UPDATE staff_assignments SET end_date = :d, ended_by = :a WHERE id = :i"),
-                 {"d": day, "a": end.author, "i": assignment_id})
+    conn.execute(
+        text("UPDATE staff_assignments SET end_date = :d, ended_by = :a WHERE id = :i"),
+        {"d": day, "a": end.author, "i": assignment_id},
+    )
     log_change(conn, end.author, "end", "staff_assignment", assignment_id, row.grid_id, {"end_date": day})
     return _assignment(conn, assignment_id)
 
@@ -193,11 +246,20 @@ def responsible_on(conn: Connection, code: str, on: date) -> Responsible:
     gid = conn.scalar(text("SELECT id FROM grids WHERE code = :c"), {"c": code})
     if gid is None:
         raise NotFound(t("no grid with code '{code}'", code=code))
-    rows = conn.execute(text(_ASSIGNMENTS + """
+    rows = (
+        conn.execute(
+            text(
+                _ASSIGNMENTS
+                + """
         WHERE a.grid_id = :g AND a.building_id IS NULL
           AND (a.start_date IS NULL OR a.start_date <= :d) AND (a.end_date IS NULL OR a.end_date >= :d)
-        ORDER BY array_position(CAST(:roles AS text[]), CAST(a.role AS text)), s.name"""),
-        {"g": gid, "d": on, "roles": list(STAFF_ROLES)}).mappings().all()
+        ORDER BY array_position(CAST(:roles AS text[]), CAST(a.role AS text)), s.name"""
+            ),
+            {"g": gid, "d": on, "roles": list(STAFF_ROLES)},
+        )
+        .mappings()
+        .all()
+    )
     return Responsible(grid_code=code, on=on, staff=[Assignment(**r) for r in rows])
 
 
@@ -210,8 +272,13 @@ SELECT p.id, p.name, p.level, p.parent_id, g.code AS grid_code, coalesce(c.code,
 
 
 def list_party_orgs(conn: Connection, community: str | None = None) -> list[PartyOrgOut]:
-    rows = conn.execute(text(f"SELECT * FROM ({_ORGS}) o WHERE CAST(:c AS text) IS NULL OR o.community_code = :c "
-                             "ORDER BY o.community_code, o.level, o.grid_code, o.id"), {"c": community})
+    rows = conn.execute(
+        text(
+            f"SELECT * FROM ({_ORGS}) o WHERE CAST(:c AS text) IS NULL OR o.community_code = :c "
+            "ORDER BY o.community_code, o.level, o.grid_code, o.id"
+        ),
+        {"c": community},
+    )
     return [PartyOrgOut(**r) for r in rows.mappings()]
 
 
@@ -228,10 +295,13 @@ def create_party_org(conn: Connection, new: NewPartyOrg) -> PartyOrgOut:
     gid = _grid_id(conn, new.grid_code) if new.grid_code else None
     if new.parent_id is not None:
         get_party_org(conn, new.parent_id)
-    oid = conn.scalar(text("INSERT INTO party_orgs (name, level, grid_id, parent_id, secretary, member_count) "
-                           "VALUES (:n, :l, :g, :p, :s, :m) RETURNING id"),
-                      {"n": new.name, "l": new.level, "g": gid, "p": new.parent_id, "s": new.secretary,
-                       "m": new.member_count})
+    oid = conn.scalar(
+        text(
+            "INSERT INTO party_orgs (name, level, grid_id, parent_id, secretary, member_count) "
+            "VALUES (:n, :l, :g, :p, :s, :m) RETURNING id"
+        ),
+        {"n": new.name, "l": new.level, "g": gid, "p": new.parent_id, "s": new.secretary, "m": new.member_count},
+    )
     log_change(conn, new.author, "create", "party_org", oid, gid, new.model_dump(exclude={"author"}))
     return get_party_org(conn, oid)
 
@@ -248,9 +318,19 @@ def move_party_org(conn: Connection, org_id: int, move: MovePartyOrg) -> PartyOr
         get_party_org(conn, move.parent_id)
         sets["parent_id"] = move.parent_id
     if sets:
-        conn.execute(text(f"UPDATE party_orgs SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE id = :i"),
-                     {**sets, "i": org_id})
-        log_change(conn, move.author, "move", "party_org", org_id, sets.get("grid_id"),
-                   {"from": before.model_dump(include={"grid_code", "parent_id"}),
-                    "to": move.model_dump(include={"grid_code", "parent_id"})})
+        conn.execute(
+            text(f"UPDATE party_orgs SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE id = :i"), {**sets, "i": org_id}
+        )
+        log_change(
+            conn,
+            move.author,
+            "move",
+            "party_org",
+            org_id,
+            sets.get("grid_id"),
+            {
+                "from": before.model_dump(include={"grid_code", "parent_id"}),
+                "to": move.model_dump(include={"grid_code", "parent_id"}),
+            },
+        )
     return get_party_org(conn, org_id)

@@ -16,8 +16,14 @@ from geogrid.planning.validate import community_ids, validate
 from geogrid.rosters import list_party_orgs, list_staff
 
 ROSTER_RULES = ("no_full_time_worker", "no_party_org", "worker_too_many_grids")
-ROLE_NAMES = {"grid_leader": "网格长", "full_time_worker": "专职网格员", "part_time_worker": "兼职网格员",
-              "specialist": "专业网格员", "party_instructor": "网格党建指导员", "employed_party_member": "在职党员"}
+ROLE_NAMES = {
+    "grid_leader": "网格长",
+    "full_time_worker": "专职网格员",
+    "part_time_worker": "兼职网格员",
+    "specialist": "专业网格员",
+    "party_instructor": "网格党建指导员",
+    "employed_party_member": "在职党员",
+}
 
 SCRIPT = """
 async function send(method, url, body) {
@@ -54,8 +60,9 @@ def roster_page(conn: Connection, community: str) -> str:
     """The HTML page of one community (code or name)."""
     ids = community_ids(conn, community)
     area = conn.execute(text("SELECT code, name FROM admin_areas WHERE id = :i"), {"i": ids[0]}).one()
-    grids = conn.execute(text("SELECT code, name FROM grids WHERE valid_to IS NULL AND community_id = :i "
-                              "ORDER BY code"), {"i": ids[0]}).all()
+    grids = conn.execute(
+        text("SELECT code, name FROM grids WHERE valid_to IS NULL AND community_id = :i ORDER BY code"), {"i": ids[0]}
+    ).all()
     if not grids:
         raise NotFound(t("no community with code or name '{community}' has grids in force", community=community))
     staff = list_staff(conn, community=area.code)
@@ -84,10 +91,15 @@ padding:.3em .6em;vertical-align:top}}.missing{{color:#b00}}form{{margin:.6em 0}
 
 def _grid_row(code: str, name: str, staff, orgs) -> str:
     people = [(p, a) for p in staff for a in p.assignments if a.grid_code == code]
-    listed = "".join(f"<li>{escape(ROLE_NAMES.get(a.role, a.role))} {escape(p.name)} "
-                     f"<button onclick='endAssignment({a.id})'>结束</button></li>" for p, a in people)
+    listed = "".join(
+        f"<li>{escape(ROLE_NAMES.get(a.role, a.role))} {escape(p.name)} "
+        f"<button onclick='endAssignment({a.id})'>结束</button></li>"
+        for p, a in people
+    )
     if not any(a.role == "full_time_worker" for _, a in people):
         listed += "<li class='missing'>无专职网格员</li>"
     branch = ", ".join(escape(o.name) for o in orgs if o.grid_code == code) or "<span class='missing'>无党组织</span>"
-    return f"<tr id='grid-{escape(code)}'><td>{escape(code)}<br>{escape(name)}</td><td><ul>{listed}</ul></td>" \
-           f"<td>{branch}</td></tr>"
+    return (
+        f"<tr id='grid-{escape(code)}'><td>{escape(code)}<br>{escape(name)}</td><td><ul>{listed}</ul></td>"
+        f"<td>{branch}</td></tr>"
+    )

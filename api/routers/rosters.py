@@ -12,7 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
+from api.security import CurrentUser
 from geogrid import db
+from geogrid.accounts.scope import check_grids
 from geogrid.rosters import (
     Assignment,
     EndAssignment,
@@ -48,9 +50,9 @@ def staff_list(grid: Code = None, community: Code = None) -> list[StaffPublic]:
 
 
 @router.post("/staff", response_model=StaffPublic, status_code=201)
-def staff_create(body: NewStaff) -> StaffPublic:
+def staff_create(body: NewStaff, who: CurrentUser) -> StaffPublic:
     with db.ready().begin() as conn:
-        return create_staff(conn, body)
+        return create_staff(conn, body.model_copy(update={"author": body.author or who.name}))
 
 
 @router.get("/staff/{staff_id}", response_model=StaffPublic)
@@ -61,22 +63,29 @@ def staff_read(staff_id: Id) -> StaffPublic:
 
 
 @router.post("/staff/{staff_id}/assignments", response_model=Assignment, status_code=201)
-def assignment_create(staff_id: Id, body: NewAssignment) -> Assignment:
-    """Assign a worker to a grid from a date (today by default, never in the future)."""
+def assignment_create(staff_id: Id, body: NewAssignment, who: CurrentUser) -> Assignment:
+    """Assign a worker to a grid from a date (today by default, never in the future); 403 outside the caller's
+    streets or communities."""
     with db.ready().begin() as conn:
-        return assign(conn, staff_id, body)
+        done = assign(conn, staff_id, body.model_copy(update={"author": body.author or who.name}))
+        check_grids(conn, who, [body.grid_code])
+        return done
 
 
 @router.post("/assignments/{assignment_id}/end", response_model=Assignment)
-def assignment_end(assignment_id: Id, body: EndAssignment) -> Assignment:
+def assignment_end(assignment_id: Id, body: EndAssignment, who: CurrentUser) -> Assignment:
     """End an assignment on a date; it stays in the history."""
     with db.ready().begin() as conn:
-        return end_assignment(conn, assignment_id, body)
+        done = end_assignment(conn, assignment_id, body.model_copy(update={"author": body.author or who.name}))
+        if done.grid_code:
+            check_grids(conn, who, [done.grid_code])
+        return done
 
 
 @router.get("/grids/{code}/responsible", response_model=Responsible)
-def grid_responsible(code: str, on: date | None = Query(None, description="The date (today by default).")
-                     ) -> Responsible:
+def grid_responsible(
+    code: str, on: date | None = Query(None, description="The date (today by default).")
+) -> Responsible:
     """Who was responsible for the grid on a date, from the dated assignments (retired grids too)."""
     with db.ready().connect() as conn:
         return responsible_on(conn, code, on or date.today())
@@ -89,9 +98,12 @@ def party_org_list(community: Code = None) -> list[PartyOrgOut]:
 
 
 @router.post("/party-orgs", response_model=PartyOrgOut, status_code=201)
-def party_org_create(body: NewPartyOrg) -> PartyOrgOut:
+def party_org_create(body: NewPartyOrg, who: CurrentUser) -> PartyOrgOut:
     with db.ready().begin() as conn:
-        return create_party_org(conn, body)
+        done = create_party_org(conn, body.model_copy(update={"author": body.author or who.name}))
+        if done.grid_code:
+            check_grids(conn, who, [done.grid_code])
+        return done
 
 
 @router.get("/party-orgs/{org_id}", response_model=PartyOrgOut)
@@ -101,10 +113,13 @@ def party_org_read(org_id: Id) -> PartyOrgOut:
 
 
 @router.patch("/party-orgs/{org_id}", response_model=PartyOrgOut)
-def party_org_move(org_id: Id, body: MovePartyOrg) -> PartyOrgOut:
+def party_org_move(org_id: Id, body: MovePartyOrg, who: CurrentUser) -> PartyOrgOut:
     """Move a branch to another grid and/or parent (the move is logged with its author)."""
     with db.ready().begin() as conn:
-        return move_party_org(conn, org_id, body)
+        before = get_party_org(conn, org_id)
+        done = move_party_org(conn, org_id, body.model_copy(update={"author": body.author or who.name}))
+        check_grids(conn, who, [c for c in (before.grid_code, done.grid_code) if c])
+        return done
 
 
 @router.get("/rosters/{community}", response_class=HTMLResponse)

@@ -16,9 +16,8 @@ ZH: dict[str, str] = {
     "a party organisation cannot be its own parent": "党组织不能以自己为上级",
     "Staff and party organisations stay with a grid that keeps its code; a merged grid takes those of the grids "
     "it replaces; grids cut out by a split start with no worker until assigned (the retired grid keeps its "
-    "people on record, so undoing the split gives them back).":
-        "网格编码不变的网格保留其人员和党组织；合并后的新网格接收被合并网格的人员和党组织；拆分出的新网格在指派前"
-        "标记为“无网格员”（撤销的网格保留人员记录，撤销拆分时人员随之恢复）。",
+    "people on record, so undoing the split gives them back).": "网格编码不变的网格保留其人员和党组织；合并后的新网格接收被合并网格的人员和党组织；拆分出的新网格在指派前"
+    "标记为“无网格员”（撤销的网格保留人员记录，撤销拆分时人员随之恢复）。",
     "{name} covers {n} grids as {role}, more than {max}": "{name} 以 {role} 身份负责 {n} 个网格，超过 {max} 个",
     "not a readable Excel workbook: {error}": "无法读取的 Excel 工作簿：{error}",
     "building leaders": "楼栋长",

@@ -10,25 +10,41 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from tests.core.rosters_fixtures import street  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def client(street):
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+def client(street, client_as):
+    """Signed in as community staff of the street's community (roster edits need the `personal` permission)."""
+    with client_as("community_staff", "110108014001", raise_server_exceptions=False) as c:
         yield c
+
+
+def test_edits_need_sign_in_and_stay_in_the_callers_areas(street, client_as):
+    with TestClient(create_app(), raise_server_exceptions=False) as anonymous:
+        assert anonymous.post("/staff", json={"name": "张三"}).status_code == 401
+        assert anonymous.get("/staff").status_code == 200  # names and roles are public
+    with client_as("community_staff", "110108014999", raise_server_exceptions=False) as other:
+        sid = other.post("/staff", json={"name": "张三"}).json()["id"]
+        answer = other.post(f"/staff/{sid}/assignments", json={"grid_code": "G1", "role": "full_time_worker"})
+        assert answer.status_code == 403 and "G1" in answer.text
+    with street.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM staff_assignments")) == 0
 
 
 def test_assign_end_and_answer_as_of_any_date(client, street):
     old = client.post("/staff", json={"name": "张三", "author": "王主任"}).json()
     new = client.post("/staff", json={"name": "李四"}).json()
-    first = client.post(f"/staff/{old['id']}/assignments",
-                        json={"grid_code": "G1", "role": "full_time_worker", "start_date": "2024-01-01"})
+    first = client.post(
+        f"/staff/{old['id']}/assignments",
+        json={"grid_code": "G1", "role": "full_time_worker", "start_date": "2024-01-01"},
+    )
     assert first.status_code == 201, first.text
     ended = client.post(f"/assignments/{first.json()['id']}/end", json={"end_date": "2024-06-30", "author": "王主任"})
     assert ended.json()["end_date"] == "2024-06-30"
-    client.post(f"/staff/{new['id']}/assignments", json={"grid_code": "G1", "role": "full_time_worker",
-                                                          "start_date": "2024-07-01"})
+    client.post(
+        f"/staff/{new['id']}/assignments",
+        json={"grid_code": "G1", "role": "full_time_worker", "start_date": "2024-07-01"},
+    )
 
     def names(day: str) -> list[str]:
         answer = client.get("/grids/G1/responsible", params={"on": day})
@@ -43,18 +59,27 @@ def test_assign_end_and_answer_as_of_any_date(client, street):
     assert "李四" in str(lookup) and "张三" not in str(lookup)
     with street.connect() as conn:
         log = conn.execute(text("SELECT action, author FROM roster_changes ORDER BY id")).all()
-    assert [tuple(r) for r in log] == [("create", "王主任"), ("create", None), ("assign", None), ("end", "王主任"),
-                                       ("assign", None)]
+    me = client.account
+    assert [tuple(r) for r in log] == [
+        ("create", "王主任"),
+        ("create", me),
+        ("assign", me),
+        ("end", "王主任"),
+        ("assign", me),
+    ]
 
 
-@pytest.mark.parametrize(("path", "body", "status"), [
-    ("/staff/1/assignments", {"grid_code": "G1", "role": "full_time_worker", "start_date": "2999-01-01"}, 400),
-    ("/staff/1/assignments", {"grid_code": "G9", "role": "full_time_worker"}, 404),
-    ("/staff/1/assignments", {"grid_code": "G1", "role": "保安"}, 400),
-    ("/staff/99/assignments", {"grid_code": "G1", "role": "full_time_worker"}, 404),
-    ("/assignments/2147483647/end", {}, 404),
-    ("/assignments/99999999999/end", {}, 422),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/staff/1/assignments", {"grid_code": "G1", "role": "full_time_worker", "start_date": "2999-01-01"}, 400),
+        ("/staff/1/assignments", {"grid_code": "G9", "role": "full_time_worker"}, 404),
+        ("/staff/1/assignments", {"grid_code": "G1", "role": "保安"}, 400),
+        ("/staff/99/assignments", {"grid_code": "G1", "role": "full_time_worker"}, 404),
+        ("/assignments/2147483647/end", {}, 404),
+        ("/assignments/99999999999/end", {}, 422),
+    ],
+)
 def test_bad_edits_are_clear_4xx(client, path, body, status):
     assert client.post("/staff", json={"name": "张三"}).status_code == 201
     assert client.post(path, json=body).status_code == status
@@ -71,8 +96,16 @@ def test_end_twice_is_a_conflict_and_same_role_twice_too(client):
 
 def test_move_a_branch_to_another_grid(client, street):
     parent = client.post("/party-orgs", json={"name": "社区党委", "level": "community_committee"}).json()
-    branch = client.post("/party-orgs", json={"name": "一支部", "level": "grid_branch", "grid_code": "G1",
-                                              "parent_id": parent["id"], "secretary": "吴"}).json()
+    branch = client.post(
+        "/party-orgs",
+        json={
+            "name": "一支部",
+            "level": "grid_branch",
+            "grid_code": "G1",
+            "parent_id": parent["id"],
+            "secretary": "吴",
+        },
+    ).json()
     assert (branch["grid_code"], branch["community_code"]) == ("G1", "110108014001")
     moved = client.patch(f"/party-orgs/{branch['id']}", json={"grid_code": "G3", "author": "组织委员"})
     assert moved.status_code == 200 and moved.json()["grid_code"] == "G3"
@@ -89,21 +122,36 @@ def _fill(path: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
 
 
-def test_no_phone_or_resident_name_in_any_public_get_route(demo_city):
-    """Every GET route of the API, with its path filled from the demo city, answers without any staff phone,
-    resident phone or resident name (staff names are public in practice)."""
+@pytest.mark.parametrize("who", ["anonymous", "viewer", "api_client"])
+def test_no_phone_or_resident_name_in_any_public_get_route(demo_city, client_as, who):
+    """Every GET route of the API, with its path filled from the demo city, answers anonymous callers and
+    non-staff accounts without any staff phone, resident phone or resident name (staff names are public)."""
     with demo_city.connect() as conn:
         secrets = set(conn.scalars(text("SELECT phone FROM staff_contacts WHERE phone IS NOT NULL")))
         secrets |= set(conn.scalars(text("SELECT phone FROM resident_personal WHERE phone IS NOT NULL LIMIT 2000")))
-        resident_names = set(conn.scalars(text(
-            "SELECT p.name FROM resident_personal p WHERE length(p.name) >= 3 AND p.name NOT IN "
-            "(SELECT name FROM staff) LIMIT 2000")))
+        resident_names = set(
+            conn.scalars(
+                text(
+                    "SELECT p.name FROM resident_personal p WHERE length(p.name) >= 3 AND p.name NOT IN "
+                    "(SELECT name FROM staff) LIMIT 2000"
+                )
+            )
+        )
         grid = conn.scalar(text("SELECT code FROM grids WHERE valid_to IS NULL ORDER BY code LIMIT 1"))
-        values = {"code": grid, "grid": grid, "community": grid[:12], "staff_id": str(conn.scalar(text(
-            "SELECT min(staff_id) FROM staff_assignments"))), "org_id": str(conn.scalar(text(
-                "SELECT min(id) FROM party_orgs")))}
+        values = {
+            "code": grid,
+            "grid": grid,
+            "community": grid[:12],
+            "staff_id": str(conn.scalar(text("SELECT min(staff_id) FROM staff_assignments"))),
+            "org_id": str(conn.scalar(text("SELECT min(id) FROM party_orgs"))),
+        }
     assert secrets and resident_names
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
+    client = (
+        TestClient(create_app(), raise_server_exceptions=False)
+        if who == "anonymous"
+        else client_as(who, raise_server_exceptions=False)
+    )
+    with client:
         routes = [(path, ops) for path, ops in client.get("/openapi.json").json()["paths"].items() if "get" in ops]
         assert any(p == "/staff" for p, _ in routes) and any("responsible" in p for p, _ in routes)
         walked = 0

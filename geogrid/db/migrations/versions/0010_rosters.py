@@ -18,8 +18,16 @@ down_revision = "0012_maps"
 branch_labels = None
 depends_on = None
 
-ROLES = ("grid_leader", "full_time_worker", "part_time_worker", "specialist", "building_leader",
-         "party_central_household", "party_instructor", "employed_party_member")  # order of responsibility
+ROLES = (
+    "grid_leader",
+    "full_time_worker",
+    "part_time_worker",
+    "specialist",
+    "building_leader",
+    "party_central_household",
+    "party_instructor",
+    "employed_party_member",
+)  # order of responsibility
 _ROLE_ARRAY = "ARRAY[" + ", ".join(f"'{r}'" for r in ROLES) + "]"
 
 
@@ -33,7 +41,7 @@ def grid_card(current_only: bool) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION grid_card(gid integer) RETURNS text LANGUAGE sql STABLE AS $$
 SELECT json_build_object(
-  'community', {_area('c')}, 'street', {_area('s')}, 'district', {_area('d')},
+  'community', {_area("c")}, 'street', {_area("s")}, 'district', {_area("d")},
   'staff', COALESCE((SELECT json_agg(json_build_object('role', t.role, 'name', t.name)
                                      ORDER BY array_position({_ROLE_ARRAY}, t.role::text), t.name)
                        FROM (SELECT sa.role, st.name FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
@@ -55,12 +63,17 @@ def upgrade() -> None:
     op.add_column("staff_assignments", sa.Column("households", sa.Integer()))
     op.add_column("staff_assignments", sa.Column("author", sa.String(100)))
     op.add_column("staff_assignments", sa.Column("ended_by", sa.String(100)))
-    op.create_check_constraint("ck_staff_assignments_dates", "staff_assignments",
-                               "end_date IS NULL OR start_date IS NULL OR end_date >= start_date")
-    op.create_index("ix_staff_assignments_current", "staff_assignments", ["grid_id"],
-                    postgresql_where=sa.text("end_date IS NULL"))
-    op.add_column("party_orgs", sa.Column("parent_id", sa.Integer(),
-                                          sa.ForeignKey("party_orgs.id", ondelete="SET NULL")))
+    op.create_check_constraint(
+        "ck_staff_assignments_dates",
+        "staff_assignments",
+        "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+    )
+    op.create_index(
+        "ix_staff_assignments_current", "staff_assignments", ["grid_id"], postgresql_where=sa.text("end_date IS NULL")
+    )
+    op.add_column(
+        "party_orgs", sa.Column("parent_id", sa.Integer(), sa.ForeignKey("party_orgs.id", ondelete="SET NULL"))
+    )
     op.add_column("party_orgs", sa.Column("member_count", sa.Integer()))
     op.add_column("party_orgs", sa.Column("source_id", sa.String(200)))
     op.create_index("ix_party_orgs_source_id", "party_orgs", ["source_id"])
