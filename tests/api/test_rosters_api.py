@@ -123,10 +123,10 @@ def _fill(path: str, values: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("who", ["anonymous", "viewer", "api_client"])
-def test_no_phone_or_resident_name_in_any_public_get_route(demo_city, client_as, who):
+def test_no_phone_or_resident_name_in_any_public_get_route(demo_city, database, client_as, who):
     """Every GET route of the API, with its path filled from the demo city, answers anonymous callers and
     non-staff accounts without any staff phone, resident phone or resident name (staff names are public)."""
-    with demo_city.connect() as conn:
+    with database.connect() as conn:
         secrets = set(conn.scalars(text("SELECT phone FROM staff_contacts WHERE phone IS NOT NULL")))
         secrets |= set(conn.scalars(text("SELECT phone FROM resident_personal WHERE phone IS NOT NULL LIMIT 2000")))
         resident_names = set(
