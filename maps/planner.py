@@ -129,6 +129,11 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
 def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:
     """The planner page for one community (or all grids)."""
     grids, bounds = grids_for_display(conn, community)
+    if bounds is None and community is not None:  # a community with no grids yet: show its outline's extent
+        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
+                                "AS e FROM admin_areas WHERE id = ANY(:c)) x"), {"c": community_ids(conn, community)}
+                           ).first()
+        bounds = tuple(box) if box and box[0] is not None else None
     m = _base_map(bounds)
     m.add_child(Planner({"grids": grids, "buildings": buildings_for_display(conn, community), "api": api_url,
                          "crs": display_crs(), "community": community}))
@@ -150,6 +155,8 @@ def plan_map_html(plan: dict, static_url: str) -> str:
     styles = {"before": {"color": "#d7301f", "weight": 2, "dashArray": "6 4", "fillOpacity": 0.05},
               "after": {"color": "#2171b5", "weight": 2, "fillOpacity": 0.25}}
     for key, (fc, _) in layers.items():
+        if not fc["features"]:  # a plan of new grids only (a partition) has nothing before
+            continue
         folium.GeoJson(fc, name=f"{key} ({'变更前' if key == 'before' else '变更后'})",
                        style_function=lambda _, s=styles[key]: s,
                        tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)

@@ -29,10 +29,10 @@ def test_merge_carries_staff_and_split_leaves_new_grids_without_worker(street):
         plan = create_plan(conn, [{"op": "merge", "grids": ["G1", "G2"], "name": "合并网格"}])
         preview = plan["preview"]
         assert "merged grid takes" in preview["staff_rule"]
-        before = {g["code"]: [s["name"] for s in g["before"]["staff"]] for g in preview["grids"] if g["before"]}
+        before = {g["code"]: [s["name"] for s in g["before"]["staff_list"]] for g in preview["grids"] if g["before"]}
         assert before == {"G1": ["张三"], "G2": ["李四"]}
         new = [g for g in preview["grids"] if g["status"] == "new"][0]
-        assert sorted(s["name"] for s in new["after"]["staff"]) == ["张三", "李四"]
+        assert sorted(s["name"] for s in new["after"]["staff_list"]) == ["张三", "李四"]
         merged = apply_plan(conn, plan["plan"])
         code = conn.scalar(
             text(
@@ -53,7 +53,7 @@ def test_merge_carries_staff_and_split_leaves_new_grids_without_worker(street):
             ],
         )
         kids = [g for g in split["preview"]["grids"] if g["status"] == "new"]
-        assert len(kids) == 2 and all(k["after"]["staff"] == [] and not k["after"]["party_org"] for k in kids)
+        assert len(kids) == 2 and all(k["after"]["staff_list"] == [] and not k["after"]["party_org"] for k in kids)
         apply_plan(conn, split["plan"])
         in_force = set(conn.scalars(text("SELECT code FROM grids WHERE valid_to IS NULL")))
         flagged = {p["grids"][0] for p in validate(conn) if p["rule"] == "no_full_time_worker"}
