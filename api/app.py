@@ -164,6 +164,9 @@ def create_app() -> FastAPI:
         dependencies=[Depends(authorize)],  # one authorization table for every route (api/security.py)
     )
     _install_error_handlers(app)
+    from api.routers.tiles import WarmTiles
+
+    app.add_middleware(WarmTiles)  # innermost: warm public tiles skip routing (host, headers, limits still apply)
     guards.install(app)
     _install_hardening(app)
     app.add_middleware(BodyLimit)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from tipg.collections import register_collection_catalog
 from tipg.database import connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
@@ -23,7 +25,9 @@ from tipg.factory import Endpoints
 from tipg.middleware import CatalogUpdateMiddleware
 from tipg.settings import DatabaseSettings, PostgresSettings
 
+from api.security import authorize
 from geogrid import db
+from geogrid.errors import GeogridError
 from geogrid.settings import get_settings
 
 SCHEMA = "ogc"
@@ -37,8 +41,14 @@ def _db_settings() -> DatabaseSettings:
 
 
 def _tipg_app() -> FastAPI:
-    app = FastAPI(title=TITLE, openapi_url="/api", docs_url="/api.html")
-    app.include_router(Endpoints(title=TITLE, with_tiles_viewer=False, router_prefix=PREFIX).router)
+    app = FastAPI(title=TITLE, openapi_url="/api", docs_url=None)
+
+    @app.get("/api.html", name="swagger_ui_html", include_in_schema=False)
+    def docs(request: Request) -> RedirectResponse:
+        """The API's own (locally served) documentation page: FastAPI's default would load from a CDN."""
+        return RedirectResponse(request.scope.get("root_path", "").removesuffix(PREFIX) + "/docs")
+
+    app.include_router(Endpoints(title=TITLE, with_tiles_viewer=False).router)
     app.add_middleware(
         CatalogUpdateMiddleware, func=register_collection_catalog, ttl=CATALOG_TTL_S, db_settings=_db_settings()
     )
@@ -79,7 +89,14 @@ class LazyTipg:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
+            try:  # a mounted application is outside the app-wide dependency: the same table decides here
+                await run_in_threadpool(authorize, Request(scope))
+            except GeogridError as exc:
+                await JSONResponse({"error": str(exc)}, status_code=exc.status_code)(scope, receive, send)
+                return
             await self._connect()
+        # tipg names its links with ``request.url_for``: resolve them in its own routes, below ``/ogc``
+        scope = dict(scope, router=self.app.router, app_root_path=scope.get("root_path", ""))
         await self.app(scope, receive, send)
 
 

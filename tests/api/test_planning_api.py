@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import shapely
@@ -47,6 +49,10 @@ def test_plan_apply_history_revert_round_trip(client, planning_city):
     assert client.get(f"/plans/{plan['plan']}").json()["preview"] == plan["preview"]
     page = client.get(plan["preview"]["map_url"])
     assert page.status_code == 200 and "1 buildings" in page.text and "//cdn" not in page.text
+    for grid in plan["preview"]["grids"]:  # changed grids labelled with households before → after
+        label = f"{grid['before']['households']} → {grid['after']['households']} 户"
+        assert label in page.text or json.dumps(label)[1:-1] in page.text
+    assert "#636363" in page.text and "6 4" in page.text  # the old outline dashed grey
 
     applied = client.post(f"/plans/{plan['plan']}/apply", params={"author": "王规划"}).json()
     assert sorted(applied["changed"]) == [A, B] and applied["buildings_moved"] == 1
