@@ -95,7 +95,7 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
     row = conn.execute(text(
         f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
-        f"FROM ({data.SCOPED_GRIDS}) sg) x"), {"area": scope.area}).first()
+        f"FROM ({data.SCOPED_GRIDS}) sg) x"), scope.place.params()).first()
     if row is None or row[0] is None:
         return (0.0, 0.0)
     lon, lat = row[1], row[0]
@@ -136,39 +136,22 @@ def layer_json(conn: Connection, layer: str, scope: data.Scope, *, grid: str | N
                          layer=layer))
 
 
-COMMUNITIES_IN_SCOPE = """
-SELECT c.id FROM admin_areas c LEFT JOIN admin_areas s ON s.id = c.parent_id
-LEFT JOIN admin_areas d ON d.id = s.parent_id
-WHERE c.level = 'community' AND :area IN (c.code, c.name, s.code, s.name, d.code, d.name)
-"""
-
-
 def problems_json(conn: Connection, scope: data.Scope) -> str:
     """Grid-boundary problems found by ``geogrid.planning.validate`` (none while planning is absent)."""
     import json
 
     import shapely
 
-    try:
-        from geogrid.planning.validate import validate
-    except ImportError:
-        return '{"type":"FeatureCollection","features":[]}'
-    cids = None if scope.area is None else list(conn.scalars(text(COMMUNITIES_IN_SCOPE), {"area": scope.area}))
+    from geogrid.planning.validate import validate
+
+    ids = scope.place.community_ids
+    cids = None if ids is None else list(ids)
     problems = [p for p in validate(conn, cids=cids) if p.get("location")]
     frame = pd.DataFrame([{
         "rule": p["rule"], "severity": p["severity"], "message": p["message"], "grids": " ".join(p["grids"]),
         "geom": shapely.from_geojson(json.dumps(p["location"])),
     } for p in problems], columns=["rule", "severity", "message", "grids", "geom"])
     return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
-
-
-def _has_problems() -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("geogrid.planning.validate") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None = None, *,
@@ -204,8 +187,7 @@ def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None 
     if focus:
         add("buildings", "buildings", f"网格 {focus} 楼栋 buildings", cluster=True, uncluster_zoom=16)
     add("uncovered", "buildings", "未覆盖楼栋 uncovered buildings", show=not city and not focus, cluster=city)
-    if _has_problems():
-        add("problems", "problems", "边界问题 boundary problems", show=not city)
+    add("problems", "problems", "边界问题 boundary problems", show=not city)
     folium.LayerControl(collapsed=opts.print_view).add_to(m)
     Fullscreen(position="topleft").add_to(m)
     m.add_child(Finish())

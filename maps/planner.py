@@ -129,6 +129,11 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
 def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:
     """The planner page for one community (or all grids)."""
     grids, bounds = grids_for_display(conn, community)
+    if bounds is None and community is not None:  # a community with no grids yet: show its outline's extent
+        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
+                                "AS e FROM admin_areas WHERE id = ANY(:c)) x"), {"c": community_ids(conn, community)}
+                           ).first()
+        bounds = tuple(box) if box and box[0] is not None else None
     m = _base_map(bounds)
     m.add_child(Planner({"grids": grids, "buildings": buildings_for_display(conn, community), "api": api_url,
                          "crs": display_crs(), "community": community}))
@@ -166,6 +171,8 @@ def plan_map_html(plan: dict, static_url: str) -> str:
               "after": {"color": "#0072B2", "weight": 2, "fillColor": "#0072B2", "fillOpacity": 0.3}}
     for key in ("after", "before"):  # the old outline is drawn over the new fill, so both stay visible
         fc = layers[key][0]
+        if not fc["features"]:  # a plan of new grids only (a partition) has nothing before
+            continue
         folium.GeoJson(fc, name=f"{key} ({'变更前 dashed grey' if key == 'before' else '变更后 filled blue'})",
                        style_function=lambda _, s=styles[key]: s,
                        tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)

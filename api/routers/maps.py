@@ -6,20 +6,19 @@ At start-up a background thread prepares the city layers and keeps them prepared
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from geogrid import db
-from geogrid.errors import GeogridError, NotFound
+from geogrid.errors import NotFound
 from geogrid.i18n import t
-from maps import assets, data, pages, prepared
+from maps import data, pages, prepared
 from maps.index import index_page
 
 warmer = prepared.Warmer()
-router = APIRouter(tags=["maps"], on_startup=[warmer.start], on_shutdown=[warmer.stop])
+router = APIRouter(tags=["maps"])  # the warmer is started and stopped by the app's lifespan (api.app)
 LAYERS = ("grids", "facilities", "service-areas", "uncovered", "buildings", "problems")
 
 Community = Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")]
@@ -83,16 +82,3 @@ def layer(request: Request, layer: str, community: Community = None, mode: Mode 
             data.grid_info(conn, grid)
         body = prepared.layer_bytes(conn, layer, scope, grid)
     return _compressed(request, body, "application/geo+json")
-
-
-@router.get("/maps/static/{path:path}")
-def static(path: str) -> FileResponse:
-    """Leaflet, its plugins and the map script, from ``maps/static`` (installed by ``make maps-vendor``)."""
-    root = assets.STATIC.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
-        if path.startswith("vendor/") and not assets.vendored():
-            raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor`"))
-        raise NotFound(t("no static file '{path}'", path=path))
-
-    return FileResponse(Path(target), headers={"Cache-Control": "public, max-age=86400"})

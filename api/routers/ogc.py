@@ -56,6 +56,16 @@ def _tipg_app() -> FastAPI:
     return app
 
 
+def _read_only_url() -> str:
+    """The embedded cluster's read-only role (no personal tables, no writes); an external database's own URL."""
+    settings = get_settings()
+    if not settings.embedded:
+        return settings.url
+    from geogrid.db import roles
+
+    return roles.url(settings.home, settings.db_port, settings.db_name, roles.READER)
+
+
 class LazyTipg:
     """tipg's application, connected to our database on first use in each event loop."""
 
@@ -68,7 +78,7 @@ class LazyTipg:
         if self._loop is loop:
             return
         db.ready()  # the embedded cluster started and migrated, as for every other route
-        url = get_settings().url.replace("postgresql+psycopg://", "postgresql://", 1)
+        url = _read_only_url().replace("postgresql+psycopg://", "postgresql://", 1)
         old = getattr(self.app.state, "pool", None)
         await connect_to_db(self.app, schemas=[SCHEMA], settings=PostgresSettings(database_url=url, db_max_conn_size=4))
         await register_collection_catalog(self.app, db_settings=_db_settings())
