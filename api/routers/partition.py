@@ -9,7 +9,7 @@ from sqlalchemy import text
 from api import security
 from api.security import CurrentUser
 from geogrid import db
-from geogrid.accounts.scope import check_grids, plan_grids
+from geogrid.accounts.scope import check_plan
 from geogrid.errors import Forbidden
 from geogrid.i18n import t
 from geogrid.partition.propose import propose
@@ -61,8 +61,7 @@ def post_partition(body: PartitionIn, request: Request, who: CurrentUser) -> dic
             plan = rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=author)
         else:
             plan = propose(conn, community=body.community, street=body.street, seed=body.seed, author=author)
-        codes = plan_grids(plan["preview"])
-        area = check_grids(conn, who, codes)
-        security.record(conn, request, "plan_create", area=area or body.community or body.street,
-                        target=f"plan {plan['plan']}", details={"plan": plan["plan"], "partition": True})
+        area = check_plan(conn, who, plan["preview"])  # a planner proposes only within the areas granted
+        security.record(conn, request, "partition", area=area or body.community or body.street,
+                        target=f"plan {plan['plan']}", details={"plan": plan["plan"], "rebalance": body.rebalance})
         return plan

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
+from geogrid.planning.budget import check_fresh
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
 from geogrid.planning.validate import validate
 
@@ -251,6 +252,7 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None, force:
     """
     if force and not (reason or "").strip():
         raise InputError(t("a forced apply needs a reason"), field="reason")
+    check_fresh(conn, plan_id)
     try:
         return _apply(conn, plan_id, author, reason.strip() if force and reason else None)
     except DBAPIError as exc:  # a concurrent apply took the same new code, or deadlocked with us
