@@ -42,8 +42,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         """FastAPI's own answer (``{"detail": ...}``, headers kept), its stock 404/405 reason translated."""
+        headers = guards.allow_header(request, exc.headers) if exc.status_code == 405 else exc.headers
         if exc.status_code in HTTP_REASONS and exc.detail == HTTPStatus(exc.status_code).phrase:
-            exc = HTTPException(exc.status_code, HTTP_REASONS[exc.status_code](), exc.headers)
+            exc = HTTPException(exc.status_code, HTTP_REASONS[exc.status_code](), headers)
         return await http_exception_handler(request, exc)
 
 
@@ -163,6 +164,9 @@ def create_app() -> FastAPI:
         dependencies=[Depends(authorize)],  # one authorization table for every route (api/security.py)
     )
     _install_error_handlers(app)
+    from api.routers.tiles import WarmTiles
+
+    app.add_middleware(WarmTiles)  # innermost: warm public tiles skip routing (host, headers, limits still apply)
     guards.install(app)
     _install_hardening(app)
     app.add_middleware(BodyLimit)

@@ -35,8 +35,22 @@ def register(app: typer.Typer) -> None:
         serve(host, port, workers)
 
 
+def _first_admin_hint() -> None:
+    """Maps and lookups are public, every write needs an account: say how to make the first one."""
+    from sqlalchemy import text
+
+    from geogrid import db
+
+    with db.ready().connect() as conn:
+        admins = conn.scalar(text("SELECT count(*) FROM accounts WHERE role = 'admin' AND NOT disabled"))
+    if not admins:
+        typer.echo(t("no admin account yet: create one with `geogrid users add NAME --role admin`, then sign in "
+                     "at /login to plan and apply"))
+
+
 def demo_hook(ctx: DemoContext) -> None:
     """Last step of ``geogrid demo``: serve the API unless ``--no-serve``."""
+    _first_admin_hint()
     if ctx.serve:
         typer.echo(t("serving on http://{host}:{port}  (maps: /maps, API docs: /docs)", host=ctx.host, port=ctx.port))
 

@@ -184,6 +184,10 @@ class Reverted(Applied):
     reverted_to: int
 
 
+class Undone(Applied):
+    undoes: int  # the plan this one undid
+
+
 class GridVersion(BaseModel):
     version: int
     name: str | None

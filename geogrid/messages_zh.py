@@ -323,7 +323,6 @@ ZH: dict[str, str] = {
     # --- Boundary planning: plans, edits, history ---------------------------------------------------------------
     "a plan needs a non-empty list of edits": "调整方案必须包含至少一项编辑",
     "unknown op {op!r}: use one of {ops}": "未知的操作 {op!r}：请使用 {ops} 之一",
-    "missing '{name}'": "缺少 '{name}'",
     "not a GeoJSON geometry ({error})": "不是有效的 GeoJSON 几何图形（{error}）",
     "expected {kinds}, got {kind}": "应为 {kinds}，实际为 {kind}",
     "grid {code} is already retired by an earlier edit of this plan": "网格 {code} 已被本方案中较早的编辑撤销",
@@ -339,7 +338,6 @@ ZH: dict[str, str] = {
     "merge needs at least two distinct grid codes": "合并至少需要两个不同的网格编码",
     "grids {codes} are in different communities": "网格 {codes} 属于不同社区",
     "no building with id {ids}": "没有编号为 {ids} 的楼栋",
-    "expected a list of building ids": "应为楼栋编号列表",
     "grid {code} has no version {version}": "网格 {code} 没有版本 {version}",
     "grid {code} is retired and no grid replaced it: nothing to undo":
         "网格 {code} 已撤销且没有网格取代它：无可撤消的变更",

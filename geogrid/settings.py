@@ -81,8 +81,14 @@ class Settings(BaseSettings):
     synchronous_commit: str = setting("on", doc="PostgreSQL synchronous_commit: on, off, local, remote_write, ...")
     plan_max_vertices: int = setting(20_000, doc="vertices of one boundary in a plan edit (100k took 35 s)")
     # Robustness: how long a request waits for the database before answering 503.
-    db_pool_timeout_s: float = setting(1.5, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
+    db_pool_timeout_s: float = setting(1.0, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
     db_connect_timeout_s: int = setting(2, env="DB_CONNECT_TIMEOUT", doc="a new connection gives up after, s (≥ 2)")
+    # Bounded work (413/422 beyond): previews, plans, drafts and address batches.
+    preview_timeout_s: float = setting(30.0, env="PREVIEW_TIMEOUT", doc="a plan preview's time budget, s")
+    plan_max_bytes: int = setting(1_000_000, doc="stored size of one plan's edits (a 100k-vertex plan was 4.4 MB)")
+    draft_ttl_hours: float = setting(168.0, doc="draft plans expire after this many hours")
+    batch_address_limit: int = setting(5_000, doc="addresses in one lookup batch (2,000 took 18 s)")
+    batch_timeout_s: float = setting(120.0, env="BATCH_TIMEOUT", doc="a lookup batch's time budget, s")
     # Accounts and hardening.
     public: Words = setting(("maps", "read", "lookup"), form="maps,read,lookup",
                             doc="permissions anyone has without signing in")
@@ -97,7 +103,7 @@ class Settings(BaseSettings):
     sso_audience: str | None = setting(None, doc="JWT single sign-on: audience")
     sso_keys_file: str | None = setting(None, doc="JWT single sign-on: a JWKS or PEM keys file")
 
-    @field_validator("public", "allowed_hosts", "cors_origins", mode="before")
+    @field_validator("public", "allowed_hosts", "cors_origins", "dedicated_kinds", mode="before")
     @classmethod
     def _words(cls, value: Any) -> Any:
         """A comma-separated list, blanks dropped."""
@@ -155,11 +161,6 @@ class Settings(BaseSettings):
         pairs = (p.split(":") for p in value.split(",") if p.strip())
         return {k.strip(): float(v) for k, v in pairs}
 
-    @field_validator("dedicated_kinds", mode="before")
-    @classmethod
-    def _kinds(cls, value: Any) -> Any:
-        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
-
     @field_validator("community_households", mode="before")
     @classmethod
     def _range(cls, value: Any) -> Any:
@@ -196,7 +197,9 @@ class Settings(BaseSettings):
         """SQLAlchemy URL of the database, embedded or external."""
         if self.database_url:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+        from geogrid.db.roles import url  # the application's own role, password from GEOGRID_HOME/secrets
+
+        return url(self.home, self.db_port, self.db_name)
 
 
 def env_name(field: str) -> str:

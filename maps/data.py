@@ -211,7 +211,7 @@ def service_areas(conn: Connection, scope: Scope) -> pd.DataFrame:
     else:
         sql = (f"SELECT f.id, f.name, f.kind, :minutes AS minutes, 'circle' AS mode, "
                f"ST_AsBinary(ST_Buffer(f.geom::geography, :radius, 'quad_segs=8')::geometry) FROM facilities f "
-               f"WHERE NOT f.candidate AND f.circle_minutes = :minutes AND {KIND} AND {near} ORDER BY f.id")
+               f"WHERE NOT f.candidate AND f.circle_minutes <= :minutes AND {KIND} AND {near} ORDER BY f.id")
         params = {"radius": get_settings().circle_radius_m[scope.minutes]}
     return fetch_geoms(conn, sql, {**scope.params(), **params, "near": _near_degrees()})
 

@@ -26,6 +26,7 @@ from geogrid.i18n import t
 from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
 
 POOL_SIZE = 8  # connections per worker process for point lookups
+RECONNECT_WINDOW_S = 2.0  # a failed pool slot retries this long, then the next request starts a fresh attempt
 
 
 class Unavailable(GeogridError):
@@ -46,8 +47,14 @@ async def lookup_pool(app) -> AsyncIterator[None]:
     pool = None
     try:
         await anyio.to_thread.run_sync(db.ready)
-        pool = AsyncConnectionPool(get_settings().url.replace("+psycopg", "", 1), min_size=2, max_size=POOL_SIZE,
-                                   open=False, kwargs={"autocommit": True, "row_factory": namedtuple_row})
+        settings = get_settings()
+        # Bounded waits (503 within seconds while the database is down) and a short reconnect window: the
+        # default backoff doubles up to 5 minutes, so recovery after a 90 s outage used to take 35 s.
+        pool = AsyncConnectionPool(settings.url.replace("+psycopg", "", 1), min_size=2, max_size=POOL_SIZE,
+                                   open=False, timeout=settings.db_pool_timeout_s,
+                                   reconnect_timeout=RECONNECT_WINDOW_S,
+                                   kwargs={"autocommit": True, "row_factory": namedtuple_row,
+                                           "connect_timeout": max(2, settings.db_connect_timeout_s)})
         await pool.open()
     except Exception as exc:  # the sync path answers (and reports the database) instead
         logging.getLogger(__name__).warning("%s", t("point lookups without the async pool: {error}", error=exc))
@@ -113,12 +120,15 @@ async def lookup(request: Request) -> Response:
     pool = getattr(request.app.state, "lookup_pool", None)
     if point and pool is not None:
         import psycopg
+        from psycopg_pool import PoolTimeout
 
         try:
             async with pool.connection() as aconn:
                 return _json(await lookup_point_async(aconn, lon, lat, crs))
-        except psycopg.OperationalError as exc:
+        except PoolTimeout as exc:
             raise Unavailable(t("database unavailable: {error}", error=exc.__class__.__name__)) from None
+        except psycopg.OperationalError:
+            pass  # a pooled connection that died with the server (now discarded): answer on the sync path
 
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
@@ -180,7 +190,7 @@ async def _run(items: list[dict], crs: str | None) -> list[dict]:
 
     def work() -> list[dict]:
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return lookup_batch(conn, items, crs)
+            return lookup_batch(conn, items, crs, budget=True)
 
     return await run_in_threadpool(work)
 

@@ -8,13 +8,14 @@ from pydantic import BaseModel, Field
 
 from api import security
 from api.deps import Place, ReadConn, WriteConn
-from api.responses import Applied, History, Plan, Reverted, Validation
+from api.responses import Applied, History, Plan, Reverted, Undone, Validation
 from api.security import CurrentUser
-from geogrid.accounts.scope import check_grids, plan_grids
+from geogrid.accounts.scope import check_grids, check_plan, plan_grids
 from geogrid.planning.apply import apply_plan
 from geogrid.planning.edit_models import Edit
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
+from geogrid.planning.undo import undo_plan
 from geogrid.planning.validate import validate
 
 router = APIRouter(tags=["planning"])
@@ -46,7 +47,7 @@ def post_plan(conn: WriteConn, body: PlanIn, request: Request, who: CurrentUser,
     403 naming the grid when the plan touches a grid outside the caller's granted streets or communities."""
     plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
     codes = plan_grids(plan["preview"])
-    area = check_grids(conn, who, codes)  # raises before commit: an out-of-scope draft is never stored
+    area = check_plan(conn, who, plan["preview"])  # raises before commit: an out-of-scope draft is never stored
     security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
                     details={"plan": plan["plan"], "grids": codes})
     return _linked(plan)
@@ -72,11 +73,23 @@ def post_apply(conn: WriteConn, plan_id: int, request: Request, who: CurrentUser
                ) -> dict:
     """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
     validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
-    area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
+    area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
     result = apply_plan(conn, plan_id, author or who.name, force, reason)
     check_grids(conn, who, result["changed"] + result["retired"])
     security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
                     details={**result, "force_reason": reason} if force else result)
+    return result
+
+
+@router.post("/plans/{plan_id}/undo", response_model=Undone)
+def post_undo(conn: WriteConn, plan_id: int, request: Request, who: CurrentUser,
+              author: str | None = Query(None, max_length=100)) -> dict:
+    """Undo an applied plan: every grid it touched returns to its version before it, in one transaction (itself
+    a new plan); 409 when a later plan changed those grids."""
+    area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
+    result = undo_plan(conn, plan_id, author or who.name)
+    check_grids(conn, who, result["changed"] + result["retired"])
+    security.record(conn, request, "plan_undo", area=area, target=f"plan {plan_id}", details=result)
     return result
 
 

@@ -27,8 +27,7 @@ AREAS = typer.Option([], "--area", "-a", help=t("A street or community code the 
 
 
 def _password(given: str | None) -> str:
-    password = given if given is not None else typer.prompt(t("password"), hide_input=True,
-                                                            confirmation_prompt=True)
+    password = given if given is not None else typer.prompt(t("password"), hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise InputError(t("a password has at least 8 characters"), field="password")
     return password
@@ -156,9 +155,22 @@ def audit_command(
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
         return
-    table = Table(heading("when"), heading("who"), heading("from"), heading("action"), heading("area"),
-                  heading("target"), title=t("{n} audit entries", n=len(rows)))
+    table = Table(
+        heading("when"),
+        heading("who"),
+        heading("client address"),
+        heading("action"),
+        heading("area"),
+        heading("target"),
+        title=t("{n} audit entries", n=len(rows)),
+    )
     for r in rows:
-        table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", f"{r.actor} ({r.role})", r.address or r.via, r.action,
-                      r.area or "", r.target or "")
+        table.add_row(
+            f"{r.at:%Y-%m-%d %H:%M:%S}",
+            f"{r.actor} ({r.role})",
+            r.address or r.via,
+            r.action,
+            r.area or "",
+            r.target or "",
+        )
     console.print(table)

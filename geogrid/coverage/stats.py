@@ -165,7 +165,8 @@ def coverage(conn: Connection, q: Query) -> dict:
     summary = _add_shares(pd.DataFrame([per_grid[count_cols].sum()]))
     out = {
         "query": {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "community": q.community},
-        "summary": {**_records(summary)[0], "grids": len(per_grid), "service_areas": areas_count},
+        "summary": {**_records(summary)[0], "grids": len(per_grid), "service_areas": areas_count,
+                    "hint": _hint(conn, q) if areas_count == 0 else None},
         "grids": _records(_add_shares(per_grid.drop(columns=["grid_id"]))),
     }
     for level, plural in (("community", "communities"), ("street", "streets")):
@@ -174,6 +175,22 @@ def coverage(conn: Connection, q: Query) -> dict:
         rolled = rolled.rename(columns={keys[0]: "code", keys[1]: "name"})
         out[plural] = _records(_add_shares(rolled))
     return out
+
+
+def _hint(conn: Connection, q: Query) -> str | None:
+    """Why nothing counts, when nothing does: every facility (of the kind) is a candidate (OSM points of interest
+    come in as candidates), or there is none. Coverage used to read 0% with no word why."""
+    real, candidates = conn.execute(text(
+        "SELECT count(*) FILTER (WHERE NOT candidate), count(*) FILTER (WHERE candidate) FROM facilities "
+        "WHERE CAST(:kind AS text) IS NULL OR kind = :kind"), {"kind": q.kind}).one()
+    if real == 0 and candidates > 0:
+        return t("no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as "
+                 "OSM points of interest), which never count; promote the real ones to facilities in service",
+                 candidates=candidates, of_kind=f" ({q.kind})" if q.kind else "")
+    if real == 0:
+        return t("no facility{of_kind} in service: import facilities to measure coverage",
+                 of_kind=f" ({q.kind})" if q.kind else "")
+    return None
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

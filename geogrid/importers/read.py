@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geogrid.crs import OFFSET_SYSTEMS, normalise, to_wgs84
+from geogrid.crs import OFFSET_SYSTEMS, check_horizontal, to_wgs84
 from geogrid.errors import GeogridError, InputError
 from geogrid.i18n import t
 
@@ -156,20 +156,60 @@ def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = Tr
         raise InputError(t("file not found"), file=str(path))
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        source = Source(_read_csv(path), str(path), normalise(crs), first_row=2)
+        source = Source(_read_csv(path), str(path), _horizontal(crs, path), first_row=2)
         if geometry:
             source.frame = gpd.GeoDataFrame(source.frame, geometry=_csv_geometry(source, lon_field, lat_field,
                                                                                     wkt_field))
     elif suffix in VECTOR_SUFFIXES:
+        _refuse_json_nul(path)
         frame = _read_vector(path, layer)
         declared = frame.crs.to_string() if frame.crs is not None else None
-        source = Source(frame.reset_index(drop=True), str(path), normalise(crs or declared), first_row=1)
+        source = Source(frame.reset_index(drop=True), str(path), _horizontal(crs or declared, path), first_row=1)
     else:
         raise InputError(t("unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV",
                            suffix=suffix), file=str(path))
+    _refuse_nul(source)
     if geometry:
         _to_storage(source)
     return source
+
+
+def _horizontal(crs: str | None, path: Path) -> str:
+    """The file's CRS by name, refused when geocentric or 3D (EPSG:4978 once stored a building at latitude 90)."""
+    try:
+        return check_horizontal(crs)
+    except GeogridError as exc:
+        raise InputError(exc.message, file=str(path), field="crs") from None
+
+
+def _refuse_nul(source: Source) -> None:
+    """A NUL character cannot be stored in PostgreSQL text: the first cell holding one fails, naming row and column
+    (never the value: it may be personal data)."""
+    for column in source.frame.columns:
+        if column == "geometry" or pd.api.types.is_numeric_dtype(source.frame[column].dtype):
+            continue
+        values = source.frame[column].to_numpy()
+        source.first_bad(np.fromiter((isinstance(v, str) and "\x00" in v for v in values), bool, len(values)),
+                         lambda i: t("a NUL character cannot be stored: remove it from the file"), str(column))
+
+
+def _refuse_json_nul(path: Path) -> None:
+    """GDAL reads a GeoJSON ``\\u0000`` as the end of the string and would silently cut the text there."""
+    if path.suffix.lower() not in (".geojson", ".json") or b"\\u0000" not in path.read_bytes():
+        return
+    import json
+
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
+    except (ValueError, AttributeError):
+        features = []
+    for i, feature in enumerate(features if isinstance(features, list) else []):
+        props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        for key, value in props.items() if isinstance(props, dict) else ():
+            if isinstance(value, str) and "\x00" in value:
+                raise InputError(t("a NUL character cannot be stored: remove it from the file"), file=str(path),
+                                 row=i + 1, field=key)
+    raise InputError(t("a NUL character cannot be stored: remove it from the file"), file=str(path))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
 from geogrid.figures import grid_figures_by_id
 from geogrid.i18n import t
+from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.validate import summary, validate
@@ -184,13 +185,16 @@ def create_plan(conn: Connection, edits: list, base_versions: dict[str, int] | N
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     edits = typed_edits(edits)
-    stored = [e.model_dump(mode="json", exclude_none=True) for e in edits]
-    changes = compute_changes(conn, edits)
-    base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
-    plan_id = conn.scalar(text(
-        "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
-        "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": json.dumps(stored), "b": json.dumps(base)})
-    preview = simulate(conn, changes, author, compare)
+    stored = json.dumps([e.model_dump(mode="json", exclude_none=True) for e in edits])
+    budget.check_plan_size(stored)
+    budget.expire_drafts(conn)
+    with budget.preview_budget(conn):
+        changes = compute_changes(conn, edits)
+        base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
+        plan_id = conn.scalar(text(
+            "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
+            "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": stored, "b": json.dumps(base)})
+        preview = simulate(conn, changes, author, compare)
     conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
                  {"p": json.dumps(preview, default=str), "i": plan_id})
     return get_plan(conn, plan_id)
