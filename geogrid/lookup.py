@@ -322,12 +322,13 @@ def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None
     lon = np.array([_float(items[i].get("lon")) for i in points], dtype=float)
     lat = np.array([_float(items[i].get("lat")) for i in points], dtype=float)
     _, _, ok = to_storage(lon, lat, crs)
-    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok, strict=True):
+    invalid, outside = t("lon and lat must be finite numbers within ±180 and ±90"), t("no grid at this point")
+    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok.tolist(), strict=True):
         results[i]["grid"] = grid
         if not valid:
-            results[i]["error"] = t("lon and lat must be finite numbers within ±180 and ±90")
+            results[i]["error"] = invalid  # each message translated once per batch, not per item
         elif grid is None:
-            results[i]["error"] = t("no grid at this point")
+            results[i]["error"] = outside
     for i, it in enumerate(items):
         if has_point[i]:
             continue

@@ -127,9 +127,6 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
     tick(t("buildings"))
     buildings = osm_buildings(osm)
     reports = [write_buildings(conn, buildings)]
-    from geogrid.partition.osm import import_layers  # compounds, roads for blocks, household estimates
-
-    reports += import_layers(conn, osm, buildings)
     tick(t("facility candidates"))
     facilities, skipped = osm_facilities(osm)
     if len(facilities):
@@ -140,6 +137,9 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
     reports += import_osm_addresses(conn, osm)
     tick(t("base map"))
     reports.append(ImportReport(t("base map (roads, water, railways)"), import_osm_base(conn, osm)))
+    from geogrid.partition.osm import import_layers  # compounds, roads for blocks, household estimates
+
+    reports += import_layers(conn, osm, buildings)
     if network:
         tick(t("walking network"))
         reports.append(_network(conn, path))

@@ -112,6 +112,10 @@ def _extra(key: str, n: int) -> Text:
         "other_pois_skipped": lambda: t("{n:,} other POIs skipped", n=n),
         "nodes": lambda: t("{n:,} nodes", n=n),
         "edges": lambda: t("{n:,} edges", n=n),
+        "phones": lambda: t("{n:,} phones", n=n),
+        "new_staff": lambda: t("{n:,} new staff", n=n),
+        "assignments_started": lambda: t("{n:,} assignments started", n=n),
+        "assignments_ended": lambda: t("{n:,} assignments ended", n=n),
     }
     return known[key]() if key in known else Text(f"{n:,} {key.replace('_', ' ')}")
 
