@@ -283,17 +283,23 @@ def lookup_address(conn: Connection, address: str, explain: bool = False) -> dic
 def grids_at(conn: Connection, lon: Sequence[float], lat: Sequence[float], crs: str | None = None) -> list[dict | None]:
     """The grid (code, name, kind, community_code) at each point, None outside any grid or for invalid input.
 
-    One set-based query for all points.
+    Points are located in process against the grids' STRtree (:mod:`geogrid.grid_index`), checked against
+    the caller's snapshot first, so a plan just applied is already seen; the boundary rule is the same as
+    :data:`BATCH_SQL` (lowest code wins).
     """
+    from geogrid.grid_index import grid_index
+
     wx, wy, ok = to_storage(lon, lat, crs)
     out: list[dict | None] = [None] * len(wx)
     idx = np.flatnonzero(ok)
     if len(idx) == 0:
         return out
-    rows = conn.execute(BATCH_SQL, {"idx": idx.tolist(), "xs": wx[idx].tolist(), "ys": wy[idx].tolist()})
-    for i, code, name, kind, c_code in rows:
-        if code is not None:
-            out[i] = {"code": code, "name": name, "kind": kind, "community_code": c_code}
+    index = grid_index(conn)
+    found = index.locate(wx[idx], wy[idx])
+    grids = index.grids
+    for i, g in zip(idx.tolist(), found.tolist(), strict=True):
+        if g >= 0:
+            out[i] = dict(grids[g])
     return out
 
 
@@ -316,12 +322,13 @@ def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None
     lon = np.array([_float(items[i].get("lon")) for i in points], dtype=float)
     lat = np.array([_float(items[i].get("lat")) for i in points], dtype=float)
     _, _, ok = to_storage(lon, lat, crs)
-    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok, strict=True):
+    invalid, outside = t("lon and lat must be finite numbers within ±180 and ±90"), t("no grid at this point")
+    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok.tolist(), strict=True):
         results[i]["grid"] = grid
         if not valid:
-            results[i]["error"] = t("lon and lat must be finite numbers within ±180 and ±90")
+            results[i]["error"] = invalid  # each message translated once per batch, not per item
         elif grid is None:
-            results[i]["error"] = t("no grid at this point")
+            results[i]["error"] = outside
     for i, it in enumerate(items):
         if has_point[i]:
             continue

@@ -13,17 +13,19 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from geogrid.errors import SettingError  # defined with the other errors (the CLI catches it cheaply); re-exported
+
+__all__ = ["PREFIX", "SettingError", "Settings", "get_settings"]
+
 PREFIX = "GEOGRID_"
 
 
-class SettingError(ValueError):
-    """A GEOGRID_* variable that cannot be read. Worded in both languages here: the language is a setting too."""
 
 
 def setting(default: Any, *, env: str | None = None, form: str | None = None, doc: str = "") -> Any:
     """A field read from ``GEOGRID_<env>`` (the field's own name when ``env`` is None); ``form`` is how the value
     is written in the environment, quoted back when it cannot be read."""
-    extra = {"form": form if form is not None else str(default)}
+    extra: dict[str, Any] = {"form": form if form is not None else str(default)}
     if env is None:
         return Field(default, description=doc, json_schema_extra=extra)
     return Field(default, description=doc, json_schema_extra=extra, validation_alias=AliasChoices(PREFIX + env))
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     move_buffer_m: float = setting(3.0, doc="a building moved without a footprint takes a square this half-width")
     problem_max_points: int = setting(500, doc="at most this many building points in one problem's location")
     lang: str = setting("zh-en", doc="user-facing messages: zh-en (中文 (English)), zh or en")
+    api_statement_timeout_ms: int = setting(30_000, doc="API: a query running longer fails (statement_timeout)")
+    api_lock_timeout_ms: int = setting(5_000, doc="API: waiting longer for a lock fails (lock_timeout)")
     # Durability: "on" waits for the WAL flush before a commit is acknowledged; "off" answers sooner but a crash
     # loses the last acknowledged writes (8 of 8 plan applies in a trial stopped 110 ms later).
     synchronous_commit: str = setting("on", doc="PostgreSQL synchronous_commit: on, off, local, remote_write, ...")
@@ -175,8 +179,12 @@ class Settings(BaseSettings):
     @classmethod
     def _lang(cls, value: Any) -> str:
         """``zh-en``, ``zh`` or ``en``; anything else gives the default ``zh-en`` (readable by everyone)."""
-        lang = str(value).strip().lower().replace("_", "-")
-        return lang if lang in ("zh-en", "zh", "en") else "zh-en"
+        from geogrid.i18n import normalise_lang
+
+        return normalise_lang(value)
+
+    # Rosters (geogrid/rosters.py): the validation rule worker_too_many_grids.
+    max_grids_per_worker: int = setting(1, doc="grids one full-time/part-time worker or grid leader may cover")
 
     @property
     def embedded(self) -> bool:
@@ -192,7 +200,9 @@ class Settings(BaseSettings):
         """SQLAlchemy URL of the database, embedded or external."""
         if self.database_url:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+        from geogrid.db.roles import url  # the application's own role, password from GEOGRID_HOME/secrets
+
+        return url(self.home, self.db_port, self.db_name)
 
 
 def env_name(field: str) -> str:

@@ -34,7 +34,7 @@ class Unavailable(GeogridError):
 
 
 @asynccontextmanager
-async def _lifespan(app) -> AsyncIterator[None]:
+async def lookup_pool(app) -> AsyncIterator[None]:
     """Open the async connection pool for point lookups, and load jionlp's dictionaries (about 2 s) in the
     background so the first address lookup does not pay for them."""
     from psycopg.rows import namedtuple_row
@@ -67,7 +67,7 @@ async def _lifespan(app) -> AsyncIterator[None]:
             await pool.close()
 
 
-router = APIRouter(tags=["lookup"], lifespan=_lifespan)
+router = APIRouter(tags=["lookup"])  # its pool is opened by the app's lifespan (api.app)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
 CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error",

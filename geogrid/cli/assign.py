@@ -10,7 +10,6 @@ from rich.table import Table
 from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.i18n import heading, t
-from geogrid.model import SPECIAL_GROUPS
 
 
 @app.command(help=t("Assign every building (and so its residents) and every facility to the grid that contains it."))
@@ -48,6 +47,7 @@ def stats(
     community: str = typer.Option(None, help=t("Only this community (code or name).")),
     as_json: bool = typer.Option(False, "--json", help=t("Print JSON instead of a table.")),
 ) -> None:
+    from geogrid.model import SPECIAL_GROUPS
     from geogrid.stats import grid_stats
 
     with db.ready().connect() as conn:
@@ -64,3 +64,6 @@ def stats(
             row.buildings, row.households, row.residents, row.party_members, special, row.staff)),
             "yes" if row.full_time_workers else "[red]none[/]", "yes" if row.party_org else "[red]none[/]")
     console.print(table)
+    if len(frame):  # the figures street offices report on their rosters (geogrid/rosters.py)
+        console.print(t("party organisation rate (组建率) {rate:.1%}; {n} grid(s) without a full-time worker",
+                        rate=float(frame["party_org"].mean()), n=int((frame["full_time_workers"] == 0).sum())))

@@ -24,6 +24,7 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 def validate_command(
     community: str = typer.Option(None, "--community", "-c", help=t("Community code or name (default: all).")),
     as_json: bool = typer.Option(False, "--json", help=t("Print the problems as JSON on stdout.")),
+    strict: bool = typer.Option(False, "--strict", help=t("Exit 1 when there are warnings only (errors exit 2).")),
 ) -> None:
     from geogrid.planning.validate import validate
 
@@ -45,6 +46,8 @@ def validate_command(
         console.print(table)
     if any(p["severity"] == "error" for p in problems):
         raise typer.Exit(2)
+    if strict and problems:
+        raise typer.Exit(1)
 
 
 def _audit(conn, action: str, target: str, details: dict) -> None:
@@ -86,16 +89,32 @@ def create(
 
 @plan_app.command("apply", help=t("Apply a draft plan in one transaction (refused if its grids changed since)."))
 def apply(plan_id: int = typer.Argument(..., help=t("Plan number.")),
-          author: str = typer.Option(None, help=t("Who applies the change."))) -> None:
+          author: str = typer.Option(None, help=t("Who applies the change.")),
+          force: bool = typer.Option(False, "--force", help=t("Apply although the change adds validation errors.")),
+          reason: str = typer.Option(None, "--reason", help=t("Why (required with --force; recorded)."))) -> None:
     from geogrid.planning.apply import apply_plan
 
     with db.ready().begin() as conn:
-        result = apply_plan(conn, plan_id, author)
+        result = apply_plan(conn, plan_id, author, force, reason)
         _audit(conn, "plan_apply", f"plan {plan_id}", result)
     console.print(t("plan {plan} applied: changed {changed}; retired {retired}; created {created}; "
                     "{buildings_moved} building(s) moved", plan=plan_id,
                     **{k: join(result[k]) if result[k] else "-" for k in ("changed", "retired", "created")},
                     buildings_moved=result["buildings_moved"]))
+
+
+@plan_app.command("undo", help=t("Undo an applied plan: every grid it touched returns to its version before it "
+                                 "(refused when a later plan changed them)."))
+def undo_command(plan_id: int = typer.Argument(..., help=t("Plan number.")),
+                 author: str = typer.Option(None, help=t("Who undoes the plan."))) -> None:
+    from geogrid.planning.undo import undo_plan
+
+    with db.ready().begin() as conn:
+        result = undo_plan(conn, plan_id, author)
+        _audit(conn, "plan_undo", f"plan {plan_id}", result)
+    console.print(t("plan {plan} undone by plan {undo}: changed {changed}; retired {retired}; {n} building(s) moved",
+                    plan=plan_id, undo=result["plan"], changed=join(result["changed"]) if result["changed"] else "-",
+                    retired=join(result["retired"]) if result["retired"] else "-", n=result["buildings_moved"]))
 
 
 @plan_app.command("history", help=t("Every version of a grid, with author, dates and lineage."))

@@ -61,7 +61,7 @@ def import_areas(conn: Connection, source: Source, *, level: str | None = None, 
     frame = pd.DataFrame({"code": codes, "name": names, "level": levels,
                           "source_id": source.source_ids(id_field) if id_field else codes,
                           "geom": polygons(source)})
-    temp = stage(conn, "admin_areas", frame, tick=source.tick)
+    temp = stage(conn, "admin_areas", frame, tick=source.tick, source=source)
     updated, inserted = merge(conn, "admin_areas", temp, "code", list(frame.columns))
     linked = link_parents(conn)
     return ImportReport(t("areas"), len(frame),

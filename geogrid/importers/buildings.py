@@ -43,7 +43,7 @@ def import_buildings(conn: Connection, source: Source, *, id_field: str | None =
 def write_buildings(conn: Connection, frame: pd.DataFrame, source: Source | None = None) -> ImportReport:
     """Stage and merge a frame of :data:`COLUMNS` (shared with the OpenStreetMap importer)."""
     temp = stage(conn, "buildings", frame[list(COLUMNS)], geometry=("geom", "footprint"),
-                 tick=source.tick if source else None)
+                 tick=source.tick if source else None, source=source)
     updated, inserted = merge(conn, "buildings", temp, "source_id", COLUMNS)
     return ImportReport(t("buildings"), len(frame),
  updated, inserted,

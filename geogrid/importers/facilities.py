@@ -66,7 +66,8 @@ def import_facilities(conn: Connection, source: Source, *, id_field: str | None 
 
 
 def write_facilities(conn: Connection, frame: pd.DataFrame, source: Source | None = None) -> ImportReport:
-    temp = stage(conn, "facilities", frame[list(COLUMNS)], tick=source.tick if source else None)
+    temp = stage(conn, "facilities", frame[list(COLUMNS)], tick=source.tick if source else None,
+                 source=source)
     updated, inserted = merge(conn, "facilities", temp, "source_id", COLUMNS)
     return ImportReport(t("facilities"), len(frame),
  updated, inserted)

@@ -43,7 +43,7 @@ def import_grids(conn: Connection, source: Source, *, code_field: str | None = N
         "source_id": source.source_ids(id_field) if id_field or code_col is None else codes, "version": 1,
     })
     refuse_retired(conn, source, codes, code_col)
-    temp = stage(conn, "grids", frame, tick=source.tick)
+    temp = stage(conn, "grids", frame, tick=source.tick, source=source)
     updated, inserted, changed = _merge(conn, temp)
     return ImportReport(t("grids"), len(frame), updated, inserted, new_boundaries=changed)
 
@@ -97,7 +97,8 @@ def fill_codes(conn: Connection, source: Source, codes: np.ndarray, communities:
                                  "communities)"),
                      "code")
     if missing.any():
-        area_codes = dict(conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'")).all())
+        rows = conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'")).all()
+        area_codes: dict[int, str] = dict(rows)
         points = shapely.point_on_surface(geoms)
         for community in pd.unique(communities[missing]):
             rows = np.flatnonzero(missing & (communities == community))

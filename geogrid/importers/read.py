@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geogrid.crs import OFFSET_SYSTEMS, normalise, to_wgs84
+from geogrid.crs import OFFSET_SYSTEMS, check_horizontal, to_wgs84
 from geogrid.errors import GeogridError, InputError
 from geogrid.i18n import t
 
@@ -52,8 +52,20 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "birth_year": ("birth_year", "出生年份", "出生年"),
     "unit": ("unit", "单元"),
     "room": ("room", "房号", "门牌号"),
+    # rosters (geogrid/importers/rosters.py)
+    "staff_id": ("staff_id", "source_id", "id", "工号", "人员编号", "编号"),
+    "role": ("role", "角色", "岗位", "职务", "身份", "人员类别"),
+    "grids": ("grid_code", "grid_codes", "grid", "grids", "网格编码", "网格代码", "所属网格", "负责网格", "网格"),
+    "start_date": ("start_date", "start", "任职日期", "上岗日期", "开始日期", "起始日期"),
+    "cared_households": ("households", "联系户数", "联系户", "负责户数", "户数"),
+    "org_name": ("name", "党组织名称", "组织名称", "名称"),
+    "org_level": ("level", "级别", "层级", "组织类型", "类型"),
+    "parent": ("parent", "parent_id", "上级党组织", "上级组织", "上级"),
+    "secretary": ("secretary", "书记", "书记姓名"),
+    "members": ("member_count", "members", "党员人数", "党员数"),
 }
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")  # rosters and ledgers as street offices keep them
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
 ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK/GB18030
 AREA_MARGIN_DEG = 1.0  # how far outside a projected CRS's area of use a coordinate may land
@@ -155,21 +167,62 @@ def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = Tr
     if not path.exists():
         raise InputError(t("file not found"), file=str(path))
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        source = Source(_read_csv(path), str(path), normalise(crs), first_row=2)
+    if suffix in CSV_SUFFIXES or suffix in EXCEL_SUFFIXES:
+        table = _read_csv(path) if suffix in CSV_SUFFIXES else _read_excel(path, layer)
+        source = Source(table, str(path), _horizontal(crs, path), first_row=2)
         if geometry:
             source.frame = gpd.GeoDataFrame(source.frame, geometry=_csv_geometry(source, lon_field, lat_field,
                                                                                     wkt_field))
     elif suffix in VECTOR_SUFFIXES:
+        _refuse_json_nul(path)
         frame = _read_vector(path, layer)
         declared = frame.crs.to_string() if frame.crs is not None else None
-        source = Source(frame.reset_index(drop=True), str(path), normalise(crs or declared), first_row=1)
+        source = Source(frame.reset_index(drop=True), str(path), _horizontal(crs or declared, path), first_row=1)
     else:
         raise InputError(t("unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV",
                            suffix=suffix), file=str(path))
+    _refuse_nul(source)
     if geometry:
         _to_storage(source)
     return source
+
+
+def _horizontal(crs: str | None, path: Path) -> str:
+    """The file's CRS by name, refused when geocentric or 3D (EPSG:4978 once stored a building at latitude 90)."""
+    try:
+        return check_horizontal(crs)
+    except GeogridError as exc:
+        raise InputError(exc.message, file=str(path), field="crs") from None
+
+
+def _refuse_nul(source: Source) -> None:
+    """A NUL character cannot be stored in PostgreSQL text: the first cell holding one fails, naming row and column
+    (never the value: it may be personal data)."""
+    for column in source.frame.columns:
+        if column == "geometry" or pd.api.types.is_numeric_dtype(source.frame[column].dtype):
+            continue
+        values = source.frame[column].to_numpy()
+        source.first_bad(np.fromiter((isinstance(v, str) and "\x00" in v for v in values), bool, len(values)),
+                         lambda i: t("a NUL character cannot be stored: remove it from the file"), str(column))
+
+
+def _refuse_json_nul(path: Path) -> None:
+    """GDAL reads a GeoJSON ``\\u0000`` as the end of the string and would silently cut the text there."""
+    if path.suffix.lower() not in (".geojson", ".json") or b"\\u0000" not in path.read_bytes():
+        return
+    import json
+
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
+    except (ValueError, AttributeError):
+        features = []
+    for i, feature in enumerate(features if isinstance(features, list) else []):
+        props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        for key, value in props.items() if isinstance(props, dict) else ():
+            if isinstance(value, str) and "\x00" in value:
+                raise InputError(t("a NUL character cannot be stored: remove it from the file"), file=str(path),
+                                 row=i + 1, field=key)
+    raise InputError(t("a NUL character cannot be stored: remove it from the file"), file=str(path))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -182,6 +235,17 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(t("not a readable CSV: {error}", error=exc), file=str(path)) from None
     raise InputError(t("text is neither UTF-8 nor GB18030"), file=str(path))
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    """The first sheet (or ``--layer``) of a workbook as text; the header is row 1, as Excel numbers it."""
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and ValueError variants for unreadable workbooks
+        raise InputError(t("not a readable Excel workbook: {error}", error=exc), file=str(path)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+    return frame.iloc[: filled[-1] + 1 if len(filled) else 0]  # trailing blank rows only: row numbers stay true
 
 
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:

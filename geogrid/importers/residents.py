@@ -17,7 +17,7 @@ from geogrid.db.bulk import copy_frame, next_ids
 from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.importers.read import Source
-from geogrid.importers.upsert import ImportReport
+from geogrid.importers.upsert import ImportReport, check_fits
 from geogrid.model import REGISTRATION_TYPES, SPECIAL_GROUPS
 
 TRUE = {"1", "true", "t", "yes", "y", "是", "党员", "中共党员", "预备党员"}
@@ -46,10 +46,12 @@ def import_residents(conn: Connection, source: Source, *, id_field: str | None =
     conn.execute(text("DELETE FROM residents WHERE source_id = ANY(:s)"), {"s": list(residents["source_id"])})
     residents["household_id"], new_households = households(conn, source, residents, keys)
     residents.insert(0, "id", next_ids(conn, "residents", len(residents)))
+    check_fits(residents, "residents", source)
     copy_frame(conn, "residents", residents, geometry=())
     personal = pd.DataFrame({"resident_id": residents["id"], "name": source.text(f("person")),
                              "id_number": source.text(f("id_number")), "phone": source.text(f("phone"))})
     personal = personal[personal[["name", "id_number", "phone"]].notna().any(axis=1)]
+    check_fits(personal, "resident_personal", source)
     copy_frame(conn, "resident_personal", personal, geometry=())
     source.tick(len(residents))
     return ImportReport(t("residents"), len(residents), inserted=len(residents), new_households=new_households,

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
 from geogrid.db.bulk import copy_frame
+from geogrid.errors import InputError
 from geogrid.i18n import Text, join, t
+from geogrid.importers.read import Source
 
 CHUNK = 50_000
 
 
 def stage(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequence[str] = ("geom",),
-          tick: Callable[[int], None] | None = None) -> str:
-    """COPY ``frame`` into a temporary copy of ``table`` (dropped at commit); returns its name."""
+          tick: Callable[[int], None] | None = None, source: Source | None = None) -> str:
+    """COPY ``frame`` into a temporary copy of ``table`` (dropped at commit); returns its name.
+
+    Values that the table cannot hold are refused first, naming the row (of ``source``) and the field.
+    """
+    check_fits(frame, table, source)
     temp = f"import_{table}"
     conn.execute(text(f"DROP TABLE IF EXISTS {temp}; "
                       f"CREATE TEMP TABLE {temp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
@@ -29,6 +36,43 @@ def stage(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequence[
         if tick:
             tick(len(chunk))
     return temp
+
+
+INT_RANGE = {"SmallInteger": 2**15 - 1, "Integer": 2**31 - 1, "BigInteger": 2**63 - 1}
+
+
+def check_fits(frame: pd.DataFrame, table: str, source: Source | None = None) -> None:
+    """Refuse, before COPY, a text longer than its column or a number beyond its column's integer type.
+
+    Row ``i`` of ``frame`` (its index label) is record ``i`` of ``source``. The message names the row and the field,
+    never the value (an address, a phone number or an ID number is personal data); before this check, an address
+    of 301 characters or households = 2³¹ ended in a database traceback that printed the row.
+    """
+    from geogrid.model import Base
+
+    columns = Base.metadata.tables[table].columns
+    for name in frame.columns:
+        if name not in columns:
+            continue
+        kind = columns[name].type
+        values = frame[name]
+        length = getattr(kind, "length", None)
+        if length:
+            bad = values.map(lambda v, n=length: isinstance(v, str) and len(v) > n).to_numpy(dtype=bool)
+            message = t("longer than {n} characters", n=length)
+        elif type(kind).__name__ in INT_RANGE:
+            high = INT_RANGE[type(kind).__name__]
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            bad = np.abs(np.nan_to_num(numbers)) > high
+            message = t("out of range: at most {n:,}", n=high)
+        else:
+            continue
+        hits = np.flatnonzero(bad)
+        if len(hits):
+            row = int(frame.index[hits[0]])
+            if source is not None:
+                source.fail(row, message, name)
+            raise InputError(message, row=row + 1, field=name)
 
 
 def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[str]) -> tuple[int, int]:
@@ -68,6 +112,10 @@ def _extra(key: str, n: int) -> Text:
         "other_pois_skipped": lambda: t("{n:,} other POIs skipped", n=n),
         "nodes": lambda: t("{n:,} nodes", n=n),
         "edges": lambda: t("{n:,} edges", n=n),
+        "phones": lambda: t("{n:,} phones", n=n),
+        "new_staff": lambda: t("{n:,} new staff", n=n),
+        "assignments_started": lambda: t("{n:,} assignments started", n=n),
+        "assignments_ended": lambda: t("{n:,} assignments ended", n=n),
     }
     return known[key]() if key in known else Text(f"{n:,} {key.replace('_', ' ')}")
 

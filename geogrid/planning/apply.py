@@ -205,6 +205,9 @@ def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
     """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
     now = datetime.now(UTC)  # one instant for every row of this change
+    from geogrid.planning.create import write_communities  # communities a partition drew, before their grids
+
+    write_communities(conn, changes)
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
     areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [

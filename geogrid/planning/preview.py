@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
+from geogrid.figures import grid_figures_by_id
 from geogrid.i18n import t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
@@ -26,29 +27,22 @@ IN_AREA = """EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = 
                       WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
                         AND ST_Intersects(sa.geom, bl.geom))"""
 
-STATS_SQL = f"""
-SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2,
-       ST_NumGeometries(g.geom) AS parts,
+# Shape and coverage of grids; the counts come from :mod:`geogrid.figures`, as everywhere else.
+SHAPE_SQL = f"""
+SELECT g.id, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2, ST_NumGeometries(g.geom) AS parts,
        round((4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography), 0) ^ 2)::numeric, 3)
            AS compactness,
-       coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,
        CASE WHEN CAST(:basis AS text) IS NOT NULL THEN coalesce(b.covered, 0) END AS covered_households,
-       coalesce(r.residents, 0) AS residents,
-       (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities,
-       (SELECT count(*) FROM staff_assignments s WHERE s.grid_id = g.id AND s.role = 'full_time_worker')
-           AS full_time_workers,
-       EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
+       (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities
 FROM grids g
-LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households,
-                          sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
+LEFT JOIN LATERAL (SELECT sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
                               WHEN bl.id = ANY(CAST(:known AS bigint[])) THEN bl.id = ANY(CAST(:covered AS bigint[]))
                               ELSE {IN_AREA} END) AS covered
                      FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
                     WHERE a.grid_id = g.id) b ON true
-LEFT JOIN LATERAL (SELECT count(*) AS residents FROM building_assignments a
-                   JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) r ON true
 WHERE g.id = ANY(:ids)
 """
+FIGURES = ("code", "name", "kind", "buildings", "households", "residents", "full_time_workers", "party_org")
 
 COVERED_SQL = f"""
 SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
@@ -88,19 +82,50 @@ def grid_stats(conn: Connection, ids: list[int], basis: str | None, tested: Cove
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
     service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
     Buildings in ``tested`` are not tested again."""
-    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": basis, "known": tested.known,
+    figures = grid_figures_by_id(conn, ids)
+    result = conn.execute(text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known,
                                             "covered": tested.covered})
     out = {}
     for row in result.mappings():
-        stats = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
+        shape = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
                  for k, v in row.items() if k != "id"}
-        stats["households"] = int(stats["households"])
+        stats = {k: _plain(figures.at[row["id"], k]) for k in FIGURES} | shape
         covered = stats["covered_households"]
         stats["covered_households"] = None if covered is None else int(covered)
         stats["coverage"] = round(covered / stats["households"], 3) if covered is not None and stats["households"] \
             else None
         out[row["id"]] = stats
+    for gid, people in _people(conn, ids).items():
+        out[gid] |= people
     return out
+
+
+PEOPLE_SQL = """
+SELECT g.id,
+       (SELECT coalesce(json_agg(json_build_object('role', s.role, 'name', st.name) ORDER BY s.role, st.name), '[]')
+          FROM staff_assignments s JOIN staff st ON st.id = s.staff_id
+         WHERE s.grid_id = g.id AND s.end_date IS NULL AND s.building_id IS NULL) AS staff_list,
+       (SELECT coalesce(json_agg(json_build_object('name', p.name, 'level', p.level) ORDER BY p.id), '[]')
+          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs
+  FROM grids g WHERE g.id = ANY(:ids)
+"""
+# How the people of a grid follow a plan (geogrid/planning/apply.py: _hand_over_merged, _hand_back).
+STAFF_RULE = lambda: t(  # noqa: E731
+    "Staff and party organisations stay with a grid that keeps its code; a merged grid takes those of the grids "
+    "it replaces; grids cut out by a split start with no worker until assigned (the retired grid keeps its "
+    "people on record, so undoing the split gives them back).")
+
+
+def _people(conn: Connection, ids: list[int]) -> dict[int, dict]:
+    """The current workers (names and roles) and party organisations of each grid, for the planner to see."""
+    rows = conn.execute(text(PEOPLE_SQL), {"ids": ids}).mappings()
+    return {r["id"]: {"staff_list": r["staff_list"], "party_orgs": r["party_orgs"]} for r in rows}
+
+
+def _plain(value: object) -> object:
+    """A NumPy scalar from a DataFrame as the plain Python value JSON expects."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
 
 
 def _features(geoms: dict[str, shapely.Geometry]) -> dict:
@@ -162,6 +187,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
                "after": after[i]} for i in written.created]
     return {
         "grids": grids,
+        "staff_rule": STAFF_RULE(),
         "moved": moved,
         "repairs": changes.repairs,  # invalid polygons repaired because the edit asked for it
         "handed_back": changes.handed_back,  # a revert's given-up area, back to the grids that held it
@@ -172,7 +198,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     }
 
 
-def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, int] | None = None,
+def create_plan(conn: Connection, edits: list, base_versions: dict[str, int] | None = None,
                 author: str | None = None, compare: bool = False) -> dict:
     """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale).
 
@@ -193,7 +219,7 @@ def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, in
         plan_id = conn.scalar(text(
             "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
             "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": stored, "b": json.dumps(base)})
-        preview = {**simulate(conn, changes, author, compare), "map_url": f"/plans/{plan_id}/map"}
+        preview = simulate(conn, changes, author, compare)
     conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
                  {"p": json.dumps(preview, default=str), "i": plan_id})
     return get_plan(conn, plan_id)

@@ -24,7 +24,10 @@ def client(database):
         from geogrid.assign import assign_all
 
         assign_all(conn)
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    from tests.conftest import make_account
+
+    key = make_account(database, "api_client")[1]  # batches need an account; point lookups are public
+    with TestClient(create_app(), raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c
 
 

@@ -23,7 +23,15 @@ from geogrid.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLIES = 8
-LOAD = "from geogrid import db; from geogrid.demo import load_demo\nwith db.ready().begin() as c: load_demo(c)"
+LOAD = """
+from geogrid import db
+from geogrid.accounts import store
+from geogrid.demo import load_demo
+with db.ready().begin() as c:
+    load_demo(c)
+    store.add_user(c, "planner", "admin", None, [])
+    print(store.add_key(c, "planner"))
+"""
 
 
 def _free_port() -> int:
@@ -46,7 +54,10 @@ def crash_cluster(tmp_path_factory):
     }
     env.pop("GEOGRID_DATABASE_URL", None)
     env.pop("GEOGRID_SYNCHRONOUS_COMMIT", None)  # the default is what is tested
-    subprocess.run([sys.executable, "-c", LOAD], env=env, check=True, cwd=ROOT, timeout=300)
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD], env=env, check=True, cwd=ROOT, timeout=300, capture_output=True, text=True
+    )
+    env["TEST_API_KEY"] = loaded.stdout.strip().splitlines()[-1]
     yield settings, env
     cluster.stop(settings, mode="immediate")
     subprocess.run(["rm", "-rf", str(home)], check=False)
@@ -82,7 +93,11 @@ def test_acknowledged_plan_applies_survive_an_immediate_stop(crash_cluster):
     server = _serve(env)
     acknowledged = []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{env['GEOGRID_API_PORT']}", timeout=60) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{env['GEOGRID_API_PORT']}",
+            timeout=60,
+            headers={"Authorization": f"Bearer {env['TEST_API_KEY']}"},
+        ) as client:
             for _ in range(APPLIES):
                 plan = client.post("/plans", json={"edits": [{"op": "redraw", "grid": code, "geometry": geometry}]})
                 assert plan.status_code == 201, plan.text

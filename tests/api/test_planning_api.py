@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import shapely
@@ -47,6 +49,10 @@ def test_plan_apply_history_revert_round_trip(client, planning_city):
     assert client.get(f"/plans/{plan['plan']}").json()["preview"] == plan["preview"]
     page = client.get(plan["preview"]["map_url"])
     assert page.status_code == 200 and "1 buildings" in page.text and "//cdn" not in page.text
+    for grid in plan["preview"]["grids"]:  # changed grids labelled with households before → after
+        label = f"{grid['before']['households']} → {grid['after']['households']} 户"
+        assert label in page.text or json.dumps(label)[1:-1] in page.text
+    assert "#636363" in page.text and "6 4" in page.text  # the old outline dashed grey
 
     applied = client.post(f"/plans/{plan['plan']}/apply", params={"author": "王规划"}).json()
     assert sorted(applied["changed"]) == [A, B] and applied["buildings_moved"] == 1
@@ -75,7 +81,7 @@ def test_stale_plan_answers_409_naming_the_change(client):
 @pytest.mark.parametrize("body, status, words", [
     ({"edits": []}, 422, "edits"),
     ({"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]}, 422,
-     "edits.0.redraw.geometry"),
+     "edits[0].geometry"),
     ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
     ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
     ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
