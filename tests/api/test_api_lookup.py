@@ -118,7 +118,7 @@ def test_address_lookup(client):
     ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:4978"}, 400),  # geocentric
     ({"lon": 1e9, "lat": 1e9, "crs": "EPSG:4547"}, 400),  # projected, far off the Earth
     ({"address": "'; DROP TABLE grids; --"}, 404),
-    ({"address": "巴蜀\x00花园"}, 200),  # control characters are dropped, not passed to SQL
+    ({"address": "巴蜀\x00花园"}, 422),  # a NUL character is refused, naming the parameter (issue 11)
     ({"address": "a" * 301}, 422),
     ({"address": "  "}, 400),
 ])
@@ -176,7 +176,7 @@ def test_batch_csv_upload_answers_csv(client):
     (b"{not json", 422),
     (b'{"items": "x"}', 422),
     (b'{"items": [{"id": 1, "lon": 1, "lat": 2, "evil": 1}]}', 422),
-    (b'{"items": [{"id": 1, "lon": NaN, "lat": 2}]}', 200),
+    (b'{"items": [{"id": 1, "lon": NaN, "lat": 2}]}', 422),  # not strict JSON: refused whole (issue 11)
 ])
 def test_batch_bad_json(client, body, status):
     r = client.post("/lookup/batch", content=body, headers={"content-type": "application/json"})
@@ -237,9 +237,9 @@ def test_read_endpoints_geojson_without_personal_data(client):
 
 
 @pytest.mark.parametrize("path, status", [
-    ("/grids/nope", 404), ("/grids/%00", 404), ("/grids/1'%20OR%201=1/buildings", 404),
+    ("/grids/nope", 404), ("/grids/%00", 422), ("/grids/1'%20OR%201=1/buildings", 404),
     ("/grids?bbox=1,2,3", 400), ("/grids?bbox=nan,0,1,1", 400), ("/grids?bbox=10,0,1,1", 400),
-    ("/grids?community=%00", 404), ("/areas?level=planet", 400), ("/facilities?kind=bar", 400),
+    ("/grids?community=%00", 422), ("/areas?level=planet", 400), ("/facilities?kind=bar", 400),
 ])
 def test_read_hostile_is_4xx(client, path, status):
     r = client.get(path)
