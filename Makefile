@@ -8,7 +8,7 @@ BROWSER_PKGS := chromium fonts-wqy-microhei gdal-bin  # gdal-bin: tests read /og
 # npm vendors Leaflet at install time; Debian's npm is used only where the machine has none.
 NPM_PKGS     := $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: install system-deps browser-deps venv maps-vendor api-docs-vendor demo test bench lint clean
+.PHONY: install system-deps browser-deps venv maps-vendor api-docs-vendor demo test typecheck bench lint clean
 
 install: system-deps venv
 
@@ -55,6 +55,7 @@ demo: install
 
 test: install browser-deps
 	$(BIN)/ruff check .
+	$(MAKE) typecheck
 	$(BIN)/python -m pytest -q -n 2
 
 bench: install
@@ -67,3 +68,10 @@ lint: venv
 clean:
 	-$(BIN)/geogrid db stop
 	rm -rf .geogrid .geogrid-bench
+
+# The type checker (mypy, configured in pyproject.toml) and, once the tree is formatted, the formatter check:
+# `make typecheck CHECK_FORMAT=1` (the integrator switches the default on after `ruff format` has run once).
+CHECK_FORMAT ?= 0
+typecheck: venv
+	$(BIN)/mypy
+	@if [ "$(CHECK_FORMAT)" = 1 ]; then $(BIN)/ruff format --check .; fi

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api import guards
+from api.routers import accounts, coverage, health, lookup, maps, ogc, partition, planning, read, tiles
+from api.static import MapStatic
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
-# Topic routers, included when their module exists (each defines ``router``).
-ROUTERS = ("health", "lookup", "read", "coverage", "maps", "planning", "accounts", "partition", "tiles", "ogc")
+# Topic routers, included in this order (a renamed module is an import error, never a silent omission).
+ROUTERS = (health, lookup, read, coverage, maps, planning, accounts, partition, tiles, ogc)
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:
@@ -38,10 +40,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, reason, details=reasons)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         """FastAPI's own answer (``{"detail": ...}``, headers kept), its stock 404/405 reason translated."""
+        headers = guards.allow_header(request, exc.headers) if exc.status_code == 405 else exc.headers
         if exc.status_code in HTTP_REASONS and exc.detail == HTTPStatus(exc.status_code).phrase:
-            exc = HTTPException(exc.status_code, HTTP_REASONS[exc.status_code](), exc.headers)
+            exc = HTTPException(exc.status_code, HTTP_REASONS[exc.status_code](), headers)
         return await http_exception_handler(request, exc)
 
 
@@ -118,6 +121,17 @@ class BodyLimit:
             await _error(413, reason, limit=limit)(scope, receive, send)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Everything the app holds while it runs, in one place: the point-lookup pool and the map warmer."""
+    async with lookup.lookup_pool(app):
+        maps.warmer.start()
+        try:
+            yield
+        finally:
+            maps.warmer.stop()
+
+
 def _install_hardening(app: FastAPI) -> None:
     """Host check (DNS rebinding), CORS only when origins are configured, security headers, audit fallback."""
     from starlette.middleware.cors import CORSMiddleware
@@ -136,7 +150,7 @@ def _install_hardening(app: FastAPI) -> None:
 
 
 def create_app() -> FastAPI:
-    """Build the application with every available topic router."""
+    """Build the application: every topic router, the static files, one lifespan."""
     from api import docs
     from api.security import authorize
 
@@ -144,23 +158,23 @@ def create_app() -> FastAPI:
         title="geogrid",
         description="Community grid management (网格化服务管理): grids, lookup, coverage and maps on PostGIS.",
         version="0.1.0",
+        lifespan=lifespan,
         docs_url=None,  # served from local files by api.docs, not a CDN
         redoc_url=None,
         dependencies=[Depends(authorize)],  # one authorization table for every route (api/security.py)
     )
     _install_error_handlers(app)
+    from api.routers.tiles import WarmTiles
+
+    app.add_middleware(WarmTiles)  # innermost: warm public tiles skip routing (host, headers, limits still apply)
     guards.install(app)
     _install_hardening(app)
     app.add_middleware(BodyLimit)
     app.include_router(docs.router)
-    for name in ROUTERS:
-        try:
-            module = importlib.import_module(f"api.routers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"api.routers.{name}":
-                raise
-            continue
+    for module in ROUTERS:
         app.include_router(module.router)
+    app.mount("/maps/static", MapStatic(), name="maps-static")
+    app.mount("/planner/static", MapStatic(), name="planner-static")
     return app
 
 

@@ -29,12 +29,12 @@ REDOC = """<!doctype html>
 <script src="/docs/static/redoc.standalone.js"></script></body></html>"""
 
 
-@router.get("/docs")
+@router.get("/docs", name="swagger_ui_html")  # the name FastAPI gives it: tipg links to it
 def swagger() -> HTMLResponse:
     return HTMLResponse(SWAGGER)
 
 
-@router.get("/redoc")
+@router.get("/redoc", name="redoc_html")
 def redoc() -> HTMLResponse:
     return HTMLResponse(REDOC)
 

@@ -183,6 +183,7 @@ UNAVAILABLE = (
 def install(app: FastAPI) -> None:
     """Add the input guard and the database-failure handlers to ``app`` (see the module docstring)."""
     app.add_middleware(InputGuard)
+    document_errors(app)
 
     @app.exception_handler(sqlalchemy.exc.DataError)
     @app.exception_handler(psycopg.DataError)
@@ -216,3 +217,76 @@ async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
 def _first_line(exc: Exception) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0][:200] if str(orig).strip() else exc.__class__.__name__
+
+
+# The body of every refusal: ``{"error": reason, ...}`` from our handlers, ``{"detail": reason}`` from
+# FastAPI's own 404/405. Documented on every operation so clients (and schemathesis) can rely on it.
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"error": {"type": "string", "description": "why the request was refused, in GEOGRID_LANG"},
+                   "details": {"type": "array", "items": {"type": "string"}},
+                   "detail": {"description": "FastAPI's own refusals (unknown path, method)"}},
+    "anyOf": [{"required": ["error"]}, {"required": ["detail"]}],
+}
+ERROR_STATUSES = {
+    "400": "bad request: a value the endpoint cannot use (unknown kind, community, mode …)",
+    "401": "sign-in required", "403": "not allowed for this account", "404": "no such resource",
+    "405": "method not allowed (Allow lists the methods)", "409": "conflict with the current state",
+    "413": "over a size or time budget", "414": "request path too long", "415": "unsupported body type",
+    "422": "invalid input: which field and why", "429": "too many requests", "503": "database unavailable now",
+}
+# What some operations answer instead of JSON (path → media types of the 200 answer).
+MEDIA = {"/areas": ["application/geo+json"], "/grids": ["application/geo+json"],
+         "/grids/{code}": ["application/geo+json"], "/grids/{code}/buildings": ["application/geo+json"],
+         "/facilities": ["application/geo+json"], "/maps/layers/{layer}.geojson": ["application/geo+json"],
+         "/lookup/batch": ["application/json", "text/csv"], "/maps/static/{path}": ["*/*"]}
+ERROR_MEDIA = {"/login": ["application/json", "text/html"]}  # the sign-in page answers a failed sign-in in HTML
+
+
+def document_errors(app: FastAPI) -> None:
+    """Document the error body and statuses on every operation, and the real media types of the 200 answers."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        spec.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for path, operations in spec.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                kinds = ERROR_MEDIA.get(path, ["application/json"])
+                for status, description in ERROR_STATUSES.items():
+                    responses[status] = {"description": description,
+                                         "content": {k: {"schema": ref} if k.endswith("json") else {} for k in kinds}}
+                ok = next((responses[s] for s in ("200", "201") if s in responses), None)
+                if ok is not None and path in MEDIA:
+                    ok["content"] = {kind: {} for kind in MEDIA[path]}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi
+
+
+def allow_header(request: Request, headers: dict[str, str] | None) -> dict[str, str] | None:
+    """``Allow`` naming every method of the path, not only those of the first route that matched it (GET and
+    POST /login are two routes: Starlette's 405 listed one)."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.routes):
+        regex, allowed = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and allowed and regex.match(path):
+            methods |= set(allowed)
+    return {**(headers or {}), "Allow": ", ".join(sorted(methods))} if methods else headers
+
+
+def _leaf_routes(routes):
+    """Routes with a path and methods, inside included routers too (FastAPI keeps them nested)."""
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)
+        if callable(nested):
+            yield from nested()
+        else:
+            yield route

@@ -91,13 +91,14 @@ class SecurityHeaders:
 
 class AuditFallback:
     """A write (POST/PUT/PATCH/DELETE) that succeeded without its route recording an audit row gets a generic
-    one (method, route, status), so routes added by other topics are never written unaudited."""
+    one (method, route, status), so routes added by other topics are never written unaudited; so does every
+    read of personal data (rosters, ledgers and their exports)."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"].encode() in SAFE_METHODS:
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         status: list[int] = []
 
@@ -108,7 +109,8 @@ class AuditFallback:
 
         await self.app(scope, receive, wrapped)
         state = scope.get("state", {})
-        if status and status[0] < 400 and not state.get("audited") and state.get("principal") is not None:
+        write = scope["method"].encode() not in SAFE_METHODS or state.get("audit_read")
+        if write and status and status[0] < 400 and not state.get("audited") and state.get("principal") is not None:
             from starlette.concurrency import run_in_threadpool
 
             await run_in_threadpool(_record_generic, scope, status[0])

@@ -52,6 +52,16 @@ class Station(_Strict):
     walk_basis: Literal["network", "straight_line"]
 
 
+class CoveredBy(_Strict):
+    name: str
+    kind: str = Field(description="facility kind: service_station, kindergarten, health_station …")
+    distance_m: float = Field(description="straight-line metres to the facility")
+    walk_m: float | None = Field(description="metres on foot along the network when measured (the nearest "
+                                             "station), else null")
+    walk_minutes: float = Field(description="walk_m (else distance_m) at GEOGRID_WALK_SPEED metres a minute")
+    walk_basis: Literal["network", "straight_line"]
+
+
 class PointAnswer(_Strict):
     point: LookupPoint
     grid: Grid
@@ -61,10 +71,15 @@ class PointAnswer(_Strict):
     staff: list[Staff]
     party_org: PartyOrg | None
     nearest_station: Station | None = Field(description="the nearest 党群服务站 on foot (or by straight line)")
-    covered: bool = Field(description="inside a 5-minute service area (on covered_basis)")
+    covered: bool = Field(description="inside a 5-minute service area (on covered_basis) of a facility of one of "
+                                      "covered_kinds; covered_by names them")
     covered_basis: Literal["network", "circle", "radius"] = Field(
         description="network or circle: stored 5-minute service areas; radius: the nearest station within the "
                     "5-minute radius (no areas computed)")
+    covered_by: list[CoveredBy] = Field(description="the facilities in service whose 5-minute area holds the "
+                                                    "point, nearest first (at most 5); empty when not covered")
+    covered_kinds: list[str] = Field(description="the facility kinds whose areas count for covered (candidates, "
+                                                 "proposed sites, never count)")
 
 
 class Match(_Strict):

@@ -208,6 +208,8 @@ def authorize(request: Request) -> None:
         _check_csrf(request, who)
     if permission in RATE_LIMITED:
         _rate_limit(request, who)
+    if permission == "personal":  # reading or exporting personal data is audited like a write
+        request.state.audit_read = True
 
 
 def _current(request: Request) -> Principal | None:

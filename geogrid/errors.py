@@ -47,6 +47,11 @@ class InputError(GeogridError):
 
 
 
+class SettingError(ValueError):
+    """A GEOGRID_* variable that cannot be read. Worded in both languages here: the language is a setting too.
+
+    Defined here, not in :mod:`geogrid.settings`, so the CLI can catch it without importing pydantic-settings.
+    """
 class Unauthorized(GeogridError):
     """Signing in is needed (API: 401)."""
 

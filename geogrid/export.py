@@ -13,16 +13,15 @@ from sqlalchemy import Connection
 
 from geogrid.db.bulk import fetch_geoms
 from geogrid.errors import GeogridError
+from geogrid.figures import grid_figures_sql
 from geogrid.i18n import t
 
 DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
 QUERIES = {
     "grids": (
-        "SELECT g.code, g.name, g.kind, c.code AS community_code, g.version, g.source_id, "
-        "COALESCE(sum(b.households), 0)::int AS households, count(b.id)::int AS buildings, ST_AsBinary(g.geom) "
-        "FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id "
-        "LEFT JOIN building_assignments a ON a.grid_id = g.id LEFT JOIN buildings b ON b.id = a.building_id "
-        "WHERE g.valid_to IS NULL GROUP BY g.id, c.code ORDER BY g.code"
+        "SELECT f.code, f.name, f.kind, f.community_code, f.version, f.source_id, f.households, f.buildings, "
+        f"ST_AsBinary(g.geom) FROM ({grid_figures_sql('g.valid_to IS NULL')}) f JOIN grids g ON g.id = f.grid_id "
+        "ORDER BY f.code"
     ),
     "buildings": (
         "SELECT b.source_id, b.name, b.address, b.floors, b.households, g.code AS grid_code, ST_AsBinary(b.geom) "

@@ -10,12 +10,18 @@ languages, so a message can be embedded whole in another one (an import error's 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from geogrid.messages_zh import ZH
-from geogrid.settings import SettingError, get_settings
 
 LANGS = ("zh-en", "zh", "en")
+
+
+def normalise_lang(value: object) -> str:
+    """``zh-en``, ``zh`` or ``en``; anything else gives the default ``zh-en`` (readable by everyone)."""
+    lang = str(value).strip().lower().replace("_", "-")
+    return lang if lang in LANGS else "zh-en"
 
 
 class Text(str):
@@ -31,11 +37,10 @@ class Text(str):
 
 
 def _lang() -> str:
-    """The chosen language; the default while another setting is unreadable (its error must still be read)."""
-    try:
-        return get_settings().lang
-    except SettingError:
-        return "zh-en"
+    """``GEOGRID_LANG`` read straight from the environment, as the ``lang`` setting reads it: the help text is
+    rendered at import, before (and without) the settings, and a message stays readable while another
+    setting is unreadable."""
+    return normalise_lang(os.environ.get("GEOGRID_LANG", "zh-en"))
 
 
 def render(en: str, zh: str | None) -> str:

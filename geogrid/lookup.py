@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -26,11 +27,12 @@ from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import GeogridError, NotFound
 from geogrid.i18n import t
 from geogrid.matching import resolve
-from geogrid.model import SERVICE_STATION
+from geogrid.model import FACILITY_KINDS, SERVICE_STATION
 from geogrid.settings import get_settings
 
 KNN_CANDIDATES = 8  # nearest by degrees first, then exact metres among these
 MAX_CANDIDATES = 20  # grids listed for an ambiguous address
+COVERED_BY_MAX = 5  # facilities listed in ``covered_by``, nearest first
 
 _GRID_SQL = """
 SELECT g.id, g.code, g.name, g.kind, g.community_id
@@ -85,9 +87,13 @@ SELECT gr.code, gr.name, gr.kind,
        ns.name AS station_name, ns.distance_m AS station_m,
        ws.name AS walk_name, ws.distance_m AS walk_distance_m, ws.walk_m, b.basis,
        CASE WHEN gr.id IS NOT NULL AND b.basis <> 'radius' THEN
-       EXISTS (SELECT 1 FROM service_areas sv JOIN facilities sf ON sf.id = sv.facility_id AND NOT sf.candidate
-                WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
-                  AND (sv.mode = 'network' OR b.basis <> 'network')) END AS in_area,
+       (SELECT json_agg(json_build_object('name', x.name, 'kind', x.kind, 'distance_m', x.distance_m)
+                        ORDER BY x.distance_m)
+          FROM (SELECT sf.name, sf.kind, ST_Distance(sf.geom::geography, p.g::geography) AS distance_m
+                  FROM service_areas sv JOIN facilities sf ON sf.id = sv.facility_id AND NOT sf.candidate
+                 WHERE sv.minutes = 5 AND ST_Intersects(sv.geom, p.g)
+                   AND (sv.mode = 'network' OR b.basis <> 'network')
+                 ORDER BY distance_m LIMIT {COVERED_BY_MAX}) x) END AS covered_by,
        CASE WHEN gr.id IS NULL THEN
        (SELECT json_build_object('code', n.code, 'name', n.name, 'distance_m', n.distance_m)
           FROM ({_NEAREST_SQL}) n) END AS nearest
@@ -162,17 +168,41 @@ def _answer(row, lon: float, lat: float) -> dict:
         raise _not_found(row.nearest, lon, lat)
     settings = get_settings()
     station = _station(row, settings.walk_speed_m_per_min)
-    radius = settings.circle_radius_m.get(5, 300.0)
-    covered = bool(row.in_area) if row.basis != "radius" else bool(station and row.station_m <= radius)
     card = orjson.loads(row.card)  # community, street, district, staff, party_org
+    covered_by = _covered_by(row, station, settings)
     return {
         "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
         "grid": {"code": row.code, "name": row.name, "kind": row.kind},
         **card,
         "nearest_station": station,
-        "covered": covered,
+        "covered": bool(covered_by),
         "covered_basis": row.basis,
+        "covered_by": covered_by,
+        "covered_kinds": COVERED_KINDS if row.basis != "radius" else [SERVICE_STATION],
     }
+
+
+# Every kind of facility in service counts for ``covered`` (a kindergarten's 5-minute area as much as a
+# station's); proposed sites (candidates) never do. The answer says so, since ``nearest_station`` is stations only.
+COVERED_KINDS = list(FACILITY_KINDS)
+
+
+def _covered_by(row, station: dict | None, settings) -> list[dict]:
+    """The facilities whose 5-minute area holds the point (nearest first), each with its kind and minutes on foot:
+    along the network for the nearest station when measured, else the straight line at the walking pace."""
+    pace = settings.walk_speed_m_per_min
+    if row.basis == "radius":
+        radius = settings.circle_radius_m.get(5, 300.0)
+        return [station] if station and row.station_m is not None and row.station_m <= radius else []
+    out = []
+    for f in row.covered_by or ():
+        if station and station["walk_basis"] == "network" and f["name"] == station["name"] \
+                and f["kind"] == SERVICE_STATION:
+            out.append(station)
+            continue
+        out.append({"name": f["name"], "kind": f["kind"], "distance_m": round(f["distance_m"], 1), "walk_m": None,
+                    "walk_minutes": round(f["distance_m"] / pace, 1), "walk_basis": "straight_line"})
+    return out
 
 
 def _station(row, pace: float) -> dict | None:
@@ -253,49 +283,72 @@ def lookup_address(conn: Connection, address: str, explain: bool = False) -> dic
 def grids_at(conn: Connection, lon: Sequence[float], lat: Sequence[float], crs: str | None = None) -> list[dict | None]:
     """The grid (code, name, kind, community_code) at each point, None outside any grid or for invalid input.
 
-    One set-based query for all points.
+    Points are located in process against the grids' STRtree (:mod:`geogrid.grid_index`), checked against
+    the caller's snapshot first, so a plan just applied is already seen; the boundary rule is the same as
+    :data:`BATCH_SQL` (lowest code wins).
     """
+    from geogrid.grid_index import grid_index
+
     wx, wy, ok = to_storage(lon, lat, crs)
     out: list[dict | None] = [None] * len(wx)
     idx = np.flatnonzero(ok)
     if len(idx) == 0:
         return out
-    rows = conn.execute(BATCH_SQL, {"idx": idx.tolist(), "xs": wx[idx].tolist(), "ys": wy[idx].tolist()})
-    for i, code, name, kind, c_code in rows:
-        if code is not None:
-            out[i] = {"code": code, "name": name, "kind": kind, "community_code": c_code}
+    index = grid_index(conn)
+    found = index.locate(wx[idx], wy[idx])
+    grids = index.grids
+    for i, g in zip(idx.tolist(), found.tolist(), strict=True):
+        if g >= 0:
+            out[i] = dict(grids[g])
     return out
 
 
-def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None) -> list[dict]:
+def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None, budget: bool = False) -> list[dict]:
     """``{"id", "grid"}`` or ``{"id", "grid": None, "error"}`` per item, in order; points in one query.
 
     An item is ``{"id", "lon", "lat"}`` or ``{"id", "address"}`` (coordinates win when both are given);
-    a bad item gets an error, never fails the batch.
+    a bad item gets an error, never fails the batch. With ``budget`` (the API), addresses (about 10 ms each)
+    are bounded by ``GEOGRID_BATCH_ADDRESS_LIMIT`` and the whole batch by ``GEOGRID_BATCH_TIMEOUT`` (413).
     """
-    limit = get_settings().batch_limit
-    if len(items) > limit:
-        raise BatchTooLarge(limit, len(items))
+    settings = get_settings()
+    if len(items) > settings.batch_limit:
+        raise BatchTooLarge(settings.batch_limit, len(items))
+    deadline = time.monotonic() + settings.batch_timeout_s if budget else math.inf
+    if budget:
+        _check_addresses(items, settings.batch_address_limit)
     results: list[dict] = [{"id": it.get("id"), "grid": None} for it in items]
     has_point = [it.get("lon") not in (None, "") or it.get("lat") not in (None, "") for it in items]
     points = [i for i, flag in enumerate(has_point) if flag]
     lon = np.array([_float(items[i].get("lon")) for i in points], dtype=float)
     lat = np.array([_float(items[i].get("lat")) for i in points], dtype=float)
     _, _, ok = to_storage(lon, lat, crs)
-    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok, strict=True):
+    invalid, outside = t("lon and lat must be finite numbers within ±180 and ±90"), t("no grid at this point")
+    for i, grid, valid in zip(points, grids_at(conn, lon, lat, crs), ok.tolist(), strict=True):
         results[i]["grid"] = grid
         if not valid:
-            results[i]["error"] = t("lon and lat must be finite numbers within ±180 and ±90")
+            results[i]["error"] = invalid  # each message translated once per batch, not per item
         elif grid is None:
-            results[i]["error"] = t("no grid at this point")
+            results[i]["error"] = outside
     for i, it in enumerate(items):
         if has_point[i]:
             continue
         if it.get("address") in (None, ""):
             results[i]["error"] = t("needs lon and lat, or address")
         else:
+            if time.monotonic() > deadline:
+                raise BatchTooLarge(settings.batch_timeout_s, len(items), timed_out=True)
             results[i].update(_address_item(conn, str(it["address"])))
     return results
+
+
+def _check_addresses(items: Sequence[dict], limit: int) -> None:
+    count = sum(1 for it in items if it.get("lon") in (None, "") and it.get("lat") in (None, "")
+                and it.get("address") not in (None, ""))
+    if count > limit:
+        exc = BatchTooLarge(limit, count)
+        exc.args = (t("batch of {count} addresses is over the limit of {limit} (GEOGRID_BATCH_ADDRESS_LIMIT); "
+                      "send points, or split the batch", count=count, limit=limit),)
+        raise exc
 
 
 def _address_item(conn: Connection, address: str) -> dict:
@@ -320,8 +373,10 @@ class BatchTooLarge(GeogridError):
 
     status_code = 413
 
-    def __init__(self, limit: int, count: int) -> None:
-        super().__init__(t("batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)", count=count,
-                           limit=limit))
+    def __init__(self, limit: float, count: int, timed_out: bool = False) -> None:
+        super().__init__(
+            t("batch of {count} items took over its budget of {seconds} s (GEOGRID_BATCH_TIMEOUT); split the batch",
+              count=count, seconds=limit) if timed_out else
+            t("batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)", count=count, limit=limit))
 
         self.extra = {"limit": limit}

@@ -177,7 +177,6 @@ ZH: dict[str, str] = {
     "unknown facility kind '{kind}': use one of {kinds}": "未知的设施类型 '{kind}'：请使用 {kinds} 之一",
     "circle of {minutes} minutes: use 5, 10 or 15": "{minutes} 分钟生活圈无效：请使用 5、10 或 15",
     "not a readable OpenStreetMap extract: {error}": "无法读取该 OpenStreetMap 数据文件：{error}",
-    "walking network (geogrid.network not available yet: skipped)": "步行路网（geogrid.network 尚不可用：已跳过）",
 
     # --- Import reports and the import command ------------------------------------------------------------------
     "{what}: {done}": "{what}：{done}",
@@ -300,7 +299,6 @@ ZH: dict[str, str] = {
     "no network service areas computed yet: run 'geogrid compute' after importing a walking network":
         "尚未计算步行路网服务范围：请先导入步行路网，再运行 'geogrid compute'",
     "no {mode} service areas computed yet: run 'geogrid compute'": "尚未计算 {mode} 服务范围：请运行 'geogrid compute'",
-    "no community with code or name '{community}' has grids in force": "代码或名称为 '{community}' 的社区没有现行网格",
     "GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and GEOGRID_AREA_CELL more than 0 and at most "
     "the offset (got {cell})":
         "GEOGRID_ACCESS_OFFSET 必须大于 0 米（当前为 {offset}），"
@@ -445,7 +443,6 @@ ZH: dict[str, str] = {
     "Leaflet is not installed locally: run `make maps-vendor`": "本地未安装 Leaflet：请运行 `make maps-vendor`",
     "Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)":
         "本地未安装 Leaflet：请运行 `make maps-vendor`（npm ci --prefix maps）",
-    "mode '{mode}' is not one of {modes}": "计算方式 '{mode}' 不是 {modes} 之一",
     "no district, street or community with code or name '{area}'": "没有代码或名称为 '{area}' 的区县、街道或社区",
     "no walking-network service areas for {minutes} minutes: run `geogrid compute`":
         "没有 {minutes} 分钟的步行路网服务范围：请运行 `geogrid compute`",

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from geogrid.roles import ROLES as ROLES  # re-exported: the account roles live where the CLI reads them cheaply
+
 SRID = 4326
 
 AREA_LEVELS = ("district", "street", "community")
@@ -455,7 +457,6 @@ class Plan(Base):
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
 
 
-ROLES = ("viewer", "api_client", "grid_staff", "community_staff", "planner", "admin")
 
 
 class Account(Base):

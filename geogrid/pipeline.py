@@ -6,21 +6,13 @@ one transaction each, so a failed step leaves the previous results in place.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 from sqlalchemy import Connection
 
 Step = tuple[str, Callable[[Connection], object]]
 
-# (module, function) pairs; a module that does not exist yet is skipped.
-STEPS = (
-    ("geogrid.assign", "assign_all"),
-    ("geogrid.gazetteer", "build_gazetteer"),
-    ("geogrid.coverage.compute", "compute_service_areas"),
-    ("geogrid.stations", "store_station_walks"),
-    ("geogrid.coverage.covered", "store_building_coverage"),
-)
+NAMES = ("assign", "gazetteer", "compute", "stations", "covered")
 
 
 def label(name: str) -> str:
@@ -33,16 +25,15 @@ def label(name: str) -> str:
 
 
 def steps() -> list[Step]:
-    out: list[Step] = []
-    for module_name, func in STEPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if module_name.startswith(str(exc.name)):
-                continue
-            raise
-        out.append((module_name.rsplit(".", 1)[-1], getattr(module, func)))
-    return out
+    """The steps in order, imported here (not at module import: ``geogrid --help`` stays fast)."""
+    from geogrid.assign import assign_all
+    from geogrid.coverage.compute import compute_service_areas
+    from geogrid.coverage.covered import store_building_coverage
+    from geogrid.gazetteer import build_gazetteer
+    from geogrid.stations import store_station_walks
+
+    return list(zip(NAMES, (assign_all, build_gazetteer, compute_service_areas, store_station_walks,
+                            store_building_coverage), strict=True))
 
 
 def compute_all(on_step: Callable[[str, int, int], None] | None = None) -> None:

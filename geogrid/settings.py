@@ -13,17 +13,19 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from geogrid.errors import SettingError  # defined with the other errors (the CLI catches it cheaply); re-exported
+
+__all__ = ["PREFIX", "SettingError", "Settings", "get_settings"]
+
 PREFIX = "GEOGRID_"
 
 
-class SettingError(ValueError):
-    """A GEOGRID_* variable that cannot be read. Worded in both languages here: the language is a setting too."""
 
 
 def setting(default: Any, *, env: str | None = None, form: str | None = None, doc: str = "") -> Any:
     """A field read from ``GEOGRID_<env>`` (the field's own name when ``env`` is None); ``form`` is how the value
     is written in the environment, quoted back when it cannot be read."""
-    extra = {"form": form if form is not None else str(default)}
+    extra: dict[str, Any] = {"form": form if form is not None else str(default)}
     if env is None:
         return Field(default, description=doc, json_schema_extra=extra)
     return Field(default, description=doc, json_schema_extra=extra, validation_alias=AliasChoices(PREFIX + env))
@@ -72,13 +74,21 @@ class Settings(BaseSettings):
     move_buffer_m: float = setting(3.0, doc="a building moved without a footprint takes a square this half-width")
     problem_max_points: int = setting(500, doc="at most this many building points in one problem's location")
     lang: str = setting("zh-en", doc="user-facing messages: zh-en (中文 (English)), zh or en")
+    api_statement_timeout_ms: int = setting(30_000, doc="API: a query running longer fails (statement_timeout)")
+    api_lock_timeout_ms: int = setting(5_000, doc="API: waiting longer for a lock fails (lock_timeout)")
     # Durability: "on" waits for the WAL flush before a commit is acknowledged; "off" answers sooner but a crash
     # loses the last acknowledged writes (8 of 8 plan applies in a trial stopped 110 ms later).
     synchronous_commit: str = setting("on", doc="PostgreSQL synchronous_commit: on, off, local, remote_write, ...")
     plan_max_vertices: int = setting(20_000, doc="vertices of one boundary in a plan edit (100k took 35 s)")
     # Robustness: how long a request waits for the database before answering 503.
-    db_pool_timeout_s: float = setting(1.5, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
+    db_pool_timeout_s: float = setting(1.0, env="DB_POOL_TIMEOUT", doc="wait for a pooled connection, s")
     db_connect_timeout_s: int = setting(2, env="DB_CONNECT_TIMEOUT", doc="a new connection gives up after, s (≥ 2)")
+    # Bounded work (413/422 beyond): previews, plans, drafts and address batches.
+    preview_timeout_s: float = setting(30.0, env="PREVIEW_TIMEOUT", doc="a plan preview's time budget, s")
+    plan_max_bytes: int = setting(1_000_000, doc="stored size of one plan's edits (a 100k-vertex plan was 4.4 MB)")
+    draft_ttl_hours: float = setting(168.0, doc="draft plans expire after this many hours")
+    batch_address_limit: int = setting(5_000, doc="addresses in one lookup batch (2,000 took 18 s)")
+    batch_timeout_s: float = setting(120.0, env="BATCH_TIMEOUT", doc="a lookup batch's time budget, s")
     # Accounts and hardening.
     public: Words = setting(("maps", "read", "lookup"), form="maps,read,lookup",
                             doc="permissions anyone has without signing in")
@@ -93,7 +103,7 @@ class Settings(BaseSettings):
     sso_audience: str | None = setting(None, doc="JWT single sign-on: audience")
     sso_keys_file: str | None = setting(None, doc="JWT single sign-on: a JWKS or PEM keys file")
 
-    @field_validator("public", "allowed_hosts", "cors_origins", mode="before")
+    @field_validator("public", "allowed_hosts", "cors_origins", "dedicated_kinds", mode="before")
     @classmethod
     def _words(cls, value: Any) -> Any:
         """A comma-separated list, blanks dropped."""
@@ -151,11 +161,6 @@ class Settings(BaseSettings):
         pairs = (p.split(":") for p in value.split(",") if p.strip())
         return {k.strip(): float(v) for k, v in pairs}
 
-    @field_validator("dedicated_kinds", mode="before")
-    @classmethod
-    def _kinds(cls, value: Any) -> Any:
-        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
-
     @field_validator("community_households", mode="before")
     @classmethod
     def _range(cls, value: Any) -> Any:
@@ -174,8 +179,9 @@ class Settings(BaseSettings):
     @classmethod
     def _lang(cls, value: Any) -> str:
         """``zh-en``, ``zh`` or ``en``; anything else gives the default ``zh-en`` (readable by everyone)."""
-        lang = str(value).strip().lower().replace("_", "-")
-        return lang if lang in ("zh-en", "zh", "en") else "zh-en"
+        from geogrid.i18n import normalise_lang
+
+        return normalise_lang(value)
 
     @property
     def embedded(self) -> bool:
@@ -191,7 +197,9 @@ class Settings(BaseSettings):
         """SQLAlchemy URL of the database, embedded or external."""
         if self.database_url:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+        from geogrid.db.roles import url  # the application's own role, password from GEOGRID_HOME/secrets
+
+        return url(self.home, self.db_port, self.db_name)
 
 
 def env_name(field: str) -> str:

@@ -25,6 +25,7 @@ PACKAGES: dict[str, tuple[str, tuple[str, ...]]] = {
         "dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css")),
     "fullscreen": ("leaflet.fullscreen", ("Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg")),
     "draw": ("leaflet-draw", ("dist/leaflet.draw.js", "dist/leaflet.draw.css", "dist/images")),
+    "vectorgrid": ("leaflet.vectorgrid", ("dist/Leaflet.VectorGrid.bundled.min.js",)),
 }
 
 # folium's resource names -> our vendor path (None: not needed by our pages, dropped).
@@ -38,6 +39,7 @@ FOLIUM_NAMES: dict[str, str | None] = {
     "Control.FullScreen.css": "vendor/fullscreen/Control.FullScreen.css",
     "leaflet_draw_js": "vendor/draw/leaflet.draw.js",
     "leaflet_draw_css": "vendor/draw/leaflet.draw.css",
+    "vectorgrid_js": "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
     "geogrid_js": "geogrid-map.js",
     "geogrid_css": "geogrid-map.css",
     "jquery": None,

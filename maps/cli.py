@@ -21,11 +21,11 @@ def _file_options(out: Path, measure: str):
     from maps.pages import PageOptions
 
     copy_static(out.parent / STATIC_DIR)
-    return PageOptions(static_url=STATIC_DIR, layer_url=None, lookup_url=None, measure=measure)
+    return PageOptions(static_url=STATIC_DIR, layer_url=None, lookup_url=None, measure=measure, tiles_url=None)
 
 
 def write_coverage(out: Path, community: str | None, mode: str = "auto", minutes: int = 5,
-                   measure: str = "households", kind: str | None = None) -> int:
+                   measure: str = "coverage", kind: str | None = None) -> int:
     """Write the coverage map of an area (or the city) to ``out``; returns its size in bytes."""
     from geogrid import db
     from maps import data, pages
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         community: str = typer.Option(None, help=t("District, street or community (code or name); default city.")),
         mode: str = typer.Option("auto", help=t("circle, network or auto (network when computed).")),
         minutes: int = typer.Option(5, help=t("Service circle in minutes (5, 10 or 15).")),
-        measure: str = typer.Option("households", help=t("Grid colour: households, coverage or party_members.")),
+        measure: str = typer.Option("coverage", help=t("Grid colour: households, coverage or party_members.")),
         kind: str = typer.Option(None, help=t("Only facilities of this kind.")),
     ) -> None:
         size = write_coverage(out, community, mode, minutes, measure, kind)

@@ -10,70 +10,58 @@ has stored any, straight-line circles of the setting radius stand in. "household
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from geogrid.db.bulk import fetch_geoms, query_frame
+from geogrid.coverage.stats import check_circle, network_computed
+from geogrid.db.bulk import fetch_geoms, fetch_packed, query_frame
 from geogrid.errors import GeogridError, NotFound
+from geogrid.figures import coverage_by_grid, grid_figures_sql, share
 from geogrid.i18n import t
+from geogrid.scope import CITY, resolve_scope
+from geogrid.scope import Scope as Place
 from geogrid.settings import get_settings
 
-MODES = ("auto", "circle", "network")
 KIND = "(CAST(:kind AS text) IS NULL OR f.kind = :kind)"
 METRES_PER_DEGREE = 111_320.0
 
 SCOPED_GRIDS = """
 SELECT g.id, g.code, g.name, g.kind, c.code AS community_code, c.name AS community_name, g.geom
-FROM grids g
-LEFT JOIN admin_areas c ON c.id = g.community_id
-LEFT JOIN admin_areas s ON s.id = c.parent_id
-LEFT JOIN admin_areas d ON d.id = s.parent_id
-WHERE g.valid_to IS NULL
-  AND (CAST(:area AS text) IS NULL OR :area IN (c.code, c.name, s.code, s.name, d.code, d.name))
+FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
+WHERE g.valid_to IS NULL AND (CAST(:scope_all AS boolean) OR g.id = ANY(CAST(:scope_grids AS int[])))
 """
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which grids a map shows and which service circle it measures coverage by."""
+    """Which grids a map shows and which service circle it measures coverage by.
 
-    area: str | None = None  # district, street or community, by code or name; None = the whole city
+    ``place`` is the area resolved by :func:`check_scope` (:class:`geogrid.scope.Scope`); it is not part of
+    the scope's identity (cache keys), which the four fields the user chose already fix.
+    """
+
+    area: str | None = None  # district, street, community or grid, by code or name; None = the whole city
     mode: str = "auto"  # circle | network | auto (network when computed, else circle)
     minutes: int = 5
     kind: str | None = None  # one facility kind, or every kind
+    place: Place = field(default=CITY, compare=False, repr=False)
 
     def params(self) -> dict:
-        return {"area": self.area, "minutes": self.minutes, "kind": self.kind}
+        return {"minutes": self.minutes, "kind": self.kind, **self.place.params()}
 
 
 def check_scope(conn: Connection, scope: Scope) -> Scope:
-    """Validate a scope against the database; ``auto`` mode resolves to ``network`` or ``circle``."""
-    from geogrid.model import FACILITY_KINDS
-
-    if scope.kind is not None and scope.kind not in FACILITY_KINDS:
-        raise GeogridError(t("unknown facility kind '{kind}': use one of {kinds}", kind=scope.kind,
-                             kinds=FACILITY_KINDS))
-    if scope.mode not in MODES:
-        raise GeogridError(t("mode '{mode}' is not one of {modes}", mode=scope.mode, modes=list(MODES)))
-    radii = get_settings().circle_radius_m
-    if scope.minutes not in radii:
-        raise GeogridError(t("minutes={minutes}: choose one of {circles}", minutes=scope.minutes,
-                             circles=[str(m) for m in sorted(radii)]))
-    if scope.area is not None:
-        found = conn.scalar(text("SELECT 1 FROM admin_areas WHERE :a IN (code, name) LIMIT 1"), {"a": scope.area})
-        if not found:
-            raise NotFound(t("no district, street or community with code or name '{area}'", area=scope.area))
-    network = conn.scalar(text(
-        "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = 'network' AND minutes = :m)"
-    ), {"m": scope.minutes})
+    """Validate a scope against the database (the checks the coverage API makes); resolve its area and mode."""
+    check_circle(scope.minutes, scope.mode, scope.kind)
+    place = resolve_scope(conn, scope.area)
+    network = network_computed(conn, scope.minutes)
     if scope.mode == "network" and not network:
         raise GeogridError(t("no walking-network service areas for {minutes} minutes: run `geogrid compute`",
                              minutes=scope.minutes))
     mode = scope.mode if scope.mode != "auto" else ("network" if network else "circle")
-    return Scope(scope.area, mode, scope.minutes, scope.kind)
+    return Scope(scope.area, mode, scope.minutes, scope.kind, place)
 
 
 def _stored(conn: Connection, scope: Scope) -> bool:
@@ -84,20 +72,13 @@ def _stored(conn: Connection, scope: Scope) -> bool:
 
 
 GRIDS_SQL = """
-WITH sg AS ({scoped}),
-pm AS (
-    SELECT a.grid_id, count(*) AS party_members
-    FROM residents r JOIN building_assignments a ON a.building_id = r.building_id
-    WHERE r.party_member AND a.grid_id IN (SELECT id FROM sg) GROUP BY a.grid_id
-), wk AS (
-    SELECT sa.grid_id, string_agg(DISTINCT st.name, '、') AS worker
-    FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
-    WHERE sa.role = 'full_time_worker' AND sa.grid_id IN (SELECT id FROM sg) GROUP BY sa.grid_id
-)
-SELECT sg.id, sg.code, sg.name, sg.kind, sg.community_code, sg.community_name, coalesce(wk.worker, '') AS worker,
-       coalesce(pm.party_members, 0) AS party_members, ST_AsBinary(sg.geom) AS geom
-FROM sg LEFT JOIN pm ON pm.grid_id = sg.id LEFT JOIN wk ON wk.grid_id = sg.id
-ORDER BY sg.code
+SELECT f.grid_id AS id, f.code, f.name, f.kind, f.community_code, f.community_name,
+       coalesce(wk.worker, '') AS worker, f.party_members, f.buildings, f.households, ST_AsBinary(g.geom) AS geom
+FROM ({figures}) f JOIN grids g ON g.id = f.grid_id
+LEFT JOIN (SELECT sa.grid_id, string_agg(DISTINCT st.name, '、') AS worker
+             FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
+            WHERE sa.role = 'full_time_worker' GROUP BY sa.grid_id) wk ON wk.grid_id = f.grid_id
+ORDER BY f.code
 """
 
 BUILDINGS_SQL = """
@@ -118,6 +99,7 @@ def _copy_out(conn: Connection, sql: str, params: dict, names: list[str]) -> pd.
     from psycopg import sql as psql
 
     raw = conn.connection.driver_connection
+    assert raw is not None  # a live psycopg connection (SQLAlchemy types it Optional)
     rendered = sql
     for key in sorted(params, key=len, reverse=True):
         rendered = rendered.replace(f":{key}", psql.Literal(params[key]).as_string(raw))
@@ -130,13 +112,13 @@ def _copy_out(conn: Connection, sql: str, params: dict, names: list[str]) -> pd.
     return frame.astype({k: v for k, v in COLUMN_TYPES.items() if k in frame})  # typed even when empty
 
 
-PACKED_SQL = """
-SELECT string_agg({fields}, ''::bytea)
+PACKED_FROM = """
 FROM building_assignments a JOIN buildings b ON b.id = a.building_id
 WHERE a.grid_id IN (SELECT id FROM ({scoped}) sg) {where}
 """
 PACKED_FIELDS = {"id": ("int8send(b.id)", ">i8"), "x": ("float8send(ST_X(b.geom))", ">f8"),
-                 "y": ("float8send(ST_Y(b.geom))", ">f8"), "households": ("int4send(b.households)", ">i4"),
+                 "y": ("float8send(ST_Y(b.geom))", ">f8"),
+                 "households": ("int4send(coalesce(b.households, 0))", ">i4"),
                  "grid_id": ("int4send(a.grid_id)", ">i4")}
 POINT_FIELDS = ("id", "x", "y", "households", "grid_id")
 COUNT_FIELDS = ("id", "households", "grid_id")  # no coordinates: a third less work for PostgreSQL
@@ -144,12 +126,9 @@ COUNT_FIELDS = ("id", "households", "grid_id")  # no coordinates: a third less w
 
 def _packed_points(conn: Connection, scope: Scope, where: str, params: dict,
                    fields: tuple[str, ...] = POINT_FIELDS) -> pd.DataFrame:
-    """Buildings as one packed binary value: a million rows arrive in one field instead of a million rows."""
-    sql = PACKED_SQL.format(fields=" || ".join(PACKED_FIELDS[f][0] for f in fields), scoped=SCOPED_GRIDS,
-                            where=where)
-    blob = conn.scalar(text(sql), {"area": scope.area, **params})
-    rows = np.frombuffer(blob or b"", dtype=np.dtype([(f, PACKED_FIELDS[f][1]) for f in fields]))
-    return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in fields})
+    """Buildings as one packed binary value (:func:`geogrid.db.bulk.fetch_packed`)."""
+    return fetch_packed(conn, {f: PACKED_FIELDS[f] for f in fields},
+                        PACKED_FROM.format(scoped=SCOPED_GRIDS, where=where), {**scope.place.params(), **params})
 
 
 def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
@@ -166,10 +145,8 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
     params = {"grid": grid} if grid else {}
     if with_address:
         sql = BUILDINGS_SQL.format(scoped=SCOPED_GRIDS, where=where, address="coalesce(b.address, b.name, '')")
-        if scope.area is None:
-            sql = sql.replace(":area", "NULL")
-        area = {"area": scope.area} if scope.area is not None else {}
-        frame = _copy_out(conn, sql, {**area, **params}, ["id", "x", "y", "households", "grid_id", "address"])
+        frame = _copy_out(conn, sql, {**scope.place.params(), **params},
+                          ["id", "x", "y", "households", "grid_id", "address"])
     else:
         frame = _packed_points(conn, scope, where, params)
     frame["covered"] = covered_column(conn, frame, scope.mode, scope.minutes, scope.kind,
@@ -194,28 +171,25 @@ def _grid_measure_rows(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 
 def grid_count(conn: Connection, scope: Scope) -> int:
-    return conn.scalar(text(f"SELECT count(*) FROM ({SCOPED_GRIDS}) sg"), {"area": scope.area})
+    return len(scope.place.grid_ids) if scope.place.grid_ids is not None else int(conn.scalar(text(
+        "SELECT count(*) FROM grids WHERE valid_to IS NULL")))
 
 
 def grids(conn: Connection, scope: Scope) -> pd.DataFrame:
-    """One row per grid in force in the scope, with households, coverage share, party members and worker."""
-    frame = fetch_geoms(conn, GRIDS_SQL.format(scoped=SCOPED_GRIDS), scope.params())
+    """One row per grid in force in the scope, with its figures (:mod:`geogrid.figures`), coverage share and worker."""
+    figures = grid_figures_sql(f"g.valid_to IS NULL AND {scope.place.where()}")
+    frame = fetch_geoms(conn, GRIDS_SQL.format(figures=figures), scope.params())
     if frame.empty:
         return frame
-    b = _grid_measure_rows(conn, scope)
-    b["covered_households"] = b["households"].where(b["covered"], 0)
-    per_grid = b.groupby("grid_id").agg(buildings=("id", "size"), households=("households", "sum"),
-                                        covered_households=("covered_households", "sum"))
-    frame = frame.merge(per_grid, left_on="id", right_index=True, how="left")
-    frame[list(per_grid.columns)] = frame[list(per_grid.columns)].fillna(0).astype("int64")
-    hh = frame["households"].astype(float)
-    frame["coverage"] = (frame["covered_households"] / hh.where(hh > 0)).round(3)
+    covered = coverage_by_grid(_grid_measure_rows(conn, scope))["households_covered"]
+    frame["covered_households"] = frame["id"].map(covered).fillna(0).astype("int64")
+    frame["coverage"] = share(frame["covered_households"], frame["households"])
     return frame
 
 
 def _extent_filter(column: str) -> str:
     """Keep rows near the scope's grids (a facility just outside still serves residents inside)."""
-    return (f"(CAST(:area AS text) IS NULL OR ST_DWithin({column}, "
+    return (f"(CAST(:scope_all AS boolean) OR ST_DWithin({column}, "
             f"(SELECT ST_Collect(ST_Envelope(sg.geom)) FROM ({SCOPED_GRIDS}) sg), :near))")
 
 
@@ -233,11 +207,11 @@ def service_areas(conn: Connection, scope: Scope) -> pd.DataFrame:
         sql = (f"SELECT f.id, f.name, f.kind, sa.minutes, sa.mode, ST_AsBinary(sa.geom) FROM service_areas sa "
                f"JOIN facilities f ON f.id = sa.facility_id WHERE sa.mode = :mode AND sa.minutes = :minutes "
                f"AND NOT f.candidate AND {KIND} AND {near} ORDER BY f.id")
-        params = {"mode": scope.mode}
+        params: dict[str, object] = {"mode": scope.mode}
     else:
         sql = (f"SELECT f.id, f.name, f.kind, :minutes AS minutes, 'circle' AS mode, "
                f"ST_AsBinary(ST_Buffer(f.geom::geography, :radius, 'quad_segs=8')::geometry) FROM facilities f "
-               f"WHERE NOT f.candidate AND f.circle_minutes = :minutes AND {KIND} AND {near} ORDER BY f.id")
+               f"WHERE NOT f.candidate AND f.circle_minutes <= :minutes AND {KIND} AND {near} ORDER BY f.id")
         params = {"radius": get_settings().circle_radius_m[scope.minutes]}
     return fetch_geoms(conn, sql, {**scope.params(), **params, "near": _near_degrees()})
 
@@ -250,7 +224,7 @@ def buildings(conn: Connection, scope: Scope, *, uncovered_only: bool = True, gr
     frame = building_points(conn, scope, grid=grid, with_address=True)
     if uncovered_only:
         frame = frame[~frame["covered"] & (frame["households"] > 0)]
-    codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
+    codes: dict[int, str] = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
                               {"ids": [int(i) for i in frame["grid_id"].unique()]}).all())
     frame = frame.assign(grid_code=frame["grid_id"].map(codes), geom=shapely.points(frame["x"], frame["y"]))
     return frame.sort_values("id").reset_index(drop=True)

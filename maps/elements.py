@@ -12,6 +12,7 @@ from folium.template import Template
 
 GEOGRID_JS = [
     ("markerclusterjs", "markercluster/leaflet.markercluster.js"),
+    ("vectorgrid_js", "vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
     ("geogrid_js", "geogrid-map.js"),
 ]
 GEOGRID_CSS = [

@@ -25,9 +25,6 @@ EMBED_MAX_GRIDS = 1500  # above this a served page fetches its layers instead of
 CANVAS_MIN_GRIDS = 1500  # SVG keeps one DOM node per polygon; a canvas stays fast at 20k grids
 BLANK_BASE = "#f4f3ee"
 
-FACILITY_SYMBOL = {"label": "服务设施 facility", "color": "#d7301f", "border": "#fff"}
-UNCOVERED_SYMBOL = {"label": "未覆盖楼栋 uncovered building", "color": "#e31a1c", "border": "#fff"}
-AREA_SYMBOL = {"label": "服务范围 service area", "color": "rgba(65,171,93,.3)", "border": "#238b45"}
 
 
 @dataclass
@@ -39,29 +36,45 @@ class PageOptions:
     lookup_url: str | None = "/lookup"
     measure: str = "households"
     tile_url: str | None = field(default_factory=lambda: get_settings().tile_url)
+    tiles_url: str | None = "/tiles"  # vector tiles for the city-scale base map; None: embed it
+    print_view: bool = False  # laid out for a printed sheet (no controls; title, legend and summary kept)
 
 
 def measures() -> dict[str, dict]:
-    """The grid measures a map can colour by, with units and classes (household band from settings)."""
+    """The grid measures a map can colour by, with units and classes (household band from settings).
+
+    Colour-blind safe: sequential single-hue ramps, coverage from yellow (gaps) to dark blue (covered),
+    never a red–green pair; a grid without a value is light grey and says why in the legend."""
     low, high = get_settings().household_bands.get("basic", (300, 500))
     return {
         "households": {
             "title": "户数 households", "unit": "户 per grid", "breaks": [1, low, high + 1],
-            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#e6550d"], "none": "#ffffff", "none_label": "—",
+            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#e6550d"], "none": "#d9d9d9",
+            "none_label": "无数据 no data",
             "labels": ["0 (no households)", f"1 – {low - 1} (below band)", f"{low} – {high} (target band)",
                        f"> {high} (网眼过大 oversized)"],
         },
         "coverage": {
             "title": "覆盖率 coverage share", "unit": "% of households", "percent": True,
-            "breaks": [0.5, 0.8, 0.95], "colors": ["#d7191c", "#fdae61", "#a6d96a", "#1a9641"],
-            "none": "#e0e0e0", "none_label": "no households",
+            "breaks": [0.5, 0.8, 0.95], "colors": ["#fed976", "#c7e9b4", "#41b6c4", "#225ea8"],
+            "none": "#d9d9d9", "none_label": "无住户 no households",
+            "labels": ["< 50% (缺口 gap)", "50 – 80%", "80 – 95%", "≥ 95%"],
         },
         "party_members": {
             "title": "党员 party members", "unit": "people per grid", "breaks": [], "quantiles": True,
-            "colors": ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"], "none": "#ffffff",
-            "none_label": "—",
+            "colors": ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"], "none": "#d9d9d9",
+            "none_label": "无数据 no data",
         },
     }
+
+
+def basis_label(scope: data.Scope) -> str:
+    """What "covered" means on this map, stated on the map: along the network, or straight-line circles."""
+    if scope.mode == "network":
+        return t("{minutes}-minute walk along the network ({metres} m)", minutes=scope.minutes,
+                 metres=round(get_settings().walk_speed_m_per_min * scope.minutes))
+    return t("{metres} m straight-line circle ({minutes} minutes)", minutes=scope.minutes,
+             metres=round(get_settings().circle_radius_m[scope.minutes]))
 
 
 def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> folium.Map:
@@ -74,13 +87,15 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
                    max_zoom=19)
     m.get_root().header.add_child(folium.Element(  # no favicon request: nothing on the page may 404
         f"<link rel='icon' href='data:,'><style>.folium-map{{background:{BLANK_BASE}}}</style>"))
+    if opts.print_view:
+        m.get_root().html.add_child(folium.Element("<script>document.body.classList.add('geogrid-print')</script>"))
     return m
 
 
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
     row = conn.execute(text(
         f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
-        f"FROM ({data.SCOPED_GRIDS}) sg) x"), {"area": scope.area}).first()
+        f"FROM ({data.SCOPED_GRIDS}) sg) x"), scope.place.params()).first()
     if row is None or row[0] is None:
         return (0.0, 0.0)
     lon, lat = row[1], row[0]
@@ -121,39 +136,22 @@ def layer_json(conn: Connection, layer: str, scope: data.Scope, *, grid: str | N
                          layer=layer))
 
 
-COMMUNITIES_IN_SCOPE = """
-SELECT c.id FROM admin_areas c LEFT JOIN admin_areas s ON s.id = c.parent_id
-LEFT JOIN admin_areas d ON d.id = s.parent_id
-WHERE c.level = 'community' AND :area IN (c.code, c.name, s.code, s.name, d.code, d.name)
-"""
-
-
 def problems_json(conn: Connection, scope: data.Scope) -> str:
     """Grid-boundary problems found by ``geogrid.planning.validate`` (none while planning is absent)."""
     import json
 
     import shapely
 
-    try:
-        from geogrid.planning.validate import validate
-    except ImportError:
-        return '{"type":"FeatureCollection","features":[]}'
-    cids = None if scope.area is None else list(conn.scalars(text(COMMUNITIES_IN_SCOPE), {"area": scope.area}))
+    from geogrid.planning.validate import validate
+
+    ids = scope.place.community_ids
+    cids = None if ids is None else list(ids)
     problems = [p for p in validate(conn, cids=cids) if p.get("location")]
     frame = pd.DataFrame([{
         "rule": p["rule"], "severity": p["severity"], "message": p["message"], "grids": " ".join(p["grids"]),
         "geom": shapely.from_geojson(json.dumps(p["location"])),
     } for p in problems], columns=["rule", "severity", "message", "grids", "geom"])
     return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
-
-
-def _has_problems() -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("geogrid.planning.validate") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None = None, *,
@@ -172,15 +170,16 @@ def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None 
     m.add_child(Setup({
         "measure": opts.measure, "measures": measures(), "crs": geojson.display_crs(opts.tile_url),
         "focus": focus, "lookup_url": opts.lookup_url if opts.layer_url else None,
-        "symbols": [AREA_SYMBOL, FACILITY_SYMBOL, UNCOVERED_SYMBOL],
+        "basis": basis_label(scope), "minutes": scope.minutes, "print": opts.print_view,
     }))
-    m.add_child(Title(title or _title(scope, focus)))
+    m.add_child(Title(title or _title(conn, scope, focus)))
 
     def add(key: str, kind: str, name: str, *, show: bool = True, **options) -> None:
         source = {"data": layer_json(conn, key, scope, grid=focus, city=city)} if embed else \
             {"url": _url(opts, key, scope, grid=focus)}
         m.add_child(DataLayer(key, kind, name, show=show, **source, **options))
 
+    _add_base(m, conn, scope, opts, embed)
     add("grids", "grids", f"网格 grids ({n})", canvas=n >= CANVAS_MIN_GRIDS)
     add("service-areas", "areas", f"{scope.minutes} 分钟服务范围 service areas ({scope.mode})",
         canvas=n >= CANVAS_MIN_GRIDS)
@@ -188,13 +187,25 @@ def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None 
     if focus:
         add("buildings", "buildings", f"网格 {focus} 楼栋 buildings", cluster=True, uncluster_zoom=16)
     add("uncovered", "buildings", "未覆盖楼栋 uncovered buildings", show=not city and not focus, cluster=True)
-    if _has_problems():
-        add("problems", "problems", "边界问题 boundary problems", show=not city)
-    folium.LayerControl(collapsed=False).add_to(m)
+    add("problems", "problems", "边界问题 boundary problems", show=not city)
+    folium.LayerControl(collapsed=opts.print_view).add_to(m)
     Fullscreen(position="topleft").add_to(m)
     m.add_child(Finish())
     localise(m, opts.static_url)
     return m.get_root().render()
+
+
+def _add_base(m: folium.Map, conn: Connection, scope: data.Scope, opts: PageOptions, embed: bool) -> None:
+    """The offline base map when no tile server is set: embedded GeoJSON, or vector tiles at city scale."""
+    from maps import base
+
+    if opts.tile_url or not base.has_base(conn):
+        return
+    if embed or not opts.tiles_url:
+        source = {"data": base.base_json(conn, scope, crs=geojson.display_crs(opts.tile_url))}
+    else:
+        source = {"tiles": f"{opts.tiles_url}/base/{{z}}/{{x}}/{{y}}.pbf"}
+    m.add_child(DataLayer("base", "base", "底图 base map (roads, water, buildings)", **source))
 
 
 def grid_page(conn: Connection, code: str, opts: PageOptions | None = None, *, mode: str = "auto",
@@ -202,9 +213,14 @@ def grid_page(conn: Connection, code: str, opts: PageOptions | None = None, *, m
     """One grid's map: its community's grids for context, the grid highlighted with all its buildings."""
     info = data.grid_info(conn, code)
     scope = data.Scope(info["community"], mode, minutes)
-    return coverage_page(conn, scope, opts, focus=code, title=f"网格 {code} {info['name']}")
+    return coverage_page(conn, scope, opts, focus=code, title=f"网格 {info['name']} ({code})")
 
 
-def _title(scope: data.Scope, focus: str | None) -> str:
-    where = scope.area or "全市 whole city"
-    return f"{where} · {scope.minutes} 分钟覆盖 coverage ({scope.mode})"
+def _title(conn: Connection, scope: data.Scope, focus: str | None) -> str:
+    """The area by its name (the code in brackets), the circle and its basis: what a wall map is headed by."""
+    where = "全市 whole city"
+    if scope.area is not None:
+        row = conn.execute(text("SELECT name, code FROM admin_areas WHERE :a IN (code, name) ORDER BY level LIMIT 1"),
+                           {"a": scope.area}).first()
+        where = f"{row[0]} ({row[1]})" if row else scope.area
+    return f"{where} · {scope.minutes} 分钟服务圈覆盖 coverage · {basis_label(scope)}"

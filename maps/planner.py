@@ -129,10 +129,30 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
 def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:
     """The planner page for one community (or all grids)."""
     grids, bounds = grids_for_display(conn, community)
+    if bounds is None and community is not None:  # a community with no grids yet: show its outline's extent
+        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
+                                "AS e FROM admin_areas WHERE id = ANY(:c)) x"), {"c": community_ids(conn, community)}
+                           ).first()
+        bounds = tuple(box) if box and box[0] is not None else None
     m = _base_map(bounds)
     m.add_child(Planner({"grids": grids, "buildings": buildings_for_display(conn, community), "api": api_url,
                          "crs": display_crs(), "community": community}))
     return _page(m, static_url)
+
+
+def _household_labels(m: folium.Map, plan: dict, geoms, fc: dict) -> None:
+    """Each changed grid labelled with its households before → after, inside its new outline."""
+    figures = {g["code"]: g for g in plan["preview"].get("grids", [])}
+    for feature, geom in zip(fc["features"], geoms, strict=True):
+        g = figures.get(feature["properties"]["code"])
+        if g is None or geom is None or shapely.is_empty(geom):
+            continue
+        before, after = ((g.get(k) or {}).get("households", "—") for k in ("before", "after"))
+        text_ = f"{html.escape(g['code'])}<br>{before} → {after} 户"
+        point = shapely.point_on_surface(geom)
+        folium.Marker([point.y, point.x], icon=folium.DivIcon(
+            html=f'<div class="plan-label">{text_}</div>', icon_size=(140, 30), icon_anchor=(70, 15),
+            class_name="plan-label-icon")).add_to(m)
 
 
 def plan_map_html(plan: dict, static_url: str) -> str:
@@ -147,12 +167,16 @@ def plan_map_html(plan: dict, static_url: str) -> str:
         layers[key] = (_feature_collection([f["properties"] for f in fc["features"]], geoms), geoms)
     every = np.concatenate([layers["before"][1], layers["after"][1]])
     m = _base_map(tuple(shapely.total_bounds(every)) if len(every) else None)
-    styles = {"before": {"color": "#d7301f", "weight": 2, "dashArray": "6 4", "fillOpacity": 0.05},
-              "after": {"color": "#2171b5", "weight": 2, "fillOpacity": 0.25}}
-    for key, (fc, _) in layers.items():
-        folium.GeoJson(fc, name=f"{key} ({'变更前' if key == 'before' else '变更后'})",
+    styles = {"before": {"color": "#636363", "weight": 2.5, "dashArray": "6 4", "fill": False},
+              "after": {"color": "#0072B2", "weight": 2, "fillColor": "#0072B2", "fillOpacity": 0.3}}
+    for key in ("after", "before"):  # the old outline is drawn over the new fill, so both stay visible
+        fc = layers[key][0]
+        if not fc["features"]:  # a plan of new grids only (a partition) has nothing before
+            continue
+        folium.GeoJson(fc, name=f"{key} ({'变更前 dashed grey' if key == 'before' else '变更后 filled blue'})",
                        style_function=lambda _, s=styles[key]: s,
                        tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)
+    _household_labels(m, plan, layers["after"][1], layers["after"][0])
     folium.LayerControl(collapsed=False).add_to(m)
     moved = t("{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
               "change grid.", **plan["preview"]["moved"]["totals"])

@@ -76,7 +76,7 @@ def prepare_city(engine: Engine) -> bool | None:
             return None
         try:
             scope = city_scope(conn)
-            for layer in CITY_LAYERS if scope else ():
+            for layer in CITY_LAYERS if scope is not None else ():
                 layer_bytes(conn, layer, scope)
                 conn.rollback()  # end the read transaction: a long one would hold back vacuum
             return scope is not None

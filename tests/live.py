@@ -48,3 +48,14 @@ def launch_chromium(playwright):
             pytest.fail(f"{CHROMIUM} is missing in CI: `make test` must install it")
         pytest.skip("chromium is not installed: `make test` installs it")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def sign_in(page, server: str, name: str, password: str, next_path: str = "/") -> None:
+    """Sign in through the /login form as a person would; lands on ``next_path`` with a session and CSRF cookie."""
+    from urllib.parse import quote
+
+    page.goto(f"{server}/login?next={quote(next_path, safe='')}")
+    page.fill("#login-name", name)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    page.wait_for_url(f"{server}{next_path}")

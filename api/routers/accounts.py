@@ -106,7 +106,8 @@ async def _login_input(request: Request) -> tuple[LoginIn, str | None]:
 async def login(request: Request) -> Response:
     """Check the password, open a session: cookies ``geogrid_session`` (HttpOnly) and ``geogrid_csrf``."""
     body, next_ = await _login_input(request)
-    wait = LIMITER.hit(f"login:{security.client_address(request)}", LOGIN_ATTEMPTS_PER_MINUTE)
+    limited = get_settings().rate_limit > 0  # GEOGRID_RATE_LIMIT=0 turns every rate limit off
+    wait = LIMITER.hit(f"login:{security.client_address(request)}", LOGIN_ATTEMPTS_PER_MINUTE) if limited else None
     if wait is not None:
         return JSONResponse(
             {"error": t("too many sign-in attempts; retry in {seconds} s", seconds=math.ceil(wait))},

@@ -26,6 +26,7 @@ from geogrid.i18n import t
 from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
 
 POOL_SIZE = 8  # connections per worker process for point lookups
+RECONNECT_WINDOW_S = 2.0  # a failed pool slot retries this long, then the next request starts a fresh attempt
 
 
 class Unavailable(GeogridError):
@@ -33,7 +34,7 @@ class Unavailable(GeogridError):
 
 
 @asynccontextmanager
-async def _lifespan(app) -> AsyncIterator[None]:
+async def lookup_pool(app) -> AsyncIterator[None]:
     """Open the async connection pool for point lookups, and load jionlp's dictionaries (about 2 s) in the
     background so the first address lookup does not pay for them."""
     from psycopg.rows import namedtuple_row
@@ -46,8 +47,14 @@ async def _lifespan(app) -> AsyncIterator[None]:
     pool = None
     try:
         await anyio.to_thread.run_sync(db.ready)
-        pool = AsyncConnectionPool(get_settings().url.replace("+psycopg", "", 1), min_size=2, max_size=POOL_SIZE,
-                                   open=False, kwargs={"autocommit": True, "row_factory": namedtuple_row})
+        settings = get_settings()
+        # Bounded waits (503 within seconds while the database is down) and a short reconnect window: the
+        # default backoff doubles up to 5 minutes, so recovery after a 90 s outage used to take 35 s.
+        pool = AsyncConnectionPool(settings.url.replace("+psycopg", "", 1), min_size=2, max_size=POOL_SIZE,
+                                   open=False, timeout=settings.db_pool_timeout_s,
+                                   reconnect_timeout=RECONNECT_WINDOW_S,
+                                   kwargs={"autocommit": True, "row_factory": namedtuple_row,
+                                           "connect_timeout": max(2, settings.db_connect_timeout_s)})
         await pool.open()
     except Exception as exc:  # the sync path answers (and reports the database) instead
         logging.getLogger(__name__).warning("%s", t("point lookups without the async pool: {error}", error=exc))
@@ -60,7 +67,7 @@ async def _lifespan(app) -> AsyncIterator[None]:
             await pool.close()
 
 
-router = APIRouter(tags=["lookup"], lifespan=_lifespan)
+router = APIRouter(tags=["lookup"])  # its pool is opened by the app's lifespan (api.app)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
 CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error",
@@ -113,12 +120,15 @@ async def lookup(request: Request) -> Response:
     pool = getattr(request.app.state, "lookup_pool", None)
     if point and pool is not None:
         import psycopg
+        from psycopg_pool import PoolTimeout
 
         try:
             async with pool.connection() as aconn:
                 return _json(await lookup_point_async(aconn, lon, lat, crs))
-        except psycopg.OperationalError as exc:
+        except PoolTimeout as exc:
             raise Unavailable(t("database unavailable: {error}", error=exc.__class__.__name__)) from None
+        except psycopg.OperationalError:
+            pass  # a pooled connection that died with the server (now discarded): answer on the sync path
 
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
@@ -180,7 +190,7 @@ async def _run(items: list[dict], crs: str | None) -> list[dict]:
 
     def work() -> list[dict]:
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return lookup_batch(conn, items, crs)
+            return lookup_batch(conn, items, crs, budget=True)
 
     return await run_in_threadpool(work)
 

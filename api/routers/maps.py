@@ -6,20 +6,19 @@ At start-up a background thread prepares the city layers and keeps them prepared
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from geogrid import db
-from geogrid.errors import GeogridError, NotFound
+from geogrid.errors import NotFound
 from geogrid.i18n import t
-from maps import assets, data, pages, prepared
+from maps import data, pages, prepared
 from maps.index import index_page
 
 warmer = prepared.Warmer()
-router = APIRouter(tags=["maps"], on_startup=[warmer.start], on_shutdown=[warmer.stop])
+router = APIRouter(tags=["maps"])  # the warmer is started and stopped by the app's lifespan (api.app)
 LAYERS = ("grids", "facilities", "service-areas", "uncovered", "buildings", "problems")
 
 Community = Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")]
@@ -27,6 +26,7 @@ Mode = Annotated[str, Query(description="circle, network or auto (network when c
 Minutes = Annotated[int, Query(description="service circle: 5, 10 or 15 minutes")]
 Measure = Annotated[str, Query(description="grid colour: households, coverage or party_members")]
 Kind = Annotated[str | None, Query(max_length=32, description="only facilities of this kind")]
+Print = Annotated[bool, Query(alias="print", description="laid out for printing: title, legend, summary, no controls")]
 
 
 def _compressed(request: Request, body: str | tuple[bytes, bytes | None], media_type: str) -> Response:
@@ -36,10 +36,11 @@ def _compressed(request: Request, body: str | tuple[bytes, bytes | None], media_
     return Response(raw, media_type=media_type)
 
 
-def _options(request: Request, measure: str) -> pages.PageOptions:
+def _options(request: Request, measure: str, print_view: bool = False) -> pages.PageOptions:
     root = request.scope.get("root_path", "")
     return pages.PageOptions(static_url=f"{root}/maps/static", layer_url=f"{root}/maps/layers",
-                             lookup_url=f"{root}/lookup", measure=measure)
+                             lookup_url=f"{root}/lookup", measure=measure, tiles_url=f"{root}/tiles",
+                             print_view=print_view)
 
 
 @router.get("/maps", response_class=HTMLResponse)
@@ -51,10 +52,12 @@ def maps_index(request: Request) -> Response:
 
 @router.get("/maps/coverage", response_class=HTMLResponse)
 def coverage_map(request: Request, community: Community = None, mode: Mode = "auto", minutes: Minutes = 5,
-                 measure: Measure = "households", kind: Kind = None) -> Response:
-    """The coverage map of a community, street or district (or the whole city without ``community``)."""
+                 measure: Measure = "coverage", kind: Kind = None, print_view: Print = False) -> Response:
+    """The coverage map of a community, street or district (or the whole city without ``community``);
+    ``print=true`` lays it out for a printed sheet or a PDF (the browser's print dialog)."""
     with db.ready().connect() as conn:
-        html = pages.coverage_page(conn, data.Scope(community, mode, minutes, kind), _options(request, measure))
+        html = pages.coverage_page(conn, data.Scope(community, mode, minutes, kind),
+                                   _options(request, measure, print_view))
     return _compressed(request, html, "text/html")
 
 
@@ -79,16 +82,3 @@ def layer(request: Request, layer: str, community: Community = None, mode: Mode 
             data.grid_info(conn, grid)
         body = prepared.layer_bytes(conn, layer, scope, grid)
     return _compressed(request, body, "application/geo+json")
-
-
-@router.get("/maps/static/{path:path}")
-def static(path: str) -> FileResponse:
-    """Leaflet, its plugins and the map script, from ``maps/static`` (installed by ``make maps-vendor``)."""
-    root = assets.STATIC.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
-        if path.startswith("vendor/") and not assets.vendored():
-            raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor`"))
-        raise NotFound(t("no static file '{path}'", path=path))
-
-    return FileResponse(Path(target), headers={"Cache-Control": "public, max-age=86400"})

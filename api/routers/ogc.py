@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from tipg.collections import register_collection_catalog
 from tipg.database import connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
@@ -23,7 +25,9 @@ from tipg.factory import Endpoints
 from tipg.middleware import CatalogUpdateMiddleware
 from tipg.settings import DatabaseSettings, PostgresSettings
 
+from api.security import authorize
 from geogrid import db
+from geogrid.errors import GeogridError
 from geogrid.settings import get_settings
 
 SCHEMA = "ogc"
@@ -37,13 +41,29 @@ def _db_settings() -> DatabaseSettings:
 
 
 def _tipg_app() -> FastAPI:
-    app = FastAPI(title=TITLE, openapi_url="/api", docs_url="/api.html")
-    app.include_router(Endpoints(title=TITLE, with_tiles_viewer=False, router_prefix=PREFIX).router)
+    app = FastAPI(title=TITLE, openapi_url="/api", docs_url=None)
+
+    @app.get("/api.html", name="swagger_ui_html", include_in_schema=False)
+    def docs(request: Request) -> RedirectResponse:
+        """The API's own (locally served) documentation page: FastAPI's default would load from a CDN."""
+        return RedirectResponse(request.scope.get("root_path", "").removesuffix(PREFIX) + "/docs")
+
+    app.include_router(Endpoints(title=TITLE, with_tiles_viewer=False).router)
     app.add_middleware(
         CatalogUpdateMiddleware, func=register_collection_catalog, ttl=CATALOG_TTL_S, db_settings=_db_settings()
     )
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     return app
+
+
+def _read_only_url() -> str:
+    """The embedded cluster's read-only role (no personal tables, no writes); an external database's own URL."""
+    settings = get_settings()
+    if not settings.embedded:
+        return settings.url
+    from geogrid.db import roles
+
+    return roles.url(settings.home, settings.db_port, settings.db_name, roles.READER)
 
 
 class LazyTipg:
@@ -58,7 +78,7 @@ class LazyTipg:
         if self._loop is loop:
             return
         db.ready()  # the embedded cluster started and migrated, as for every other route
-        url = get_settings().url.replace("postgresql+psycopg://", "postgresql://", 1)
+        url = _read_only_url().replace("postgresql+psycopg://", "postgresql://", 1)
         old = getattr(self.app.state, "pool", None)
         await connect_to_db(self.app, schemas=[SCHEMA], settings=PostgresSettings(database_url=url, db_max_conn_size=4))
         await register_collection_catalog(self.app, db_settings=_db_settings())
@@ -69,7 +89,14 @@ class LazyTipg:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
+            try:  # a mounted application is outside the app-wide dependency: the same table decides here
+                await run_in_threadpool(authorize, Request(scope))
+            except GeogridError as exc:
+                await JSONResponse({"error": str(exc)}, status_code=exc.status_code)(scope, receive, send)
+                return
             await self._connect()
+        # tipg names its links with ``request.url_for``: resolve them in its own routes, below ``/ogc``
+        scope = dict(scope, router=self.app.router, app_root_path=scope.get("root_path", ""))
         await self.app(scope, receive, send)
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import text
 
+from api import security
+from api.security import CurrentUser
 from geogrid import db
+from geogrid.accounts.scope import check_plan
+from geogrid.errors import Forbidden
+from geogrid.i18n import t
 from geogrid.partition.propose import propose
 from geogrid.partition.rebalance import rebalance
 
@@ -13,8 +19,8 @@ router = APIRouter(tags=["planning"])
 
 
 class PartitionIn(BaseModel):
-    street: str | None = Field(None, max_length=100, description="Street office code or name.")
-    community: str | None = Field(None, max_length=100, description="Community code or name.")
+    street: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$", description="Street office code or name.")
+    community: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$", description="Community code or name.")
     rebalance: bool = Field(False, description="Fix the community's grids outside the band (fewest buildings moved).")
     keep_in_band: bool = Field(True, description="Rebalance: leave grids within the band untouched.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="The same seed gives the same grids.")
@@ -29,15 +35,33 @@ class PartitionIn(BaseModel):
         return self
 
 
+def _check_area(conn, who, area: str) -> None:
+    """403 unless the caller may change this street or community (its own code, or its street's, granted)."""
+    if who.role == "admin":
+        return
+    codes = set(conn.scalars(text(
+        "SELECT unnest(ARRAY[a.code, p.code]) FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id "
+        "WHERE a.level IN ('street', 'community') AND (a.code = :c OR a.name = :c)"), {"c": area}))
+    if not codes & set(who.areas):
+        raise Forbidden(t("area {area} is outside the areas granted to {name}", area=area, name=who.name))
+
+
 @router.post("/partitions", status_code=201)
-def post_partition(body: PartitionIn) -> dict:
+def post_partition(body: PartitionIn, request: Request, who: CurrentUser) -> dict:
     """Propose grids (or rebalance them) and store them as a draft plan; apply it with ``POST /plans/{id}/apply``.
 
     The answer is the plan as ``POST /plans`` gives it, with ``preview.partition``: per grid households
     (and how many are estimated), Polsby–Popper, share of boundary on roads, and why a grid is dedicated or
-    outside the band.
+    outside the band. 403 when the street or community is outside the caller's granted areas.
     """
+    author = body.author or who.name
     with db.ready().begin() as conn:
+        _check_area(conn, who, body.community or body.street)
         if body.rebalance:
-            return rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=body.author)
-        return propose(conn, community=body.community, street=body.street, seed=body.seed, author=body.author)
+            plan = rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=author)
+        else:
+            plan = propose(conn, community=body.community, street=body.street, seed=body.seed, author=author)
+        area = check_plan(conn, who, plan["preview"])  # a planner proposes only within the areas granted
+        security.record(conn, request, "partition", area=area or body.community or body.street,
+                        target=f"plan {plan['plan']}", details={"plan": plan["plan"], "rebalance": body.rebalance})
+        return plan

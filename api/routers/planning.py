@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api import security
+from api.deps import Place, ReadConn, WriteConn
+from api.responses import Applied, History, Plan, Reverted, Undone, Validation
 from api.security import CurrentUser
-from geogrid import db
-from geogrid.accounts.scope import check_grids, plan_grids
-from geogrid.errors import NotFound
-from geogrid.i18n import t
+from geogrid.accounts.scope import check_grids, check_plan, plan_grids
 from geogrid.planning.apply import apply_plan
 from geogrid.planning.edit_models import Edit
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
+from geogrid.planning.undo import undo_plan
 from geogrid.planning.validate import validate
 
 router = APIRouter(tags=["planning"])
@@ -30,130 +30,112 @@ class PlanIn(BaseModel):
     author: str | None = Field(None, max_length=100)
 
 
-@router.get("/validation")
-def get_validation(community: str | None = Query(None, description="Community code or name; all when absent."),
+@router.get("/validation", response_model=Validation)
+def get_validation(conn: ReadConn, community: Place = None,
                    ) -> dict:
     """Every problem of the grids in force: rule, severity, grids, community, message, GeoJSON location."""
-    with db.ready().connect() as conn:
-        problems = validate(conn, community)
+    problems = validate(conn, community)
     return {"community": community, "count": len(problems),
             "errors": sum(p["severity"] == "error" for p in problems), "problems": problems}
 
 
-@router.post("/plans", status_code=201)
-def post_plan(body: PlanIn, request: Request, who: CurrentUser,
+@router.post("/plans", status_code=201, response_model=Plan)
+def post_plan(conn: WriteConn, body: PlanIn, request: Request, who: CurrentUser,
               compare: bool = Query(False, description="Also count problems before the change.")) -> dict:
     """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link.
 
     403 naming the grid when the plan touches a grid outside the caller's granted streets or communities."""
-    with db.ready().begin() as conn:
-        plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
-        codes = plan_grids(plan["preview"])
-        area = check_grids(conn, who, codes)  # raises before commit: an out-of-scope draft is never stored
-        security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
-                        details={"plan": plan["plan"], "grids": codes})
-        return plan
+    plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
+    codes = plan_grids(plan["preview"])
+    area = check_plan(conn, who, plan["preview"])  # raises before commit: an out-of-scope draft is never stored
+    security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
+                    details={"plan": plan["plan"], "grids": codes})
+    return _linked(plan)
 
 
-@router.get("/plans/{plan_id}")
-def read_plan(plan_id: int) -> dict:
-    with db.ready().connect() as conn:
-        return get_plan(conn, plan_id)
+@router.get("/plans/{plan_id}", response_model=Plan)
+def read_plan(conn: ReadConn, plan_id: int) -> dict:
+    return _linked(get_plan(conn, plan_id))
 
 
-@router.post("/plans/{plan_id}/apply")
-def post_apply(plan_id: int, request: Request, who: CurrentUser,
+def _linked(plan: dict) -> dict:
+    """The plan with its preview's map link: URLs are the API's to make (the core knows no routes)."""
+    if plan.get("preview") is not None:
+        plan["preview"] = {**plan["preview"], "map_url": router.url_path_for("plan_map", plan_id=plan["plan"])}
+    return plan
+
+
+@router.post("/plans/{plan_id}/apply", response_model=Applied)
+def post_apply(conn: WriteConn, plan_id: int, request: Request, who: CurrentUser,
                author: str | None = Query(None, max_length=100),
                force: bool = Query(False, description="Apply although the change adds validation errors."),
                reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
                ) -> dict:
     """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
     validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
-    with db.ready().begin() as conn:
-        area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
-        result = apply_plan(conn, plan_id, author or who.name, force, reason)
-        check_grids(conn, who, result["changed"] + result["retired"])
-        security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
-                        details={**result, "force_reason": reason} if force else result)
-        return result
+    area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
+    result = apply_plan(conn, plan_id, author or who.name, force, reason)
+    check_grids(conn, who, result["changed"] + result["retired"])
+    security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
+                    details={**result, "force_reason": reason} if force else result)
+    return result
 
 
-@router.post("/plans/{plan_id}/undo")
-def post_undo(plan_id: int, request: Request, who: CurrentUser,
+@router.post("/plans/{plan_id}/undo", response_model=Undone)
+def post_undo(conn: WriteConn, plan_id: int, request: Request, who: CurrentUser,
               author: str | None = Query(None, max_length=100)) -> dict:
     """Undo an applied plan: every grid it touched returns to its version before it, in one transaction (itself
     a new plan); 409 when a later plan changed those grids."""
-    from geogrid.planning.undo import undo_plan
-
-    with db.ready().begin() as conn:
-        area = check_grids(conn, who, plan_grids(get_plan(conn, plan_id)["preview"] or {}))
-        result = undo_plan(conn, plan_id, author or who.name)
-        check_grids(conn, who, result["changed"] + result["retired"])
-        security.record(conn, request, "plan_undo", area=area, target=f"plan {plan_id}", details=result)
-        return result
+    area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
+    result = undo_plan(conn, plan_id, author or who.name)
+    check_grids(conn, who, result["changed"] + result["retired"])
+    security.record(conn, request, "plan_undo", area=area, target=f"plan {plan_id}", details=result)
+    return result
 
 
-@router.get("/grids/{code}/history")
-def grid_history(code: str) -> dict:
-    with db.ready().connect() as conn:
-        return history(conn, code)
+@router.get("/grids/{code}/history", response_model=History)
+def grid_history(conn: ReadConn, code: str) -> dict:
+    return history(conn, code)
 
 
-@router.post("/grids/{code}/revert")
-def grid_revert(code: str, request: Request, who: CurrentUser, to_version: int = Query(..., ge=1),
+@router.post("/grids/{code}/revert", response_model=Reverted)
+def grid_revert(conn: WriteConn, code: str, request: Request, who: CurrentUser, to_version: int = Query(..., ge=1),
                 author: str | None = Query(None, max_length=100)) -> dict:
     """Give a grid the boundary of an earlier version; the revert is itself a new version."""
-    with db.ready().begin() as conn:
-        area = check_grids(conn, who, [code])
-        result = revert(conn, code, to_version, author or who.name)
-        security.record(conn, request, "grid_revert", area=area, target=code,
-                        details={**result, "to_version": to_version})
-        return result
+    area = check_grids(conn, who, [code])
+    result = revert(conn, code, to_version, author or who.name)
+    security.record(conn, request, "grid_revert", area=area, target=code,
+                    details={**result, "to_version": to_version})
+    return result
 
 
 @router.get("/planner", response_class=HTMLResponse)
-def planner_page(community: str | None = Query(None, description="Community code or name.")) -> HTMLResponse:
+def planner_page(conn: ReadConn, community: Place = None) -> HTMLResponse:
     """The planner: pick a grid, redraw it on the map, preview who moves, apply."""
     from maps.planner import planner_html
 
-    with db.ready().connect() as conn:
-        return HTMLResponse(planner_html(conn, community, static_url="/planner/static"))
+    return HTMLResponse(planner_html(conn, community, static_url="/planner/static"))
 
 
 @router.get("/planner/grids.geojson")
-def planner_grids(community: str | None = Query(None, description="Community code or name.")) -> dict:
+def planner_grids(conn: ReadConn, community: Place = None) -> dict:
     """Grids in force with code, name, kind and version, in the base map's datum (the planner reloads them)."""
     from maps.planner import grids_for_display
 
-    with db.ready().connect() as conn:
-        return grids_for_display(conn, community)[0]
+    return grids_for_display(conn, community)[0]
 
 
 @router.get("/planner/buildings.geojson")
-def planner_buildings(community: str | None = Query(None, description="Community code or name.")) -> dict:
+def planner_buildings(conn: ReadConn, community: Place = None) -> dict:
     """Buildings of those grids with their grid, in the base map's datum (the planner moves them between grids)."""
     from maps.planner import buildings_for_display
 
-    with db.ready().connect() as conn:
-        return buildings_for_display(conn, community)
+    return buildings_for_display(conn, community)
 
 
 @router.get("/plans/{plan_id}/map", response_class=HTMLResponse)
-def plan_map(plan_id: int) -> HTMLResponse:
+def plan_map(conn: ReadConn, plan_id: int) -> HTMLResponse:
     """Before/after map of a plan: old boundaries dashed, new ones filled."""
     from maps.planner import plan_map_html
 
-    with db.ready().connect() as conn:
-        return HTMLResponse(plan_map_html(get_plan(conn, plan_id), static_url="/planner/static"))
-
-
-@router.get("/planner/static/{path:path}", include_in_schema=False)
-def planner_static(path: str) -> FileResponse:
-    """Leaflet and plugins from the local vendor folder (never a CDN), for the planner pages."""
-    from maps.assets import STATIC
-
-    target = (STATIC / path).resolve()
-    if not target.is_file() or STATIC.resolve() not in target.parents:
-        raise NotFound(t("no static file '{path}'", path=path))
-
-    return FileResponse(target)
+    return HTMLResponse(plan_map_html(get_plan(conn, plan_id), static_url="/planner/static"))

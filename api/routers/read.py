@@ -12,12 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
-from geogrid import db
+from api.deps import ReadConn
+from api.responses import AreaCollection, FacilityCollection, GridCollection, GridFeature, geojson
 from geogrid.errors import GeogridError, NotFound
+from geogrid.figures import grid_figures_sql
 from geogrid.i18n import t
 from geogrid.model import AREA_LEVELS, FACILITY_KINDS
+from geogrid.scope import resolve_scope
 
 router = APIRouter(tags=["read"])
 GEOJSON = "application/geo+json"
@@ -30,19 +33,12 @@ SELECT json_build_object('type', 'FeatureCollection',
 """
 _BBOX = "ST_Intersects({col}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 
-_GRID_COLUMNS = """
-SELECT g.code, g.name, g.kind, c.code AS community_code,
-       COALESCE(n.households, 0)::int AS households, m.residents::int AS residents,
-       COALESCE(n.buildings, 0)::int AS buildings, g.geom
-  FROM grids g
-  LEFT JOIN admin_areas c ON c.id = g.community_id
-  LEFT JOIN LATERAL (
-       SELECT sum(b.households) AS households, count(*) AS buildings
-         FROM building_assignments a JOIN buildings b ON b.id = a.building_id WHERE a.grid_id = g.id) n ON true
-  LEFT JOIN LATERAL (
-       SELECT count(*) AS residents
-         FROM building_assignments a JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) m ON true
-"""
+
+
+def _grids_sql(where: str, extra: str = "") -> str:
+    """Grids matching ``where`` (on ``grids g``) with their figures (:mod:`geogrid.figures`) and boundary."""
+    return (f"SELECT f.code, f.name, f.kind, f.community_code, f.households, f.residents, f.buildings{extra}, g.geom "
+            f"FROM ({grid_figures_sql(where)}) f JOIN grids g ON g.id = f.grid_id")
 
 
 def _code(code: str) -> str:
@@ -52,9 +48,8 @@ def _code(code: str) -> str:
     return code
 
 
-def _geojson(inner: str, params: dict) -> Response:
-    with db.ready().connect() as conn:
-        body = conn.scalar(text(_COLLECTION.format(inner=inner)), params)
+def _geojson(conn: Connection, inner: str, params: dict) -> Response:
+    body = conn.scalar(text(_COLLECTION.format(inner=inner)), params)
     return Response(body, media_type=GEOJSON)
 
 
@@ -71,58 +66,57 @@ def _bbox(bbox: str | None) -> dict | None:
     return {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
 
 
-@router.get("/areas")
-def areas(level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None) -> Response:
+@router.get("/areas", responses=geojson(AreaCollection))
+def areas(conn: ReadConn, level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None
+          ) -> Response:
     """Districts, streets and communities with their codes and parent codes."""
     if level is not None and level not in AREA_LEVELS:
         raise GeogridError(t("level must be one of {levels}", levels=AREA_LEVELS))
     where = "WHERE a.level = :level" if level else ""
-    return _geojson(f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
+    return _geojson(conn, f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
                     f"LEFT JOIN admin_areas p ON p.id = a.parent_id {where} ORDER BY a.code", {"level": level})
 
 
-@router.get("/grids")
+@router.get("/grids", responses=geojson(GridCollection))
 def grids(
-    community: Annotated[str | None, Query(max_length=12, description="12-digit community code")] = None,
+    conn: ReadConn,
+    community: Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")
+                         ] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
     """Current grids with households, residents and buildings (counts only)."""
     params = _bbox(bbox) or {}
-    where = ["g.valid_to IS NULL"]
-    if community is not None:
-        where.append("c.code = :community")
-        params["community"] = _code(community)
+    scope = resolve_scope(conn, community, levels=AREA_LEVELS)
+    where = ["g.valid_to IS NULL", scope.where()]
     if bbox is not None:
         where.append(_BBOX.format(col="g.geom"))
-    return _geojson(f"{_GRID_COLUMNS} WHERE {' AND '.join(where)} ORDER BY g.code", params)
+    return _geojson(conn, f"{_grids_sql(' AND '.join(where))} ORDER BY f.code", {**params, **scope.params()})
 
 
-@router.get("/grids/{code}")
-def grid(code: str) -> Response:
+@router.get("/grids/{code}", responses=geojson(GridFeature))
+def grid(conn: ReadConn, code: str) -> Response:
     """One grid by code (retired grids too, with ``valid_to``)."""
-    with db.ready().connect() as conn:
-        body = conn.scalar(text(
-            f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({_GRID_COLUMNS.replace('g.geom', 'g.valid_to, g.geom', 1)}"
-            " WHERE g.code = :code) t"), {"code": _code(code)})
+    inner = _grids_sql("g.code = :code", extra=", f.valid_to")
+    body = conn.scalar(text(f"SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM ({inner}) t"), {"code": _code(code)})
     if body is None:
         raise NotFound(t("no grid with code '{code}'", code=code))
     return Response(body, media_type=GEOJSON)
 
 
 @router.get("/grids/{code}/buildings")
-def grid_buildings(code: str) -> Response:
+def grid_buildings(conn: ReadConn, code: str) -> Response:
     """The buildings assigned to a grid: address, households, source id."""
-    with db.ready().connect() as conn:
-        if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
-            raise NotFound(t("no grid with code '{code}'", code=code))
-    return _geojson(
+    if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
+        raise NotFound(t("no grid with code '{code}'", code=code))
+    return _geojson(conn,
         "SELECT b.address, b.households, b.source_id, b.geom FROM buildings b "
         "JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id "
         "WHERE g.code = :code ORDER BY b.id", {"code": code})
 
 
-@router.get("/facilities")
+@router.get("/facilities", responses=geojson(FacilityCollection))
 def facilities(
+    conn: ReadConn,
     kind: Annotated[str | None, Query(description=f"one of {', '.join(FACILITY_KINDS)}")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
@@ -137,6 +131,6 @@ def facilities(
         params["kind"] = kind
     if bbox is not None:
         where.append(_BBOX.format(col="f.geom"))
-    return _geojson(
+    return _geojson(conn,
         "SELECT f.name, f.kind, f.circle_minutes, f.address, g.code AS grid_code, f.geom FROM facilities f "
         f"LEFT JOIN grids g ON g.id = f.grid_id WHERE {' AND '.join(where)} ORDER BY f.id", params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -23,9 +25,32 @@ def grid_areas(conn: Connection, codes: list[str]) -> dict[str, tuple[str | None
     return {r.code: (r.community, r.street) for r in rows}
 
 
-def check_grids(conn: Connection, who: Principal, codes: list[str]) -> str | None:
+def new_grid_areas(conn: Connection, preview: dict) -> dict[str, tuple[str | None, str | None]]:
+    """``{provisional code: (community, street)}`` for the grids a plan creates, by where each one lies."""
+    new = {g["code"] for g in preview.get("grids", []) if g.get("status") == "new"}
+    features = [f for f in preview.get("geometry", {}).get("after", {}).get("features", [])
+                if f["properties"]["code"] in new]
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for f in features:
+        row = conn.execute(text(
+            "SELECT c.code AS community, s.code AS street FROM admin_areas c "
+            "LEFT JOIN admin_areas s ON s.id = c.parent_id WHERE c.level = 'community' "
+            "AND ST_Intersects(c.geom, ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))) LIMIT 1"),
+            {"g": json.dumps(f["geometry"])}).first()
+        out[f["properties"]["code"]] = (row.community, row.street) if row else (None, None)
+    return out
+
+
+def check_plan(conn: Connection, who: Principal, preview: dict) -> str | None:
+    """403 naming the first grid (existing, or new by where it lies) outside the account's areas."""
+    return check_grids(conn, who, plan_grids(preview), new_grid_areas(conn, preview))
+
+
+def check_grids(conn: Connection, who: Principal, codes: list[str],
+                extra: dict[str, tuple[str | None, str | None]] | None = None) -> str | None:
     """Raise 403 naming the first grid outside the account's areas; returns the community of the grids."""
-    areas = grid_areas(conn, codes)
+    areas = {**grid_areas(conn, codes), **(extra or {})}
+    codes = [*codes, *(extra or {})]
     for code in sorted(codes):
         community, street = areas.get(code, (None, None))
         if who.role != "admin" and not ({community, street} & set(who.areas)):
@@ -43,8 +68,10 @@ def check_grids(conn: Connection, who: Principal, codes: list[str]) -> str | Non
 
 def plan_grids(preview: dict) -> list[str]:
     """Grid codes a plan changes: those it redraws, retires or restores, and those buildings move between."""
-    codes = {g["code"] for g in preview.get("grids", []) if g.get("status") != "new"}
+    grids = preview.get("grids", [])
+    codes = {g["code"] for g in grids if g.get("status") != "new"}
+    new = {g["code"] for g in grids if g.get("status") == "new"}  # provisional codes, inside a touched grid's area
     for kind in ("buildings", "facilities"):
         for item in preview.get("moved", {}).get(kind, []):
-            codes.update(c for c in (item.get("from"), item.get("to")) if c)
+            codes.update(c for c in (item.get("from"), item.get("to")) if c and c not in new)
     return sorted(codes)

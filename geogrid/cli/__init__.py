@@ -9,9 +9,8 @@ import typer
 from rich.markup import escape
 
 from geogrid.cli.common import app, console, localise_help
-from geogrid.errors import GeogridError
+from geogrid.errors import GeogridError, SettingError
 from geogrid.i18n import t
-from geogrid.settings import SettingError
 
 # Topic modules register their commands on import.
 from geogrid.cli import db as _db  # noqa: E402,F401  isort: skip
@@ -68,30 +67,21 @@ def _click_or_fail(exc: Exception) -> NoReturn:
             else name))
 
 
-TOPICS = ("data", "assign", "demo", "lookup", "coverage", "planning", "accounts", "partition")
-
-
 _LOADED: list[bool] = []
 
 
 def _load_topics() -> None:
-    """Import the core topic modules that exist, then the plugins (``api``, ``maps``) by entry point (once).
+    """Import the core topic modules, then the plugins (``api``, ``maps``) by entry point (once).
 
     The core never imports ``api`` or ``maps``: they extend the CLI through the ``geogrid.cli`` entry-point
     group declared in pyproject.toml, each entry a ``register(app)`` function.
     """
-    import importlib
     from importlib.metadata import entry_points
+
+    from geogrid.cli import accounts, assign, coverage, data, demo, lookup, partition, planning  # noqa: F401
 
     if _LOADED:
         return
     _LOADED.append(True)
-
-    for name in TOPICS:
-        try:
-            importlib.import_module(f"geogrid.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"geogrid.cli.{name}":
-                raise
     for ep in sorted(entry_points(group="geogrid.cli"), key=lambda e: e.name):
         ep.load()(app)

@@ -13,11 +13,10 @@ import typer
 from rich.table import Table
 
 from geogrid import db
-from geogrid.accounts import audit, store
 from geogrid.cli.common import app, console
 from geogrid.errors import InputError
 from geogrid.i18n import heading, t
-from geogrid.model import ROLES
+from geogrid.roles import ROLES
 
 users_app = typer.Typer(help=t("Accounts: add, disable, reset passwords, grant areas."), no_args_is_help=True)
 keys_app = typer.Typer(help=t("API keys for systems: add (shown once) and revoke."), no_args_is_help=True)
@@ -28,14 +27,15 @@ AREAS = typer.Option([], "--area", "-a", help=t("A street or community code the 
 
 
 def _password(given: str | None) -> str:
-    password = given if given is not None else typer.prompt(t("password"), hide_input=True,
-                                                            confirmation_prompt=True)
+    password = given if given is not None else typer.prompt(t("password"), hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise InputError(t("a password has at least 8 characters"), field="password")
     return password
 
 
 def _record(conn, action: str, name: str, **details) -> None:
+    from geogrid.accounts import audit
+
     audit.record(conn, audit.cli_principal(), action, target=name, details=details or None)
 
 
@@ -46,6 +46,8 @@ def add(name: str = typer.Argument(..., help=t("Account name.")),
         password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
         no_password: bool = typer.Option(False, "--no-password", help=t("A system account that signs in by key.")),
         ) -> None:
+    from geogrid.accounts import store
+
     secret = None if no_password else _password(password)
     with db.ready().begin() as conn:
         store.add_user(conn, name, role, secret, area)
@@ -55,6 +57,8 @@ def add(name: str = typer.Argument(..., help=t("Account name.")),
 
 @users_app.command("disable", help=t("Disable an account: its sessions end and its keys stop working."))
 def disable(name: str = typer.Argument(..., help=t("Account name."))) -> None:
+    from geogrid.accounts import store
+
     with db.ready().begin() as conn:
         store.set_disabled(conn, name, True)
         _record(conn, "user_disable", name)
@@ -63,6 +67,8 @@ def disable(name: str = typer.Argument(..., help=t("Account name."))) -> None:
 
 @users_app.command("enable", help=t("Enable a disabled account."))
 def enable(name: str = typer.Argument(..., help=t("Account name."))) -> None:
+    from geogrid.accounts import store
+
     with db.ready().begin() as conn:
         store.set_disabled(conn, name, False)
         _record(conn, "user_enable", name)
@@ -72,6 +78,8 @@ def enable(name: str = typer.Argument(..., help=t("Account name."))) -> None:
 @users_app.command("reset", help=t("Set a new password (the account's sessions end)."))
 def reset(name: str = typer.Argument(..., help=t("Account name.")),
           password: str = typer.Option(None, "--password", help=t("Password (asked when absent)."))) -> None:
+    from geogrid.accounts import store
+
     secret = _password(password)
     with db.ready().begin() as conn:
         store.reset_password(conn, name, secret)
@@ -81,6 +89,8 @@ def reset(name: str = typer.Argument(..., help=t("Account name.")),
 
 @users_app.command("grant", help=t("Let an account act in more streets or communities."))
 def grant(name: str = typer.Argument(..., help=t("Account name.")), area: list[str] = AREAS) -> None:
+    from geogrid.accounts import store
+
     with db.ready().begin() as conn:
         store.grant(conn, name, area)
         _record(conn, "user_grant", name, areas=area)
@@ -89,6 +99,8 @@ def grant(name: str = typer.Argument(..., help=t("Account name.")), area: list[s
 
 @users_app.command("list", help=t("Every account with its role and areas."))
 def list_command() -> None:
+    from geogrid.accounts import store
+
     with db.ready().connect() as conn:
         rows = store.list_users(conn)
     table = Table(heading("name"), heading("role"), heading("areas"), heading("disabled"))
@@ -101,6 +113,8 @@ def list_command() -> None:
 def key_add(name: str = typer.Argument(..., help=t("Account name.")),
             rate: int = typer.Option(None, "--rate", help=t("Requests per minute for this key (default: the "
                                                              "GEOGRID_RATE_LIMIT setting)."))) -> None:
+    from geogrid.accounts import store
+
     with db.ready().begin() as conn:
         key = store.add_key(conn, name, rate)
         _record(conn, "key_add", name, prefix=key.split("_")[1])
@@ -110,6 +124,8 @@ def key_add(name: str = typer.Argument(..., help=t("Account name.")),
 
 @keys_app.command("revoke", help=t("Revoke a key by its prefix (the 8 characters after gg_)."))
 def key_revoke(prefix: str = typer.Argument(..., help=t("Key prefix."))) -> None:
+    from geogrid.accounts import store
+
     with db.ready().begin() as conn:
         owner = store.revoke_key(conn, prefix)
         _record(conn, "key_revoke", owner, prefix=prefix)
@@ -126,6 +142,8 @@ def audit_command(
     limit: int = typer.Option(100, "--limit"),
     as_json: bool = typer.Option(False, "--json", help=t("Print the entries as JSON on stdout.")),
 ) -> None:
+    from geogrid.accounts import audit
+
     days = {}
     for field, value in (("since", since), ("until", until)):
         try:
@@ -137,9 +155,22 @@ def audit_command(
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
         return
-    table = Table(heading("when"), heading("who"), heading("from"), heading("action"), heading("area"),
-                  heading("target"), title=t("{n} audit entries", n=len(rows)))
+    table = Table(
+        heading("when"),
+        heading("who"),
+        heading("client address"),
+        heading("action"),
+        heading("area"),
+        heading("target"),
+        title=t("{n} audit entries", n=len(rows)),
+    )
     for r in rows:
-        table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", f"{r.actor} ({r.role})", r.address or r.via, r.action,
-                      r.area or "", r.target or "")
+        table.add_row(
+            f"{r.at:%Y-%m-%d %H:%M:%S}",
+            f"{r.actor} ({r.role})",
+            r.address or r.via,
+            r.action,
+            r.area or "",
+            r.target or "",
+        )
     console.print(table)

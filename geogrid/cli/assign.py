@@ -10,7 +10,6 @@ from rich.table import Table
 from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.i18n import heading, t
-from geogrid.model import SPECIAL_GROUPS
 
 
 @app.command(help=t("Assign every building (and so its residents) and every facility to the grid that contains it."))
@@ -48,6 +47,7 @@ def stats(
     community: str = typer.Option(None, help=t("Only this community (code or name).")),
     as_json: bool = typer.Option(False, "--json", help=t("Print JSON instead of a table.")),
 ) -> None:
+    from geogrid.model import SPECIAL_GROUPS
     from geogrid.stats import grid_stats
 
     with db.ready().connect() as conn:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from geogrid import db
 from geogrid.cli.common import app, console
-from geogrid.db import cluster
 from geogrid.i18n import t
-from geogrid.settings import get_settings
 
 db_app = typer.Typer(help=t("Run the database: the embedded cluster, or check an external one."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+if TYPE_CHECKING:
+    from geogrid.settings import Settings
+
 
 @db_app.command(help=t("Start the embedded cluster (if needed), create extensions and apply migrations."))
 def start() -> None:
-    settings = get_settings()
+    settings = _settings()
     db.ready()
     where = t("embedded cluster in {path}", path=settings.pgdata) if settings.embedded else t("external database")
     console.print(t("database ready: {where}", where=where))
@@ -24,7 +27,9 @@ def start() -> None:
 
 @db_app.command(help=t("Stop the embedded cluster."))
 def stop() -> None:
-    settings = get_settings()
+    from geogrid.db import cluster
+
+    settings = _settings()
     if not settings.embedded:
         console.print(t("GEOGRID_DATABASE_URL is set: geogrid does not run that database, nothing to stop"))
         return
@@ -33,7 +38,9 @@ def stop() -> None:
 
 @db_app.command(help=t("Say whether the database is running and where."))
 def status() -> None:
-    settings = get_settings()
+    from geogrid.db import cluster
+
+    settings = _settings()
     if settings.embedded:
         state = t("running") if cluster.running(settings) else t("stopped")
         typer.echo(t("embedded cluster {state}: {path} (port {port})", state=state, path=settings.pgdata,
@@ -44,7 +51,7 @@ def status() -> None:
 
 @db_app.command(help=t("Print the database URL (for psql, QGIS or other tools)."))
 def url() -> None:
-    typer.echo(get_settings().url.replace("+psycopg", ""))
+    typer.echo(_settings().url.replace("+psycopg", ""))
 
 
 @db_app.command(help=t("Drop every table and migrate again: all data is lost."))
@@ -59,3 +66,9 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help=t("Do not ask for 
     db.ready()
     console.print(t("database reset"))
 
+
+def _settings() -> Settings:
+    """The settings, imported on use: ``geogrid --help`` does not load pydantic-settings."""
+    from geogrid.settings import get_settings
+
+    return get_settings()

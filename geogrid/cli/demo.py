@@ -7,6 +7,7 @@ boundaries shipped in ``data/boundaries/``) without touching the database.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,9 +15,11 @@ from geogrid import db
 from geogrid.cli.common import app, console, progress
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
-from geogrid.settings import get_settings
 
 MAX_BUILDINGS = 1_000_000
+
+if TYPE_CHECKING:
+    from geogrid.settings import Settings
 
 
 @app.command(help=t("Replace ALL data with the demo street office (长湖街道, 海淀区), compute everything, "
@@ -64,7 +67,7 @@ def demo(
     if summary.buildings > PEOPLE_MAX_BUILDINGS:
         console.print(t("above {n:,} buildings only household counts are generated (no household, resident or "
                         "personal rows)", n=PEOPLE_MAX_BUILDINGS))
-    settings = get_settings()
+    settings = _settings()
     run_demo_hooks(DemoContext(out_dir=out, serve=serve, host=host or settings.api_host,
                                port=port or settings.api_port))
 
@@ -83,3 +86,9 @@ def demo_boundaries(
     frame.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 7})
     console.print(t("wrote {n} features to {path}", n=len(frame), path=path))
 
+
+def _settings() -> Settings:
+    """The settings, imported on use: ``geogrid --help`` does not load pydantic-settings."""
+    from geogrid.settings import get_settings
+
+    return get_settings()

@@ -101,12 +101,30 @@ def areas_for(conn: Connection, facilities: pd.DataFrame, mode: str, graph: Walk
     return out, epsg
 
 
+def served_circles(facilities: pd.DataFrame) -> pd.DataFrame:
+    """One row per facility and circle it serves: its own circle and every larger circle of the settings.
+
+    GB 50180 nests the circles: the 15-minute circle of a neighbourhood includes its 5- and 10-minute
+    facilities (a kindergarten 12 minutes away serves the 15-minute circle), so a facility of a smaller circle
+    also gets the larger circles' areas. Without this, 15-minute coverage counted only facilities tagged as
+    15-minute ones and read 0% in a city whose data tags none.
+    """
+    own = facilities["circle_minutes"].to_numpy()
+    parts = [facilities]
+    for minutes in sorted(get_settings().circle_radius_m):
+        larger = facilities[own < minutes]
+        if len(larger):
+            parts.append(larger.assign(circle_minutes=minutes))
+    return pd.concat(parts, ignore_index=True)
+
+
 def compute_service_areas(conn: Connection, modes: tuple[str, ...] = MODES) -> dict[str, int]:
-    """Recompute ``service_areas`` for every facility at its circle, in each mode; returns rows per mode.
+    """Recompute ``service_areas`` for every facility at its circle and each larger one (:func:`served_circles`),
+    in each mode; returns rows per mode.
 
     A missing walking network skips ``network`` mode (the circle areas are still written).
     """
-    facilities = load_facilities(conn)
+    facilities = served_circles(load_facilities(conn))
     written: dict[str, int] = {}
     for mode in modes:
         conn.execute(text("DELETE FROM service_areas WHERE mode = :m"), {"m": mode})

@@ -86,6 +86,7 @@ def grid_flags(conn: Connection, q: Query) -> list[dict]:
 
 def gaps(conn: Connection, q: Query, link_m: float = 100.0, limit: int = 1000) -> dict:
     """Uncovered buildings (up to ``limit``, most households first), their clusters, and flagged grids."""
+    q = q.resolved(conn)
     frame = uncovered(conn, q)
     labels, xy, epsg = cluster(frame, link_m)
     groups = clusters(frame, labels, xy, epsg)

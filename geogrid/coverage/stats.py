@@ -17,18 +17,45 @@ from sqlalchemy import Connection, text
 
 from geogrid.coverage.compute import MODES
 from geogrid.coverage.covered import covered_column
-from geogrid.db.bulk import fetch_geoms, query_frame
-from geogrid.errors import GeogridError, NotFound
+from geogrid.db.bulk import fetch_geoms, fetch_packed
+from geogrid.errors import GeogridError
+from geogrid.figures import coverage_by_grid, grid_figures
 from geogrid.i18n import t
 from geogrid.model import FACILITY_KINDS, SPECIAL_GROUPS
+from geogrid.scope import resolve_scope
 from geogrid.settings import get_settings
 
 COUNTS = ("households", "residents", *SPECIAL_GROUPS)
 
 
+QUERY_MODES = ("auto", *MODES)  # auto: network when computed for the circle, else circle
+
+
+def check_circle(minutes: int, mode: str, kind: str | None) -> None:
+    """The one check of a coverage question (API, CLI and maps): a bad value is a 400 with a reason."""
+    if mode not in QUERY_MODES:
+        raise GeogridError(t("mode must be one of {modes}, not '{mode}'", modes=QUERY_MODES, mode=mode))
+    if kind is not None and kind not in FACILITY_KINDS:
+        raise GeogridError(t("unknown facility kind '{kind}': use one of {kinds}", kind=kind, kinds=FACILITY_KINDS))
+    circles = sorted(get_settings().circle_radius_m)
+    if minutes not in circles:  # service areas exist only for the circles of GB 50180 (settings)
+        raise GeogridError(t("minutes={minutes}: choose one of {circles}", minutes=minutes,
+                             circles=[str(c) for c in circles]))
+
+
+def network_computed(conn: Connection, minutes: int) -> bool:
+    """True when ``geogrid compute`` stored walking-network areas for this circle (what ``auto`` picks)."""
+    return bool(conn.scalar(text(
+        "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = 'network' AND minutes = :m)"), {"m": minutes}))
+
+
 @dataclass(frozen=True)
 class Query:
-    """What coverage is asked about; validated so a bad value is a 400 with a reason, never a 500."""
+    """What coverage is asked about; validated so a bad value is a 400 with a reason, never a 500.
+
+    ``community`` names the scope (district, street, community or grid, by code or name); ``mode`` may be
+    ``auto``, which :meth:`resolved` turns into ``network`` or ``circle``.
+    """
 
     minutes: int = 5
     mode: str = "network"
@@ -36,15 +63,13 @@ class Query:
     community: str | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise GeogridError(t("mode must be one of {modes}, not '{mode}'", modes=MODES, mode=self.mode))
-        if self.kind is not None and self.kind not in FACILITY_KINDS:
-            raise GeogridError(t("unknown facility kind '{kind}': use one of {kinds}", kind=self.kind,
-                                 kinds=FACILITY_KINDS))
-        circles = sorted(get_settings().circle_radius_m)
-        if self.minutes not in circles:  # service areas exist only for the circles of GB 50180 (settings)
-            raise GeogridError(t("minutes={minutes}: choose one of {circles}", minutes=self.minutes,
-                                 circles=[str(c) for c in circles]))
+        check_circle(self.minutes, self.mode, self.kind)
+
+    def resolved(self, conn: Connection) -> Query:
+        if self.mode != "auto":
+            return self
+        mode = "network" if network_computed(conn, self.minutes) else "circle"
+        return Query(self.minutes, mode, self.kind, self.community)
 
 
 AREAS_WHERE = ("FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
@@ -73,18 +98,6 @@ def service_area_count(conn: Connection, q: Query) -> int:
                            {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": False}))
 
 
-def _fetch_packed(conn: Connection, fields: dict[str, tuple[str, str]], rest: str) -> pd.DataFrame:
-    """Columns (``{name: (SQL of a *send() value, NumPy type)}``) of ``SELECT ... {rest}`` as a DataFrame.
-
-    PostgreSQL packs every row into one bytea (``string_agg``): a million rows arrive as one value, many
-    times faster than fetching rows or COPY, which sends one message per row. Values must not be NULL.
-    """
-    packed = " || ".join(sql for sql, _ in fields.values())
-    blob = conn.scalar(text(f"SELECT string_agg({packed}, ''::bytea) {rest}"))
-    rows = np.frombuffer(blob or b"", dtype=np.dtype([(name, t) for name, (_, t) in fields.items()]))
-    return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in fields})
-
-
 BUILDING_FIELDS = {
     "id": ("int8send(b.id)", ">i8"), "x": ("float8send(ST_X(b.geom))", ">f8"),
     "y": ("float8send(ST_Y(b.geom))", ">f8"), "households": ("int4send(coalesce(b.households, 0))", ">i4"),
@@ -96,11 +109,11 @@ PEOPLE_FIELDS = {"id": ("int8send(building_id)", ">i8"), "residents": ("int8send
 
 def buildings(conn: Connection) -> pd.DataFrame:
     """Every building with its grid (NaN when unassigned), households, residents and special-group counts."""
-    frame = _fetch_packed(conn, BUILDING_FIELDS,
+    frame = fetch_packed(conn, BUILDING_FIELDS,
                           "FROM buildings b LEFT JOIN building_assignments a ON a.building_id = b.id")
     frame["grid_id"] = frame["grid_id"].where(frame["grid_id"] >= 0)
     groups = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(special_groups)) AS {g}" for g in SPECIAL_GROUPS)
-    people = _fetch_packed(conn, PEOPLE_FIELDS, f"FROM (SELECT building_id, count(*) AS residents, {groups} "
+    people = fetch_packed(conn, PEOPLE_FIELDS, f"FROM (SELECT building_id, count(*) AS residents, {groups} "
                                                 f"FROM residents WHERE building_id IS NOT NULL GROUP BY building_id) r")
     frame = frame.merge(people, on="id", how="left")
     frame[list(COUNTS)] = frame[list(COUNTS)].fillna(0).astype("int64")
@@ -109,6 +122,7 @@ def buildings(conn: Connection) -> pd.DataFrame:
 
 def with_coverage(conn: Connection, q: Query) -> pd.DataFrame:
     """:func:`buildings` plus a boolean ``covered`` column for the query (stored coverage when fresh)."""
+    q = q.resolved(conn)
     frame = buildings(conn)
     _check_computed(conn, q)
     frame["covered"] = covered_column(conn, frame, q.mode, q.minutes, q.kind,
@@ -116,21 +130,12 @@ def with_coverage(conn: Connection, q: Query) -> pd.DataFrame:
     return frame
 
 
-GRIDS_SQL = """
-SELECT g.id AS grid_id, g.code, g.name, c.code AS community_code, c.name AS community_name,
-       s.code AS street_code, s.name AS street_name
-FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id LEFT JOIN admin_areas s ON s.id = c.parent_id
-WHERE g.valid_to IS NULL AND (CAST(:community AS text) IS NULL OR c.code = :community OR c.name = :community)
-ORDER BY g.code
-"""
+SCOPE_COLUMNS = ["grid_id", "code", "name", "community_code", "community_name", "street_code", "street_name"]
 
 
 def grids(conn: Connection, community: str | None) -> pd.DataFrame:
-    frame = query_frame(conn, GRIDS_SQL, {"community": community})
-    if community is not None and frame.empty:
-        raise NotFound(t("no community with code or name '{community}' has grids in force", community=community))
-
-    return frame
+    """The grids in force of the scope named ``community`` (any level, code or name), with their places."""
+    return grid_figures(conn, resolve_scope(conn, community))[SCOPE_COLUMNS]
 
 
 def _add_shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,24 +148,25 @@ def _add_shares(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _totals(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Counts and covered counts summed over ``by`` (communities, streets)."""
     cols = [c for name in COUNTS for c in (name, f"{name}_covered")]
     return frame.groupby(by, dropna=False, sort=True)[cols].sum().reset_index()
 
 
 def coverage(conn: Connection, q: Query) -> dict:
     """Coverage summary, per grid, per community and per street, JSON-ready (``None`` share for no people)."""
+    q = q.resolved(conn)
     areas_count = service_area_count(conn, q)
-    frame = with_coverage(conn, q)
-    for col in COUNTS:
-        frame[f"{col}_covered"] = np.where(frame["covered"], frame[col], 0)
-    per_grid = grids(conn, q.community).merge(_totals(frame.dropna(subset=["grid_id"]), ["grid_id"]),
-                                              on="grid_id", how="left")
+    scoped = grids(conn, q.community)
+    per_grid = scoped.merge(coverage_by_grid(with_coverage(conn, q), COUNTS), left_on="grid_id",
+                            right_index=True, how="left")
     count_cols = [c for name in COUNTS for c in (name, f"{name}_covered")]
     per_grid[count_cols] = per_grid[count_cols].fillna(0).astype("int64")
     summary = _add_shares(pd.DataFrame([per_grid[count_cols].sum()]))
     out = {
         "query": {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "community": q.community},
-        "summary": {**_records(summary)[0], "grids": len(per_grid), "service_areas": areas_count},
+        "summary": {**_records(summary)[0], "grids": len(per_grid), "service_areas": areas_count,
+                    "hint": _hint(conn, q) if areas_count == 0 else None},
         "grids": _records(_add_shares(per_grid.drop(columns=["grid_id"]))),
     }
     for level, plural in (("community", "communities"), ("street", "streets")):
@@ -169,6 +175,22 @@ def coverage(conn: Connection, q: Query) -> dict:
         rolled = rolled.rename(columns={keys[0]: "code", keys[1]: "name"})
         out[plural] = _records(_add_shares(rolled))
     return out
+
+
+def _hint(conn: Connection, q: Query) -> str | None:
+    """Why nothing counts, when nothing does: every facility (of the kind) is a candidate (OSM points of interest
+    come in as candidates), or there is none. Coverage used to read 0% with no word why."""
+    real, candidates = conn.execute(text(
+        "SELECT count(*) FILTER (WHERE NOT candidate), count(*) FILTER (WHERE candidate) FROM facilities "
+        "WHERE CAST(:kind AS text) IS NULL OR kind = :kind"), {"kind": q.kind}).one()
+    if real == 0 and candidates > 0:
+        return t("no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as "
+                 "OSM points of interest), which never count; promote the real ones to facilities in service",
+                 candidates=candidates, of_kind=f" ({q.kind})" if q.kind else "")
+    if real == 0:
+        return t("no facility{of_kind} in service: import facilities to measure coverage",
+                 of_kind=f" ({q.kind})" if q.kind else "")
+    return None
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

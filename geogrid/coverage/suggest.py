@@ -100,6 +100,7 @@ def suggest(conn: Connection, q: Query, k: int = 3, max_buildings: int = 300) ->
     if not 1 <= k <= 50:
         raise GeogridError(t("k must be between 1 and 50, not {k}", k=k))
 
+    q = q.resolved(conn)
     before = coverage(conn, q)["summary"]
     gaps = uncovered(conn, q)
     sites = candidate_sites(conn, q, gaps, max_buildings)

@@ -8,6 +8,7 @@ import that fails half-way leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ def ewkb_hex(geoms: Sequence | np.ndarray, srid: int = SRID) -> np.ndarray:
 
 def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     """COPY rows (tuples in ``columns`` order) into ``table`` on the connection's transaction."""
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _driver(conn).cursor()
     n = 0
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -49,7 +50,7 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequ
     if any(frame[c].dtype == object and frame[c].map(lambda v: isinstance(v, list | tuple)).any() for c in frame):
         frame = frame.astype(object).where(frame.notna(), None)
         return copy_rows(conn, table, list(frame.columns), frame.itertuples(index=False, name=None))
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _driver(conn).cursor()
     with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
         for start in range(0, len(frame), CHUNK_ROWS):
             copy.write(frame.iloc[start:start + CHUNK_ROWS].to_csv(header=False, index=False, na_rep=""))
@@ -90,7 +91,7 @@ def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.
     for name, (pg, values) in columns.items():
         rows[f"_len_{name}"] = np.dtype(_PG_TYPES[pg]).itemsize
         rows[name] = values
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _driver(conn).cursor()
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
         copy.write(_PGCOPY_HEADER + rows.tobytes() + b"\xff\xff")
     return n
@@ -104,7 +105,7 @@ def fetch_numeric(conn: Connection, sql: str, columns: dict[str, str]) -> dict[s
     import io
 
     buf = io.BytesIO()
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _driver(conn).cursor()
     with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT binary)") as copy:
         for block in copy:
             buf.write(block)
@@ -137,3 +138,23 @@ def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.Da
     frame = frame.drop(columns=[wkb_col])
     frame["geom"] = geoms
     return frame
+
+
+def fetch_packed(conn: Connection, fields: dict[str, tuple[str, str]], rest: str,
+                 params: dict | None = None) -> pd.DataFrame:
+    """Columns (``{name: (SQL of a *send() value, NumPy type)}``) of ``SELECT ... {rest}`` as a DataFrame.
+
+    PostgreSQL packs every row into one bytea (``string_agg``): a million rows arrive as one value, many
+    times faster than fetching rows or COPY, which sends one message per row. Values must not be NULL.
+    """
+    packed = " || ".join(sql for sql, _ in fields.values())
+    blob = conn.scalar(text(f"SELECT string_agg({packed}, ''::bytea) {rest}"), params or {})
+    rows = np.frombuffer(blob or b"", dtype=np.dtype([(name, kind) for name, (_, kind) in fields.items()]))
+    return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in fields})
+
+
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under a SQLAlchemy one, for COPY."""
+    raw = conn.connection.driver_connection
+    assert raw is not None, "a closed connection"
+    return raw

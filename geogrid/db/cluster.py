@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from geogrid.db import roles
 from geogrid.errors import GeogridError
 from geogrid.i18n import join, t
 from geogrid.settings import Settings, get_settings
@@ -62,6 +63,7 @@ def _run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]
 def _prepare_home(settings: Settings) -> None:
     home = settings.home.resolve()
     (home / "run").mkdir(parents=True, exist_ok=True)
+    os.chmod(home / "run", 0o700)  # the socket: only the server's user reaches it
     if os.geteuid() == 0:
         shutil.chown(home, "postgres", "postgres")
         shutil.chown(home / "run", "postgres", "postgres")
@@ -84,8 +86,12 @@ def init(settings: Settings | None = None) -> None:
         return
     _prepare_home(settings)
     initdb = str(bindir(settings) / "initdb")
-    _run([initdb, "-D", str(settings.pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-          "--locale=C.UTF-8", "--no-sync"])
+    pwfile = roles.pwfile_for_initdb(settings.home)  # scram-sha-256 from the start, never trust
+    try:
+        _run([initdb, "-D", str(settings.pgdata), "-U", "postgres", "--auth=scram-sha-256",
+              f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+    finally:
+        pwfile.unlink(missing_ok=True)
     conf = SERVER_CONF.format(port=settings.db_port, sockets=settings.home.resolve() / "run",
                              synchronous_commit=settings.synchronous_commit)
     with open(settings.pgdata / "postgresql.conf", "a", encoding="utf-8") as fh:
@@ -106,6 +112,7 @@ def start(settings: Settings | None = None) -> bool:
     init(settings)
     if running(settings):
         if _running_port(settings) in (None, settings.db_port):
+            harden(settings)
             return False
         stop(settings)  # started earlier on another port: restart it where the settings say
     log = settings.home.resolve() / "postgres.log"
@@ -125,8 +132,29 @@ def start(settings: Settings | None = None) -> bool:
               reasons=join(reasons, en="; ", zh="；"), port=settings.db_port, log=log) if reasons else
             t("the embedded database did not start (port {port}, log {log})", port=settings.db_port, log=log)
         ) from None
-
+    harden(settings)
     return True
+
+
+def harden(settings: Settings) -> None:
+    """Bring a cluster made before passwords (pg_hba ``trust``) to scram-sha-256, and keep the socket private.
+
+    The superuser gets a generated password (kept 0600 under GEOGRID_HOME/secrets) while trust still lets us
+    in; then pg_hba.conf asks a password of everyone and the server reloads it."""
+    run = settings.home.resolve() / "run"
+    if run.exists() and (run.stat().st_mode & 0o777) != 0o700:
+        os.chmod(run, 0o700)
+    if not roles.trusting(settings.pgdata):
+        return
+    import psycopg
+    from psycopg import sql
+
+    secret = roles.password(settings.home, roles.SUPERUSER, create=True)
+    with psycopg.connect(host="127.0.0.1", port=settings.db_port, user="postgres", dbname="postgres",
+                         autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(secret)))
+    roles.write_hba(settings.pgdata)
+    _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "reload"])
 
 
 def _running_port(settings: Settings) -> int | None:

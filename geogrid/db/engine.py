@@ -10,8 +10,9 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
-from geogrid.db import cluster
+from geogrid.db import cluster, roles
 from geogrid.errors import GeogridError, Unavailable
 from geogrid.i18n import t
 from geogrid.settings import get_settings
@@ -34,26 +35,129 @@ def get_engine() -> Engine:
                          pool_timeout=settings.db_pool_timeout_s, connect_args=options)
 
 
-def _create_database() -> None:
-    """Create the database in the embedded cluster if it is missing."""
+def _superuser(database: str) -> Engine:
     settings = get_settings()
-    admin = create_engine(settings.url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    return create_engine(roles.url(settings.home, settings.db_port, database, roles.SUPERUSER),
+                         isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _create_database() -> None:
+    """Create the database and the application's roles in the embedded cluster (see :mod:`geogrid.db.roles`)."""
+    settings = get_settings()
+    admin = _superuser("postgres")
     with admin.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(81200)"))  # several processes (test workers) start at once
+        for role in (roles.APP, roles.READER):
+            secret = roles.password(settings.home, role, create=True)
+            verb = "ALTER" if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}) else "CREATE"
+            conn.exec_driver_sql(f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD "
+                                 f"'{secret}'")  # token_urlsafe: no quote can occur
         exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": settings.db_name})
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{settings.db_name}"'))
+        conn.execute(text(f'GRANT CONNECT, CREATE ON DATABASE "{settings.db_name}" TO {roles.APP}'))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{settings.db_name}" TO {roles.READER}'))
     admin.dispose()
+    with _superuser(settings.db_name).connect() as conn:
+        conn.execute(text(f"ALTER SCHEMA public OWNER TO {roles.APP}"))
+        _create_extensions(conn)
+        _hand_over(conn)
 
 
-def _create_extensions() -> None:
-    with get_engine().begin() as conn:
-        available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
-        missing = [e for e in EXTENSIONS if e not in available]
-        if missing:
-            raise GeogridError(t("PostgreSQL extensions missing: {extensions} (run `make install`)",
-                                 extensions=missing))
-        for ext in EXTENSIONS + tuple(e for e in OPTIONAL_EXTENSIONS if e in available):
-            conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+# Objects in public made by the superuser before the cluster had roles: handed to the application's role
+# (extension members such as spatial_ref_sys stay with the superuser; the audit log too).
+_OWNED_BY_SUPERUSER = """
+SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('public', 'ogc') AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
+   AND pg_get_userbyid(c.relowner) = 'postgres' AND c.relname <> 'audit_log'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+"""
+
+
+def _hand_over(conn) -> None:
+    kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
+    for name, kind in conn.execute(text(_OWNED_BY_SUPERUSER)).all():
+        schema = conn.scalar(text("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                  "WHERE c.relname = :n LIMIT 1"), {"n": name})
+        conn.execute(text(f'ALTER {kinds[kind]} "{schema}"."{name}" OWNER TO {roles.APP}'))
+    for schema in conn.scalars(text("SELECT nspname FROM pg_namespace WHERE nspname = 'ogc' "
+                                    "AND pg_get_userbyid(nspowner) = 'postgres'")):
+        conn.execute(text(f"ALTER SCHEMA {schema} OWNER TO {roles.APP}"))
+    for fn in conn.scalars(text(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) = 'postgres' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')")):
+        conn.execute(text(f"ALTER FUNCTION {fn} OWNER TO {roles.APP}"))
+
+
+AUDIT_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION postgres;
+CREATE OR REPLACE FUNCTION audit.append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
+END $$;
+"""
+AUDIT_TRIGGERS = """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit.audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit.append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit.audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit.append_only();
+"""
+AUDIT_COLUMNS = "at, actor, role, via, address, action, area, target, details"
+
+
+def _secure_audit_log(conn) -> None:
+    """Move the audit log into the superuser's ``audit`` schema (the owner of ``public`` could drop a table
+    there); the application role may only read and append, and finds it on its search path."""
+    conn.execute(text(AUDIT_SCHEMA))
+    in_audit = conn.scalar(text("SELECT to_regclass('audit.audit_log')")) is not None
+    in_public = conn.scalar(text("SELECT to_regclass('public.audit_log')")) is not None
+    if in_public and in_audit:  # the public schema was reset and migrated again: keep the one log
+        conn.execute(text(f"INSERT INTO audit.audit_log ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} "
+                          "FROM public.audit_log ORDER BY id"))
+        conn.execute(text("DROP TABLE public.audit_log"))
+    elif in_public:
+        conn.execute(text("ALTER TABLE public.audit_log SET SCHEMA audit"))
+    elif not in_audit:
+        return
+    conn.execute(text("ALTER TABLE audit.audit_log OWNER TO postgres"))
+    triggers = set(conn.scalars(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit.audit_log'::regclass")))
+    for name in triggers & {"audit_log_no_update", "audit_log_no_truncate"}:
+        conn.execute(text(f"DROP TRIGGER {name} ON audit.audit_log"))
+    conn.execute(text(AUDIT_TRIGGERS))
+    conn.execute(text(f"REVOKE ALL ON audit.audit_log FROM {roles.APP}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA audit TO {roles.APP}"))
+    conn.execute(text(f"GRANT SELECT, INSERT ON audit.audit_log TO {roles.APP}"))
+    conn.execute(text(f"GRANT USAGE ON SEQUENCE audit.audit_log_id_seq TO {roles.APP}"))
+    conn.execute(text(f"ALTER ROLE {roles.APP} SET search_path = public, audit"))
+
+
+def _secure_after_migrations() -> None:
+    """The audit log belongs to the superuser (the application may only read and append); the read-only role
+    reads every table but the personal ones."""
+    settings = get_settings()
+    with _superuser(settings.db_name).connect() as conn:
+        _secure_audit_log(conn)
+        for schema in conn.scalars(text("SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'ogc')")):
+            conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {roles.READER}"))
+            conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {roles.READER}"))
+        for table in roles.PRIVATE_TABLES:
+            if conn.scalar(text("SELECT to_regclass(:t)"), {"t": f"public.{table}"}) is not None:
+                conn.execute(text(f"REVOKE ALL ON {table} FROM {roles.READER}"))
+
+
+def _create_extensions(conn=None) -> None:
+    """Extensions (PostGIS is not a trusted extension: in the embedded cluster the superuser creates them)."""
+    if conn is None:
+        with get_engine().begin() as own:
+            return _create_extensions(own)
+    available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
+    missing = [e for e in EXTENSIONS if e not in available]
+    if missing:
+        raise GeogridError(t("PostgreSQL extensions missing: {extensions} (run `make install`)",
+                             extensions=missing))
+    for ext in EXTENSIONS + tuple(e for e in OPTIONAL_EXTENSIONS if e in available):
+        conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
 
 
 _READY = False
@@ -69,17 +173,21 @@ def ready() -> Engine:
         if _READY:
             return get_engine()
         settings = get_settings()
-        if settings.embedded:
-            cluster.start(settings)
-            _create_database()
         try:
-            _create_extensions()
+            if settings.embedded:
+                cluster.start(settings)
+                _create_database()  # roles, schema owner and extensions, as the superuser
+            else:
+                _create_extensions()
         except OperationalError as exc:
             raise Unavailable(t("cannot connect to the database: {error}", error=exc.orig)) from None
 
         from geogrid.db.migrate import upgrade
 
         upgrade()
+        if settings.embedded:
+            _secure_after_migrations()
+            get_engine().dispose()  # new sessions find the audit schema on the role's search path
         _READY = True
     return get_engine()
 

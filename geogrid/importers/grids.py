@@ -97,7 +97,8 @@ def fill_codes(conn: Connection, source: Source, codes: np.ndarray, communities:
                                  "communities)"),
                      "code")
     if missing.any():
-        area_codes = dict(conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'")).all())
+        rows = conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'")).all()
+        area_codes: dict[int, str] = dict(rows)
         points = shapely.point_on_surface(geoms)
         for community in pd.unique(communities[missing]):
             rows = np.flatnonzero(missing & (communities == community))

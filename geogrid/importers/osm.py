@@ -161,12 +161,8 @@ def import_osm(conn: Connection, path: str | Path, *, network: bool = True, repl
 
 
 def _network(conn: Connection, path: str | Path, replace: bool = False) -> ImportReport:
-    try:
-        from geogrid.network import import_osm_network
-    except ImportError as exc:
-        if "geogrid.network" not in str(exc):
-            raise
-        return ImportReport(t("walking network (geogrid.network not available yet: skipped)"), 0)
+    from geogrid.network import import_osm_network
+
     result = import_osm_network(conn, str(path), replace=replace)
     report = ImportReport(t("walking network (replaced)") if replace else t("walking network (merged)"), 0)
 

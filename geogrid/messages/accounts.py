@@ -33,6 +33,7 @@ ZH: dict[str, str] = {
     "key {prefix} of {name} revoked": "{name} 的密钥 {prefix} 已吊销",
     "Revoke a key by its prefix (the 8 characters after gg_).": "按前缀（gg_ 之后的 8 个字符）吊销密钥。",
     "when": "时间",
+    "client address": "客户端地址",
     "who": "操作人",
     "action": "操作",
     "area": "区域",
@@ -55,6 +56,8 @@ ZH: dict[str, str] = {
     "Print the entries as JSON on stdout.": "以 JSON 输出到标准输出。",
     "{n} audit entries": "{n} 条审计记录",
     "expected a date YYYY-MM-DD, not '{value}'": "应为日期 YYYY-MM-DD，而不是 '{value}'",
+    "no admin account yet: create one with `geogrid users add NAME --role admin`, then sign in at /login to plan "
+    "and apply": "还没有管理员账号：请用 `geogrid users add 名称 --role admin` 创建，然后在 /login 登录以规划和应用",
     # api/routers/accounts.py, api/security.py
     "wrong account name or password": "账号名或密码错误",
     "expected a name and a password": "需要账号名和密码",
@@ -64,7 +67,8 @@ ZH: dict[str, str] = {
     "Password": "密码",
     "Sign in": "登录",
     'expected JSON {{"name": ..., "password": ...}}': '需要 JSON {{"name": ..., "password": ...}}',
-    "the API key or token is not valid (revoked, expired or mistyped)": "API 密钥或令牌无效（已吊销、已过期或输入有误）",
+    "the API key or token is not valid (revoked, expired or mistyped)":
+        "API 密钥或令牌无效（已吊销、已过期或输入有误）",
     "requests from {origin} are not allowed": "不接受来自 {origin} 的请求",
     "too many requests: at most {limit} a minute; retry in {seconds} s":
         "请求过多：每分钟最多 {limit} 次，请 {seconds} 秒后重试",

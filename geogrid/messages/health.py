@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-ZH: dict[str, str] = {}
+ZH: dict[str, str] = {
+    "no community, street, district or grid in force with code or name '{area}'":
+        "没有代码或名称为 '{area}' 的社区、街道、区县或现行网格",
+}

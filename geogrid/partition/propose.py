@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geogrid.codes import reading_order
+from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
@@ -169,7 +170,14 @@ def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
     reprojection open along the outline are covered. Where neighbours now overlap, the ``create`` edit of the
     later grid trims the earlier one, so the plan's grids meet exactly."""
     grown = shapely.buffer(grids, FILL_DEG, join_style="mitre", mitre_limit=2.0)
-    return np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+    out = np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+    gaps = polygonal(shapely.difference(comm.geom, shapely.union_all(out)))  # what the fill did not reach
+    for part in shapely.get_parts(gaps):
+        touch = shapely.area(shapely.intersection(out, shapely.buffer(part, 2 * FILL_DEG)))
+        if len(touch) and touch.max() > 0:
+            k = int(np.argmax(touch))
+            out[k] = polygonal(shapely.union(out[k], part))
+    return out
 
 
 def _edits(grids: list[Proposed]) -> list[dict]:
@@ -210,6 +218,45 @@ def store_units(conn: Connection, comm: Community, units: Units) -> None:
     )
 
 
+def draw_communities(conn: Connection, street: Community, seed: int) -> tuple[list, list[dict]]:
+    """Communities for a street office that has none: its blocks (compounds kept whole) grouped to
+    ``GEOGRID_COMMUNITY_HOUSEHOLDS``, in reading order. Returns ``(community, its input)`` pairs and the plan's
+    ``community`` edits that create them."""
+    cfg = get_settings()
+    lo, hi = cfg.community_households
+    inp = load_input(conn, street)
+    units = build_units(inp, hi, cfg.dedicated_min_m2)
+    if not len(units.geoms):
+        raise InputError(t("nothing to partition: the area holds no units"), field="street")
+    labels = partition(units.graph, lo, hi, seed=seed, tries=cfg.partition_tries)
+    groups = [np.flatnonzero(labels == r) for r in np.unique(labels)]
+    points = shapely.points(inp.buildings["x"].to_numpy(float), inp.buildings["y"].to_numpy(float))
+    geoms = tidy_parts([shapely.union_all(units.geoms[g], grid_size=PRECISION_M) for g in groups], points)
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    ys = shapely.get_y(pts)
+    order = reading_order(shapely.get_x(pts), ys, max(float(np.ptp(ys)) / 4, 1.0))
+    outline = fill_outline(street, street.to_lonlat(np.asarray(geoms, dtype=object)))
+    for k in range(1, len(outline)):  # communities are not trimmed by a later edit as grids are: trim here
+        outline[k] = polygonal(shapely.difference(outline[k], shapely.union_all(outline[:k])))
+    taken = set(conn.scalars(text("SELECT code FROM admin_areas WHERE code LIKE :p || '%'"), {"p": street.code}))
+    pairs, edits, seq = [], [], 0
+    for n, k in enumerate(order, start=1):
+        seq += 1
+        while f"{street.code}{seq:03d}" in taken:
+            seq += 1
+        comm = Community(None, f"{street.code}{seq:03d}", t("{street} community {n}", street=street.name, n=n),
+                         outline[k], street.epsg)
+        ids = np.concatenate([units.buildings[u] for u in groups[k]]) if len(groups[k]) else np.empty(0)
+        sub = AreaInput(comm.to_metric(comm.geom), inp.lines, inp.buildings[inp.buildings["id"].isin(ids)],
+                        inp.compounds, inp.dedicated if not len(inp.dedicated) else inp.dedicated[
+                            shapely.contains(geoms[k], shapely.points(inp.dedicated["x"].to_numpy(float),
+                                                                      inp.dedicated["y"].to_numpy(float)))])
+        pairs.append((comm, sub))
+        edits.append({"op": "community", "street": street.code, "code": comm.code, "name": comm.name,
+                      "geometry": json.loads(shapely.to_geojson(comm.geom))})
+    return pairs, edits
+
+
 def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
     basic = [g for g in grids if g.kind == "basic"]
     pp = [g.polsby_popper for g in grids]
@@ -236,9 +283,9 @@ def propose(
     seed: int = 0,
     author: str | None = None,
 ) -> dict:
-    """Propose grids for a community, or for every community of a street office, as a stored draft plan
-    (the answer of :func:`geogrid.planning.preview.create_plan`, plus ``preview.partition``)."""
-    from geogrid.errors import InputError
+    """Propose grids for a community, or for every community of a street office (drawing the communities too
+    when it has none), as a stored draft plan (the answer of :func:`geogrid.planning.preview.create_plan`, plus
+    ``preview.partition``)."""
     from geogrid.planning.preview import create_plan, get_plan
 
     started = time.perf_counter()
@@ -248,19 +295,20 @@ def propose(
         comms = [find_area(conn, community, "community")]
     else:
         comms = communities_of(conn, find_area(conn, street, "street"))
-        if not comms:
-            raise InputError(
-                t("street {street} has no communities with boundaries: import them first", street=street),
-                field="street",
-            )
+    drawn: list[dict] = []
+    if comms:
+        comms = [(c, load_input(conn, c)) for c in comms]
+    else:  # a street office with no communities yet: draw them too
+        comms, drawn = draw_communities(conn, find_area(conn, street, "street"), seed)
     grids: list[Proposed] = []
-    for comm in comms:
-        found, units = propose_community(comm, load_input(conn, comm), seed)
-        store_units(conn, comm, units)
+    for comm, inp in comms:
+        found, units = propose_community(comm, inp, seed)
+        if comm.id is not None:
+            store_units(conn, comm, units)
         grids += found
     if not grids:
         raise InputError(t("nothing to partition: the area holds no units"), field="community")
-    plan = create_plan(conn, _edits(grids), author=author)
+    plan = create_plan(conn, drawn + _edits(grids), author=author)
     report = {"summary": summary(grids, time.perf_counter() - started, seed), "grids": [g.report() for g in grids]}
     conn.execute(
         text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),

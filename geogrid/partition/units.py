@@ -61,7 +61,9 @@ def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
     faces = faces[keep]
     missed = shapely.difference(polygon, shapely.union_all(faces)) if len(faces) else polygon
     extra = [p for p in shapely.get_parts(missed) if p.area > SLIVER_M2]  # unclosed rings of the outline
-    return np.concatenate([faces, np.asarray(extra, dtype=object)]) if extra else faces
+    faces = np.concatenate([faces, np.asarray(extra, dtype=object)]) if extra else faces
+    faces = shapely.set_precision(faces, PRECISION_M)  # shared edges exact; faces below 1 cm vanish
+    return faces[~shapely.is_empty(faces)]
 
 
 def _locate(points: np.ndarray, areas: np.ndarray) -> np.ndarray:
@@ -163,7 +165,9 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0) -> Units
             members.append(idx[sub])
     ids = b["id"].to_numpy(np.int64)
     # on a 1 cm grid: neighbouring pieces then share their edges exactly, and unions of them are one piece
-    units.geoms = shapely.set_precision(np.asarray(geoms, dtype=object), PRECISION_M)
+    raw = np.asarray(geoms, dtype=object)
+    snapped = shapely.set_precision(raw, PRECISION_M)
+    units.geoms = np.where(shapely.is_empty(snapped), raw, snapped)  # a sliver below 1 cm keeps its outline
     units.kind, units.block = kinds, np.asarray(blk, dtype=np.int64)
     units.buildings = [ids[m] for m in members]
     units.households = np.asarray([hh[m].sum() for m in members], dtype=float)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
+from geogrid.planning.budget import check_fresh
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
 from geogrid.planning.validate import validate
 
@@ -204,6 +205,9 @@ def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
     """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
     now = datetime.now(UTC)  # one instant for every row of this change
+    from geogrid.planning.create import write_communities  # communities a partition drew, before their grids
+
+    write_communities(conn, changes)
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
     areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
@@ -248,6 +252,7 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None, force:
     """
     if force and not (reason or "").strip():
         raise InputError(t("a forced apply needs a reason"), field="reason")
+    check_fresh(conn, plan_id)
     try:
         return _apply(conn, plan_id, author, reason.strip() if force and reason else None)
     except DBAPIError as exc:  # a concurrent apply took the same new code, or deadlocked with us

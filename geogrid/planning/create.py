@@ -13,11 +13,11 @@ from sqlalchemy import text
 
 from geogrid.errors import InputError, NotFound
 from geogrid.i18n import t
-from geogrid.planning.edit_models import Create
+from geogrid.planning.edit_models import Create, NewCommunity
 from geogrid.planning.edits import SLIVER_DEG2, WorkGrid, Workspace, _geometry, polygonal
 from geogrid.settings import get_settings
 
-SLIVER_WIDTH_DEG = 5e-6  # area / perimeter of a part, in degrees: about half a metre
+SLIVER_WIDTH_DEG = 3e-7  # area / perimeter of a part, in degrees: about 3 cm (a strip some 6 cm wide)
 
 COMMUNITY_SQL = (
     "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
@@ -29,6 +29,9 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
     """Add a new grid; existing grids give up what it covers."""
     where = f"edits[{i}].community"
     row = ws.conn.execute(text(COMMUNITY_SQL), {"c": edit.community}).first()
+    new = _pending(ws).get(edit.community)
+    if row is None and new is not None:  # a community this plan draws
+        row = (None, edit.community, new["name"], shapely.to_wkb(new["geom"]))
     if row is None:
         raise NotFound(t("no community with code or name '{community}'", community=edit.community))
     geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
@@ -44,8 +47,8 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
         )
     parents = [p for c in edit.from_ for p in _ids(ws, c, f"edits[{i}].from")]
     for other in ws.neighbours(geom, exclude=None):
-        rest = _without_slivers(polygonal(shapely.difference(other.geom, geom)))
-        if rest.is_empty:
+        rest = polygonal(shapely.difference(other.geom, geom))
+        if _without_slivers(rest).is_empty:  # nothing but float noise is left of it: it retires
             other.retired = True
             parents += [other.id] if other.id else list(other.parents)
         else:
@@ -55,7 +58,7 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
 
 
 def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
-    """Drop parts thinner than about half a metre: what is left of a grid along a new one's edge is noise."""
+    """Drop parts thinner than a few centimetres: what is left of a grid along a new one's edge is noise."""
     parts = [p for p in shapely.get_parts(geom) if p.area > SLIVER_DEG2 and p.area / p.length > SLIVER_WIDTH_DEG]
     return shapely.MultiPolygon(parts) if parts else shapely.MultiPolygon()
 
@@ -63,3 +66,34 @@ def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
 def _ids(ws: Workspace, code: str, where: str) -> list[int]:
     grid = ws.grid(code, where)
     return [grid.id] if grid.id else list(grid.parents)
+
+
+def create_community(ws: Workspace, edit: NewCommunity, i: int) -> None:
+    """A new community of a street office (drawn by a partition when the street has none), written with the
+    plan; grids created later in the same plan may name it."""
+    street = ws.conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'street' AND (code = :c OR name = :c)"
+                                  " ORDER BY id LIMIT 1"), {"c": edit.street}).first()
+    if street is None:
+        raise NotFound(t("no {level} with code or name '{code}'", level="street", code=edit.street))
+    if ws.conn.scalar(text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": edit.code}) or edit.code in _pending(ws):
+        raise InputError(t("community {community} exists already", community=edit.code), field=f"edits[{i}].code")
+    geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
+    _pending(ws)[edit.code] = {"name": edit.name or edit.code, "parent": street[0], "geom": polygonal(geom)}
+
+
+def _pending(ws: Workspace) -> dict:
+    """New communities of this plan by code (kept on the working copy's changes)."""
+    return ws.changes.__dict__.setdefault("communities", {})
+
+
+def write_communities(conn, changes) -> None:
+    """Insert the plan's new communities and point its new grids at them (before the grids are written)."""
+    pending = changes.__dict__.get("communities") or {}
+    for code, c in pending.items():
+        cid = conn.scalar(text(
+            "INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES (:c, :n, 'community', :p, "
+            "ST_Multi(ST_GeomFromWKB(:w, 4326))) RETURNING id"),
+            {"c": code, "n": c["name"], "p": c["parent"], "w": shapely.to_wkb(c["geom"])})
+        for g in changes.new:
+            if g.community_code == code and g.community_id is None:
+                g.community_id = cid

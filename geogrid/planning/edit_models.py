@@ -207,7 +207,18 @@ class Create(_Drawn):
     repair: bool = Field(False, description="Repair an invalid polygon (reported) instead of refusing it.")
 
 
-AnyEdit = Redraw | Split | Merge | MoveBuildings | Revert | Create
+class NewCommunity(_Drawn):
+    """A new community of a street office (a partition of a street with none draws them); created with the plan."""
+
+    op: Literal["community"]
+    street: str = Field(..., min_length=1, max_length=100, pattern=r"^[^\x00]*$", description="Street code or name.")
+    code: str = Field(..., min_length=1, max_length=12, pattern=r"^\d+$", description="The new community's code.")
+    name: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$")
+    geometry: GeoJSONGeometry
+    repair: bool = Field(False, description="Repair an invalid polygon (reported) instead of refusing it.")
+
+
+AnyEdit = Redraw | Split | Merge | MoveBuildings | Revert | Create | NewCommunity
 Edit = Annotated[AnyEdit, Field(discriminator="op")]
 EDITS = TypeAdapter(list[Edit])
 

@@ -382,8 +382,14 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
     create_grid(ws, edit, i)
 
 
+def community(ws: Workspace, edit, i: int) -> None:
+    from geogrid.planning.create import create_community  # a new community a partition draws with its grids
+
+    create_community(ws, edit, i)
+
+
 OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert,
-       "create": create}
+       "create": create, "community": community}
 
 
 def compute_changes(conn: Connection, edits: list) -> Changes:

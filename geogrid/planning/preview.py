@@ -15,7 +15,9 @@ from sqlalchemy import Connection, text
 
 from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
+from geogrid.figures import grid_figures_by_id
 from geogrid.i18n import t
+from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.validate import summary, validate
@@ -25,29 +27,22 @@ IN_AREA = """EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = 
                       WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
                         AND ST_Intersects(sa.geom, bl.geom))"""
 
-STATS_SQL = f"""
-SELECT g.id, g.code, g.name, g.kind, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2,
-       ST_NumGeometries(g.geom) AS parts,
+# Shape and coverage of grids; the counts come from :mod:`geogrid.figures`, as everywhere else.
+SHAPE_SQL = f"""
+SELECT g.id, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2, ST_NumGeometries(g.geom) AS parts,
        round((4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography), 0) ^ 2)::numeric, 3)
            AS compactness,
-       coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,
        CASE WHEN CAST(:basis AS text) IS NOT NULL THEN coalesce(b.covered, 0) END AS covered_households,
-       coalesce(r.residents, 0) AS residents,
-       (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities,
-       (SELECT count(*) FROM staff_assignments s WHERE s.grid_id = g.id AND s.role = 'full_time_worker')
-           AS full_time_workers,
-       EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id) AS party_org
+       (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities
 FROM grids g
-LEFT JOIN LATERAL (SELECT count(*) AS buildings, sum(bl.households) AS households,
-                          sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
+LEFT JOIN LATERAL (SELECT sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
                               WHEN bl.id = ANY(CAST(:known AS bigint[])) THEN bl.id = ANY(CAST(:covered AS bigint[]))
                               ELSE {IN_AREA} END) AS covered
                      FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
                     WHERE a.grid_id = g.id) b ON true
-LEFT JOIN LATERAL (SELECT count(*) AS residents FROM building_assignments a
-                   JOIN residents r ON r.building_id = a.building_id WHERE a.grid_id = g.id) r ON true
 WHERE g.id = ANY(:ids)
 """
+FIGURES = ("code", "name", "kind", "buildings", "households", "residents", "full_time_workers", "party_org")
 
 COVERED_SQL = f"""
 SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
@@ -87,19 +82,26 @@ def grid_stats(conn: Connection, ids: list[int], basis: str | None, tested: Cove
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
     service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
     Buildings in ``tested`` are not tested again."""
-    result = conn.execute(text(STATS_SQL), {"ids": ids, "basis": basis, "known": tested.known,
+    figures = grid_figures_by_id(conn, ids)
+    result = conn.execute(text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known,
                                             "covered": tested.covered})
     out = {}
     for row in result.mappings():
-        stats = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
+        shape = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
                  for k, v in row.items() if k != "id"}
-        stats["households"] = int(stats["households"])
+        stats = {k: _plain(figures.at[row["id"], k]) for k in FIGURES} | shape
         covered = stats["covered_households"]
         stats["covered_households"] = None if covered is None else int(covered)
         stats["coverage"] = round(covered / stats["households"], 3) if covered is not None and stats["households"] \
             else None
         out[row["id"]] = stats
     return out
+
+
+def _plain(value: object) -> object:
+    """A NumPy scalar from a DataFrame as the plain Python value JSON expects."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
 
 
 def _features(geoms: dict[str, shapely.Geometry]) -> dict:
@@ -171,7 +173,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     }
 
 
-def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, int] | None = None,
+def create_plan(conn: Connection, edits: list, base_versions: dict[str, int] | None = None,
                 author: str | None = None, compare: bool = False) -> dict:
     """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale).
 
@@ -183,13 +185,16 @@ def create_plan(conn: Connection, edits: list[dict], base_versions: dict[str, in
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     edits = typed_edits(edits)
-    stored = [e.model_dump(mode="json", exclude_none=True) for e in edits]
-    changes = compute_changes(conn, edits)
-    base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
-    plan_id = conn.scalar(text(
-        "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
-        "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": json.dumps(stored), "b": json.dumps(base)})
-    preview = {**simulate(conn, changes, author, compare), "map_url": f"/plans/{plan_id}/map"}
+    stored = json.dumps([e.model_dump(mode="json", exclude_none=True) for e in edits])
+    budget.check_plan_size(stored)
+    budget.expire_drafts(conn)
+    with budget.preview_budget(conn):
+        changes = compute_changes(conn, edits)
+        base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
+        plan_id = conn.scalar(text(
+            "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
+            "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": stored, "b": json.dumps(base)})
+        preview = simulate(conn, changes, author, compare)
     conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
                  {"p": json.dumps(preview, default=str), "i": plan_id})
     return get_plan(conn, plan_id)

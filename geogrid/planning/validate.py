@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, text
 
-from geogrid.errors import NotFound
+from geogrid.figures import HOUSEHOLDS_SQL
 from geogrid.i18n import t
 from geogrid.planning.suspects import overlap_suspects
+from geogrid.scope import resolve_scope
 from geogrid.settings import get_settings
 
 SCOPE = """scope AS (
@@ -27,14 +28,37 @@ SCOPE = """scope AS (
 )"""
 COLUMNS = "(codes, community, args, location, value)"
 
-# Each rule: name → (severity, SQL returning codes, community, message arguments (JSON), location GeoJSON,
-# value). The message is written in Python (:func:`message`), in the user's language.
-RULES: dict[str, tuple[str, str]] = {
-    "invalid_geometry": ("error", """
+
+def _lost_message(a: dict) -> str:
+    if a["nearest"] is None:
+        return t("{n} building(s) in no grid", n=a["n"])
+    return t("{n} building(s) in no grid, nearest grid {nearest}", **a)
+
+
+def _band_message(a: dict) -> str:
+    kind = {"basic": t("basic grid"), "dedicated": t("dedicated grid")}.get(a["kind"], a["kind"])
+    return t("grid {code} has {n} households, outside the {kind} band {low}–{high}", **{**a, "kind": kind})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule, all in one place: its name, severity, message (in the user's language, from the JSON
+    arguments the SQL builds) and SQL returning ``codes, community, args, location (GeoJSON), value``."""
+
+    name: str
+    severity: str
+    message: Callable[[dict], str]
+    sql: str
+
+
+# Adding a rule is adding one record here.
+RULES: dict[str, Rule] = {rule.name: rule for rule in (
+    Rule("invalid_geometry", "error", lambda a: t("grid {code} has an invalid boundary: {reason}", **a), """
         SELECT ARRAY[code], community_code, json_build_object('code', code, 'reason', ST_IsValidReason(geom)),
                ST_AsGeoJSON(coalesce((ST_IsValidDetail(geom)).location, ST_PointOnSurface(geom))), NULL::float
         FROM scope WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)"""),
-    "outside_community": ("error", """
+    Rule("outside_community", "error",
+         lambda a: t("grid {code} extends {m2:.0f} m² outside community {community}", **a), """
         SELECT ARRAY[s.code], s.community_code,
                json_build_object('code', s.code, 'm2', round(d.m2), 'community', s.community_code),
                ST_AsGeoJSON(d.geom), d.m2
@@ -42,7 +66,7 @@ RULES: dict[str, tuple[str, str]] = {
         CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2
                             FROM ST_Difference(ST_MakeValid(s.geom), ST_MakeValid(c.geom)) x) d
         WHERE NOT ST_CoveredBy(s.geom, c.geom) AND d.m2 > :tol"""),
-    "overlap": ("error", """
+    Rule("overlap", "error", lambda a: t("grids {a} and {b} overlap by {m2:.0f} m²", **a), """
         SELECT ARRAY[a.code, b.code], a.community_code,
                json_build_object('a', a.code, 'b', b.code, 'm2', round(i.m2)),
                ST_AsGeoJSON(i.geom), i.m2
@@ -51,7 +75,7 @@ RULES: dict[str, tuple[str, str]] = {
         CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2 FROM ST_CollectionExtract(
                             ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3) x) i
         WHERE i.m2 > :tol AND (CAST(:ovl AS int[]) IS NULL OR a.id = ANY(CAST(:ovl AS int[])))"""),
-    "gap": ("error", """
+    Rule("gap", "error", lambda a: t("{m2:.0f} m² of community {community} is in no grid", **a), """
         WITH cover AS (
             SELECT c.id, c.code, c.geom, ST_Union(ST_MakeValid(s.geom)) AS grids
             FROM admin_areas c LEFT JOIN grids s ON s.community_id = c.id AND s.valid_to IS NULL
@@ -67,7 +91,7 @@ RULES: dict[str, tuple[str, str]] = {
                h.code, json_build_object('m2', round(ST_Area(h.geom::geography)), 'community', h.code),
                ST_AsGeoJSON(h.geom), ST_Area(h.geom::geography)
         FROM holes h WHERE ST_Dimension(h.geom) = 2 AND ST_Area(h.geom::geography) > :tol"""),
-    "building_in_no_grid": ("error", """
+    Rule("building_in_no_grid", "error", _lost_message, """
         WITH lost AS (  -- per community through the spatial index, else one pass over the whole table
             SELECT DISTINCT b.id, b.geom, a.nearest_grid_id FROM admin_areas c
             JOIN buildings b ON ST_Intersects(c.geom, b.geom)
@@ -83,38 +107,36 @@ RULES: dict[str, tuple[str, str]] = {
                ST_AsGeoJSON(ST_Collect((array_agg(l.geom ORDER BY l.id))[1:CAST(:max_points AS int)])), count(*)
         FROM lost l LEFT JOIN grids g ON g.id = l.nearest_grid_id LEFT JOIN admin_areas c ON c.id = g.community_id
         GROUP BY g.code, c.code"""),
-    "household_band": ("warning", """
+    Rule("household_band", "warning", _band_message, """
         SELECT ARRAY[s.code], s.community_code,
-               json_build_object('code', s.code, 'n', coalesce(h.n, 0), 'kind', s.kind, 'low', band.low,
+               json_build_object('code', s.code, 'n', coalesce(h.households, 0), 'kind', s.kind, 'low', band.low,
                                  'high', band.high),
-               ST_AsGeoJSON(ST_PointOnSurface(s.geom)), coalesce(h.n, 0)
+               ST_AsGeoJSON(ST_PointOnSurface(s.geom)), coalesce(h.households, 0)
         FROM scope s JOIN jsonb_to_recordset(CAST(:bands AS jsonb)) AS band(kind text, low int, high int)
              ON band.kind = s.kind
-        LEFT JOIN (SELECT a.grid_id, sum(b.households) AS n FROM building_assignments a  -- the planner picks
-                   JOIN buildings b ON b.id = a.building_id  -- index lookups for a few grids, a hash join for all
-                   WHERE a.grid_id IN (SELECT id FROM scope) GROUP BY a.grid_id) h ON h.grid_id = s.id
-        WHERE coalesce(h.n, 0) NOT BETWEEN band.low AND band.high"""),
-    "no_full_time_worker": ("warning", """
+        LEFT JOIN (""" + HOUSEHOLDS_SQL.format(grids="SELECT id FROM scope") + """) h ON h.grid_id = s.id
+        WHERE coalesce(h.households, 0) NOT BETWEEN band.low AND band.high"""),
+    Rule("no_full_time_worker", "warning", lambda a: t("grid {code} has no full-time grid worker (一人一格)", **a), """
         SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
         FROM scope s WHERE NOT EXISTS (SELECT 1 FROM staff_assignments t
                                        WHERE t.grid_id = s.id AND t.role = 'full_time_worker')"""),
-    "no_party_org": ("warning", """
+    Rule("no_party_org", "warning", lambda a: t("grid {code} has no party organisation (支部建在网格上)", **a), """
         SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
         FROM scope s WHERE NOT EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = s.id)"""),
-    "several_parts": ("warning", """
+    Rule("several_parts", "warning", lambda a: t("grid {code} is in {n} parts", **a), """
         SELECT ARRAY[code], community_code, json_build_object('code', code, 'n', ST_NumGeometries(geom)),
                ST_AsGeoJSON(geom), ST_NumGeometries(geom)
         FROM scope WHERE ST_NumGeometries(geom) > 1"""),
-    "non_compact": ("warning", """
+    Rule("non_compact", "warning", lambda a: t("grid {code} is very non-compact (Polsby–Popper {pp} < {min})", **a), """
         SELECT ARRAY[code], community_code,
                json_build_object('code', code, 'pp', round(pp::numeric, 3), 'min', CAST(:min_pp AS float)),
                ST_AsGeoJSON(geom), pp
         FROM (SELECT *, 4 * pi() * ST_Area(geom::geography) / nullif(ST_Perimeter(geom::geography), 0) ^ 2 AS pp
               FROM scope WHERE ST_IsValid(geom)) s
         WHERE pp < :min_pp"""),
-}
+)}
 
 
 @dataclass
@@ -129,42 +151,15 @@ class Problem:
 
 
 def message(rule: str, a: dict) -> str:
-    """A problem in words, in the user's language (``GEOGRID_LANG``)."""
-    if rule == "invalid_geometry":
-        return t("grid {code} has an invalid boundary: {reason}", **a)
-    if rule == "outside_community":
-        return t("grid {code} extends {m2:.0f} m² outside community {community}", **a)
-    if rule == "overlap":
-        return t("grids {a} and {b} overlap by {m2:.0f} m²", **a)
-    if rule == "gap":
-        return t("{m2:.0f} m² of community {community} is in no grid", **a)
-    if rule == "building_in_no_grid":
-        if a["nearest"] is None:
-            return t("{n} building(s) in no grid", n=a["n"])
-        return t("{n} building(s) in no grid, nearest grid {nearest}", **a)
-    if rule == "household_band":
-        kind = {"basic": t("basic grid"), "dedicated": t("dedicated grid")}.get(a["kind"], a["kind"])
-        return t("grid {code} has {n} households, outside the {kind} band {low}–{high}", **{**a, "kind": kind})
-    if rule == "no_full_time_worker":
-        return t("grid {code} has no full-time grid worker (一人一格)", **a)
-    if rule == "no_party_org":
-        return t("grid {code} has no party organisation (支部建在网格上)", **a)
-    if rule == "several_parts":
-        return t("grid {code} is in {n} parts", **a)
-    return t("grid {code} is very non-compact (Polsby–Popper {pp} < {min})", **a)
+    """A problem in words, in the user's language (``GEOGRID_LANG``); KeyError for an unknown rule."""
+    return RULES[rule].message(a)
 
 
 def community_ids(conn: Connection, community: str | None) -> list[int] | None:
-    """Ids of the community named by code or name (None = all); NotFound when nothing matches."""
+    """Ids of the communities under the place named by code or name (None = all); NotFound when none matches."""
     if community is None:
         return None
-    ids = list(conn.scalars(text(
-        "SELECT id FROM admin_areas WHERE level = 'community' AND (code = :c OR name = :c) ORDER BY id"
-    ), {"c": community}))
-    if not ids:
-        raise NotFound(t("no community with code or name '{community}'", community=community))
-
-    return ids
+    return list(resolve_scope(conn, community).community_ids or ())
 
 
 def validate(conn: Connection, community: str | None = None, *, cids: list[int] | None = None,
@@ -190,13 +185,13 @@ def validate(conn: Connection, community: str | None = None, *, cids: list[int] 
     ovl = overlap_suspects(conn, cids) if "overlap" in names and grid_ids is None else None
     params = {"cids": cids, "gids": grid_ids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
               "bands": json.dumps(bands), "max_points": cfg.problem_max_points, "ovl": ovl}
-    ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name][1]})" for name in names)
+    ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name].sql})" for name in names)
     union = " UNION ALL ".join(
         f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), CAST(args AS json), location, "
         f"CAST(value AS float) "
         f"FROM r_{name}" for name in names)
     problems = [
-        Problem(rule, RULES[rule][0], list(codes or []), comm, message(rule, args),
+        Problem(rule, RULES[rule].severity, list(codes or []), comm, RULES[rule].message(args),
                 json.loads(location) if location else None, None if value is None else float(value))
         for rule, codes, comm, args, location, value in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
     ]

@@ -70,31 +70,72 @@
   function gridStyle(f) {
     var focus = G.config.focus && f.properties.code === G.config.focus;
     return {color: focus ? "#000" : "#444", weight: focus ? 3 : 1, opacity: 0.9,
-            fillColor: colorOf(f.properties[G.config.measure]), fillOpacity: 0.6, className: "geogrid-grid"};
+            fillColor: colorOf(f.properties[G.config.measure]), fillOpacity: 0.55, className: "geogrid-grid"};
   }
   function gridTooltip(p) {
-    return "<b>" + esc(p.code) + "</b> " + esc(p.name) + (p.community_name ? "<br>" + esc(p.community_name) : "")
+    return "<b>" + esc(p.name || p.code) + "</b><br>编码 code " + esc(p.code)
+      + (p.community_name ? "<br>" + esc(p.community_name) : "")
       + "<br>网格员 grid worker: " + (esc(p.worker) || "—")
       + "<br>户数 households: " + p.households
       + "<br>覆盖率 coverage: " + pct(p.coverage) + " (" + p.covered_households + " 户)"
       + "<br>党员 party members: " + p.party_members;
   }
 
-  /* ---- legend ---- */
+  /* ---- legend: every symbol drawn on the map, and only those (G.used fills as layers are drawn) ---- */
+  G.used = {};
+  function use(key, entry) { if (!G.used[key]) { G.used[key] = entry; G.legend(); } }
+  var SYMBOL_ORDER = ["facility:", "candidate", "cluster", "area", "uncovered", "covered", "problem", "base:"];
+  function symbolHtml(e) {
+    var style = e.shape === "line" ? "height:0;border:0;border-top:" + e.width + "px " + (e.dash ? "dashed " : "solid ")
+        + e.color + ";margin-top:7px"
+      : "background:" + e.fill + ";border-color:" + e.color + (e.dash ? ";border-style:dashed" : "");
+    var cls = "geogrid-sym geogrid-sym-" + (e.shape || "dot");
+    return "<div data-symbol='" + esc(e.key) + "'><i class='" + cls + "' style='" + style + "'>"
+      + (e.text ? esc(e.text) : "") + "</i>" + esc(e.label) + "</div>";
+  }
   G.legend = function () {
     var el = document.getElementById("geogrid-legend");
     if (!el) return;
     var m = measure(), html = "<div class='geogrid-legend-title'>" + esc(m.title) + " <small>(" + esc(m.unit) + ")</small></div>";
+    var counts = {}, none = 0;
+    G.grids.forEach(function (l) {
+      var v = l.feature.properties[G.config.measure];
+      if (v === null || v === undefined) { none++; return; }
+      var c = colorOf(v); counts[c] = (counts[c] || 0) + 1;
+    });
     classes(m).forEach(function (c) {
-      html += "<div><i style='background:" + c.color + "'></i>" + esc(c.label) + "</div>";
+      html += "<div data-class='" + c.color + "'><i style='background:" + c.color + "'></i>" + esc(c.label)
+        + (G.grids.length ? " <small>(" + (counts[c.color] || 0) + ")</small>" : "") + "</div>";
     });
-    html += "<div><i style='background:" + m.none + "'></i>" + esc(m.none_label) + "</div>";
-    (G.config.symbols || []).forEach(function (s) {
-      html += "<div><i class='geogrid-sym' style='background:" + s.color + ";border-color:" + (s.border || s.color)
-        + "'></i>" + esc(s.label) + "</div>";
+    if (none) html += "<div data-class='" + m.none + "'><i style='background:" + m.none + "'></i>" + esc(m.none_label)
+      + " <small>(" + none + ")</small></div>";
+    if (G.config.measure === "coverage" && G.config.basis) html += "<div class='geogrid-basis'>" + esc(G.config.basis) + "</div>";
+    var keys = Object.keys(G.used).sort(function (a, b) {
+      function rank(k) { for (var i = 0; i < SYMBOL_ORDER.length; i++) if (k.indexOf(SYMBOL_ORDER[i]) === 0) return i; return 99; }
+      return rank(a) - rank(b) || (a < b ? -1 : 1);
     });
+    if (keys.length) html += "<div class='geogrid-legend-sub'>图例 symbols</div>";
+    keys.forEach(function (k) { html += symbolHtml(G.used[k]); });
     if (G.emptyMessage) html += "<div class='geogrid-empty'>" + esc(G.emptyMessage) + "</div>";
     el.innerHTML = html;
+  };
+
+  /* ---- summary: households, share covered and the gaps, from the grids drawn ---- */
+  G.summary = function () {
+    var el = document.getElementById("geogrid-summary");
+    if (!el) return;
+    var hh = 0, cov = 0, low = 0, grids = G.grids.length;
+    G.grids.forEach(function (l) {
+      var p = l.feature.properties; hh += p.households || 0; cov += p.covered_households || 0;
+      if (p.coverage !== null && p.coverage !== undefined && p.coverage < 0.5) low++;
+    });
+    var share = hh ? cov / hh : null;
+    el.innerHTML = "<div class='geogrid-legend-title'>概况 summary</div>"
+      + "<div>网格 grids: <b>" + grids + "</b></div>"
+      + "<div>户数 households: <b>" + hh.toLocaleString() + "</b></div>"
+      + "<div>覆盖率 covered: <b>" + pct(share) + "</b> (" + cov.toLocaleString() + " 户)</div>"
+      + "<div>缺口 gaps: <b>" + (hh - cov).toLocaleString() + "</b> 户 uncovered · <b>" + low + "</b> grids &lt; 50%</div>"
+      + (G.config.basis ? "<div class='geogrid-basis'>" + esc(G.config.basis) + "</div>" : "");
   };
 
   /* ---- labels: grid codes at a point inside each grid, only when zoomed in enough to read them ---- */
@@ -107,8 +148,9 @@
     for (var i = 0; i < G.grids.length && n < 800; i++) {
       var p = G.grids[i].feature.properties, ll = L.latLng(p.ly, p.lx);
       if (!bounds.contains(ll)) continue;
-      group.addLayer(L.marker(ll, {interactive: false, keyboard: false,
-        icon: L.divIcon({className: "geogrid-label", html: "<span>" + esc(p.code) + "</span>", iconSize: null})}));
+      group.addLayer(L.marker(ll, {interactive: false, keyboard: false, pane: "geogridLabels",
+        icon: L.divIcon({className: "geogrid-label", html: "<span>" + esc(p.name || p.code) + "</span>",
+                         iconSize: null})}));
       n++;
     }
   }
@@ -135,7 +177,7 @@
       }
       G.labelZoom = G.grids.length <= 60 ? 0 : G.grids.length <= 400 ? 15 : 16;
       if (!G.grids.length) G.emptyMessage = "no grids in this area";
-      G.legend(); searchIndex();
+      G.legend(); G.summary(); searchIndex();
       var focus = G.grids.filter(function (l) { return l.feature.properties.code === G.config.focus; })[0];
       var b = focus ? focus.getBounds() : layer.getBounds();
       if (b.isValid()) map.fitBounds(b, {padding: [20, 20], animate: false});
@@ -144,12 +186,24 @@
     return layer;
   }
 
-  var KIND_COLORS = {service_station: "#d7301f", service_center: "#7a0177", elderly_care: "#ef6548",
-    health_station: "#1d91c0", kindergarten: "#fc8d59", school: "#225ea8", market: "#41ab5d"};
+  /* Okabe–Ito colours (safe for colour-blind readers); vermillion is kept for uncovered buildings only. */
+  var KIND_COLORS = {service_station: "#000000", service_center: "#CC79A7", elderly_care: "#E69F00",
+    health_station: "#56B4E9", kindergarten: "#F0E442", school: "#0072B2", market: "#009E73"};
+  var KIND_NAMES = {service_station: "党群服务站 service station", service_center: "社区服务中心 service centre",
+    elderly_care: "养老驿站 elderly care", health_station: "卫生服务站 health station",
+    kindergarten: "幼儿园 kindergarten", school: "学校 school", market: "菜市场 market", canteen: "社区食堂 canteen",
+    rest_station: "驿站 rest station", checkpoint: "值守点 checkpoint", other: "其他 other"};
+  var UNCOVERED = "#D55E00", COVERED = "#0072B2", AREA = "#009E73", PROBLEM = "#6a3d9a";
 
   function cluster(spec) {
-    return L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: spec.uncluster_zoom || 17,
-                                 showCoverageOnHover: false, maxClusterRadius: 50});
+    var group = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: spec.uncluster_zoom || 17,
+                                      showCoverageOnHover: false, maxClusterRadius: 50});
+    group.on("animationend", noteClusters); group.on("add", noteClusters);
+    return group;
+  }
+  function noteClusters() {
+    if (document.querySelector(".marker-cluster")) use("cluster", {key: "cluster", shape: "cluster", text: "n",
+      fill: "rgba(110,204,57,.6)", color: "rgba(181,226,140,.6)", label: "数字圆圈：n 个点聚合，放大可展开 numbered circle: n points grouped, zoom in"});
   }
 
   function facilitiesLayer(map, spec) {
@@ -157,10 +211,16 @@
     group.fill = function (data) {
       var markers = data.features.map(function (f) {
         var p = f.properties, c = f.geometry.coordinates;
-        var m = L.circleMarker([c[1], c[0]], {radius: 7, color: "#fff", weight: 2, fillOpacity: 1,
-          fillColor: KIND_COLORS[p.kind] || "#525252", dashArray: p.candidate ? "2 2" : null,
-          className: "geogrid-facility"});
-        m.bindTooltip("<b>" + esc(p.name) + "</b><br>" + esc(p.kind) + " · " + p.circle_minutes + " 分钟 min"
+        var colour = KIND_COLORS[p.kind] || "#999999";
+        var m = L.circleMarker([c[1], c[0]], p.candidate
+          ? {radius: 6, color: colour, weight: 2, dashArray: "2 2", fillColor: "#fff", fillOpacity: 1,
+             className: "geogrid-facility geogrid-candidate"}
+          : {radius: 7, color: "#fff", weight: 2, fillOpacity: 1, fillColor: colour, className: "geogrid-facility"});
+        if (p.candidate) use("candidate", {key: "candidate", fill: "#fff", color: "#555", dash: true,
+                                           label: "候选设施（空心）candidate site (hollow)"});
+        else use("facility:" + p.kind, {key: "facility:" + p.kind, fill: colour, color: "#fff",
+                                        label: KIND_NAMES[p.kind] || p.kind});
+        m.bindTooltip("<b>" + esc(p.name) + "</b><br>" + esc(KIND_NAMES[p.kind] || p.kind) + " · " + p.circle_minutes + " 分钟 min"
           + (p.candidate ? "<br>候选 candidate" : "") + (p.address ? "<br>" + esc(p.address) : ""));
         return m;
       });
@@ -171,10 +231,13 @@
 
   function areasLayer(map, spec) {
     var layer = L.geoJSON(null, {interactive: false, style: function () {
-      return {color: "#238b45", weight: 1, opacity: 0.7, fillColor: "#41ab5d", fillOpacity: 0.12,
-              className: "geogrid-area"};
+      return {color: AREA, weight: 1.2, opacity: 0.8, fillColor: AREA, fillOpacity: 0.06, className: "geogrid-area"};
     }, renderer: spec.canvas ? L.canvas() : L.svg()});
-    layer.fill = function (data) { layer.addData(data); };
+    layer.fill = function (data) {
+      layer.addData(data);
+      if (data.features.length) use("area", {key: "area", shape: "area", fill: "rgba(0,158,115,.12)", color: AREA,
+        label: "服务范围 service area: " + (G.config.basis || "")});
+    };
     return layer;
   }
 
@@ -184,7 +247,9 @@
       var markers = data.features.map(function (f) {
         var p = f.properties, c = f.geometry.coordinates;
         var m = L.circleMarker([c[1], c[0]], {radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9,
-          fillColor: p.covered ? "#4292c6" : "#e31a1c", className: "geogrid-building"});
+          fillColor: p.covered ? COVERED : UNCOVERED, className: "geogrid-building"});
+        if (p.covered) use("covered", {key: "covered", fill: COVERED, color: "#fff", label: "已覆盖楼栋 covered building"});
+        else use("uncovered", {key: "uncovered", fill: UNCOVERED, color: "#fff", label: "未覆盖楼栋 uncovered building"});
         m.bindTooltip(esc(p.address || ("#" + p.id)) + "<br>" + p.households + " 户 · 网格 " + esc(p.grid_code)
           + "<br>" + (p.covered ? "已覆盖 covered" : "未覆盖 not covered"));
         return m;
@@ -196,16 +261,103 @@
 
   function problemsLayer(map, spec) {
     var layer = L.geoJSON(null, {style: function () {
-      /* outlines only: a problem covering a whole grid must not hide the grid's own tooltip */
-      return {color: "#e31a1c", weight: 3, dashArray: "6 4", fill: false, className: "geogrid-problem"};
-    }, pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 8, color: "#e31a1c"}); },
+      /* thin outlines only: a problem covering a whole grid must not hide the grid or its colour */
+      return {color: PROBLEM, weight: 1.5, opacity: 0.8, dashArray: "4 4", fill: false, className: "geogrid-problem"};
+    }, pointToLayer: function (f, ll) {
+      return L.circleMarker(ll, {radius: 4, color: PROBLEM, weight: 1.5, fillColor: "#fff", fillOpacity: 0.8});
+    },
     onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.message || f.properties.kind || "problem")); }});
-    layer.fill = function (data) { layer.addData(data); };
+    layer.fill = function (data) {
+      layer.addData(data);
+      if (data.features.length) use("problem", {key: "problem", shape: "line", width: 2, dash: true, color: PROBLEM,
+        label: "边界问题（悬停看详情）boundary problem (hover for details)"});
+    };
     return layer;
   }
 
+  /* ---- the offline base map: below the grids (areas, footprints), above their fill (roads, water, rail) ---- */
+  var BASE = {
+    "road:major": {color: "#f2a65a", weight: 5, casing: "#9c6b3c", label: "主干道 main road"},
+    "road:secondary": {color: "#ffe8a3", weight: 3.5, casing: "#b39b5a", label: "次干道 secondary road"},
+    "road:street": {color: "#ffffff", weight: 2.5, casing: "#999999", label: "街巷 street"},
+    "road:path": {color: "#777777", weight: 1, dash: "2 3", label: "步行道 footpath"},
+    "railway": {color: "#444444", weight: 2, dash: "8 4", label: "铁路 railway"},
+    "water": {color: "#4a90c2", weight: 1, fill: "#a6cee3", label: "水系 water"},
+    "building": {color: "#a0a0a0", weight: 0.5, fill: "#c8c8c8", label: "建筑轮廓 building footprint"},
+    "compound": {color: "#8c8c8c", weight: 1, fill: "#ebe7dc", dash: "3 2", label: "小区 compound"}
+  };
+  function baseKey(p) { return p.layer === "road" ? "road:" + p.kind : p.layer; }
+  function noteBase(key) {
+    var b = BASE[key];
+    if (!b) return;
+    use("base:" + key, {key: "base:" + key, shape: b.fill ? "area" : "line", width: Math.min(b.weight, 5),
+                        dash: !!b.dash, color: b.fill ? b.color : (b.casing || b.color), fill: b.fill, label: b.label});
+  }
+  function baseStyle(key, casing) {
+    var b = BASE[key] || BASE["road:street"];
+    if (casing) return {color: b.casing, weight: b.weight + 2, opacity: 0.9, fill: false, interactive: false};
+    return {color: b.color, weight: b.weight, opacity: 1, dashArray: b.dash || null, fill: !!b.fill,
+            fillColor: b.fill, fillOpacity: 1, interactive: false, className: "geogrid-base"};
+  }
+  function panes(map) {
+    if (map.getPane("geogridBaseAreas")) return;
+    map.createPane("geogridBaseAreas").style.zIndex = 350;  /* below the grids (overlayPane 400) */
+    map.createPane("geogridBaseLines").style.zIndex = 420;  /* over their fill, under markers (600) */
+    map.createPane("geogridLabels").style.zIndex = 450;
+    ["geogridBaseAreas", "geogridBaseLines", "geogridLabels"].forEach(function (n) {
+      map.getPane(n).style.pointerEvents = "none";
+    });
+  }
+  function baseLayer(map, spec) {
+    panes(map);
+    if (spec.tiles) {  /* city scale: vector tiles from /tiles/base */
+      var styles = {}, seen = {};
+      function styleFor(layerName) {
+        return function (p) {
+          var key = layerName === "roads" ? "road:" + p.kind : layerName === "railways" ? "railway"
+            : layerName === "buildings" ? "building" : layerName === "compounds" ? "compound" : "water";
+          if (!seen[key]) { seen[key] = true; noteBase(key); }
+          return baseStyle(key, false);
+        };
+      }
+      ["water", "compounds", "buildings", "railways", "roads"].forEach(function (n) { styles[n] = styleFor(n); });
+      var grid = L.vectorGrid.protobuf(spec.tiles, {vectorTileLayerStyles: styles, pane: "geogridBaseAreas",
+        rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: false});
+      grid.fill = function () {};
+      return grid;
+    }
+    var group = L.layerGroup();
+    var areas = L.canvas({pane: "geogridBaseAreas"}), lines = L.canvas({pane: "geogridBaseLines"});
+    var labels = L.layerGroup();
+    group.fill = function (data) {
+      var feats = data.features.filter(function (f) { return f.properties.layer !== "label"; });
+      var named = data.features.filter(function (f) { return f.properties.layer === "label"; });
+      feats.forEach(function (f) { noteBase(baseKey(f.properties)); });
+      var isArea = function (f) { return /Polygon/.test(f.geometry.type); };
+      group.addLayer(L.geoJSON({type: "FeatureCollection", features: feats.filter(isArea)}, {
+        renderer: areas, interactive: false, style: function (f) { return baseStyle(baseKey(f.properties), false); }}));
+      var roads = feats.filter(function (f) { return !isArea(f); });
+      group.addLayer(L.geoJSON({type: "FeatureCollection", features: roads.filter(function (f) {
+        return BASE[baseKey(f.properties)] && BASE[baseKey(f.properties)].casing; })}, {
+        renderer: lines, interactive: false, style: function (f) { return baseStyle(baseKey(f.properties), true); }}));
+      group.addLayer(L.geoJSON({type: "FeatureCollection", features: roads}, {
+        renderer: lines, interactive: false, style: function (f) { return baseStyle(baseKey(f.properties), false); }}));
+      named.forEach(function (f) {
+        var c = f.geometry.coordinates;
+        labels.addLayer(L.marker([c[1], c[0]], {interactive: false, keyboard: false, pane: "geogridLabels",
+          icon: L.divIcon({className: "geogrid-road-label", html: "<span>" + esc(f.properties.name) + "</span>",
+                           iconSize: null})}));
+      });
+      function showLabels() {
+        if (map.getZoom() >= 15 && group._map) labels.addTo(map); else labels.remove();
+      }
+      map.on("zoomend", showLabels); group.on("add remove", showLabels); showLabels();
+    };
+    return group;
+  }
+
   var KINDS = {grids: gridsLayer, facilities: facilitiesLayer, areas: areasLayer, buildings: buildingsLayer,
-               problems: problemsLayer};
+               problems: problemsLayer, base: baseLayer};
 
   function fetchJson(url) {
     return fetch(url).then(function (r) {
@@ -219,7 +371,8 @@
     var layer = KINDS[spec.kind](map, spec);
     G.layers[spec.key] = layer;
     function load() {
-      var p = (data ? Promise.resolve(data) : fetchJson(spec.url)).then(function (d) { layer.fill(d); layer.loaded = true; });
+      var source = data ? Promise.resolve(data) : spec.tiles ? Promise.resolve(null) : fetchJson(spec.url);
+      var p = source.then(function (d) { layer.fill(d); layer.loaded = true; });
       p.catch(function (e) { G.errors.push(String(e)); console.error("geogrid layer " + spec.key + ": " + e); });
       return p;
     }
@@ -316,13 +469,33 @@
     options: {position: "bottomright"},
     onAdd: function () { var d = L.DomUtil.create("div", "geogrid-legend"); d.id = "geogrid-legend"; return d; }
   });
+  var Summary = L.Control.extend({
+    options: {position: "bottomleft"},
+    onAdd: function () {
+      var d = L.DomUtil.create("div", "geogrid-box geogrid-summary"); d.id = "geogrid-summary"; return d;
+    }
+  });
+  var Print = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function () {
+      var a = L.DomUtil.create("a", "geogrid-print-button leaflet-bar");
+      a.href = "#"; a.title = "打印或导出 PDF print or save as PDF"; a.textContent = "打印 print";
+      L.DomEvent.on(a, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        document.body.classList.add("geogrid-print"); G.map.invalidateSize();
+        setTimeout(function () { window.print(); }, 300);
+      });
+      return a;
+    }
+  });
 
   G.setup = function (map, config) {
     G.map = map; G.config = config;
     if (map.options.maxZoom === undefined) map.setMaxZoom(19);  /* blank base: clustering needs a max zoom */
     map.getContainer().classList.add("geogrid-map");
-    new Search().addTo(map); new Legend().addTo(map);
-    G.legend();
+    panes(map);
+    new Search().addTo(map); new Legend().addTo(map); new Summary().addTo(map); new Print().addTo(map);
+    G.legend(); G.summary();
   };
   G.finish = function () {
     Promise.all(G.pending).then(function () {

@@ -94,6 +94,10 @@ function geogridPlanner(map, config) {
   map.on(L.Draw.Event.CREATED, function (e) {
     drawn.clearLayers(); drawn.addLayer(e.layer);
     var what = e.layerType === "polyline" ? "line" : "shape";
+    if (!state.code && what === "shape" && config.community) {  /* a brand-new grid in this community */
+      state.plan = null; $("planner-apply").disabled = true; $("planner-preview").disabled = false;
+      status(say("new_grid", { community: config.community })); return;
+    }
     status(state.code ? say(what + "_drawn", { code: state.code }) : say(what + "_orphan"));
   });
   map.on(L.Draw.Event.EDITED, function () { status(say("edited")); });
@@ -148,7 +152,35 @@ function geogridPlanner(map, config) {
     });
   }
 
+  function previewed(plan) {
+    state.plan = plan.plan; render(plan); $("planner-apply").disabled = false;
+    status(say("previewed", { plan: plan.plan }));
+  }
+  var author = function () { return $("planner-author").value || null; };
+
+  if (config.community) {  /* propose grids for the whole community: POST /partitions answers a plan */
+    $("planner-propose").hidden = false;
+    $("planner-propose").addEventListener("click", function () {
+      status(say("proposing"));
+      post("/partitions", { community: config.community, author: author() })
+        .then(function (plan) {
+          previewed(plan);  /* the proposed grids over the current ones */
+          L.geoJSON(plan.preview.geometry.after, { style: { color: "#2171b5", weight: 2, fillOpacity: 0.15 } })
+            .addTo(after);
+        })
+        .catch(function (e) { status(e.message, true); });
+    });
+  }
+
   $("planner-preview").addEventListener("click", function () {
+    if (!state.code && config.community && drawn.getLayers().length) {  /* the new grid drawn with none picked */
+      var create = { op: "create", community: config.community, geometry: geometry() };
+      if (config.crs) { create.crs = config.crs; }
+      status(say("previewing"));
+      post("/plans", { edits: [create], author: author() }).then(previewed)
+        .catch(function (e) { status(e.message, true); });
+      return;
+    }
     if (!state.code) { status(say("pick_first"), true); return; }
     var base = {}, from = buildings.features.filter(function (f) { return state.moving.indexOf(f.properties.id) >= 0; })
       .map(function (f) { return f.properties.grid; });

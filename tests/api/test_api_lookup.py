@@ -24,14 +24,18 @@ def client(database):
         from geogrid.assign import assign_all
 
         assign_all(conn)
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    from tests.conftest import make_account
+
+    key = make_account(database, "api_client")[1]  # batches need an account; point lookups are public
+    with TestClient(create_app(), raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c
 
 
 def test_health_and_docs(client):
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
     assert TestClient(create_app()).get("/health").json() == {"status": "ok", "database": "ok"}  # without pool
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower() and "cdn" not in docs.text.lower()
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     assert {"/lookup", "/lookup/batch", "/grids", "/grids/{code}", "/areas", "/facilities"} <= set(paths)

@@ -17,17 +17,20 @@ from api.security import rule
 from geogrid.accounts.roles import allowed
 from geogrid.model import ROLES
 from geogrid.settings import get_settings
-from tests import test_planning_city as pc
 from tests.conftest import make_account
-from tests.test_planning_city import C1, C2, A, M
+from tests.fixtures import planning_city as pc
+from tests.fixtures.planning_city import C1, C2, A, M
 
-city = pc.city  # the fixture
 ANONYMOUS = None
 
 
 def _operations(spec: dict) -> list[tuple[str, str]]:
-    return sorted((method.upper(), path) for path, ops in spec["paths"].items() for method in ops
-                  if method in ("get", "post", "put", "patch", "delete"))
+    return sorted(
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    )
 
 
 def _url(path: str) -> str:
@@ -38,8 +41,13 @@ def _url(path: str) -> str:
 def test_every_route_has_a_rule():
     """A route added without a rule in api/security.py fails here (at run time it is admin-only)."""
     app = create_app()
-    missing = [(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods
-               if m != "HEAD" and rule(m, r.path) is None]
+    missing = [
+        (m, r.path)
+        for r in app.routes
+        if isinstance(r, APIRoute)
+        for m in r.methods
+        if m != "HEAD" and rule(m, r.path) is None
+    ]
     assert missing == []
 
 
@@ -49,8 +57,11 @@ def test_matrix_from_openapi(empty_db):
     operations = _operations(spec)
     clients = {ANONYMOUS: TestClient(create_app(), raise_server_exceptions=False)}
     for role in ROLES:
-        clients[role] = TestClient(create_app(), raise_server_exceptions=False,
-                                   headers={"Authorization": f"Bearer {make_account(empty_db, role)[1]}"})
+        clients[role] = TestClient(
+            create_app(),
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {make_account(empty_db, role)[1]}"},
+        )
     public = get_settings().public
     checked = denied = 0
     wrong = []
@@ -67,8 +78,10 @@ def test_matrix_from_openapi(empty_db):
                 wrong.append((method, path, role, status))
     assert [w for w in wrong if w[:2] != ("POST", "/login")] == []  # sign-in answers 401 to a wrong password
     # Figures for the report: operations × (roles + no sign-in), of which denials.
-    print(f"\nauthorization matrix: {len(operations)} operations × {len(clients)} callers = {checked} checks, "
-          f"{denied} denials")
+    print(
+        f"\nauthorization matrix: {len(operations)} operations × {len(clients)} callers = {checked} checks, "
+        f"{denied} denials"
+    )
     assert len(operations) >= 30 and denied >= 60
 
 
@@ -96,14 +109,14 @@ def _redraw(code, geom):
 A_GROWN = shapely.difference(box(116.30, 39.90, 116.3125, 39.91), pc.HOLE)
 
 
-def test_planner_confined_to_granted_community(city, client_as):
+def test_planner_confined_to_granted_community(planning_city, client_as):
     """A planner of C2 gets 403 naming grid A for a plan touching C1; a planner of C1 may; nothing is stored."""
     outsider, insider = client_as("planner", C2), client_as("planner", C1)
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         plans_before = conn.scalar(text("SELECT count(*) FROM plans"))
     refused = outsider.post("/plans", json={"edits": [_redraw(A, A_GROWN)]})
     assert refused.status_code == 403 and A in refused.json()["error"] and C1 in refused.json()["error"]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM plans")) == plans_before  # the draft was rolled back
     plan = insider.post("/plans", json={"edits": [_redraw(A, A_GROWN)]})
     assert plan.status_code == 201
@@ -120,22 +133,26 @@ def test_planner_confined_to_granted_community(city, client_as):
         assert M in cross.json()["error"]
 
 
-def test_planner_granted_a_street_may_plan_its_communities(city, client_as):
-    with city.begin() as conn:
-        street = conn.scalar(text("INSERT INTO admin_areas (code, name, level, geom) SELECT '110108001000', '街道', "
-                                  "'street', ST_Multi(ST_Union(geom)) FROM admin_areas RETURNING id"))
+def test_planner_granted_a_street_may_plan_its_communities(planning_city, client_as):
+    with planning_city.begin() as conn:
+        street = conn.scalar(
+            text(
+                "INSERT INTO admin_areas (code, name, level, geom) SELECT '110108001000', '街道', "
+                "'street', ST_Multi(ST_Union(geom)) FROM admin_areas RETURNING id"
+            )
+        )
         conn.execute(text("UPDATE admin_areas SET parent_id = :s WHERE level = 'community'"), {"s": street})
     planner = client_as("planner", "110108001000")
     assert planner.post("/plans", json={"edits": [_redraw(A, A_GROWN)]}).status_code == 201
 
 
-def test_staff_and_viewers_cannot_plan(city, client_as):
+def test_staff_and_viewers_cannot_plan(planning_city, client_as):
     for role in ("viewer", "api_client", "grid_staff", "community_staff"):
         r = client_as(role, C1).post("/plans", json={"edits": [_redraw(A, A_GROWN)]})
         assert r.status_code == 403, role
 
 
-def test_session_login_csrf_and_logout(city, database):
+def test_session_login_csrf_and_logout(planning_city, database):
     name, _ = make_account(database, "planner", (C1,), password="correct horse")
     browser = TestClient(create_app())
     assert browser.post("/login", json={"name": name, "password": "wrong password"}).status_code == 401
@@ -154,7 +171,7 @@ def test_session_login_csrf_and_logout(city, database):
     assert browser.post("/plans", json=body, headers={"X-CSRF-Token": csrf}).status_code == 401
 
 
-def test_login_form_redirects_only_to_this_server(city, database):
+def test_login_form_redirects_only_to_this_server(planning_city, database):
     name, _ = make_account(database, "viewer", password="correct horse")
     browser = TestClient(create_app(), follow_redirects=False)
     page = browser.get("/login", params={"next": "/planner"})
@@ -165,7 +182,7 @@ def test_login_form_redirects_only_to_this_server(city, database):
     assert wrong.status_code == 401 and "login-error" in wrong.text
 
 
-def test_hostile_origin_cannot_write(city, client_as):
+def test_hostile_origin_cannot_write(planning_city, client_as):
     admin = client_as("admin")
     r = admin.post("/plans", json={"edits": [_redraw(A, A_GROWN)]}, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and "evil.example" in r.json()["error"]
@@ -176,31 +193,31 @@ def test_dns_rebinding_host_is_refused(empty_db):
     assert r.status_code == 400
 
 
-def test_revoked_key_and_disabled_account_stop_working(city, client_as):
+def test_revoked_key_and_disabled_account_stop_working(planning_city, client_as):
     from geogrid.accounts import store
 
     client = client_as("planner", C1)
     key = client.headers["authorization"].split()[1]
     assert client.get("/validation").status_code == 200
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         store.revoke_key(conn, key.split("_")[1])
     assert client.get("/validation").status_code == 401
     other = client_as("planner", C1)
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         store.set_disabled(conn, other.account)
     assert other.get("/validation").status_code == 401
 
 
-def test_keys_are_hashed_at_rest(city, client_as):
+def test_keys_are_hashed_at_rest(planning_city, client_as):
     client = client_as("api_client")
     key = client.headers["authorization"].split()[1]
-    with city.connect() as conn:
+    with planning_city.connect() as conn:
         stored = conn.execute(text("SELECT prefix, key_hash FROM api_keys")).all()
     assert all(key not in (p, h) and key.split("_")[2] not in h for p, h in stored)
 
 
 @pytest.mark.parametrize("limit", [3])
-def test_rate_limit_answers_429_with_retry_after(city, client_as, settings_env, limit):
+def test_rate_limit_answers_429_with_retry_after(planning_city, client_as, settings_env, limit):
     settings_env("GEOGRID_RATE_LIMIT", str(limit))
     client = client_as("api_client")
     codes = [client.get("/lookup", params={"lon": 116.305, "lat": 39.905}).status_code for _ in range(limit + 1)]

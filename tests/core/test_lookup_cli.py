@@ -57,3 +57,14 @@ def test_bad_csv_names_file_and_field(lookup_city, tmp_path):
     got = CliRunner().invoke(app, ["lookup", "--file", str(src)])
     assert isinstance(got.exception, InputError)
     assert "bad.csv" in str(got.exception) and "lon/lat/address" in str(got.exception)
+
+
+def test_explain_says_why_on_stderr_and_keeps_stdout_json(lookup_city):
+    runner = CliRunner()
+    got = runner.invoke(app, ["lookup", "巴蜀花园三号楼", "--explain"])
+    assert got.exit_code == 0, got.output
+    answer = json.loads(got.stdout)
+    assert answer["match"]["level"] == "building" and "explain" not in answer
+    assert "巴蜀花园3栋" in got.stderr and "110108600001002" in got.stderr
+    unsure = runner.invoke(app, ["lookup", "长湖街1号", "--explain"])
+    assert json.loads(unsure.stdout)["ambiguous"] is True and "长湖街" in unsure.stderr

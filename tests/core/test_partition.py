@@ -201,3 +201,25 @@ def test_partition_refuses_bad_input(empty_db):
         with pytest.raises(InputError):  # nothing to rebalance before there are grids
             rebalance(conn, COMMUNITY)
         conn.rollback()
+
+
+def test_street_without_communities_gets_communities_then_grids(empty_db, settings_env):
+    settings_env("GEOGRID_COMMUNITY_HOUSEHOLDS", "600-1200")
+    with empty_db.connect() as conn:
+        build_street(conn)
+        conn.execute(text("DELETE FROM admin_areas WHERE code = :c"), {"c": COMMUNITY})
+        plan = propose(conn, street="110108900")
+        drawn = [e for e in plan["edits"] if e["op"] == "community"]
+        assert len(drawn) == 2 and [e["code"] for e in drawn] == ["110108900001", "110108900002"]
+        assert conn.scalar(text("SELECT count(*) FROM admin_areas WHERE level = 'community'")) == 0  # not yet
+        grids = plan["preview"]["partition"]["grids"]
+        assert all(300 <= g["households"] <= 500 for g in grids if g["kind"] == "basic")
+        assert {g["community"] for g in grids} == {e["code"] for e in drawn}
+        apply_plan(conn, plan["plan"], "test")
+        comms = conn.execute(text("SELECT code, ST_Area(geom::geography) FROM admin_areas WHERE level = 'community' "
+                                  "ORDER BY code")).all()
+        street = conn.scalar(text("SELECT ST_Area(geom::geography) FROM admin_areas WHERE code = '110108900'"))
+        assert len(comms) == 2 and abs(sum(a for _, a in comms) - street) < 5
+        errors = {p["rule"] for p in validate(conn) if p["severity"] == "error"}
+        assert not errors & {"household_band", "gap", "overlap", "outside_community", "building_in_no_grid"}
+        conn.rollback()

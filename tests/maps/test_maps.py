@@ -128,7 +128,8 @@ def test_bad_requests_answer_with_a_reason(client, path, status, words):
 
 
 def test_api_serves_pages_layers_and_vendor_files(client):
-    assert client.get("/maps").status_code == 200
+    index = client.get("/maps")
+    assert index.status_code == 200 and COMMUNITY in index.text  # the index links the community's map
     page = client.get(f"/maps/coverage?community={COMMUNITY}&measure=coverage")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     layer = client.get(f"/maps/layers/grids.geojson?community={COMMUNITY}")

@@ -8,8 +8,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
+from tests.conftest import make_account
 from tests.fixtures.planning_city import C1, A, B, D
-from tests.live import launch_chromium, serve_api
+from tests.live import launch_chromium, serve_api, sign_in
+
+PASSWORD = "correct horse battery"
 
 
 @contextmanager
@@ -22,15 +25,20 @@ def planner(server: str) -> Iterator:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server}/planner?community={C1}")
-        page.wait_for_function("window.geogridPlannerReady === true")
+        sign_in(page, server, _PLANNER["name"], PASSWORD, f"/planner?community={C1}")  # applying needs an account
+        page.wait_for_function("() => window.geogridPlannerReady === true")  # a function: CSP forbids eval
         yield page
         browser.close()
     assert not errors
 
 
+_PLANNER: dict[str, str] = {}
+
+
 @pytest.fixture
 def server(planning_city):
+    """The API over the planning city, and a planner of community C1 who signs in with a password."""
+    _PLANNER["name"] = make_account(planning_city, "planner", (C1,), password=PASSWORD)[0]
     with serve_api() as url:
         yield url
 
@@ -64,7 +72,7 @@ def test_planner_redraws_previews_and_applies(server, planning_city):
         asked = []
         page.on("dialog", lambda d: (asked.append(d.message), d.accept("街道批准 2026-11")))
         page.click("#planner-apply")
-        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=20_000)
         assert "applied" in page.inner_text("#planner-status")
         assert asked and "adds validation errors" in asked[0]  # the rectangle leaves a gap: asked for a reason
         versions = page.evaluate("Object.fromEntries(window.geogridPlannerGrids.features.map("
@@ -94,7 +102,7 @@ def test_planner_splits_a_grid_along_a_drawn_line(server, planning_city):
         page.wait_for_selector("#planner-moved", timeout=20_000)
         assert "retired" in page.inner_text("#planner-result")
         page.click("#planner-apply")
-        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=20_000)
         created = page.evaluate("window.geogridPlannerApplied.created")
     assert created == [C1 + "005", C1 + "006"]
     with planning_city.connect() as conn:
@@ -124,7 +132,7 @@ def test_planner_merges_two_grids(server, planning_city):
         page.wait_for_selector("#planner-moved", timeout=20_000)
         assert page.inner_text("#planner-result").count("retired") == 2
         page.click("#planner-apply")
-        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=20_000)
         created = page.evaluate("window.geogridPlannerApplied.created")
         codes = page.evaluate("window.geogridPlannerGrids.features.map(f => f.properties.code)")
     assert len(created) == 1 and created[0] in codes and A not in codes and B not in codes
@@ -153,7 +161,7 @@ def test_planner_moves_clicked_buildings_into_the_picked_grid(server, planning_c
         page.wait_for_selector("#planner-moved", timeout=20_000)
         assert "2 buildings, 360 households" in page.inner_text("#planner-moved")
         page.click("#planner-apply")
-        page.wait_for_function("window.geogridPlannerApplied !== undefined", timeout=20_000)
+        page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=20_000)
         owners = page.evaluate("Object.fromEntries(window.geogridPlannerBuildings.features.map("
                                "f => [f.properties.label, f.properties.grid]))")
     assert owners["长湖街4号楼"] == A and owners["长湖街5号楼"] == A and owners["长湖街6号楼"] == B

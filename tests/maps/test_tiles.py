@@ -126,3 +126,16 @@ def test_haidian_extract_base_map(empty_db, client):
     with empty_db.begin() as conn:  # a re-import replaces the extract's features instead of doubling them
         import_osm(conn, pbf, network=False)
         assert conn.scalar(text("SELECT count(*) FROM base_features")) == sum(kinds.values())
+
+
+def test_warm_tiles_follow_the_authorization_table(small_city, settings_env):  # noqa: F811
+    from geogrid import db
+
+    z, x, y = tile_of(116.315, 39.986, 12)
+    with db.ready().connect() as conn:  # warm, as if a signed-in viewer had asked first
+        assert tiles_router.cache.tile(conn, "grids", z, x, y)
+    settings_env("GEOGRID_PUBLIC", "lookup")  # maps need signing in here
+    anonymous = TestClient(create_app(), base_url="http://127.0.0.1")
+    assert anonymous.get(f"/tiles/grids/{z}/{x}/{y}.pbf").status_code == 401
+    settings_env("GEOGRID_PUBLIC", "maps,read,lookup")
+    assert anonymous.get(f"/tiles/grids/{z}/{x}/{y}.pbf").status_code == 200

@@ -1,0 +1,45 @@
+"""Request dependencies: handlers receive a connection, they never open one.
+
+``ReadConn`` is a connection whose transaction is rolled back at the end of the handler; ``WriteConn`` is one
+transaction committed when the handler returns (rolled back when it raises), before the response is sent
+(``scope="function"``), so a client never sees a 201 for a write that then failed to commit. Both carry the
+API's ``statement_timeout`` and ``lock_timeout`` (settings): a slow query or a held lock fails with a clear
+error instead of holding a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlalchemy import Connection, text
+
+from geogrid import db
+from geogrid.settings import get_settings
+
+
+def _limit(conn: Connection) -> Connection:
+    """Set the timeouts for this transaction only (``SET LOCAL``): pooled connections keep their defaults."""
+    settings = get_settings()
+    conn.execute(text("SELECT set_config('statement_timeout', :s, true), set_config('lock_timeout', :l, true)"),
+                 {"s": f"{settings.api_statement_timeout_ms}ms", "l": f"{settings.api_lock_timeout_ms}ms"})
+    return conn
+
+
+def read_connection() -> Iterator[Connection]:
+    with db.ready().connect() as conn:
+        yield _limit(conn)
+
+
+def write_connection() -> Iterator[Connection]:
+    with db.ready().begin() as conn:
+        yield _limit(conn)
+
+
+ReadConn = Annotated[Connection, Depends(read_connection, scope="function")]
+WriteConn = Annotated[Connection, Depends(write_connection, scope="function")]
+
+# The place a question is about (:class:`geogrid.scope.Scope`): one query parameter, documented once.
+Place = Annotated[str | None, Query(max_length=200, description="district, street, community or grid: code or name; "
+                                                                "the whole city when absent")]

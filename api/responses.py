@@ -1,0 +1,275 @@
+"""Response models of the coverage, planning and read endpoints, so ``/docs`` documents every answer.
+
+Each route declares one of these as ``response_model``: FastAPI validates what the core returns against
+it (a drifting answer is a failing test, not a silent doc) and publishes it in the OpenAPI schema.
+GeoJSON routes answer bytes PostGIS wrote; their models document the features they carry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from geogrid.model import SPECIAL_GROUPS
+
+
+class _Strict(BaseModel):
+    """Declared fields are checked on every answer; a field a newer core adds passes through (kept, not a 500)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- coverage -------------------------------------------------------------------------------------------
+
+COUNTS = ("households", "residents", *SPECIAL_GROUPS)
+
+
+def _count_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in COUNTS:
+        share = "share" if name == "households" else f"{name}_share"
+        count = int if name in ("households", "residents") else int | None  # small groups: null unless staff
+        fields[name] = (count, Field(description=f"{name} in the grids of the scope"))
+        fields[f"{name}_covered"] = (count, Field(description=f"{name} in buildings inside a service area"))
+        fields[share] = (float | None, Field(description="covered / all; null when there are none"))
+    fields["suppressed"] = (bool | None, Field(None, description="true when small special-group counts are hidden "
+                                                                 "(GEOGRID_SUPPRESS_BELOW, not staff)"))
+    return fields
+
+
+CoverageCounts = create_model("CoverageCounts", __base__=_Strict, **_count_fields())
+
+
+class CoverageQuery(_Strict):
+    minutes: int
+    mode: Literal["circle", "network"] = Field(description="the mode answered (auto resolved)")
+    kind: str | None
+    community: str | None = Field(description="the scope asked: district, street, community or grid")
+
+
+class CoverageSummary(CoverageCounts):
+    grids: int
+    service_areas: int = Field(description="service areas of real facilities (not candidates) counted")
+
+
+class GridCoverage(CoverageCounts):
+    code: str
+    name: str
+    community_code: str | None
+    community_name: str | None
+    street_code: str | None
+    street_name: str | None
+
+
+class AreaCoverage(CoverageCounts):
+    code: str
+    name: str | None
+
+
+class Coverage(_Strict):
+    query: CoverageQuery
+    summary: CoverageSummary
+    grids: list[GridCoverage]
+    communities: list[AreaCoverage]
+    streets: list[AreaCoverage]
+
+
+# --- validation and plans -------------------------------------------------------------------------------
+
+
+class Problem(_Strict):
+    rule: str = Field(description="the rule's name, e.g. overlap, gap, household_band")
+    severity: Literal["error", "warning"]
+    grids: list[str] = Field(description="codes of the grids concerned")
+    community: str | None
+    message: str = Field(description="the problem in words, in the user's language")
+    location: dict[str, Any] | None = Field(description="GeoJSON geometry to show on a map")
+    value: float | None = Field(None, description="the measure that broke the rule (m², households, ...)")
+
+
+class Validation(_Strict):
+    community: str | None
+    count: int
+    errors: int
+    problems: list[Problem]
+
+
+class GridFigures(_Strict):
+    code: str
+    name: str | None
+    kind: str
+    area_m2: float | None
+    parts: int
+    compactness: float | None = Field(description="Polsby–Popper, 1 for a circle")
+    buildings: int
+    households: int
+    covered_households: int | None = Field(description="within a 5-minute service area; null before compute")
+    coverage: float | None
+    residents: int
+    facilities: int
+    full_time_workers: int
+    party_org: bool
+
+
+class GridChange(_Strict):
+    code: str
+    status: Literal["changed", "retired", "restored", "new"]
+    provisional_code: bool = Field(False, description="a new grid's code is fixed when the plan is applied")
+    before: GridFigures | None
+    after: GridFigures | None
+
+
+class MovedBuilding(BaseModel):
+    id: int
+    source_id: str | None
+    address: str | None
+    households: int | None
+    residents: int
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class MovedFacility(BaseModel):
+    id: int
+    name: str | None
+    kind: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class Moved(_Strict):
+    buildings: list[MovedBuilding]
+    facilities: list[MovedFacility]
+    totals: dict[str, int]
+
+
+class PlanValidation(_Strict):
+    before: dict[str, int] | None = Field(description="problems per rule before the change (compare=true)")
+    after: dict[str, int]
+    problems: list[Problem]
+
+
+class Preview(_Strict):
+    grids: list[GridChange]
+    moved: Moved
+    validation: PlanValidation
+    geometry: dict[str, dict[str, Any]] = Field(description="before/after GeoJSON FeatureCollections")
+    map_url: str = Field(description="before/after map of the plan")
+
+
+class Plan(_Strict):
+    plan: int
+    status: str
+    author: str | None
+    edits: list[dict[str, Any]]
+    base_versions: dict[str, int] | None
+    preview: Preview | None
+    created_at: datetime
+    applied_at: datetime | None
+
+
+class Applied(_Strict):
+    plan: int
+    status: Literal["applied"]
+    changed: list[str]
+    retired: list[str]
+    created: list[str]
+    buildings_moved: int
+    facilities_moved: int
+
+
+class Reverted(Applied):
+    reverted_to: int
+
+
+class Undone(Applied):
+    undoes: int  # the plan this one undid
+
+
+class GridVersion(BaseModel):
+    version: int
+    name: str | None
+    kind: str
+    valid_from: datetime | None
+    valid_to: datetime | None
+    author: str | None
+    change_id: int | None
+    note: str | None
+    area_m2: float | None
+    geometry: dict[str, Any] | None
+
+
+class History(BaseModel):
+    code: str
+    current_version: int
+    status: Literal["in force", "retired"]
+    parents: list[Any] = Field(description="grids this one was split or merged from (lineage)")
+    children: list[Any] = Field(description="grids made from this one")
+    versions: list[GridVersion]
+
+
+# --- GeoJSON (documentation of what PostGIS writes) --------------------------------------------------------
+
+
+class _Feature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    geometry: dict[str, Any] = Field(description="GeoJSON geometry, WGS84")
+
+
+class GridProperties(BaseModel):
+    code: str
+    name: str
+    kind: str
+    community_code: str | None
+    households: int
+    residents: int
+    buildings: int
+
+
+class AreaProperties(BaseModel):
+    code: str
+    name: str
+    level: Literal["district", "street", "community"]
+    parent_code: str | None
+
+
+class FacilityProperties(BaseModel):
+    name: str | None
+    kind: str
+    circle_minutes: int | None
+    address: str | None
+    grid_code: str | None
+
+
+class GridFeature(_Feature):
+    properties: GridProperties
+
+
+class AreaFeature(_Feature):
+    properties: AreaProperties
+
+
+class FacilityFeature(_Feature):
+    properties: FacilityProperties
+
+
+class GridCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[GridFeature]
+
+
+class AreaCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[AreaFeature]
+
+
+class FacilityCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[FacilityFeature]
+
+
+def geojson(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route answering GeoJSON bytes: documents ``model`` under application/geo+json."""
+    return {200: {"model": model, "content": {"application/geo+json": {}}}}

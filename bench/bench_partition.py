@@ -1,0 +1,252 @@
+"""Drawing grids: ``geogrid.partition`` against spopt ``MaxPHeuristic`` and GerryChain ReCom, same units, same run.
+
+Cases: the three real Haidian OpenStreetMap extracts (each its sub-district polygon cut to the extract's box,
+one community, households estimated from footprints) and demo cities of 10,000 and 100,000 buildings (every
+community). For each community the units are built once (:func:`geogrid.partition.units.build_units`); units
+above the band or dedicated sites are their own grids for every contender. Then on the remaining units:
+
+- ``geogrid``: :func:`geogrid.partition.grow.partition` (seeded growth + band repair, ``GEOGRID_PARTITION_TRIES``);
+- ``maxp``: spopt ``MaxPHeuristic``, threshold = band minimum (as many regions as possible, each at least it),
+  ``MAXP_CONSTRUCTIONS`` random constructions (the same budget as geogrid's restarts);
+- ``recom``: GerryChain — ``recursive_tree_part`` into k = households / band middle districts within ±25 %
+  of the middle (that is the band), then ``RECOM_STEPS`` ReCom steps under the same constraint, same seed
+  (at most ``RECOM_BUDGET_S`` seconds of steps per community; the state reached is measured).
+
+Measured per contender over all communities: share of basic grids within the band, mean Polsby–Popper of
+the grid polygons (metres), share of grid boundary (community outline excluded) along a barrier line,
+compounds split, seconds of grouping (units excluded, shared), and failures (a peer that raised: its
+community is counted as one grid). ``geogrid_total_s`` adds unit building (what ``geogrid partition`` pays
+before the preview). Goal: 100 % in band where units allow, 0 compounds split, compactness and road share at
+least the best peer's, faster than both.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import ROOT, load_city
+
+HAIDIAN = [("cau-east-xueyuanlu", "110108010", (116.3440, 39.9977, 116.3597, 40.0089)),
+           ("bupt-beitaipingzhuang", "110108008", (116.3489, 39.9567, 116.3552, 39.9638)),
+           ("tsinghua-pku-2017", "110108014", (116.3084, 39.9905, 116.3320, 40.0123))]
+DATA = ROOT.parent / "shared" / "data"
+SIZES, QUICK_SIZES = (10_000, 100_000), (10_000,)
+RECOM_STEPS = 100
+MAXP_CONSTRUCTIONS = 4  # random constructions: the seed budget of GEOGRID_PARTITION_TRIES (spopt's default is 99,
+#                         68 s on the 165 units of the CAU extract against geogrid's 1.5 s)
+RECOM_ATTEMPTS = 1000  # balanced-cut attempts per step (and per split of the start) before giving up / another pair
+RECOM_BUDGET_S = 20.0  # wall-clock cap on one community's chain: a hard-to-balance graph takes minutes per step
+SEED = 7
+METHODS = ("geogrid", "maxp", "recom")
+
+
+def _load_haidian(name: str, street: str, box: tuple) -> list[str]:
+    import shapely
+    from shapely.geometry import shape
+    from sqlalchemy import text
+
+    from geogrid import db
+    from geogrid.importers.osm import import_osm
+
+    feats = json.loads((DATA / "beijing-subdistricts" / "haidian-all.geojson").read_text(encoding="utf-8"))
+    feat = next(f for f in feats["features"] if str(f["properties"]["code"]).startswith(street))
+    geom = shape(feat["geometry"])
+    sample = shapely.intersection(geom, shapely.box(*box))
+    with db.ready().begin() as conn:
+        db.truncate_all(conn)
+        import_osm(conn, DATA / "beijing-haidian-osm" / f"{name}.osm.pbf", network=False)
+        conn.execute(text("INSERT INTO admin_areas (code, name, level, geom) VALUES (:c, :c, 'community', "
+                          "ST_Multi(ST_GeomFromText(:w, 4326)))"), {"c": street + "901", "w": sample.wkt})
+    return [street + "901"]
+
+
+def _communities() -> list[str]:
+    from sqlalchemy import text
+
+    from geogrid import db
+
+    with db.ready().connect() as conn:
+        return list(conn.scalars(text("SELECT code FROM admin_areas WHERE level = 'community' AND geom IS NOT NULL "
+                                      "ORDER BY code")))
+
+
+def _maxp(g, units: list[int], lo: int, seed: int) -> np.ndarray:
+    import geopandas as gpd
+    from libpysal.weights import W
+    from spopt.region import MaxPHeuristic
+
+    index = {u: i for i, u in enumerate(units)}
+    neighbours = {i: [index[w] for w in g.neighbours[u] if w in index] for u, i in index.items()}
+    frame = gpd.GeoDataFrame({"hh": g.households[units].astype(float)},
+                             geometry=gpd.points_from_xy(g.x[units], g.y[units]))
+    np.random.seed(seed)
+    model = MaxPHeuristic(frame, W(neighbours, silence_warnings=True), ["hh"], "hh", lo, top_n=2,
+                          max_iterations_construction=MAXP_CONSTRUCTIONS)
+    model.solve()
+    return np.asarray(model.labels_, dtype=np.int64)
+
+
+def _recom(g, units: list[int], lo: int, hi: int, seed: int) -> np.ndarray:
+    from functools import partial
+
+    import networkx as nx
+    from gerrychain import Graph, MarkovChain, Partition
+    from gerrychain.accept import always_accept
+    from gerrychain.constraints import within_percent_of_ideal_population
+    from gerrychain.partition.initial_partition_generators import recursive_tree_part
+    from gerrychain.proposals import recom
+    from gerrychain.tree import bipartition_tree
+    from gerrychain.updaters import Tally
+
+    from geogrid.partition.grow import choose_k
+
+    nxg = nx.Graph()
+    index = {u: i for i, u in enumerate(units)}
+    for u, i in index.items():
+        nxg.add_node(i, hh=float(g.households[u]))
+        for w in g.neighbours[u]:
+            if w in index:
+                nxg.add_edge(i, index[w])
+    graph = Graph.from_networkx(nxg)
+    mid, eps = (lo + hi) / 2, (hi - lo) / (lo + hi)
+    total = float(g.households[units].sum())
+    k = choose_k(total, lo, hi)
+    if k == 1:
+        return np.zeros(len(units), dtype=np.int64)
+    target = total / k
+    start = recursive_tree_part(graph, range(k), target, "hh", eps, rng=seed,
+                                bipartition_tree_fn=partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS))
+    part = Partition(graph, start, updaters={"population": Tally("hh", alias="population")})
+    cut = partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS, allow_pair_reselection=True)
+    chain = MarkovChain(partial(recom, pop_col="hh", pop_target=target, epsilon=eps, node_repeats=2,
+                                bipartition_tree_fn=cut),
+                        [within_percent_of_ideal_population(part, eps)], always_accept, part,
+                        total_steps=RECOM_STEPS, rng=seed)
+    last, started = part, time.perf_counter()
+    for last in chain:  # noqa: B007
+        if time.perf_counter() - started > RECOM_BUDGET_S:
+            break
+    del mid
+    return np.asarray([last.assignment[i] for i in range(len(units))], dtype=np.int64)
+
+
+def _grid_measures(comm, inp, units, labels: np.ndarray, basic: set[int], lo: int, hi: int) -> dict:
+    """In band, Polsby–Popper, road share of each region; compounds split (buildings of one compound key)."""
+    import shapely
+
+    from geogrid.partition.propose import ROAD_BUFFER_M, polsby_popper, road_share
+    from geogrid.partition.units import PRECISION_M, compound_keys
+
+    roads = shapely.buffer(shapely.union_all(inp.lines), ROAD_BUFFER_M) if len(inp.lines) else shapely.Polygon()
+    out = {"basic": 0, "in_band": 0, "pp": [], "roads": [], "compounds_split": 0}
+    for r in np.unique(labels):
+        members = np.flatnonzero(labels == r)
+        geom = shapely.union_all(units.geoms[members], grid_size=PRECISION_M)
+        hh = units.households[members].sum()
+        if r in basic:
+            out["basic"] += 1
+            out["in_band"] += int(lo <= hh <= hi)
+        out["pp"].append(polsby_popper(geom))
+        share = road_share(geom, inp.polygon, roads)
+        if share is not None:
+            out["roads"].append(share)
+    b = inp.buildings
+    if len(b):
+        keys = compound_keys(inp, shapely.points(b["x"].to_numpy(float), b["y"].to_numpy(float)))
+        unit_of = {int(bid): u for u, ids in enumerate(units.buildings) for bid in ids}
+        grid = np.asarray([labels[unit_of[int(i)]] for i in b["id"]])
+        frame = [(k, gr) for k, gr in zip(keys, grid, strict=True) if k is not None and k == k]
+        per = {}
+        for k, gr in frame:
+            per.setdefault(k, set()).add(gr)
+        out["compounds_split"] = sum(len(v) > 1 for v in per.values())
+    return out
+
+
+def _community(code: str, lo: int, hi: int) -> dict:
+    from geogrid import db
+    from geogrid.partition.area import find_area, load_input
+    from geogrid.partition.grow import partition
+    from geogrid.partition.propose import _fixed
+    from geogrid.partition.units import build_units
+    from geogrid.settings import get_settings
+
+    cfg = get_settings()
+    with db.ready().connect() as conn:
+        comm = find_area(conn, code, "community")
+        inp = load_input(conn, comm)
+    t0 = time.perf_counter()
+    units = build_units(inp, hi, cfg.dedicated_min_m2)
+    unit_s = time.perf_counter() - t0
+    if not len(units.geoms):
+        return {}
+    fixed = _fixed(units, lo, hi)
+    rest = [u for u in range(len(units.geoms)) if u not in fixed]
+    result = {}
+    for method in METHODS:
+        t0 = time.perf_counter()
+        failed = 0
+        try:
+            if method == "geogrid":
+                labels = partition(units.graph, lo, hi, seed=SEED, tries=cfg.partition_tries,
+                                   fixed={u: 0 for u in fixed})
+            else:
+                sub = _maxp(units.graph, rest, lo, SEED) if method == "maxp" else \
+                    _recom(units.graph, rest, lo, hi, SEED)
+                labels = np.empty(len(units.geoms), dtype=np.int64)
+                labels[rest] = sub + len(fixed)
+                labels[sorted(fixed)] = np.arange(len(fixed))
+        except Exception as exc:  # a peer that cannot partition this community: one grid, counted as failed
+            failed, labels = 1, np.zeros(len(units.geoms), dtype=np.int64)
+            labels[sorted(fixed)] = np.arange(1, len(fixed) + 1)
+            print(f"  {method} failed on {code}: {type(exc).__name__}: {str(exc)[:120]}")
+        seconds = time.perf_counter() - t0
+        basic = {int(labels[u]) for u in rest}
+        result[method] = {**_grid_measures(comm, inp, units, labels, basic, lo, hi), "seconds": seconds,
+                          "failed": failed}
+    result["geogrid"]["unit_seconds"] = unit_s
+    return result
+
+
+def _aggregate(per: list[dict]) -> dict:
+    out = {}
+    for m in METHODS:
+        rows = [p[m] for p in per if p]
+        basic = sum(r["basic"] for r in rows)
+        pp = [v for r in rows for v in r["pp"]]
+        roads = [v for r in rows for v in r["roads"]]
+        out[m] = {"communities": len(rows), "basic_grids": basic,
+                  "in_band_share": round(sum(r["in_band"] for r in rows) / basic, 3) if basic else None,
+                  "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
+                  "road_share": round(float(np.mean(roads)), 3) if roads else None,
+                  "compounds_split": sum(r["compounds_split"] for r in rows),
+                  "seconds": round(sum(r["seconds"] for r in rows), 2),
+                  "failures": sum(r["failed"] for r in rows)}
+    out["geogrid_total_s"] = round(out["geogrid"]["seconds"] + sum(p["geogrid"]["unit_seconds"] for p in per if p), 2)
+    return out
+
+
+def _case(name: str, codes: list[str], lo: int, hi: int) -> dict:
+    print(f"{name}: {len(codes)} communities")
+    return {"case": name, **_aggregate([_community(c, lo, hi) for c in codes])}
+
+
+def run(quick: bool = False) -> dict:
+    from geogrid.settings import get_settings
+
+    lo, hi = get_settings().household_bands["basic"]
+    cases = []
+    if (DATA / "beijing-haidian-osm").exists():
+        for name, street, box in HAIDIAN:
+            cases.append(_case(f"haidian:{name}", _load_haidian(name, street, box), lo, hi))
+            print(json.dumps(cases[-1], ensure_ascii=False))
+    for n in QUICK_SIZES if quick else SIZES:
+        load_city(n)
+        cases.append(_case(f"demo:{n}", _communities(), lo, hi))
+        print(json.dumps(cases[-1], ensure_ascii=False))
+    return {"benchmark": "partition", "band": [lo, hi], "seed": SEED, "recom_steps": RECOM_STEPS,
+            "cases": cases, "notes": Path(__file__).name}

@@ -1,0 +1,167 @@
+"""Vector tiles over HTTP: geogrid's ``/tiles/{layer}/{z}/{x}/{y}.pbf`` against tipg's OGC API Tiles, same run.
+
+Both serve the demo city's grids from the same PostGIS (tipg standalone, ``public.grids``, as its users run
+it), each in one uvicorn process; ``wrk`` cycles through every tile of zooms 14–16 that covers
+the city. geogrid keeps tiles in memory keyed by the data's write counters (:mod:`maps.tiles`), tipg builds
+every tile in PostGIS: ``first_pass_tiles_per_s`` asks every tile once in order (geogrid's cache empty),
+then ``wrk`` (32 connections) measures each warm. The base-map tiles (roads, water, railways, footprints)
+have no tipg equivalent and are reported on their own. Rounds are interleaved (the machine is shared), medians
+reported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench-tiles"))
+os.environ.setdefault("GEOGRID_DB_PORT", "54371")  # its own cluster: the default port may be anyone's
+
+BUILDINGS, QUICK_BUILDINGS = 100_000, 20_000
+ZOOMS = (14, 15, 16)
+SECONDS, QUICK_SECONDS = 5, 3
+ROUNDS, QUICK_ROUNDS = 3, 1
+
+
+def _tiles(west: float, south: float, east: float, north: float) -> list[tuple[int, int, int]]:
+    def xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+        n = 2**z
+        return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+    out = []
+    for z in ZOOMS:
+        x0, y0 = xy(west, north, z)
+        x1, y1 = xy(east, south, z)
+        out += [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    return out
+
+
+def _same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) -> bool:
+    """Both servers put the same grids in a sample of tiles (a check that the race is fair)."""
+    import httpx
+    import mapbox_vector_tile
+
+    for z, x, y in tiles[:: max(1, len(tiles) // 20)]:
+        a = mapbox_vector_tile.decode(httpx.get(f"{ours}/tiles/grids/{z}/{x}/{y}.pbf").content or b"") or {}
+        b = httpx.get(f"{theirs}/collections/public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}")
+        b = mapbox_vector_tile.decode(b.content or b"") or {}
+        codes_a = {f["properties"]["code"] for layer in a.values() for f in layer["features"]}
+        codes_b = {f["properties"]["code"] for layer in b.values() for f in layer["features"]}
+        if codes_a != codes_b:
+            return False
+    return True
+
+
+def _start(app: str, env: dict, port: int, probe: str):
+    """One uvicorn process (a tile cache is per process: one worker each, tipg too, keeps the race even)."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError(f"{app} did not answer {probe}")
+
+
+def _first_pass(base: str, urls: list[str]) -> float:
+    """Tiles per second asking every tile once, in order, on an empty cache (each one built in PostGIS)."""
+    import time
+
+    import httpx
+
+    start = time.perf_counter()
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for url in urls:
+            client.get(url).raise_for_status()
+    return len(urls) / (time.perf_counter() - start)
+
+
+def run(quick: bool) -> dict:
+    from bench.bench_lookup import _free_port, _stop, _wrk
+    from bench.common import goal, load_city
+    from geogrid import db
+    from geogrid.settings import get_settings
+    from maps import tiles as mvt
+
+    grids = load_city(QUICK_BUILDINGS if quick else BUILDINGS)
+    with db.ready().connect() as conn:
+        tiles = _tiles(*mvt.bounds(conn))
+    seconds, rounds = (QUICK_SECONDS, QUICK_ROUNDS) if quick else (SECONDS, ROUNDS)
+    s = get_settings()
+    env = dict(os.environ)
+    peer_env = dict(
+        env,
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{s.db_port}/{s.db_name}",
+        TIPG_DB_SCHEMAS='["public"]',
+        TIPG_DB_TABLES='["public.grids"]',
+        TIPG_DB_SPATIAL_EXTENT="false",
+        TIPG_DB_DATETIME_EXTENT="false",
+    )
+    port, peer_port = _free_port(), _free_port()
+    procs = {"geogrid": _start("api.app:app", env, port, "/health")}
+    try:
+        procs["tipg"] = _start("tipg.main:app", peer_env, peer_port, "/collections")
+        ours, theirs = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer_port}"
+        paths = {
+            "grids": (ours, [f"/tiles/grids/{z}/{x}/{y}.pbf" for z, x, y in tiles]),
+            "base": (ours, [f"/tiles/base/{z}/{x}/{y}.pbf" for z, x, y in tiles]),
+            "tipg_grids": (
+                theirs,
+                [f"/collections/public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tiles],
+            ),
+        }
+        first_pass = {name: round(_first_pass(base, urls), 1) for name, (base, urls) in paths.items()}
+        runs: dict[str, list[dict]] = {name: [] for name in paths}
+        for _ in range(rounds):
+            for name, (base, urls) in paths.items():
+                runs[name].append(_wrk(base, urls, seconds))
+        same = _same_features(ours, theirs, tiles)
+    finally:
+        for proc in procs.values():
+            _stop(proc)
+    out = {name: {key: statistics.median(r[key] for r in rs) for key in rs[0]} for name, rs in runs.items()}
+    warm = out["grids"]["requests_per_s"]
+    ratio = warm / max(out["tipg_grids"]["requests_per_s"], 1e-9)
+    return {
+        "buildings": QUICK_BUILDINGS if quick else BUILDINGS,
+        "grids": grids,
+        "tiles": len(tiles),
+        "zooms": list(ZOOMS),
+        "first_pass_tiles_per_s": first_pass,
+        **out,
+        "same_features_as_tipg": same,
+        "goals": [
+            goal("warm grid tiles per second", warm, 1000, unit=" tiles/s"),
+            goal("warm grid tiles vs tipg", ratio, 1),
+        ],
+    }

@@ -1,0 +1,122 @@
+"""Fault injection: the database stops under a running server, then comes back (issue 11, item 5).
+
+While it is down every endpoint answers 503 with a reason within 2 s (no bare 500, no 30 s hang, even with
+many requests at once); once it is back, every endpoint answers normally within 5 s, without a restart.
+The server runs as a real ``geogrid serve`` process on its own embedded cluster (its own home and port), so
+stopping that cluster disturbs no other test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import _CHECKOUT
+
+GEOGRID = str(Path(sys.executable).parent / "geogrid")
+DOWN_WITHIN_S = 2.0
+BACK_WITHIN_S = 5.0
+# Point lookups (async pool), read endpoints (sync pool), planning, coverage, maps and the health check.
+PROBES = [
+    "/health",
+    "/lookup?lon=116.3&lat=39.9",
+    "/grids",
+    "/areas",
+    "/facilities",
+    "/validation",
+    "/coverage?mode=circle",
+    "/plans/1",
+    "/grids/110108001001001/history",
+    "/maps",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served():
+    """``geogrid serve`` on a cluster of its own; yields (base URL, environment for ``geogrid db``)."""
+    env = {
+        **os.environ,
+        "GEOGRID_HOME": f"/tmp/geogrid-outage-{_CHECKOUT[:10]}",
+        "GEOGRID_DB_PORT": str(_free_port()),
+        "GEOGRID_DB_NAME": "geogrid_outage",
+        "GEOGRID_API_PORT": str(_free_port()),
+        "GEOGRID_LANG": "en",
+    }
+    base = f"http://127.0.0.1:{env['GEOGRID_API_PORT']}"
+    server = subprocess.Popen([GEOGRID, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read().decode(errors="replace")[-2000:]
+            time.sleep(0.3)
+        else:
+            pytest.fail("geogrid serve did not come up")
+        yield base, env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        subprocess.run([GEOGRID, "db", "stop"], env=env, capture_output=True, timeout=120)
+
+
+def _get(base: str, path: str) -> tuple[int, float, dict]:
+    started = time.monotonic()
+    response = httpx.get(base + path, timeout=30)
+    elapsed = time.monotonic() - started
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    return response.status_code, elapsed, body
+
+
+def _up(status: int) -> bool:
+    return status < 500  # 404: the empty database has no grid at the point, no plan 1; 400: no coverage yet
+
+
+def test_503_while_the_database_is_down_and_recovery_without_restart(served):
+    base, env = served
+    assert all(_up(_get(base, p)[0]) for p in PROBES)  # every pool holds connections now
+
+    subprocess.run([GEOGRID, "db", "stop"], env=env, check=True, capture_output=True, timeout=120)
+    for path in PROBES:
+        status, elapsed, body = _get(base, path)
+        assert status == 503, (path, status, body)
+        assert elapsed < DOWN_WITHIN_S, (path, elapsed)
+        assert "database" in str(body.get("error") or body.get("database")), (path, body)
+
+    # More lookups at once than the pool holds (8): the issue saw every request hang 30 s here. The bound is
+    # twice the single-request one: 12 requests at once in one process on a shared 2-core test machine.
+    burst = [PROBES[1]] * 10 + [PROBES[0], PROBES[2]]
+    with ThreadPoolExecutor(max_workers=len(burst)) as pool:
+        answers = list(pool.map(lambda p: _get(base, p), burst))
+    assert {status for status, _, _ in answers} == {503}
+    slow = sorted((round(e, 2), p) for p, (_, e, _) in zip(burst, answers, strict=True) if e >= 2 * DOWN_WITHIN_S)
+    assert not slow, slow
+
+    subprocess.run([GEOGRID, "db", "start"], env=env, check=True, capture_output=True, timeout=120)
+    back = time.monotonic()
+    up_after: dict[str, float] = {}
+    while len(up_after) < len(PROBES) and time.monotonic() - back < BACK_WITHIN_S + 10:
+        for path in set(PROBES) - set(up_after):
+            if _up(_get(base, path)[0]):
+                up_after[path] = round(time.monotonic() - back, 2)
+        time.sleep(0.1)
+    assert len(up_after) == len(PROBES) and max(up_after.values()) < BACK_WITHIN_S, up_after
+    for path in PROBES:  # and they stay up
+        assert _up(_get(base, path)[0]), path
