@@ -73,6 +73,17 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/users/{name}/disable"): "admin",
     ("POST", "/users/{name}/keys"): "admin",
     ("DELETE", "/keys/{prefix}"): "admin",
+    # Rosters (api/routers/rosters.py): names and roles are public, edits are the staff's.
+    ("GET", "/staff"): "read",
+    ("GET", "/staff/{staff_id}"): "read",
+    ("POST", "/staff"): "personal",
+    ("POST", "/staff/{staff_id}/assignments"): "personal",
+    ("POST", "/assignments/{assignment_id}/end"): "personal",
+    ("GET", "/grids/{code}/responsible"): "read",
+    ("GET", "/party-orgs"): "read",
+    ("GET", "/party-orgs/{org_id}"): "read",
+    ("POST", "/party-orgs"): "personal",
+    ("PATCH", "/party-orgs/{org_id}"): "personal",
 }
 # Whole families of other topics' routes: (method, path prefix) → permission, for read-only feeds and the
 # roster pages whose every operation needs the same permission.

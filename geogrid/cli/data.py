@@ -205,9 +205,19 @@ def promote_command(kind: list[str] = typer.Option(None, "--kind", help=t("Only 
 
 @app.command("export", help=t("Write current grids, buildings (with grid_code) or areas for QGIS."))
 def export(layer: str = typer.Argument(..., help=t("grids, buildings or areas.")),
-           output: Path = typer.Option(..., "-o", "--output", help=t("A .geojson or .gpkg file."))) -> None:
+           output: Path = typer.Option(..., "-o", "--output", help=t("A .geojson or .gpkg file.")),
+           community: str = typer.Option(None, help=t("Only this community (code or name): roster and ledger."))
+           ) -> None:
     from geogrid.export import export_layer
 
+    if layer in ("roster", "ledger"):  # personal data: the CLI only (geogrid/ledger.py)
+        from geogrid.ledger import write_workbook
+
+        with db.ready().connect() as conn:
+            count = write_workbook(conn, layer, output, community)
+        console.print("[green]✓[/] " + t("{count:,} {layer} written to {output}", count=count, layer=layer,
+                                         output=output))
+        return
     with db.ready().connect() as conn:
         count = export_layer(conn, layer, output)
     console.print("[green]✓[/] " + t("{count:,} {layer} written to {output}", count=count, layer=layer, output=output))
