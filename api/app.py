@@ -13,14 +13,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api import guards
-from api.routers import accounts, coverage, health, lookup, maps, ogc, partition, planning, read, tiles
+from api.routers import accounts, coverage, health, lookup, maps, ogc, partition, planning, read, rosters, tiles
 from api.static import MapStatic
 from geogrid.errors import GeogridError
 from geogrid.i18n import Text, join, t
 from geogrid.settings import get_settings
 
 # Topic routers, included in this order (a renamed module is an import error, never a silent omission).
-ROUTERS = (health, lookup, read, coverage, maps, planning, accounts, partition, tiles, ogc)
+ROUTERS = (health, lookup, read, coverage, maps, planning, accounts, partition, tiles, ogc, rosters)
 
 
 def _error(status: int, reason: str, **extra) -> JSONResponse:
@@ -138,8 +138,10 @@ def _install_hardening(app: FastAPI) -> None:
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     from api.hardening import AuditFallback, SecurityHeaders
+    from api.security import MountedGuard
 
     settings = get_settings()
+    app.add_middleware(MountedGuard)
     app.add_middleware(AuditFallback)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,

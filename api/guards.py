@@ -1,13 +1,13 @@
 """No 500 for any input, and honest answers while the database is down.
 
-Three generic guards, so no router has to remember them:
+Generic guards, so no router has to remember them:
 
 * :class:`InputGuard` (ASGI middleware) refuses, before any route runs, a request whose path or query holds a
   NUL character (PostgreSQL text cannot hold one; a file name cannot either) or whose path is absurdly long.
-* :func:`json_body_guard` (a dependency on every router) refuses a JSON body that is not strict JSON
-  (``NaN``/``Infinity``, numbers that overflow a double, integers beyond 64 bits), holds a NUL character, or
-  has GeoJSON positions that are not 2D. Python's ``json`` accepts all of these and they surfaced as 500s deep
-  in the planning and lookup code.
+* The same middleware refuses a JSON body that no endpoint can take: not strict JSON (``NaN``, ``Infinity``,
+  numbers that overflow a double), integers beyond 64 bits, or a NUL character in a string. Python's ``json``
+  accepts all of these and they surfaced as 500s deep in the planning and lookup code (3D positions are the
+  plan edit models' to refuse, with the edit's field).
 * Exception handlers turn what the database says about a value (out of range, wrong type) into 422, and
   "cannot reach the database" (refused, pool exhausted, connect timeout) into 503 with a reason and
   ``Retry-After``, never a bare 500 or a hang.
@@ -141,33 +141,9 @@ def _json_problem(value, where: str) -> str | None:
             if not math.isfinite(item):
                 return t("{where}: number is not finite", where=at)
         elif isinstance(item, dict):
-            if item.get("type") in GEOJSON_TYPES and "coordinates" in item:
-                problem = _positions_problem(item["coordinates"], f"{at}.coordinates")
-                if problem is not None:
-                    return problem
             stack.extend((v, f"{at}.{k}") for k, v in item.items())
         elif isinstance(item, list):
             stack.extend((v, f"{at}[{i}]") for i, v in enumerate(item))
-    return None
-
-
-GEOJSON_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
-
-
-def _positions_problem(coords, where: str) -> str | None:
-    """A GeoJSON position must be [x, y]: 3D (or 1D) coordinates are refused rather than silently cut."""
-    stack = [(coords, where)]
-    while stack:
-        item, at = stack.pop()
-        if not isinstance(item, list):
-            return t("{where}: coordinates must be nested lists of [x, y] positions", where=at)
-        if item and not isinstance(item[0], list):
-            if len(item) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in item):
-                return t(
-                    "{where}: a position must be two numbers [x, y] (2D), got {count} values", where=at, count=len(item)
-                )
-            continue
-        stack.extend((v, f"{at}[{i}]") for i, v in enumerate(item))
     return None
 
 

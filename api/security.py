@@ -73,6 +73,17 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/users/{name}/disable"): "admin",
     ("POST", "/users/{name}/keys"): "admin",
     ("DELETE", "/keys/{prefix}"): "admin",
+    # Rosters (api/routers/rosters.py): names and roles are public, edits are the staff's.
+    ("GET", "/staff"): "read",
+    ("GET", "/staff/{staff_id}"): "read",
+    ("POST", "/staff"): "personal",
+    ("POST", "/staff/{staff_id}/assignments"): "personal",
+    ("POST", "/assignments/{assignment_id}/end"): "personal",
+    ("GET", "/grids/{code}/responsible"): "read",
+    ("GET", "/party-orgs"): "read",
+    ("GET", "/party-orgs/{org_id}"): "read",
+    ("POST", "/party-orgs"): "personal",
+    ("PATCH", "/party-orgs/{org_id}"): "personal",
 }
 # Whole families of other topics' routes: (method, path prefix) → permission, for read-only feeds and the
 # roster pages whose every operation needs the same permission.
@@ -210,6 +221,40 @@ def authorize(request: Request) -> None:
         _rate_limit(request, who)
     if permission == "personal":  # reading or exporting personal data is audited like a write
         request.state.audit_read = True
+
+
+class MountedGuard:
+    """Mounted applications (tipg under ``/ogc``) are not routes, so the app-wide dependency never sees them:
+    the same table and roles apply to them here, before they run."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not any(path.startswith(prefix) for _, prefix, _ in MOUNTED):
+            return await self.app(scope, receive, send)
+        from fastapi.responses import JSONResponse
+        from starlette.concurrency import run_in_threadpool
+
+        request = Request(scope)
+        try:
+            permission = next((p for m, prefix, p in MOUNTED if path.startswith(prefix) and m == request.method),
+                              "admin")
+            who = await run_in_threadpool(identify, request)
+            if not allowed(who.role if who else None, permission, get_settings().public):
+                if who is None:
+                    raise Unauthorized(t("sign in first: this needs the '{permission}' permission",
+                                         permission=permission))
+                raise Forbidden(t("role {role} may not do this (needs '{permission}')", role=who.role,
+                                  permission=permission))
+        except (Unauthorized, Forbidden) as exc:
+            return await JSONResponse({"error": str(exc)}, status_code=exc.status_code)(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+# Applications mounted under a prefix (not APIRoutes): (method, prefix, permission); other methods need admin.
+MOUNTED: tuple[tuple[str, str, str], ...] = (("GET", "/ogc", "read"), ("HEAD", "/ogc", "read"))
 
 
 def _current(request: Request) -> Principal | None:

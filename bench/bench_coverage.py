@@ -54,11 +54,9 @@ def _wall(fn) -> tuple[float, object]:
 
 
 def _reset(conn) -> None:
-    from sqlalchemy import text
+    from geogrid import db
 
-    from geogrid.model import Base
-
-    conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE"))
+    db.truncate_all(conn)  # every table of ours but the append-only audit log
 
 
 def _liechtenstein_sites(conn):

@@ -40,7 +40,8 @@ def _tiles(west: float, south: float, east: float, north: float) -> list[tuple[i
 
 
 def _same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) -> bool:
-    """Both servers put the same grids in a sample of tiles (a check that the race is fair)."""
+    """Every grid tipg puts in a sample of tiles is in ours too (ours has a 64-pixel buffer, so it may hold
+    a neighbour more): a check that the race is fair."""
     import httpx
     import mapbox_vector_tile
 
@@ -50,7 +51,7 @@ def _same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) ->
         b = mapbox_vector_tile.decode(b.content or b"") or {}
         codes_a = {f["properties"]["code"] for layer in a.values() for f in layer["features"]}
         codes_b = {f["properties"]["code"] for layer in b.values() for f in layer["features"]}
-        if codes_a != codes_b:
+        if not codes_b <= codes_a:
             return False
     return True
 
@@ -159,7 +160,7 @@ def run(quick: bool) -> dict:
         "zooms": list(ZOOMS),
         "first_pass_tiles_per_s": first_pass,
         **out,
-        "same_features_as_tipg": same,
+        "tipg_grids_in_ours": same,
         "goals": [
             goal("warm grid tiles per second", warm, 1000, unit=" tiles/s"),
             goal("warm grid tiles vs tipg", ratio, 1),

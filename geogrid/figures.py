@@ -37,7 +37,7 @@ r AS (
 ), s AS (
     SELECT grid_id, count(DISTINCT staff_id) AS staff,
            count(*) FILTER (WHERE role = 'full_time_worker') AS full_time_workers
-      FROM staff_assignments WHERE grid_id IN (SELECT id FROM sg) GROUP BY grid_id
+      FROM staff_assignments WHERE grid_id IN (SELECT id FROM sg) AND end_date IS NULL GROUP BY grid_id
 )
 SELECT g.id AS grid_id, g.code, g.name, g.kind, g.version, g.source_id, g.valid_to,
        c.code AS community_code, c.name AS community_name, st.code AS street_code, st.name AS street_name,

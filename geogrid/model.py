@@ -7,13 +7,14 @@ in its own tables so that maps and public APIs can never select it by accident.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -267,7 +268,7 @@ class Staff(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    source_id: Mapped[str | None] = mapped_column(String(200))
+    source_id: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class StaffContact(Base):
@@ -278,16 +279,28 @@ class StaffContact(Base):
 
 
 class StaffAssignment(Base):
-    """A staff member's role in a grid (or for one building, for building leaders)."""
+    """A staff member's role in a grid (or for one building, for building leaders), from ``start_date`` to
+    ``end_date`` (the last day served; NULL while current). Ended rows are kept: they are the history that
+    answers "who was responsible for grid X on date D"."""
 
     __tablename__ = "staff_assignments"
-    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="ck_staff_assignments_role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", STAFF_ROLES), name="ck_staff_assignments_role"),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+                        name="ck_staff_assignments_dates"),
+        Index("ix_staff_assignments_current", "grid_id", postgresql_where="end_date IS NULL"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    households: Mapped[int | None] = mapped_column(Integer)  # looked after by a building leader / 党员中心户
+    author: Mapped[str | None] = mapped_column(String(100))
+    ended_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class PartyOrg(Base):
@@ -303,6 +316,24 @@ class PartyOrg(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
     secretary: Mapped[str | None] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("party_orgs.id", ondelete="SET NULL"))
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    source_id: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class RosterChange(Base):
+    """Who changed a roster, when, and how: imports, API edits and plan carry-overs each write one row."""
+
+    __tablename__ = "roster_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    author: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail = mapped_column(JSONB, nullable=True)
 
 
 class WalkNode(Base):

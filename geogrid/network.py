@@ -65,10 +65,46 @@ def replace_network(conn: Connection, nodes: pd.DataFrame, edges: pd.DataFrame) 
     return len(node_rows), len(edge_rows)
 
 
-def import_osm_network(conn: Connection, path: str | Path) -> tuple[int, int]:
-    """Read the walking network of an ``.osm.pbf`` file and store it; returns (nodes, edges) written."""
+def merge_network(conn: Connection, nodes: pd.DataFrame, edges: pd.DataFrame) -> tuple[int, int]:
+    """Add these nodes and edges to the stored network, in the caller's transaction; returns (nodes, edges) added.
+
+    OpenStreetMap node ids are global, so adjacent extracts meet at the nodes they share (a way crossing the
+    border is in both, with the same ids): nodes already stored are kept, an edge already stored between the same
+    two nodes (either way round) is not added twice. Before, each ``import osm`` replaced the network, and three
+    adjacent extracts left only the last one's. The walks to the nearest station go (the network changed).
+    """
+    conn.execute(text("TRUNCATE station_walks"))
+    conn.execute(text("DROP TABLE IF EXISTS new_walk_nodes, new_walk_edges; "
+                      "CREATE TEMP TABLE new_walk_nodes (LIKE walk_nodes) ON COMMIT DROP; "
+                      "CREATE TEMP TABLE new_walk_edges (LIKE walk_edges) ON COMMIT DROP"))
+    copy_frame(conn, "new_walk_nodes", pd.DataFrame({"id": nodes["id"],
+                                                     "geom": shapely.points(nodes["lon"], nodes["lat"])}))
+    added_nodes = conn.execute(text(
+        "INSERT INTO walk_nodes SELECT * FROM new_walk_nodes ON CONFLICT (id) DO NOTHING")).rowcount
+    edge_rows = edges[["source", "target", "length_m", "geom"]].copy()
+    edge_rows.insert(0, "id", 0)
+    copy_frame(conn, "new_walk_edges", edge_rows)
+    fresh = conn.execute(text(
+        "SELECT DISTINCT ON (least(source, target), greatest(source, target)) source, target, length_m, "
+        "ST_AsBinary(geom) FROM new_walk_edges n WHERE NOT EXISTS (SELECT 1 FROM walk_edges e WHERE "
+        "(e.source = n.source AND e.target = n.target) OR (e.source = n.target AND e.target = n.source))")).all()
+    if fresh:
+        rows = pd.DataFrame(fresh, columns=["source", "target", "length_m", "geom"])
+        rows["geom"] = shapely.from_wkb([bytes(g) if g is not None else None for g in rows["geom"]])
+        rows.insert(0, "id", next_ids(conn, "walk_edges", len(rows)))
+        copy_frame(conn, "walk_edges", rows)
+    conn.execute(text("ANALYZE walk_nodes; ANALYZE walk_edges"))
+    return added_nodes, len(fresh)
+
+
+def import_osm_network(conn: Connection, path: str | Path, replace: bool = False) -> dict[str, int]:
+    """Read the walking network of an ``.osm.pbf`` file and merge it into the stored one (``replace``: instead of
+    it); returns the nodes and edges added and the network's size after."""
     nodes, edges = read_osm_walking(path)
-    return replace_network(conn, nodes, edges)
+    added = replace_network(conn, nodes, edges) if replace else merge_network(conn, nodes, edges)
+    total = conn.execute(text("SELECT (SELECT count(*) FROM walk_nodes), (SELECT count(*) FROM walk_edges)")).one()
+    return {"new_nodes": added[0], "new_edges": added[1], "network_nodes": int(total[0]),
+            "network_edges": int(total[1])}
 
 
 @dataclass

@@ -183,6 +183,9 @@ class Settings(BaseSettings):
 
         return normalise_lang(value)
 
+    # Rosters (geogrid/rosters.py): the validation rule worker_too_many_grids.
+    max_grids_per_worker: int = setting(1, doc="grids one full-time/part-time worker or grid leader may cover")
+
     @property
     def embedded(self) -> bool:
         """True when geogrid runs its own PostgreSQL cluster under :attr:`home`."""

@@ -38,7 +38,7 @@ ROAD_ORDER = {"path": 0, "street": 1, "secondary": 2, "major": 3}
 
 def base_frame(conn: Connection, scope: data.Scope) -> pd.DataFrame:
     """``layer, kind, name, geom`` of the scope's surroundings, drawing order first (areas below lines)."""
-    frame = fetch_geoms(conn, BASE_SQL, {"area": scope.area})
+    frame = fetch_geoms(conn, BASE_SQL, scope.place.params())
     if frame.empty:
         return frame
     frame.columns = ["layer", "kind", "name", "geom"]

@@ -186,7 +186,7 @@ def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None 
     add("facilities", "facilities", "服务设施 facilities", cluster=city)
     if focus:
         add("buildings", "buildings", f"网格 {focus} 楼栋 buildings", cluster=True, uncluster_zoom=16)
-    add("uncovered", "buildings", "未覆盖楼栋 uncovered buildings", show=not city and not focus, cluster=True)
+    add("uncovered", "buildings", "未覆盖楼栋 uncovered buildings", show=not city and not focus, cluster=city)
     add("problems", "problems", "边界问题 boundary problems", show=not city)
     folium.LayerControl(collapsed=opts.print_view).add_to(m)
     Fullscreen(position="topleft").add_to(m)

@@ -78,7 +78,7 @@ def _load_topics() -> None:
     """
     from importlib.metadata import entry_points
 
-    from geogrid.cli import accounts, assign, coverage, data, demo, lookup, partition, planning  # noqa: F401
+    from geogrid.cli import accounts, assign, coverage, data, demo, lookup, partition, planning, rosters  # noqa: F401
 
     if _LOADED:
         return

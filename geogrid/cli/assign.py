@@ -64,3 +64,6 @@ def stats(
             row.buildings, row.households, row.residents, row.party_members, special, row.staff)),
             "yes" if row.full_time_workers else "[red]none[/]", "yes" if row.party_org else "[red]none[/]")
     console.print(table)
+    if len(frame):  # the figures street offices report on their rosters (geogrid/rosters.py)
+        console.print(t("party organisation rate (组建率) {rate:.1%}; {n} grid(s) without a full-time worker",
+                        rate=float(frame["party_org"].mean()), n=int((frame["full_time_workers"] == 0).sum())))

@@ -29,6 +29,8 @@ ID = typer.Option(None, "--id-field", help=t("Source id column (default id/sourc
 NAME = typer.Option(None, "--name-field", help=t("Name column (default name/名称)."))
 CODE = typer.Option(None, "--code-field", help=t("Code column (default code/编码/区划代码)."))
 ADDRESS = typer.Option(None, "--address-field", help=t("Address column (default address/地址)."))
+REPLACE = typer.Option(False, "--replace", help=t(
+    "Replace every column of the rows the file mentions (default: only the columns the file carries)."))
 KIND = typer.Option(None, "--kind-field", help=t("Kind column (default kind/type/类型)."))
 
 def _run(path: Path, what: str, read_kwargs: dict, importer: Callable, geometry: bool = True, **kwargs) -> None:
@@ -91,12 +93,12 @@ def import_buildings(path: Path = FILE, id_field: str = ID, name_field: str = NA
                      households_field: str = typer.Option(None, help=t("Households column (default households/户数).")),
                      floors_field: str = typer.Option(None, help=t("Floors column (default floors/层数).")),
                      crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
-                     wkt_field: str = WKT) -> None:
+                     wkt_field: str = WKT, replace: bool = REPLACE) -> None:
     from geogrid.importers import import_buildings as run
 
     _run(path, t("buildings"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
          name_field=name_field, address_field=address_field, households_field=households_field,
-         floors_field=floors_field)
+         floors_field=floors_field, replace=replace)
 
 
 @import_app.command("residents", help=t("Residents (a table): households by key, personal fields kept apart in "
@@ -132,24 +134,32 @@ def import_facilities(path: Path = FILE, id_field: str = ID, name_field: str = N
                                                                      "(default by kind).")),
                       candidate: bool = typer.Option(False, help=t("Import as planning candidates.")),
                       crs: str = CRS, layer: str = LAYER, lon_field: str = LON, lat_field: str = LAT,
-                      wkt_field: str = WKT) -> None:
+                      wkt_field: str = WKT, replace: bool = REPLACE) -> None:
     from geogrid.importers import import_facilities as run
 
     _run(path, t("facilities"), _geo(crs, layer, lon_field, lat_field, wkt_field), run, id_field=id_field,
          name_field=name_field, kind_field=kind_field, kind=kind, address_field=address_field,
-         minutes_field=minutes_field, candidate=candidate)
+         minutes_field=minutes_field, candidate=candidate, replace=replace)
 
 
 @import_app.command("osm", help=t("Buildings, POIs as facility candidates and the walking network from an "
                                   "OpenStreetMap extract."))
 def import_osm(path: Path = typer.Argument(..., help=t("An .osm.pbf extract.")),
-               network: bool = typer.Option(True, help=t("Also import the walking network."))) -> None:
+               network: bool = typer.Option(True, help=t("Also import the walking network.")),
+               replace_network: bool = typer.Option(False, "--replace-network", help=t(
+                   "Replace the stored walking network instead of merging this extract's into it.")),
+               tag_kind: list[str] = typer.Option(None, "--tag-kind", help=t(
+                   "Also map an OSM tag to a facility kind, e.g. amenity=community_centre:service_station "
+                   "(repeatable)."))) -> None:
     from geogrid.importers import import_osm as run
 
     with progress() as bar:
         task = bar.add_task(t("reading {file}", file=path.name), total=5 if network else 4)
         with db.ready().begin() as conn:
-            reports = run(conn, path, network=network,
+            from geogrid.importers.promote import parse_tag_kinds
+
+            reports = run(conn, path, network=network, replace_network=replace_network,
+                          tag_kind=parse_tag_kinds(tag_kind or []),
                           tick=lambda step: bar.update(task, advance=1, description=t("importing {what}", what=step)))
             _audit(conn, "import", path, layer="osm", network=network)
         bar.update(task, completed=bar.tasks[0].total, description=t("done"))
@@ -173,11 +183,41 @@ def import_addresses(path: Path = typer.Argument(..., help=t("An .xlsx, .csv or 
     console.print(t("next: `geogrid compute` brings assignment, coverage and lookups up to date with it"))
 
 
+facilities_app = typer.Typer(name="facilities", help=t("Manage facilities: promote planning candidates."),
+                             no_args_is_help=True)
+app.add_typer(facilities_app, name="facilities")
+
+
+@facilities_app.command("promote", help=t("Turn candidates (OpenStreetMap POIs come in as candidates) into real "
+                                          "facilities that coverage counts: by kind, by source id, or all."))
+def promote_command(kind: list[str] = typer.Option(None, "--kind", help=t("Only candidates of this kind "
+                                                                          "(repeatable).")),
+                    source_id: list[str] = typer.Option(None, "--id", help=t("Only this source id (repeatable).")),
+                    as_kind: str = typer.Option(None, "--as", help=t("Give the promoted facilities this kind."))
+                    ) -> None:
+    from geogrid.importers.promote import promote
+
+    with db.ready().begin() as conn:
+        n = promote(conn, kinds=kind, source_ids=source_id, as_kind=as_kind)
+    console.print("[green]✓[/] " + t("{n:,} candidate(s) promoted to facilities", n=n))
+    console.print(t("next: `geogrid compute` brings assignment, coverage and lookups up to date with it"))
+
+
 @app.command("export", help=t("Write current grids, buildings (with grid_code) or areas for QGIS."))
 def export(layer: str = typer.Argument(..., help=t("grids, buildings or areas.")),
-           output: Path = typer.Option(..., "-o", "--output", help=t("A .geojson or .gpkg file."))) -> None:
+           output: Path = typer.Option(..., "-o", "--output", help=t("A .geojson or .gpkg file.")),
+           community: str = typer.Option(None, help=t("Only this community (code or name): roster and ledger."))
+           ) -> None:
     from geogrid.export import export_layer
 
+    if layer in ("roster", "ledger"):  # personal data: the CLI only (geogrid/ledger.py)
+        from geogrid.ledger import write_workbook
+
+        with db.ready().connect() as conn:
+            count = write_workbook(conn, layer, output, community)
+        console.print("[green]✓[/] " + t("{count:,} {layer} written to {output}", count=count, layer=layer,
+                                         output=output))
+        return
     with db.ready().connect() as conn:
         count = export_layer(conn, layer, output)
     console.print("[green]✓[/] " + t("{count:,} {layer} written to {output}", count=count, layer=layer, output=output))

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from geogrid.i18n import t
 from geogrid.importers.geometry import points_and_footprints
 from geogrid.importers.read import Source
-from geogrid.importers.upsert import ImportReport, merge, stage
+from geogrid.importers.upsert import ImportReport, kept, merge, stage
 from geogrid.model import FACILITY_KINDS
 
 DEFAULT_MINUTES = {"service_station": 5, "elderly_care": 5, "kindergarten": 5, "health_station": 5,
@@ -42,8 +42,11 @@ def kind_of(value: str | None) -> str | None:
 def import_facilities(conn: Connection, source: Source, *, id_field: str | None = None,
                       name_field: str | None = None, kind_field: str | None = None, kind: str | None = None,
                       address_field: str | None = None, minutes_field: str | None = None,
-                      candidate: bool = False) -> ImportReport:
-    """Upsert the file's facilities by source id; a polygon stands for its representative point."""
+                      candidate: bool = False, replace: bool = False) -> ImportReport:
+    """Upsert the file's facilities by source id; a polygon stands for its representative point.
+
+    A matched facility takes only the columns the file carries (all with ``replace``).
+    """
     kind_col = source.column(kind_field, "kind", required=kind is None, option="--kind-field or --kind")
     raw = source.text(kind_col) if kind_col else np.full(len(source), kind, dtype=object)
     kinds = np.asarray([kind_of(v) if v is not None else kind_of(kind) for v in raw], dtype=object)
@@ -55,19 +58,26 @@ def import_facilities(conn: Connection, source: Source, *, id_field: str | None 
                                                                                             strict=True)])
     source.first_bad(~np.isin(minutes, (5, 10, 15)),
                      lambda i: t("circle of {minutes} minutes: use 5, 10 or 15", minutes=minutes[i]), minutes_col)
-    names = source.text(source.column(name_field, "name"))
+    name_col, address_col = source.column(name_field, "name"), source.column(address_field, "address")
+    names = source.text(name_col)
     points, _ = points_and_footprints(source)
     frame = pd.DataFrame({
         "source_id": source.source_ids(id_field), "name": np.where(names == None, kinds, names),  # noqa: E711
         "kind": kinds, "circle_minutes": minutes.astype(np.int64),
-        "address": source.text(source.column(address_field, "address")), "candidate": candidate, "geom": points,
+        "address": source.text(address_col), "candidate": candidate, "geom": points,
     })
-    return write_facilities(conn, frame, source)
+    carried = {"name": name_col, "kind": True, "circle_minutes": minutes_col or kind_col, "address": address_col,
+               "candidate": True, "geom": True}
+    return write_facilities(conn, frame, source, None if replace else [c for c, p in carried.items() if p])
 
 
-def write_facilities(conn: Connection, frame: pd.DataFrame, source: Source | None = None) -> ImportReport:
+def write_facilities(conn: Connection, frame: pd.DataFrame, source: Source | None = None,
+                     update: list[str] | None = None, keep_existing: tuple[str, ...] = ()) -> ImportReport:
+    """Stage and merge a frame of :data:`COLUMNS`; ``update`` as in :func:`geogrid.importers.upsert.merge`."""
     temp = stage(conn, "facilities", frame[list(COLUMNS)], tick=source.tick if source else None,
                  source=source)
-    updated, inserted = merge(conn, "facilities", temp, "source_id", COLUMNS)
-    return ImportReport(t("facilities"), len(frame),
- updated, inserted)
+    updated, inserted = merge(conn, "facilities", temp, "source_id", COLUMNS, update, keep_existing)
+    report = ImportReport(t("facilities"), len(frame), updated, inserted,
+                          kept=kept(conn, "facilities", temp, "source_id"))
+    report.columns, report.replaced = [c for c in (update or COLUMNS) if c != "source_id"], update is None
+    return report

@@ -96,13 +96,23 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return column.where(column.notna(), None)
 
 
-def osm_facilities(osm) -> tuple[pd.DataFrame, int]:
-    """POIs whose amenity/shop/healthcare tag maps to a facility kind, as candidates; and how many were skipped."""
-    frame = osm.get_pois(custom_filter={key: True for key in POI_KINDS})
+def tag_kinds(extra: dict[str, dict[str, str]] | None) -> dict[str, dict[str, str]]:
+    """:data:`POI_KINDS` with a user's ``{key: {value: kind}}`` mapping laid over it (``--tag-kind``)."""
+    kinds = {key: dict(values) for key, values in POI_KINDS.items()}
+    for key, values in (extra or {}).items():
+        kinds.setdefault(key, {}).update(values)
+    return kinds
+
+
+def osm_facilities(osm, extra: dict[str, dict[str, str]] | None = None) -> tuple[pd.DataFrame, int]:
+    """POIs whose tags map to a facility kind (:data:`POI_KINDS` and ``extra``), as candidates; and how many
+    were skipped."""
+    mapping_of = tag_kinds(extra)
+    frame = osm.get_pois(custom_filter={key: True for key in mapping_of})
     if frame is None or frame.empty:
         return pd.DataFrame(), 0
     kinds = pd.Series(None, index=frame.index, dtype=object)
-    for key, mapping in POI_KINDS.items():
+    for key, mapping in mapping_of.items():
         values = _col(frame, key)
         mapped = values.map(lambda v, m=mapping: m.get(v, m.get("*")) if isinstance(v, str) else None)
         kinds = kinds.where(kinds.notna(), mapped)
@@ -119,38 +129,42 @@ def osm_facilities(osm) -> tuple[pd.DataFrame, int]:
     }), int((~keep).sum())
 
 
-def import_osm(conn: Connection, path: str | Path, *, network: bool = True,
+def import_osm(conn: Connection, path: str | Path, *, network: bool = True, replace_network: bool = False,
+               tag_kind: dict[str, dict[str, str]] | None = None,
                tick: Callable[[str], None] | None = None) -> list[ImportReport]:
     """Import buildings, facility candidates and (when ``geogrid.network`` exists) the walking network."""
     tick = tick or (lambda step: None)
     osm = read_osm(path)
     tick(t("buildings"))
     buildings = osm_buildings(osm)
-    reports = [write_buildings(conn, buildings)]
-    from geogrid.partition.osm import import_layers  # compounds, roads for blocks, household estimates
-
-    reports += import_layers(conn, osm, buildings)
+    # OpenStreetMap has no households and often no name: a re-import keeps the figures and names others imported.
+    reports = [write_buildings(conn, buildings, update=["name", "address", "floors", "geom", "footprint"],
+                               keep_existing=("name", "address", "floors"))]
     tick(t("facility candidates"))
-    facilities, skipped = osm_facilities(osm)
+    facilities, skipped = osm_facilities(osm, tag_kind)
     if len(facilities):
-        report = write_facilities(conn, facilities)
+        # A promoted candidate stays promoted, with its kind and circle: only place, name and address follow OSM.
+        report = write_facilities(conn, facilities, update=["name", "address", "geom"], keep_existing=("address",))
         report.extra["other_pois_skipped"] = skipped
         reports.append(report)
     tick(t("addresses and places"))
     reports += import_osm_addresses(conn, osm)
     tick(t("base map"))
     reports.append(ImportReport(t("base map (roads, water, railways)"), import_osm_base(conn, osm)))
+    from geogrid.partition.osm import import_layers  # compounds, roads for blocks, household estimates
+
+    reports += import_layers(conn, osm, buildings)
     if network:
         tick(t("walking network"))
-        reports.append(_network(conn, path))
+        reports.append(_network(conn, path, replace_network))
     return reports
 
 
-def _network(conn: Connection, path: str | Path) -> ImportReport:
+def _network(conn: Connection, path: str | Path, replace: bool = False) -> ImportReport:
     from geogrid.network import import_osm_network
 
-    result = import_osm_network(conn, str(path))
-    report = ImportReport(t("walking network"), 0)
+    result = import_osm_network(conn, str(path), replace=replace)
+    report = ImportReport(t("walking network (replaced)") if replace else t("walking network (merged)"), 0)
 
     if isinstance(result, dict):
         report.extra.update({k: int(v) for k, v in result.items() if isinstance(v, int | np.integer)})

@@ -52,8 +52,20 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "birth_year": ("birth_year", "出生年份", "出生年"),
     "unit": ("unit", "单元"),
     "room": ("room", "房号", "门牌号"),
+    # rosters (geogrid/importers/rosters.py)
+    "staff_id": ("staff_id", "source_id", "id", "工号", "人员编号", "编号"),
+    "role": ("role", "角色", "岗位", "职务", "身份", "人员类别"),
+    "grids": ("grid_code", "grid_codes", "grid", "grids", "网格编码", "网格代码", "所属网格", "负责网格", "网格"),
+    "start_date": ("start_date", "start", "任职日期", "上岗日期", "开始日期", "起始日期"),
+    "cared_households": ("households", "联系户数", "联系户", "负责户数", "户数"),
+    "org_name": ("name", "党组织名称", "组织名称", "名称"),
+    "org_level": ("level", "级别", "层级", "组织类型", "类型"),
+    "parent": ("parent", "parent_id", "上级党组织", "上级组织", "上级"),
+    "secretary": ("secretary", "书记", "书记姓名"),
+    "members": ("member_count", "members", "党员人数", "党员数"),
 }
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")  # rosters and ledgers as street offices keep them
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
 ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK/GB18030
 AREA_MARGIN_DEG = 1.0  # how far outside a projected CRS's area of use a coordinate may land
@@ -155,8 +167,9 @@ def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = Tr
     if not path.exists():
         raise InputError(t("file not found"), file=str(path))
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        source = Source(_read_csv(path), str(path), _horizontal(crs, path), first_row=2)
+    if suffix in CSV_SUFFIXES or suffix in EXCEL_SUFFIXES:
+        table = _read_csv(path) if suffix in CSV_SUFFIXES else _read_excel(path, layer)
+        source = Source(table, str(path), _horizontal(crs, path), first_row=2)
         if geometry:
             source.frame = gpd.GeoDataFrame(source.frame, geometry=_csv_geometry(source, lon_field, lat_field,
                                                                                     wkt_field))
@@ -222,6 +235,17 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(t("not a readable CSV: {error}", error=exc), file=str(path)) from None
     raise InputError(t("text is neither UTF-8 nor GB18030"), file=str(path))
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    """The first sheet (or ``--layer``) of a workbook as text; the header is row 1, as Excel numbers it."""
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and ValueError variants for unreadable workbooks
+        raise InputError(t("not a readable Excel workbook: {error}", error=exc), file=str(path)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+    return frame.iloc[: filled[-1] + 1 if len(filled) else 0]  # trailing blank rows only: row numbers stay true
 
 
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:

@@ -75,11 +75,21 @@ def check_fits(frame: pd.DataFrame, table: str, source: Source | None = None) ->
             raise InputError(message, row=row + 1, field=name)
 
 
-def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[str]) -> tuple[int, int]:
-    """Update rows of ``table`` whose ``key`` is in ``temp``, insert the others; returns (updated, inserted)."""
-    sets = ", ".join(f"{c} = s.{c}" for c in columns if c != key)
+def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[str],
+          update: Sequence[str] | None = None, keep_existing: Sequence[str] = ()) -> tuple[int, int]:
+    """Update rows of ``table`` whose ``key`` is in ``temp``, insert the others; returns (updated, inserted).
+
+    Only the ``update`` columns (default: all) of a matched row change: a re-import updates what its file carries
+    and keeps the rest (a file of source ids and households once set 419 names to NULL). A column in
+    ``keep_existing`` keeps the stored value where the file has none (OpenStreetMap's missing names).
+    New rows take every column.
+    """
+    update = [c for c in (columns if update is None else update) if c != key]
+    sets = ", ".join(f"{c} = coalesce(s.{c}, t.{c})" if c in keep_existing else f"{c} = s.{c}" for c in update)
+    matched = f"FROM {temp} s WHERE t.{key} = s.{key}"
+    updated = conn.execute(text(f"UPDATE {table} t SET {sets} {matched}")).rowcount if sets else \
+        conn.scalar(text(f"SELECT count(*) FROM {table} t WHERE EXISTS (SELECT 1 {matched})"))
     cols = ", ".join(columns)
-    updated = conn.execute(text(f"UPDATE {table} t SET {sets} FROM {temp} s WHERE t.{key} = s.{key}")).rowcount
     inserted = conn.execute(text(
         f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
@@ -87,15 +97,26 @@ def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[s
     return updated, inserted
 
 
+def kept(conn: Connection, table: str, temp: str, key: str) -> int:
+    """Rows of ``table`` the file does not mention (kept as they are)."""
+    return int(conn.scalar(text(
+        f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {temp} s WHERE s.{key} = t.{key})")))
+
+
 class ImportReport:
     """What an import did, for the CLI to print; ``what`` is a translated name such as ``t("buildings")``."""
 
     def __init__(self, what: str, rows: int, updated: int = 0, inserted: int = 0, **extra: int) -> None:
         self.what, self.rows, self.updated, self.inserted, self.extra = what, rows, updated, inserted, extra
+        self.columns: list[str] | None = None  # the columns a re-import updated (None: not said)
+        self.replaced = False
 
     def __str__(self) -> str:
         parts = [t("{rows:,} rows read, {inserted:,} new, {updated:,} updated", rows=self.rows,
                    inserted=self.inserted, updated=self.updated)] if self.rows else []
+        if self.columns is not None:  # which columns of the updated rows changed
+            parts.append(t("all columns replaced (--replace)") if self.replaced else
+                         t("updated columns: {columns}", columns=", ".join(self.columns) or "-"))
         parts += [_extra(k, v) for k, v in self.extra.items()]
         return t("{what}: {done}", what=self.what, done=join(parts, zh="，") if parts else t("nothing"))
 
@@ -112,6 +133,15 @@ def _extra(key: str, n: int) -> Text:
         "other_pois_skipped": lambda: t("{n:,} other POIs skipped", n=n),
         "nodes": lambda: t("{n:,} nodes", n=n),
         "edges": lambda: t("{n:,} edges", n=n),
+        "phones": lambda: t("{n:,} phones", n=n),
+        "new_staff": lambda: t("{n:,} new staff", n=n),
+        "assignments_started": lambda: t("{n:,} assignments started", n=n),
+        "assignments_ended": lambda: t("{n:,} assignments ended", n=n),
+        "new_nodes": lambda: t("{n:,} new nodes", n=n),
+        "new_edges": lambda: t("{n:,} new edges", n=n),
+        "network_nodes": lambda: t("{n:,} nodes in all", n=n),
+        "network_edges": lambda: t("{n:,} edges in all", n=n),
+        "kept": lambda: t("{n:,} kept as they were (not in the file)", n=n),
     }
     return known[key]() if key in known else Text(f"{n:,} {key.replace('_', ' ')}")
 

@@ -52,4 +52,28 @@ ZH.update({
     "a NUL character cannot be stored: remove it from the file": "无法存储 NUL 字符：请从文件中删除",
     "longer than {n} characters": "超过 {n} 个字符",
     "out of range: at most {n:,}": "超出范围：最大为 {n:,}",
+    # lossless imports, networks, promotion
+    "all columns replaced (--replace)": "已替换全部字段（--replace）",
+    "updated columns: {columns}": "更新的字段：{columns}",
+    "{n:,} kept as they were (not in the file)": "{n:,} 条保持不变（文件中没有）",
+    "{n:,} new nodes": "新增 {n:,} 个节点",
+    "{n:,} new edges": "新增 {n:,} 条路段",
+    "{n:,} nodes in all": "共 {n:,} 个节点",
+    "{n:,} edges in all": "共 {n:,} 条路段",
+    "walking network (replaced)": "步行路网（已替换）",
+    "walking network (merged)": "步行路网（已合并）",
+    "Replace every column of the rows the file mentions (default: only the columns the file carries).":
+        "替换文件中各行的全部字段（默认只更新文件所含的字段）。",
+    "Replace the stored walking network instead of merging this extract's into it.":
+        "替换已存储的步行路网，而不是将本文件的路网合并进去。",
+    "Also map an OSM tag to a facility kind, e.g. amenity=community_centre:service_station (repeatable).":
+        "另外把一个 OSM 标签映射为设施类型，例如 amenity=community_centre:service_station（可重复）。",
+    "expected KEY=VALUE:KIND with a kind among {kinds}, got '{spec}'": "应为 KEY=VALUE:KIND，类型取自 {kinds}，实际为 '{spec}'",
+    "Manage facilities: promote planning candidates.": "管理服务设施：将规划候选点转为正式设施。",
+    "Turn candidates (OpenStreetMap POIs come in as candidates) into real facilities that coverage counts: by kind, "
+    "by source id, or all.": "将候选点（OpenStreetMap 兴趣点导入时为候选）转为计入覆盖率的正式设施：按类型、按来源编号或全部。",
+    "Only candidates of this kind (repeatable).": "只转这一类型的候选点（可重复）。",
+    "Only this source id (repeatable).": "只转这个来源编号（可重复）。",
+    "Give the promoted facilities this kind.": "为转正的设施指定此类型。",
+    "{n:,} candidate(s) promoted to facilities": "{n:,} 个候选点已转为正式设施",
 })

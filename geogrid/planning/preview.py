@@ -95,7 +95,31 @@ def grid_stats(conn: Connection, ids: list[int], basis: str | None, tested: Cove
         stats["coverage"] = round(covered / stats["households"], 3) if covered is not None and stats["households"] \
             else None
         out[row["id"]] = stats
+    for gid, people in _people(conn, ids).items():
+        out[gid] |= people
     return out
+
+
+PEOPLE_SQL = """
+SELECT g.id,
+       (SELECT coalesce(json_agg(json_build_object('role', s.role, 'name', st.name) ORDER BY s.role, st.name), '[]')
+          FROM staff_assignments s JOIN staff st ON st.id = s.staff_id
+         WHERE s.grid_id = g.id AND s.end_date IS NULL AND s.building_id IS NULL) AS staff_list,
+       (SELECT coalesce(json_agg(json_build_object('name', p.name, 'level', p.level) ORDER BY p.id), '[]')
+          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs
+  FROM grids g WHERE g.id = ANY(:ids)
+"""
+# How the people of a grid follow a plan (geogrid/planning/apply.py: _hand_over_merged, _hand_back).
+STAFF_RULE = lambda: t(  # noqa: E731
+    "Staff and party organisations stay with a grid that keeps its code; a merged grid takes those of the grids "
+    "it replaces; grids cut out by a split start with no worker until assigned (the retired grid keeps its "
+    "people on record, so undoing the split gives them back).")
+
+
+def _people(conn: Connection, ids: list[int]) -> dict[int, dict]:
+    """The current workers (names and roles) and party organisations of each grid, for the planner to see."""
+    rows = conn.execute(text(PEOPLE_SQL), {"ids": ids}).mappings()
+    return {r["id"]: {"staff_list": r["staff_list"], "party_orgs": r["party_orgs"]} for r in rows}
 
 
 def _plain(value: object) -> object:
@@ -163,6 +187,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
                "after": after[i]} for i in written.created]
     return {
         "grids": grids,
+        "staff_rule": STAFF_RULE(),
         "moved": moved,
         "repairs": changes.repairs,  # invalid polygons repaired because the edit asked for it
         "handed_back": changes.handed_back,  # a revert's given-up area, back to the grids that held it

@@ -120,7 +120,22 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
         SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
         FROM scope s WHERE NOT EXISTS (SELECT 1 FROM staff_assignments t
-                                       WHERE t.grid_id = s.id AND t.role = 'full_time_worker')"""),
+                                       WHERE t.grid_id = s.id AND t.role = 'full_time_worker'
+                                         AND t.end_date IS NULL)"""),
+    Rule("worker_too_many_grids", "warning",
+         lambda a: t("{name} covers {n} grids as {role}, more than {max}", **a), """
+        SELECT array_agg(s.code ORDER BY s.code), min(s.community_code),
+               json_build_object('name', min(st.name), 'role', min(a.role), 'n', count(DISTINCT a.grid_id),
+                                 'max', CAST(:max_grids AS int)),
+               ST_AsGeoJSON(ST_Collect(ST_PointOnSurface(s.geom))), count(DISTINCT a.grid_id)
+        FROM staff_assignments a JOIN staff st ON st.id = a.staff_id JOIN scope s ON s.id = a.grid_id
+        WHERE a.end_date IS NULL AND a.building_id IS NULL
+          AND a.role IN ('full_time_worker', 'part_time_worker', 'grid_leader')
+          AND a.staff_id IN (SELECT b.staff_id FROM staff_assignments b JOIN grids gb ON gb.id = b.grid_id
+                             WHERE b.end_date IS NULL AND b.building_id IS NULL AND gb.valid_to IS NULL
+                               AND b.role = a.role GROUP BY b.staff_id, b.role
+                             HAVING count(DISTINCT b.grid_id) > CAST(:max_grids AS int))
+        GROUP BY a.staff_id, a.role"""),
     Rule("no_party_org", "warning", lambda a: t("grid {code} has no party organisation (支部建在网格上)", **a), """
         SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
@@ -184,7 +199,8 @@ def validate(conn: Connection, community: str | None = None, *, cids: list[int] 
     bands = [{"kind": k, "low": lo, "high": hi} for k, (lo, hi) in get_settings().household_bands.items()]
     ovl = overlap_suspects(conn, cids) if "overlap" in names and grid_ids is None else None
     params = {"cids": cids, "gids": grid_ids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
-              "bands": json.dumps(bands), "max_points": cfg.problem_max_points, "ovl": ovl}
+              "bands": json.dumps(bands), "max_points": cfg.problem_max_points, "ovl": ovl,
+              "max_grids": cfg.max_grids_per_worker}
     ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name].sql})" for name in names)
     union = " UNION ALL ".join(
         f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), CAST(args AS json), location, "

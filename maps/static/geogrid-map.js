@@ -313,11 +313,13 @@
     if (spec.tiles) {  /* city scale: vector tiles from /tiles/base */
       var styles = {}, seen = {};
       function styleFor(layerName) {
-        return function (p) {
+        return function (p, z, dims) {
           var key = layerName === "roads" ? "road:" + p.kind : layerName === "railways" ? "railway"
             : layerName === "buildings" ? "building" : layerName === "compounds" ? "compound" : "water";
           if (!seen[key]) { seen[key] = true; noteBase(key); }
-          return baseStyle(key, false);
+          var st = baseStyle(key, false);
+          if (st.fill && dims === 2) { st.fill = false; st.weight = 3; st.color = BASE[key].fill; }
+          return st;
         };
       }
       ["water", "compounds", "buildings", "railways", "roads"].forEach(function (n) { styles[n] = styleFor(n); });
@@ -340,8 +342,12 @@
       group.addLayer(L.geoJSON({type: "FeatureCollection", features: roads.filter(function (f) {
         return BASE[baseKey(f.properties)] && BASE[baseKey(f.properties)].casing; })}, {
         renderer: lines, interactive: false, style: function (f) { return baseStyle(baseKey(f.properties), true); }}));
-      group.addLayer(L.geoJSON({type: "FeatureCollection", features: roads}, {
-        renderer: lines, interactive: false, style: function (f) { return baseStyle(baseKey(f.properties), false); }}));
+      group.addLayer(L.geoJSON({type: "FeatureCollection", features: roads}, {  /* a river as a line: never filled */
+        renderer: lines, interactive: false, style: function (f) {
+          var st = baseStyle(baseKey(f.properties), false);
+          if (st.fill) { st.fill = false; st.weight = 3; st.color = BASE[baseKey(f.properties)].fill; }
+          return st;
+        }}));
       named.forEach(function (f) {
         var c = f.geometry.coordinates;
         labels.addLayer(L.marker([c[1], c[0]], {interactive: false, keyboard: false, pane: "geogridLabels",

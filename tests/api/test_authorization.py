@@ -226,3 +226,11 @@ def test_rate_limit_answers_429_with_retry_after(planning_city, client_as, setti
     assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
     # Another key has its own budget; a key's own rate overrides the setting.
     assert client_as("api_client").get("/lookup", params={"lon": 116.305, "lat": 39.905}).status_code == 200
+
+
+def test_mounted_ogc_follows_the_public_setting(empty_db, settings_env, client_as):
+    """tipg under /ogc is a mounted app, not a route: the same rules reach it."""
+    settings_env("GEOGRID_PUBLIC", "maps,lookup")
+    assert TestClient(create_app()).get("/ogc/collections").status_code == 401
+    assert client_as("viewer").get("/ogc/collections").status_code == 200
+    assert client_as("viewer").post("/ogc/collections").status_code == 403

@@ -103,10 +103,15 @@ def test_network_import_counts(liechtenstein):
 
 def test_every_facility_has_both_areas(liechtenstein):
     with liechtenstein.connect() as conn:
+        # each facility at its own circle and every larger one (circles nest, GB 50180)
+        areas = conn.scalar(text("SELECT count(*) FROM facilities f CROSS JOIN unnest(ARRAY[5, 10, 15]) m "
+                                 "WHERE m >= f.circle_minutes"))
+        own = conn.scalar(text("SELECT count(*) FROM facilities f WHERE EXISTS (SELECT 1 FROM service_areas s "
+                               "WHERE s.facility_id = f.id AND s.minutes = f.circle_minutes AND s.mode = 'network')"))
         facilities = conn.scalar(text("SELECT count(*) FROM facilities"))
         per_mode = dict(conn.execute(text("SELECT mode, count(*) FROM service_areas GROUP BY mode")).all())
         bad = conn.scalar(text("SELECT count(*) FROM service_areas WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)"))
-    assert per_mode == {"circle": facilities, "network": facilities}
+    assert per_mode == {"circle": areas, "network": areas} and own == facilities
     assert bad == 0
 
 
@@ -151,7 +156,8 @@ def test_network_area_matches_networkx_dijkstra(liechtenstein):
         graph = load_graph(conn)
         facilities = load_facilities(conn, "kind = 'kindergarten'")
         areas = conn.execute(text(
-            "SELECT facility_id, ST_AsBinary(ST_Transform(geom, :e)) FROM service_areas WHERE mode = 'network'"
+            "SELECT facility_id, ST_AsBinary(ST_Transform(geom, :e)) FROM service_areas "
+            "WHERE mode = 'network' AND minutes = 5"
         ), {"e": graph.epsg}).all()
     area = {fid: shapely.from_wkb(bytes(w)) for fid, w in areas}
     g = nx.Graph()

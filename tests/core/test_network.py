@@ -12,13 +12,16 @@ from geogrid.network import import_osm_network, load_graph
 from tests.conftest import shared_data
 
 
-def test_haidian_network_replaces_the_previous_one(empty_db):
-    """Importing twice leaves one copy; counts match the data README (pyrosm 0.25)."""
+def test_haidian_network_imported_twice_keeps_one_copy(empty_db):
+    """Importing twice (merged, then replaced) leaves one copy; counts match the data README (pyrosm 0.25)."""
     path = shared_data("beijing-haidian-osm/cau-east-xueyuanlu.osm.pbf")
-    for _ in range(2):
+    results = []
+    for replace in (False, False, True):
         with empty_db.begin() as conn:
-            nodes, edges = import_osm_network(conn, path)
-    assert (nodes, edges) == (1_369, 1_500)
+            results.append(import_osm_network(conn, path, replace=replace))
+    assert (results[0]["new_nodes"], results[0]["new_edges"]) == (1_369, 1_500)
+    assert (results[1]["new_nodes"], results[1]["new_edges"]) == (0, 0)  # the same extract again adds nothing
+    assert all((r["network_nodes"], r["network_edges"]) == (1_369, 1_500) for r in results)
     with empty_db.connect() as conn:
         km = conn.scalar(text("SELECT sum(length_m) / 1000 FROM walk_edges"))
         orphan = conn.scalar(text(

@@ -1,0 +1,131 @@
+"""Rosters and special-group ledgers (台账) as tables and as the .xlsx workbooks street offices file.
+
+These carry personal data (phones, residents' names): they are written by the CLI only (``geogrid export
+roster|ledger -o FILE.xlsx``) until the API has signed-in staff. Maps get :func:`ledger_counts` (counts only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from geogrid.db.bulk import query_frame
+from geogrid.errors import GeogridError
+from geogrid.i18n import t
+from geogrid.model import SPECIAL_GROUPS
+
+GROUP_NAMES = {
+    "elderly_alone": "独居老人",
+    "disabled": "残疾人",
+    "hardship": "困难家庭",
+    "left_behind_child": "留守儿童",
+    "left_behind_elderly": "留守老人",
+    "bereaved_parents": "失独家庭",
+    "home_isolation": "居家隔离",
+}
+ROLE_NAMES = {
+    "grid_leader": "网格长",
+    "full_time_worker": "专职网格员",
+    "part_time_worker": "兼职网格员",
+    "specialist": "专业网格员",
+    "building_leader": "楼栋长",
+    "party_central_household": "党员中心户",
+    "party_instructor": "网格党建指导员",
+    "employed_party_member": "在职党员",
+}
+LEVEL_NAMES = {
+    "street_committee": "街道党工委",
+    "community_committee": "社区党委",
+    "grid_branch": "网格党支部",
+    "building_group": "楼栋党小组",
+}
+
+_SCOPE = "(CAST(:community AS text) IS NULL OR c.code = :community OR c.name = :community)"
+
+ROSTER_SQL = f"""
+SELECT c.name AS "社区", g.code AS "网格编码", g.name AS "网格名称", s.name AS "姓名", a.role AS "角色",
+       sc.phone AS "联系电话", coalesce(b.address, b.name) AS "楼栋", a.households AS "联系户数",
+       a.start_date AS "任职日期"
+  FROM staff_assignments a JOIN staff s ON s.id = a.staff_id LEFT JOIN staff_contacts sc ON sc.staff_id = s.id
+  LEFT JOIN grids g ON g.id = a.grid_id LEFT JOIN admin_areas c ON c.id = g.community_id
+  LEFT JOIN buildings b ON b.id = a.building_id
+ WHERE a.end_date IS NULL AND {_SCOPE}
+ ORDER BY c.code, g.code, array_position(CAST(:roles AS text[]), CAST(a.role AS text)), s.name
+"""
+
+ORGS_SQL = """
+SELECT coalesce(c.name, ca.name) AS "社区", p.name AS "党组织名称", p.level AS "级别", pp.name AS "上级党组织",
+       g.code AS "网格编码", p.secretary AS "书记", p.member_count AS "党员人数"
+  FROM party_orgs p LEFT JOIN party_orgs pp ON pp.id = p.parent_id LEFT JOIN grids g ON g.id = p.grid_id
+  LEFT JOIN admin_areas c ON c.id = g.community_id LEFT JOIN admin_areas ca ON ca.id = p.area_id
+ WHERE CAST(:community AS text) IS NULL OR coalesce(c.code, ca.code) = :community
+       OR coalesce(c.name, ca.name) = :community
+ ORDER BY 1, p.level, g.code, p.id
+"""
+
+LEDGER_SQL = f"""
+SELECT c.name AS "社区", g.code AS "网格编码", coalesce(b.address, b.name, b.source_id) AS "楼栋",
+       h.unit AS "单元", h.room AS "房号", p.name AS "姓名", p.phone AS "联系电话", r.special_groups AS groups,
+       (SELECT string_agg(s.name, '、' ORDER BY s.name) FROM staff_assignments a JOIN staff s ON s.id = a.staff_id
+         WHERE a.grid_id = g.id AND a.end_date IS NULL AND a.building_id IS NULL
+           AND a.role IN ('full_time_worker', 'grid_leader')) AS "负责网格员",
+       (SELECT string_agg(s.name, '、' ORDER BY s.name) FROM staff_assignments a JOIN staff s ON s.id = a.staff_id
+         WHERE a.building_id = b.id AND a.end_date IS NULL) AS "楼栋长"
+  FROM residents r JOIN buildings b ON b.id = r.building_id JOIN households h ON h.id = r.household_id
+  LEFT JOIN resident_personal p ON p.resident_id = r.id
+  LEFT JOIN building_assignments ba ON ba.building_id = b.id LEFT JOIN grids g ON g.id = ba.grid_id
+  LEFT JOIN admin_areas c ON c.id = g.community_id
+ WHERE cardinality(r.special_groups) > 0 AND {_SCOPE}
+ ORDER BY c.code, g.code, 3, h.unit, h.room, r.id
+"""
+
+COUNTS_SQL = """
+SELECT a.grid_id, {counts}
+  FROM residents r JOIN building_assignments a ON a.building_id = r.building_id
+ WHERE a.grid_id = ANY(:ids) AND cardinality(r.special_groups) > 0 GROUP BY a.grid_id
+"""
+
+
+def roster(conn: Connection, community: str | None = None) -> dict[str, pd.DataFrame]:
+    """Current staff (with phones) and party organisations, as sheets named in Chinese."""
+    staff = query_frame(conn, ROSTER_SQL, {"community": community, "roles": list(ROLE_NAMES)})
+    staff["角色"] = staff["角色"].map(ROLE_NAMES)
+    orgs = query_frame(conn, ORGS_SQL, {"community": community})
+    orgs["级别"] = orgs["级别"].map(LEVEL_NAMES)
+    return {"网格人员": staff, "党组织": orgs}
+
+
+def ledger(conn: Connection, community: str | None = None) -> dict[str, pd.DataFrame]:
+    """The special-group ledger: every resident in a special group, with building and the staff responsible;
+    one sheet for all and one of counts per grid."""
+    rows = query_frame(conn, LEDGER_SQL, {"community": community})
+    rows.insert(7, "特殊群体", ["、".join(GROUP_NAMES.get(g, g) for g in gs) for gs in rows.pop("groups")])
+    exploded = rows.assign(g=rows["特殊群体"].str.split("、")).explode("g")
+    counts = (
+        exploded.groupby(["社区", "网格编码", "g"], dropna=False).size().unstack("g", fill_value=0).reset_index()
+        if len(rows)
+        else pd.DataFrame(columns=["社区", "网格编码"])
+    )
+    return {"特殊群体台账": rows, "分网格统计": counts}
+
+
+def ledger_counts(conn: Connection, grid_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Counts per special group of each grid: what a map popup may show (no names)."""
+    counts = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(r.special_groups)) AS {g}" for g in SPECIAL_GROUPS)
+    frame = query_frame(conn, COUNTS_SQL.format(counts=counts), {"ids": grid_ids})
+    return {int(r["grid_id"]): {g: int(r[g]) for g in SPECIAL_GROUPS} for _, r in frame.iterrows()}
+
+
+def write_workbook(conn: Connection, what: str, output: Path, community: str | None = None) -> int:
+    """Write ``roster`` or ``ledger`` to an .xlsx file; returns the rows of its first sheet."""
+    if what not in ("roster", "ledger"):
+        raise GeogridError(t("unknown export '{what}': use roster or ledger", what=what))
+    if output.suffix.lower() != ".xlsx":
+        raise GeogridError(t("rosters and ledgers are written as .xlsx, not '{suffix}'", suffix=output.suffix))
+    sheets = roster(conn, community) if what == "roster" else ledger(conn, community)
+    with pd.ExcelWriter(output, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return len(next(iter(sheets.values())))
