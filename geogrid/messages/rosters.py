@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 ZH: dict[str, str] = {
+    "no community with code or name '{community}' has grids in force": "没有编码或名称为 '{community}' 且有现行网格的社区",
     "unknown export '{what}': use roster or ledger": "未知的导出内容 '{what}'：请用 roster（花名册）或 ledger（台账）",
     "rosters and ledgers are written as .xlsx, not '{suffix}'": "花名册和台账只导出为 .xlsx，不支持 '{suffix}'",
     "{day} is in the future": "{day} 是将来的日期",

@@ -81,7 +81,7 @@ def test_stale_plan_answers_409_naming_the_change(client):
 @pytest.mark.parametrize("body, status, words", [
     ({"edits": []}, 422, "edits"),
     ({"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]}, 422,
-     "edits[0].geometry"),
+     "edits.0.redraw.geometry"),  # pydantic's location: edit 0, its op, the field
     ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
     ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
     ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
