@@ -239,11 +239,19 @@ def document_errors(app: FastAPI) -> None:
                                          "content": {k: {"schema": ref} if k.endswith("json") else {} for k in kinds}}
                 ok = next((responses[s] for s in ("200", "201") if s in responses), None)
                 if ok is not None and path in MEDIA:
-                    ok["content"] = {kind: {} for kind in MEDIA[path]}
+                    ok["content"] = _media_content(ok.get("content", {}), MEDIA[path])
         app.openapi_schema = spec
         return spec
 
     app.openapi = openapi
+
+
+def _media_content(known: dict, kinds: list[str]) -> dict:
+    """The 200 content under the real media types, keeping the schema a route documents (FastAPI files a
+    ``responses=`` model under application/json; GeoJSON routes answer application/geo+json)."""
+    schema = next((c["schema"] for c in known.values() if c.get("schema")), None)
+    return {kind: known.get(kind) or ({"schema": schema} if schema and kind.endswith("json") else {})
+            for kind in kinds}
 
 
 def allow_header(request: Request, headers: dict[str, str] | None) -> dict[str, str] | None:
