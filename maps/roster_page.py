@@ -58,7 +58,9 @@ async function moveBranch(e) {
 
 def roster_page(conn: Connection, community: str) -> str:
     """The HTML page of one community (code or name)."""
-    ids = community_ids(conn, community)
+    ids = community_ids(conn, community) or []  # NotFound for an unknown place
+    if not ids:
+        raise NotFound(t("no community with code or name '{community}'", community=community))
     area = conn.execute(text("SELECT code, name FROM admin_areas WHERE id = :i"), {"i": ids[0]}).one()
     grids = conn.execute(
         text("SELECT code, name FROM grids WHERE valid_to IS NULL AND community_id = :i ORDER BY code"), {"i": ids[0]}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -255,7 +256,7 @@ def _grid_lists(conn: Connection, source: Source, column: str | None) -> list[li
     """The grids in force named in each row (several codes split by 、 , ; or spaces)."""
     values = source.text(column)
     codes = [[c for c in SPLIT.split(v or "") if c] for v in values]
-    found = dict(
+    found: dict[str, int] = dict(
         conn.execute(
             text("SELECT code, id FROM grids WHERE valid_to IS NULL AND code = ANY(:c)"),
             {"c": sorted({c for row in codes for c in row})},
@@ -271,7 +272,7 @@ def _grid_lists(conn: Connection, source: Source, column: str | None) -> list[li
 
 def _area_ids(conn: Connection, source: Source, column: str) -> np.ndarray:
     values = source.text(column)
-    found = dict(
+    found: dict[str, int] = dict(
         conn.execute(
             text("SELECT code, id FROM admin_areas WHERE code = ANY(:c) OR name = ANY(:c)"),
             {"c": sorted({v for v in values if v})},
@@ -412,7 +413,7 @@ def _subset(source: Source, mask: np.ndarray) -> Source:
     """The rows in ``mask``, keeping their user-facing row numbers for errors."""
     kept = np.flatnonzero(mask)
     sub = Source(source.frame.iloc[kept].reset_index(drop=True), source.file, source.crs, source.first_row)
-    sub.fail = lambda i, message, field=None: source.fail(int(kept[i]), message, field)  # type: ignore[method-assign]
+    sub.fail = lambda i, message, field=None: source.fail(int(kept[i]), message, field)  # type: ignore[method-assign,assignment]
     return sub
 
 
@@ -427,7 +428,7 @@ def _existing_orgs(conn: Connection, keys: np.ndarray, by_name: bool) -> dict[st
 
 
 def _write_orgs(
-    conn: Connection, source: Source, keys: np.ndarray, existing: dict[str, int], cols: dict[str, object], keyed: bool
+    conn: Connection, source: Source, keys: np.ndarray, existing: dict[str, int], cols: dict[str, Any], keyed: bool
 ) -> int:
     """Update the carried columns of known organisations; insert the others (a level is needed for those)."""
     inserted = 0
