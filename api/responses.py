@@ -243,6 +243,16 @@ class FacilityProperties(BaseModel):
     grid_code: str | None
 
 
+class BuildingProperties(BaseModel):
+    address: str | None
+    households: int | None
+    source_id: str | None
+
+
+class BuildingFeature(_Feature):
+    properties: BuildingProperties
+
+
 class GridFeature(_Feature):
     properties: GridProperties
 
@@ -258,6 +268,11 @@ class FacilityFeature(_Feature):
 class GridCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[GridFeature]
+
+
+class BuildingCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[BuildingFeature]
 
 
 class AreaCollection(BaseModel):

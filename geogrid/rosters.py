@@ -9,9 +9,10 @@ staff names and roles are posted publicly in practice, phones never are.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import Connection, text
 
 from geogrid.errors import Conflict, GeogridError, NotFound
@@ -62,15 +63,25 @@ class NewStaff(BaseModel):
     author: str | None = Field(None, max_length=100)
 
 
+def _iso_date(value: Any) -> Any:
+    """A date is written YYYY-MM-DD: a bare number (which pydantic would read as a Unix time) is refused."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(t("a date is written YYYY-MM-DD"))
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
+
+
 class NewAssignment(BaseModel):
     grid_code: str = Field(min_length=1, max_length=32)
     role: str = Field(min_length=1, max_length=32)
-    start_date: date | None = None
+    start_date: Day | None = None
     author: str | None = Field(None, max_length=100)
 
 
 class EndAssignment(BaseModel):
-    end_date: date | None = None
+    end_date: Day | None = None
     author: str | None = Field(None, max_length=100)
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import Connection, text
 
 from api.deps import ReadConn
-from api.responses import AreaCollection, FacilityCollection, GridCollection, GridFeature, geojson
+from api.responses import AreaCollection, BuildingCollection, FacilityCollection, GridCollection, GridFeature, geojson
 from geogrid.errors import GeogridError, NotFound
 from geogrid.figures import grid_figures_sql
 from geogrid.i18n import t
@@ -103,7 +103,7 @@ def grid(conn: ReadConn, code: str) -> Response:
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/grids/{code}/buildings")
+@router.get("/grids/{code}/buildings", responses=geojson(BuildingCollection))
 def grid_buildings(conn: ReadConn, code: str) -> Response:
     """The buildings assigned to a grid: address, households, source id."""
     if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
