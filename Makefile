@@ -74,4 +74,4 @@ clean:
 CHECK_FORMAT ?= 0
 typecheck: venv
 	$(BIN)/mypy
-	@if [ "$(CHECK_FORMAT)" = 1 ]; then $(BIN)/ruff format --check .; fi
+	$(BIN)/ruff format --check .

@@ -34,8 +34,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        reasons = [t("{where}: {message}", where=".".join(str(p) for p in err.get("loc", ()) if p != "body")
-                     or t("request"), message=_validation_message(err)) for err in exc.errors()]
+        reasons = [
+            t(
+                "{where}: {message}",
+                where=".".join(str(p) for p in err.get("loc", ()) if p != "body") or t("request"),
+                message=_validation_message(err),
+            )
+            for err in exc.errors()
+        ]
         reason = join(reasons, en="; ", zh="；") if reasons else t("invalid request")
         return _error(422, reason, details=reasons)
 
@@ -72,10 +78,8 @@ VALIDATION_MESSAGES: dict[str, Callable[[dict], Text]] = {
     "less_than": lambda c: t("Input should be less than {lt}", **c),
     "less_than_equal": lambda c: t("Input should be less than or equal to {le}", **c),
     "string_too_long": lambda c: t("String should have at most {max_length} characters", **c),
-    "too_short": lambda c: t("List should have at least {min_length} item after validation, not {actual_length}",
-                             **c),
-    "too_long": lambda c: t("List should have at most {max_length} items after validation, not {actual_length}",
-                            **c),
+    "too_short": lambda c: t("List should have at least {min_length} item after validation, not {actual_length}", **c),
+    "too_long": lambda c: t("List should have at most {max_length} items after validation, not {actual_length}", **c),
 }
 
 
@@ -144,9 +148,13 @@ def _install_hardening(app: FastAPI) -> None:
     app.add_middleware(MountedGuard)
     app.add_middleware(AuditFallback)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
-                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "X-API-Key",
-                                                                          "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
 

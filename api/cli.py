@@ -21,8 +21,9 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
 
     db.ready()
     settings = _settings()
-    uvicorn.run("api.app:app", host=host or settings.api_host, port=port or settings.api_port,
-                workers=workers, log_level="info")
+    uvicorn.run(
+        "api.app:app", host=host or settings.api_host, port=port or settings.api_port, workers=workers, log_level="info"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -44,8 +45,12 @@ def _first_admin_hint() -> None:
     with db.ready().connect() as conn:
         admins = conn.scalar(text("SELECT count(*) FROM accounts WHERE role = 'admin' AND NOT disabled"))
     if not admins:
-        typer.echo(t("no admin account yet: create one with `geogrid users add NAME --role admin`, then sign in "
-                     "at /login to plan and apply"))
+        typer.echo(
+            t(
+                "no admin account yet: create one with `geogrid users add NAME --role admin`, then sign in "
+                "at /login to plan and apply"
+            )
+        )
 
 
 def demo_hook(ctx: DemoContext) -> None:

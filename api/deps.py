@@ -22,8 +22,10 @@ from geogrid.settings import get_settings
 def _limit(conn: Connection) -> Connection:
     """Set the timeouts for this transaction only (``SET LOCAL``): pooled connections keep their defaults."""
     settings = get_settings()
-    conn.execute(text("SELECT set_config('statement_timeout', :s, true), set_config('lock_timeout', :l, true)"),
-                 {"s": f"{settings.api_statement_timeout_ms}ms", "l": f"{settings.api_lock_timeout_ms}ms"})
+    conn.execute(
+        text("SELECT set_config('statement_timeout', :s, true), set_config('lock_timeout', :l, true)"),
+        {"s": f"{settings.api_statement_timeout_ms}ms", "l": f"{settings.api_lock_timeout_ms}ms"},
+    )
     return conn
 
 
@@ -41,5 +43,7 @@ ReadConn = Annotated[Connection, Depends(read_connection, scope="function")]
 WriteConn = Annotated[Connection, Depends(write_connection, scope="function")]
 
 # The place a question is about (:class:`geogrid.scope.Scope`): one query parameter, documented once.
-Place = Annotated[str | None, Query(max_length=200, description="district, street, community or grid: code or name; "
-                                                                "the whole city when absent")]
+Place = Annotated[
+    str | None,
+    Query(max_length=200, description="district, street, community or grid: code or name; the whole city when absent"),
+]

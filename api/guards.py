@@ -200,23 +200,38 @@ def _first_line(exc: Exception) -> str:
 ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
-    "properties": {"error": {"type": "string", "description": "why the request was refused, in GEOGRID_LANG"},
-                   "details": {"type": "array", "items": {"type": "string"}},
-                   "detail": {"description": "FastAPI's own refusals (unknown path, method)"}},
+    "properties": {
+        "error": {"type": "string", "description": "why the request was refused, in GEOGRID_LANG"},
+        "details": {"type": "array", "items": {"type": "string"}},
+        "detail": {"description": "FastAPI's own refusals (unknown path, method)"},
+    },
     "anyOf": [{"required": ["error"]}, {"required": ["detail"]}],
 }
 ERROR_STATUSES = {
     "400": "bad request: a value the endpoint cannot use (unknown kind, community, mode …)",
-    "401": "sign-in required", "403": "not allowed for this account", "404": "no such resource",
-    "405": "method not allowed (Allow lists the methods)", "409": "conflict with the current state",
-    "413": "over a size or time budget", "414": "request path too long", "415": "unsupported body type",
-    "422": "invalid input: which field and why", "429": "too many requests", "503": "database unavailable now",
+    "401": "sign-in required",
+    "403": "not allowed for this account",
+    "404": "no such resource",
+    "405": "method not allowed (Allow lists the methods)",
+    "409": "conflict with the current state",
+    "413": "over a size or time budget",
+    "414": "request path too long",
+    "415": "unsupported body type",
+    "422": "invalid input: which field and why",
+    "429": "too many requests",
+    "503": "database unavailable now",
 }
 # What some operations answer instead of JSON (path → media types of the 200 answer).
-MEDIA = {"/areas": ["application/geo+json"], "/grids": ["application/geo+json"],
-         "/grids/{code}": ["application/geo+json"], "/grids/{code}/buildings": ["application/geo+json"],
-         "/facilities": ["application/geo+json"], "/maps/layers/{layer}.geojson": ["application/geo+json"],
-         "/lookup/batch": ["application/json", "text/csv"], "/maps/static/{path}": ["*/*"]}
+MEDIA = {
+    "/areas": ["application/geo+json"],
+    "/grids": ["application/geo+json"],
+    "/grids/{code}": ["application/geo+json"],
+    "/grids/{code}/buildings": ["application/geo+json"],
+    "/facilities": ["application/geo+json"],
+    "/maps/layers/{layer}.geojson": ["application/geo+json"],
+    "/lookup/batch": ["application/json", "text/csv"],
+    "/maps/static/{path}": ["*/*"],
+}
 ERROR_MEDIA = {"/login": ["application/json", "text/html"]}  # the sign-in page answers a failed sign-in in HTML
 
 
@@ -235,8 +250,10 @@ def document_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 kinds = ERROR_MEDIA.get(path, ["application/json"])
                 for status, description in ERROR_STATUSES.items():
-                    responses[status] = {"description": description,
-                                         "content": {k: {"schema": ref} if k.endswith("json") else {} for k in kinds}}
+                    responses[status] = {
+                        "description": description,
+                        "content": {k: {"schema": ref} if k.endswith("json") else {} for k in kinds},
+                    }
                 ok = next((responses[s] for s in ("200", "201") if s in responses), None)
                 if ok is not None and path in MEDIA:
                     ok["content"] = _media_content(ok.get("content", {}), MEDIA[path])
@@ -250,8 +267,7 @@ def _media_content(known: dict, kinds: list[str]) -> dict:
     """The 200 content under the real media types, keeping the schema a route documents (FastAPI files a
     ``responses=`` model under application/json; GeoJSON routes answer application/geo+json)."""
     schema = next((c["schema"] for c in known.values() if c.get("schema")), None)
-    return {kind: known.get(kind) or ({"schema": schema} if schema and kind.endswith("json") else {})
-            for kind in kinds}
+    return {kind: known.get(kind) or ({"schema": schema} if schema and kind.endswith("json") else {}) for kind in kinds}
 
 
 def allow_header(request: Request, headers: dict[str, str] | None) -> dict[str, str] | None:

@@ -34,8 +34,10 @@ def _count_fields() -> dict[str, Any]:
         fields[name] = (count, Field(description=f"{name} in the grids of the scope"))
         fields[f"{name}_covered"] = (count, Field(description=f"{name} in buildings inside a service area"))
         fields[share] = (float | None, Field(description="covered / all; null when there are none"))
-    fields["suppressed"] = (bool | None, Field(None, description="true when small special-group counts are hidden "
-                                                                 "(GEOGRID_SUPPRESS_BELOW, not staff)"))
+    fields["suppressed"] = (
+        bool | None,
+        Field(None, description="true when small special-group counts are hidden (GEOGRID_SUPPRESS_BELOW, not staff)"),
+    )
     return fields
 
 

@@ -32,8 +32,10 @@ class Area(_Strict):
 
 
 class Staff(_Strict):
-    role: str = Field(description="grid_leader, full_time_worker, part_time_worker, specialist, party_instructor, "
-                                  "employed_party_member, building_leader … in order of responsibility")
+    role: str = Field(
+        description="grid_leader, full_time_worker, part_time_worker, specialist, party_instructor, "
+        "employed_party_member, building_leader … in order of responsibility"
+    )
     name: str
 
 
@@ -46,8 +48,10 @@ class Station(_Strict):
     name: str
     kind: Literal["service_station"]
     distance_m: float = Field(description="straight-line metres to the station")
-    walk_m: float | None = Field(description="metres on foot along the walking network: onto the nearest street, "
-                                             "along it, to the station; null without a measured network")
+    walk_m: float | None = Field(
+        description="metres on foot along the walking network: onto the nearest street, "
+        "along it, to the station; null without a measured network"
+    )
     walk_minutes: float = Field(description="walk_m (else distance_m) at GEOGRID_WALK_SPEED metres a minute")
     walk_basis: Literal["network", "straight_line"]
 
@@ -56,8 +60,9 @@ class CoveredBy(_Strict):
     name: str
     kind: str = Field(description="facility kind: service_station, kindergarten, health_station …")
     distance_m: float = Field(description="straight-line metres to the facility")
-    walk_m: float | None = Field(description="metres on foot along the network when measured (the nearest "
-                                             "station), else null")
+    walk_m: float | None = Field(
+        description="metres on foot along the network when measured (the nearest station), else null"
+    )
     walk_minutes: float = Field(description="walk_m (else distance_m) at GEOGRID_WALK_SPEED metres a minute")
     walk_basis: Literal["network", "straight_line"]
 
@@ -71,23 +76,32 @@ class PointAnswer(_Strict):
     staff: list[Staff]
     party_org: PartyOrg | None
     nearest_station: Station | None = Field(description="the nearest 党群服务站 on foot (or by straight line)")
-    covered: bool = Field(description="inside a 5-minute service area (on covered_basis) of a facility of one of "
-                                      "covered_kinds; covered_by names them")
+    covered: bool = Field(
+        description="inside a 5-minute service area (on covered_basis) of a facility of one of "
+        "covered_kinds; covered_by names them"
+    )
     covered_basis: Literal["network", "circle", "radius"] = Field(
         description="network or circle: stored 5-minute service areas; radius: the nearest station within the "
-                    "5-minute radius (no areas computed)")
-    covered_by: list[CoveredBy] = Field(description="the facilities in service whose 5-minute area holds the "
-                                                    "point, nearest first (at most 5); empty when not covered")
-    covered_kinds: list[str] = Field(description="the facility kinds whose areas count for covered (candidates, "
-                                                 "proposed sites, never count)")
+        "5-minute radius (no areas computed)"
+    )
+    covered_by: list[CoveredBy] = Field(
+        description="the facilities in service whose 5-minute area holds the "
+        "point, nearest first (at most 5); empty when not covered"
+    )
+    covered_kinds: list[str] = Field(
+        description="the facility kinds whose areas count for covered (candidates, proposed sites, never count)"
+    )
 
 
 class Match(_Strict):
     address: str
-    kind: str = Field(description="what kind of name matched: address_book, building, door, entrance, compound, "
-                                  "place, road or area")
-    level: str = Field(description="what the answer rests on: address_book, building, door, interpolated, "
-                                   "entrance, compound, place, road or area")
+    kind: str = Field(
+        description="what kind of name matched: address_book, building, door, entrance, compound, place, road or area"
+    )
+    level: str = Field(
+        description="what the answer rests on: address_book, building, door, interpolated, "
+        "entrance, compound, place, road or area"
+    )
     score: float = Field(description="how much of the normalised address matched, 1 for an exact match")
 
 
@@ -107,7 +121,9 @@ class AddressAnswer(PointAnswer):
     explain: list[str] | None = Field(None, description="why this answer was chosen (explain=true)")
 
 
-LOOKUP_RESPONSES: dict = {200: {
-    "model": PointAnswer | AddressAnswer,
-    "description": "The grid and who is responsible for it; an address answer adds match, ambiguous and candidates",
-}}
+LOOKUP_RESPONSES: dict = {
+    200: {
+        "model": PointAnswer | AddressAnswer,
+        "description": "The grid and who is responsible for it; an address answer adds match, ambiguous and candidates",
+    }
+}

@@ -239,15 +239,18 @@ class MountedGuard:
 
         request = Request(scope)
         try:
-            permission = next((p for m, prefix, p in MOUNTED if path.startswith(prefix) and m == request.method),
-                              "admin")
+            permission = next(
+                (p for m, prefix, p in MOUNTED if path.startswith(prefix) and m == request.method), "admin"
+            )
             who = await run_in_threadpool(identify, request)
             if not allowed(who.role if who else None, permission, get_settings().public):
                 if who is None:
-                    raise Unauthorized(t("sign in first: this needs the '{permission}' permission",
-                                         permission=permission))
-                raise Forbidden(t("role {role} may not do this (needs '{permission}')", role=who.role,
-                                  permission=permission))
+                    raise Unauthorized(
+                        t("sign in first: this needs the '{permission}' permission", permission=permission)
+                    )
+                raise Forbidden(
+                    t("role {role} may not do this (needs '{permission}')", role=who.role, permission=permission)
+                )
         except (Unauthorized, Forbidden) as exc:
             return await JSONResponse({"error": str(exc)}, status_code=exc.status_code)(scope, receive, send)
         await self.app(scope, receive, send)

@@ -294,12 +294,21 @@ def run(quick: bool = False) -> dict:
     found = total["names"]["queries"] + total["addresses"]["queries"]
     good = sum(total[p].get("right", 0) + total[p].get("honest", 0) for p in ("names", "addresses"))
     out["goals"] = [
-        goal("named or addressed elements to the right grid or an honest candidate list", good / found, 0.95,
-             unit=""),
-        goal("confidently wrong, elements as mapped", sum(total[p].get("confidently_wrong", 0) for p in (
-            "names", "addresses", "variants")), 0, at_least=False, unit=""),
-        goal("confidently wrong, each address hidden in turn", total["addresses_hidden"].get("confidently_wrong", 0),
-             0, at_least=False, unit=""),
+        goal("named or addressed elements to the right grid or an honest candidate list", good / found, 0.95, unit=""),
+        goal(
+            "confidently wrong, elements as mapped",
+            sum(total[p].get("confidently_wrong", 0) for p in ("names", "addresses", "variants")),
+            0,
+            at_least=False,
+            unit="",
+        ),
+        goal(
+            "confidently wrong, each address hidden in turn",
+            total["addresses_hidden"].get("confidently_wrong", 0),
+            0,
+            at_least=False,
+            unit="",
+        ),
         goal("door-number variants right or honest", total["variants"]["right_or_honest_share"], 1.0, unit=""),
     ]
     return out

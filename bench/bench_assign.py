@@ -29,8 +29,9 @@ SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000,)
 ROUNDS = 3
 
-LOWEST_COVERING = ("(SELECT g.id FROM grids g WHERE g.valid_to IS NULL AND ST_Covers(g.geom, b.geom) "
-                   "ORDER BY g.code LIMIT 1)")
+LOWEST_COVERING = (
+    "(SELECT g.id FROM grids g WHERE g.valid_to IS NULL AND ST_Covers(g.geom, b.geom) ORDER BY g.code LIMIT 1)"
+)
 
 
 def _engine():
@@ -68,8 +69,9 @@ def run_sjoin_copy() -> None:
     engine = _engine()
     with engine.connect() as conn:
         buildings = gpd.read_postgis("SELECT id, geom FROM buildings", conn, geom_col="geom")
-        grids = gpd.read_postgis("SELECT id AS grid_id, code, geom FROM grids WHERE valid_to IS NULL", conn,
-                                 geom_col="geom")
+        grids = gpd.read_postgis(
+            "SELECT id AS grid_id, code, geom FROM grids WHERE valid_to IS NULL", conn, geom_col="geom"
+        )
     joined = _lowest_code(gpd.sjoin(buildings, grids, how="left", predicate="covered_by"))
     out = joined[["id", "grid_id"]].astype({"grid_id": "Int64"})
     with engine.begin() as conn:
@@ -105,7 +107,8 @@ def check_equal(table: str) -> None:
     with _engine().connect() as conn:
         differ = conn.exec_driver_sql(
             f"SELECT count(*) FROM building_assignments a FULL JOIN {table} p ON p.id = a.building_id "
-            "WHERE p.id IS NULL OR a.building_id IS NULL OR a.grid_id IS DISTINCT FROM p.grid_id").scalar()
+            "WHERE p.id IS NULL OR a.building_id IS NULL OR a.grid_id IS DISTINCT FROM p.grid_id"
+        ).scalar()
     if differ:
         raise AssertionError(f"{table}: {differ} buildings differ from geogrid's assignment")
 
@@ -134,8 +137,12 @@ def in_memory(rounds: int) -> dict:
         raise AssertionError("in-memory sjoin differs from GridIndex")
     ours_s, _ = median_timed(lambda: index.containing(x, y), rounds)
     peer_s, _ = median_timed(peer, rounds)
-    return {"gridindex_cold_s": round(ours_cold, 3), "sjoin_cold_s": round(peer_cold, 3),
-            "gridindex_s": round(ours_s, 3), "sjoin_s": round(peer_s, 3)}
+    return {
+        "gridindex_cold_s": round(ours_cold, 3),
+        "sjoin_cold_s": round(peer_cold, 3),
+        "gridindex_s": round(ours_s, 3),
+        "sjoin_s": round(peer_s, 3),
+    }
 
 
 def measure(n: int) -> dict:
@@ -143,8 +150,12 @@ def measure(n: int) -> dict:
     rounds = ROUNDS if n <= 100_000 else 1
     prepare_update_copy()
     row: dict = {"buildings": n, "grids": grids, "load_s": round(load_s, 2), "rounds": rounds}
-    contenders = {"geogrid": (run_geogrid, None), "sjoin_copy": (run_sjoin_copy, "peer_sjoin"),
-                  "postgis_ctas": (run_postgis_ctas, "peer_ctas"), "postgis_update": (run_postgis_update, None)}
+    contenders = {
+        "geogrid": (run_geogrid, None),
+        "sjoin_copy": (run_sjoin_copy, "peer_sjoin"),
+        "postgis_ctas": (run_postgis_ctas, "peer_ctas"),
+        "postgis_update": (run_postgis_update, None),
+    }
     for name, (fn, table) in contenders.items():
         row[f"{name}_cold_s"] = round(timed(fn)[0], 3)
         if table:
@@ -167,11 +178,26 @@ def run(quick: bool = False) -> dict:
     from rich.table import Table
 
     rows = [measure(n) for n in (QUICK_SIZES if quick else SIZES)]
-    table = Table("buildings", "geogrid s", "CTAS s", "UPDATE s", "sjoin+COPY s", "× best PostGIS",
-                  "in memory × sjoin", title="bulk assignment, database in → database out (medians, warm)")
+    table = Table(
+        "buildings",
+        "geogrid s",
+        "CTAS s",
+        "UPDATE s",
+        "sjoin+COPY s",
+        "× best PostGIS",
+        "in memory × sjoin",
+        title="bulk assignment, database in → database out (medians, warm)",
+    )
     for r in rows:
-        table.add_row(f"{r['buildings']:,}", str(r["geogrid_s"]), str(r["postgis_ctas_s"]), str(r["postgis_update_s"]),
-                      str(r["sjoin_copy_s"]), str(r["speedup_vs_best_postgis"]), str(r["speedup_in_memory"]))
+        table.add_row(
+            f"{r['buildings']:,}",
+            str(r["geogrid_s"]),
+            str(r["postgis_ctas_s"]),
+            str(r["postgis_update_s"]),
+            str(r["sjoin_copy_s"]),
+            str(r["speedup_vs_best_postgis"]),
+            str(r["speedup_in_memory"]),
+        )
     Console().print(table)
     last = rows[-1]
     goals = [goal(f"× best PostGIS peer at {last['buildings']:,} buildings", last["speedup_vs_best_postgis"], 5)]

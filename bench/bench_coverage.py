@@ -98,24 +98,33 @@ def _ego_peer(graph, xy, areas) -> dict:
     from geogrid.settings import get_settings
 
     g = nx.Graph()
-    g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True),
-                              weight="length")
+    g.add_weighted_edges_from(
+        zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True), weight="length"
+    )
     offset = get_settings().access_offset_m
     snap, d0 = graph.snap(xy)
     circles = circle_areas(xy, RADIUS_M)
     reach_s = poly_s = 0.0
     peer = np.empty(len(xy), dtype=object)
     for i, (node, start) in enumerate(zip(snap.tolist(), d0.tolist(), strict=True)):
-        t, dist = _timed(lambda n=node, s=start: nx.single_source_dijkstra_path_length(
-            g, n, cutoff=max(RADIUS_M - s, 0), weight="length"))
+        t, dist = _timed(
+            lambda n=node, s=start: nx.single_source_dijkstra_path_length(
+                g, n, cutoff=max(RADIUS_M - s, 0), weight="length"
+            )
+        )
         reach_s += t
-        t, peer[i] = _timed(lambda d=dist, k=i, s=start, n=node: _ego_polygon(g, d, graph.xy, xy[k], s, n,
-                                                                             offset, circles[k]))
+        t, peer[i] = _timed(
+            lambda d=dist, k=i, s=start, n=node: _ego_polygon(g, d, graph.xy, xy[k], s, n, offset, circles[k])
+        )
         poly_s += t
     shapely.prepare(peer)
     gap = shapely.area(shapely.symmetric_difference(peer, areas)).sum() / shapely.area(peer).sum()
-    return {"ego_reach_s": reach_s, "ego_graph_s": reach_s + poly_s, "ego_facilities": len(xy),
-            "ego_vs_geogrid_area_diff_pct": float(100 * gap)}
+    return {
+        "ego_reach_s": reach_s,
+        "ego_graph_s": reach_s + poly_s,
+        "ego_facilities": len(xy),
+        "ego_vs_geogrid_area_diff_pct": float(100 * gap),
+    }
 
 
 def _ego_polygon(g, dist: dict, node_xy, door, start: float, node: int, offset: float, circle):
@@ -158,10 +167,10 @@ def _pgr_peer(conn, graph, xy, sample: int) -> dict:
     starts = graph.node_ids[snap]
     pick = np.random.default_rng(0).choice(len(starts), size=min(sample, len(starts)), replace=False)
     one = text("SELECT count(*) FROM pgr_drivingDistance(:e, CAST(:s AS bigint), :r, directed => false)")
-    t, _ = _wall(lambda: [conn.execute(one, {"e": edges, "s": int(starts[i]), "r": RADIUS_M}).scalar()
-                           for i in pick])
-    many = text("SELECT count(*) FROM pgr_drivingDistance(:e, CAST(:s AS bigint[]), :r, directed => false, "
-                "equicost => false)")
+    t, _ = _wall(lambda: [conn.execute(one, {"e": edges, "s": int(starts[i]), "r": RADIUS_M}).scalar() for i in pick])
+    many = text(
+        "SELECT count(*) FROM pgr_drivingDistance(:e, CAST(:s AS bigint[]), :r, directed => false, equicost => false)"
+    )
     t_many, _ = _wall(lambda: conn.execute(many, {"e": edges, "s": [int(s) for s in starts], "r": RADIUS_M}).scalar())
     return {"pgr_per_facility_s": t * len(starts) / len(pick), "pgr_sampled": len(pick), "pgr_many_starts_s": t_many}
 
@@ -239,8 +248,13 @@ def run(quick: bool) -> dict:
     results.append(_case(f"demo_{n}", lambda conn: _demo_sites(conn, n), sample=50 if quick else 200))
     for r in results:
         print(r)
-    goals = [goal(f"{r['case']}: × ego_graph counting the first call", r["speedup_cold_vs_ego_graph"], 10)
-             for r in results]
+    goals = [
+        goal(f"{r['case']}: × ego_graph counting the first call", r["speedup_cold_vs_ego_graph"], 10) for r in results
+    ]
     goals += [goal(f"{r['case']}: × ego_graph warm", r["speedup_vs_ego_graph"], 10) for r in results]
-    return {"quick": quick, "target": "≥10× the ego_graph peer, counting geogrid's first call", "goals": goals,
-            "results": results}
+    return {
+        "quick": quick,
+        "target": "≥10× the ego_graph peer, counting geogrid's first call",
+        "goals": goals,
+        "results": results,
+    }

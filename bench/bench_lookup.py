@@ -45,15 +45,23 @@ def _prepare(buildings: int | None) -> dict:
 
     engine = db.ready()
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY"
-                          " CASCADE"))
+        conn.execute(
+            text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE")
+        )
         load_demo(conn, buildings=buildings)
     compute_all()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
-        return dict(conn.execute(text(
-            "SELECT (SELECT count(*) FROM grids WHERE valid_to IS NULL) AS grids, "
-            "(SELECT count(*) FROM buildings) AS buildings, (SELECT count(*) FROM gazetteer) AS names")).one()._mapping)
+        return dict(
+            conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM grids WHERE valid_to IS NULL) AS grids, "
+                    "(SELECT count(*) FROM buildings) AS buildings, (SELECT count(*) FROM gazetteer) AS names"
+                )
+            )
+            .one()
+            ._mapping
+        )
 
 
 def _gazetteer() -> dict:
@@ -78,9 +86,12 @@ def _points(n: int, seed: int = 1) -> tuple[list[float], list[float]]:
     from geogrid import db
 
     with db.ready().connect() as conn:
-        x0, y0, x1, y1 = conn.execute(text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom)::geometry AS e "
-            "FROM grids WHERE valid_to IS NULL) t")).one()
+        x0, y0, x1, y1 = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom)::geometry AS e "
+                "FROM grids WHERE valid_to IS NULL) t"
+            )
+        ).one()
     rng = np.random.default_rng(seed)
     return rng.uniform(x0, x1, n).round(7).tolist(), rng.uniform(y0, y1, n).round(7).tolist()
 
@@ -94,9 +105,27 @@ def _free_port() -> int:
 def _start(app: str, env: dict, port: int, probe: str) -> subprocess.Popen:
     import httpx
 
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -127,10 +156,16 @@ def _wrk(base: str, paths: list[str], seconds: int) -> dict:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is missing: apt-get install wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write("paths = {" + ",".join(f'"{p}"' for p in paths) + "}\nlocal i = 0\n"
-                  "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
-    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", lua.name, base],
-                         capture_output=True, text=True, timeout=seconds + 60).stdout
+        lua.write(
+            "paths = {" + ",".join(f'"{p}"' for p in paths) + "}\nlocal i = 0\n"
+            "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
+        )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", lua.name, base],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
     os.unlink(lua.name)
 
     def latency(pct: str) -> float:
@@ -138,10 +173,13 @@ def _wrk(base: str, paths: list[str], seconds: int) -> dict:
         return round(float(value) * _UNITS[unit], 2)
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency("50"), "p99_ms": latency("99"),
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
 
 
 def _servers(lon: list[float], lat: list[float]) -> tuple[dict, dict]:
@@ -150,9 +188,14 @@ def _servers(lon: list[float], lat: list[float]) -> tuple[dict, dict]:
 
     s = get_settings()
     env = dict(os.environ)
-    peer_env = dict(env, DATABASE_URL=f"postgresql://postgres@127.0.0.1:{s.db_port}/{s.db_name}",
-                    TIPG_DB_SCHEMAS='["public"]', TIPG_DB_TABLES='["public.grids"]',
-                    TIPG_DB_SPATIAL_EXTENT="false", TIPG_DB_DATETIME_EXTENT="false")
+    peer_env = dict(
+        env,
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{s.db_port}/{s.db_name}",
+        TIPG_DB_SCHEMAS='["public"]',
+        TIPG_DB_TABLES='["public.grids"]',
+        TIPG_DB_SPATIAL_EXTENT="false",
+        TIPG_DB_DATETIME_EXTENT="false",
+    )
     port, peer_port = _free_port(), _free_port()
     procs = {"geogrid": _start("api.app:app", env, port, "/health")}
     try:
@@ -165,8 +208,14 @@ def _servers(lon: list[float], lat: list[float]) -> tuple[dict, dict]:
     targets = {
         "health": (ours, ["/health"]),
         "lookup": (ours, [f"/lookup?lon={x}&lat={y}" for x, y in pairs]),
-        "tipg": (peer, [f"/collections/public.grids/items?filter-lang=cql2-text&limit=1&properties=code,name,kind"
-                        f"&filter=S_INTERSECTS(geom,POINT({x}%20{y}))" for x, y in pairs]),
+        "tipg": (
+            peer,
+            [
+                f"/collections/public.grids/items?filter-lang=cql2-text&limit=1&properties=code,name,kind"
+                f"&filter=S_INTERSECTS(geom,POINT({x}%20{y}))"
+                for x, y in pairs
+            ],
+        ),
     }
     return procs, targets
 
@@ -195,8 +244,10 @@ def _http(seconds: int, rounds: int, lon: list[float], lat: list[float]) -> dict
         for _ in range(rounds):
             for name, (base, paths) in targets.items():
                 runs[name].append(_wrk(base, paths, seconds))
-        out = {name: {key: statistics.median(r[key] for r in rs) for key in rs[0]} | {"rounds": rs}
-               for name, rs in runs.items()}
+        out = {
+            name: {key: statistics.median(r[key] for r in rs) for key in rs[0]} | {"rounds": rs}
+            for name, rs in runs.items()
+        }
         out["tipg_agrees"] = _agree(targets)
         out["batch_http"] = _batch_http(targets["health"][0], lon, lat)
     finally:
@@ -212,7 +263,7 @@ def _batch_http(base: str, lon: list[float], lat: list[float]) -> dict:
     start = time.perf_counter()
     with httpx.Client(base_url=base, timeout=300) as client:
         for k in range(0, len(items), HTTP_CHUNK):
-            client.post("/lookup/batch", json={"items": items[k:k + HTTP_CHUNK]}).raise_for_status()
+            client.post("/lookup/batch", json={"items": items[k : k + HTTP_CHUNK]}).raise_for_status()
     seconds = time.perf_counter() - start
     return {"points": len(items), "seconds": round(seconds, 2), "points_per_s": round(len(items) / seconds)}
 
@@ -226,19 +277,34 @@ def _batch_inprocess(lon: list[float], lat: list[float]) -> dict:
     with db.ready().connect() as conn:
         results = lookup_batch(conn, items)
     seconds = time.perf_counter() - start
-    return {"points": len(items), "seconds": round(seconds, 2), "points_per_s": round(len(items) / seconds),
-            "in_a_grid": sum(r["grid"] is not None for r in results)}
+    return {
+        "points": len(items),
+        "seconds": round(seconds, 2),
+        "points_per_s": round(len(items) / seconds),
+        "in_a_grid": sum(r["grid"] is not None for r in results),
+    }
 
 
 def run(quick: bool) -> dict:
     seconds, rounds = (4, 2) if quick else (10, 3)
     data = _prepare(None if quick else 20_000)
     lon, lat = _points(2_000 if quick else 20_000)
-    result = {"data": data, "workers": WORKERS, "connections": CONNECTIONS, "seconds_per_round": seconds,
-              "rounds": rounds, "cores": os.cpu_count(), "load_before": os.getloadavg(),
-              "gazetteer": _gazetteer(), "batch_inprocess": _batch_inprocess(lon, lat),
-              **_http(seconds, rounds, lon, lat)}
+    result = {
+        "data": data,
+        "workers": WORKERS,
+        "connections": CONNECTIONS,
+        "seconds_per_round": seconds,
+        "rounds": rounds,
+        "cores": os.cpu_count(),
+        "load_before": os.getloadavg(),
+        "gazetteer": _gazetteer(),
+        "batch_inprocess": _batch_inprocess(lon, lat),
+        **_http(seconds, rounds, lon, lat),
+    }
     lookup, health, tipg = (result[k]["requests_per_s"] for k in ("lookup", "health", "tipg"))
-    result["ratios"] = {"lookup_vs_health": round(lookup / health, 2), "lookup_vs_tipg": round(lookup / tipg, 2),
-                        "targets": {"lookup_vs_health": 0.6, "lookup_vs_tipg": 3.0}}
+    result["ratios"] = {
+        "lookup_vs_health": round(lookup / health, 2),
+        "lookup_vs_tipg": round(lookup / tipg, 2),
+        "targets": {"lookup_vs_health": 0.6, "lookup_vs_tipg": 3.0},
+    }
     return result

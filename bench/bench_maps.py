@@ -29,8 +29,13 @@ os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench-maps"))
 os.environ.setdefault("GEOGRID_DB_PORT", "54369")
 
 BUILDINGS, QUICK_BUILDINGS = 1_000_000, 20_000
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 
 
@@ -147,11 +152,18 @@ def _ours(browser, base: str, started: float) -> dict:
         r = httpx.get(u, headers={"Accept-Encoding": "gzip"}, timeout=600)
         sizes[u] = (len(r.content), int(r.headers.get("content-length", len(r.content))))
     html, html_gz = sizes.pop(url)
-    return {"seconds_cold": round(cold, 2), "seconds_warm": round(warm, 2),
-            "seconds_unprepared": round(unprepared, 2), "prepared_after_start_seconds": round(prepare_s, 2),
-            "warmer_build_seconds": round(warmer.last_seconds or 0, 2),
-            "html_bytes": html, "html_gzip_bytes": html_gz, "layer_bytes": sum(v[0] for v in sizes.values()),
-            "layer_gzip_bytes": sum(v[1] for v in sizes.values()), "grids_drawn": drawn}
+    return {
+        "seconds_cold": round(cold, 2),
+        "seconds_warm": round(warm, 2),
+        "seconds_unprepared": round(unprepared, 2),
+        "prepared_after_start_seconds": round(prepare_s, 2),
+        "warmer_build_seconds": round(warmer.last_seconds or 0, 2),
+        "html_bytes": html,
+        "html_gzip_bytes": html_gz,
+        "layer_bytes": sum(v[0] for v in sizes.values()),
+        "layer_gzip_bytes": sum(v[1] for v in sizes.values()),
+        "grids_drawn": drawn,
+    }
 
 
 def _peer_html(out: Path) -> int:
@@ -166,12 +178,19 @@ def _peer_html(out: Path) -> int:
         facilities = data.facilities(conn, scope)
         areas = data.service_areas(conn, scope)
     g = gpd.GeoDataFrame(grids.drop(columns="geom"), geometry=grids["geom"].to_numpy(), crs=4326)
-    m = g.explore(column="households", tooltip=["code", "name", "worker", "households", "coverage", "party_members"],
-                  name="grids", legend=False, tiles=None)
+    m = g.explore(
+        column="households",
+        tooltip=["code", "name", "worker", "households", "coverage", "party_members"],
+        name="grids",
+        legend=False,
+        tiles=None,
+    )
     gpd.GeoDataFrame(areas.drop(columns="geom"), geometry=areas["geom"].to_numpy(), crs=4326).explore(
-        m=m, name="service areas", color="green")
+        m=m, name="service areas", color="green"
+    )
     gpd.GeoDataFrame(facilities.drop(columns="geom"), geometry=facilities["geom"].to_numpy(), crs=4326).explore(
-        m=m, name="facilities", color="red")
+        m=m, name="facilities", color="red"
+    )
     import folium
 
     folium.LayerControl().add_to(m)
@@ -215,9 +234,12 @@ def run(quick: bool) -> dict:
         server.should_exit = True
     ours_total = ours["html_bytes"] + ours["layer_bytes"]
     return {
-        "buildings": n, "grids": grids, "load_seconds": round(load_s, 1),
+        "buildings": n,
+        "grids": grids,
+        "load_seconds": round(load_s, 1),
         "store_coverage_seconds": round(store_s, 1),
-        "geogrid": ours, "explore": peer,
+        "geogrid": ours,
+        "explore": peer,
         "html_smaller_x": round(peer["html_bytes"] / max(ours["html_bytes"], 1), 1),
         "html_plus_layers_smaller_x": round(peer["html_bytes"] / max(ours_total, 1), 2),
         "faster_cold_x": round(peer["seconds"] / max(ours["seconds_cold"], 1e-9), 2),

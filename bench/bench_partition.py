@@ -30,9 +30,11 @@ import numpy as np
 
 from bench.common import ROOT, goal, load_city
 
-HAIDIAN = [("cau-east-xueyuanlu", "110108010", (116.3440, 39.9977, 116.3597, 40.0089)),
-           ("bupt-beitaipingzhuang", "110108008", (116.3489, 39.9567, 116.3552, 39.9638)),
-           ("tsinghua-pku-2017", "110108014", (116.3084, 39.9905, 116.3320, 40.0123))]
+HAIDIAN = [
+    ("cau-east-xueyuanlu", "110108010", (116.3440, 39.9977, 116.3597, 40.0089)),
+    ("bupt-beitaipingzhuang", "110108008", (116.3489, 39.9567, 116.3552, 39.9638)),
+    ("tsinghua-pku-2017", "110108014", (116.3084, 39.9905, 116.3320, 40.0123)),
+]
 DATA = ROOT.parent / "shared" / "data"
 SIZES, QUICK_SIZES = (10_000,), (10_000,)  # 100k: MaxP alone would take hours at spopt's pace here
 RECOM_STEPS = 100
@@ -59,8 +61,13 @@ def _load_haidian(name: str, street: str, box: tuple) -> list[str]:
     with db.ready().begin() as conn:
         db.truncate_all(conn)
         import_osm(conn, DATA / "beijing-haidian-osm" / f"{name}.osm.pbf", network=False)
-        conn.execute(text("INSERT INTO admin_areas (code, name, level, geom) VALUES (:c, :c, 'community', "
-                          "ST_Multi(ST_GeomFromText(:w, 4326)))"), {"c": street + "901", "w": sample.wkt})
+        conn.execute(
+            text(
+                "INSERT INTO admin_areas (code, name, level, geom) VALUES (:c, :c, 'community', "
+                "ST_Multi(ST_GeomFromText(:w, 4326)))"
+            ),
+            {"c": street + "901", "w": sample.wkt},
+        )
     return [street + "901"]
 
 
@@ -70,8 +77,11 @@ def _communities() -> list[str]:
     from geogrid import db
 
     with db.ready().connect() as conn:
-        return list(conn.scalars(text("SELECT code FROM admin_areas WHERE level = 'community' AND geom IS NOT NULL "
-                                      "ORDER BY code")))
+        return list(
+            conn.scalars(
+                text("SELECT code FROM admin_areas WHERE level = 'community' AND geom IS NOT NULL ORDER BY code")
+            )
+        )
 
 
 def _maxp(g, units: list[int], lo: int, seed: int) -> np.ndarray:
@@ -81,11 +91,19 @@ def _maxp(g, units: list[int], lo: int, seed: int) -> np.ndarray:
 
     index = {u: i for i, u in enumerate(units)}
     neighbours = {i: [index[w] for w in g.neighbours[u] if w in index] for u, i in index.items()}
-    frame = gpd.GeoDataFrame({"hh": g.households[units].astype(float)},
-                             geometry=gpd.points_from_xy(g.x[units], g.y[units]))
+    frame = gpd.GeoDataFrame(
+        {"hh": g.households[units].astype(float)}, geometry=gpd.points_from_xy(g.x[units], g.y[units])
+    )
     np.random.seed(seed)
-    model = MaxPHeuristic(frame, W(neighbours, silence_warnings=True), ["hh"], "hh", lo, top_n=2,
-                          max_iterations_construction=MAXP_CONSTRUCTIONS)
+    model = MaxPHeuristic(
+        frame,
+        W(neighbours, silence_warnings=True),
+        ["hh"],
+        "hh",
+        lo,
+        top_n=2,
+        max_iterations_construction=MAXP_CONSTRUCTIONS,
+    )
     model.solve()
     return np.asarray(model.labels_, dtype=np.int64)
 
@@ -118,14 +136,25 @@ def _recom(g, units: list[int], lo: int, hi: int, seed: int) -> np.ndarray:
     if k == 1:
         return np.zeros(len(units), dtype=np.int64)
     target = total / k
-    start = recursive_tree_part(graph, range(k), target, "hh", eps, rng=seed,
-                                bipartition_tree_fn=partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS))
+    start = recursive_tree_part(
+        graph,
+        range(k),
+        target,
+        "hh",
+        eps,
+        rng=seed,
+        bipartition_tree_fn=partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS),
+    )
     part = Partition(graph, start, updaters={"population": Tally("hh", alias="population")})
     cut = partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS, allow_pair_reselection=True)
-    chain = MarkovChain(partial(recom, pop_col="hh", pop_target=target, epsilon=eps, node_repeats=2,
-                                bipartition_tree_fn=cut),
-                        [within_percent_of_ideal_population(part, eps)], always_accept, part,
-                        total_steps=RECOM_STEPS, rng=seed)
+    chain = MarkovChain(
+        partial(recom, pop_col="hh", pop_target=target, epsilon=eps, node_repeats=2, bipartition_tree_fn=cut),
+        [within_percent_of_ideal_population(part, eps)],
+        always_accept,
+        part,
+        total_steps=RECOM_STEPS,
+        rng=seed,
+    )
     last, started = part, time.perf_counter()
     for last in chain:  # noqa: B007
         if time.perf_counter() - started > RECOM_BUDGET_S:
@@ -192,11 +221,13 @@ def _community(code: str, lo: int, hi: int) -> dict:
         failed = 0
         try:
             if method == "geogrid":
-                labels = partition(units.graph, lo, hi, seed=SEED, tries=cfg.partition_tries,
-                                   fixed={u: 0 for u in fixed})
+                labels = partition(
+                    units.graph, lo, hi, seed=SEED, tries=cfg.partition_tries, fixed={u: 0 for u in fixed}
+                )
             else:
-                sub = _maxp(units.graph, rest, lo, SEED) if method == "maxp" else \
-                    _recom(units.graph, rest, lo, hi, SEED)
+                sub = (
+                    _maxp(units.graph, rest, lo, SEED) if method == "maxp" else _recom(units.graph, rest, lo, hi, SEED)
+                )
                 labels = np.empty(len(units.geoms), dtype=np.int64)
                 labels[rest] = sub + len(fixed)
                 labels[sorted(fixed)] = np.arange(len(fixed))
@@ -206,8 +237,11 @@ def _community(code: str, lo: int, hi: int) -> dict:
             print(f"  {method} failed on {code}: {type(exc).__name__}: {str(exc)[:120]}")
         seconds = time.perf_counter() - t0
         basic = {int(labels[u]) for u in rest}
-        result[method] = {**_grid_measures(comm, inp, units, labels, basic, lo, hi), "seconds": seconds,
-                          "failed": failed}
+        result[method] = {
+            **_grid_measures(comm, inp, units, labels, basic, lo, hi),
+            "seconds": seconds,
+            "failed": failed,
+        }
     result["geogrid"]["unit_seconds"] = unit_s
     return result
 
@@ -219,13 +253,16 @@ def _aggregate(per: list[dict]) -> dict:
         basic = sum(r["basic"] for r in rows)
         pp = [v for r in rows for v in r["pp"]]
         roads = [v for r in rows for v in r["roads"]]
-        out[m] = {"communities": len(rows), "basic_grids": basic,
-                  "in_band_share": round(sum(r["in_band"] for r in rows) / basic, 3) if basic else None,
-                  "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
-                  "road_share": round(float(np.mean(roads)), 3) if roads else None,
-                  "compounds_split": sum(r["compounds_split"] for r in rows),
-                  "seconds": round(sum(r["seconds"] for r in rows), 2),
-                  "failures": sum(r["failed"] for r in rows)}
+        out[m] = {
+            "communities": len(rows),
+            "basic_grids": basic,
+            "in_band_share": round(sum(r["in_band"] for r in rows) / basic, 3) if basic else None,
+            "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
+            "road_share": round(float(np.mean(roads)), 3) if roads else None,
+            "compounds_split": sum(r["compounds_split"] for r in rows),
+            "seconds": round(sum(r["seconds"] for r in rows), 2),
+            "failures": sum(r["failed"] for r in rows),
+        }
     out["geogrid_total_s"] = round(out["geogrid"]["seconds"] + sum(p["geogrid"]["unit_seconds"] for p in per if p), 2)
     return out
 
@@ -248,24 +285,37 @@ def run(quick: bool = False) -> dict:
         load_city(n)
         cases.append(_case(f"demo:{n}", _communities(), lo, hi))
         print(json.dumps(cases[-1], ensure_ascii=False))
-    return {"band": [lo, hi], "seed": SEED, "recom_steps": RECOM_STEPS, "maxp_constructions": MAXP_CONSTRUCTIONS,
-            "cases": cases, "goals": _goals(cases), "notes": Path(__file__).name}
+    return {
+        "band": [lo, hi],
+        "seed": SEED,
+        "recom_steps": RECOM_STEPS,
+        "maxp_constructions": MAXP_CONSTRUCTIONS,
+        "cases": cases,
+        "goals": _goals(cases),
+        "notes": Path(__file__).name,
+    }
 
 
 def _goals(cases: list[dict]) -> list[dict]:
     """Worst case over the cases: in band, compounds split, compactness / road share against the best peer that
     did not fail, and the slower peer's time over geogrid's grouping time."""
+
     def best_peer(case: dict, key: str) -> float:
         values = [case[m][key] for m in ("maxp", "recom") if not case[m]["failures"] and case[m][key] is not None]
         return max(values) if values else 0.0
 
     ours = [c["geogrid"] for c in cases]
-    pp = [c["geogrid"]["mean_polsby_popper"] / best_peer(c, "mean_polsby_popper") for c in cases
-          if best_peer(c, "mean_polsby_popper")]
+    pp = [
+        c["geogrid"]["mean_polsby_popper"] / best_peer(c, "mean_polsby_popper")
+        for c in cases
+        if best_peer(c, "mean_polsby_popper")
+    ]
     roads = [c["geogrid"]["road_share"] / best_peer(c, "road_share") for c in cases if best_peer(c, "road_share")]
     speed = [min(c["maxp"]["seconds"], c["recom"]["seconds"]) / max(c["geogrid"]["seconds"], 1e-3) for c in cases]
-    return [goal("share of basic grids in band (worst case)", min(o["in_band_share"] or 0 for o in ours), 1.0, unit=""),
-            goal("compounds split", sum(o["compounds_split"] for o in ours), 0, at_least=False, unit=""),
-            goal("Polsby–Popper / best peer (worst case)", min(pp, default=0), 1.0),
-            goal("road share / best peer (worst case)", min(roads, default=0), 1.0),
-            goal("faster peer's time / geogrid's (worst case)", min(speed, default=0), 1.0)]
+    return [
+        goal("share of basic grids in band (worst case)", min(o["in_band_share"] or 0 for o in ours), 1.0, unit=""),
+        goal("compounds split", sum(o["compounds_split"] for o in ours), 0, at_least=False, unit=""),
+        goal("Polsby–Popper / best peer (worst case)", min(pp, default=0), 1.0),
+        goal("road share / best peer (worst case)", min(roads, default=0), 1.0),
+        goal("faster peer's time / geogrid's (worst case)", min(speed, default=0), 1.0),
+    ]

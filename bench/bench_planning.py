@@ -35,20 +35,28 @@ def _middle_grid(conn) -> tuple[str, int]:
     """The basic grid in the middle of the code order, and how many buildings it holds."""
     from sqlalchemy import text
 
-    return tuple(conn.execute(text(
-        "SELECT g.code, (SELECT count(*) FROM building_assignments a WHERE a.grid_id = g.id) FROM grids g "
-        "WHERE valid_to IS NULL AND kind = 'basic' ORDER BY code "
-        "OFFSET (SELECT count(*) / 2 FROM grids WHERE valid_to IS NULL AND kind = 'basic') LIMIT 1")).one())
+    return tuple(
+        conn.execute(
+            text(
+                "SELECT g.code, (SELECT count(*) FROM building_assignments a WHERE a.grid_id = g.id) FROM grids g "
+                "WHERE valid_to IS NULL AND kind = 'basic' ORDER BY code "
+                "OFFSET (SELECT count(*) / 2 FROM grids WHERE valid_to IS NULL AND kind = 'basic') LIMIT 1"
+            )
+        ).one()
+    )
 
 
 def _neighbour(conn, code: str) -> str:
     from sqlalchemy import text
 
-    return conn.scalar(text(
-        "SELECT n.code FROM grids g JOIN grids n ON n.valid_to IS NULL AND n.kind = 'basic' AND n.id <> g.id "
-        "AND ST_Intersects(n.geom, g.geom) WHERE g.code = :c AND g.valid_to IS NULL "
-        "ORDER BY ST_Length(ST_Intersection(ST_Boundary(n.geom), ST_Boundary(g.geom))) DESC, n.code LIMIT 1"),
-        {"c": code})
+    return conn.scalar(
+        text(
+            "SELECT n.code FROM grids g JOIN grids n ON n.valid_to IS NULL AND n.kind = 'basic' AND n.id <> g.id "
+            "AND ST_Intersects(n.geom, g.geom) WHERE g.code = :c AND g.valid_to IS NULL "
+            "ORDER BY ST_Length(ST_Intersection(ST_Boundary(n.geom), ST_Boundary(g.geom))) DESC, n.code LIMIT 1"
+        ),
+        {"c": code},
+    )
 
 
 def _grow(conn, code: str, metres: float) -> dict:
@@ -56,9 +64,13 @@ def _grow(conn, code: str, metres: float) -> dict:
 
     from sqlalchemy import text
 
-    geom = conn.scalar(text(
-        "SELECT ST_AsGeoJSON(ST_Transform(ST_Buffer(ST_Transform(geom, _ST_BestSRID(geom)), :m, 'join=mitre'), "
-        "4326)) FROM grids WHERE valid_to IS NULL AND code = :c"), {"m": metres, "c": code})
+    geom = conn.scalar(
+        text(
+            "SELECT ST_AsGeoJSON(ST_Transform(ST_Buffer(ST_Transform(geom, _ST_BestSRID(geom)), :m, 'join=mitre'), "
+            "4326)) FROM grids WHERE valid_to IS NULL AND code = :c"
+        ),
+        {"m": metres, "c": code},
+    )
     return {"op": "redraw", "grid": code, "geometry": json.loads(geom)}
 
 
@@ -70,18 +82,29 @@ def _edits(conn, code: str, held: int) -> dict[str, dict]:
 
     other = _neighbour(conn, code)
     count = max(3, round(held * MIN_MOVED_SHARE))
-    moved = list(conn.scalars(text(
-        "SELECT b.id FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
-        "JOIN grids n ON n.id = a.grid_id JOIN grids g ON g.code = :c AND g.valid_to IS NULL "
-        "WHERE n.code = :o ORDER BY ST_Distance(b.geom, g.geom), b.id LIMIT :k"),
-        {"c": code, "o": other, "k": count}))
-    line = conn.scalar(text(
-        "SELECT ST_AsGeoJSON(ST_MakeLine(ST_MakePoint(ST_X(c), ST_YMin(g.geom) - 0.001), "
-        "ST_MakePoint(ST_X(c), ST_YMax(g.geom) + 0.001))) FROM grids g, ST_Centroid(g.geom) c "
-        "WHERE g.code = :c AND g.valid_to IS NULL"), {"c": code})
-    return {"move": {"op": "move_buildings", "buildings": moved, "to": code},
-            "split": {"op": "split", "grid": code, "line": json.loads(line)},
-            "merge": {"op": "merge", "grids": [code, other], "name": "bench merge"}}
+    moved = list(
+        conn.scalars(
+            text(
+                "SELECT b.id FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+                "JOIN grids n ON n.id = a.grid_id JOIN grids g ON g.code = :c AND g.valid_to IS NULL "
+                "WHERE n.code = :o ORDER BY ST_Distance(b.geom, g.geom), b.id LIMIT :k"
+            ),
+            {"c": code, "o": other, "k": count},
+        )
+    )
+    line = conn.scalar(
+        text(
+            "SELECT ST_AsGeoJSON(ST_MakeLine(ST_MakePoint(ST_X(c), ST_YMin(g.geom) - 0.001), "
+            "ST_MakePoint(ST_X(c), ST_YMax(g.geom) + 0.001))) FROM grids g, ST_Centroid(g.geom) c "
+            "WHERE g.code = :c AND g.valid_to IS NULL"
+        ),
+        {"c": code},
+    )
+    return {
+        "move": {"op": "move_buildings", "buildings": moved, "to": code},
+        "split": {"op": "split", "grid": code, "line": json.loads(line)},
+        "merge": {"op": "merge", "grids": [code, other], "name": "bench merge"},
+    }
 
 
 def _measure(n: int, load: bool = True) -> dict:
@@ -122,11 +145,23 @@ def _measure(n: int, load: bool = True) -> dict:
             break
     for shape, edit in edits.items():
         rows[shape] = _time_edit(engine, edit, held)
-    return {"buildings": n, "grids": grids, "grid": code, "grid_buildings": held, "load_s": round(load_s, 1),
-            "assign_all_s": round(assign_s, 3), "assigned": report.assigned,
-            "edits": {shape: {**r, "preview_pct_of_assign": round(100 * r["preview_s"] / assign_s, 2),
-                              "apply_pct_of_assign": round(100 * r["apply_s"] / assign_s, 2)}
-                      for shape, r in rows.items()}}
+    return {
+        "buildings": n,
+        "grids": grids,
+        "grid": code,
+        "grid_buildings": held,
+        "load_s": round(load_s, 1),
+        "assign_all_s": round(assign_s, 3),
+        "assigned": report.assigned,
+        "edits": {
+            shape: {
+                **r,
+                "preview_pct_of_assign": round(100 * r["preview_s"] / assign_s, 2),
+                "apply_pct_of_assign": round(100 * r["apply_s"] / assign_s, 2),
+            }
+            for shape, r in rows.items()
+        },
+    }
 
 
 def _time_edit(engine, edit: dict, held: int) -> dict:
@@ -150,9 +185,14 @@ def _time_edit(engine, edit: dict, held: int) -> dict:
 
     apply_s, applied = median_timed(apply, ROUNDS)
     totals = plan["preview"]["moved"]["totals"]
-    return {"preview_s": round(preview_s, 4), "apply_s": round(apply_s, 4), "grids_changed": len(applied["changed"]),
-            "buildings_moved": totals["buildings"], "households_moved": totals["households"],
-            "moved_share_of_grid": round(totals["buildings"] / max(held, 1), 4)}
+    return {
+        "preview_s": round(preview_s, 4),
+        "apply_s": round(apply_s, 4),
+        "grids_changed": len(applied["changed"]),
+        "buildings_moved": totals["buildings"],
+        "households_moved": totals["households"],
+        "moved_share_of_grid": round(totals["buildings"] / max(held, 1), 4),
+    }
 
 
 def run(quick: bool = False) -> dict:
@@ -160,20 +200,46 @@ def run(quick: bool = False) -> dict:
     from rich.table import Table
 
     rows = [_measure(n) for n in (QUICK_SIZES if quick else SIZES)]
-    table = Table("buildings", "edit", "moved", "assign_all s", "preview s", "apply s", "preview %", "apply %",
-                  title="grid edits vs a full reassignment (medians)")
+    table = Table(
+        "buildings",
+        "edit",
+        "moved",
+        "assign_all s",
+        "preview s",
+        "apply s",
+        "preview %",
+        "apply %",
+        title="grid edits vs a full reassignment (medians)",
+    )
     goals = []
     for r in rows:
         for shape, e in r["edits"].items():
-            table.add_row(f"{r['buildings']:,}", shape, str(e["buildings_moved"]), str(r["assign_all_s"]),
-                          str(e["preview_s"]), str(e["apply_s"]), str(e["preview_pct_of_assign"]),
-                          str(e["apply_pct_of_assign"]))
+            table.add_row(
+                f"{r['buildings']:,}",
+                shape,
+                str(e["buildings_moved"]),
+                str(r["assign_all_s"]),
+                str(e["preview_s"]),
+                str(e["apply_s"]),
+                str(e["preview_pct_of_assign"]),
+                str(e["apply_pct_of_assign"]),
+            )
             for step in ("preview", "apply"):
-                goals.append(goal(f"{shape} {step} as % of assign_all at {r['buildings']:,}",
-                                  e[f"{step}_pct_of_assign"], 2, at_least=False, unit="%"))
+                goals.append(
+                    goal(
+                        f"{shape} {step} as % of assign_all at {r['buildings']:,}",
+                        e[f"{step}_pct_of_assign"],
+                        2,
+                        at_least=False,
+                        unit="%",
+                    )
+                )
     Console().print(table)
-    return {"target": "preview and apply of each edit < 2% of assign_all at 1M, buildings really moving",
-            "goals": goals, "rows": rows}
+    return {
+        "target": "preview and apply of each edit < 2% of assign_all at 1M, buildings really moving",
+        "goals": goals,
+        "rows": rows,
+    }
 
 
 if __name__ == "__main__":  # ``python -m bench.bench_planning``: measure again on the city already loaded

@@ -67,8 +67,14 @@ def machine() -> dict:
         except (OSError, subprocess.CalledProcessError):
             return ""
 
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal:")), 0)
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
     return {
         "commit": git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--", ".") else ""),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -34,9 +34,22 @@ _DROP = re.compile(r"[\s\W_]+", re.UNICODE)
 # 3-1号, 12－8, 43~45号, 43至45号: kept as 之 between the numbers (the parser tells a sub-number from a range).
 _DASH = re.compile(r"(?<=\d)\s*(?:[-－‐‑–—~～之至到])\s*(?=\d)")
 # Latin road words as pinyin, so an English name (Chengfu Road) and a pinyin one (Chéngfǔ Lù) share a form.
-_LATIN_WORDS = {"road": "lu", "rd": "lu", "street": "jie", "st": "jie", "avenue": "dajie", "ave": "dajie",
-                "east": "dong", "west": "xi", "north": "bei", "south": "nan", "middle": "zhong", "lane": "hutong",
-                "no": "", "number": ""}
+_LATIN_WORDS = {
+    "road": "lu",
+    "rd": "lu",
+    "street": "jie",
+    "st": "jie",
+    "avenue": "dajie",
+    "ave": "dajie",
+    "east": "dong",
+    "west": "xi",
+    "north": "bei",
+    "south": "nan",
+    "middle": "zhong",
+    "lane": "hutong",
+    "no": "",
+    "number": "",
+}
 _LATIN_WORD = re.compile(r"[a-z]+")
 _DIGIT = re.compile(r"\d")
 
@@ -87,8 +100,9 @@ def to_simplified(text: str) -> str:
     which is most of a gazetteer.
     """
     chars, phrases, starts = _t2s_keys()
-    if chars.isdisjoint(text) and (starts.isdisjoint(text) or not any(
-            p in text for ch in starts.intersection(text) for p in phrases[ch])):
+    if chars.isdisjoint(text) and (
+        starts.isdisjoint(text) or not any(p in text for ch in starts.intersection(text) for p in phrases[ch])
+    ):
         return text
     return _t2s().convert(text)
 
@@ -158,7 +172,7 @@ def _strip_admin(text: str) -> str:
     cut, town = _admin_parse(_DIGIT.sub("0", text))
     detail = text[cut:]
     if town and detail.startswith(town):
-        detail = strip_town_suffix(town) + detail[len(town):]
+        detail = strip_town_suffix(town) + detail[len(town) :]
     return detail
 
 
@@ -239,8 +253,10 @@ class Door(NamedTuple):
 
 
 _SUB_PREFIXES = "甲乙丙丁戊己庚辛"
-_DOOR = re.compile(rf"^(?P<road>.*?[^\d之])??(?P<pre>[{_SUB_PREFIXES}])?(?P<num>\d{{1,5}})"
-                   r"(?:之(?P<num2>\d{1,5}))?(?P<post>号院|号|院)?(?P<rest>.*)$")
+_DOOR = re.compile(
+    rf"^(?P<road>.*?[^\d之])??(?P<pre>[{_SUB_PREFIXES}])?(?P<num>\d{{1,5}})"
+    r"(?:之(?P<num2>\d{1,5}))?(?P<post>号院|号|院)?(?P<rest>.*)$"
+)
 
 
 def parse_door(norm: str) -> Door | None:

@@ -24,9 +24,7 @@ from sqlalchemy import Connection, text
 from geogrid.crs import metric_epsg
 from geogrid.db.bulk import copy_frame, copy_numeric, fetch_geoms, fetch_points, query_frame
 
-CURRENT_GRIDS_SQL = (
-    "SELECT id, code, ST_AsBinary(geom) AS wkb FROM grids WHERE valid_to IS NULL ORDER BY code"
-)
+CURRENT_GRIDS_SQL = "SELECT id, code, ST_AsBinary(geom) AS wkb FROM grids WHERE valid_to IS NULL ORDER BY code"
 
 
 @dataclass
@@ -42,8 +40,9 @@ class GridIndex:
     def load(cls, conn: Connection) -> GridIndex:
         grids = fetch_geoms(conn, CURRENT_GRIDS_SQL)
         geoms = grids["geom"].to_numpy() if len(grids) else np.empty(0, dtype=object)
-        return cls(grids["id"].to_numpy(dtype=np.int64), grids["code"].to_numpy(dtype=object), geoms,
-                   shapely.STRtree(geoms))
+        return cls(
+            grids["id"].to_numpy(dtype=np.int64), grids["code"].to_numpy(dtype=object), geoms, shapely.STRtree(geoms)
+        )
 
     def containing(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index (into this GridIndex) of the grid covering each point, -1 where none does.
@@ -85,8 +84,9 @@ class GridIndex:
         to_metric = Transformer.from_crs(4326, epsg, always_xy=True)
         mx, my = to_metric.transform(x, y)
         projected = shapely.transform(self.geoms, lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1])))
-        pts, grids = shapely.STRtree(projected).query_nearest(shapely.points(mx, my), return_distance=False,
-                                                              all_matches=False)
+        pts, grids = shapely.STRtree(projected).query_nearest(
+            shapely.points(mx, my), return_distance=False, all_matches=False
+        )
         distance = np.full(len(x), np.nan)
         index = np.full(len(x), -1, dtype=np.int64)
         index[pts] = grids
@@ -113,19 +113,33 @@ def assign_buildings(conn: Connection, grids: GridIndex | None = None) -> pd.Dat
     inside = grids.containing(x, y)
     ins, out = np.flatnonzero(inside >= 0), np.flatnonzero(inside < 0)
     near, dist = grids.nearest(x[out], y[out])
-    outside = pd.DataFrame({
-        "building_id": ids[out],
-        "grid_id": None,
-        "nearest_grid_id": pd.array(grids.ids_at(near), dtype="Int64"),
-        "distance_m": dist,
-    })
+    outside = pd.DataFrame(
+        {
+            "building_id": ids[out],
+            "grid_id": None,
+            "nearest_grid_id": pd.array(grids.ids_at(near), dtype="Int64"),
+            "distance_m": dist,
+        }
+    )
     grid_ids = grids.ids[inside[ins]]
-    _rewrite_assignments(conn, {
-        "building_id": ("int8", ids[ins]), "grid_id": ("int4", grid_ids),
-        "nearest_grid_id": ("int4", grid_ids), "distance_m": ("float8", np.zeros(len(ins))),
-    }, outside)
-    rows = pd.DataFrame({"building_id": ids[ins], "grid_id": pd.array(grid_ids, dtype="Int64"),
-                         "nearest_grid_id": pd.array(grid_ids, dtype="Int64"), "distance_m": 0.0})
+    _rewrite_assignments(
+        conn,
+        {
+            "building_id": ("int8", ids[ins]),
+            "grid_id": ("int4", grid_ids),
+            "nearest_grid_id": ("int4", grid_ids),
+            "distance_m": ("float8", np.zeros(len(ins))),
+        },
+        outside,
+    )
+    rows = pd.DataFrame(
+        {
+            "building_id": ids[ins],
+            "grid_id": pd.array(grid_ids, dtype="Int64"),
+            "nearest_grid_id": pd.array(grid_ids, dtype="Int64"),
+            "distance_m": 0.0,
+        }
+    )
     return pd.concat([rows, outside], ignore_index=True)
 
 
@@ -136,22 +150,26 @@ def _rewrite_assignments(conn: Connection, inside: dict, outside: pd.DataFrame) 
     exclusively and the buildings are share-locked, so every id we write exists: the key is re-added
     ``NOT VALID`` (enforced for every later write) instead of re-checking a million rows.
     """
-    conn.execute(text(
-        "TRUNCATE building_assignments; "
-        "ALTER TABLE building_assignments DROP CONSTRAINT IF EXISTS building_assignments_building_id_fkey, "
-        "DROP CONSTRAINT IF EXISTS building_assignments_pkey; "
-        "DROP INDEX IF EXISTS ix_building_assignments_grid_id"
-    ))
+    conn.execute(
+        text(
+            "TRUNCATE building_assignments; "
+            "ALTER TABLE building_assignments DROP CONSTRAINT IF EXISTS building_assignments_building_id_fkey, "
+            "DROP CONSTRAINT IF EXISTS building_assignments_pkey; "
+            "DROP INDEX IF EXISTS ix_building_assignments_grid_id"
+        )
+    )
     copy_numeric(conn, "building_assignments", inside)
     if len(outside):
         copy_frame(conn, "building_assignments", outside, geometry=())
-    conn.execute(text(
-        "ALTER TABLE building_assignments ADD CONSTRAINT building_assignments_pkey PRIMARY KEY (building_id), "
-        "ADD CONSTRAINT building_assignments_building_id_fkey FOREIGN KEY (building_id) "
-        "REFERENCES buildings (id) ON DELETE CASCADE NOT VALID; "
-        "CREATE INDEX ix_building_assignments_grid_id ON building_assignments (grid_id); "
-        "ANALYZE building_assignments"
-    ))
+    conn.execute(
+        text(
+            "ALTER TABLE building_assignments ADD CONSTRAINT building_assignments_pkey PRIMARY KEY (building_id), "
+            "ADD CONSTRAINT building_assignments_building_id_fkey FOREIGN KEY (building_id) "
+            "REFERENCES buildings (id) ON DELETE CASCADE NOT VALID; "
+            "CREATE INDEX ix_building_assignments_grid_id ON building_assignments (grid_id); "
+            "ANALYZE building_assignments"
+        )
+    )
 
 
 def assign_facilities(conn: Connection, grids: GridIndex | None = None) -> tuple[int, int]:
@@ -160,10 +178,13 @@ def assign_facilities(conn: Connection, grids: GridIndex | None = None) -> tuple
     pts = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities")
     inside = grids.containing(pts["x"].to_numpy(), pts["y"].to_numpy())
     grid_ids = grids.ids_at(inside)
-    conn.execute(text(
-        "UPDATE facilities f SET grid_id = v.grid_id FROM unnest(CAST(:ids AS bigint[]), CAST(:grids AS int[])) "
-        "AS v(id, grid_id) WHERE f.id = v.id AND f.grid_id IS DISTINCT FROM v.grid_id"
-    ), {"ids": pts["id"].tolist(), "grids": grid_ids})
+    conn.execute(
+        text(
+            "UPDATE facilities f SET grid_id = v.grid_id FROM unnest(CAST(:ids AS bigint[]), CAST(:grids AS int[])) "
+            "AS v(id, grid_id) WHERE f.id = v.id AND f.grid_id IS DISTINCT FROM v.grid_id"
+        ),
+        {"ids": pts["id"].tolist(), "grids": grid_ids},
+    )
     return len(pts), int((inside >= 0).sum())
 
 
@@ -173,7 +194,7 @@ def outside_report(conn: Connection) -> pd.DataFrame:
         conn,
         "SELECT b.id AS building_id, b.source_id, b.address, g.code AS nearest_grid_code, a.distance_m "
         "FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
-        "LEFT JOIN grids g ON g.id = a.nearest_grid_id WHERE a.grid_id IS NULL ORDER BY a.distance_m DESC"
+        "LEFT JOIN grids g ON g.id = a.nearest_grid_id WHERE a.grid_id IS NULL ORDER BY a.distance_m DESC",
     )
 
 

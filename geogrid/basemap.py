@@ -70,8 +70,9 @@ def osm_base(osm) -> pd.DataFrame:
         custom_filter={"waterway": list(WATERWAYS)}, keep_nodes=False, keep_relations=False
     )
     # closed ways only: an extract cuts multipolygon relations, and pyrosm closes a cut one into a bogus area
-    water_areas = osm.get_data_by_custom_criteria(custom_filter={"natural": ["water"]}, keep_nodes=False,
-                                                  keep_relations=False)
+    water_areas = osm.get_data_by_custom_criteria(
+        custom_filter={"natural": ["water"]}, keep_nodes=False, keep_relations=False
+    )
     parts = [
         _rows(roads, "road", _column(roads, "highway").map(ROAD_CLASSES) if roads is not None else None),
         _rows(rails, "railway", _column(rails, "railway") if rails is not None else None),

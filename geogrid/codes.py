@@ -22,7 +22,7 @@ def sequence_of(code: str, community_code: str) -> int | None:
     """The sequence number in a grid code of this community, or None if the code is not of that form."""
     if not code.startswith(community_code):
         return None
-    rest = code[len(community_code):]
+    rest = code[len(community_code) :]
     return int(rest) if re.fullmatch(r"\d+", rest) else None
 
 

@@ -35,16 +35,20 @@ class InputError(GeogridError):
 
     status_code = 422
 
-    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
-                 field: str | None = None) -> None:
-        where = [part for part in (
-            t("file {file}", file=file) if file else None,
-            t("row {row}", row=row) if row is not None else None,
-            t("field '{field}'", field=field) if field else None,
-        ) if part]
+    def __init__(
+        self, message: str, *, file: str | None = None, row: int | None = None, field: str | None = None
+    ) -> None:
+        where = [
+            part
+            for part in (
+                t("file {file}", file=file) if file else None,
+                t("row {row}", row=row) if row is not None else None,
+                t("field '{field}'", field=field) if field else None,
+            )
+            if part
+        ]
         super().__init__(t("{where}: {message}", where=join(where, zh="，"), message=message) if where else message)
         self.file, self.row, self.field = file, row, field
-
 
 
 class SettingError(ValueError):
@@ -52,6 +56,8 @@ class SettingError(ValueError):
 
     Defined here, not in :mod:`geogrid.settings`, so the CLI can catch it without importing pydantic-settings.
     """
+
+
 class Unauthorized(GeogridError):
     """Signing in is needed (API: 401)."""
 

@@ -100,8 +100,12 @@ def build_gazetteer(conn: Connection) -> int:
         conn.execute(text("TRUNCATE address_norms"))
     conn.execute(text(PRUNE_SQL))
     names = conn.execute(text(NEW_NAMES_SQL)).scalars().all()
-    copy_rows(conn, "address_norms", ("text", "norm", "road", "number", "door_prefix", "door_sub"),
-              (_norm_row(name, norm) for name, norm in zip(names, normalise_many(names), strict=True)))
+    copy_rows(
+        conn,
+        "address_norms",
+        ("text", "norm", "road", "number", "door_prefix", "door_sub"),
+        (_norm_row(name, norm) for name, norm in zip(names, normalise_many(names), strict=True)),
+    )
     conn.execute(text("ANALYZE gazetteer_sources; ANALYZE address_norms"))
     conn.execute(text("TRUNCATE gazetteer"))
     conn.execute(text("DROP INDEX IF EXISTS ix_gazetteer_norm_trgm"))

@@ -54,7 +54,7 @@ class GridIndex:
         for g, geom in enumerate(self.geoms):
             if hi[g] <= lo[g]:
                 continue
-            cand = order[lo[g]:hi[g]]
+            cand = order[lo[g] : hi[g]]
             cand = cand[(y[cand] >= self.bounds[g, 1]) & (y[cand] <= self.bounds[g, 3]) & (out[cand] < 0)]
             if len(cand):
                 out[cand[shapely.intersects_xy(geom, x[cand], y[cand])]] = g
@@ -75,8 +75,12 @@ def grid_index(conn: Connection) -> GridIndex:
     rows = conn.execute(GRIDS_SQL).all()
     geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.empty(0, dtype=object)
     shapely.prepare(geoms)
-    index = GridIndex(stamp, geoms, shapely.bounds(geoms).reshape(-1, 4), [
-        {"code": r.code, "name": r.name, "kind": r.kind, "community_code": r.community_code} for r in rows])
+    index = GridIndex(
+        stamp,
+        geoms,
+        shapely.bounds(geoms).reshape(-1, 4),
+        [{"code": r.code, "name": r.name, "kind": r.kind, "community_code": r.community_code} for r in rows],
+    )
     with _LOCK:
         _CACHE[key] = index
     return index

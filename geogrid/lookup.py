@@ -118,12 +118,16 @@ SELECT p.i, gr.code, gr.name, gr.kind, c.code AS c_code
   LEFT JOIN LATERAL ({_GRID_SQL}) gr ON true
   LEFT JOIN admin_areas c ON c.id = gr.community_id
  ORDER BY p.i
-""").bindparams(bindparam("idx", type_=ARRAY(INTEGER)), bindparam("xs", type_=ARRAY(DOUBLE_PRECISION)),
-                bindparam("ys", type_=ARRAY(DOUBLE_PRECISION)))
+""").bindparams(
+    bindparam("idx", type_=ARRAY(INTEGER)),
+    bindparam("xs", type_=ARRAY(DOUBLE_PRECISION)),
+    bindparam("ys", type_=ARRAY(DOUBLE_PRECISION)),
+)
 
 
-def to_storage(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray,
-               crs: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def to_storage(
+    lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray, crs: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """WGS84 arrays for input coordinates, and a mask of the valid ones (finite, on the globe)."""
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     finite = np.isfinite(x) & np.isfinite(y)
@@ -144,8 +148,13 @@ def input_crs(crs: str | None) -> str:
     if name in crs_mod.OFFSET_SYSTEMS or name in ("EPSG:4326", "EPSG:4490"):
         return name
     parsed = CRS.from_user_input(name)
-    if not (parsed.is_geographic or parsed.is_projected) or parsed.is_geocentric or len(parsed.axis_info) != 2 \
-            or parsed.ellipsoid is None or abs(parsed.ellipsoid.semi_major_metre - 6378137) > 10_000:
+    if (
+        not (parsed.is_geographic or parsed.is_projected)
+        or parsed.is_geocentric
+        or len(parsed.axis_info) != 2
+        or parsed.ellipsoid is None
+        or abs(parsed.ellipsoid.semi_major_metre - 6378137) > 10_000
+    ):
         raise GeogridError(t("crs {crs} is not a 2D geographic or projected CRS of the Earth", crs=crs))
     return name
 
@@ -158,8 +167,15 @@ def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]
     else:
         wx, wy, ok = to_storage([lon], [lat], crs)
     if not ok[0]:
-        raise GeogridError(t("coordinates out of range: lon={lon}, lat={lat} (crs {crs}); lon must be within ±180 "
-                             "and lat within ±90", lon=lon, lat=lat, crs=crs or "wgs84"))
+        raise GeogridError(
+            t(
+                "coordinates out of range: lon={lon}, lat={lat} (crs {crs}); lon must be within ±180 "
+                "and lat within ±90",
+                lon=lon,
+                lat=lat,
+                crs=crs or "wgs84",
+            )
+        )
     return float(wx[0]), float(wy[0])
 
 
@@ -196,12 +212,24 @@ def _covered_by(row, station: dict | None, settings) -> list[dict]:
         return [station] if station and row.station_m is not None and row.station_m <= radius else []
     out = []
     for f in row.covered_by or ():
-        if station and station["walk_basis"] == "network" and f["name"] == station["name"] \
-                and f["kind"] == SERVICE_STATION:
+        if (
+            station
+            and station["walk_basis"] == "network"
+            and f["name"] == station["name"]
+            and f["kind"] == SERVICE_STATION
+        ):
             out.append(station)
             continue
-        out.append({"name": f["name"], "kind": f["kind"], "distance_m": round(f["distance_m"], 1), "walk_m": None,
-                    "walk_minutes": round(f["distance_m"] / pace, 1), "walk_basis": "straight_line"})
+        out.append(
+            {
+                "name": f["name"],
+                "kind": f["kind"],
+                "distance_m": round(f["distance_m"], 1),
+                "walk_m": None,
+                "walk_minutes": round(f["distance_m"] / pace, 1),
+                "walk_basis": "straight_line",
+            }
+        )
     return out
 
 
@@ -209,11 +237,23 @@ def _station(row, pace: float) -> dict | None:
     """The nearest service station: by walking along the network when ``geogrid compute`` has measured it,
     else by straight line (``walk_basis`` says which; ``walk_m`` is null for a straight line)."""
     if row.walk_name is not None:
-        return {"name": row.walk_name, "kind": SERVICE_STATION, "distance_m": round(row.walk_distance_m, 1),
-                "walk_m": round(row.walk_m, 1), "walk_minutes": round(row.walk_m / pace, 1), "walk_basis": "network"}
+        return {
+            "name": row.walk_name,
+            "kind": SERVICE_STATION,
+            "distance_m": round(row.walk_distance_m, 1),
+            "walk_m": round(row.walk_m, 1),
+            "walk_minutes": round(row.walk_m / pace, 1),
+            "walk_basis": "network",
+        }
     if row.station_name is not None:
-        return {"name": row.station_name, "kind": SERVICE_STATION, "distance_m": round(row.station_m, 1),
-                "walk_m": None, "walk_minutes": round(row.station_m / pace, 1), "walk_basis": "straight_line"}
+        return {
+            "name": row.station_name,
+            "kind": SERVICE_STATION,
+            "distance_m": round(row.station_m, 1),
+            "walk_m": None,
+            "walk_minutes": round(row.station_m / pace, 1),
+            "walk_basis": "straight_line",
+        }
     return None
 
 
@@ -226,10 +266,19 @@ def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = Non
 def _not_found(near: dict | None, lon: float, lat: float) -> NotFound:
     if near is None:
         return NotFound(t("no grid at lon={lon:.6f}, lat={lat:.6f}: there are no grids", lon=lon, lat=lat))
-    exc = NotFound(t("no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {code} ({name}), {distance:.0f} m away",
-                     lon=lon, lat=lat, code=near["code"], name=near["name"], distance=near["distance_m"]))
-    exc.extra = {"nearest_grid": {"code": near["code"], "name": near["name"],
-                                  "distance_m": round(near["distance_m"], 1)}}
+    exc = NotFound(
+        t(
+            "no grid at lon={lon:.6f}, lat={lat:.6f}; the nearest is {code} ({name}), {distance:.0f} m away",
+            lon=lon,
+            lat=lat,
+            code=near["code"],
+            name=near["name"],
+            distance=near["distance_m"],
+        )
+    )
+    exc.extra = {
+        "nearest_grid": {"code": near["code"], "name": near["name"], "distance_m": round(near["distance_m"], 1)}
+    }
     return exc
 
 
@@ -265,16 +314,29 @@ def lookup_address(conn: Connection, address: str, explain: bool = False) -> dic
     if found is None:
         raise NotFound(t("no address matches '{address}'", address=address))
     if not found.grids:
-        point = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM gazetteer WHERE text = :t LIMIT 1"),
-                             {"t": found.address}).first()
+        point = conn.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM gazetteer WHERE text = :t LIMIT 1"), {"t": found.address}
+        ).first()
         lookup_point(conn, *(point or (0.0, 0.0)))  # raises NotFound with the nearest grid
     best = found.best
     answer = lookup_point(conn, best.lon, best.lat)
     answer["match"] = {"address": found.address, "kind": found.kind, "level": found.level, "score": found.score}
     answer["ambiguous"] = not found.confident
-    answer["candidates"] = [] if found.confident else [
-        {"address": g.address, "kind": found.kind, "level": found.level, "score": found.score, "share": g.share,
-         "grid": {"code": g.code, "name": g.name, "kind": g.kind}} for g in found.grids[:MAX_CANDIDATES]]
+    answer["candidates"] = (
+        []
+        if found.confident
+        else [
+            {
+                "address": g.address,
+                "kind": found.kind,
+                "level": found.level,
+                "score": found.score,
+                "share": g.share,
+                "grid": {"code": g.code, "name": g.name, "kind": g.kind},
+            }
+            for g in found.grids[:MAX_CANDIDATES]
+        ]
+    )
     if explain:
         answer["explain"] = found.explain
     return answer
@@ -342,12 +404,21 @@ def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None
 
 
 def _check_addresses(items: Sequence[dict], limit: int) -> None:
-    count = sum(1 for it in items if it.get("lon") in (None, "") and it.get("lat") in (None, "")
-                and it.get("address") not in (None, ""))
+    count = sum(
+        1
+        for it in items
+        if it.get("lon") in (None, "") and it.get("lat") in (None, "") and it.get("address") not in (None, "")
+    )
     if count > limit:
         exc = BatchTooLarge(limit, count)
-        exc.args = (t("batch of {count} addresses is over the limit of {limit} (GEOGRID_BATCH_ADDRESS_LIMIT); "
-                      "send points, or split the batch", count=count, limit=limit),)
+        exc.args = (
+            t(
+                "batch of {count} addresses is over the limit of {limit} (GEOGRID_BATCH_ADDRESS_LIMIT); "
+                "send points, or split the batch",
+                count=count,
+                limit=limit,
+            ),
+        )
         raise exc
 
 
@@ -357,8 +428,12 @@ def _address_item(conn: Connection, address: str) -> dict:
     except GeogridError as exc:
         return {"grid": None, "error": str(exc)}
     grid = dict(answer["grid"], community_code=(answer["community"] or {}).get("code"))
-    return {"grid": grid, "match": answer["match"], "ambiguous": answer["ambiguous"],
-            "candidates": [c["grid"]["code"] for c in answer["candidates"]]}
+    return {
+        "grid": grid,
+        "match": answer["match"],
+        "ambiguous": answer["ambiguous"],
+        "candidates": [c["grid"]["code"] for c in answer["candidates"]],
+    }
 
 
 def _float(value) -> float:
@@ -375,8 +450,15 @@ class BatchTooLarge(GeogridError):
 
     def __init__(self, limit: float, count: int, timed_out: bool = False) -> None:
         super().__init__(
-            t("batch of {count} items took over its budget of {seconds} s (GEOGRID_BATCH_TIMEOUT); split the batch",
-              count=count, seconds=limit) if timed_out else
-            t("batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)", count=count, limit=limit))
+            t(
+                "batch of {count} items took over its budget of {seconds} s (GEOGRID_BATCH_TIMEOUT); split the batch",
+                count=count,
+                seconds=limit,
+            )
+            if timed_out
+            else t(
+                "batch of {count} items is over the limit of {limit} (GEOGRID_BATCH_LIMIT)", count=count, limit=limit
+            )
+        )
 
         self.extra = {"limit": limit}

@@ -201,9 +201,7 @@ class Household(Base):
     """A household (户) in a building."""
 
     __tablename__ = "households"
-    __table_args__ = (
-        CheckConstraint(_in("registration_type", REGISTRATION_TYPES), name="ck_households_registration"),
-    )
+    __table_args__ = (CheckConstraint(_in("registration_type", REGISTRATION_TYPES), name="ck_households_registration"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
@@ -217,9 +215,7 @@ class Resident(Base):
     """A resident (居民): what maps and aggregates may use. Identity is in :class:`ResidentPersonal`."""
 
     __tablename__ = "residents"
-    __table_args__ = (
-        CheckConstraint(_in("registration_type", REGISTRATION_TYPES), name="ck_residents_registration"),
-    )
+    __table_args__ = (CheckConstraint(_in("registration_type", REGISTRATION_TYPES), name="ck_residents_registration"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
@@ -286,8 +282,9 @@ class StaffAssignment(Base):
     __tablename__ = "staff_assignments"
     __table_args__ = (
         CheckConstraint(_in("role", STAFF_ROLES), name="ck_staff_assignments_role"),
-        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                        name="ck_staff_assignments_dates"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="ck_staff_assignments_dates"
+        ),
         Index("ix_staff_assignments_current", "grid_id", postgresql_where="end_date IS NULL"),
     )
 
@@ -486,8 +483,6 @@ class Plan(Base):
     force_reason: Mapped[str | None] = mapped_column(String(500))  # applied although it added validation errors
     undoes: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))  # this plan undid that one
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
-
-
 
 
 class Account(Base):

@@ -39,12 +39,14 @@ def read_osm_walking(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise InputError(t("no walkable ways (highway=footway/path/residential/...) in this file"), file=str(path))
     nodes = pd.DataFrame({"id": nodes["id"].astype("int64"), "lon": nodes["lon"], "lat": nodes["lat"]})
     nodes = nodes.drop_duplicates("id")
-    edges = pd.DataFrame({
-        "source": edges["u"].astype("int64").to_numpy(),
-        "target": edges["v"].astype("int64").to_numpy(),
-        "length_m": edges["length"].astype(float).to_numpy(),
-        "geom": edges.geometry.to_numpy(),
-    })
+    edges = pd.DataFrame(
+        {
+            "source": edges["u"].astype("int64").to_numpy(),
+            "target": edges["v"].astype("int64").to_numpy(),
+            "length_m": edges["length"].astype(float).to_numpy(),
+            "geom": edges.geometry.to_numpy(),
+        }
+    )
     edges = edges[edges["source"] != edges["target"]]
     return nodes, edges.reset_index(drop=True)
 
@@ -74,20 +76,29 @@ def merge_network(conn: Connection, nodes: pd.DataFrame, edges: pd.DataFrame) ->
     adjacent extracts left only the last one's. The walks to the nearest station go (the network changed).
     """
     conn.execute(text("TRUNCATE station_walks"))
-    conn.execute(text("DROP TABLE IF EXISTS new_walk_nodes, new_walk_edges; "
-                      "CREATE TEMP TABLE new_walk_nodes (LIKE walk_nodes) ON COMMIT DROP; "
-                      "CREATE TEMP TABLE new_walk_edges (LIKE walk_edges) ON COMMIT DROP"))
-    copy_frame(conn, "new_walk_nodes", pd.DataFrame({"id": nodes["id"],
-                                                     "geom": shapely.points(nodes["lon"], nodes["lat"])}))
-    added_nodes = conn.execute(text(
-        "INSERT INTO walk_nodes SELECT * FROM new_walk_nodes ON CONFLICT (id) DO NOTHING")).rowcount
+    conn.execute(
+        text(
+            "DROP TABLE IF EXISTS new_walk_nodes, new_walk_edges; "
+            "CREATE TEMP TABLE new_walk_nodes (LIKE walk_nodes) ON COMMIT DROP; "
+            "CREATE TEMP TABLE new_walk_edges (LIKE walk_edges) ON COMMIT DROP"
+        )
+    )
+    copy_frame(
+        conn, "new_walk_nodes", pd.DataFrame({"id": nodes["id"], "geom": shapely.points(nodes["lon"], nodes["lat"])})
+    )
+    added_nodes = conn.execute(
+        text("INSERT INTO walk_nodes SELECT * FROM new_walk_nodes ON CONFLICT (id) DO NOTHING")
+    ).rowcount
     edge_rows = edges[["source", "target", "length_m", "geom"]].copy()
     edge_rows.insert(0, "id", 0)
     copy_frame(conn, "new_walk_edges", edge_rows)
-    fresh = conn.execute(text(
-        "SELECT DISTINCT ON (least(source, target), greatest(source, target)) source, target, length_m, "
-        "ST_AsBinary(geom) FROM new_walk_edges n WHERE NOT EXISTS (SELECT 1 FROM walk_edges e WHERE "
-        "(e.source = n.source AND e.target = n.target) OR (e.source = n.target AND e.target = n.source))")).all()
+    fresh = conn.execute(
+        text(
+            "SELECT DISTINCT ON (least(source, target), greatest(source, target)) source, target, length_m, "
+            "ST_AsBinary(geom) FROM new_walk_edges n WHERE NOT EXISTS (SELECT 1 FROM walk_edges e WHERE "
+            "(e.source = n.source AND e.target = n.target) OR (e.source = n.target AND e.target = n.source))"
+        )
+    ).all()
     if fresh:
         rows = pd.DataFrame(fresh, columns=["source", "target", "length_m", "geom"])
         rows["geom"] = shapely.from_wkb([bytes(g) if g is not None else None for g in rows["geom"]])
@@ -103,8 +114,12 @@ def import_osm_network(conn: Connection, path: str | Path, replace: bool = False
     nodes, edges = read_osm_walking(path)
     added = replace_network(conn, nodes, edges) if replace else merge_network(conn, nodes, edges)
     total = conn.execute(text("SELECT (SELECT count(*) FROM walk_nodes), (SELECT count(*) FROM walk_edges)")).one()
-    return {"new_nodes": added[0], "new_edges": added[1], "network_nodes": int(total[0]),
-            "network_edges": int(total[1])}
+    return {
+        "new_nodes": added[0],
+        "new_edges": added[1],
+        "network_nodes": int(total[0]),
+        "network_edges": int(total[1]),
+    }
 
 
 @dataclass
@@ -142,8 +157,7 @@ def load_graph(conn: Connection, epsg: int | None = None) -> WalkGraph:
     """Load ``walk_nodes``/``walk_edges`` as a :class:`WalkGraph`; edges to unknown nodes are dropped."""
     nodes = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM walk_nodes ORDER BY id")
     if nodes.empty:
-        raise GeogridError(t("no walking network stored: import one with 'geogrid import osm FILE' or "
-                             "'geogrid demo'"))
+        raise GeogridError(t("no walking network stored: import one with 'geogrid import osm FILE' or 'geogrid demo'"))
 
     edges = conn.execute(text("SELECT source, target, length_m FROM walk_edges")).all()
     frame = pd.DataFrame(edges, columns=["source", "target", "length_m"])

@@ -19,8 +19,13 @@ def label(name: str) -> str:
     """A step's name for people, in their language (progress bars)."""
     from geogrid.i18n import t
 
-    labels = {"assign": t("assignment to grids"), "gazetteer": t("address gazetteer"), "compute": t("service areas"),
-              "stations": t("walks to the nearest service station"), "covered": t("per-building coverage")}
+    labels = {
+        "assign": t("assignment to grids"),
+        "gazetteer": t("address gazetteer"),
+        "compute": t("service areas"),
+        "stations": t("walks to the nearest service station"),
+        "covered": t("per-building coverage"),
+    }
     return labels.get(name, name)
 
 
@@ -32,8 +37,13 @@ def steps() -> list[Step]:
     from geogrid.gazetteer import build_gazetteer
     from geogrid.stations import store_station_walks
 
-    return list(zip(NAMES, (assign_all, build_gazetteer, compute_service_areas, store_station_walks,
-                            store_building_coverage), strict=True))
+    return list(
+        zip(
+            NAMES,
+            (assign_all, build_gazetteer, compute_service_areas, store_station_walks, store_building_coverage),
+            strict=True,
+        )
+    )
 
 
 def compute_all(on_step: Callable[[str, int, int], None] | None = None) -> None:

@@ -20,8 +20,6 @@ __all__ = ["PREFIX", "SettingError", "Settings", "get_settings"]
 PREFIX = "GEOGRID_"
 
 
-
-
 def setting(default: Any, *, env: str | None = None, form: str | None = None, doc: str = "") -> Any:
     """A field read from ``GEOGRID_<env>`` (the field's own name when ``env`` is None); ``form`` is how the value
     is written in the environment, quoted back when it cannot be read."""
@@ -35,8 +33,16 @@ Bands = Annotated[dict[str, tuple[int, int]], NoDecode]
 Shares = Annotated[dict[str, float], NoDecode]
 Kinds = Annotated[tuple[str, ...], NoDecode]
 Range = Annotated[tuple[int, int], NoDecode]
-RESIDENTIAL_SHARE = {"apartments": 1.0, "residential": 1.0, "house": 1.0, "detached": 1.0, "dormitory": 1.0,
-                     "terrace": 1.0, "yes": 0.6, "*": 0.0}
+RESIDENTIAL_SHARE = {
+    "apartments": 1.0,
+    "residential": 1.0,
+    "house": 1.0,
+    "detached": 1.0,
+    "dormitory": 1.0,
+    "terrace": 1.0,
+    "yes": 0.6,
+    "*": 0.0,
+}
 Radii = Annotated[dict[int, float], NoDecode]
 Words = Annotated[tuple[str, ...], NoDecode]
 SYNC_LEVELS = ("on", "off", "local", "remote_write", "remote_apply")
@@ -54,11 +60,17 @@ class Settings(BaseSettings):
     pg_bindir: str | None = setting(None, form="/usr/lib/postgresql/15/bin")
     grid_code_template: str = setting("{community_code}{seq:03d}", doc="grid codes; {seq:02d} for 14 digits")
     household_bands: Bands = setting(
-        {"basic": (300, 500), "dedicated": (0, 100_000)}, form="basic:300-500,dedicated:0-100000",
-        doc="households per grid kind")
+        {"basic": (300, 500), "dedicated": (0, 100_000)},
+        form="basic:300-500,dedicated:0-100000",
+        doc="households per grid kind",
+    )
     walk_speed_m_per_min: float = setting(60.0, env="WALK_SPEED", form="60", doc="metres per minute")
-    circle_radius_m: Radii = setting({5: 300.0, 10: 500.0, 15: 1000.0}, env="CIRCLE_RADII",
-                                     form="5:300,10:500,15:1000", doc="walking distance per circle (GB 50180-2018)")
+    circle_radius_m: Radii = setting(
+        {5: 300.0, 10: 500.0, 15: 1000.0},
+        env="CIRCLE_RADII",
+        form="5:300,10:500,15:1000",
+        doc="walking distance per circle (GB 50180-2018)",
+    )
     access_offset_m: float = setting(50.0, env="ACCESS_OFFSET", form="50", doc="from a path to a door, reached")
     area_cell_m: float = setting(10.0, env="AREA_CELL", form="10", doc="raster cell of network-area outlines, m")
     metric_crs: str = setting("auto", doc="projected CRS for metres")
@@ -90,14 +102,16 @@ class Settings(BaseSettings):
     batch_address_limit: int = setting(5_000, doc="addresses in one lookup batch (2,000 took 18 s)")
     batch_timeout_s: float = setting(120.0, env="BATCH_TIMEOUT", doc="a lookup batch's time budget, s")
     # Accounts and hardening.
-    public: Words = setting(("maps", "read", "lookup"), form="maps,read,lookup",
-                            doc="permissions anyone has without signing in")
+    public: Words = setting(
+        ("maps", "read", "lookup"), form="maps,read,lookup", doc="permissions anyone has without signing in"
+    )
     suppress_below: int = setting(5, doc="special-group counts 1..N-1 hidden from non-staff aggregates")
     rate_limit: int = setting(120, doc="lookups/batches per minute per client address (and per key)")
     session_hours: float = setting(12.0, doc="a browser session lasts this long")
     cookie_secure: str = setting("auto", doc="auto (when the request came over https), always or never")
-    allowed_hosts: Words = setting(("127.0.0.1", "localhost"), form="127.0.0.1,localhost",
-                                   doc="Host header values accepted (DNS rebinding)")
+    allowed_hosts: Words = setting(
+        ("127.0.0.1", "localhost"), form="127.0.0.1,localhost", doc="Host header values accepted (DNS rebinding)"
+    )
     cors_origins: Words = setting((), form="https://a.example,https://b.example", doc="CORS off unless listed")
     sso_issuer: str | None = setting(None, doc="JWT single sign-on: issuer")
     sso_audience: str | None = setting(None, doc="JWT single sign-on: audience")
@@ -120,14 +134,20 @@ class Settings(BaseSettings):
     # Partition (geogrid.partition): household estimates for buildings without figures, grid proposals.
     dwelling_m2: float = setting(90.0, doc="floor area of one dwelling, m² (household estimates)")
     default_levels: int = setting(6, doc="storeys of a building without a building:levels tag")
-    residential_share: Shares = setting(dict(RESIDENTIAL_SHARE), form="apartments:1,yes:0.6,*:0",
-                                        doc="share of floor area that is homes, by OSM building tag")
-    dedicated_kinds: Kinds = setting(("school", "hospital", "market", "university", "park"),
-                                     form="school,hospital,market,university,park",
-                                     doc="facility kinds whose block or compound becomes a dedicated grid")
+    residential_share: Shares = setting(
+        dict(RESIDENTIAL_SHARE),
+        form="apartments:1,yes:0.6,*:0",
+        doc="share of floor area that is homes, by OSM building tag",
+    )
+    dedicated_kinds: Kinds = setting(
+        ("school", "hospital", "market", "university", "park"),
+        form="school,hospital,market,university,park",
+        doc="facility kinds whose block or compound becomes a dedicated grid",
+    )
     dedicated_min_m2: float = setting(5000.0, doc="smallest block or compound made a dedicated grid, m²")
-    community_households: Range = setting((1500, 4000), form="1500-4000",
-                                          doc="households per community drawn by partition")
+    community_households: Range = setting(
+        (1500, 4000), form="1500-4000", doc="households per community drawn by partition"
+    )
     partition_tries: int = setting(4, doc="seeded restarts of the grid growth; the best is kept")
 
     @field_validator("household_bands", mode="before")
@@ -169,8 +189,9 @@ class Settings(BaseSettings):
         low, _, high = value.partition("-")
         return int(low), int(high)
 
-    @field_validator("database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file",
-                     mode="before")
+    @field_validator(
+        "database_url", "pg_bindir", "tile_url", "sso_issuer", "sso_audience", "sso_keys_file", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return (value.strip() or None) if isinstance(value, str) else value
@@ -221,8 +242,10 @@ def _setting_error(exc: ValidationError) -> SettingError:
     name = env_name(field) if info else field
     form = (info.json_schema_extra or {}).get("form", "") if info else ""  # type: ignore[union-attr]
     value = err.get("input", "")
-    return SettingError(f"环境变量 {name} 的值 '{value}' 无法识别，格式应如 '{form}' "
-                        f"({name}='{value}' cannot be read; expected something like '{form}')")
+    return SettingError(
+        f"环境变量 {name} 的值 '{value}' 无法识别，格式应如 '{form}' "
+        f"({name}='{value}' cannot be read; expected something like '{form}')"
+    )
 
 
 @lru_cache(maxsize=1)

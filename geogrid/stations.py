@@ -30,9 +30,13 @@ def nearest_station_walks(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray,
     base = graph.matrix(extra=k).tocoo()
     leaves = n + np.arange(k)
     weight = np.maximum(d0, 1e-3)  # a station on a node still needs a nonzero edge to stay in the matrix
-    matrix = csr_matrix((np.concatenate([base.data, weight, weight]),
-                         (np.concatenate([base.row, leaves, snap]), np.concatenate([base.col, snap, leaves]))),
-                        shape=base.shape)
+    matrix = csr_matrix(
+        (
+            np.concatenate([base.data, weight, weight]),
+            (np.concatenate([base.row, leaves, snap]), np.concatenate([base.col, snap, leaves])),
+        ),
+        shape=base.shape,
+    )
     dist, _, source = dijkstra(matrix, indices=leaves, min_only=True, return_predecessors=True)
     dist, source = dist[:n], source[:n]
     return dist, np.where(np.isfinite(dist), source - n, -1)
@@ -47,8 +51,13 @@ def store_station_walks(conn: Connection) -> int:
     graph = load_graph(conn)
     dist, which = nearest_station_walks(graph, to_metric(stations["lon"], stations["lat"], graph.epsg))
     reached = which >= 0
-    rows = pd.DataFrame({"node_id": graph.node_ids[reached],
-                         "station_id": stations["id"].to_numpy()[which[reached]], "walk_m": dist[reached]})
+    rows = pd.DataFrame(
+        {
+            "node_id": graph.node_ids[reached],
+            "station_id": stations["id"].to_numpy()[which[reached]],
+            "walk_m": dist[reached],
+        }
+    )
     written = copy_frame(conn, "station_walks", rows)
     conn.execute(text("ANALYZE station_walks"))
     return written

@@ -9,8 +9,21 @@ from geogrid.figures import grid_figures
 from geogrid.model import SPECIAL_GROUPS
 from geogrid.scope import resolve_scope
 
-COLUMNS = ["code", "name", "kind", "community_code", "community_name", "buildings", "households", "residents",
-           "party_members", *SPECIAL_GROUPS, "staff", "full_time_workers", "party_org"]
+COLUMNS = [
+    "code",
+    "name",
+    "kind",
+    "community_code",
+    "community_name",
+    "buildings",
+    "households",
+    "residents",
+    "party_members",
+    *SPECIAL_GROUPS,
+    "staff",
+    "full_time_workers",
+    "party_org",
+]
 
 
 def grid_stats(conn: Connection, community: str | None = None) -> pd.DataFrame:

@@ -21,8 +21,10 @@ NODE_MODULES = HERE / "node_modules"
 # vendor folder -> (npm package, files or folders to copy from it)
 PACKAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "leaflet": ("leaflet", ("dist/leaflet.js", "dist/leaflet.css", "dist/images")),
-    "markercluster": ("leaflet.markercluster", (
-        "dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css")),
+    "markercluster": (
+        "leaflet.markercluster",
+        ("dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css"),
+    ),
     "fullscreen": ("leaflet.fullscreen", ("Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg")),
     "draw": ("leaflet-draw", ("dist/leaflet.draw.js", "dist/leaflet.draw.css", "dist/images")),
     "vectorgrid": ("leaflet.vectorgrid", ("dist/Leaflet.VectorGrid.bundled.min.js",)),
@@ -75,9 +77,7 @@ def copy_vendor(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> lis
 
 def vendored() -> bool:
     """True when every vendored file is in place (``make maps-vendor`` has run)."""
-    return all(
-        (VENDOR / folder / Path(rel).name).exists() for folder, (_, files) in PACKAGES.items() for rel in files
-    )
+    return all((VENDOR / folder / Path(rel).name).exists() for folder, (_, files) in PACKAGES.items() for rel in files)
 
 
 def local_resources(resources, static_url: str) -> list[tuple[str, str]]:

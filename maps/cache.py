@@ -22,8 +22,19 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-TABLES = ("grids", "admin_areas", "buildings", "building_assignments", "residents", "facilities", "service_areas",
-          "staff", "staff_assignments", "base_features", "compounds")
+TABLES = (
+    "grids",
+    "admin_areas",
+    "buildings",
+    "building_assignments",
+    "residents",
+    "facilities",
+    "service_areas",
+    "staff",
+    "staff_assignments",
+    "base_features",
+    "compounds",
+)
 MAX_ENTRIES = 32
 Prepared = tuple[bytes, bytes | None]  # body, and its gzip when worth sending compressed
 
@@ -34,10 +45,13 @@ _building: dict[Hashable, threading.Lock] = {}
 
 def fingerprint(conn: Connection) -> tuple:
     """Write counters of every table a map reads: they change whenever any of those tables does."""
-    rows = conn.execute(text(
-        "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup "
-        "FROM pg_stat_user_tables WHERE relname = ANY(:t) ORDER BY relname"
-    ), {"t": list(TABLES)}).all()
+    rows = conn.execute(
+        text(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup "
+            "FROM pg_stat_user_tables WHERE relname = ANY(:t) ORDER BY relname"
+        ),
+        {"t": list(TABLES)},
+    ).all()
     started = conn.scalar(text("SELECT pg_postmaster_start_time()"))
     return (str(started),) + tuple(tuple(r) for r in rows)
 
@@ -81,23 +95,32 @@ def _digest(value: Hashable) -> str:
 
 
 def _load(conn: Connection, key: str, fp: str) -> Prepared | None:
-    row = conn.execute(text("SELECT body, body_gzip FROM map_layers WHERE key = :k AND fingerprint = :f"),
-                       {"k": key, "f": fp}).first()
+    row = conn.execute(
+        text("SELECT body, body_gzip FROM map_layers WHERE key = :k AND fingerprint = :f"), {"k": key, "f": fp}
+    ).first()
     return None if row is None else (bytes(row[0]), None if row[1] is None else bytes(row[1]))
 
 
 def _store(conn: Connection, key: str, fp: str, value: Prepared) -> None:
     """Upsert in its own transaction: the reader's connection stays read-only."""
     with conn.engine.begin() as w:
-        w.execute(text(
-            "INSERT INTO map_layers (key, fingerprint, body, body_gzip) VALUES (:k, :f, :b, :g) "
-            "ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, body = EXCLUDED.body, "
-            "body_gzip = EXCLUDED.body_gzip, built_at = now()"
-        ), {"k": key, "f": fp, "b": value[0], "g": value[1]})
+        w.execute(
+            text(
+                "INSERT INTO map_layers (key, fingerprint, body, body_gzip) VALUES (:k, :f, :b, :g) "
+                "ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, body = EXCLUDED.body, "
+                "body_gzip = EXCLUDED.body_gzip, built_at = now()"
+            ),
+            {"k": key, "f": fp, "b": value[0], "g": value[1]},
+        )
 
 
-def cached_bytes(conn: Connection, key: Hashable, compute: Callable[[], Prepared], *, persist: bool = True,
-                 ) -> Prepared:
+def cached_bytes(
+    conn: Connection,
+    key: Hashable,
+    compute: Callable[[], Prepared],
+    *,
+    persist: bool = True,
+) -> Prepared:
     """Prepared bytes from this process, else from ``map_layers``, else ``compute()``d and stored in both
     (in this process only unless ``persist``)."""
     fp = fingerprint(conn)
@@ -118,8 +141,10 @@ def cached_bytes(conn: Connection, key: Hashable, compute: Callable[[], Prepared
 
 def is_prepared(conn: Connection, key: Hashable) -> bool:
     """True when ``map_layers`` holds this key for the current state of the data."""
-    return conn.scalar(text("SELECT EXISTS (SELECT 1 FROM map_layers WHERE key = :k AND fingerprint = :f)"),
-                       {"k": repr(key), "f": _digest(fingerprint(conn))})
+    return conn.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM map_layers WHERE key = :k AND fingerprint = :f)"),
+        {"k": repr(key), "f": _digest(fingerprint(conn))},
+    )
 
 
 def clear(conn: Connection | None = None) -> None:

@@ -24,8 +24,14 @@ def _file_options(out: Path, measure: str):
     return PageOptions(static_url=STATIC_DIR, layer_url=None, lookup_url=None, measure=measure, tiles_url=None)
 
 
-def write_coverage(out: Path, community: str | None, mode: str = "auto", minutes: int = 5,
-                   measure: str = "coverage", kind: str | None = None) -> int:
+def write_coverage(
+    out: Path,
+    community: str | None,
+    mode: str = "auto",
+    minutes: int = 5,
+    measure: str = "coverage",
+    kind: str | None = None,
+) -> int:
     """Write the coverage map of an area (or the city) to ``out``; returns its size in bytes."""
     from geogrid import db
     from maps import data, pages
@@ -51,12 +57,14 @@ def write_grid(out: Path, code: str, mode: str = "auto", minutes: int = 5, measu
 
 def register(app: typer.Typer) -> None:
     """Add the ``geogrid map`` commands."""
-    maps_app = typer.Typer(help=t("Coverage and grid maps as HTML files (Leaflet served locally, no CDN)."),
-                           no_args_is_help=True)
+    maps_app = typer.Typer(
+        help=t("Coverage and grid maps as HTML files (Leaflet served locally, no CDN)."), no_args_is_help=True
+    )
     app.add_typer(maps_app, name="map")
 
-    @maps_app.command("coverage", help=t("Write the coverage map of an area: grids, service areas, facilities, "
-                                         "uncovered buildings."))
+    @maps_app.command(
+        "coverage", help=t("Write the coverage map of an area: grids, service areas, facilities, uncovered buildings.")
+    )
     def coverage_command(
         out: Path = typer.Option(..., "-o", "--out", help=t("HTML file to write.")),
         community: str = typer.Option(None, help=t("District, street or community (code or name); default city.")),
@@ -104,5 +112,7 @@ def demo_hook(ctx: DemoContext) -> None:
             bar.advance(task)
     (out_dir / "index.html").write_text(
         "<!DOCTYPE html><meta charset='utf-8'><title>geogrid maps</title><h1>网格覆盖图 coverage maps</h1>"
-        f"<ul>{''.join(links)}</ul><p>Served maps (every community and grid): /maps</p>", encoding="utf-8")
+        f"<ul>{''.join(links)}</ul><p>Served maps (every community and grid): /maps</p>",
+        encoding="utf-8",
+    )
     typer.echo(t("maps: {n} written to {path}", n=len(targets), path=out_dir))

@@ -58,17 +58,21 @@ def check_scope(conn: Connection, scope: Scope) -> Scope:
     place = resolve_scope(conn, scope.area)
     network = network_computed(conn, scope.minutes)
     if scope.mode == "network" and not network:
-        raise GeogridError(t("no walking-network service areas for {minutes} minutes: run `geogrid compute`",
-                             minutes=scope.minutes))
+        raise GeogridError(
+            t("no walking-network service areas for {minutes} minutes: run `geogrid compute`", minutes=scope.minutes)
+        )
     mode = scope.mode if scope.mode != "auto" else ("network" if network else "circle")
     return Scope(scope.area, mode, scope.minutes, scope.kind, place)
 
 
 def _stored(conn: Connection, scope: Scope) -> bool:
     """True when ``geogrid compute`` has stored service areas for this circle and mode."""
-    return bool(conn.scalar(text(
-        "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = :mode AND minutes = :m)"
-    ), {"mode": scope.mode, "m": scope.minutes}))
+    return bool(
+        conn.scalar(
+            text("SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = :mode AND minutes = :m)"),
+            {"mode": scope.mode, "m": scope.minutes},
+        )
+    )
 
 
 GRIDS_SQL = """
@@ -88,8 +92,14 @@ WHERE a.grid_id IN (SELECT id FROM ({scoped}) sg) {where}
 """
 
 
-COLUMN_TYPES = {"id": "int64", "x": "float64", "y": "float64", "households": "int64", "grid_id": "float64",
-                "address": "object"}
+COLUMN_TYPES = {
+    "id": "int64",
+    "x": "float64",
+    "y": "float64",
+    "households": "int64",
+    "grid_id": "float64",
+    "address": "object",
+}
 
 
 def _copy_out(conn: Connection, sql: str, params: dict, names: list[str]) -> pd.DataFrame:
@@ -116,23 +126,32 @@ PACKED_FROM = """
 FROM building_assignments a JOIN buildings b ON b.id = a.building_id
 WHERE a.grid_id IN (SELECT id FROM ({scoped}) sg) {where}
 """
-PACKED_FIELDS = {"id": ("int8send(b.id)", ">i8"), "x": ("float8send(ST_X(b.geom))", ">f8"),
-                 "y": ("float8send(ST_Y(b.geom))", ">f8"),
-                 "households": ("int4send(coalesce(b.households, 0))", ">i4"),
-                 "grid_id": ("int4send(a.grid_id)", ">i4")}
+PACKED_FIELDS = {
+    "id": ("int8send(b.id)", ">i8"),
+    "x": ("float8send(ST_X(b.geom))", ">f8"),
+    "y": ("float8send(ST_Y(b.geom))", ">f8"),
+    "households": ("int4send(coalesce(b.households, 0))", ">i4"),
+    "grid_id": ("int4send(a.grid_id)", ">i4"),
+}
 POINT_FIELDS = ("id", "x", "y", "households", "grid_id")
 COUNT_FIELDS = ("id", "households", "grid_id")  # no coordinates: a third less work for PostgreSQL
 
 
-def _packed_points(conn: Connection, scope: Scope, where: str, params: dict,
-                   fields: tuple[str, ...] = POINT_FIELDS) -> pd.DataFrame:
+def _packed_points(
+    conn: Connection, scope: Scope, where: str, params: dict, fields: tuple[str, ...] = POINT_FIELDS
+) -> pd.DataFrame:
     """Buildings as one packed binary value (:func:`geogrid.db.bulk.fetch_packed`)."""
-    return fetch_packed(conn, {f: PACKED_FIELDS[f] for f in fields},
-                        PACKED_FROM.format(scoped=SCOPED_GRIDS, where=where), {**scope.place.params(), **params})
+    return fetch_packed(
+        conn,
+        {f: PACKED_FIELDS[f] for f in fields},
+        PACKED_FROM.format(scoped=SCOPED_GRIDS, where=where),
+        {**scope.place.params(), **params},
+    )
 
 
-def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
-                    with_address: bool = False) -> pd.DataFrame:
+def building_points(
+    conn: Connection, scope: Scope, *, grid: str | None = None, with_address: bool = False
+) -> pd.DataFrame:
     """Assigned buildings of the scope (or one grid): ``id, x, y, households, grid_id[, address]``, covered or not.
 
     Coverage is what ``geogrid compute`` stored per building (:mod:`geogrid.coverage.covered`), the same
@@ -145,13 +164,20 @@ def building_points(conn: Connection, scope: Scope, *, grid: str | None = None,
     params = {"grid": grid} if grid else {}
     if with_address:
         sql = BUILDINGS_SQL.format(scoped=SCOPED_GRIDS, where=where, address="coalesce(b.address, b.name, '')")
-        frame = _copy_out(conn, sql, {**scope.place.params(), **params},
-                          ["id", "x", "y", "households", "grid_id", "address"])
+        frame = _copy_out(
+            conn, sql, {**scope.place.params(), **params}, ["id", "x", "y", "households", "grid_id", "address"]
+        )
     else:
         frame = _packed_points(conn, scope, where, params)
-    frame["covered"] = covered_column(conn, frame, scope.mode, scope.minutes, scope.kind,
-                                      lambda: service_areas(conn, scope)["geom"].to_numpy(),
-                                      use_stored=_stored(conn, scope))
+    frame["covered"] = covered_column(
+        conn,
+        frame,
+        scope.mode,
+        scope.minutes,
+        scope.kind,
+        lambda: service_areas(conn, scope)["geom"].to_numpy(),
+        use_stored=_stored(conn, scope),
+    )
     return frame
 
 
@@ -171,8 +197,11 @@ def _grid_measure_rows(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 
 def grid_count(conn: Connection, scope: Scope) -> int:
-    return len(scope.place.grid_ids) if scope.place.grid_ids is not None else int(conn.scalar(text(
-        "SELECT count(*) FROM grids WHERE valid_to IS NULL")))
+    return (
+        len(scope.place.grid_ids)
+        if scope.place.grid_ids is not None
+        else int(conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL")))
+    )
 
 
 def grids(conn: Connection, scope: Scope) -> pd.DataFrame:
@@ -189,14 +218,18 @@ def grids(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 def _extent_filter(column: str) -> str:
     """Keep rows near the scope's grids (a facility just outside still serves residents inside)."""
-    return (f"(CAST(:scope_all AS boolean) OR ST_DWithin({column}, "
-            f"(SELECT ST_Collect(ST_Envelope(sg.geom)) FROM ({SCOPED_GRIDS}) sg), :near))")
+    return (
+        f"(CAST(:scope_all AS boolean) OR ST_DWithin({column}, "
+        f"(SELECT ST_Collect(ST_Envelope(sg.geom)) FROM ({SCOPED_GRIDS}) sg), :near))"
+    )
 
 
 def facilities(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Facilities in or near the scope: the stations whose circles the map draws."""
-    sql = (f"SELECT f.id, f.name, f.kind, f.circle_minutes, f.candidate, coalesce(f.address, '') AS address, "
-           f"ST_AsBinary(f.geom) FROM facilities f WHERE {_extent_filter('f.geom')} ORDER BY f.id")
+    sql = (
+        f"SELECT f.id, f.name, f.kind, f.circle_minutes, f.candidate, coalesce(f.address, '') AS address, "
+        f"ST_AsBinary(f.geom) FROM facilities f WHERE {_extent_filter('f.geom')} ORDER BY f.id"
+    )
     return fetch_geoms(conn, sql, {**scope.params(), "near": _near_degrees()})
 
 
@@ -204,38 +237,58 @@ def service_areas(conn: Connection, scope: Scope) -> pd.DataFrame:
     """The service areas that define coverage: stored ones, else straight-line circles of the setting radius."""
     near = _extent_filter("f.geom")
     if _stored(conn, scope):
-        sql = (f"SELECT f.id, f.name, f.kind, sa.minutes, sa.mode, ST_AsBinary(sa.geom) FROM service_areas sa "
-               f"JOIN facilities f ON f.id = sa.facility_id WHERE sa.mode = :mode AND sa.minutes = :minutes "
-               f"AND NOT f.candidate AND {KIND} AND {near} ORDER BY f.id")
+        sql = (
+            f"SELECT f.id, f.name, f.kind, sa.minutes, sa.mode, ST_AsBinary(sa.geom) FROM service_areas sa "
+            f"JOIN facilities f ON f.id = sa.facility_id WHERE sa.mode = :mode AND sa.minutes = :minutes "
+            f"AND NOT f.candidate AND {KIND} AND {near} ORDER BY f.id"
+        )
         params: dict[str, object] = {"mode": scope.mode}
     else:
-        sql = (f"SELECT f.id, f.name, f.kind, :minutes AS minutes, 'circle' AS mode, "
-               f"ST_AsBinary(ST_Buffer(f.geom::geography, :radius, 'quad_segs=8')::geometry) FROM facilities f "
-               f"WHERE NOT f.candidate AND f.circle_minutes <= :minutes AND {KIND} AND {near} ORDER BY f.id")
+        sql = (
+            f"SELECT f.id, f.name, f.kind, :minutes AS minutes, 'circle' AS mode, "
+            f"ST_AsBinary(ST_Buffer(f.geom::geography, :radius, 'quad_segs=8')::geometry) FROM facilities f "
+            f"WHERE NOT f.candidate AND f.circle_minutes <= :minutes AND {KIND} AND {near} ORDER BY f.id"
+        )
         params = {"radius": get_settings().circle_radius_m[scope.minutes]}
     return fetch_geoms(conn, sql, {**scope.params(), **params, "near": _near_degrees()})
 
 
-def buildings(conn: Connection, scope: Scope, *, uncovered_only: bool = True, grid: str | None = None,
-              ) -> pd.DataFrame:
+def buildings(
+    conn: Connection,
+    scope: Scope,
+    *,
+    uncovered_only: bool = True,
+    grid: str | None = None,
+) -> pd.DataFrame:
     """Buildings of the scope (or one grid) with coverage, grid code and a point; by default the uncovered."""
     import shapely
 
     frame = building_points(conn, scope, grid=grid, with_address=True)
     if uncovered_only:
         frame = frame[~frame["covered"] & (frame["households"] > 0)]
-    codes: dict[int, str] = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
-                              {"ids": [int(i) for i in frame["grid_id"].unique()]}).all())
+    codes: dict[int, str] = dict(
+        conn.execute(
+            text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
+            {"ids": [int(i) for i in frame["grid_id"].unique()]},
+        ).all()
+    )
     frame = frame.assign(grid_code=frame["grid_id"].map(codes), geom=shapely.points(frame["x"], frame["y"]))
     return frame.sort_values("id").reset_index(drop=True)
 
 
 def grid_info(conn: Connection, code: str) -> dict:
     """The grid in force with this code and its community code, or :class:`NotFound`."""
-    row = conn.execute(text(
-        "SELECT g.code, g.name, c.code AS community FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id "
-        "WHERE g.code = :code AND g.valid_to IS NULL"
-    ), {"code": code}).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                "SELECT g.code, g.name, c.code AS community FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id "
+                "WHERE g.code = :code AND g.valid_to IS NULL"
+            ),
+            {"code": code},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(t("no grid in force with code '{code}'", code=code))
 
@@ -248,7 +301,7 @@ def areas(conn: Connection) -> pd.DataFrame:
         conn,
         "SELECT a.code, a.name, a.level, p.code AS parent_code, "
         "(SELECT count(*) FROM grids g WHERE g.community_id = a.id AND g.valid_to IS NULL) AS grids "
-        "FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id ORDER BY a.code"
+        "FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id ORDER BY a.code",
     )
 
 
@@ -256,7 +309,7 @@ def grid_list(conn: Connection) -> pd.DataFrame:
     return query_frame(
         conn,
         "SELECT g.code, g.name, c.code AS community_code FROM grids g "
-        "LEFT JOIN admin_areas c ON c.id = g.community_id WHERE g.valid_to IS NULL ORDER BY g.code"
+        "LEFT JOIN admin_areas c ON c.id = g.community_id WHERE g.valid_to IS NULL ORDER BY g.code",
     )
 
 

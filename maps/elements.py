@@ -56,8 +56,17 @@ class DataLayer(JSCSSMixin, Layer):
     default_js = GEOGRID_JS
     default_css = GEOGRID_CSS
 
-    def __init__(self, key: str, kind: str, name: str, *, data: str | None = None, url: str | None = None,
-                 show: bool = True, **options) -> None:
+    def __init__(
+        self,
+        key: str,
+        kind: str,
+        name: str,
+        *,
+        data: str | None = None,
+        url: str | None = None,
+        show: bool = True,
+        **options,
+    ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "GeogridLayer"
         spec = {"key": key, "kind": kind, "url": url, "lazy": not show and data is None, **options}

@@ -31,8 +31,9 @@ def display_crs(tile_url: str | None = None) -> str | None:
     return None
 
 
-def prepare(geoms: np.ndarray, *, crs: str | None, simplify_m: float = 0.0, precision: int = 6,
-            coverage: bool = False) -> np.ndarray:
+def prepare(
+    geoms: np.ndarray, *, crs: str | None, simplify_m: float = 0.0, precision: int = 6, coverage: bool = False
+) -> np.ndarray:
     """Shift to ``crs``, simplify by about ``simplify_m`` metres, round to ``precision`` decimals."""
     geoms = np.asarray(geoms, dtype=object)
     if crs:
@@ -44,7 +45,7 @@ def prepare(geoms: np.ndarray, *, crs: str | None, simplify_m: float = 0.0, prec
             geoms = np.where(shapely.is_valid(simplified) & ~shapely.is_empty(simplified), simplified, geoms)
         else:
             geoms = _simplify(geoms, tolerance)
-    factor = 10.0 ** precision
+    factor = 10.0**precision
     return shapely.transform(geoms, lambda c: np.round(c * factor) / factor)
 
 
@@ -87,13 +88,25 @@ def grids_geojson(frame: pd.DataFrame, *, crs: str | None, simplify_m: float, pr
     geoms = prepare(frame["geom"].to_numpy(), crs=crs, simplify_m=simplify_m, precision=precision, coverage=True)
     labels = prepare(shapely.point_on_surface(frame["geom"].to_numpy()), crs=crs, precision=precision)
     frame = frame.assign(lx=shapely.get_x(labels), ly=shapely.get_y(labels))
-    props = ["code", "name", "community_name", "worker", "buildings", "households", "covered_households",
-             "coverage", "party_members", "lx", "ly"]
+    props = [
+        "code",
+        "name",
+        "community_name",
+        "worker",
+        "buildings",
+        "households",
+        "covered_households",
+        "coverage",
+        "party_members",
+        "lx",
+        "ly",
+    ]
     return feature_collection(frame, geoms, props)
 
 
-def layer_geojson(frame: pd.DataFrame, properties: list[str], *, crs: str | None, simplify_m: float = 0.0,
-                  precision: int = 6) -> str:
+def layer_geojson(
+    frame: pd.DataFrame, properties: list[str], *, crs: str | None, simplify_m: float = 0.0, precision: int = 6
+) -> str:
     """Points or polygons other than grids (facilities, service areas, buildings)."""
     if frame.empty:
         return feature_collection(frame, np.empty(0, dtype=object), [])

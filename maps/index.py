@@ -27,9 +27,14 @@ def index_page(conn: Connection, base: str = "/maps") -> str:
 
     def community(area) -> str:
         frame = by_community.get(area.code)
-        items = "" if frame is None else "".join(
-            f'<li><a href="{base}/grids/{quote(g.code)}">{escape(g.code)}</a> {escape(g.name)}</li>'
-            for g in frame.itertuples())
+        items = (
+            ""
+            if frame is None
+            else "".join(
+                f'<li><a href="{base}/grids/{quote(g.code)}">{escape(g.code)}</a> {escape(g.name)}</li>'
+                for g in frame.itertuples()
+            )
+        )
         count = 0 if frame is None else len(frame)
         return f"<li>{link(area)} <details><summary>{count} 网格 grids</summary><ul>{items}</ul></details></li>"
 
@@ -43,8 +48,9 @@ def index_page(conn: Connection, base: str = "/maps") -> str:
         return "".join(out)
 
     roots = children.get(None, [])
-    body = "".join(f"<li>{link(a)}<ul>{area_list(a.code)}</ul></li>" if a.level != "community" else community(a)
-                   for a in roots)
+    body = "".join(
+        f"<li>{link(a)}<ul>{area_list(a.code)}</ul></li>" if a.level != "community" else community(a) for a in roots
+    )
     return (
         "<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>geogrid maps</title>"
         "<link rel='icon' href='data:,'>"

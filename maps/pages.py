@@ -26,7 +26,6 @@ CANVAS_MIN_GRIDS = 1500  # SVG keeps one DOM node per polygon; a canvas stays fa
 BLANK_BASE = "#f4f3ee"
 
 
-
 @dataclass
 class PageOptions:
     """How a page is built: where static files and layer endpoints live, and whether to embed data."""
@@ -48,21 +47,36 @@ def measures() -> dict[str, dict]:
     low, high = get_settings().household_bands.get("basic", (300, 500))
     return {
         "households": {
-            "title": "户数 households", "unit": "户 per grid", "breaks": [1, low, high + 1],
-            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#e6550d"], "none": "#d9d9d9",
+            "title": "户数 households",
+            "unit": "户 per grid",
+            "breaks": [1, low, high + 1],
+            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#e6550d"],
+            "none": "#d9d9d9",
             "none_label": "无数据 no data",
-            "labels": ["0 (no households)", f"1 – {low - 1} (below band)", f"{low} – {high} (target band)",
-                       f"> {high} (网眼过大 oversized)"],
+            "labels": [
+                "0 (no households)",
+                f"1 – {low - 1} (below band)",
+                f"{low} – {high} (target band)",
+                f"> {high} (网眼过大 oversized)",
+            ],
         },
         "coverage": {
-            "title": "覆盖率 coverage share", "unit": "% of households", "percent": True,
-            "breaks": [0.5, 0.8, 0.95], "colors": ["#fed976", "#c7e9b4", "#41b6c4", "#225ea8"],
-            "none": "#d9d9d9", "none_label": "无住户 no households",
+            "title": "覆盖率 coverage share",
+            "unit": "% of households",
+            "percent": True,
+            "breaks": [0.5, 0.8, 0.95],
+            "colors": ["#fed976", "#c7e9b4", "#41b6c4", "#225ea8"],
+            "none": "#d9d9d9",
+            "none_label": "无住户 no households",
             "labels": ["< 50% (缺口 gap)", "50 – 80%", "80 – 95%", "≥ 95%"],
         },
         "party_members": {
-            "title": "党员 party members", "unit": "people per grid", "breaks": [], "quantiles": True,
-            "colors": ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"], "none": "#d9d9d9",
+            "title": "党员 party members",
+            "unit": "people per grid",
+            "breaks": [],
+            "quantiles": True,
+            "colors": ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"],
+            "none": "#d9d9d9",
             "none_label": "无数据 no data",
         },
     }
@@ -71,31 +85,46 @@ def measures() -> dict[str, dict]:
 def basis_label(scope: data.Scope) -> str:
     """What "covered" means on this map, stated on the map: along the network, or straight-line circles."""
     if scope.mode == "network":
-        return t("{minutes}-minute walk along the network ({metres} m)", minutes=scope.minutes,
-                 metres=round(get_settings().walk_speed_m_per_min * scope.minutes))
-    return t("{metres} m straight-line circle ({minutes} minutes)", minutes=scope.minutes,
-             metres=round(get_settings().circle_radius_m[scope.minutes]))
+        return t(
+            "{minutes}-minute walk along the network ({metres} m)",
+            minutes=scope.minutes,
+            metres=round(get_settings().walk_speed_m_per_min * scope.minutes),
+        )
+    return t(
+        "{metres} m straight-line circle ({minutes} minutes)",
+        minutes=scope.minutes,
+        metres=round(get_settings().circle_radius_m[scope.minutes]),
+    )
 
 
 def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> folium.Map:
     settings = get_settings()
     tiles = None
     if opts.tile_url:
-        tiles = folium.TileLayer(opts.tile_url, attr=settings.tile_attribution or "base map", name="base map",
-                                 max_zoom=19, control=False)
-    m = folium.Map(location=list(center), zoom_start=13, tiles=tiles, prefer_canvas=canvas, control_scale=True,
-                   max_zoom=19)
-    m.get_root().header.add_child(folium.Element(  # no favicon request: nothing on the page may 404
-        f"<link rel='icon' href='data:,'><style>.folium-map{{background:{BLANK_BASE}}}</style>"))
+        tiles = folium.TileLayer(
+            opts.tile_url, attr=settings.tile_attribution or "base map", name="base map", max_zoom=19, control=False
+        )
+    m = folium.Map(
+        location=list(center), zoom_start=13, tiles=tiles, prefer_canvas=canvas, control_scale=True, max_zoom=19
+    )
+    m.get_root().header.add_child(
+        folium.Element(  # no favicon request: nothing on the page may 404
+            f"<link rel='icon' href='data:,'><style>.folium-map{{background:{BLANK_BASE}}}</style>"
+        )
+    )
     if opts.print_view:
         m.get_root().html.add_child(folium.Element("<script>document.body.classList.add('geogrid-print')</script>"))
     return m
 
 
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
-    row = conn.execute(text(
-        f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
-        f"FROM ({data.SCOPED_GRIDS}) sg) x"), scope.place.params()).first()
+    row = conn.execute(
+        text(
+            f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
+            f"FROM ({data.SCOPED_GRIDS}) sg) x"
+        ),
+        scope.place.params(),
+    ).first()
     if row is None or row[0] is None:
         return (0.0, 0.0)
     lon, lat = row[1], row[0]
@@ -113,27 +142,37 @@ def _url(opts: PageOptions, layer: str, scope: data.Scope, **extra) -> str:
     return f"{opts.layer_url}/{layer}.geojson?" + urlencode({k: v for k, v in query.items() if v is not None})
 
 
-def layer_json(conn: Connection, layer: str, scope: data.Scope, *, grid: str | None = None,
-               city: bool = False) -> str:
+def layer_json(conn: Connection, layer: str, scope: data.Scope, *, grid: str | None = None, city: bool = False) -> str:
     """The GeoJSON of one layer: what pages embed and what ``/maps/layers/{layer}.geojson`` serves."""
     crs = geojson.display_crs()
     precision, simplify = (5, 2.0) if city else (6, 0.0)
     if layer == "grids":
         return geojson.grids_geojson(data.grids(conn, scope), crs=crs, simplify_m=simplify, precision=precision)
     if layer == "facilities":
-        return geojson.layer_geojson(data.facilities(conn, scope), ["id", "name", "kind", "circle_minutes",
-                                     "candidate", "address"], crs=crs, precision=precision)
+        return geojson.layer_geojson(
+            data.facilities(conn, scope),
+            ["id", "name", "kind", "circle_minutes", "candidate", "address"],
+            crs=crs,
+            precision=precision,
+        )
     if layer == "service-areas":
-        return geojson.layer_geojson(data.service_areas(conn, scope), ["id", "name", "kind", "minutes", "mode"],
-                                     crs=crs, simplify_m=simplify or 1.0, precision=precision)
+        return geojson.layer_geojson(
+            data.service_areas(conn, scope),
+            ["id", "name", "kind", "minutes", "mode"],
+            crs=crs,
+            simplify_m=simplify or 1.0,
+            precision=precision,
+        )
     if layer in ("uncovered", "buildings"):
         frame = data.buildings(conn, scope, uncovered_only=layer == "uncovered", grid=grid)
-        return geojson.layer_geojson(frame, ["id", "address", "households", "grid_code", "covered"],
-                                     crs=crs, precision=precision)
+        return geojson.layer_geojson(
+            frame, ["id", "address", "households", "grid_code", "covered"], crs=crs, precision=precision
+        )
     if layer == "problems":
         return problems_json(conn, scope)
-    raise GeogridError(t("unknown layer '{layer}': grids, facilities, service-areas, uncovered, buildings, problems",
-                         layer=layer))
+    raise GeogridError(
+        t("unknown layer '{layer}': grids, facilities, service-areas, uncovered, buildings, problems", layer=layer)
+    )
 
 
 def problems_json(conn: Connection, scope: data.Scope) -> str:
@@ -147,42 +186,74 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
     ids = scope.place.community_ids
     cids = None if ids is None else list(ids)
     problems = [p for p in validate(conn, cids=cids) if p.get("location")]
-    frame = pd.DataFrame([{
-        "rule": p["rule"], "severity": p["severity"], "message": p["message"], "grids": " ".join(p["grids"]),
-        "geom": shapely.from_geojson(json.dumps(p["location"])),
-    } for p in problems], columns=["rule", "severity", "message", "grids", "geom"])
+    frame = pd.DataFrame(
+        [
+            {
+                "rule": p["rule"],
+                "severity": p["severity"],
+                "message": p["message"],
+                "grids": " ".join(p["grids"]),
+                "geom": shapely.from_geojson(json.dumps(p["location"])),
+            }
+            for p in problems
+        ],
+        columns=["rule", "severity", "message", "grids", "geom"],
+    )
     return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
 
 
-def coverage_page(conn: Connection, scope: data.Scope, opts: PageOptions | None = None, *,
-                  focus: str | None = None, title: str | None = None) -> str:
+def coverage_page(
+    conn: Connection,
+    scope: data.Scope,
+    opts: PageOptions | None = None,
+    *,
+    focus: str | None = None,
+    title: str | None = None,
+) -> str:
     """The coverage map of a scope as one HTML page (grids, service areas, facilities, uncovered buildings)."""
     opts = opts or PageOptions()
     if opts.measure not in measures():
-        raise GeogridError(t("measure '{measure}' is not one of {measures}", measure=opts.measure,
-                             measures=list(measures())))
+        raise GeogridError(
+            t("measure '{measure}' is not one of {measures}", measure=opts.measure, measures=list(measures()))
+        )
 
     scope = data.check_scope(conn, scope)
     n = data.grid_count(conn, scope)
     city = n > EMBED_MAX_GRIDS
     embed = opts.layer_url is None or not city
     m = _base_map(opts, canvas=n >= CANVAS_MIN_GRIDS, center=_center(conn, scope))
-    m.add_child(Setup({
-        "measure": opts.measure, "measures": measures(), "crs": geojson.display_crs(opts.tile_url),
-        "focus": focus, "lookup_url": opts.lookup_url if opts.layer_url else None,
-        "basis": basis_label(scope), "minutes": scope.minutes, "print": opts.print_view,
-    }))
+    m.add_child(
+        Setup(
+            {
+                "measure": opts.measure,
+                "measures": measures(),
+                "crs": geojson.display_crs(opts.tile_url),
+                "focus": focus,
+                "lookup_url": opts.lookup_url if opts.layer_url else None,
+                "basis": basis_label(scope),
+                "minutes": scope.minutes,
+                "print": opts.print_view,
+            }
+        )
+    )
     m.add_child(Title(title or _title(conn, scope, focus)))
 
     def add(key: str, kind: str, name: str, *, show: bool = True, **options) -> None:
-        source = {"data": layer_json(conn, key, scope, grid=focus, city=city)} if embed else \
-            {"url": _url(opts, key, scope, grid=focus)}
+        source = (
+            {"data": layer_json(conn, key, scope, grid=focus, city=city)}
+            if embed
+            else {"url": _url(opts, key, scope, grid=focus)}
+        )
         m.add_child(DataLayer(key, kind, name, show=show, **source, **options))
 
     _add_base(m, conn, scope, opts, embed)
     add("grids", "grids", f"网格 grids ({n})", canvas=n >= CANVAS_MIN_GRIDS)
-    add("service-areas", "areas", f"{scope.minutes} 分钟服务范围 service areas ({scope.mode})",
-        canvas=n >= CANVAS_MIN_GRIDS)
+    add(
+        "service-areas",
+        "areas",
+        f"{scope.minutes} 分钟服务范围 service areas ({scope.mode})",
+        canvas=n >= CANVAS_MIN_GRIDS,
+    )
     add("facilities", "facilities", "服务设施 facilities", cluster=city)
     if focus:
         add("buildings", "buildings", f"网格 {focus} 楼栋 buildings", cluster=True, uncluster_zoom=16)
@@ -208,8 +279,9 @@ def _add_base(m: folium.Map, conn: Connection, scope: data.Scope, opts: PageOpti
     m.add_child(DataLayer("base", "base", "底图 base map (roads, water, buildings)", **source))
 
 
-def grid_page(conn: Connection, code: str, opts: PageOptions | None = None, *, mode: str = "auto",
-              minutes: int = 5) -> str:
+def grid_page(
+    conn: Connection, code: str, opts: PageOptions | None = None, *, mode: str = "auto", minutes: int = 5
+) -> str:
     """One grid's map: its community's grids for context, the grid highlighted with all its buildings."""
     info = data.grid_info(conn, code)
     scope = data.Scope(info["community"], mode, minutes)
@@ -220,7 +292,9 @@ def _title(conn: Connection, scope: data.Scope, focus: str | None) -> str:
     """The area by its name (the code in brackets), the circle and its basis: what a wall map is headed by."""
     where = "全市 whole city"
     if scope.area is not None:
-        row = conn.execute(text("SELECT name, code FROM admin_areas WHERE :a IN (code, name) ORDER BY level LIMIT 1"),
-                           {"a": scope.area}).first()
+        row = conn.execute(
+            text("SELECT name, code FROM admin_areas WHERE :a IN (code, name) ORDER BY level LIMIT 1"),
+            {"a": scope.area},
+        ).first()
         where = f"{row[0]} ({row[1]})" if row else scope.area
     return f"{where} · {scope.minutes} 分钟服务圈覆盖 coverage · {basis_label(scope)}"

@@ -73,15 +73,22 @@ class Planner(JSCSSMixin, MacroElement):
 
 
 def _feature_collection(rows: list, geoms: np.ndarray) -> dict:
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": props, "geometry": json.loads(shapely.to_geojson(g))}
-        for props, g in zip(rows, geoms, strict=True)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": props, "geometry": json.loads(shapely.to_geojson(g))}
+            for props, g in zip(rows, geoms, strict=True)
+        ],
+    }
 
 
 def _base_map(bounds: tuple[float, float, float, float] | None) -> folium.Map:
     settings = get_settings()
-    tiles = folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "base map", max_zoom=19,
-                             control=False) if settings.tile_url else None
+    tiles = (
+        folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "base map", max_zoom=19, control=False)
+        if settings.tile_url
+        else None
+    )
     m = folium.Map(location=[0, 0], zoom_start=14, tiles=tiles, control_scale=True, max_zoom=20)
     if bounds:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -93,8 +100,9 @@ def _page(m: folium.Map, static_url: str) -> str:
         raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)"))
 
     script = (TEMPLATES / "planner.js").read_text(encoding="utf-8")
-    m.get_root().header.add_child(folium.Element(
-        f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>"))
+    m.get_root().header.add_child(
+        folium.Element(f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>")
+    )
     m.get_root().header.add_child(folium.Element(f"<script>{script}</script>"))
     localise(m, static_url)
     return m.get_root().render()
@@ -116,8 +124,7 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
 
     Empty, with ``too_many`` set, past :data:`MAX_BUILDINGS`: markers for a whole city help no one.
     """
-    rows = conn.execute(text(BUILDINGS_SQL), {"cids": community_ids(conn, community),
-                                              "limit": MAX_BUILDINGS + 1}).all()
+    rows = conn.execute(text(BUILDINGS_SQL), {"cids": community_ids(conn, community), "limit": MAX_BUILDINGS + 1}).all()
     if len(rows) > MAX_BUILDINGS:
         return {"type": "FeatureCollection", "features": [], "too_many": True}
     points = shapely.points(np.asarray([(r[5], r[6]) for r in rows], dtype=float).reshape(-1, 2))
@@ -130,13 +137,26 @@ def planner_html(conn: Connection, community: str | None, static_url: str, api_u
     """The planner page for one community (or all grids)."""
     grids, bounds = grids_for_display(conn, community)
     if bounds is None and community is not None:  # a community with no grids yet: show its outline's extent
-        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
-                                "AS e FROM admin_areas WHERE id = ANY(:c)) x"), {"c": community_ids(conn, community)}
-                           ).first()
+        box = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
+                "AS e FROM admin_areas WHERE id = ANY(:c)) x"
+            ),
+            {"c": community_ids(conn, community)},
+        ).first()
         bounds = tuple(box) if box and box[0] is not None else None
     m = _base_map(bounds)
-    m.add_child(Planner({"grids": grids, "buildings": buildings_for_display(conn, community), "api": api_url,
-                         "crs": display_crs(), "community": community}))
+    m.add_child(
+        Planner(
+            {
+                "grids": grids,
+                "buildings": buildings_for_display(conn, community),
+                "api": api_url,
+                "crs": display_crs(),
+                "community": community,
+            }
+        )
+    )
     return _page(m, static_url)
 
 
@@ -150,9 +170,15 @@ def _household_labels(m: folium.Map, plan: dict, geoms, fc: dict) -> None:
         before, after = ((g.get(k) or {}).get("households", "—") for k in ("before", "after"))
         text_ = f"{html.escape(g['code'])}<br>{before} → {after} 户"
         point = shapely.point_on_surface(geom)
-        folium.Marker([point.y, point.x], icon=folium.DivIcon(
-            html=f'<div class="plan-label">{text_}</div>', icon_size=(140, 30), icon_anchor=(70, 15),
-            class_name="plan-label-icon")).add_to(m)
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(
+                html=f'<div class="plan-label">{text_}</div>',
+                icon_size=(140, 30),
+                icon_anchor=(70, 15),
+                class_name="plan-label-icon",
+            ),
+        ).add_to(m)
 
 
 def plan_map_html(plan: dict, static_url: str) -> str:
@@ -167,19 +193,26 @@ def plan_map_html(plan: dict, static_url: str) -> str:
         layers[key] = (_feature_collection([f["properties"] for f in fc["features"]], geoms), geoms)
     every = np.concatenate([layers["before"][1], layers["after"][1]])
     m = _base_map(tuple(shapely.total_bounds(every)) if len(every) else None)
-    styles = {"before": {"color": "#636363", "weight": 2.5, "dashArray": "6 4", "fill": False},
-              "after": {"color": "#0072B2", "weight": 2, "fillColor": "#0072B2", "fillOpacity": 0.3}}
+    styles = {
+        "before": {"color": "#636363", "weight": 2.5, "dashArray": "6 4", "fill": False},
+        "after": {"color": "#0072B2", "weight": 2, "fillColor": "#0072B2", "fillOpacity": 0.3},
+    }
     for key in ("after", "before"):  # the old outline is drawn over the new fill, so both stay visible
         fc = layers[key][0]
         if not fc["features"]:  # a plan of new grids only (a partition) has nothing before
             continue
-        folium.GeoJson(fc, name=f"{key} ({'变更前 dashed grey' if key == 'before' else '变更后 filled blue'})",
-                       style_function=lambda _, s=styles[key]: s,
-                       tooltip=folium.GeoJsonTooltip(["code"])).add_to(m)
+        folium.GeoJson(
+            fc,
+            name=f"{key} ({'变更前 dashed grey' if key == 'before' else '变更后 filled blue'})",
+            style_function=lambda _, s=styles[key]: s,
+            tooltip=folium.GeoJsonTooltip(["code"]),
+        ).add_to(m)
     _household_labels(m, plan, layers["after"][1], layers["after"][0])
     folium.LayerControl(collapsed=False).add_to(m)
-    moved = t("{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
-              "change grid.", **plan["preview"]["moved"]["totals"])
+    moved = t(
+        "{buildings} buildings, {households} households, {residents} residents, {facilities} facilities change grid.",
+        **plan["preview"]["moved"]["totals"],
+    )
     title = html.escape(t("plan {plan} ({status}): {moved}", plan=plan["plan"], status=plan["status"], moved=moved))
     m.get_root().html.add_child(folium.Element(f'<div class="planner-title" id="plan-title">{title}</div>'))
     return _page(m, static_url)

@@ -17,15 +17,23 @@ def _keep(*names: str) -> dict[str, str]:
 def planner_text() -> dict[str, str]:
     """Panel labels, status lines and result headings of the planner page."""
     return {
-        "title": t("Grid planner"), "grid": t("Grid"), "pick_option": t("— pick a grid —"),
-        "merge_with": t("Merge with"), "none_option": t("— none —"), "author": t("Author"),
-        "hint": t("Pick a grid (or click it), then edit its vertices, draw a new polygon or rectangle, draw a line "
-                  "across it to split it, pick a grid to merge it with, or click buildings of other grids to move "
-                  "them into it."),
+        "title": t("Grid planner"),
+        "grid": t("Grid"),
+        "pick_option": t("— pick a grid —"),
+        "merge_with": t("Merge with"),
+        "none_option": t("— none —"),
+        "author": t("Author"),
+        "hint": t(
+            "Pick a grid (or click it), then edit its vertices, draw a new polygon or rectangle, draw a line "
+            "across it to split it, pick a grid to merge it with, or click buildings of other grids to move "
+            "them into it."
+        ),
         "too_many": t("Buildings are shown for one community at a time: open the planner with ?community=."),
-        "preview": t("Preview"), "apply": t("Apply"),
-        "picked": t("grid {code} (version {version}): edit its vertices or draw a new boundary",
-                    **_keep("code", "version")),
+        "preview": t("Preview"),
+        "apply": t("Apply"),
+        "picked": t(
+            "grid {code} (version {version}): edit its vertices or draw a new boundary", **_keep("code", "version")
+        ),
         "move_first": t("pick the grid the building should move into first"),
         "already": t("{label} is in {code} already", **_keep("label", "code")),
         "moving": t("{n} building(s) to move into {code}: preview it", **_keep("n", "code")),
@@ -37,20 +45,33 @@ def planner_text() -> dict[str, str]:
         "new_grid": t("new grid drawn in community {community}: preview it", **_keep("community")),
         "propose": t("Propose grids for this community"),
         "proposing": t("proposing grids for the whole community…"),
-        "edited": t("boundary edited: preview it"), "pick_first": t("pick a grid first"),
+        "edited": t("boundary edited: preview it"),
+        "pick_first": t("pick a grid first"),
         "previewing": t("previewing…"),
         "previewed": t("plan {plan} previewed: apply it or keep editing", **_keep("plan")),
         "applied": t("plan {plan} applied: changed {changed}; {n} building(s) moved", **_keep("plan", "changed", "n")),
         "created": t("created {created}", **_keep("created")),
         "force_reason": t("To apply it anyway, give the reason (it is recorded with the plan):"),
-        "moved": t("{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
-                   "change grid.", **_keep("buildings", "households", "residents", "facilities")),
-        "th_grid": t("grid"), "th_status": t("status"), "th_households": t("households"),
-        "th_buildings": t("buildings"), "th_coverage": t("5-minute coverage"), "th_building": t("building"),
-        "th_from": t("from"), "th_to": t("to"),
-        "retired": t("retired"), "changed": t("changed"), "new": t("new"), "restored": t("restored"),
-        "checked": t("Validation after the change: {errors} error(s), {warnings} warning(s)",
-                     **_keep("errors", "warnings")),
+        "moved": t(
+            "{buildings} buildings, {households} households, {residents} residents, {facilities} facilities "
+            "change grid.",
+            **_keep("buildings", "households", "residents", "facilities"),
+        ),
+        "th_grid": t("grid"),
+        "th_status": t("status"),
+        "th_households": t("households"),
+        "th_buildings": t("buildings"),
+        "th_coverage": t("5-minute coverage"),
+        "th_building": t("building"),
+        "th_from": t("from"),
+        "th_to": t("to"),
+        "retired": t("retired"),
+        "changed": t("changed"),
+        "new": t("new"),
+        "restored": t("restored"),
+        "checked": t(
+            "Validation after the change: {errors} error(s), {warnings} warning(s)", **_keep("errors", "warnings")
+        ),
         "map_link": t("before/after map"),
         "tooltip": t("{label} · {households} households · grid {grid}", **_keep("label", "households", "grid")),
     }

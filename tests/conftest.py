@@ -27,8 +27,12 @@ from geogrid import db  # noqa: E402
 from geogrid.db import cluster  # noqa: E402
 
 # The test cities (tests/fixtures/) as fixtures: planning_city, lookup_city, small_city.
-pytest_plugins = ["tests.fixtures.planning_city", "tests.fixtures.lookup_city", "tests.fixtures.maps_city",
-                  "tests.fixtures.rosters_street"]
+pytest_plugins = [
+    "tests.fixtures.planning_city",
+    "tests.fixtures.lookup_city",
+    "tests.fixtures.maps_city",
+    "tests.fixtures.rosters_street",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

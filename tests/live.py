@@ -14,8 +14,13 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 # As root, without a sandbox; no background traffic (the machine has no network beyond localhost).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @contextmanager

@@ -32,8 +32,11 @@ async def _ping_pool(pool) -> None:
                 raise
 
 
-@router.get("/health", response_model=None,
-            responses={503: {"description": "the database does not answer (within the pool timeout)"}})
+@router.get(
+    "/health",
+    response_model=None,
+    responses={503: {"description": "the database does not answer (within the pool timeout)"}},
+)
 async def health(request: Request) -> dict | JSONResponse:
     """``{"status": "ok", "database": "ok"}`` when the database answers, else 503 with ``"degraded"`` and the
     reason, within ``GEOGRID_DB_POOL_TIMEOUT`` (never a hang); the HTTP floor for benchmarks.
@@ -53,5 +56,6 @@ async def health(request: Request) -> dict | JSONResponse:
         error = t("database unavailable: {error}", error=exc.__class__.__name__)
     if database == "ok":
         return {"status": "ok", "database": database}
-    return JSONResponse({"status": "degraded", "database": database, "error": error}, status_code=503,
-                        headers={"Retry-After": "5"})
+    return JSONResponse(
+        {"status": "degraded", "database": database, "error": error}, status_code=503, headers={"Retry-After": "5"}
+    )

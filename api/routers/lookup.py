@@ -50,11 +50,19 @@ async def lookup_pool(app) -> AsyncIterator[None]:
         settings = get_settings()
         # Bounded waits (503 within seconds while the database is down) and a short reconnect window: the
         # default backoff doubles up to 5 minutes, so recovery after a 90 s outage used to take 35 s.
-        pool = AsyncConnectionPool(settings.url.replace("+psycopg", "", 1), min_size=2, max_size=POOL_SIZE,
-                                   open=False, timeout=settings.db_pool_timeout_s,
-                                   reconnect_timeout=RECONNECT_WINDOW_S,
-                                   kwargs={"autocommit": True, "row_factory": namedtuple_row,
-                                           "connect_timeout": max(2, settings.db_connect_timeout_s)})
+        pool = AsyncConnectionPool(
+            settings.url.replace("+psycopg", "", 1),
+            min_size=2,
+            max_size=POOL_SIZE,
+            open=False,
+            timeout=settings.db_pool_timeout_s,
+            reconnect_timeout=RECONNECT_WINDOW_S,
+            kwargs={
+                "autocommit": True,
+                "row_factory": namedtuple_row,
+                "connect_timeout": max(2, settings.db_connect_timeout_s),
+            },
+        )
         await pool.open()
     except Exception as exc:  # the sync path answers (and reports the database) instead
         logging.getLogger(__name__).warning("%s", t("point lookups without the async pool: {error}", error=exc))
@@ -70,8 +78,19 @@ async def lookup_pool(app) -> AsyncIterator[None]:
 router = APIRouter(tags=["lookup"])  # its pool is opened by the app's lifespan (api.app)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
-CSV_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error",
-               "match_level", "ambiguous", "candidate_codes")
+CSV_COLUMNS = (
+    "id",
+    "grid_code",
+    "grid_name",
+    "grid_kind",
+    "community_code",
+    "match_address",
+    "match_score",
+    "error",
+    "match_level",
+    "ambiguous",
+    "candidate_codes",
+)
 
 
 # Sync lookups (addresses, or no pool) hold a pooled SQLAlchemy connection for their whole run: more threads
@@ -98,9 +117,12 @@ class LookupQuery(BaseModel):
             raise RequestValidationError([dict(e, loc=("query", *e["loc"])) for e in errors]) from None
 
 
-_QUERY_DOC: dict[str, Any] = {"parameters": [
-    {"name": name, "in": "query", "required": False, "description": spec.pop("description", ""), "schema": spec}
-    for name, spec in LookupQuery.model_json_schema()["properties"].items()]}
+_QUERY_DOC: dict[str, Any] = {
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "description": spec.pop("description", ""), "schema": spec}
+        for name, spec in LookupQuery.model_json_schema()["properties"].items()
+    ]
+}
 
 
 @router.get("/lookup", openapi_extra=_QUERY_DOC, responses=LOOKUP_RESPONSES)
@@ -159,10 +181,15 @@ class BatchRequest(BaseModel):
     crs: str = Field("wgs84", max_length=40, description=CRS_HELP)
 
 
-_BATCH_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": BatchRequest.model_json_schema()},
-    "text/csv": {"schema": {"type": "string", "description": "columns id and lon,lat or address"}},
-}}}
+_BATCH_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": BatchRequest.model_json_schema()},
+            "text/csv": {"schema": {"type": "string", "description": "columns id and lon,lat or address"}},
+        },
+    }
+}
 
 
 @router.post("/lookup/batch", openapi_extra=_BATCH_DOC)
@@ -212,11 +239,17 @@ async def _csv_items(request: Request, kind: str) -> list[dict]:
         fields = set(reader.fieldnames or ())
         if not ({"lon", "lat"} <= fields or "address" in fields):
             raise GeogridError(t("CSV needs columns lon and lat, or address (and optionally id)"))
-        return [{"id": row.get("id") or str(n), "lon": row.get("lon") or None, "lat": row.get("lat") or None,
-                 "address": row.get("address") or None} for n, row in enumerate(reader, start=2)]
+        return [
+            {
+                "id": row.get("id") or str(n),
+                "lon": row.get("lon") or None,
+                "lat": row.get("lat") or None,
+                "address": row.get("address") or None,
+            }
+            for n, row in enumerate(reader, start=2)
+        ]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise GeogridError(t("cannot read the CSV: {error}", error=exc)) from None
-
 
 
 def _to_csv(results: list[dict]) -> str:
@@ -225,7 +258,19 @@ def _to_csv(results: list[dict]) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in results:
         g, m = r.get("grid") or {}, r.get("match") or {}
-        writer.writerow([r.get("id"), g.get("code"), g.get("name"), g.get("kind"), g.get("community_code"),
-                         m.get("address"), m.get("score"), r.get("error"), m.get("level"), r.get("ambiguous"),
-                         " ".join(r.get("candidates") or ())])
+        writer.writerow(
+            [
+                r.get("id"),
+                g.get("code"),
+                g.get("name"),
+                g.get("kind"),
+                g.get("community_code"),
+                m.get("address"),
+                m.get("score"),
+                r.get("error"),
+                m.get("level"),
+                r.get("ambiguous"),
+                " ".join(r.get("candidates") or ()),
+            ]
+        )
     return out.getvalue()

@@ -38,9 +38,14 @@ def _compressed(request: Request, body: str | tuple[bytes, bytes | None], media_
 
 def _options(request: Request, measure: str, print_view: bool = False) -> pages.PageOptions:
     root = request.scope.get("root_path", "")
-    return pages.PageOptions(static_url=f"{root}/maps/static", layer_url=f"{root}/maps/layers",
-                             lookup_url=f"{root}/lookup", measure=measure, tiles_url=f"{root}/tiles",
-                             print_view=print_view)
+    return pages.PageOptions(
+        static_url=f"{root}/maps/static",
+        layer_url=f"{root}/maps/layers",
+        lookup_url=f"{root}/lookup",
+        measure=measure,
+        tiles_url=f"{root}/tiles",
+        print_view=print_view,
+    )
 
 
 @router.get("/maps", response_class=HTMLResponse)
@@ -51,19 +56,28 @@ def maps_index(request: Request) -> Response:
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse)
-def coverage_map(request: Request, community: Community = None, mode: Mode = "auto", minutes: Minutes = 5,
-                 measure: Measure = "coverage", kind: Kind = None, print_view: Print = False) -> Response:
+def coverage_map(
+    request: Request,
+    community: Community = None,
+    mode: Mode = "auto",
+    minutes: Minutes = 5,
+    measure: Measure = "coverage",
+    kind: Kind = None,
+    print_view: Print = False,
+) -> Response:
     """The coverage map of a community, street or district (or the whole city without ``community``);
     ``print=true`` lays it out for a printed sheet or a PDF (the browser's print dialog)."""
     with db.ready().connect() as conn:
-        html = pages.coverage_page(conn, data.Scope(community, mode, minutes, kind),
-                                   _options(request, measure, print_view))
+        html = pages.coverage_page(
+            conn, data.Scope(community, mode, minutes, kind), _options(request, measure, print_view)
+        )
     return _compressed(request, html, "text/html")
 
 
 @router.get("/maps/grids/{code}", response_class=HTMLResponse)
-def grid_map(request: Request, code: str, mode: Mode = "auto", minutes: Minutes = 5,
-             measure: Measure = "households") -> Response:
+def grid_map(
+    request: Request, code: str, mode: Mode = "auto", minutes: Minutes = 5, measure: Measure = "households"
+) -> Response:
     """One grid with all its buildings, in its community."""
     with db.ready().connect() as conn:
         html = pages.grid_page(conn, code, _options(request, measure), mode=mode, minutes=minutes)
@@ -71,8 +85,15 @@ def grid_map(request: Request, code: str, mode: Mode = "auto", minutes: Minutes 
 
 
 @router.get("/maps/layers/{layer}.geojson")
-def layer(request: Request, layer: str, community: Community = None, mode: Mode = "auto", minutes: Minutes = 5,
-          kind: Kind = None, grid: Annotated[str | None, Query(max_length=32)] = None) -> Response:
+def layer(
+    request: Request,
+    layer: str,
+    community: Community = None,
+    mode: Mode = "auto",
+    minutes: Minutes = 5,
+    kind: Kind = None,
+    grid: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
     """One map layer as GeoJSON (WGS84, or GCJ-02 when the tile setting names a GCJ-02 source)."""
     if layer not in LAYERS:
         raise NotFound(t("unknown layer '{layer}': use one of {layers}", layer=layer, layers=list(LAYERS)))

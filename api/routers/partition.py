@@ -39,9 +39,15 @@ def _check_area(conn, who, area: str) -> None:
     """403 unless the caller may change this street or community (its own code, or its street's, granted)."""
     if who.role == "admin":
         return
-    codes = set(conn.scalars(text(
-        "SELECT unnest(ARRAY[a.code, p.code]) FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id "
-        "WHERE a.level IN ('street', 'community') AND (a.code = :c OR a.name = :c)"), {"c": area}))
+    codes = set(
+        conn.scalars(
+            text(
+                "SELECT unnest(ARRAY[a.code, p.code]) FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id "
+                "WHERE a.level IN ('street', 'community') AND (a.code = :c OR a.name = :c)"
+            ),
+            {"c": area},
+        )
+    )
     if not codes & set(who.areas):
         raise Forbidden(t("area {area} is outside the areas granted to {name}", area=area, name=who.name))
 
@@ -62,6 +68,12 @@ def post_partition(body: PartitionIn, request: Request, who: CurrentUser) -> dic
         else:
             plan = propose(conn, community=body.community, street=body.street, seed=body.seed, author=author)
         area = check_plan(conn, who, plan["preview"])  # a planner proposes only within the areas granted
-        security.record(conn, request, "partition", area=area or body.community or body.street,
-                        target=f"plan {plan['plan']}", details={"plan": plan["plan"], "rebalance": body.rebalance})
+        security.record(
+            conn,
+            request,
+            "partition",
+            area=area or body.community or body.street,
+            target=f"plan {plan['plan']}",
+            details={"plan": plan["plan"], "rebalance": body.rebalance},
+        )
         return plan

@@ -22,34 +22,57 @@ router = APIRouter(tags=["planning"])
 
 
 class PlanIn(BaseModel):
-    edits: list[Edit] = Field(..., min_length=1, max_length=1000, description=(
-        "Edits in order, each chosen by its op: redraw {grid, geometry, repair}, split {grid, line}, "
-        "merge {grids, name}, move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry "
-        "crs: wgs84/cgcs2000/gcj02/bd09/EPSG:xxxx. Coordinates are checked: finite, 2D, on the Earth."))
+    edits: list[Edit] = Field(
+        ...,
+        min_length=1,
+        max_length=1000,
+        description=(
+            "Edits in order, each chosen by its op: redraw {grid, geometry, repair}, split {grid, line}, "
+            "merge {grids, name}, move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry "
+            "crs: wgs84/cgcs2000/gcj02/bd09/EPSG:xxxx. Coordinates are checked: finite, 2D, on the Earth."
+        ),
+    )
     base_versions: dict[str, int] | None = Field(None, description="Grid versions the planner saw: {code: version}.")
     author: str | None = Field(None, max_length=100)
 
 
 @router.get("/validation", response_model=Validation)
-def get_validation(conn: ReadConn, community: Place = None,
-                   ) -> dict:
+def get_validation(
+    conn: ReadConn,
+    community: Place = None,
+) -> dict:
     """Every problem of the grids in force: rule, severity, grids, community, message, GeoJSON location."""
     problems = validate(conn, community)
-    return {"community": community, "count": len(problems),
-            "errors": sum(p["severity"] == "error" for p in problems), "problems": problems}
+    return {
+        "community": community,
+        "count": len(problems),
+        "errors": sum(p["severity"] == "error" for p in problems),
+        "problems": problems,
+    }
 
 
 @router.post("/plans", status_code=201, response_model=Plan)
-def post_plan(conn: WriteConn, body: PlanIn, request: Request, who: CurrentUser,
-              compare: bool = Query(False, description="Also count problems before the change.")) -> dict:
+def post_plan(
+    conn: WriteConn,
+    body: PlanIn,
+    request: Request,
+    who: CurrentUser,
+    compare: bool = Query(False, description="Also count problems before the change."),
+) -> dict:
     """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link.
 
     403 naming the grid when the plan touches a grid outside the caller's granted streets or communities."""
     plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
     codes = plan_grids(plan["preview"])
     area = check_plan(conn, who, plan["preview"])  # raises before commit: an out-of-scope draft is never stored
-    security.record(conn, request, "plan_create", area=area, target=f"plan {plan['plan']}",
-                    details={"plan": plan["plan"], "grids": codes})
+    security.record(
+        conn,
+        request,
+        "plan_create",
+        area=area,
+        target=f"plan {plan['plan']}",
+        details={"plan": plan["plan"], "grids": codes},
+    )
     return _linked(plan)
 
 
@@ -66,24 +89,35 @@ def _linked(plan: dict) -> dict:
 
 
 @router.post("/plans/{plan_id}/apply", response_model=Applied)
-def post_apply(conn: WriteConn, plan_id: int, request: Request, who: CurrentUser,
-               author: str | None = Query(None, max_length=100),
-               force: bool = Query(False, description="Apply although the change adds validation errors."),
-               reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
-               ) -> dict:
+def post_apply(
+    conn: WriteConn,
+    plan_id: int,
+    request: Request,
+    who: CurrentUser,
+    author: str | None = Query(None, max_length=100),
+    force: bool = Query(False, description="Apply although the change adds validation errors."),
+    reason: str | None = Query(None, max_length=500, description="Why (required with force; recorded)."),
+) -> dict:
     """Apply a draft plan in one transaction; 409 naming what changed when its grids moved on since, or naming the
     validation errors it would add (``added_errors``) unless ``force`` with a ``reason``."""
     area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
     result = apply_plan(conn, plan_id, author or who.name, force, reason)
     check_grids(conn, who, result["changed"] + result["retired"])
-    security.record(conn, request, "plan_apply", area=area, target=f"plan {plan_id}",
-                    details={**result, "force_reason": reason} if force else result)
+    security.record(
+        conn,
+        request,
+        "plan_apply",
+        area=area,
+        target=f"plan {plan_id}",
+        details={**result, "force_reason": reason} if force else result,
+    )
     return result
 
 
 @router.post("/plans/{plan_id}/undo", response_model=Undone)
-def post_undo(conn: WriteConn, plan_id: int, request: Request, who: CurrentUser,
-              author: str | None = Query(None, max_length=100)) -> dict:
+def post_undo(
+    conn: WriteConn, plan_id: int, request: Request, who: CurrentUser, author: str | None = Query(None, max_length=100)
+) -> dict:
     """Undo an applied plan: every grid it touched returns to its version before it, in one transaction (itself
     a new plan); 409 when a later plan changed those grids."""
     area = check_plan(conn, who, get_plan(conn, plan_id)["preview"] or {})
@@ -99,13 +133,18 @@ def grid_history(conn: ReadConn, code: str) -> dict:
 
 
 @router.post("/grids/{code}/revert", response_model=Reverted)
-def grid_revert(conn: WriteConn, code: str, request: Request, who: CurrentUser, to_version: int = Query(..., ge=1),
-                author: str | None = Query(None, max_length=100)) -> dict:
+def grid_revert(
+    conn: WriteConn,
+    code: str,
+    request: Request,
+    who: CurrentUser,
+    to_version: int = Query(..., ge=1),
+    author: str | None = Query(None, max_length=100),
+) -> dict:
     """Give a grid the boundary of an earlier version; the revert is itself a new version."""
     area = check_grids(conn, who, [code])
     result = revert(conn, code, to_version, author or who.name)
-    security.record(conn, request, "grid_revert", area=area, target=code,
-                    details={**result, "to_version": to_version})
+    security.record(conn, request, "grid_revert", area=area, target=code, details={**result, "to_version": to_version})
     return result
 
 

@@ -34,11 +34,12 @@ SELECT json_build_object('type', 'FeatureCollection',
 _BBOX = "ST_Intersects({col}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 
 
-
 def _grids_sql(where: str, extra: str = "") -> str:
     """Grids matching ``where`` (on ``grids g``) with their figures (:mod:`geogrid.figures`) and boundary."""
-    return (f"SELECT f.code, f.name, f.kind, f.community_code, f.households, f.residents, f.buildings{extra}, g.geom "
-            f"FROM ({grid_figures_sql(where)}) f JOIN grids g ON g.id = f.grid_id")
+    return (
+        f"SELECT f.code, f.name, f.kind, f.community_code, f.households, f.residents, f.buildings{extra}, g.geom "
+        f"FROM ({grid_figures_sql(where)}) f JOIN grids g ON g.id = f.grid_id"
+    )
 
 
 def _code(code: str) -> str:
@@ -67,21 +68,27 @@ def _bbox(bbox: str | None) -> dict | None:
 
 
 @router.get("/areas", responses=geojson(AreaCollection))
-def areas(conn: ReadConn, level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None
-          ) -> Response:
+def areas(
+    conn: ReadConn, level: Annotated[str | None, Query(description=f"one of {', '.join(AREA_LEVELS)}")] = None
+) -> Response:
     """Districts, streets and communities with their codes and parent codes."""
     if level is not None and level not in AREA_LEVELS:
         raise GeogridError(t("level must be one of {levels}", levels=AREA_LEVELS))
     where = "WHERE a.level = :level" if level else ""
-    return _geojson(conn, f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
-                    f"LEFT JOIN admin_areas p ON p.id = a.parent_id {where} ORDER BY a.code", {"level": level})
+    return _geojson(
+        conn,
+        f"SELECT a.code, a.name, a.level, p.code AS parent_code, a.geom FROM admin_areas a "
+        f"LEFT JOIN admin_areas p ON p.id = a.parent_id {where} ORDER BY a.code",
+        {"level": level},
+    )
 
 
 @router.get("/grids", responses=geojson(GridCollection))
 def grids(
     conn: ReadConn,
-    community: Annotated[str | None, Query(max_length=200, description="district, street or community: code or name")
-                         ] = None,
+    community: Annotated[
+        str | None, Query(max_length=200, description="district, street or community: code or name")
+    ] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
     """Current grids with households, residents and buildings (counts only)."""
@@ -108,10 +115,13 @@ def grid_buildings(conn: ReadConn, code: str) -> Response:
     """The buildings assigned to a grid: address, households, source id."""
     if conn.scalar(text("SELECT 1 FROM grids WHERE code = :code"), {"code": _code(code)}) is None:
         raise NotFound(t("no grid with code '{code}'", code=code))
-    return _geojson(conn,
+    return _geojson(
+        conn,
         "SELECT b.address, b.households, b.source_id, b.geom FROM buildings b "
         "JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id "
-        "WHERE g.code = :code ORDER BY b.id", {"code": code})
+        "WHERE g.code = :code ORDER BY b.id",
+        {"code": code},
+    )
 
 
 @router.get("/facilities", responses=geojson(FacilityCollection))
@@ -131,6 +141,9 @@ def facilities(
         params["kind"] = kind
     if bbox is not None:
         where.append(_BBOX.format(col="f.geom"))
-    return _geojson(conn,
+    return _geojson(
+        conn,
         "SELECT f.name, f.kind, f.circle_minutes, f.address, g.code AS grid_code, f.geom FROM facilities f "
-        f"LEFT JOIN grids g ON g.id = f.grid_id WHERE {' AND '.join(where)} ORDER BY f.id", params)
+        f"LEFT JOIN grids g ON g.id = f.grid_id WHERE {' AND '.join(where)} ORDER BY f.id",
+        params,
+    )

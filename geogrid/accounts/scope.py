@@ -28,15 +28,19 @@ def grid_areas(conn: Connection, codes: list[str]) -> dict[str, tuple[str | None
 def new_grid_areas(conn: Connection, preview: dict) -> dict[str, tuple[str | None, str | None]]:
     """``{provisional code: (community, street)}`` for the grids a plan creates, by where each one lies."""
     new = {g["code"] for g in preview.get("grids", []) if g.get("status") == "new"}
-    features = [f for f in preview.get("geometry", {}).get("after", {}).get("features", [])
-                if f["properties"]["code"] in new]
+    features = [
+        f for f in preview.get("geometry", {}).get("after", {}).get("features", []) if f["properties"]["code"] in new
+    ]
     out: dict[str, tuple[str | None, str | None]] = {}
     for f in features:
-        row = conn.execute(text(
-            "SELECT c.code AS community, s.code AS street FROM admin_areas c "
-            "LEFT JOIN admin_areas s ON s.id = c.parent_id WHERE c.level = 'community' "
-            "AND ST_Intersects(c.geom, ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))) LIMIT 1"),
-            {"g": json.dumps(f["geometry"])}).first()
+        row = conn.execute(
+            text(
+                "SELECT c.code AS community, s.code AS street FROM admin_areas c "
+                "LEFT JOIN admin_areas s ON s.id = c.parent_id WHERE c.level = 'community' "
+                "AND ST_Intersects(c.geom, ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))) LIMIT 1"
+            ),
+            {"g": json.dumps(f["geometry"])},
+        ).first()
         out[f["properties"]["code"]] = (row.community, row.street) if row else (None, None)
     return out
 
@@ -46,8 +50,9 @@ def check_plan(conn: Connection, who: Principal, preview: dict) -> str | None:
     return check_grids(conn, who, plan_grids(preview), new_grid_areas(conn, preview))
 
 
-def check_grids(conn: Connection, who: Principal, codes: list[str],
-                extra: dict[str, tuple[str | None, str | None]] | None = None) -> str | None:
+def check_grids(
+    conn: Connection, who: Principal, codes: list[str], extra: dict[str, tuple[str | None, str | None]] | None = None
+) -> str | None:
     """Raise 403 naming the first grid outside the account's areas; returns the community of the grids."""
     areas = {**grid_areas(conn, codes), **(extra or {})}
     codes = [*codes, *(extra or {})]

@@ -63,8 +63,9 @@ def _click_or_fail(exc: Exception) -> NoReturn:
     if isinstance(exc, DBAPIError):
         first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else name
         _fail(t("the database stopped answering; nothing was written ({error})", error=first))
-    _fail(t("unexpected {kind}: {error}", kind=name, error=str(exc).strip().splitlines()[0] if str(exc).strip()
-            else name))
+    _fail(
+        t("unexpected {kind}: {error}", kind=name, error=str(exc).strip().splitlines()[0] if str(exc).strip() else name)
+    )
 
 
 _LOADED: list[bool] = []

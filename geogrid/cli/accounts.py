@@ -40,12 +40,13 @@ def _record(conn, action: str, name: str, **details) -> None:
 
 
 @users_app.command("add", help=t("Create an account (role: {roles}).", roles=", ".join(ROLES)))
-def add(name: str = typer.Argument(..., help=t("Account name.")),
-        role: str = typer.Option(..., "--role", "-r", help=", ".join(ROLES)),
-        area: list[str] = AREAS,
-        password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
-        no_password: bool = typer.Option(False, "--no-password", help=t("A system account that signs in by key.")),
-        ) -> None:
+def add(
+    name: str = typer.Argument(..., help=t("Account name.")),
+    role: str = typer.Option(..., "--role", "-r", help=", ".join(ROLES)),
+    area: list[str] = AREAS,
+    password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
+    no_password: bool = typer.Option(False, "--no-password", help=t("A system account that signs in by key.")),
+) -> None:
     from geogrid.accounts import store
 
     secret = None if no_password else _password(password)
@@ -76,8 +77,10 @@ def enable(name: str = typer.Argument(..., help=t("Account name."))) -> None:
 
 
 @users_app.command("reset", help=t("Set a new password (the account's sessions end)."))
-def reset(name: str = typer.Argument(..., help=t("Account name.")),
-          password: str = typer.Option(None, "--password", help=t("Password (asked when absent)."))) -> None:
+def reset(
+    name: str = typer.Argument(..., help=t("Account name.")),
+    password: str = typer.Option(None, "--password", help=t("Password (asked when absent).")),
+) -> None:
     from geogrid.accounts import store
 
     secret = _password(password)
@@ -110,9 +113,12 @@ def list_command() -> None:
 
 
 @keys_app.command("add", help=t("A new API key for an account, printed once on stdout."))
-def key_add(name: str = typer.Argument(..., help=t("Account name.")),
-            rate: int = typer.Option(None, "--rate", help=t("Requests per minute for this key (default: the "
-                                                             "GEOGRID_RATE_LIMIT setting)."))) -> None:
+def key_add(
+    name: str = typer.Argument(..., help=t("Account name.")),
+    rate: int = typer.Option(
+        None, "--rate", help=t("Requests per minute for this key (default: the GEOGRID_RATE_LIMIT setting).")
+    ),
+) -> None:
     from geogrid.accounts import store
 
     with db.ready().begin() as conn:

@@ -36,9 +36,14 @@ def _echo_json(data: dict) -> None:
 
 
 @coverage_app.callback(invoke_without_command=True)
-def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
-         kind: str = typer.Option(None, help=t("Facility kind, e.g. service_station (all kinds when absent).")),
-         community: str = COMMUNITY, as_json: bool = JSON) -> None:
+def show(
+    ctx: typer.Context,
+    minutes: int = MINUTES,
+    mode: str = MODE,
+    kind: str = typer.Option(None, help=t("Facility kind, e.g. service_station (all kinds when absent).")),
+    community: str = COMMUNITY,
+    as_json: bool = JSON,
+) -> None:
     """Without a subcommand: households, residents and special groups within reach, per grid (as GET /coverage)."""
     if ctx.invoked_subcommand:
         return
@@ -49,30 +54,59 @@ def show(ctx: typer.Context, minutes: int = MINUTES, mode: str = MODE,
     if as_json:
         return _echo_json(result)
     s = result["summary"]
-    table = Table(heading("grid"), heading("name"), heading("households"), heading("households covered"),
-                  heading("share"), heading("residents"), heading("residents covered"), heading("elderly alone"),
-                  title=_coverage_title(minutes, mode, kind, s))
+    table = Table(
+        heading("grid"),
+        heading("name"),
+        heading("households"),
+        heading("households covered"),
+        heading("share"),
+        heading("residents"),
+        heading("residents covered"),
+        heading("elderly alone"),
+        title=_coverage_title(minutes, mode, kind, s),
+    )
     for g in result["grids"]:
-        table.add_row(g["code"], g["name"] or "", f"{g['households']:,}", f"{g['households_covered']:,}",
-                      _pct(g["share"]), f"{g['residents']:,}", f"{g['residents_covered']:,}",
-                      f"{g['elderly_alone_covered']:,}/{g['elderly_alone']:,}")
+        table.add_row(
+            g["code"],
+            g["name"] or "",
+            f"{g['households']:,}",
+            f"{g['households_covered']:,}",
+            _pct(g["share"]),
+            f"{g['residents']:,}",
+            f"{g['residents_covered']:,}",
+            f"{g['elderly_alone_covered']:,}/{g['elderly_alone']:,}",
+        )
     console.print(table)
 
 
 def _coverage_title(minutes: int, mode: str, kind: str | None, s: dict) -> str:
-    values = {"minutes": minutes, "mode": mode, "kind": kind, "covered": s["households_covered"],
-              "households": s["households"], "share": _pct(s["share"])}
+    values = {
+        "minutes": minutes,
+        "mode": mode,
+        "kind": kind,
+        "covered": s["households_covered"],
+        "households": s["households"],
+        "share": _pct(s["share"]),
+    }
     if kind:
-        return t("{minutes}-minute {mode} coverage of {kind}: {covered:,} of {households:,} households ({share})",
-                 **values)
+        return t(
+            "{minutes}-minute {mode} coverage of {kind}: {covered:,} of {households:,} households ({share})", **values
+        )
     return t("{minutes}-minute {mode} coverage: {covered:,} of {households:,} households ({share})", **values)
 
 
-@coverage_app.command(help=t("Uncovered buildings grouped into clusters; grids with no station inside or within "
-                             "reach."))
-def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = KIND,
-         community: str = COMMUNITY, link_m: float = typer.Option(100.0, help=t("Cluster link distance (m).")),
-         show_clusters: int = typer.Option(20, "--show", help=t("Clusters listed.")), as_json: bool = JSON) -> None:
+@coverage_app.command(
+    help=t("Uncovered buildings grouped into clusters; grids with no station inside or within reach.")
+)
+def gaps(
+    minutes: int = MINUTES,
+    mode: str = MODE,
+    kind: str = KIND,
+    community: str = COMMUNITY,
+    link_m: float = typer.Option(100.0, help=t("Cluster link distance (m).")),
+    show_clusters: int = typer.Option(20, "--show", help=t("Clusters listed.")),
+    as_json: bool = JSON,
+) -> None:
     from geogrid.coverage.gaps import gaps as find_gaps
 
     with db.ready().connect() as conn:
@@ -80,46 +114,89 @@ def gaps(minutes: int = MINUTES, mode: str = MODE, kind: str = KIND,
     if as_json:
         return _echo_json(result)
     s = result["summary"]
-    table = Table(heading("cluster"), heading("buildings"), heading("households"), heading("lon"), heading("lat"),
-                  heading("radius (m)"), heading("grids"),
-                  title=t("{households:,} uncovered households in {clusters:,} clusters",
-                          households=s["households"], clusters=s["clusters"]))
+    table = Table(
+        heading("cluster"),
+        heading("buildings"),
+        heading("households"),
+        heading("lon"),
+        heading("lat"),
+        heading("radius (m)"),
+        heading("grids"),
+        title=t(
+            "{households:,} uncovered households in {clusters:,} clusters",
+            households=s["households"],
+            clusters=s["clusters"],
+        ),
+    )
     for c in result["clusters"][:show_clusters]:
-        table.add_row(str(c["cluster"]), f"{c['buildings']:,}", f"{c['households']:,}", f"{c['lon']:.6f}",
-                      f"{c['lat']:.6f}", f"{c['radius_m']:,.0f}", ", ".join(c["grids"]))
+        table.add_row(
+            str(c["cluster"]),
+            f"{c['buildings']:,}",
+            f"{c['households']:,}",
+            f"{c['lon']:.6f}",
+            f"{c['lat']:.6f}",
+            f"{c['radius_m']:,.0f}",
+            ", ".join(c["grids"]),
+        )
     console.print(table)
-    flags = Table(heading("grid"), heading("name"), heading("stations inside"), heading("reached"),
-                  title=t("{n} grids flagged", n=len(result["grids"])))
+    flags = Table(
+        heading("grid"),
+        heading("name"),
+        heading("stations inside"),
+        heading("reached"),
+        title=t("{n} grids flagged", n=len(result["grids"])),
+    )
     for g in result["grids"]:
         flags.add_row(g["code"], g["name"] or "", str(g["stations_inside"]), t("yes") if g["reached"] else t("no"))
     console.print(flags)
 
 
-@coverage_app.command(help=t("Propose k sites covering the most uncovered households (exact MCLP, checked "
-                             "by greedy)."))
-def suggest(k: int = typer.Option(3, "-k", help=t("Number of new sites.")), minutes: int = MINUTES, mode: str = MODE,
-            kind: str = KIND, community: str = COMMUNITY,
-            max_buildings: int = typer.Option(300, help=t("Uncovered buildings tried as sites.")),
-            as_json: bool = JSON) -> None:
+@coverage_app.command(help=t("Propose k sites covering the most uncovered households (exact MCLP, checked by greedy)."))
+def suggest(
+    k: int = typer.Option(3, "-k", help=t("Number of new sites.")),
+    minutes: int = MINUTES,
+    mode: str = MODE,
+    kind: str = KIND,
+    community: str = COMMUNITY,
+    max_buildings: int = typer.Option(300, help=t("Uncovered buildings tried as sites.")),
+    as_json: bool = JSON,
+) -> None:
     from geogrid.coverage.suggest import suggest as propose
 
     with console.status(t("solving the maximal covering problem")), db.ready().connect() as conn:
         result = propose(conn, _query(minutes, mode, kind, community), k=k, max_buildings=max_buildings)
     if as_json:
         return _echo_json(result)
-    table = Table("#", heading("site"), heading("lon"), heading("lat"), heading("gain (households)"),
-                  heading("covered after"), heading("share after"),
-                  title=t("{method} — {n} candidates", method=result["method"], n=result["candidates"]))
+    table = Table(
+        "#",
+        heading("site"),
+        heading("lon"),
+        heading("lat"),
+        heading("gain (households)"),
+        heading("covered after"),
+        heading("share after"),
+        title=t("{method} — {n} candidates", method=result["method"], n=result["candidates"]),
+    )
     for i, site in enumerate(result["sites"], start=1):
-        table.add_row(str(i), f"{site['source']} {site['ref_id']}", f"{site['lon']:.6f}", f"{site['lat']:.6f}",
-                      f"{site['gain_households']:,}", f"{site['households_covered_after']:,}",
-                      _pct(site["share_after"]))
+        table.add_row(
+            str(i),
+            f"{site['source']} {site['ref_id']}",
+            f"{site['lon']:.6f}",
+            f"{site['lat']:.6f}",
+            f"{site['gain_households']:,}",
+            f"{site['households_covered_after']:,}",
+            _pct(site["share_after"]),
+        )
     console.print(table)
 
 
-@coverage_app.command("compute", help=t(
-    "Recompute the service areas of every facility (circle and network) and the walks to the nearest service station "
-    "that lookups report: what changes when facilities do (`geogrid compute` does all)."))
+@coverage_app.command(
+    "compute",
+    help=t(
+        "Recompute the service areas of every facility (circle and network) and the walks to the nearest service station "
+        "that lookups report: what changes when facilities do (`geogrid compute` does all)."
+    ),
+)
 def compute_areas() -> None:
     from geogrid.coverage.compute import MODES, compute_service_areas
     from geogrid.stations import store_station_walks
@@ -134,6 +211,10 @@ def compute_areas() -> None:
         bar.update(task, description=t("walks to the nearest service station"))
         walks = store_station_walks(conn)
         bar.advance(task)
-    console.print(join([t("{mode}: {n:,} areas", mode=mode, n=n) for mode, n in written.items()]
-                       + [t("{n:,} network nodes with a walk to a station", n=walks)], zh="，"))
-
+    console.print(
+        join(
+            [t("{mode}: {n:,} areas", mode=mode, n=n) for mode, n in written.items()]
+            + [t("{n:,} network nodes with a walk to a station", n=walks)],
+            zh="，",
+        )
+    )

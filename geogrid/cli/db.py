@@ -43,8 +43,14 @@ def status() -> None:
     settings = _settings()
     if settings.embedded:
         state = t("running") if cluster.running(settings) else t("stopped")
-        typer.echo(t("embedded cluster {state}: {path} (port {port})", state=state, path=settings.pgdata,
-                     port=settings.db_port))
+        typer.echo(
+            t(
+                "embedded cluster {state}: {path} (port {port})",
+                state=state,
+                path=settings.pgdata,
+                port=settings.db_port,
+            )
+        )
     else:
         typer.echo(t("external database (GEOGRID_DATABASE_URL)"))
 

@@ -16,8 +16,19 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 
 CHUNK = 5_000
-OUT_COLUMNS = ("id", "grid_code", "grid_name", "grid_kind", "community_code", "match_address", "match_score", "error",
-               "match_level", "ambiguous", "candidate_codes")
+OUT_COLUMNS = (
+    "id",
+    "grid_code",
+    "grid_name",
+    "grid_kind",
+    "community_code",
+    "match_address",
+    "match_score",
+    "error",
+    "match_level",
+    "ambiguous",
+    "candidate_codes",
+)
 _POINT = re.compile(r"^\s*(-?[\d.]+(?:e-?\d+)?)\s*[,，\s]\s*(-?[\d.]+(?:e-?\d+)?)\s*$", re.IGNORECASE)
 
 
@@ -40,8 +51,9 @@ def lookup_command(
         from geogrid.lookup import lookup_address, lookup_point
 
         point = _POINT.match(query)
-        answer = lookup_point(conn, float(point[1]), float(point[2]), crs) if point else \
-            lookup_address(conn, query, explain)
+        answer = (
+            lookup_point(conn, float(point[1]), float(point[2]), crs) if point else lookup_address(conn, query, explain)
+        )
     for line in answer.pop("explain", None) or ():
         typer.echo(line, err=True)
     if explain and "match" in answer:
@@ -66,8 +78,15 @@ def read_items(path: Path) -> list[dict]:
             fields = set(reader.fieldnames or ())
             if not ({"lon", "lat"} <= fields or "address" in fields):
                 raise InputError(t("needs columns lon and lat, or address"), file=str(path), field="lon/lat/address")
-            return [{"id": row.get("id") or str(n), "lon": row.get("lon") or None, "lat": row.get("lat") or None,
-                     "address": row.get("address") or None} for n, row in enumerate(reader, start=2)]
+            return [
+                {
+                    "id": row.get("id") or str(n),
+                    "lon": row.get("lon") or None,
+                    "lat": row.get("lat") or None,
+                    "address": row.get("address") or None,
+                }
+                for n, row in enumerate(reader, start=2)
+            ]
     except OSError as exc:
         raise InputError(t("cannot read: {error}", error=exc.strerror), file=str(path)) from None
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -86,11 +105,23 @@ def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
             task = bar.add_task(t("lookup"), total=len(items))
 
             for start in range(0, len(items), CHUNK):
-                for r in lookup_batch(conn, items[start:start + CHUNK], crs):
+                for r in lookup_batch(conn, items[start : start + CHUNK], crs):
                     g, m = r.get("grid") or {}, r.get("match") or {}
-                    writer.writerow([r["id"], g.get("code"), g.get("name"), g.get("kind"), g.get("community_code"),
-                                     m.get("address"), m.get("score"), r.get("error"), m.get("level"),
-                                     r.get("ambiguous"), " ".join(r.get("candidates") or ())])
+                    writer.writerow(
+                        [
+                            r["id"],
+                            g.get("code"),
+                            g.get("name"),
+                            g.get("kind"),
+                            g.get("community_code"),
+                            m.get("address"),
+                            m.get("score"),
+                            r.get("error"),
+                            m.get("level"),
+                            r.get("ambiguous"),
+                            " ".join(r.get("candidates") or ()),
+                        ]
+                    )
                 bar.advance(task, min(CHUNK, len(items) - start))
     finally:
         if out:

@@ -19,8 +19,10 @@ app.add_typer(plan_app, name="plan")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 
 
-@app.command("validate", help=t("Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, "
-                                "size, staff, shape."))
+@app.command(
+    "validate",
+    help=t("Check the grids: geometry, containment, overlaps, gaps, unassigned buildings, size, staff, shape."),
+)
 def validate_command(
     community: str = typer.Option(None, "--community", "-c", help=t("Community code or name (default: all).")),
     as_json: bool = typer.Option(False, "--json", help=t("Print the problems as JSON on stdout.")),
@@ -38,11 +40,20 @@ def validate_command(
     if as_json:
         typer.echo(json.dumps(problems, ensure_ascii=False, indent=2))
     else:
-        table = Table(heading("severity"), heading("rule"), heading("grids"), heading("message"),
-                      title=t("{n} problem(s)", n=len(problems)))
+        table = Table(
+            heading("severity"),
+            heading("rule"),
+            heading("grids"),
+            heading("message"),
+            title=t("{n} problem(s)", n=len(problems)),
+        )
         for p in problems:
-            table.add_row(f"[{SEVERITY_STYLE[p['severity']]}]{p['severity']}[/]", p["rule"],
-                          " ".join(p["grids"][:4]) + (" …" if len(p["grids"]) > 4 else ""), p["message"])
+            table.add_row(
+                f"[{SEVERITY_STYLE[p['severity']]}]{p['severity']}[/]",
+                p["rule"],
+                " ".join(p["grids"][:4]) + (" …" if len(p["grids"]) > 4 else ""),
+                p["message"],
+            )
         console.print(table)
     if any(p["severity"] == "error" for p in problems):
         raise typer.Exit(2)
@@ -71,8 +82,9 @@ def _read_plan_file(path: Path) -> dict:
 
 @plan_app.command("create", help=t("Store a draft plan and print its preview (JSON on stdout)."))
 def create(
-    path: Path = typer.Argument(..., help=t("JSON file: {{edits: [...], base_versions: {{code: version}}}} or a "
-                                            "list.")),
+    path: Path = typer.Argument(
+        ..., help=t("JSON file: {{edits: [...], base_versions: {{code: version}}}} or a list.")
+    ),
     author: str = typer.Option(None, help=t("Who proposes the change.")),
 ) -> None:
     from geogrid.planning.preview import create_plan
@@ -82,39 +94,66 @@ def create(
         plan = create_plan(conn, body["edits"], body.get("base_versions"), author or body.get("author"))
         _audit(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]})
     moved = plan["preview"]["moved"]["totals"]
-    console.print(t("plan {plan}: {buildings} building(s), {households} household(s), {residents} resident(s), "
-                    "{facilities} facilit(ies) change grid", plan=plan["plan"], **moved))
+    console.print(
+        t(
+            "plan {plan}: {buildings} building(s), {households} household(s), {residents} resident(s), "
+            "{facilities} facilit(ies) change grid",
+            plan=plan["plan"],
+            **moved,
+        )
+    )
     typer.echo(json.dumps(plan, ensure_ascii=False, indent=2, default=str))
 
 
 @plan_app.command("apply", help=t("Apply a draft plan in one transaction (refused if its grids changed since)."))
-def apply(plan_id: int = typer.Argument(..., help=t("Plan number.")),
-          author: str = typer.Option(None, help=t("Who applies the change.")),
-          force: bool = typer.Option(False, "--force", help=t("Apply although the change adds validation errors.")),
-          reason: str = typer.Option(None, "--reason", help=t("Why (required with --force; recorded)."))) -> None:
+def apply(
+    plan_id: int = typer.Argument(..., help=t("Plan number.")),
+    author: str = typer.Option(None, help=t("Who applies the change.")),
+    force: bool = typer.Option(False, "--force", help=t("Apply although the change adds validation errors.")),
+    reason: str = typer.Option(None, "--reason", help=t("Why (required with --force; recorded).")),
+) -> None:
     from geogrid.planning.apply import apply_plan
 
     with db.ready().begin() as conn:
         result = apply_plan(conn, plan_id, author, force, reason)
         _audit(conn, "plan_apply", f"plan {plan_id}", result)
-    console.print(t("plan {plan} applied: changed {changed}; retired {retired}; created {created}; "
-                    "{buildings_moved} building(s) moved", plan=plan_id,
-                    **{k: join(result[k]) if result[k] else "-" for k in ("changed", "retired", "created")},
-                    buildings_moved=result["buildings_moved"]))
+    console.print(
+        t(
+            "plan {plan} applied: changed {changed}; retired {retired}; created {created}; "
+            "{buildings_moved} building(s) moved",
+            plan=plan_id,
+            **{k: join(result[k]) if result[k] else "-" for k in ("changed", "retired", "created")},
+            buildings_moved=result["buildings_moved"],
+        )
+    )
 
 
-@plan_app.command("undo", help=t("Undo an applied plan: every grid it touched returns to its version before it "
-                                 "(refused when a later plan changed them)."))
-def undo_command(plan_id: int = typer.Argument(..., help=t("Plan number.")),
-                 author: str = typer.Option(None, help=t("Who undoes the plan."))) -> None:
+@plan_app.command(
+    "undo",
+    help=t(
+        "Undo an applied plan: every grid it touched returns to its version before it "
+        "(refused when a later plan changed them)."
+    ),
+)
+def undo_command(
+    plan_id: int = typer.Argument(..., help=t("Plan number.")),
+    author: str = typer.Option(None, help=t("Who undoes the plan.")),
+) -> None:
     from geogrid.planning.undo import undo_plan
 
     with db.ready().begin() as conn:
         result = undo_plan(conn, plan_id, author)
         _audit(conn, "plan_undo", f"plan {plan_id}", result)
-    console.print(t("plan {plan} undone by plan {undo}: changed {changed}; retired {retired}; {n} building(s) moved",
-                    plan=plan_id, undo=result["plan"], changed=join(result["changed"]) if result["changed"] else "-",
-                    retired=join(result["retired"]) if result["retired"] else "-", n=result["buildings_moved"]))
+    console.print(
+        t(
+            "plan {plan} undone by plan {undo}: changed {changed}; retired {retired}; {n} building(s) moved",
+            plan=plan_id,
+            undo=result["plan"],
+            changed=join(result["changed"]) if result["changed"] else "-",
+            retired=join(result["retired"]) if result["retired"] else "-",
+            n=result["buildings_moved"],
+        )
+    )
 
 
 @plan_app.command("history", help=t("Every version of a grid, with author, dates and lineage."))
@@ -123,27 +162,52 @@ def history_command(code: str = typer.Argument(..., help=t("Grid code."))) -> No
 
     with db.ready().connect() as conn:
         h = history(conn, code)
-    table = Table(heading("version"), heading("valid from"), heading("valid to"), heading("author"),
-                  heading("area m²"), heading("plan"),
-                  title=t("grid {code} ({status}); parents {parents}; children {children}", code=code,
-                          status=h["status"], parents=h["parents"] or "-", children=h["children"] or "-"))
+    table = Table(
+        heading("version"),
+        heading("valid from"),
+        heading("valid to"),
+        heading("author"),
+        heading("area m²"),
+        heading("plan"),
+        title=t(
+            "grid {code} ({status}); parents {parents}; children {children}",
+            code=code,
+            status=h["status"],
+            parents=h["parents"] or "-",
+            children=h["children"] or "-",
+        ),
+    )
     for v in h["versions"]:
-        table.add_row(str(v["version"]), f"{v['valid_from']:%Y-%m-%d %H:%M}",
-                      f"{v['valid_to']:%Y-%m-%d %H:%M}" if v["valid_to"] else "in force", v["author"] or "",
-                      f"{v['area_m2']:,.0f}" if v["area_m2"] is not None else "", str(v["change_id"] or ""))
+        table.add_row(
+            str(v["version"]),
+            f"{v['valid_from']:%Y-%m-%d %H:%M}",
+            f"{v['valid_to']:%Y-%m-%d %H:%M}" if v["valid_to"] else "in force",
+            v["author"] or "",
+            f"{v['area_m2']:,.0f}" if v["area_m2"] is not None else "",
+            str(v["change_id"] or ""),
+        )
     console.print(table)
 
 
-@plan_app.command("revert", help=t("Give a grid the boundary of an earlier version (a new version; neighbours give "
-                                   "back what it takes)."))
-def revert_command(code: str = typer.Argument(..., help=t("Grid code.")),
-                   to_version: int = typer.Option(..., "--to-version", help=t("Version to restore.")),
-                   author: str = typer.Option(None, help=t("Who reverts the grid."))) -> None:
+@plan_app.command(
+    "revert",
+    help=t("Give a grid the boundary of an earlier version (a new version; neighbours give back what it takes)."),
+)
+def revert_command(
+    code: str = typer.Argument(..., help=t("Grid code.")),
+    to_version: int = typer.Option(..., "--to-version", help=t("Version to restore.")),
+    author: str = typer.Option(None, help=t("Who reverts the grid.")),
+) -> None:
     from geogrid.planning.history import revert
 
     with db.ready().begin() as conn:
         result = revert(conn, code, to_version, author)
         _audit(conn, "grid_revert", code, {**result, "to_version": to_version})
-    console.print(t("grid {code} reverted to version {version}: {n} building(s) moved", code=code,
-                    version=to_version, n=result["buildings_moved"]))
-
+    console.print(
+        t(
+            "grid {code} reverted to version {version}: {n} building(s) moved",
+            code=code,
+            version=to_version,
+            n=result["buildings_moved"],
+        )
+    )

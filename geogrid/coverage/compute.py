@@ -44,8 +44,14 @@ def network_areas(graph: WalkGraph, xy: np.ndarray, radius: float, offset: float
     offset = settings.access_offset_m if offset is None else offset
     cell = settings.area_cell_m
     if not offset > 0 or not 0 < cell <= offset:
-        raise GeogridError(t("GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and GEOGRID_AREA_CELL "
-                             "more than 0 and at most the offset (got {cell})", offset=offset, cell=cell))
+        raise GeogridError(
+            t(
+                "GEOGRID_ACCESS_OFFSET must be more than 0 metres (got {offset}) and GEOGRID_AREA_CELL "
+                "more than 0 and at most the offset (got {cell})",
+                offset=offset,
+                cell=cell,
+            )
+        )
     if len(xy) == 0:
         return np.empty(0, dtype=object)
     areas = areas_from_pieces(*reached_pieces(graph, xy, radius), xy, radius, offset, cell)
@@ -59,7 +65,7 @@ def load_facilities(conn: Connection, where: str = "TRUE") -> pd.DataFrame:
     return query_frame(
         conn,
         "SELECT id, kind, circle_minutes, candidate, ST_X(geom) AS lon, ST_Y(geom) AS lat "
-        f"FROM facilities WHERE {where} ORDER BY id"
+        f"FROM facilities WHERE {where} ORDER BY id",
     )
 
 
@@ -82,8 +88,9 @@ def to_storage(geoms: np.ndarray, epsg: int) -> np.ndarray:
     return out
 
 
-def areas_for(conn: Connection, facilities: pd.DataFrame, mode: str, graph: WalkGraph | None = None,
-              epsg: int | None = None) -> tuple[np.ndarray, int]:
+def areas_for(
+    conn: Connection, facilities: pd.DataFrame, mode: str, graph: WalkGraph | None = None, epsg: int | None = None
+) -> tuple[np.ndarray, int]:
     """Metric service areas of ``facilities`` (each at its ``circle_minutes``) in one mode, and the EPSG used."""
     if mode not in MODES:
         raise GeogridError(t("unknown mode '{mode}': use circle or network", mode=mode))
@@ -138,10 +145,14 @@ def compute_service_areas(conn: Connection, modes: tuple[str, ...] = MODES) -> d
                 written[mode] = 0
                 continue
             raise
-        rows = pd.DataFrame({
-            "facility_id": facilities["id"].to_numpy(), "minutes": facilities["circle_minutes"].to_numpy(),
-            "mode": mode, "geom": to_storage(areas, epsg),
-        })
+        rows = pd.DataFrame(
+            {
+                "facility_id": facilities["id"].to_numpy(),
+                "minutes": facilities["circle_minutes"].to_numpy(),
+                "mode": mode,
+                "geom": to_storage(areas, epsg),
+            }
+        )
         written[mode] = copy_frame(conn, "service_areas", rows)
     conn.execute(text("ANALYZE service_areas"))
     return written

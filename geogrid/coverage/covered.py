@@ -48,8 +48,7 @@ def covered_mask(x: np.ndarray, y: np.ndarray, areas: np.ndarray) -> np.ndarray:
     return out
 
 
-def _covering_bits(x: np.ndarray, y: np.ndarray, areas: np.ndarray, combo: np.ndarray,
-                   words: int) -> np.ndarray:
+def _covering_bits(x: np.ndarray, y: np.ndarray, areas: np.ndarray, combo: np.ndarray, words: int) -> np.ndarray:
     """(points, words) int64 bitmasks: bit ``combo % 63`` of word ``combo // 63`` set where an area covers."""
     out = np.zeros((len(x), words), dtype=np.int64)
     if not len(areas):
@@ -84,12 +83,16 @@ def store_building_coverage(conn: Connection) -> int:
     bits = _covering_bits(pts["x"].to_numpy(), pts["y"].to_numpy(), areas["geom"].to_numpy(), combo, words)
     blocks = list(_blocks(pts["id"].to_numpy(), bits))
     if blocks:
-        conn.execute(text("INSERT INTO building_coverage (word, lo, hi, data) VALUES (:word, :lo, :hi, :data)"),
-                     blocks)
-    copy_rows(conn, "building_coverage_sets", ["mode", "minutes", "kind", "word", "bit"], (
-        (m, int(mi), k, int(i) // BITS_PER_WORD, int(i) % BITS_PER_WORD)
-        for m, mi, k, i in sets.itertuples(index=False, name=None)
-    ))
+        conn.execute(text("INSERT INTO building_coverage (word, lo, hi, data) VALUES (:word, :lo, :hi, :data)"), blocks)
+    copy_rows(
+        conn,
+        "building_coverage_sets",
+        ["mode", "minutes", "kind", "word", "bit"],
+        (
+            (m, int(mi), k, int(i) // BITS_PER_WORD, int(i) % BITS_PER_WORD)
+            for m, mi, k, i in sets.itertuples(index=False, name=None)
+        ),
+    )
     return int(np.count_nonzero(bits))
 
 
@@ -100,7 +103,7 @@ def _blocks(ids: np.ndarray, bits: np.ndarray) -> Iterator[dict]:
         records = np.empty(len(sel), dtype=RECORD)
         records["id"], records["bits"] = ids[sel], bits[sel, word]
         for start in range(0, len(records), BLOCK_RECORDS):
-            part = records[start:start + BLOCK_RECORDS]
+            part = records[start : start + BLOCK_RECORDS]
             yield {"word": word, "lo": int(part["id"][0]), "hi": int(part["id"][-1]), "data": part.tobytes()}
 
 
@@ -119,8 +122,9 @@ SELECT n.sets, b.mask, b.data FROM n LEFT JOIN (
 """
 
 
-def stored_covered(conn: Connection, ids: np.ndarray, mode: str, minutes: int,
-                   kind: str | None = None) -> np.ndarray | None:
+def stored_covered(
+    conn: Connection, ids: np.ndarray, mode: str, minutes: int, kind: str | None = None
+) -> np.ndarray | None:
     """Covered flags of buildings ``ids`` for the mode, minutes and kind (``None``: any), or ``None`` if stale.
 
     One statement reads the freshness marker (how many sets are stored) and the covered buildings
@@ -128,8 +132,7 @@ def stored_covered(conn: Connection, ids: np.ndarray, mode: str, minutes: int,
     """
     ids = np.asarray(ids, dtype=np.int64)
     lo, hi = (int(ids.min()), int(ids.max())) if len(ids) else (0, -1)
-    rows = conn.execute(text(READ_SQL), {"mode": mode, "minutes": int(minutes), "kind": kind, "lo": lo,
-                                         "hi": hi}).all()
+    rows = conn.execute(text(READ_SQL), {"mode": mode, "minutes": int(minutes), "kind": kind, "lo": lo, "hi": hi}).all()
     if rows[0].sets == 0:
         return None
     hits = [np.empty(0, dtype=np.int64)]
@@ -142,8 +145,14 @@ def stored_covered(conn: Connection, ids: np.ndarray, mode: str, minutes: int,
 
 def has_stored(conn: Connection) -> bool:
     """True when stored coverage describes the current buildings and service areas."""
-    return bool(conn.scalar(text("SELECT EXISTS (SELECT 1 FROM building_coverage_sets) "
-                                 "AND NOT EXISTS (SELECT 1 FROM building_coverage_changes)")))
+    return bool(
+        conn.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM building_coverage_sets) "
+                "AND NOT EXISTS (SELECT 1 FROM building_coverage_changes)"
+            )
+        )
+    )
 
 
 def coverage_sets(conn: Connection) -> pd.DataFrame:
@@ -153,8 +162,15 @@ def coverage_sets(conn: Connection) -> pd.DataFrame:
     )
 
 
-def covered_column(conn: Connection, frame: pd.DataFrame, mode: str, minutes: int, kind: str | None,
-                   areas: Callable[[], np.ndarray], use_stored: bool = True) -> np.ndarray:
+def covered_column(
+    conn: Connection,
+    frame: pd.DataFrame,
+    mode: str,
+    minutes: int,
+    kind: str | None,
+    areas: Callable[[], np.ndarray],
+    use_stored: bool = True,
+) -> np.ndarray:
     """Coverage of the buildings in ``frame`` (``id, x, y``): stored when fresh, else tested against ``areas()``."""
     covered = stored_covered(conn, frame["id"].to_numpy(), mode, minutes, kind) if use_stored else None
     if covered is None:

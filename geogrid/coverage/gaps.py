@@ -63,12 +63,19 @@ def clusters(frame: pd.DataFrame, labels: np.ndarray, xy: np.ndarray, epsg: int)
     np.maximum.at(spread, labels, np.hypot(xy[:, 0] - cx[labels], xy[:, 1] - cy[labels]))
     lon, lat = Transformer.from_crs(epsg, 4326, always_xy=True).transform(cx, cy)
     codes = frame.groupby(labels)["grid_code"].agg(lambda s: sorted(set(s.dropna())))
-    out = [{
-        "cluster": int(i), "buildings": int(count[i]), "households": int(np.bincount(labels, h)[i]),
-        "residents": int(np.bincount(labels, frame["residents"].to_numpy(dtype=float))[i]),
-        "lon": round(float(lon[i]), 6), "lat": round(float(lat[i]), 6), "radius_m": round(float(spread[i]), 1),
-        "grids": codes.loc[i],
-    } for i in range(len(count))]
+    out = [
+        {
+            "cluster": int(i),
+            "buildings": int(count[i]),
+            "households": int(np.bincount(labels, h)[i]),
+            "residents": int(np.bincount(labels, frame["residents"].to_numpy(dtype=float))[i]),
+            "lon": round(float(lon[i]), 6),
+            "lat": round(float(lat[i]), 6),
+            "radius_m": round(float(spread[i]), 1),
+            "grids": codes.loc[i],
+        }
+        for i in range(len(count))
+    ]
     return sorted(out, key=lambda c: (-c["households"], c["cluster"]))
 
 
@@ -76,12 +83,21 @@ def grid_flags(conn: Connection, q: Query) -> list[dict]:
     """Grids with no station of the kind inside them, or that no service area reaches at all."""
     scope = grids(conn, q.community)
     params = {"kind": q.kind, "minutes": q.minutes, "mode": q.mode}
-    reach = pd.DataFrame(conn.execute(text(GRID_REACH_SQL), params).all(),
-                         columns=["grid_id", "stations_inside", "reached"])
+    reach = pd.DataFrame(
+        conn.execute(text(GRID_REACH_SQL), params).all(), columns=["grid_id", "stations_inside", "reached"]
+    )
     merged = scope.merge(reach, on="grid_id")
     flagged = merged[(merged["stations_inside"] == 0) | ~merged["reached"]]
-    return [{"code": r.code, "name": r.name, "stations_inside": int(r.stations_inside), "reached": bool(r.reached),
-             "no_station": r.stations_inside == 0} for r in flagged.itertuples()]
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "stations_inside": int(r.stations_inside),
+            "reached": bool(r.reached),
+            "no_station": r.stations_inside == 0,
+        }
+        for r in flagged.itertuples()
+    ]
 
 
 def gaps(conn: Connection, q: Query, link_m: float = 100.0, limit: int = 1000) -> dict:
@@ -92,13 +108,25 @@ def gaps(conn: Connection, q: Query, link_m: float = 100.0, limit: int = 1000) -
     groups = clusters(frame, labels, xy, epsg)
     listed = frame.assign(cluster=labels).sort_values(["households", "id"], ascending=[False, True]).head(limit)
     return {
-        "query": {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "community": q.community,
-                  "link_m": link_m},
-        "summary": {"buildings": len(frame), "households": int(frame["households"].sum()),
-                    "residents": int(frame["residents"].sum()), "clusters": len(groups)},
+        "query": {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "community": q.community, "link_m": link_m},
+        "summary": {
+            "buildings": len(frame),
+            "households": int(frame["households"].sum()),
+            "residents": int(frame["residents"].sum()),
+            "clusters": len(groups),
+        },
         "clusters": groups,
-        "buildings": [{"id": int(r.id), "lon": round(r.x, 6), "lat": round(r.y, 6), "households": int(r.households),
-                       "residents": int(r.residents), "grid": r.grid_code, "cluster": int(r.cluster)}
-                      for r in listed.itertuples()],
+        "buildings": [
+            {
+                "id": int(r.id),
+                "lon": round(r.x, 6),
+                "lat": round(r.y, 6),
+                "households": int(r.households),
+                "residents": int(r.residents),
+                "grid": r.grid_code,
+                "cluster": int(r.cluster),
+            }
+            for r in listed.itertuples()
+        ],
         "grids": grid_flags(conn, q),
     }

@@ -53,14 +53,15 @@ def _paint_piece(f: np.ndarray, h: float, seg: np.ndarray, reach: float) -> None
 
 
 @nb.njit(cache=True)
-def _paint(mosaic: np.ndarray, per_row: int, h: float, starts: np.ndarray, seg: np.ndarray, offset: float,
-           circle: np.ndarray) -> None:
+def _paint(
+    mosaic: np.ndarray, per_row: int, h: float, starts: np.ndarray, seg: np.ndarray, offset: float, circle: np.ndarray
+) -> None:
     """Tile ``t`` of the mosaic gets the field of the pieces ``seg[starts[t]:starts[t + 1]]`` (tile coordinates)."""
     m = circle.shape[0]
     reach = offset + h  # a pixel further away has no neighbour inside: only its sign matters
     for t in range(len(starts) - 1):
         r, c = t // per_row, t % per_row
-        f = mosaic[r * m:(r + 1) * m, c * m:(c + 1) * m]
+        f = mosaic[r * m : (r + 1) * m, c * m : (c + 1) * m]
         f[:, :] = reach * reach
         for k in range(starts[t], starts[t + 1]):
             _paint_piece(f, h, seg[k], reach)
@@ -137,8 +138,9 @@ def _trace(mosaic: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> tuple[np.
     return coords, np.cumsum(starts) - 1, polygon_of_point[starts]
 
 
-def areas_from_pieces(rows: np.ndarray, coords: np.ndarray, xy: np.ndarray, radius: float, offset: float,
-                      cell: float) -> np.ndarray:
+def areas_from_pieces(
+    rows: np.ndarray, coords: np.ndarray, xy: np.ndarray, radius: float, offset: float, cell: float
+) -> np.ndarray:
     """Metric MultiPolygons: points within ``offset`` of each source's pieces, inside its circle.
 
     ``rows``/``coords`` are the sorted (source, (m, 2, 2) segments) of :func:`walk.reached_pieces`.
@@ -158,7 +160,7 @@ def areas_from_pieces(rows: np.ndarray, coords: np.ndarray, xy: np.ndarray, radi
         last = min(n, first + per_row * per_row)
         if last - first < per_row * per_row:
             mosaic.fill(1.0)  # tiles nobody paints stay outside
-        _paint(mosaic, per_row, cell, starts[first:last + 1], seg, offset, circle)
+        _paint(mosaic, per_row, cell, starts[first : last + 1], seg, offset, circle)
         coords, ring_of_point, polygon_of_ring = _trace(mosaic, grid)
         if not len(coords):
             continue
@@ -174,4 +176,3 @@ def areas_from_pieces(rows: np.ndarray, coords: np.ndarray, xy: np.ndarray, radi
         present, group = np.unique(owner[order], return_inverse=True)
         out[present] = shapely.multipolygons(polygons[order], indices=group)
     return out
-

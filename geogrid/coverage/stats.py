@@ -39,14 +39,18 @@ def check_circle(minutes: int, mode: str, kind: str | None) -> None:
         raise GeogridError(t("unknown facility kind '{kind}': use one of {kinds}", kind=kind, kinds=FACILITY_KINDS))
     circles = sorted(get_settings().circle_radius_m)
     if minutes not in circles:  # service areas exist only for the circles of GB 50180 (settings)
-        raise GeogridError(t("minutes={minutes}: choose one of {circles}", minutes=minutes,
-                             circles=[str(c) for c in circles]))
+        raise GeogridError(
+            t("minutes={minutes}: choose one of {circles}", minutes=minutes, circles=[str(c) for c in circles])
+        )
 
 
 def network_computed(conn: Connection, minutes: int) -> bool:
     """True when ``geogrid compute`` stored walking-network areas for this circle (what ``auto`` picks)."""
-    return bool(conn.scalar(text(
-        "SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = 'network' AND minutes = :m)"), {"m": minutes}))
+    return bool(
+        conn.scalar(
+            text("SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = 'network' AND minutes = :m)"), {"m": minutes}
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -72,49 +76,70 @@ class Query:
         return Query(self.minutes, mode, self.kind, self.community)
 
 
-AREAS_WHERE = ("FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
-               "WHERE s.minutes = :minutes AND s.mode = :mode AND f.candidate = :candidate "
-               "AND (CAST(:kind AS text) IS NULL OR f.kind = :kind) AND s.geom IS NOT NULL")
+AREAS_WHERE = (
+    "FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+    "WHERE s.minutes = :minutes AND s.mode = :mode AND f.candidate = :candidate "
+    "AND (CAST(:kind AS text) IS NULL OR f.kind = :kind) AND s.geom IS NOT NULL"
+)
 
 
 def _check_computed(conn: Connection, q: Query) -> None:
     if not conn.scalar(text("SELECT EXISTS (SELECT 1 FROM service_areas WHERE mode = :m)"), {"m": q.mode}):
-        raise GeogridError(t("no network service areas computed yet: run 'geogrid compute' after importing a "
-                             "walking network") if q.mode == "network" else
-                           t("no {mode} service areas computed yet: run 'geogrid compute'", mode=q.mode))
+        raise GeogridError(
+            t("no network service areas computed yet: run 'geogrid compute' after importing a walking network")
+            if q.mode == "network"
+            else t("no {mode} service areas computed yet: run 'geogrid compute'", mode=q.mode)
+        )
 
 
 def service_areas(conn: Connection, q: Query, candidate: bool = False) -> pd.DataFrame:
     """Stored areas (``facility_id, kind, geom``) for the query; raises when none were ever computed."""
     _check_computed(conn, q)
-    return fetch_geoms(conn, f"SELECT f.id AS facility_id, f.kind, ST_AsBinary(s.geom) {AREAS_WHERE} ORDER BY f.id",
-                       {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": candidate})
+    return fetch_geoms(
+        conn,
+        f"SELECT f.id AS facility_id, f.kind, ST_AsBinary(s.geom) {AREAS_WHERE} ORDER BY f.id",
+        {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": candidate},
+    )
 
 
 def service_area_count(conn: Connection, q: Query) -> int:
     """How many areas of real facilities define the query's coverage (no geometry read)."""
     _check_computed(conn, q)
-    return int(conn.scalar(text(f"SELECT count(*) {AREAS_WHERE}"),
-                           {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": False}))
+    return int(
+        conn.scalar(
+            text(f"SELECT count(*) {AREAS_WHERE}"),
+            {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "candidate": False},
+        )
+    )
 
 
 BUILDING_FIELDS = {
-    "id": ("int8send(b.id)", ">i8"), "x": ("float8send(ST_X(b.geom))", ">f8"),
-    "y": ("float8send(ST_Y(b.geom))", ">f8"), "households": ("int4send(coalesce(b.households, 0))", ">i4"),
+    "id": ("int8send(b.id)", ">i8"),
+    "x": ("float8send(ST_X(b.geom))", ">f8"),
+    "y": ("float8send(ST_Y(b.geom))", ">f8"),
+    "households": ("int4send(coalesce(b.households, 0))", ">i4"),
     "grid_id": ("int4send(coalesce(a.grid_id, -1))", ">i4"),  # -1: unassigned
 }
-PEOPLE_FIELDS = {"id": ("int8send(building_id)", ">i8"), "residents": ("int8send(residents)", ">i8"),
-                 **{g: (f"int8send({g})", ">i8") for g in SPECIAL_GROUPS}}
+PEOPLE_FIELDS = {
+    "id": ("int8send(building_id)", ">i8"),
+    "residents": ("int8send(residents)", ">i8"),
+    **{g: (f"int8send({g})", ">i8") for g in SPECIAL_GROUPS},
+}
 
 
 def buildings(conn: Connection) -> pd.DataFrame:
     """Every building with its grid (NaN when unassigned), households, residents and special-group counts."""
-    frame = fetch_packed(conn, BUILDING_FIELDS,
-                          "FROM buildings b LEFT JOIN building_assignments a ON a.building_id = b.id")
+    frame = fetch_packed(
+        conn, BUILDING_FIELDS, "FROM buildings b LEFT JOIN building_assignments a ON a.building_id = b.id"
+    )
     frame["grid_id"] = frame["grid_id"].where(frame["grid_id"] >= 0)
     groups = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(special_groups)) AS {g}" for g in SPECIAL_GROUPS)
-    people = fetch_packed(conn, PEOPLE_FIELDS, f"FROM (SELECT building_id, count(*) AS residents, {groups} "
-                                                f"FROM residents WHERE building_id IS NOT NULL GROUP BY building_id) r")
+    people = fetch_packed(
+        conn,
+        PEOPLE_FIELDS,
+        f"FROM (SELECT building_id, count(*) AS residents, {groups} "
+        f"FROM residents WHERE building_id IS NOT NULL GROUP BY building_id) r",
+    )
     frame = frame.merge(people, on="id", how="left")
     frame[list(COUNTS)] = frame[list(COUNTS)].fillna(0).astype("int64")
     return frame
@@ -125,8 +150,9 @@ def with_coverage(conn: Connection, q: Query) -> pd.DataFrame:
     q = q.resolved(conn)
     frame = buildings(conn)
     _check_computed(conn, q)
-    frame["covered"] = covered_column(conn, frame, q.mode, q.minutes, q.kind,
-                                      lambda: service_areas(conn, q)["geom"].to_numpy())
+    frame["covered"] = covered_column(
+        conn, frame, q.mode, q.minutes, q.kind, lambda: service_areas(conn, q)["geom"].to_numpy()
+    )
     return frame
 
 
@@ -158,15 +184,20 @@ def coverage(conn: Connection, q: Query) -> dict:
     q = q.resolved(conn)
     areas_count = service_area_count(conn, q)
     scoped = grids(conn, q.community)
-    per_grid = scoped.merge(coverage_by_grid(with_coverage(conn, q), COUNTS), left_on="grid_id",
-                            right_index=True, how="left")
+    per_grid = scoped.merge(
+        coverage_by_grid(with_coverage(conn, q), COUNTS), left_on="grid_id", right_index=True, how="left"
+    )
     count_cols = [c for name in COUNTS for c in (name, f"{name}_covered")]
     per_grid[count_cols] = per_grid[count_cols].fillna(0).astype("int64")
     summary = _add_shares(pd.DataFrame([per_grid[count_cols].sum()]))
     out = {
         "query": {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "community": q.community},
-        "summary": {**_records(summary)[0], "grids": len(per_grid), "service_areas": areas_count,
-                    "hint": _hint(conn, q) if areas_count == 0 else None},
+        "summary": {
+            **_records(summary)[0],
+            "grids": len(per_grid),
+            "service_areas": areas_count,
+            "hint": _hint(conn, q) if areas_count == 0 else None,
+        },
         "grids": _records(_add_shares(per_grid.drop(columns=["grid_id"]))),
     }
     for level, plural in (("community", "communities"), ("street", "streets")):
@@ -180,23 +211,34 @@ def coverage(conn: Connection, q: Query) -> dict:
 def _hint(conn: Connection, q: Query) -> str | None:
     """Why nothing counts, when nothing does: every facility (of the kind) is a candidate (OSM points of interest
     come in as candidates), or there is none. Coverage used to read 0% with no word why."""
-    real, candidates = conn.execute(text(
-        "SELECT count(*) FILTER (WHERE NOT candidate), count(*) FILTER (WHERE candidate) FROM facilities "
-        "WHERE CAST(:kind AS text) IS NULL OR kind = :kind"), {"kind": q.kind}).one()
+    real, candidates = conn.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE NOT candidate), count(*) FILTER (WHERE candidate) FROM facilities "
+            "WHERE CAST(:kind AS text) IS NULL OR kind = :kind"
+        ),
+        {"kind": q.kind},
+    ).one()
     if real == 0 and candidates > 0:
-        return t("no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as "
-                 "OSM points of interest), which never count; promote the real ones to facilities in service",
-                 candidates=candidates, of_kind=f" ({q.kind})" if q.kind else "")
+        return t(
+            "no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as "
+            "OSM points of interest), which never count; promote the real ones to facilities in service",
+            candidates=candidates,
+            of_kind=f" ({q.kind})" if q.kind else "",
+        )
     if real == 0:
-        return t("no facility{of_kind} in service: import facilities to measure coverage",
-                 of_kind=f" ({q.kind})" if q.kind else "")
+        return t(
+            "no facility{of_kind} in service: import facilities to measure coverage",
+            of_kind=f" ({q.kind})" if q.kind else "",
+        )
     return None
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows as plain Python values, NaN as ``None``."""
     return [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v.item() if hasattr(v, "item") else v)
-         for k, v in row.items()}
+        {
+            k: (None if isinstance(v, float) and np.isnan(v) else v.item() if hasattr(v, "item") else v)
+            for k, v in row.items()
+        }
         for row in frame.to_dict(orient="records")
     ]

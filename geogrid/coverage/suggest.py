@@ -32,18 +32,24 @@ def candidate_sites(conn: Connection, q: Query, gaps: pd.DataFrame, max_building
     """Candidate facilities of the kind plus thinned uncovered buildings: ``source, ref_id, lon, lat``."""
     where = "candidate" + (f" AND kind = '{q.kind}'" if q.kind else "")
     facilities = load_facilities(conn, where)
-    sites = [pd.DataFrame({"source": "facility", "ref_id": facilities["id"], "lon": facilities["lon"],
-                           "lat": facilities["lat"]})]
+    sites = [
+        pd.DataFrame(
+            {"source": "facility", "ref_id": facilities["id"], "lon": facilities["lon"], "lat": facilities["lat"]}
+        )
+    ]
     if max_buildings > 0 and not gaps.empty:
         epsg = metric_epsg(float(gaps["x"].mean()), float(gaps["y"].mean()))
         xy = to_metric(gaps["x"].to_numpy(), gaps["y"].to_numpy(), epsg)
         cell = np.floor(xy / (radius_m(q.minutes) / 2)).astype(np.int64)
         frame = gaps.assign(cx=cell[:, 0], cy=cell[:, 1])
         cell_households = frame.groupby(["cx", "cy"])["households"].transform("sum")
-        best = (frame.assign(cell_households=cell_households)
-                .sort_values(["households", "id"], ascending=[False, True])
-                .drop_duplicates(["cx", "cy"])
-                .sort_values("cell_households", ascending=False).head(max_buildings))
+        best = (
+            frame.assign(cell_households=cell_households)
+            .sort_values(["households", "id"], ascending=[False, True])
+            .drop_duplicates(["cx", "cy"])
+            .sort_values("cell_households", ascending=False)
+            .head(max_buildings)
+        )
         sites.append(pd.DataFrame({"source": "building", "ref_id": best["id"], "lon": best["x"], "lat": best["y"]}))
     return pd.concat(sites, ignore_index=True)
 
@@ -79,7 +85,7 @@ def exact(cover: csr_matrix, households: np.ndarray, k: int) -> list[int] | None
     problem += pulp.lpSum(float(households[i]) * y[i] for i in useful)
     problem += pulp.lpSum(x) <= k
     for i in useful:
-        problem += y[i] <= pulp.lpSum(x[j] for j in col.indices[col.indptr[i]:col.indptr[i + 1]])
+        problem += y[i] <= pulp.lpSum(x[j] for j in col.indices[col.indptr[i] : col.indptr[i + 1]])
     with warnings.catch_warnings():  # PuLP 3 warns that its bundled CBC moves to an extra in PuLP 4
         warnings.simplefilter("ignore", DeprecationWarning)
         status = problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=SOLVER_SECONDS))
@@ -115,24 +121,39 @@ def suggest(conn: Connection, q: Query, k: int = 3, max_buildings: int = 300) ->
     greedy_total = sum(g for _, g in quick)
     if best is None:
         return _answer(q, before, sites, quick, "greedy maximal covering (MCLP solver did not finish)", greedy_total)
-    return _answer(q, before, sites, _order_by_gain(cover, h, best), "maximal covering location problem (MCLP), "
-                   "solved exactly with PuLP/CBC; greedy heuristic as check", greedy_total)
+    return _answer(
+        q,
+        before,
+        sites,
+        _order_by_gain(cover, h, best),
+        "maximal covering location problem (MCLP), solved exactly with PuLP/CBC; greedy heuristic as check",
+        greedy_total,
+    )
 
 
-def _answer(q: Query, before: dict, sites: pd.DataFrame, picks: list[tuple[int, int]], method: str,
-            greedy_total: int | None) -> dict:
+def _answer(
+    q: Query, before: dict, sites: pd.DataFrame, picks: list[tuple[int, int]], method: str, greedy_total: int | None
+) -> dict:
     covered, total = before["households_covered"], before["households"]
     out = []
     for site, gain in picks:
         covered += gain
         row = sites.iloc[site]
-        out.append({"source": row["source"], "ref_id": int(row["ref_id"]), "lon": round(float(row["lon"]), 6),
-                    "lat": round(float(row["lat"]), 6), "gain_households": int(gain),
-                    "households_covered_after": int(covered),
-                    "share_after": round(covered / total, 4) if total else None})
+        out.append(
+            {
+                "source": row["source"],
+                "ref_id": int(row["ref_id"]),
+                "lon": round(float(row["lon"]), 6),
+                "lat": round(float(row["lat"]), 6),
+                "gain_households": int(gain),
+                "households_covered_after": int(covered),
+                "share_after": round(covered / total, 4) if total else None,
+            }
+        )
     return {
         "query": {"minutes": q.minutes, "mode": q.mode, "kind": q.kind, "community": q.community},
-        "method": method, "candidates": len(sites),
+        "method": method,
+        "candidates": len(sites),
         "before": {"households": total, "households_covered": before["households_covered"], "share": before["share"]},
         "sites": out,
         "greedy_households": greedy_total,

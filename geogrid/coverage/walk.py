@@ -22,7 +22,7 @@ def _grow(a: np.ndarray, size: int) -> np.ndarray:
     if size < len(a):
         return a
     out = np.empty(2 * len(a), a.dtype)
-    out[:len(a)] = a
+    out[: len(a)] = a
     return out
 
 
@@ -139,7 +139,8 @@ def reached_pieces(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[np.
     a, b = graph.xy[frm], graph.xy[to]
     reach = np.clip(radius / np.maximum(d0, 1e-9), 0.0, 1.0)[:, None]
     rows = np.concatenate([np.arange(len(xy)), src])
-    coords = np.concatenate([np.stack([xy, xy + reach * (graph.xy[snap] - xy)], axis=1),
-                             np.stack([a, a + frac[:, None] * (b - a)], axis=1)])
+    coords = np.concatenate(
+        [np.stack([xy, xy + reach * (graph.xy[snap] - xy)], axis=1), np.stack([a, a + frac[:, None] * (b - a)], axis=1)]
+    )
     order = np.argsort(rows, kind="stable")
     return rows[order], coords[order]

@@ -53,7 +53,7 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequ
     cursor = _driver(conn).cursor()
     with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
         for start in range(0, len(frame), CHUNK_ROWS):
-            copy.write(frame.iloc[start:start + CHUNK_ROWS].to_csv(header=False, index=False, na_rep=""))
+            copy.write(frame.iloc[start : start + CHUNK_ROWS].to_csv(header=False, index=False, na_rep=""))
     return len(frame)
 
 
@@ -110,8 +110,12 @@ def fetch_numeric(conn: Connection, sql: str, columns: dict[str, str]) -> dict[s
         for block in copy:
             buf.write(block)
     data = buf.getvalue()
-    rows = np.frombuffer(data, dtype=_row_dtype(columns), offset=len(_PGCOPY_HEADER),
-                         count=(len(data) - len(_PGCOPY_HEADER) - 2) // _row_dtype(columns).itemsize)
+    rows = np.frombuffer(
+        data,
+        dtype=_row_dtype(columns),
+        offset=len(_PGCOPY_HEADER),
+        count=(len(data) - len(_PGCOPY_HEADER) - 2) // _row_dtype(columns).itemsize,
+    )
     return {name: rows[name].astype(_PG_TYPES[pg].replace(">", "=")) for name, pg in columns.items()}
 
 
@@ -140,8 +144,9 @@ def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.Da
     return frame
 
 
-def fetch_packed(conn: Connection, fields: dict[str, tuple[str, str]], rest: str,
-                 params: dict | None = None) -> pd.DataFrame:
+def fetch_packed(
+    conn: Connection, fields: dict[str, tuple[str, str]], rest: str, params: dict | None = None
+) -> pd.DataFrame:
     """Columns (``{name: (SQL of a *send() value, NumPy type)}``) of ``SELECT ... {rest}`` as a DataFrame.
 
     PostgreSQL packs every row into one bytea (``string_agg``): a million rows arrive as one value, many

@@ -44,8 +44,7 @@ def bindir(settings: Settings) -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path:
         return Path(on_path).resolve().parent
-    raise GeogridError(t("PostgreSQL server binaries not found: run `make install` (installs "
-                         "postgresql-15-postgis-3)"))
+    raise GeogridError(t("PostgreSQL server binaries not found: run `make install` (installs postgresql-15-postgis-3)"))
 
 
 def _as_server_user(cmd: list[str]) -> list[str]:
@@ -55,8 +54,9 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 def _run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(_as_server_user(cmd), capture_output=True, text=True)
     if check and proc.returncode != 0:
-        raise GeogridError(t("{command} failed: {output}", command=Path(cmd[0]).name,
-                             output=(proc.stderr or proc.stdout).strip()))
+        raise GeogridError(
+            t("{command} failed: {output}", command=Path(cmd[0]).name, output=(proc.stderr or proc.stdout).strip())
+        )
     return proc
 
 
@@ -68,10 +68,13 @@ def _prepare_home(settings: Settings) -> None:
         shutil.chown(home, "postgres", "postgres")
         shutil.chown(home / "run", "postgres", "postgres")
         if subprocess.run(_as_server_user(["test", "-w", str(home)])).returncode != 0:
-            raise GeogridError(t(
-                "the database runs as the 'postgres' user, which cannot reach {home} (a parent directory is "
-                "private); set GEOGRID_HOME to a directory it can reach, e.g. /var/tmp/geogrid", home=home
-            ))
+            raise GeogridError(
+                t(
+                    "the database runs as the 'postgres' user, which cannot reach {home} (a parent directory is "
+                    "private); set GEOGRID_HOME to a directory it can reach, e.g. /var/tmp/geogrid",
+                    home=home,
+                )
+            )
 
 
 def initialised(settings: Settings | None = None) -> bool:
@@ -88,12 +91,26 @@ def init(settings: Settings | None = None) -> None:
     initdb = str(bindir(settings) / "initdb")
     pwfile = roles.pwfile_for_initdb(settings.home)  # scram-sha-256 from the start, never trust
     try:
-        _run([initdb, "-D", str(settings.pgdata), "-U", "postgres", "--auth=scram-sha-256",
-              f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        _run(
+            [
+                initdb,
+                "-D",
+                str(settings.pgdata),
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
     finally:
         pwfile.unlink(missing_ok=True)
-    conf = SERVER_CONF.format(port=settings.db_port, sockets=settings.home.resolve() / "run",
-                             synchronous_commit=settings.synchronous_commit)
+    conf = SERVER_CONF.format(
+        port=settings.db_port, sockets=settings.home.resolve() / "run", synchronous_commit=settings.synchronous_commit
+    )
     with open(settings.pgdata / "postgresql.conf", "a", encoding="utf-8") as fh:
         fh.write(conf)
 
@@ -117,20 +134,39 @@ def start(settings: Settings | None = None) -> bool:
         stop(settings)  # started earlier on another port: restart it where the settings say
     log = settings.home.resolve() / "postgres.log"
     try:
-        _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "-l", str(log), "-w", "-t", "60",
-              "-o", f"-p {settings.db_port} -c synchronous_commit={settings.synchronous_commit}", "start"])
+        _run(
+            [
+                str(bindir(settings) / "pg_ctl"),
+                "-D",
+                str(settings.pgdata),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {settings.db_port} -c synchronous_commit={settings.synchronous_commit}",
+                "start",
+            ]
+        )
     except GeogridError:
         if running(settings):  # another process started it at the same moment
             return False
         last = [line for line in log.read_text(errors="replace").splitlines() if "FATAL" in line][-1:]
         reasons = [last[0].split("FATAL:", 1)[1].strip()] if last else []
         if "Address already in use" in log.read_text(errors="replace"):
-            reasons.append(t("another server already uses port {port}: set GEOGRID_DB_PORT to a free one",
-                             port=settings.db_port))
+            reasons.append(
+                t("another server already uses port {port}: set GEOGRID_DB_PORT to a free one", port=settings.db_port)
+            )
         raise GeogridError(
-            t("the embedded database did not start: {reasons} (port {port}, log {log})",
-              reasons=join(reasons, en="; ", zh="；"), port=settings.db_port, log=log) if reasons else
-            t("the embedded database did not start (port {port}, log {log})", port=settings.db_port, log=log)
+            t(
+                "the embedded database did not start: {reasons} (port {port}, log {log})",
+                reasons=join(reasons, en="; ", zh="；"),
+                port=settings.db_port,
+                log=log,
+            )
+            if reasons
+            else t("the embedded database did not start (port {port}, log {log})", port=settings.db_port, log=log)
         ) from None
     harden(settings)
     return True
@@ -150,8 +186,9 @@ def harden(settings: Settings) -> None:
     from psycopg import sql
 
     secret = roles.password(settings.home, roles.SUPERUSER, create=True)
-    with psycopg.connect(host="127.0.0.1", port=settings.db_port, user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host="127.0.0.1", port=settings.db_port, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(secret)))
     roles.write_hba(settings.pgdata)
     _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "reload"])

@@ -29,16 +29,27 @@ def get_engine() -> Engine:
     # the WAL flush before acknowledging a commit: an acknowledged plan apply must survive a crash.
     # Bounded waits: with the database down or the pool used up, a request fails within seconds (the API
     # answers 503) instead of hanging 30 s; pre-ping replaces connections that died with the server.
-    options = {"options": f"-c synchronous_commit={settings.synchronous_commit}",
-               "connect_timeout": max(2, settings.db_connect_timeout_s)}
-    return create_engine(settings.url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                         pool_timeout=settings.db_pool_timeout_s, connect_args=options)
+    options = {
+        "options": f"-c synchronous_commit={settings.synchronous_commit}",
+        "connect_timeout": max(2, settings.db_connect_timeout_s),
+    }
+    return create_engine(
+        settings.url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=settings.db_pool_timeout_s,
+        connect_args=options,
+    )
 
 
 def _superuser(database: str) -> Engine:
     settings = get_settings()
-    return create_engine(roles.url(settings.home, settings.db_port, database, roles.SUPERUSER),
-                         isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    return create_engine(
+        roles.url(settings.home, settings.db_port, database, roles.SUPERUSER),
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
+    )
 
 
 def _create_database() -> None:
@@ -50,8 +61,9 @@ def _create_database() -> None:
         for role in (roles.APP, roles.READER):
             secret = roles.password(settings.home, role, create=True)
             verb = "ALTER" if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}) else "CREATE"
-            conn.exec_driver_sql(f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD "
-                                 f"'{secret}'")  # token_urlsafe: no quote can occur
+            conn.exec_driver_sql(
+                f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{secret}'"
+            )  # token_urlsafe: no quote can occur
         exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": settings.db_name})
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{settings.db_name}"'))
@@ -77,16 +89,25 @@ SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.rel
 def _hand_over(conn) -> None:
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
     for name, kind in conn.execute(text(_OWNED_BY_SUPERUSER)).all():
-        schema = conn.scalar(text("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                  "WHERE c.relname = :n LIMIT 1"), {"n": name})
+        schema = conn.scalar(
+            text(
+                "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = :n LIMIT 1"
+            ),
+            {"n": name},
+        )
         conn.execute(text(f'ALTER {kinds[kind]} "{schema}"."{name}" OWNER TO {roles.APP}'))
-    for schema in conn.scalars(text("SELECT nspname FROM pg_namespace WHERE nspname = 'ogc' "
-                                    "AND pg_get_userbyid(nspowner) = 'postgres'")):
+    for schema in conn.scalars(
+        text("SELECT nspname FROM pg_namespace WHERE nspname = 'ogc' AND pg_get_userbyid(nspowner) = 'postgres'")
+    ):
         conn.execute(text(f"ALTER SCHEMA {schema} OWNER TO {roles.APP}"))
-    for fn in conn.scalars(text(
+    for fn in conn.scalars(
+        text(
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) = 'postgres' AND NOT EXISTS "
-            "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')")):
+            "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        )
+    ):
         conn.execute(text(f"ALTER FUNCTION {fn} OWNER TO {roles.APP}"))
 
 
@@ -113,8 +134,12 @@ def _secure_audit_log(conn) -> None:
     in_audit = conn.scalar(text("SELECT to_regclass('audit.audit_log')")) is not None
     in_public = conn.scalar(text("SELECT to_regclass('public.audit_log')")) is not None
     if in_public and in_audit:  # the public schema was reset and migrated again: keep the one log
-        conn.execute(text(f"INSERT INTO audit.audit_log ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} "
-                          "FROM public.audit_log ORDER BY id"))
+        conn.execute(
+            text(
+                f"INSERT INTO audit.audit_log ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} "
+                "FROM public.audit_log ORDER BY id"
+            )
+        )
         conn.execute(text("DROP TABLE public.audit_log"))
     elif in_public:
         conn.execute(text("ALTER TABLE public.audit_log SET SCHEMA audit"))
@@ -154,8 +179,7 @@ def _create_extensions(conn=None) -> None:
     available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
     missing = [e for e in EXTENSIONS if e not in available]
     if missing:
-        raise GeogridError(t("PostgreSQL extensions missing: {extensions} (run `make install`)",
-                             extensions=missing))
+        raise GeogridError(t("PostgreSQL extensions missing: {extensions} (run `make install`)", extensions=missing))
     for ext in EXTENSIONS + tuple(e for e in OPTIONAL_EXTENSIONS if e in available):
         conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
 
@@ -202,10 +226,14 @@ def reset_ready() -> None:
 def truncate_all(conn) -> list[str]:
     """Empty every table of ours in one statement (all or nothing): the model's and the derived ones that
     topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names."""
-    tables = list(conn.scalars(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-        "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log') ORDER BY tablename"
-    )))
+    tables = list(
+        conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log') ORDER BY tablename"
+            )
+        )
+    )
     if tables:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     return tables

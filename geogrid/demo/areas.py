@@ -33,8 +33,11 @@ def area_frames(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     streets = streets.iloc[np.argsort(_ordered(streets, "si", "sj"), kind="stable")].reset_index(drop=True)
     streets["code"] = [f"{DISTRICT_CODE}{STREET_BASE + k:03d}" for k in range(len(streets))]
     streets["name"] = [street_name(k) for k in range(len(streets))]
-    streets["geom"] = dissolve(cells["geom"], cells["si"].astype(str) + "," + cells["sj"].astype(str)).loc[
-        streets["si"].astype(str) + "," + streets["sj"].astype(str)].to_numpy()
+    streets["geom"] = (
+        dissolve(cells["geom"], cells["si"].astype(str) + "," + cells["sj"].astype(str))
+        .loc[streets["si"].astype(str) + "," + streets["sj"].astype(str)]
+        .to_numpy()
+    )
 
     comms = cells.groupby(["ci", "cj", "si", "sj"]).size().reset_index()[["ci", "cj", "si", "sj"]]
     comms = comms.merge(streets[["si", "sj", "code"]].rename(columns={"code": "street_code"}), on=["si", "sj"])
@@ -51,8 +54,11 @@ def area_frames(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def code_grids(grids: pd.DataFrame, comms: pd.DataFrame) -> pd.DataFrame:
     """Give each grid its community, sequence number (reading order in the community), code and name."""
-    grids = grids.merge(comms[["ci", "cj", "code", "name"]].rename(
-        columns={"code": "community_code", "name": "community_name"}), on=["ci", "cj"], how="left")
+    grids = grids.merge(
+        comms[["ci", "cj", "code", "name"]].rename(columns={"code": "community_code", "name": "community_name"}),
+        on=["ci", "cj"],
+        how="left",
+    )
     grids["x"], grids["y"] = (grids["i"] + 0.5) * CELL_M, (grids["j"] + 0.5) * CELL_M
     grids["seq"] = 0
     for _, g in grids.groupby("community_code"):

@@ -42,8 +42,7 @@ def grid_targets(rng: np.random.Generator, grids: pd.DataFrame, total: int | Non
 def cell_counts(grids: pd.DataFrame, ncells: int) -> tuple[np.ndarray, np.ndarray]:
     """Buildings per cell and the grid row of each cell (the hospital places its own buildings)."""
     counts, owner = np.zeros(ncells, dtype=int), np.full(ncells, -1)
-    for row, (cells, n, special) in enumerate(zip(grids["cells"], grids["buildings"], grids["special"],
-                                                  strict=True)):
+    for row, (cells, n, special) in enumerate(zip(grids["cells"], grids["buildings"], grids["special"], strict=True)):
         if special == "hospital":
             continue
         shares = np.diff(np.linspace(0, n, len(cells) + 1).round().astype(int))
@@ -51,8 +50,9 @@ def cell_counts(grids: pd.DataFrame, ncells: int) -> tuple[np.ndarray, np.ndarra
     return counts, owner
 
 
-def place(rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, counts: np.ndarray,
-          obstacles: shapely.Geometry) -> pd.DataFrame:
+def place(
+    rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, counts: np.ndarray, obstacles: shapely.Geometry
+) -> pd.DataFrame:
     """Choose ``counts[c]`` slots per cell away from ``obstacles``; rows come out in reading order per cell."""
     m = int(np.ceil(np.sqrt(max(counts.max(), 1) * 2.0))) + 1
     col, row = np.meshgrid(np.arange(m), np.arange(m), indexing="xy")
@@ -61,8 +61,13 @@ def place(rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, counts: n
     v = 1 - SLOT_MARGIN - span * (row.ravel() + 0.5) / m  # slot 0 is the north-west corner
     jitter = rng.uniform(-0.25, 0.25, (len(cells), m * m, 2)) * span / m
     ci, cj = cells["i"].to_numpy()[:, None], cells["j"].to_numpy()[:, None]
-    pts = bilinear(lat, np.broadcast_to(ci, (len(cells), m * m)), np.broadcast_to(cj, (len(cells), m * m)),
-                   u[None, :] + jitter[..., 0], v[None, :] + jitter[..., 1])
+    pts = bilinear(
+        lat,
+        np.broadcast_to(ci, (len(cells), m * m)),
+        np.broadcast_to(cj, (len(cells), m * m)),
+        u[None, :] + jitter[..., 0],
+        v[None, :] + jitter[..., 1],
+    )
     valid = np.ones((len(cells), m * m), dtype=bool)
     near = np.flatnonzero(shapely.intersects(cells["geom"].to_numpy(), obstacles.buffer(BARRIER_CLEARANCE_M)))
     if len(near):
@@ -92,19 +97,26 @@ def _fit(counts: np.ndarray, capacity: np.ndarray) -> np.ndarray:
 def compounds(cells: pd.DataFrame, residential: np.ndarray, obstacles: shapely.Geometry) -> pd.DataFrame:
     """One compound per residential cell: the cell inset by 12 m, minus river, railway and hospital."""
     idx = np.flatnonzero(residential)
-    geoms = shapely.difference(shapely.buffer(cells["geom"].to_numpy()[idx], -12.0, join_style="mitre"),
-                               obstacles.buffer(BARRIER_CLEARANCE_M - 5))
+    geoms = shapely.difference(
+        shapely.buffer(cells["geom"].to_numpy()[idx], -12.0, join_style="mitre"),
+        obstacles.buffer(BARRIER_CLEARANCE_M - 5),
+    )
     roads = np.asarray(road_names(int(cells["j"].max()) + 1, east_west=True), dtype=object)
     i, j = cells["i"].to_numpy()[idx], cells["j"].to_numpy()[idx]
-    frame = pd.DataFrame({"cell": idx, "name": compound_names(len(idx)), "road": roads[j],
-                          "road_number": 8 * i + 2})
+    frame = pd.DataFrame({"cell": idx, "name": compound_names(len(idx)), "road": roads[j], "road_number": 8 * i + 2})
     frame["address"] = frame["road"] + frame["road_number"].astype(str) + "号"
     frame["geom"] = [shapely.multipolygons(shapely.get_parts(g)) for g in geoms]
     return frame
 
 
-def building_frame(rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, grids: pd.DataFrame,
-                   obstacles: shapely.Geometry, hole: shapely.Geometry) -> tuple[pd.DataFrame, pd.DataFrame]:
+def building_frame(
+    rng: np.random.Generator,
+    lat: Lattice,
+    cells: pd.DataFrame,
+    grids: pd.DataFrame,
+    obstacles: shapely.Geometry,
+    hole: shapely.Geometry,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compounds and buildings (metres), with the street-front and outside buildings of the edge cases."""
     counts, owner = cell_counts(grids, len(cells))
     special_by_cell = pd.Series(grids["special"].to_numpy()[owner], index=np.arange(len(cells)))
@@ -112,8 +124,9 @@ def building_frame(rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, 
     b = place(rng, lat, cells, counts, obstacles | hole.buffer(15))
     b["grid"] = owner[b["cell"]]
     b["number"] = b.groupby("cell").cumcount() + 1
-    b = b.merge(homes[["cell", "name", "address"]].reset_index().rename(columns={"index": "compound"}),
-                on="cell", how="left")
+    b = b.merge(
+        homes[["cell", "name", "address"]].reset_index().rename(columns={"index": "compound"}), on="cell", how="left"
+    )
     b["compound"] = b["compound"].astype("Int64")
     school = special_by_cell.to_numpy()[b["cell"]] == "school"
     b.loc[school, "name"] = SCHOOL_NAME
@@ -126,8 +139,9 @@ def building_frame(rng: np.random.Generator, lat: Lattice, cells: pd.DataFrame, 
     b.loc[has_label, "name"] = b["label"]
     b["households"] = _share_households(rng, b, grids)
     per_floor = 2 * grids["units"].to_numpy()[b["grid"].clip(lower=0)]
-    b["floors"] = np.where(b["households"] > 0, np.maximum(2, np.ceil(b["households"] / per_floor)),
-                           rng.integers(3, 6, len(b))).astype(int)
+    b["floors"] = np.where(
+        b["households"] > 0, np.maximum(2, np.ceil(b["households"] / per_floor)), rng.integers(3, 6, len(b))
+    ).astype(int)
     b["units"] = grids["units"].to_numpy()[b["grid"].clip(lower=0)]
     return homes, b.drop(columns=["label"])
 
@@ -136,8 +150,17 @@ def _hospital(grids: pd.DataFrame, hole: shapely.Geometry) -> pd.DataFrame:
     row = int(np.flatnonzero(grids["special"] == "hospital")[0])
     c = hole.centroid
     xy = np.array([[c.x - 18, c.y + 10], [c.x + 15, c.y + 12], [c.x, c.y - 20]])
-    return pd.DataFrame({"cell": -1, "x": xy[:, 0], "y": xy[:, 1], "grid": row, "number": [1, 2, 3],
-                         "name": HOSPITAL_NAME, "address": "长湖街88号"})
+    return pd.DataFrame(
+        {
+            "cell": -1,
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "grid": row,
+            "number": [1, 2, 3],
+            "name": HOSPITAL_NAME,
+            "address": "长湖街88号",
+        }
+    )
 
 
 def _extras(lat: Lattice) -> pd.DataFrame:
@@ -145,14 +168,20 @@ def _extras(lat: Lattice) -> pd.DataFrame:
     roads = road_names(lat.ny + 1, east_west=True)
     on_edge = np.array([lat.corners[1, 1], lat.corners[3, 1], lat.ns_mid[1, 3]])
     outside = np.array([lat.corners[i, 0] - (0, 70 + 15 * k) for k, i in enumerate((2, 4, 6))])
-    return pd.DataFrame({
-        "cell": -1, "x": np.r_[on_edge[:, 0], outside[:, 0]], "y": np.r_[on_edge[:, 1], outside[:, 1]],
-        "grid": -1, "kind": ["boundary"] * 3 + ["outside"] * 3,
-        "name": ["沿街商铺"] * 3 + ["长湖街外商住楼"] * 3,
-        "address": [f"{roads[1]}{n}号" for n in (9, 25)] + [f"{roads[3]}15号"] + [f"{roads[0]}{n}号" for n in
-                                                                                   (17, 33, 49)],
-        "households": [BOUNDARY_HOUSEHOLDS] * 3 + [OUTSIDE_HOUSEHOLDS] * 3,
-    })
+    return pd.DataFrame(
+        {
+            "cell": -1,
+            "x": np.r_[on_edge[:, 0], outside[:, 0]],
+            "y": np.r_[on_edge[:, 1], outside[:, 1]],
+            "grid": -1,
+            "kind": ["boundary"] * 3 + ["outside"] * 3,
+            "name": ["沿街商铺"] * 3 + ["长湖街外商住楼"] * 3,
+            "address": [f"{roads[1]}{n}号" for n in (9, 25)]
+            + [f"{roads[3]}15号"]
+            + [f"{roads[0]}{n}号" for n in (17, 33, 49)],
+            "households": [BOUNDARY_HOUSEHOLDS] * 3 + [OUTSIDE_HOUSEHOLDS] * 3,
+        }
+    )
 
 
 def _share_households(rng: np.random.Generator, b: pd.DataFrame, grids: pd.DataFrame) -> np.ndarray:

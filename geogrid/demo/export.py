@@ -15,12 +15,14 @@ def boundaries_frame(seed: int = 7) -> gpd.GeoDataFrame:
     city = build_city(None, seed)
     to = LonLat(city)
     s, c, g = city.streets, city.communities, city.grids
-    frame = pd.DataFrame({
-        "level": ["street"] * len(s) + ["community"] * len(c) + ["grid"] * len(g),
-        "code": [*s["code"], *c["code"], *g["code"]],
-        "name": [*s["name"], *c["name"], *g["name"]],
-        "kind": [None] * (len(s) + len(c)) + g["kind"].tolist(),
-        "parent_code": [areas.DISTRICT_CODE] * len(s) + c["street_code"].tolist() + g["community_code"].tolist(),
-    })
+    frame = pd.DataFrame(
+        {
+            "level": ["street"] * len(s) + ["community"] * len(c) + ["grid"] * len(g),
+            "code": [*s["code"], *c["code"], *g["code"]],
+            "name": [*s["name"], *c["name"], *g["name"]],
+            "kind": [None] * (len(s) + len(c)) + g["kind"].tolist(),
+            "parent_code": [areas.DISTRICT_CODE] * len(s) + c["street_code"].tolist() + g["community_code"].tolist(),
+        }
+    )
     geoms = to.geoms([*s["geom"], *c["geom"], *g["geom"]])
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")

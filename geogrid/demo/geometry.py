@@ -63,9 +63,20 @@ def make_lattice(rng: np.random.Generator, nx: int, ny: int) -> Lattice:
 def cell_rings(lat: Lattice) -> np.ndarray:
     """(nx*ny, 9, 2) closed counter-clockwise rings, cell index ``j * nx + i``."""
     c, e, n = lat.corners, lat.ew_mid, lat.ns_mid
-    ring = np.stack([
-        c[:-1, :-1], e[:, :-1], c[1:, :-1], n[1:, :], c[1:, 1:], e[:, 1:], c[:-1, 1:], n[:-1, :], c[:-1, :-1],
-    ], axis=2)  # (nx, ny, 9, 2)
+    ring = np.stack(
+        [
+            c[:-1, :-1],
+            e[:, :-1],
+            c[1:, :-1],
+            n[1:, :],
+            c[1:, 1:],
+            e[:, 1:],
+            c[:-1, 1:],
+            n[:-1, :],
+            c[:-1, :-1],
+        ],
+        axis=2,
+    )  # (nx, ny, 9, 2)
     return ring.transpose(1, 0, 2, 3).reshape(lat.nx * lat.ny, 9, 2)
 
 
@@ -73,8 +84,7 @@ def bilinear(lat: Lattice, i: np.ndarray, j: np.ndarray, u: np.ndarray, v: np.nd
     """Points at parameters (u, v) ∈ [0, 1]² of cells (i, j), interpolated between the four corners."""
     c = lat.corners
     u, v = u[..., None], v[..., None]
-    return ((1 - u) * (1 - v) * c[i, j] + u * (1 - v) * c[i + 1, j] + u * v * c[i + 1, j + 1]
-            + (1 - u) * v * c[i, j + 1])
+    return (1 - u) * (1 - v) * c[i, j] + u * (1 - v) * c[i + 1, j] + u * v * c[i + 1, j + 1] + (1 - u) * v * c[i, j + 1]
 
 
 def barriers(lat: Lattice) -> tuple[LineString, LineString]:
@@ -101,11 +111,17 @@ def cell_frame(lat: Lattice) -> pd.DataFrame:
     i, j = np.meshgrid(np.arange(lat.nx), np.arange(lat.ny), indexing="xy")
     i, j = i.ravel(), j.ravel()
     ci, cj = i // COMMUNITY_CELLS, j // COMMUNITY_CELLS
-    return pd.DataFrame({
-        "i": i, "j": j, "ci": ci, "cj": cj,
-        "si": ci // STREET_COMMUNITIES, "sj": cj // STREET_COMMUNITIES,
-        "geom": shapely.polygons(cell_rings(lat)),
-    })
+    return pd.DataFrame(
+        {
+            "i": i,
+            "j": j,
+            "ci": ci,
+            "cj": cj,
+            "si": ci // STREET_COMMUNITIES,
+            "sj": cj // STREET_COMMUNITIES,
+            "geom": shapely.polygons(cell_rings(lat)),
+        }
+    )
 
 
 def grid_frame(cells: pd.DataFrame, hole: Polygon) -> pd.DataFrame:

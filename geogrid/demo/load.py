@@ -74,8 +74,9 @@ class LonLat:
         return shapely.points(*self.xy(frame["x"].to_numpy(), frame["y"].to_numpy()))
 
 
-def load_demo(conn: Connection, buildings: int | None = None, seed: int = 7,
-              on_progress: Progress | None = None) -> DemoSummary:
+def load_demo(
+    conn: Connection, buildings: int | None = None, seed: int = 7, on_progress: Progress | None = None
+) -> DemoSummary:
     """Generate the demo city for ``seed`` (``buildings`` scales it) and COPY it in on ``conn``'s transaction."""
     step = on_progress or (lambda *_: None)
     steps = 6
@@ -104,30 +105,45 @@ def _write_areas(conn: Connection, city: City, to: LonLat) -> tuple[np.ndarray, 
     """District, streets, communities and grids (with their first version); returns their ids."""
     streets, comms, grids = city.streets, city.communities, city.grids
     ids = next_ids(conn, "admin_areas", 1 + len(streets) + len(comms))
-    street_ids, comm_ids = ids[1:1 + len(streets)], ids[1 + len(streets):]
+    street_ids, comm_ids = ids[1 : 1 + len(streets)], ids[1 + len(streets) :]
     street_of = dict(zip(streets["code"], street_ids, strict=True))
-    frame = pd.DataFrame({
-        "id": ids,
-        "code": [areas.DISTRICT_CODE, *streets["code"], *comms["code"]],
-        "name": [areas.DISTRICT_NAME, *streets["name"], *comms["name"]],
-        "level": ["district"] + ["street"] * len(streets) + ["community"] * len(comms),
-        "parent_id": pd.array([None] + [ids[0]] * len(streets) + [street_of[c] for c in comms["street_code"]],
-                              dtype="Int64"),
-        "geom": [None, *to.geoms(_multi(streets["geom"])), *to.geoms(_multi(comms["geom"]))],
-        "source_id": ["demo"] * len(ids),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "code": [areas.DISTRICT_CODE, *streets["code"], *comms["code"]],
+            "name": [areas.DISTRICT_NAME, *streets["name"], *comms["name"]],
+            "level": ["district"] + ["street"] * len(streets) + ["community"] * len(comms),
+            "parent_id": pd.array(
+                [None] + [ids[0]] * len(streets) + [street_of[c] for c in comms["street_code"]], dtype="Int64"
+            ),
+            "geom": [None, *to.geoms(_multi(streets["geom"])), *to.geoms(_multi(comms["geom"]))],
+            "source_id": ["demo"] * len(ids),
+        }
+    )
     copy_frame(conn, "admin_areas", frame)
     comm_of = dict(zip(comms["code"], comm_ids, strict=True))
     grid_ids = next_ids(conn, "grids", len(grids))
-    gframe = pd.DataFrame({
-        "id": grid_ids, "code": grids["code"], "name": grids["name"], "kind": grids["kind"],
-        "community_id": [comm_of[c] for c in grids["community_code"]], "geom": to.geoms(grids["geom"]),
-        "version": 1, "author": "demo", "source_id": "demo:" + grids["code"],
-    })
+    gframe = pd.DataFrame(
+        {
+            "id": grid_ids,
+            "code": grids["code"],
+            "name": grids["name"],
+            "kind": grids["kind"],
+            "community_id": [comm_of[c] for c in grids["community_code"]],
+            "geom": to.geoms(grids["geom"]),
+            "version": 1,
+            "author": "demo",
+            "source_id": "demo:" + grids["code"],
+        }
+    )
     copy_frame(conn, "grids", gframe)
-    copy_frame(conn, "grid_versions", gframe[["id", "version", "name", "kind", "community_id", "geom", "author"]]
-               .rename(columns={"id": "grid_id"}).assign(valid_from=pd.Timestamp.now(tz="UTC").isoformat(),
-                                                         note="demo city"))
+    copy_frame(
+        conn,
+        "grid_versions",
+        gframe[["id", "version", "name", "kind", "community_id", "geom", "author"]]
+        .rename(columns={"id": "grid_id"})
+        .assign(valid_from=pd.Timestamp.now(tz="UTC").isoformat(), note="demo city"),
+    )
     return street_ids, comm_ids, grid_ids
 
 
@@ -139,53 +155,106 @@ def _write_buildings(conn: Connection, city: City, to: LonLat, comm_ids: np.ndar
     homes, b = city.compounds, city.buildings
     comm_index = {k: n for n, k in enumerate(zip(city.communities["ci"], city.communities["cj"], strict=True))}
     compound_ids = next_ids(conn, "compounds", len(homes))
-    copy_frame(conn, "compounds", pd.DataFrame({
-        "id": compound_ids, "name": homes["name"], "address": homes["address"],
-        "community_id": [comm_ids[comm_index[k]] for k in zip(homes["ci"], homes["cj"], strict=True)],
-        "geom": to.geoms(homes["geom"]), "source_id": [f"demo:c{k}" for k in range(len(homes))],
-    }))
+    copy_frame(
+        conn,
+        "compounds",
+        pd.DataFrame(
+            {
+                "id": compound_ids,
+                "name": homes["name"],
+                "address": homes["address"],
+                "community_id": [comm_ids[comm_index[k]] for k in zip(homes["ci"], homes["cj"], strict=True)],
+                "geom": to.geoms(homes["geom"]),
+                "source_id": [f"demo:c{k}" for k in range(len(homes))],
+            }
+        ),
+    )
     building_ids = next_ids(conn, "buildings", len(b))
     compound = b["compound"].fillna(-1).to_numpy(dtype=np.int64)
-    copy_frame(conn, "buildings", pd.DataFrame({
-        "id": building_ids, "source_id": "demo:b" + pd.Series(np.arange(len(b))).astype(str),
-        "name": b["name"], "address": b["address"], "compound_id": people.ids_or_null(compound_ids, compound),
-        "number": b["number"].astype("string"), "floors": b["floors"],
-        "households": b["households"], "geom": to.points(b),
-    }))
+    copy_frame(
+        conn,
+        "buildings",
+        pd.DataFrame(
+            {
+                "id": building_ids,
+                "source_id": "demo:b" + pd.Series(np.arange(len(b))).astype(str),
+                "name": b["name"],
+                "address": b["address"],
+                "compound_id": people.ids_or_null(compound_ids, compound),
+                "number": b["number"].astype("string"),
+                "floors": b["floors"],
+                "households": b["households"],
+                "geom": to.points(b),
+            }
+        ),
+    )
     return compound_ids, building_ids
 
 
 def _write_facilities(conn: Connection, city: City, to: LonLat) -> None:
     f = city.facilities
     ids = next_ids(conn, "facilities", len(f))
-    copy_frame(conn, "facilities", pd.DataFrame({
-        "id": ids, "source_id": [f"demo:f{k}" for k in range(len(f))], "name": f["name"], "kind": f["kind"],
-        "circle_minutes": f["circle_minutes"], "address": f["address"], "candidate": f["candidate"],
-        "geom": to.points(f),
-    }))
+    copy_frame(
+        conn,
+        "facilities",
+        pd.DataFrame(
+            {
+                "id": ids,
+                "source_id": [f"demo:f{k}" for k in range(len(f))],
+                "name": f["name"],
+                "kind": f["kind"],
+                "circle_minutes": f["circle_minutes"],
+                "address": f["address"],
+                "candidate": f["candidate"],
+                "geom": to.points(f),
+            }
+        ),
+    )
 
 
 def _write_network(conn: Connection, city: City, to: LonLat) -> None:
     nodes, edges = city.nodes, city.edges
     node_ids = next_ids(conn, "walk_nodes", len(nodes))
     copy_frame(conn, "walk_nodes", pd.DataFrame({"id": node_ids, "geom": to.points(nodes)}))
-    copy_frame(conn, "walk_edges", pd.DataFrame({
-        "id": next_ids(conn, "walk_edges", len(edges)), "source": node_ids[edges["source"]],
-        "target": node_ids[edges["target"]], "length_m": edges["length_m"].round(2), "geom": to.geoms(edges["geom"]),
-    }))
+    copy_frame(
+        conn,
+        "walk_edges",
+        pd.DataFrame(
+            {
+                "id": next_ids(conn, "walk_edges", len(edges)),
+                "source": node_ids[edges["source"]],
+                "target": node_ids[edges["target"]],
+                "length_m": edges["length_m"].round(2),
+                "geom": to.geoms(edges["geom"]),
+            }
+        ),
+    )
 
 
-def _summary(city: City, seed: int, building_ids: np.ndarray, org: people.OrgCounts,
-             counts: people.PeopleCounts) -> DemoSummary:
+def _summary(
+    city: City, seed: int, building_ids: np.ndarray, org: people.OrgCounts, counts: people.PeopleCounts
+) -> DemoSummary:
     g, b = city.grids, city.buildings
     kind = b["kind"].to_numpy()
     return DemoSummary(
-        seed=seed, streets=len(city.streets), communities=len(city.communities), grids=len(g),
-        basic_grids=int((g["kind"] == "basic").sum()), dedicated_grids=int((g["kind"] == "dedicated").sum()),
-        compounds=len(city.compounds), buildings=len(b), households=int(b["households"].sum()),
-        household_rows=counts.households, residents=counts.residents, staff=org.staff, party_orgs=org.party_orgs,
-        facilities=len(city.facilities), candidates=int(city.facilities["candidate"].sum()),
-        walk_nodes=len(city.nodes), walk_edges=len(city.edges), street_code=str(city.streets["code"].iloc[0]),
+        seed=seed,
+        streets=len(city.streets),
+        communities=len(city.communities),
+        grids=len(g),
+        basic_grids=int((g["kind"] == "basic").sum()),
+        dedicated_grids=int((g["kind"] == "dedicated").sum()),
+        compounds=len(city.compounds),
+        buildings=len(b),
+        households=int(b["households"].sum()),
+        household_rows=counts.households,
+        residents=counts.residents,
+        staff=org.staff,
+        party_orgs=org.party_orgs,
+        facilities=len(city.facilities),
+        candidates=int(city.facilities["candidate"].sum()),
+        walk_nodes=len(city.nodes),
+        walk_edges=len(city.edges),
+        street_code=str(city.streets["code"].iloc[0]),
         multipolygon_grids=g.loc[g["special"] == "multi", "code"].tolist(),
         holed_grids=g.loc[g["special"] == "hole", "code"].tolist(),
         dedicated_grid_codes=g.loc[g["kind"] == "dedicated", "code"].tolist(),

@@ -8,9 +8,46 @@ import pandas as pd
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉梅志红文斌宇浩然欣怡子涵梓萱雨轩佳琪思远嘉懿")
 COMPOUND_PREFIXES = (
-    "巴蜀", "长湖", "学府", "翠微", "锦绣", "枫林", "明德", "紫荆", "丽泽", "华清", "知春", "双榆", "稻香", "万柳",
-    "望京", "芳草", "金源", "世纪", "阳光", "碧水", "春晖", "文苑", "书香", "和平", "幸福", "康乐", "青塔", "太平",
-    "永丰", "清河", "百望", "西山", "玉泉", "蓝靛", "昆明", "燕园", "荷清", "上地", "东升", "北坞",
+    "巴蜀",
+    "长湖",
+    "学府",
+    "翠微",
+    "锦绣",
+    "枫林",
+    "明德",
+    "紫荆",
+    "丽泽",
+    "华清",
+    "知春",
+    "双榆",
+    "稻香",
+    "万柳",
+    "望京",
+    "芳草",
+    "金源",
+    "世纪",
+    "阳光",
+    "碧水",
+    "春晖",
+    "文苑",
+    "书香",
+    "和平",
+    "幸福",
+    "康乐",
+    "青塔",
+    "太平",
+    "永丰",
+    "清河",
+    "百望",
+    "西山",
+    "玉泉",
+    "蓝靛",
+    "昆明",
+    "燕园",
+    "荷清",
+    "上地",
+    "东升",
+    "北坞",
 )
 COMPOUND_SUFFIXES = ("花园", "苑", "小区", "家园", "里", "公寓", "嘉园", "新村", "雅居", "名苑")
 ROADS_EW = ("长湖街", "学院路", "丹棱街", "知春路", "成府路", "清华东路", "双清路", "北四环西路", "苏州街", "海淀大街")
@@ -64,8 +101,7 @@ def id_numbers(rng: np.random.Generator, birth_year: np.ndarray, region: str = "
     """18-character resident ID numbers (GB 11643) with a valid check character; birth dates are random."""
     n = len(birth_year)
     month, day, seq = rng.integers(1, 13, n), rng.integers(1, 29, n), rng.integers(1, 1000, n)
-    body = (int(region) * 10**11 + np.asarray(birth_year, dtype=np.int64) * 10**7 + month * 10**5
-            + day * 10**3 + seq)
+    body = int(region) * 10**11 + np.asarray(birth_year, dtype=np.int64) * 10**7 + month * 10**5 + day * 10**3 + seq
     digits = (body[:, None] // 10 ** np.arange(16, -1, -1, dtype=np.int64)) % 10
     check = ID_CHECK[(digits * ID_WEIGHTS).sum(axis=1) % 11]
     return pd.Series(body).astype(str).to_numpy(dtype=object) + check.astype(object)

@@ -54,8 +54,11 @@ def _roles(city, no_worker: np.ndarray, with_people: bool) -> pd.DataFrame:
     parts: list[pd.DataFrame] = []
 
     def add(role: str, grids: np.ndarray, person: np.ndarray, building: np.ndarray | None = None) -> None:
-        parts.append(pd.DataFrame({"grid": grids, "person": person, "role": role,
-                                   "building": -1 if building is None else building}))
+        parts.append(
+            pd.DataFrame(
+                {"grid": grids, "person": person, "role": role, "building": -1 if building is None else building}
+            )
+        )
 
     add("grid_leader", grid, grid)
     worker = np.setdiff1d(grid, no_worker)
@@ -83,9 +86,16 @@ def _roles(city, no_worker: np.ndarray, with_people: bool) -> pd.DataFrame:
     return roles
 
 
-def write_organisation(conn: Connection, rng: np.random.Generator, city, street_ids: np.ndarray,
-                       comm_ids: np.ndarray, grid_ids: np.ndarray, building_ids: np.ndarray,
-                       with_people: bool) -> OrgCounts:
+def write_organisation(
+    conn: Connection,
+    rng: np.random.Generator,
+    city,
+    street_ids: np.ndarray,
+    comm_ids: np.ndarray,
+    grid_ids: np.ndarray,
+    building_ids: np.ndarray,
+    with_people: bool,
+) -> OrgCounts:
     """Staff with contacts and grid assignments; street, community, grid and building party organisations."""
     g = city.grids
     scale = max(1, len(g) // 200)
@@ -94,21 +104,36 @@ def write_organisation(conn: Connection, rng: np.random.Generator, city, street_
     roles = _roles(city, no_worker, with_people)
     people = int(roles["person"].max()) + 1
     staff_ids = next_ids(conn, "staff", people)
-    copy_frame(conn, "staff", pd.DataFrame({"id": staff_ids, "name": person_names(rng, people),
-                                            "source_id": [f"demo:s{k}" for k in range(people)]}), geometry=())
-    copy_frame(conn, "staff_contacts", pd.DataFrame({"staff_id": staff_ids, "phone": phones(rng, people)}),
-               geometry=())
+    copy_frame(
+        conn,
+        "staff",
+        pd.DataFrame(
+            {"id": staff_ids, "name": person_names(rng, people), "source_id": [f"demo:s{k}" for k in range(people)]}
+        ),
+        geometry=(),
+    )
+    copy_frame(conn, "staff_contacts", pd.DataFrame({"staff_id": staff_ids, "phone": phones(rng, people)}), geometry=())
     building = roles["building"].to_numpy()
-    copy_frame(conn, "staff_assignments", pd.DataFrame({
-        "id": next_ids(conn, "staff_assignments", len(roles)), "staff_id": staff_ids[roles["person"]],
-        "grid_id": grid_ids[roles["grid"]], "role": roles["role"],
-        "building_id": ids_or_null(building_ids, building),
-    }), geometry=())
+    copy_frame(
+        conn,
+        "staff_assignments",
+        pd.DataFrame(
+            {
+                "id": next_ids(conn, "staff_assignments", len(roles)),
+                "staff_id": staff_ids[roles["person"]],
+                "grid_id": grid_ids[roles["grid"]],
+                "role": roles["role"],
+                "building_id": ids_or_null(building_ids, building),
+            }
+        ),
+        geometry=(),
+    )
     orgs = _party_orgs(city, rng, street_ids, comm_ids, grid_ids, building_ids, no_branch, with_people)
     orgs["id"] = next_ids(conn, "party_orgs", len(orgs))
     copy_frame(conn, "party_orgs", orgs, geometry=())
-    return OrgCounts(people, len(orgs), g["code"].to_numpy()[no_branch].tolist(),
-                     g["code"].to_numpy()[no_worker].tolist())
+    return OrgCounts(
+        people, len(orgs), g["code"].to_numpy()[no_branch].tolist(), g["code"].to_numpy()[no_worker].tolist()
+    )
 
 
 def _party_orgs(city, rng, street_ids, comm_ids, grid_ids, building_ids, no_branch, with_people) -> pd.DataFrame:
@@ -116,17 +141,27 @@ def _party_orgs(city, rng, street_ids, comm_ids, grid_ids, building_ids, no_bran
     g, b = city.grids, city.buildings
     branch = np.setdiff1d(np.arange(len(g)), no_branch)
     frames = [
-        pd.DataFrame({"name": "中共" + city.streets["name"] + "工作委员会", "level": "street_committee",
-                      "area_id": street_ids}),
-        pd.DataFrame({"name": "中共" + city.communities["name"] + "委员会", "level": "community_committee",
-                      "area_id": comm_ids}),
-        pd.DataFrame({"name": g["name"].to_numpy()[branch] + "党支部", "level": "grid_branch",
-                      "grid_id": grid_ids[branch]}),
+        pd.DataFrame(
+            {"name": "中共" + city.streets["name"] + "工作委员会", "level": "street_committee", "area_id": street_ids}
+        ),
+        pd.DataFrame(
+            {"name": "中共" + city.communities["name"] + "委员会", "level": "community_committee", "area_id": comm_ids}
+        ),
+        pd.DataFrame(
+            {"name": g["name"].to_numpy()[branch] + "党支部", "level": "grid_branch", "grid_id": grid_ids[branch]}
+        ),
     ]
     if with_people:
         big = np.flatnonzero(b["households"].to_numpy() >= 60)
-        frames.append(pd.DataFrame({"name": b["name"].to_numpy()[big] + "党小组", "level": "building_group",
-                                    "building_id": building_ids[big]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "name": b["name"].to_numpy()[big] + "党小组",
+                    "level": "building_group",
+                    "building_id": building_ids[big],
+                }
+            )
+        )
     orgs = pd.concat(frames, ignore_index=True)
     for col in ("area_id", "grid_id", "building_id"):
         orgs[col] = orgs[col].astype("Int64") if col in orgs else pd.array([pd.NA] * len(orgs), dtype="Int64")
@@ -150,11 +185,20 @@ def write_people(conn: Connection, rng: np.random.Generator, city, building_ids:
     floor, within = k // per_floor + 1, k % per_floor
     reg = rng.choice(list(REGISTRATION_P), len(building), p=list(REGISTRATION_P.values()))
     hh_ids = next_ids(conn, "households", len(building))
-    copy_frame(conn, "households", pd.DataFrame({
-        "id": hh_ids, "building_id": building_ids[building],
-        "unit": (within // 2 + 1).astype(str).astype(object) + "单元",
-        "room": (floor * 100 + within % 2 + 1).astype(str), "registration_type": reg,
-    }), geometry=())
+    copy_frame(
+        conn,
+        "households",
+        pd.DataFrame(
+            {
+                "id": hh_ids,
+                "building_id": building_ids[building],
+                "unit": (within // 2 + 1).astype(str).astype(object) + "单元",
+                "room": (floor * 100 + within % 2 + 1).astype(str),
+                "registration_type": reg,
+            }
+        ),
+        geometry=(),
+    )
 
     size = rng.choice(HOUSEHOLD_SIZES, len(building), p=HOUSEHOLD_SIZE_P)
     hh = np.repeat(np.arange(len(building)), size)
@@ -166,19 +210,41 @@ def write_people(conn: Connection, rng: np.random.Generator, city, building_ids:
     groups = _special_groups(rng, age, alone, hh, len(building))
     birth_year = REFERENCE_YEAR - age
     res_ids = next_ids(conn, "residents", n)
-    copy_frame(conn, "residents", pd.DataFrame({
-        "id": res_ids, "household_id": hh_ids[hh], "building_id": building_ids[building[hh]], "party_member": party,
-        "special_groups": groups, "registration_type": reg[hh], "birth_year": birth_year,
-    }), geometry=())
-    copy_frame(conn, "resident_personal", pd.DataFrame({
-        "resident_id": res_ids, "name": person_names(rng, n), "id_number": id_numbers(rng, birth_year),
-        "phone": np.where(age >= 14, phones(rng, n), None),
-    }), geometry=())
+    copy_frame(
+        conn,
+        "residents",
+        pd.DataFrame(
+            {
+                "id": res_ids,
+                "household_id": hh_ids[hh],
+                "building_id": building_ids[building[hh]],
+                "party_member": party,
+                "special_groups": groups,
+                "registration_type": reg[hh],
+                "birth_year": birth_year,
+            }
+        ),
+        geometry=(),
+    )
+    copy_frame(
+        conn,
+        "resident_personal",
+        pd.DataFrame(
+            {
+                "resident_id": res_ids,
+                "name": person_names(rng, n),
+                "id_number": id_numbers(rng, birth_year),
+                "phone": np.where(age >= 14, phones(rng, n), None),
+            }
+        ),
+        geometry=(),
+    )
     return PeopleCounts(len(building), n)
 
 
-def _special_groups(rng: np.random.Generator, age: np.ndarray, alone: np.ndarray, hh: np.ndarray,
-                    households: int) -> np.ndarray:
+def _special_groups(
+    rng: np.random.Generator, age: np.ndarray, alone: np.ndarray, hh: np.ndarray, households: int
+) -> np.ndarray:
     """PostgreSQL array literals such as ``{elderly_alone,disabled}`` (COPY reads them as text[])."""
     n = len(age)
     household_flag = lambda p: (rng.random(households) < p)[hh]  # noqa: E731

@@ -12,5 +12,13 @@ from geogrid.importers.osm import import_osm
 from geogrid.importers.read import Source, read_source
 from geogrid.importers.residents import import_residents
 
-__all__ = ["Source", "import_areas", "import_buildings", "import_facilities", "import_grids", "import_osm",
-           "import_residents", "read_source"]
+__all__ = [
+    "Source",
+    "import_areas",
+    "import_buildings",
+    "import_facilities",
+    "import_grids",
+    "import_osm",
+    "import_residents",
+    "read_source",
+]

@@ -21,9 +21,30 @@ from geogrid.i18n import t
 from geogrid.importers.read import Source, read_source
 from geogrid.importers.upsert import ImportReport, merge, stage
 
-COLUMNS = ("source", "source_id", "kind", "text", "name", "aliases", "district", "street", "community", "road",
-           "road_norm", "door", "number", "door_prefix", "door_sub", "compound", "building", "unit", "room",
-           "building_id", "geom", "outline")
+COLUMNS = (
+    "source",
+    "source_id",
+    "kind",
+    "text",
+    "name",
+    "aliases",
+    "district",
+    "street",
+    "community",
+    "road",
+    "road_norm",
+    "door",
+    "number",
+    "door_prefix",
+    "door_sub",
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "building_id",
+    "geom",
+    "outline",
+)
 
 # The parts an address book carries, and the column names tried for each (compared case-insensitively).
 PARTS: dict[str, tuple[str, ...]] = {
@@ -91,13 +112,15 @@ def write_address_book(conn: Connection, source: Source) -> ImportReport:
     parts = {part: _column(source, part) for part in PARTS}
     full = np.array([_full_text(i, parts) for i in range(len(source))], dtype=object)
     empty = np.array([not f for f in full])
-    source.first_bad(empty, lambda i: t("row has no address: give address, or road and door, or compound and "
-                                        "building"), "address")
+    source.first_bad(
+        empty, lambda i: t("row has no address: give address, or road and door, or compound and building"), "address"
+    )
     geoms = _points(conn, source, parts["building_source_id"])
     building_ids = _building_ids(conn, parts["building_source_id"])
     ids = np.array(["book:" + s for s in source.source_ids(None)], dtype=object)
-    frame = address_frame(full, geoms, source="address_book", kind="address_book", source_ids=ids, parts=parts,
-                          building_ids=building_ids)
+    frame = address_frame(
+        full, geoms, source="address_book", kind="address_book", source_ids=ids, parts=parts, building_ids=building_ids
+    )
     return write_address_points(conn, frame, t("address book"))
 
 
@@ -114,61 +137,92 @@ def _full_text(i: int, parts: dict[str, np.ndarray]) -> str | None:
 
 def _points(conn: Connection, source: Source, building_refs: np.ndarray) -> np.ndarray:
     """Each row's point: its own, else its building's; a row with neither fails naming the row."""
-    geoms = np.asarray(source.frame.geometry.array, dtype=object) if "geometry" in source.frame \
+    geoms = (
+        np.asarray(source.frame.geometry.array, dtype=object)
+        if "geometry" in source.frame
         else np.full(len(source), None, dtype=object)
+    )
     refs = [r for r in dict.fromkeys(building_refs) if r]
     known: dict[str, shapely.Geometry] = {}
     if refs:
-        rows = conn.execute(text("SELECT source_id, ST_AsBinary(geom) FROM buildings WHERE source_id = ANY(:ids)"),
-                            {"ids": refs}).all()
+        rows = conn.execute(
+            text("SELECT source_id, ST_AsBinary(geom) FROM buildings WHERE source_id = ANY(:ids)"), {"ids": refs}
+        ).all()
         known = {sid: shapely.from_wkb(bytes(wkb)) for sid, wkb in rows}
     out = np.empty(len(source), dtype=object)
     for i, geom in enumerate(geoms):
         own = geom if geom is not None and not shapely.is_empty(geom) else None
         out[i] = shapely.point_on_surface(own) if own is not None else known.get(building_refs[i])
     missing = np.array([g is None for g in out])
-    source.first_bad(missing, lambda i: t("no point: give lon and lat, or the source id of an imported building "
-                                          "({ref})", ref=building_refs[i] or "—"), "building_source_id")
+    source.first_bad(
+        missing,
+        lambda i: t(
+            "no point: give lon and lat, or the source id of an imported building ({ref})", ref=building_refs[i] or "—"
+        ),
+        "building_source_id",
+    )
     return out
 
 
 def _building_ids(conn: Connection, refs: np.ndarray) -> np.ndarray:
     wanted = [r for r in dict.fromkeys(refs) if r]
-    ids = dict(conn.execute(text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"),
-                            {"ids": wanted}).all()) if wanted else {}
+    ids = (
+        dict(
+            conn.execute(text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": wanted}).all()
+        )
+        if wanted
+        else {}
+    )
     return np.array([ids.get(r) for r in refs], dtype=object)
 
 
-def address_frame(full: np.ndarray, geoms: np.ndarray, *, source: str, kind: str | np.ndarray,
-                  source_ids: np.ndarray, parts: dict[str, np.ndarray], building_ids: np.ndarray | None = None,
-                  aliases: list | None = None, outlines: np.ndarray | None = None) -> pd.DataFrame:
+def address_frame(
+    full: np.ndarray,
+    geoms: np.ndarray,
+    *,
+    source: str,
+    kind: str | np.ndarray,
+    source_ids: np.ndarray,
+    parts: dict[str, np.ndarray],
+    building_ids: np.ndarray | None = None,
+    aliases: list | None = None,
+    outlines: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Rows of :data:`COLUMNS`: the door number read from the road + door parts, else from the full text."""
     n = len(full)
     none = np.full(n, None, dtype=object)
     road = parts.get("road", none)
-    door_text = np.array([(r or "") + (d or "") if d else f for r, d, f in
-                          zip(road, parts.get("door", none), full, strict=True)], dtype=object)
+    door_text = np.array(
+        [(r or "") + (d or "") if d else f for r, d, f in zip(road, parts.get("door", none), full, strict=True)],
+        dtype=object,
+    )
     doors = [parse_door(norm) if norm else None for norm in normalise_many(door_text)]
     road_norm = np.array([d.road if d else None for d in doors], dtype=object)
-    return pd.DataFrame({
-        "source": source, "source_id": source_ids, "kind": kind,
-        "text": [f[:300] if f else None for f in full], "name": parts.get("name", none),
-        "aliases": aliases if aliases is not None else [None] * n,
-        **{p: parts.get(p, none) for p in ("district", "street", "community")},
-        "road": np.where(road == None, [d.road if d else None for d in doors], road),  # noqa: E711
-        "road_norm": road_norm, "door": parts.get("door", none),
-        "number": pd.array([d.number if d else None for d in doors], dtype="Int64"),
-        "door_prefix": [d.prefix or None if d else None for d in doors],
-        "door_sub": pd.array([d.sub if d else None for d in doors], dtype="Int64"),
-        **{p: parts.get(p, none) for p in ("compound", "building", "unit", "room")},
-        "building_id": pd.array(building_ids if building_ids is not None else none, dtype="Int64"),
-        "geom": geoms, "outline": outlines if outlines is not None else none,
-    })
+    return pd.DataFrame(
+        {
+            "source": source,
+            "source_id": source_ids,
+            "kind": kind,
+            "text": [f[:300] if f else None for f in full],
+            "name": parts.get("name", none),
+            "aliases": aliases if aliases is not None else [None] * n,
+            **{p: parts.get(p, none) for p in ("district", "street", "community")},
+            "road": np.where(road == None, [d.road if d else None for d in doors], road),  # noqa: E711
+            "road_norm": road_norm,
+            "door": parts.get("door", none),
+            "number": pd.array([d.number if d else None for d in doors], dtype="Int64"),
+            "door_prefix": [d.prefix or None if d else None for d in doors],
+            "door_sub": pd.array([d.sub if d else None for d in doors], dtype="Int64"),
+            **{p: parts.get(p, none) for p in ("compound", "building", "unit", "room")},
+            "building_id": pd.array(building_ids if building_ids is not None else none, dtype="Int64"),
+            "geom": geoms,
+            "outline": outlines if outlines is not None else none,
+        }
+    )
 
 
 def write_address_points(conn: Connection, frame: pd.DataFrame, what: str) -> ImportReport:
     """Stage and merge a frame of :data:`COLUMNS` by source id (a re-import updates, never duplicates)."""
     temp = stage(conn, "address_points", frame[list(COLUMNS)], geometry=("geom", "outline"))
     updated, inserted = merge(conn, "address_points", temp, "source_id", COLUMNS)
-    return ImportReport(what, len(frame), updated, inserted,
-                        with_door_number=int(frame["number"].notna().sum()))
+    return ImportReport(what, len(frame), updated, inserted, with_door_number=int(frame["number"].notna().sum()))

@@ -22,9 +22,9 @@ def polygons(source: Source) -> np.ndarray:
     """Every row's geometry as a valid MultiPolygon; a non-polygon or an unsafe repair fails the import."""
     geoms = source.geoms
     kinds = shapely.get_type_id(geoms)
-    source.first_bad(~np.isin(kinds, (3, 6)),
-                     lambda i: t("expected a polygon, got {kind}", kind=geoms[i].geom_type),
-                     "geometry")
+    source.first_bad(
+        ~np.isin(kinds, (3, 6)), lambda i: t("expected a polygon, got {kind}", kind=geoms[i].geom_type), "geometry"
+    )
     return _as_multi(_repaired(source, geoms))
 
 
@@ -37,8 +37,11 @@ def points_and_footprints(source: Source) -> tuple[np.ndarray, np.ndarray]:
     geoms = source.geoms
     kinds = shapely.get_type_id(geoms)
     is_point, is_poly = kinds == 0, np.isin(kinds, (3, 6))
-    source.first_bad(~(is_point | is_poly),
-                     lambda i: t("expected a point or a polygon, got {kind}", kind=geoms[i].geom_type), "geometry")
+    source.first_bad(
+        ~(is_point | is_poly),
+        lambda i: t("expected a point or a polygon, got {kind}", kind=geoms[i].geom_type),
+        "geometry",
+    )
     footprints = np.full(len(geoms), None, dtype=object)
     if is_poly.any():
         footprints[is_poly] = _as_multi(_repaired(source, geoms, only=is_poly))[is_poly]
@@ -63,8 +66,9 @@ def _repaired(source: Source, geoms: np.ndarray, only: np.ndarray | None = None)
     bad = np.zeros(len(geoms), dtype=bool)
     bad[rows[unsafe]] = True
     lookup = dict(zip(rows, reasons, strict=True))
-    source.first_bad(bad, lambda i: t("invalid geometry that cannot be repaired safely ({reason})", reason=lookup[i]),
-                     "geometry")
+    source.first_bad(
+        bad, lambda i: t("invalid geometry that cannot be repaired safely ({reason})", reason=lookup[i]), "geometry"
+    )
 
     out[rows] = fixed
     return out

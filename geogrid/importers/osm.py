@@ -26,11 +26,22 @@ from geogrid.importers.osm_addresses import import_osm_addresses
 from geogrid.importers.upsert import ImportReport
 
 POI_KINDS = {
-    "amenity": {"school": "school", "kindergarten": "kindergarten", "childcare": "kindergarten",
-                "marketplace": "market", "clinic": "health_station", "doctors": "health_station",
-                "health_post": "health_station", "community_centre": "service_center", "townhall": "service_center",
-                "social_facility": "elderly_care", "nursing_home": "elderly_care", "social_centre": "service_station",
-                "canteen": "canteen", "shelter": "rest_station"},
+    "amenity": {
+        "school": "school",
+        "kindergarten": "kindergarten",
+        "childcare": "kindergarten",
+        "marketplace": "market",
+        "clinic": "health_station",
+        "doctors": "health_station",
+        "health_post": "health_station",
+        "community_centre": "service_center",
+        "townhall": "service_center",
+        "social_facility": "elderly_care",
+        "nursing_home": "elderly_care",
+        "social_centre": "service_station",
+        "canteen": "canteen",
+        "shelter": "rest_station",
+    },
     "shop": {"supermarket": "market", "greengrocer": "market"},
     "healthcare": {"*": "health_station"},
 }
@@ -68,10 +79,18 @@ def osm_buildings(osm) -> pd.DataFrame:
     address = (street.fillna("") + " " + number.fillna("")).str.strip().replace("", None)
     levels = pd.to_numeric(_col(frame, "building:levels"), errors="coerce").round()
     floors = levels.where((levels > 0) & (levels < 500)).astype("Int64")
-    return pd.DataFrame({"source_id": source_ids(frame), "name": _col(frame, "name").to_numpy(dtype=object),
-                         "address": address.to_numpy(dtype=object), "floors": floors.array,
-                         "households": 0, "geom": points, "footprint": footprints,
-                         "building": _col(frame, "building").to_numpy(dtype=object)})
+    return pd.DataFrame(
+        {
+            "source_id": source_ids(frame),
+            "name": _col(frame, "name").to_numpy(dtype=object),
+            "address": address.to_numpy(dtype=object),
+            "floors": floors.array,
+            "households": 0,
+            "geom": points,
+            "footprint": footprints,
+            "building": _col(frame, "building").to_numpy(dtype=object),
+        }
+    )
 
 
 def _footprints(geoms: np.ndarray) -> np.ndarray:
@@ -118,28 +137,47 @@ def osm_facilities(osm, extra: dict[str, dict[str, str]] | None = None) -> tuple
         kinds = kinds.where(kinds.notna(), mapped)
     keep = kinds.notna().to_numpy()
     frame, kinds = frame[keep], kinds[keep]
-    geoms = shapely.point_on_surface(shapely.make_valid(np.asarray(gpd.GeoSeries(frame.geometry).array,
-                                                                   dtype=object)))
+    geoms = shapely.point_on_surface(shapely.make_valid(np.asarray(gpd.GeoSeries(frame.geometry).array, dtype=object)))
     street, number = _col(frame, "addr:street"), _col(frame, "addr:housenumber")
-    return pd.DataFrame({
-        "source_id": source_ids(frame), "name": _col(frame, "name").fillna(kinds).to_numpy(dtype=object),
-        "kind": kinds.to_numpy(dtype=object), "circle_minutes": kinds.map(lambda k: DEFAULT_MINUTES.get(k, 5)),
-        "address": (street.fillna("") + " " + number.fillna("")).str.strip().replace("", None).to_numpy(dtype=object),
-        "candidate": True, "geom": geoms,
-    }), int((~keep).sum())
+    return pd.DataFrame(
+        {
+            "source_id": source_ids(frame),
+            "name": _col(frame, "name").fillna(kinds).to_numpy(dtype=object),
+            "kind": kinds.to_numpy(dtype=object),
+            "circle_minutes": kinds.map(lambda k: DEFAULT_MINUTES.get(k, 5)),
+            "address": (street.fillna("") + " " + number.fillna(""))
+            .str.strip()
+            .replace("", None)
+            .to_numpy(dtype=object),
+            "candidate": True,
+            "geom": geoms,
+        }
+    ), int((~keep).sum())
 
 
-def import_osm(conn: Connection, path: str | Path, *, network: bool = True, replace_network: bool = False,
-               tag_kind: dict[str, dict[str, str]] | None = None,
-               tick: Callable[[str], None] | None = None) -> list[ImportReport]:
+def import_osm(
+    conn: Connection,
+    path: str | Path,
+    *,
+    network: bool = True,
+    replace_network: bool = False,
+    tag_kind: dict[str, dict[str, str]] | None = None,
+    tick: Callable[[str], None] | None = None,
+) -> list[ImportReport]:
     """Import buildings, facility candidates and (when ``geogrid.network`` exists) the walking network."""
     tick = tick or (lambda step: None)
     osm = read_osm(path)
     tick(t("buildings"))
     buildings = osm_buildings(osm)
     # OpenStreetMap has no households and often no name: a re-import keeps the figures and names others imported.
-    reports = [write_buildings(conn, buildings, update=["name", "address", "floors", "geom", "footprint"],
-                               keep_existing=("name", "address", "floors"))]
+    reports = [
+        write_buildings(
+            conn,
+            buildings,
+            update=["name", "address", "floors", "geom", "footprint"],
+            keep_existing=("name", "address", "floors"),
+        )
+    ]
     tick(t("facility candidates"))
     facilities, skipped = osm_facilities(osm, tag_kind)
     if len(facilities):

@@ -22,8 +22,16 @@ from geogrid.i18n import t
 from geogrid.importers.addresses import address_frame, write_address_points
 from geogrid.importers.upsert import ImportReport, merge, stage
 
-ALIAS_KEYS = ("name:zh", "name:en", "name:zh_pinyin", "alt_name", "old_name", "short_name", "official_name",
-              "addr:housename")
+ALIAS_KEYS = (
+    "name:zh",
+    "name:en",
+    "name:zh_pinyin",
+    "alt_name",
+    "old_name",
+    "short_name",
+    "official_name",
+    "addr:housename",
+)
 _KEYS = ("name", "addr:housenumber", "addr:full", "addr:housename", "entrance")
 ROAD_COLUMNS = ("source_id", "name", "norm", "aliases", "geom")
 
@@ -33,8 +41,9 @@ def osm_elements(osm) -> pd.DataFrame:
     with all their tags as one dict (pyrosm splits them between columns and a JSON ``tags`` column)."""
     frames = []
     for key in _KEYS:
-        frame = osm.get_data_by_custom_criteria(custom_filter={key: True}, keep_nodes=True, keep_ways=True,
-                                                keep_relations=True)
+        frame = osm.get_data_by_custom_criteria(
+            custom_filter={key: True}, keep_nodes=True, keep_ways=True, keep_relations=True
+        )
         if frame is not None and len(frame):
             frames.append(frame)
     if not frames:
@@ -42,9 +51,13 @@ def osm_elements(osm) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     frame["osm_type"] = frame["osm_type"].fillna("node") if "osm_type" in frame else "node"
     frame = frame.drop_duplicates(["osm_type", "id"]).reset_index(drop=True)
-    return pd.DataFrame({"source_id": "osm:" + frame["osm_type"].astype(str) + "/" + frame["id"].astype(str),
-                         "tags": [_tags(row) for row in frame.to_dict("records")],
-                         "geometry": np.asarray(frame.geometry.array, dtype=object)})
+    return pd.DataFrame(
+        {
+            "source_id": "osm:" + frame["osm_type"].astype(str) + "/" + frame["id"].astype(str),
+            "tags": [_tags(row) for row in frame.to_dict("records")],
+            "geometry": np.asarray(frame.geometry.array, dtype=object),
+        }
+    )
 
 
 def _tags(row: dict) -> dict[str, str]:
@@ -79,28 +92,48 @@ def osm_addresses(osm) -> tuple[pd.DataFrame, pd.DataFrame]:
     geoms = elements["geometry"].to_numpy(dtype=object)
     valid = shapely.make_valid(geoms)
     polygonal = np.isin(shapely.get_type_id(valid), (3, 6))
-    keep = (kinds != None) & ~shapely.is_empty(valid) & (  # noqa: E711
-        polygonal | (shapely.get_type_id(valid) == 0) | (kinds == "door"))
+    keep = (
+        (kinds != None)  # noqa: E711  (NumPy: elementwise)
+        & ~shapely.is_empty(valid)
+        & (polygonal | (shapely.get_type_id(valid) == 0) | (kinds == "door"))
+    )
     places = _address_rows(elements[keep], kinds[keep], valid[keep], polygonal[keep])
     roads = _road_rows(elements, valid)
     return places, roads
 
 
-def _address_rows(elements: pd.DataFrame, kinds: np.ndarray, geoms: np.ndarray,
-                  polygonal: np.ndarray) -> pd.DataFrame:
+def _address_rows(elements: pd.DataFrame, kinds: np.ndarray, geoms: np.ndarray, polygonal: np.ndarray) -> pd.DataFrame:
     tags = elements["tags"].tolist()
     road = np.array([x.get("addr:street") or x.get("addr:place") for x in tags], dtype=object)
     door = np.array([x.get("addr:housenumber") for x in tags], dtype=object)
-    full = np.array([x.get("addr:full") or ((r or "") + (d or "") if d else None) or x.get("name")
-                     or x.get("addr:housename") for x, r, d in zip(tags, road, door, strict=True)], dtype=object)
-    outlines = np.array([shapely.MultiPolygon(shapely.get_parts(g)) if p else None
-                         for g, p in zip(geoms, polygonal, strict=True)], dtype=object)
-    parts = {"road": road, "door": door, "name": np.array([x.get("name") for x in tags], dtype=object),
-             "district": np.array([x.get("addr:district") for x in tags], dtype=object)}
+    full = np.array(
+        [
+            x.get("addr:full") or ((r or "") + (d or "") if d else None) or x.get("name") or x.get("addr:housename")
+            for x, r, d in zip(tags, road, door, strict=True)
+        ],
+        dtype=object,
+    )
+    outlines = np.array(
+        [shapely.MultiPolygon(shapely.get_parts(g)) if p else None for g, p in zip(geoms, polygonal, strict=True)],
+        dtype=object,
+    )
+    parts = {
+        "road": road,
+        "door": door,
+        "name": np.array([x.get("name") for x in tags], dtype=object),
+        "district": np.array([x.get("addr:district") for x in tags], dtype=object),
+    }
     aliases = [sorted({x[k] for k in ALIAS_KEYS if x.get(k) and x[k] != x.get("name")}) or None for x in tags]
-    return address_frame(full, shapely.point_on_surface(geoms), source="osm", kind=kinds,
-                         source_ids=elements["source_id"].to_numpy(dtype=object), parts=parts,
-                         aliases=aliases, outlines=outlines)
+    return address_frame(
+        full,
+        shapely.point_on_surface(geoms),
+        source="osm",
+        kind=kinds,
+        source_ids=elements["source_id"].to_numpy(dtype=object),
+        parts=parts,
+        aliases=aliases,
+        outlines=outlines,
+    )
 
 
 def _road_rows(elements: pd.DataFrame, geoms: np.ndarray) -> pd.DataFrame:
@@ -108,11 +141,21 @@ def _road_rows(elements: pd.DataFrame, geoms: np.ndarray) -> pd.DataFrame:
     lines = np.isin(shapely.get_type_id(geoms), (1, 5))
     keep = np.array([bool(x.get("highway") and x.get("name")) for x in tags]) & lines
     names = [x["name"] for x, k in zip(tags, keep, strict=True) if k]
-    aliases = [sorted({x[k] for k in ALIAS_KEYS if x.get(k) and x[k] != x["name"]}) or None
-               for x, k in zip(tags, keep, strict=True) if k]
+    aliases = [
+        sorted({x[k] for k in ALIAS_KEYS if x.get(k) and x[k] != x["name"]}) or None
+        for x, k in zip(tags, keep, strict=True)
+        if k
+    ]
     geoms = np.array([shapely.MultiLineString(shapely.get_parts(g)) for g in geoms[keep]], dtype=object)
-    return pd.DataFrame({"source_id": elements["source_id"].to_numpy(dtype=object)[keep], "name": names,
-                         "norm": normalise_many(names), "aliases": aliases, "geom": geoms})
+    return pd.DataFrame(
+        {
+            "source_id": elements["source_id"].to_numpy(dtype=object)[keep],
+            "name": names,
+            "norm": normalise_many(names),
+            "aliases": aliases,
+            "geom": geoms,
+        }
+    )
 
 
 def import_osm_addresses(conn: Connection, osm) -> list[ImportReport]:
@@ -129,6 +172,9 @@ def import_osm_addresses(conn: Connection, osm) -> list[ImportReport]:
 
 
 def _building_ids(conn: Connection, source_ids: pd.Series) -> pd.array:
-    ids = dict(conn.execute(text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"),
-                            {"ids": source_ids.tolist()}).all())
+    ids = dict(
+        conn.execute(
+            text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": source_ids.tolist()}
+        ).all()
+    )
     return pd.array([ids.get(s) for s in source_ids], dtype="Int64")

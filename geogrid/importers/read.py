@@ -86,8 +86,10 @@ class Source:
 
     @property
     def geoms(self) -> np.ndarray:
-        return np.asarray(self.frame.geometry.array if isinstance(self.frame, gpd.GeoDataFrame)
-                          else self.frame["geometry"], dtype=object)
+        return np.asarray(
+            self.frame.geometry.array if isinstance(self.frame, gpd.GeoDataFrame) else self.frame["geometry"],
+            dtype=object,
+        )
 
     def fail(self, index: int, message: str, field: str | None = None) -> NoReturn:
         raise InputError(message, file=self.file, row=int(index) + self.first_row, field=field)
@@ -106,17 +108,28 @@ class Source:
                 return given
             if given.lower() in columns:
                 return columns[given.lower()]
-            raise InputError(t("column '{given}' not found; the file has: {columns}", given=given,
-                               columns=list(columns.values())), file=self.file, field=given)
+            raise InputError(
+                t("column '{given}' not found; the file has: {columns}", given=given, columns=list(columns.values())),
+                file=self.file,
+                field=given,
+            )
         for name in FIELD_NAMES.get(key, ()):
             if name.lower() in columns:
                 return columns[name.lower()]
         if required:
             found = list(columns.values())
-            raise InputError(t("no {key} column found (name it with {option}); the file has: {columns}", key=key,
-                               option=option, columns=found) if option else
-                             t("no {key} column found; the file has: {columns}", key=key, columns=found),
-                             file=self.file, field=key)
+            raise InputError(
+                t(
+                    "no {key} column found (name it with {option}); the file has: {columns}",
+                    key=key,
+                    option=option,
+                    columns=found,
+                )
+                if option
+                else t("no {key} column found; the file has: {columns}", key=key, columns=found),
+                file=self.file,
+                field=key,
+            )
         return None
 
     def text(self, column: str | None) -> np.ndarray:
@@ -160,8 +173,16 @@ def _as_text(value: object) -> str | None:
     return text or None
 
 
-def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = True, layer: str | None = None,
-                lon_field: str | None = None, lat_field: str | None = None, wkt_field: str | None = None) -> Source:
+def read_source(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    geometry: bool = True,
+    layer: str | None = None,
+    lon_field: str | None = None,
+    lat_field: str | None = None,
+    wkt_field: str | None = None,
+) -> Source:
     """Read ``path``; with ``geometry`` the geometries are converted to EPSG:4326 (bad ones stay for validation)."""
     path = Path(path)
     if not path.exists():
@@ -171,16 +192,19 @@ def read_source(path: str | Path, *, crs: str | None = None, geometry: bool = Tr
         table = _read_csv(path) if suffix in CSV_SUFFIXES else _read_excel(path, layer)
         source = Source(table, str(path), _horizontal(crs, path), first_row=2)
         if geometry:
-            source.frame = gpd.GeoDataFrame(source.frame, geometry=_csv_geometry(source, lon_field, lat_field,
-                                                                                    wkt_field))
+            source.frame = gpd.GeoDataFrame(
+                source.frame, geometry=_csv_geometry(source, lon_field, lat_field, wkt_field)
+            )
     elif suffix in VECTOR_SUFFIXES:
         _refuse_json_nul(path)
         frame = _read_vector(path, layer)
         declared = frame.crs.to_string() if frame.crs is not None else None
         source = Source(frame.reset_index(drop=True), str(path), _horizontal(crs or declared, path), first_row=1)
     else:
-        raise InputError(t("unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV",
-                           suffix=suffix), file=str(path))
+        raise InputError(
+            t("unsupported file type '{suffix}': use GeoJSON, GeoPackage, Shapefile or CSV", suffix=suffix),
+            file=str(path),
+        )
     _refuse_nul(source)
     if geometry:
         _to_storage(source)
@@ -202,8 +226,11 @@ def _refuse_nul(source: Source) -> None:
         if column == "geometry" or pd.api.types.is_numeric_dtype(source.frame[column].dtype):
             continue
         values = source.frame[column].to_numpy()
-        source.first_bad(np.fromiter((isinstance(v, str) and "\x00" in v for v in values), bool, len(values)),
-                         lambda i: t("a NUL character cannot be stored: remove it from the file"), str(column))
+        source.first_bad(
+            np.fromiter((isinstance(v, str) and "\x00" in v for v in values), bool, len(values)),
+            lambda i: t("a NUL character cannot be stored: remove it from the file"),
+            str(column),
+        )
 
 
 def _refuse_json_nul(path: Path) -> None:
@@ -220,8 +247,9 @@ def _refuse_json_nul(path: Path) -> None:
         props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
         for key, value in props.items() if isinstance(props, dict) else ():
             if isinstance(value, str) and "\x00" in value:
-                raise InputError(t("a NUL character cannot be stored: remove it from the file"), file=str(path),
-                                 row=i + 1, field=key)
+                raise InputError(
+                    t("a NUL character cannot be stored: remove it from the file"), file=str(path), row=i + 1, field=key
+                )
     raise InputError(t("a NUL character cannot be stored: remove it from the file"), file=str(path))
 
 
@@ -252,19 +280,22 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, engine="pyogrio", layer=layer)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise InputError(t("not a readable {suffix} file: {error}", suffix=path.suffix, error=exc),
-                         file=str(path)) from None
+        raise InputError(
+            t("not a readable {suffix} file: {error}", suffix=path.suffix, error=exc), file=str(path)
+        ) from None
 
 
-def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
-                  wkt_field: str | None) -> np.ndarray:
+def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None, wkt_field: str | None) -> np.ndarray:
     """Geometries from a WKT column, else from lon/lat columns; unparsable values fail the import."""
     wkt = source.column(wkt_field, "wkt") if wkt_field or not (lon_field or lat_field) else None
     if wkt:
         texts = source.text(wkt)
         geoms = shapely.from_wkt(texts, on_invalid="ignore")
-        source.first_bad((geoms == None) & (texts != None),  # noqa: E711
-                         lambda i: t("unparsable WKT '{wkt}'", wkt=texts[i][:40]), wkt)
+        source.first_bad(
+            (geoms == None) & (texts != None),  # noqa: E711
+            lambda i: t("unparsable WKT '{wkt}'", wkt=texts[i][:40]),
+            wkt,
+        )
         return geoms
     lon = source.column(lon_field, "lon", required=True, option="--lon-field or --wkt-field")
     lat = source.column(lat_field, "lat", required=True, option="--lat-field")
@@ -273,8 +304,9 @@ def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
         texts = source.text(col)
         source.first_bad(texts == None, lambda i: t("coordinate is missing"), col)  # noqa: E711
         values = pd.to_numeric(pd.Series(texts), errors="coerce").to_numpy(dtype=float)
-        source.first_bad(~np.isfinite(values), lambda i, texts=texts: t("'{value}' is not a number", value=texts[i]),
-                         col)
+        source.first_bad(
+            ~np.isfinite(values), lambda i, texts=texts: t("'{value}' is not a number", value=texts[i]), col
+        )
         xy.append(values)
     return shapely.points(xy[0], xy[1])
 
@@ -282,8 +314,7 @@ def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None,
 def _to_storage(source: Source) -> None:
     """Check coordinates against the source CRS and convert them to EPSG:4326."""
     geoms = source.geoms
-    source.first_bad(shapely.is_missing(geoms) | shapely.is_empty(geoms), lambda i: t("geometry is empty"),
-                     "geometry")
+    source.first_bad(shapely.is_missing(geoms) | shapely.is_empty(geoms), lambda i: t("geometry is empty"), "geometry")
     bounds = shapely.bounds(geoms)
     name = source.crs
     crs = None if name in OFFSET_SYSTEMS else CRS.from_user_input(name)
@@ -294,21 +325,40 @@ def _to_storage(source: Source) -> None:
     except GeogridError:
         raise
     except Exception as exc:
-        raise InputError(t("cannot convert from {crs}: {error}", crs=name, error=exc), file=source.file,
-                         field="geometry") from None
+        raise InputError(
+            t("cannot convert from {crs}: {error}", crs=name, error=exc), file=source.file, field="geometry"
+        ) from None
     if crs is not None and crs.is_projected:
         area = crs.area_of_use.bounds if crs.area_of_use else (-180.0, -90.0, 180.0, 90.0)
         m = AREA_MARGIN_DEG
-        _check_range(source, shapely.bounds(converted), (area[0] - m, area[1] - m, area[2] + m, area[3] + m), name,
-                     original=bounds)
+        _check_range(
+            source,
+            shapely.bounds(converted),
+            (area[0] - m, area[1] - m, area[2] + m, area[3] + m),
+            name,
+            original=bounds,
+        )
     source.frame = gpd.GeoDataFrame(source.frame.drop(columns="geometry"), geometry=converted, crs=4326)
 
 
-def _check_range(source: Source, bounds: np.ndarray, box: Sequence[float], crs: str,
-                 original: np.ndarray | None = None) -> None:
+def _check_range(
+    source: Source, bounds: np.ndarray, box: Sequence[float], crs: str, original: np.ndarray | None = None
+) -> None:
     shown = bounds if original is None else original
-    bad = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 0] < box[0]) | (bounds[:, 1] < box[1]) \
-        | (bounds[:, 2] > box[2]) | (bounds[:, 3] > box[3])
-    source.first_bad(bad, lambda i: t("coordinates ({x:.6g}, {y:.6g}) are out of range for {crs}; give the right "
-                                      "CRS with --crs", x=shown[i][0], y=shown[i][1], crs=crs), "geometry")
-
+    bad = (
+        ~np.isfinite(bounds).all(axis=1)
+        | (bounds[:, 0] < box[0])
+        | (bounds[:, 1] < box[1])
+        | (bounds[:, 2] > box[2])
+        | (bounds[:, 3] > box[3])
+    )
+    source.first_bad(
+        bad,
+        lambda i: t(
+            "coordinates ({x:.6g}, {y:.6g}) are out of range for {crs}; give the right CRS with --crs",
+            x=shown[i][0],
+            y=shown[i][1],
+            crs=crs,
+        ),
+        "geometry",
+    )

@@ -20,18 +20,25 @@ from geogrid.importers.read import Source
 CHUNK = 50_000
 
 
-def stage(conn: Connection, table: str, frame: pd.DataFrame, geometry: Sequence[str] = ("geom",),
-          tick: Callable[[int], None] | None = None, source: Source | None = None) -> str:
+def stage(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    geometry: Sequence[str] = ("geom",),
+    tick: Callable[[int], None] | None = None,
+    source: Source | None = None,
+) -> str:
     """COPY ``frame`` into a temporary copy of ``table`` (dropped at commit); returns its name.
 
     Values that the table cannot hold are refused first, naming the row (of ``source``) and the field.
     """
     check_fits(frame, table, source)
     temp = f"import_{table}"
-    conn.execute(text(f"DROP TABLE IF EXISTS {temp}; "
-                      f"CREATE TEMP TABLE {temp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
+    conn.execute(
+        text(f"DROP TABLE IF EXISTS {temp}; CREATE TEMP TABLE {temp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+    )
     for start in range(0, len(frame), CHUNK):
-        chunk = frame.iloc[start:start + CHUNK]
+        chunk = frame.iloc[start : start + CHUNK]
         copy_frame(conn, temp, chunk, geometry=geometry)
         if tick:
             tick(len(chunk))
@@ -75,8 +82,15 @@ def check_fits(frame: pd.DataFrame, table: str, source: Source | None = None) ->
             raise InputError(message, row=row + 1, field=name)
 
 
-def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[str],
-          update: Sequence[str] | None = None, keep_existing: Sequence[str] = ()) -> tuple[int, int]:
+def merge(
+    conn: Connection,
+    table: str,
+    temp: str,
+    key: str,
+    columns: Sequence[str],
+    update: Sequence[str] | None = None,
+    keep_existing: Sequence[str] = (),
+) -> tuple[int, int]:
     """Update rows of ``table`` whose ``key`` is in ``temp``, insert the others; returns (updated, inserted).
 
     Only the ``update`` columns (default: all) of a matched row change: a re-import updates what its file carries
@@ -87,20 +101,28 @@ def merge(conn: Connection, table: str, temp: str, key: str, columns: Sequence[s
     update = [c for c in (columns if update is None else update) if c != key]
     sets = ", ".join(f"{c} = coalesce(s.{c}, t.{c})" if c in keep_existing else f"{c} = s.{c}" for c in update)
     matched = f"FROM {temp} s WHERE t.{key} = s.{key}"
-    updated = conn.execute(text(f"UPDATE {table} t SET {sets} {matched}")).rowcount if sets else \
-        conn.scalar(text(f"SELECT count(*) FROM {table} t WHERE EXISTS (SELECT 1 {matched})"))
+    updated = (
+        conn.execute(text(f"UPDATE {table} t SET {sets} {matched}")).rowcount
+        if sets
+        else conn.scalar(text(f"SELECT count(*) FROM {table} t WHERE EXISTS (SELECT 1 {matched})"))
+    )
     cols = ", ".join(columns)
-    inserted = conn.execute(text(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
-    )).rowcount
+    inserted = conn.execute(
+        text(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
+        )
+    ).rowcount
     return updated, inserted
 
 
 def kept(conn: Connection, table: str, temp: str, key: str) -> int:
     """Rows of ``table`` the file does not mention (kept as they are)."""
-    return int(conn.scalar(text(
-        f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {temp} s WHERE s.{key} = t.{key})")))
+    return int(
+        conn.scalar(
+            text(f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {temp} s WHERE s.{key} = t.{key})")
+        )
+    )
 
 
 class ImportReport:
@@ -112,11 +134,24 @@ class ImportReport:
         self.replaced = False
 
     def __str__(self) -> str:
-        parts = [t("{rows:,} rows read, {inserted:,} new, {updated:,} updated", rows=self.rows,
-                   inserted=self.inserted, updated=self.updated)] if self.rows else []
+        parts = (
+            [
+                t(
+                    "{rows:,} rows read, {inserted:,} new, {updated:,} updated",
+                    rows=self.rows,
+                    inserted=self.inserted,
+                    updated=self.updated,
+                )
+            ]
+            if self.rows
+            else []
+        )
         if self.columns is not None:  # which columns of the updated rows changed
-            parts.append(t("all columns replaced (--replace)") if self.replaced else
-                         t("updated columns: {columns}", columns=", ".join(self.columns) or "-"))
+            parts.append(
+                t("all columns replaced (--replace)")
+                if self.replaced
+                else t("updated columns: {columns}", columns=", ".join(self.columns) or "-")
+            )
         parts += [_extra(k, v) for k, v in self.extra.items()]
         return t("{what}: {done}", what=self.what, done=join(parts, zh="，") if parts else t("nothing"))
 
@@ -144,4 +179,3 @@ def _extra(key: str, n: int) -> Text:
         "kept": lambda: t("{n:,} kept as they were (not in the file)", n=n),
     }
     return known[key]() if key in known else Text(f"{n:,} {key.replace('_', ' ')}")
-

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 ZH: dict[str, str] = {
     # geogrid/accounts
-    "grid {grid} (community {community}) is outside the areas granted to {name}":
-        "网格 {grid}（社区 {community}）不在授予 {name} 的范围内",
+    "grid {grid} (community {community}) is outside the areas granted to {name}": "网格 {grid}（社区 {community}）不在授予 {name} 的范围内",
     "role must be one of {roles}": "角色必须是 {roles} 之一",
     "an account name is 1 to 100 characters": "账号名为 1 到 100 个字符",
     "account '{name}' exists already": "账号 '{name}' 已存在",
@@ -38,15 +37,13 @@ ZH: dict[str, str] = {
     "action": "操作",
     "area": "区域",
     "target": "对象",
-    "The audit log of writes, newest first, filtered by area, user and date.":
-        "写操作审计日志，最新在前，可按区域、用户和日期筛选。",
+    "The audit log of writes, newest first, filtered by area, user and date.": "写操作审计日志，最新在前，可按区域、用户和日期筛选。",
     "password": "密码",
     "a password has at least 8 characters": "密码至少 8 个字符",
     "Account name.": "账号名。",
     "Password (asked when absent).": "密码（未给出时提示输入）。",
     "A system account that signs in by key.": "用密钥登录的系统账号。",
-    "Requests per minute for this key (default: the GEOGRID_RATE_LIMIT setting).":
-        "此密钥每分钟请求数（默认：GEOGRID_RATE_LIMIT 设置）。",
+    "Requests per minute for this key (default: the GEOGRID_RATE_LIMIT setting).": "此密钥每分钟请求数（默认：GEOGRID_RATE_LIMIT 设置）。",
     "Key prefix.": "密钥前缀。",
     "Street or community code (a prefix).": "街道或社区代码（前缀）。",
     "Account name (cli:USER for commands).": "账号名（命令行操作为 cli:用户）。",
@@ -67,11 +64,9 @@ ZH: dict[str, str] = {
     "Password": "密码",
     "Sign in": "登录",
     'expected JSON {{"name": ..., "password": ...}}': '需要 JSON {{"name": ..., "password": ...}}',
-    "the API key or token is not valid (revoked, expired or mistyped)":
-        "API 密钥或令牌无效（已吊销、已过期或输入有误）",
+    "the API key or token is not valid (revoked, expired or mistyped)": "API 密钥或令牌无效（已吊销、已过期或输入有误）",
     "requests from {origin} are not allowed": "不接受来自 {origin} 的请求",
-    "too many requests: at most {limit} a minute; retry in {seconds} s":
-        "请求过多：每分钟最多 {limit} 次，请 {seconds} 秒后重试",
+    "too many requests: at most {limit} a minute; retry in {seconds} s": "请求过多：每分钟最多 {limit} 次，请 {seconds} 秒后重试",
     "role {role} may not do this (needs '{permission}')": "角色 {role} 无权执行此操作（需要 '{permission}' 权限）",
     "sign in first": "请先登录",
     "the CSRF token is missing or wrong: reload the page": "CSRF 令牌缺失或错误：请重新加载页面",

@@ -3,6 +3,5 @@
 from __future__ import annotations
 
 ZH: dict[str, str] = {
-    "no community, street, district or grid in force with code or name '{area}'":
-        "没有代码或名称为 '{area}' 的社区、街道、区县或现行网格",
+    "no community, street, district or grid in force with code or name '{area}'": "没有代码或名称为 '{area}' 的社区、街道、区县或现行网格",
 }

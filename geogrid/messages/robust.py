@@ -12,8 +12,7 @@ ZH: dict[str, str] = {
     "{where}: a string holds a NUL character": "{where}：字符串含有 NUL 字符",
     "{where}: integer outside the 64-bit range": "{where}：整数超出 64 位范围",
     "{where}: number is not finite": "{where}：数值不是有限数",
-    "no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as OSM points of interest), which never count; promote the real ones to facilities in service":
-        "没有可计入的服务设施：全部 {candidates} 个设施{of_kind}都是候选点（拟建点位，例如 OSM 兴趣点），候选点从不计入覆盖；请把实际存在的设施转为在用设施",
+    "no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as OSM points of interest), which never count; promote the real ones to facilities in service": "没有可计入的服务设施：全部 {candidates} 个设施{of_kind}都是候选点（拟建点位，例如 OSM 兴趣点），候选点从不计入覆盖；请把实际存在的设施转为在用设施",
     "no facility{of_kind} in service: import facilities to measure coverage": "没有在用的服务设施{of_kind}：请先导入服务设施再计算覆盖率",
     "plan edits of {size} bytes are over the limit of {limit} bytes (GEOGRID_PLAN_MAX_BYTES); split the plan": "方案编辑内容为 {size} 字节，超过上限 {limit} 字节（GEOGRID_PLAN_MAX_BYTES）；请拆分方案",
     "the preview took over its budget of {seconds} s (GEOGRID_PREVIEW_TIMEOUT); split the plan into smaller ones": "预览耗时超过预算 {seconds} 秒（GEOGRID_PREVIEW_TIMEOUT）；请把方案拆成更小的几个",

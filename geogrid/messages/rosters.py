@@ -58,7 +58,6 @@ ZH: dict[str, str] = {
     "{n:,} new staff": "{n:,} 名新工作人员",
     "{n:,} assignments started": "{n:,} 条任职开始",
     "{n:,} assignments ended": "{n:,} 条任职结束",
-    "party organisation rate (组建率) {rate:.1%}; {n} grid(s) without a full-time worker":
-        "网格党组织组建率 {rate:.1%}；{n} 个网格没有专职网格员",
+    "party organisation rate (组建率) {rate:.1%}; {n} grid(s) without a full-time worker": "网格党组织组建率 {rate:.1%}；{n} 个网格没有专职网格员",
     "a date is written YYYY-MM-DD": "日期请写作 YYYY-MM-DD",
 }

@@ -88,8 +88,9 @@ class Regions:
         # area-weighted moments per region, about the graph's mean point (precision): w, Σwx, Σwy, Σw(x²+y²)
         w = g.area + 1.0
         x, y = g.x - (g.x.mean() if len(g) else 0), g.y - (g.y.mean() if len(g) else 0)
-        self._unit = [(float(a), float(a * b), float(a * c), float(a * (b * b + c * c))) for a, b, c in zip(w, x, y,
-                                                                                                          strict=True)]
+        self._unit = [
+            (float(a), float(a * b), float(a * c), float(a * (b * b + c * c))) for a, b, c in zip(w, x, y, strict=True)
+        ]
         self.moments = {r: [sum(self._unit[u][i] for u in m) for i in range(4)] for r, m in self.members.items()}
 
     def move(self, u: int, to: int) -> None:

@@ -15,16 +15,30 @@ from sqlalchemy import Connection, text
 from geogrid.i18n import t
 from geogrid.importers.upsert import ImportReport
 
-ROADS = ["motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "living_street",
-         "motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link"]
+ROADS = [
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "unclassified",
+    "residential",
+    "living_street",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
+]
 WATERWAYS = ["river", "canal"]
 RAILWAYS = ["rail", "light_rail", "narrow_gauge"]
 COMPOUND_M2 = (2_000.0, 400_000.0)  # a closed wall/fence, or residential land, of this size is a compound
 
 
 def _frame(osm, tags: dict) -> pd.DataFrame | None:
-    frame = osm.get_data_by_custom_criteria(custom_filter=tags, filter_type="keep", keep_nodes=False,
-                                            keep_relations=False)
+    frame = osm.get_data_by_custom_criteria(
+        custom_filter=tags, filter_type="keep", keep_nodes=False, keep_relations=False
+    )
     return None if frame is None or frame.empty else frame
 
 
@@ -36,8 +50,11 @@ def _source_ids(frame: pd.DataFrame) -> np.ndarray:
 def barrier_lines(osm) -> pd.DataFrame:
     """``kind, source_id, geom`` (LineStrings, lon/lat) of roads, rivers and railways above ground."""
     parts = []
-    for kind, key, values in (("road", "highway", ROADS), ("river", "waterway", WATERWAYS),
-                              ("railway", "railway", RAILWAYS)):
+    for kind, key, values in (
+        ("road", "highway", ROADS),
+        ("river", "waterway", WATERWAYS),
+        ("railway", "railway", RAILWAYS),
+    ):
         frame = _frame(osm, {key: values})
         if frame is None:
             continue
@@ -78,39 +95,62 @@ def osm_compounds(osm) -> pd.DataFrame:
         if len(geoms[i].coords) >= 4:
             geoms[i] = shapely.Polygon(geoms[i].coords)
     geoms = shapely.make_valid(geoms)
-    polys = np.asarray([shapely.MultiPolygon([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
-                        for g in geoms], dtype=object)
+    polys = np.asarray(
+        [shapely.MultiPolygon([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in geoms],
+        dtype=object,
+    )
     area = np.where(shapely.is_empty(polys), 0.0, _area_m2(polys))
     keep = (area >= COMPOUND_M2[0]) & (area <= COMPOUND_M2[1])
     names = frame["name"] if "name" in frame else pd.Series(None, index=frame.index, dtype=object)
     ids = _source_ids(frame)
-    return pd.DataFrame({"source_id": ids[keep], "name": names.to_numpy(dtype=object)[keep],
-                         "geom": polys[keep]}).drop_duplicates("source_id")
+    return pd.DataFrame(
+        {"source_id": ids[keep], "name": names.to_numpy(dtype=object)[keep], "geom": polys[keep]}
+    ).drop_duplicates("source_id")
 
 
 def write_layers(conn: Connection, lines: pd.DataFrame, compounds: pd.DataFrame) -> list[ImportReport]:
     """Replace the OSM barrier lines; upsert OSM compounds by source id (buildings may point at them)."""
     conn.execute(text("DELETE FROM barrier_lines WHERE source_id LIKE 'osm:%'"))
     if len(lines):
-        conn.execute(text(
-            "INSERT INTO barrier_lines (kind, source_id, geom) SELECT k, s, ST_GeomFromWKB(w, 4326) "
-            "FROM unnest(CAST(:k AS text[]), CAST(:s AS text[]), CAST(:w AS bytea[])) AS v(k, s, w)"),
-            {"k": lines["kind"].tolist(), "s": lines["source_id"].tolist(),
-             "w": [shapely.to_wkb(g) for g in lines["geom"]]})
-    params = {"s": compounds["source_id"].tolist(),
-              "n": [n if isinstance(n, str) and n else t("compound {id}", id=s.rsplit("/", 1)[-1])
-                    for n, s in zip(compounds["name"], compounds["source_id"], strict=True)],
-              "w": [shapely.to_wkb(g) for g in compounds["geom"]]}
-    updated = conn.execute(text(
-        "UPDATE compounds c SET name = v.n, geom = ST_Multi(ST_GeomFromWKB(v.w, 4326)) "
-        "FROM unnest(CAST(:s AS text[]), CAST(:n AS text[]), CAST(:w AS bytea[])) AS v(s, n, w) "
-        "WHERE c.source_id = v.s"), params).rowcount
-    inserted = conn.execute(text(
-        "INSERT INTO compounds (source_id, name, geom) SELECT v.s, v.n, ST_Multi(ST_GeomFromWKB(v.w, 4326)) "
-        "FROM unnest(CAST(:s AS text[]), CAST(:n AS text[]), CAST(:w AS bytea[])) AS v(s, n, w) "
-        "WHERE NOT EXISTS (SELECT 1 FROM compounds c WHERE c.source_id = v.s)"), params).rowcount
-    return [ImportReport(t("barrier lines (roads, rivers, railways)"), len(lines), 0, len(lines)),
-            ImportReport(t("compounds"), len(compounds), updated, inserted)]
+        conn.execute(
+            text(
+                "INSERT INTO barrier_lines (kind, source_id, geom) SELECT k, s, ST_GeomFromWKB(w, 4326) "
+                "FROM unnest(CAST(:k AS text[]), CAST(:s AS text[]), CAST(:w AS bytea[])) AS v(k, s, w)"
+            ),
+            {
+                "k": lines["kind"].tolist(),
+                "s": lines["source_id"].tolist(),
+                "w": [shapely.to_wkb(g) for g in lines["geom"]],
+            },
+        )
+    params = {
+        "s": compounds["source_id"].tolist(),
+        "n": [
+            n if isinstance(n, str) and n else t("compound {id}", id=s.rsplit("/", 1)[-1])
+            for n, s in zip(compounds["name"], compounds["source_id"], strict=True)
+        ],
+        "w": [shapely.to_wkb(g) for g in compounds["geom"]],
+    }
+    updated = conn.execute(
+        text(
+            "UPDATE compounds c SET name = v.n, geom = ST_Multi(ST_GeomFromWKB(v.w, 4326)) "
+            "FROM unnest(CAST(:s AS text[]), CAST(:n AS text[]), CAST(:w AS bytea[])) AS v(s, n, w) "
+            "WHERE c.source_id = v.s"
+        ),
+        params,
+    ).rowcount
+    inserted = conn.execute(
+        text(
+            "INSERT INTO compounds (source_id, name, geom) SELECT v.s, v.n, ST_Multi(ST_GeomFromWKB(v.w, 4326)) "
+            "FROM unnest(CAST(:s AS text[]), CAST(:n AS text[]), CAST(:w AS bytea[])) AS v(s, n, w) "
+            "WHERE NOT EXISTS (SELECT 1 FROM compounds c WHERE c.source_id = v.s)"
+        ),
+        params,
+    ).rowcount
+    return [
+        ImportReport(t("barrier lines (roads, rivers, railways)"), len(lines), 0, len(lines)),
+        ImportReport(t("compounds"), len(compounds), updated, inserted),
+    ]
 
 
 def import_layers(conn: Connection, osm, buildings: pd.DataFrame) -> list[ImportReport]:

@@ -244,16 +244,37 @@ def draw_communities(conn: Connection, street: Community, seed: int) -> tuple[li
         seq += 1
         while f"{street.code}{seq:03d}" in taken:
             seq += 1
-        comm = Community(None, f"{street.code}{seq:03d}", t("{street} community {n}", street=street.name, n=n),
-                         outline[k], street.epsg)
+        comm = Community(
+            None,
+            f"{street.code}{seq:03d}",
+            t("{street} community {n}", street=street.name, n=n),
+            outline[k],
+            street.epsg,
+        )
         ids = np.concatenate([units.buildings[u] for u in groups[k]]) if len(groups[k]) else np.empty(0)
-        sub = AreaInput(comm.to_metric(comm.geom), inp.lines, inp.buildings[inp.buildings["id"].isin(ids)],
-                        inp.compounds, inp.dedicated if not len(inp.dedicated) else inp.dedicated[
-                            shapely.contains(geoms[k], shapely.points(inp.dedicated["x"].to_numpy(float),
-                                                                      inp.dedicated["y"].to_numpy(float)))])
+        sub = AreaInput(
+            comm.to_metric(comm.geom),
+            inp.lines,
+            inp.buildings[inp.buildings["id"].isin(ids)],
+            inp.compounds,
+            inp.dedicated
+            if not len(inp.dedicated)
+            else inp.dedicated[
+                shapely.contains(
+                    geoms[k], shapely.points(inp.dedicated["x"].to_numpy(float), inp.dedicated["y"].to_numpy(float))
+                )
+            ],
+        )
         pairs.append((comm, sub))
-        edits.append({"op": "community", "street": street.code, "code": comm.code, "name": comm.name,
-                      "geometry": json.loads(shapely.to_geojson(comm.geom))})
+        edits.append(
+            {
+                "op": "community",
+                "street": street.code,
+                "code": comm.code,
+                "name": comm.name,
+                "geometry": json.loads(shapely.to_geojson(comm.geom)),
+            }
+        )
     return pairs, edits
 
 

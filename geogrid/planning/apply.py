@@ -95,15 +95,19 @@ def _record_current(conn: Connection, ids: list[int], now: datetime) -> None:
 
 def _insert_versions(conn: Connection, grid_ids: list[int], change_id: int | None, note: str | None) -> None:
     """Record the versions now in force of these grids (written just before)."""
-    conn.execute(text(
-        "INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, author, change_id, "
-        "note) SELECT id, version, name, kind, community_id, geom, valid_from, author, :c, :n FROM grids "
-        "WHERE id = ANY(:g)"
-    ), {"g": grid_ids, "c": change_id, "n": note})
+    conn.execute(
+        text(
+            "INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, author, change_id, "
+            "note) SELECT id, version, name, kind, community_id, geom, valid_from, author, :c, :n FROM grids "
+            "WHERE id = ANY(:g)"
+        ),
+        {"g": grid_ids, "c": change_id, "n": note},
+    )
 
 
-def write_grids(conn: Connection, changes: Changes, author: str | None, change_id: int | None,
-                now: datetime) -> tuple[list[int], list[int], list[int], list[dict]]:
+def write_grids(
+    conn: Connection, changes: Changes, author: str | None, change_id: int | None, now: datetime
+) -> tuple[list[int], list[int], list[int], list[dict]]:
     """New versions of changed grids, retired parents, new children with lineage.
 
     Returns the ids changed, retired and created, and the staff/party rows a merge handed over.
@@ -112,28 +116,50 @@ def write_grids(conn: Connection, changes: Changes, author: str | None, change_i
     retired = [g for g in changes.touched if g.retired]
     _record_current(conn, [g.id for g in changes.touched], now)
     if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
-        conn.execute(text(
-            "UPDATE grids g SET geom = ST_GeomFromWKB(v.w, 4326), name = v.name, kind = v.kind, "
-            "version = g.version + 1, valid_from = :now, valid_to = NULL, author = :a "
-            "FROM unnest(CAST(:ids AS int[]), CAST(:wkbs AS bytea[]), CAST(:names AS text[]), CAST(:kinds AS text[])) "
-            "AS v(id, w, name, kind) WHERE g.id = v.id"
-        ), {"ids": [g.id for g in changed], "wkbs": [shapely.to_wkb(g.geom) for g in changed],
-            "names": [g.name for g in changed], "kinds": [g.kind for g in changed], "now": now, "a": author})
+        conn.execute(
+            text(
+                "UPDATE grids g SET geom = ST_GeomFromWKB(v.w, 4326), name = v.name, kind = v.kind, "
+                "version = g.version + 1, valid_from = :now, valid_to = NULL, author = :a "
+                "FROM unnest(CAST(:ids AS int[]), CAST(:wkbs AS bytea[]), CAST(:names AS text[]), CAST(:kinds AS text[])) "
+                "AS v(id, w, name, kind) WHERE g.id = v.id"
+            ),
+            {
+                "ids": [g.id for g in changed],
+                "wkbs": [shapely.to_wkb(g.geom) for g in changed],
+                "names": [g.name for g in changed],
+                "kinds": [g.kind for g in changed],
+                "now": now,
+                "a": author,
+            },
+        )
         _insert_versions(conn, [g.id for g in changed], change_id, None)
     if retired:
-        conn.execute(text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
-                     {"now": now, "ids": [g.id for g in retired]})
+        conn.execute(
+            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"), {"now": now, "ids": [g.id for g in retired]}
+        )
     allocate_codes(conn, changes, lock=change_id is not None)
     created = []
     for g in changes.new:
-        g.id = conn.scalar(text(
-            "INSERT INTO grids (code, name, kind, community_id, geom, version, valid_from, author) "
-            "VALUES (:code, :name, :kind, :c, ST_GeomFromWKB(:w, 4326), 1, :now, :a) RETURNING id"
-        ), {"code": g.code, "name": g.name, "kind": g.kind, "c": g.community_id, "w": shapely.to_wkb(g.geom),
-            "now": now, "a": author})
+        g.id = conn.scalar(
+            text(
+                "INSERT INTO grids (code, name, kind, community_id, geom, version, valid_from, author) "
+                "VALUES (:code, :name, :kind, :c, ST_GeomFromWKB(:w, 4326), 1, :now, :a) RETURNING id"
+            ),
+            {
+                "code": g.code,
+                "name": g.name,
+                "kind": g.kind,
+                "c": g.community_id,
+                "w": shapely.to_wkb(g.geom),
+                "now": now,
+                "a": author,
+            },
+        )
         _insert_versions(conn, [g.id], change_id, f"from {', '.join(_codes(changes, g.parents))}")
-        conn.execute(text("INSERT INTO grid_lineage (parent_id, child_id, change_id) "
-                          "SELECT unnest(CAST(:p AS int[])), :c, :x"), {"p": g.parents, "c": g.id, "x": change_id})
+        conn.execute(
+            text("INSERT INTO grid_lineage (parent_id, child_id, change_id) SELECT unnest(CAST(:p AS int[])), :c, :x"),
+            {"p": g.parents, "c": g.id, "x": change_id},
+        )
         created.append(g.id)
     handover = _hand_over_merged(conn, changes)
     _hand_back(conn, changes)
@@ -156,10 +182,13 @@ def _hand_over_merged(conn: Connection, changes: Changes) -> list[dict]:
     for g in changes.new:
         if len(g.parents) > 1:
             for table in HANDOVER_TABLES:
-                rows = conn.execute(text(
-                    f"UPDATE {table} t SET grid_id = :c FROM (SELECT id, grid_id FROM {table} "
-                    f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id"
-                ), {"c": g.id, "p": g.parents}).all()
+                rows = conn.execute(
+                    text(
+                        f"UPDATE {table} t SET grid_id = :c FROM (SELECT id, grid_id FROM {table} "
+                        f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id"
+                    ),
+                    {"c": g.id, "p": g.parents},
+                ).all()
                 moved += [{"table": table, "id": i, "from": f} for i, f in rows]
     return moved
 
@@ -168,16 +197,23 @@ def _hand_back(conn: Connection, changes: Changes) -> None:
     """Undoing a split or merge: staff and party organisations go back where the merge took them from;
     the rest of the successors' go to the restored grid when there is only one."""
     for kids, parents in changes.undone:
-        records = conn.scalars(text(
-            "SELECT p.preview -> 'handover' FROM plans p WHERE p.id IN "
-            "(SELECT change_id FROM grid_lineage WHERE child_id = ANY(:k))"), {"k": kids}).all()
+        records = conn.scalars(
+            text(
+                "SELECT p.preview -> 'handover' FROM plans p WHERE p.id IN "
+                "(SELECT change_id FROM grid_lineage WHERE child_id = ANY(:k))"
+            ),
+            {"k": kids},
+        ).all()
         for rec in (r for recs in records if recs for r in recs if r["from"] in parents):
-            conn.execute(text(f"UPDATE {rec['table']} SET grid_id = :f WHERE id = :i AND grid_id = ANY(:k)"),
-                         {"f": rec["from"], "i": rec["id"], "k": kids})
+            conn.execute(
+                text(f"UPDATE {rec['table']} SET grid_id = :f WHERE id = :i AND grid_id = ANY(:k)"),
+                {"f": rec["from"], "i": rec["id"], "k": kids},
+            )
         if len(parents) == 1:
             for table in HANDOVER_TABLES:
-                conn.execute(text(f"UPDATE {table} SET grid_id = :p WHERE grid_id = ANY(:k)"),
-                             {"p": parents[0], "k": kids})
+                conn.execute(
+                    text(f"UPDATE {table} SET grid_id = :p WHERE grid_id = ANY(:k)"), {"p": parents[0], "k": kids}
+                )
 
 
 def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
@@ -190,9 +226,15 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
     rows = conn.execute(text(NEW_ASSIGNMENT_SQL), {"ids": ids}).all() if ids else []
     rows = [r for r in rows if r.old_grid != r.grid_id or r.grid_id is None or not r.had_row]  # write changes only
     if rows:
-        conn.execute(text(UPSERT_SQL), {
-            "b": [r.id for r in rows], "g": [r.grid_id for r in rows], "n": [r.nearest_grid_id for r in rows],
-            "d": [None if r.distance_m is None else float(r.distance_m) for r in rows]})
+        conn.execute(
+            text(UPSERT_SQL),
+            {
+                "b": [r.id for r in rows],
+                "g": [r.grid_id for r in rows],
+                "n": [r.nearest_grid_id for r in rows],
+                "d": [None if r.distance_m is None else float(r.distance_m) for r in rows],
+            },
+        )
     moved = [(r.id, r.old_grid, r.grid_id) for r in rows if r.old_grid != r.grid_id]
     return pd.DataFrame(moved, columns=["building_id", "from_grid", "to_grid"], dtype=object)
 
@@ -211,17 +253,27 @@ def write_changes(conn: Connection, changes: Changes, author: str | None, change
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
     areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
-        shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired]
+        shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired
+    ]
     old_ids = [g.id for g in old]
-    return Written(changed, retired, created, reassign_buildings(conn, areas, old_ids),
-                   reassign_facilities(conn, areas, old_ids), handover)
+    return Written(
+        changed,
+        retired,
+        created,
+        reassign_buildings(conn, areas, old_ids),
+        reassign_facilities(conn, areas, old_ids),
+        handover,
+    )
 
 
 def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
     """Lock the grids a plan was based on and raise Conflict naming every one that changed since."""
-    rows = conn.execute(text(
-        "SELECT code, version, valid_to, author, valid_from FROM grids WHERE code = ANY(:c) ORDER BY id FOR UPDATE"
-    ), {"c": list(base)}).all()
+    rows = conn.execute(
+        text(
+            "SELECT code, version, valid_to, author, valid_from FROM grids WHERE code = ANY(:c) ORDER BY id FOR UPDATE"
+        ),
+        {"c": list(base)},
+    ).all()
     now_at = {r[0]: r for r in rows}
     stale = []
     for code, version in sorted(base.items()):
@@ -234,17 +286,26 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
         elif row[2] is not None:
             stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row[2]))
         elif row[1] != version:
-            stale.append(t("grid {code} is now version {now} (plan saw {version}), changed by {author} at "
-                           "{at:%Y-%m-%d %H:%M:%S}", code=code, now=row[1], version=version,
-                           author=row[3] or t("unknown"), at=row[4]))
+            stale.append(
+                t(
+                    "grid {code} is now version {now} (plan saw {version}), changed by {author} at "
+                    "{at:%Y-%m-%d %H:%M:%S}",
+                    code=code,
+                    now=row[1],
+                    version=version,
+                    author=row[3] or t("unknown"),
+                    at=row[4],
+                )
+            )
     if stale:
         exc = Conflict(t("plan is stale: {reasons}", reasons=join(stale, en="; ", zh="；")))
         exc.extra = {"stale": stale}
         raise exc
 
 
-def apply_plan(conn: Connection, plan_id: int, author: str | None = None, force: bool = False,
-               reason: str | None = None) -> dict:
+def apply_plan(
+    conn: Connection, plan_id: int, author: str | None = None, force: bool = False, reason: str | None = None
+) -> dict:
     """Apply a draft plan in the caller's transaction; 409 if it was applied already or its grids changed.
 
     A plan whose change adds validation errors (a gap, an overlap, a grid outside its community...) is refused
@@ -257,8 +318,9 @@ def apply_plan(conn: Connection, plan_id: int, author: str | None = None, force:
         return _apply(conn, plan_id, author, reason.strip() if force and reason else None)
     except DBAPIError as exc:  # a concurrent apply took the same new code, or deadlocked with us
         if getattr(exc.orig, "sqlstate", None) in ("23505", "40P01", "40001", "55P03"):
-            raise Conflict(t("plan {plan} collided with another change; preview and apply it again",
-                             plan=plan_id)) from None
+            raise Conflict(
+                t("plan {plan} collided with another change; preview and apply it again", plan=plan_id)
+            ) from None
         raise
 
 
@@ -277,8 +339,9 @@ def added_errors(before: list[dict], after: list[dict]) -> dict[str, int]:
 
 
 def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str | None) -> dict:
-    plan = conn.execute(text("SELECT status, edits, base_versions, author FROM plans WHERE id = :i FOR UPDATE"),
-                        {"i": plan_id}).first()
+    plan = conn.execute(
+        text("SELECT status, edits, base_versions, author FROM plans WHERE id = :i FOR UPDATE"), {"i": plan_id}
+    ).first()
     if plan is None:
         raise NotFound(t("no plan {plan}", plan=plan_id))
     if plan.status != "draft":
@@ -297,18 +360,37 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
     after = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     added = added_errors(before, after)
     if added and force_reason is None:
-        exc = Conflict(t("plan {plan} adds validation errors ({errors}): fix it, or apply with force and a reason",
-                         plan=plan_id, errors=join([f"{rule} +{n}" for rule, n in added.items()])))
+        exc = Conflict(
+            t(
+                "plan {plan} adds validation errors ({errors}): fix it, or apply with force and a reason",
+                plan=plan_id,
+                errors=join([f"{rule} +{n}" for rule, n in added.items()]),
+            )
+        )
         exc.extra = {"added_errors": added}
         raise exc
-    conn.execute(text(
-        "UPDATE plans SET status = 'applied', applied_at = now(), force_reason = :r, "
-        "preview = coalesce(preview, '{}'::jsonb) || jsonb_build_object('handover', CAST(:h AS jsonb), "
-        "'added_errors', CAST(:e AS jsonb)) WHERE id = :i"
-    ), {"i": plan_id, "h": json.dumps(written.handover), "e": json.dumps(added), "r": force_reason})
-    codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
-                              {"i": written.changed + written.retired + written.created}).all())
-    return {"plan": plan_id, "status": "applied", "changed": [codes[i] for i in written.changed],
-            "retired": [codes[i] for i in written.retired], "created": [codes[i] for i in written.created],
-            "buildings_moved": len(written.buildings), "facilities_moved": len(written.facilities),
-            "added_errors": added, "force_reason": force_reason}
+    conn.execute(
+        text(
+            "UPDATE plans SET status = 'applied', applied_at = now(), force_reason = :r, "
+            "preview = coalesce(preview, '{}'::jsonb) || jsonb_build_object('handover', CAST(:h AS jsonb), "
+            "'added_errors', CAST(:e AS jsonb)) WHERE id = :i"
+        ),
+        {"i": plan_id, "h": json.dumps(written.handover), "e": json.dumps(added), "r": force_reason},
+    )
+    codes = dict(
+        conn.execute(
+            text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
+            {"i": written.changed + written.retired + written.created},
+        ).all()
+    )
+    return {
+        "plan": plan_id,
+        "status": "applied",
+        "changed": [codes[i] for i in written.changed],
+        "retired": [codes[i] for i in written.retired],
+        "created": [codes[i] for i in written.created],
+        "buildings_moved": len(written.buildings),
+        "facilities_moved": len(written.facilities),
+        "added_errors": added,
+        "force_reason": force_reason,
+    }

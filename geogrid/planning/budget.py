@@ -34,8 +34,14 @@ def check_plan_size(stored_edits: str) -> None:
     limit = get_settings().plan_max_bytes
     size = len(stored_edits.encode())
     if size > limit:
-        raise OverBudget(t("plan edits of {size} bytes are over the limit of {limit} bytes (GEOGRID_PLAN_MAX_BYTES); "
-                           "split the plan", size=size, limit=limit))
+        raise OverBudget(
+            t(
+                "plan edits of {size} bytes are over the limit of {limit} bytes (GEOGRID_PLAN_MAX_BYTES); "
+                "split the plan",
+                size=size,
+                limit=limit,
+            )
+        )
 
 
 @contextmanager
@@ -48,26 +54,43 @@ def preview_budget(conn: Connection) -> Iterator[None]:
         yield
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
-            raise OverBudget(t("the preview took over its budget of {seconds} s (GEOGRID_PREVIEW_TIMEOUT); split "
-                               "the plan into smaller ones", seconds=seconds)) from None
+            raise OverBudget(
+                t(
+                    "the preview took over its budget of {seconds} s (GEOGRID_PREVIEW_TIMEOUT); split "
+                    "the plan into smaller ones",
+                    seconds=seconds,
+                )
+            ) from None
         raise
 
 
 def expire_drafts(conn: Connection) -> int:
     """Mark drafts older than ``GEOGRID_DRAFT_TTL_HOURS`` as ``expired``; returns how many."""
     hours = get_settings().draft_ttl_hours
-    return conn.execute(text(
-        "UPDATE plans SET status = 'expired' WHERE status = 'draft' "
-        "AND created_at < now() - make_interval(secs => :s)"), {"s": hours * 3600}).rowcount
+    return conn.execute(
+        text(
+            "UPDATE plans SET status = 'expired' WHERE status = 'draft' "
+            "AND created_at < now() - make_interval(secs => :s)"
+        ),
+        {"s": hours * 3600},
+    ).rowcount
 
 
 def check_fresh(conn: Connection, plan_id: int) -> None:
     """Refuse to apply a draft older than ``GEOGRID_DRAFT_TTL_HOURS`` (the refusal rolls the caller back, so the
     draft is marked ``expired`` by the next :func:`expire_drafts`, when a plan is made)."""
     hours = get_settings().draft_ttl_hours
-    stale = conn.scalar(text(
-        "SELECT id FROM plans WHERE id = :i AND status = 'draft' "
-        "AND created_at < now() - make_interval(secs => :s)"), {"i": plan_id, "s": hours * 3600})
+    stale = conn.scalar(
+        text(
+            "SELECT id FROM plans WHERE id = :i AND status = 'draft' AND created_at < now() - make_interval(secs => :s)"
+        ),
+        {"i": plan_id, "s": hours * 3600},
+    )
     if stale is not None:
-        raise Expired(t("plan {plan} expired: drafts expire after {hours} hours (GEOGRID_DRAFT_TTL_HOURS); "
-                        "preview it again", plan=plan_id, hours=hours))
+        raise Expired(
+            t(
+                "plan {plan} expired: drafts expire after {hours} hours (GEOGRID_DRAFT_TTL_HOURS); preview it again",
+                plan=plan_id,
+                hours=hours,
+            )
+        )

@@ -71,8 +71,12 @@ def _ids(ws: Workspace, code: str, where: str) -> list[int]:
 def create_community(ws: Workspace, edit: NewCommunity, i: int) -> None:
     """A new community of a street office (drawn by a partition when the street has none), written with the
     plan; grids created later in the same plan may name it."""
-    street = ws.conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'street' AND (code = :c OR name = :c)"
-                                  " ORDER BY id LIMIT 1"), {"c": edit.street}).first()
+    street = ws.conn.execute(
+        text(
+            "SELECT id, code FROM admin_areas WHERE level = 'street' AND (code = :c OR name = :c) ORDER BY id LIMIT 1"
+        ),
+        {"c": edit.street},
+    ).first()
     if street is None:
         raise NotFound(t("no {level} with code or name '{code}'", level="street", code=edit.street))
     if ws.conn.scalar(text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": edit.code}) or edit.code in _pending(ws):
@@ -90,10 +94,13 @@ def write_communities(conn, changes) -> None:
     """Insert the plan's new communities and point its new grids at them (before the grids are written)."""
     pending = changes.__dict__.get("communities") or {}
     for code, c in pending.items():
-        cid = conn.scalar(text(
-            "INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES (:c, :n, 'community', :p, "
-            "ST_Multi(ST_GeomFromWKB(:w, 4326))) RETURNING id"),
-            {"c": code, "n": c["name"], "p": c["parent"], "w": shapely.to_wkb(c["geom"])})
+        cid = conn.scalar(
+            text(
+                "INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES (:c, :n, 'community', :p, "
+                "ST_Multi(ST_GeomFromWKB(:w, 4326))) RETURNING id"
+            ),
+            {"c": code, "n": c["name"], "p": c["parent"], "w": shapely.to_wkb(c["geom"])},
+        )
         for g in changes.new:
             if g.community_code == code and g.community_id is None:
                 g.community_id = cid

@@ -202,8 +202,9 @@ class Create(_Drawn):
     geometry: GeoJSONGeometry
     name: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$")
     kind: str = Field("basic", max_length=32, pattern=r"^[^\x00]*$")
-    from_: list[CODE] = Field(default_factory=list, alias="from", max_length=100,
-                              description="Grids the new one succeeds (lineage).")
+    from_: list[CODE] = Field(
+        default_factory=list, alias="from", max_length=100, description="Grids the new one succeeds (lineage)."
+    )
     repair: bool = Field(False, description="Repair an invalid polygon (reported) instead of refusing it.")
 
 

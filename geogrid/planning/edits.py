@@ -98,8 +98,9 @@ class Changes:
         return {g.code: g.version if g.in_force else -g.version for g in self.touched}
 
 
-def _geometry(edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str, ...],
-              repairs: list[dict] | None = None) -> shapely.Geometry:
+def _geometry(
+    edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str, ...], repairs: list[dict] | None = None
+) -> shapely.Geometry:
     """A checked GeoJSON geometry of one of ``kinds``, converted to WGS84.
 
     An invalid polygon (a bow-tie, a hole outside its shell) is refused, as importers refuse it, unless the edit
@@ -112,8 +113,9 @@ def _geometry(edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str
     except Exception as exc:
         raise InputError(t("not a GeoJSON geometry ({error})", error=exc), field=where) from None
     if geom.is_empty or geom.geom_type not in kinds:
-        raise InputError(t("expected {kinds}, got {kind}", kinds=join(kinds, en=" or ", zh=" 或 "),
-                           kind=geom.geom_type), field=where)
+        raise InputError(
+            t("expected {kinds}, got {kind}", kinds=join(kinds, en=" or ", zh=" 或 "), kind=geom.geom_type), field=where
+        )
     try:
         geom = to_wgs84(geom, edit.crs or geojson_crs(raw))
         check_on_earth(geom.bounds)
@@ -125,8 +127,9 @@ def _geometry(edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str
         return geom
     reason = shapely.is_valid_reason(geom)
     if repairs is None or not getattr(edit, "repair", False):
-        raise InputError(t("invalid polygon ({reason}); fix it, or send \"repair\": true to repair it",
-                           reason=reason), field=where)
+        raise InputError(
+            t('invalid polygon ({reason}); fix it, or send "repair": true to repair it', reason=reason), field=where
+        )
     repairs.append({"edit": i, "reason": reason})
     return shapely.make_valid(geom)
 
@@ -156,30 +159,43 @@ class Workspace:
         if code in self.changes.grids:
             g = self.changes.grids[code]
             if g.retired:
-                raise InputError(t("grid {code} is already retired by an earlier edit of this plan", code=code),
-                                 field=where)
+                raise InputError(
+                    t("grid {code} is already retired by an earlier edit of this plan", code=code), field=where
+                )
             return g
         row = self.conn.execute(text(GRID_SQL + " WHERE g.code = :c"), {"c": str(code)}).first()
         if row is None:
             raise NotFound(t("no grid with code {code} ({where})", code=code, where=where))
         if row[6] is not None and not retired_ok:
-            raise Conflict(t("grid {code} was retired at {at:%Y-%m-%d %H:%M}; edit the grids that replaced it "
-                             "or revert it to undo the split or merge", code=code, at=row[6]))
+            raise Conflict(
+                t(
+                    "grid {code} was retired at {at:%Y-%m-%d %H:%M}; edit the grids that replaced it "
+                    "or revert it to undo the split or merge",
+                    code=code,
+                    at=row[6],
+                )
+            )
         self.changes.grids[code] = g = self._row_to_grid(row)
         g.in_force = row[6] is None
         return g
 
     def neighbours(self, geom: shapely.Geometry, exclude: WorkGrid) -> list[WorkGrid]:
         """Grids in force (database or working copy) whose interior meets ``geom``."""
-        rows = self.conn.execute(text(
-            GRID_SQL + " WHERE g.valid_to IS NULL AND ST_Intersects(g.geom, ST_GeomFromWKB(:w, 4326))"
-        ), {"w": shapely.to_wkb(geom)}).all()
+        rows = self.conn.execute(
+            text(GRID_SQL + " WHERE g.valid_to IS NULL AND ST_Intersects(g.geom, ST_GeomFromWKB(:w, 4326))"),
+            {"w": shapely.to_wkb(geom)},
+        ).all()
         for row in rows:
             if row[1] not in self.changes.grids:
                 self.changes.grids[row[1]] = self._row_to_grid(row)
-        return [g for g in self.changes.grids.values()
-                if g is not exclude and not g.retired and (g.in_force or g.changed)
-                and shapely.intersection(g.geom, geom).area > SLIVER_DEG2]
+        return [
+            g
+            for g in self.changes.grids.values()
+            if g is not exclude
+            and not g.retired
+            and (g.in_force or g.changed)
+            and shapely.intersection(g.geom, geom).area > SLIVER_DEG2
+        ]
 
     def add(self, grid: WorkGrid) -> WorkGrid:
         self._new += 1
@@ -197,8 +213,14 @@ def _set_boundary(ws: Workspace, target: WorkGrid, geom: shapely.Geometry, trim:
         for other in ws.neighbours(geom, exclude=target):
             rest = polygonal(shapely.difference(other.geom, geom))
             if rest.is_empty:
-                raise InputError(t("the new boundary of grid {code} covers all of grid {other}; merge them instead",
-                                   code=target.code, other=other.code), field=where)
+                raise InputError(
+                    t(
+                        "the new boundary of grid {code} covers all of grid {other}; merge them instead",
+                        code=target.code,
+                        other=other.code,
+                    ),
+                    field=where,
+                )
             other.geom, other.changed = rest, True
     target.geom, target.changed = geom, True
 
@@ -222,12 +244,24 @@ def split(ws: Workspace, edit: Split, i: int) -> None:
     line = _geometry(edit, "line", i, ("LineString", "MultiLineString"))
     pieces = [p for p in shapely.get_parts(split_geom(parent.geom, line)) if p.area > SLIVER_DEG2]
     if len(pieces) < 2:
-        raise InputError(t("the line does not cut grid {code} into pieces: it must cross it completely",
-                           code=parent.code), field=f"edits[{i}].line")
+        raise InputError(
+            t("the line does not cut grid {code} into pieces: it must cross it completely", code=parent.code),
+            field=f"edits[{i}].line",
+        )
     parent.retired = True
     for n, piece in enumerate(_pieces_in_reading_order(pieces), start=1):
-        ws.add(WorkGrid(None, None, f"{parent.name}-{n}", parent.kind, parent.community_id, parent.community_code,
-                        polygonal(piece), parents=[parent.id] if parent.id else list(parent.parents)))
+        ws.add(
+            WorkGrid(
+                None,
+                None,
+                f"{parent.name}-{n}",
+                parent.kind,
+                parent.community_id,
+                parent.community_code,
+                polygonal(piece),
+                parents=[parent.id] if parent.id else list(parent.parents),
+            )
+        )
 
 
 def merge(ws: Workspace, edit: Merge, i: int) -> None:
@@ -236,22 +270,32 @@ def merge(ws: Workspace, edit: Merge, i: int) -> None:
         raise InputError(t("merge needs at least two distinct grid codes"), field=f"edits[{i}].grids")
     parents = [ws.grid(str(c), f"edits[{i}].grids") for c in dict.fromkeys(map(str, codes))]
     if len({p.community_id for p in parents}) > 1:
-        raise InputError(t("grids {codes} are in different communities", codes=[str(c) for c in codes]),
-                         field=f"edits[{i}].grids")
+        raise InputError(
+            t("grids {codes} are in different communities", codes=[str(c) for c in codes]), field=f"edits[{i}].grids"
+        )
     for p in parents:
         p.retired = True
     kinds = {p.kind for p in parents}
-    ws.add(WorkGrid(None, None, edit.name or "+".join(p.name for p in parents),
-                    kinds.pop() if len(kinds) == 1 else "basic", parents[0].community_id, parents[0].community_code,
-                    polygonal(shapely.union_all([p.geom for p in parents])),
-                    parents=[q for p in parents for q in ([p.id] if p.id else p.parents)]))
+    ws.add(
+        WorkGrid(
+            None,
+            None,
+            edit.name or "+".join(p.name for p in parents),
+            kinds.pop() if len(kinds) == 1 else "basic",
+            parents[0].community_id,
+            parents[0].community_code,
+            polygonal(shapely.union_all([p.geom for p in parents])),
+            parents=[q for p in parents for q in ([p.id] if p.id else p.parents)],
+        )
+    )
 
 
 def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geometry:
     """Union of the buildings' footprints, or a square of ``move_buffer_m`` around a point without one."""
-    rows = conn.execute(text(
-        "SELECT id, ST_X(geom), ST_Y(geom), ST_AsBinary(footprint) FROM buildings WHERE id = ANY(:ids)"
-    ), {"ids": ids}).all()
+    rows = conn.execute(
+        text("SELECT id, ST_X(geom), ST_Y(geom), ST_AsBinary(footprint) FROM buildings WHERE id = ANY(:ids)"),
+        {"ids": ids},
+    ).all()
     missing = sorted(set(ids) - {r[0] for r in rows})
     if missing:
         raise InputError(t("no building with id {ids}", ids=[str(m) for m in missing[:10]]), field=where)
@@ -273,10 +317,13 @@ def move_buildings(ws: Workspace, edit: MoveBuildings, i: int) -> None:
 
 def _version(ws: Workspace, grid: WorkGrid, version: int | None) -> tuple[str, str, shapely.Geometry]:
     """Name, kind and boundary of a grid's version (its latest recorded one when ``version`` is None)."""
-    row = ws.conn.execute(text(
-        "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g "
-        "AND (CAST(:v AS int) IS NULL OR version = :v) ORDER BY version DESC LIMIT 1"
-    ), {"g": grid.id, "v": version}).first()
+    row = ws.conn.execute(
+        text(
+            "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g "
+            "AND (CAST(:v AS int) IS NULL OR version = :v) ORDER BY version DESC LIMIT 1"
+        ),
+        {"g": grid.id, "v": version},
+    ).first()
     if row is None or row[2] is None:
         raise NotFound(t("grid {code} has no version {version}", code=grid.code, version=version))
     return row[0], row[1], shapely.from_wkb(bytes(row[2]))
@@ -287,15 +334,26 @@ def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: st
 
     The successors must still be in force (a later split or merge of them is undone first).
     """
-    children = list(ws.conn.scalars(text(
-        "SELECT g.code FROM grid_lineage l JOIN grids g ON g.id = l.child_id WHERE l.parent_id = :p ORDER BY g.code"
-    ), {"p": parent.id}))
+    children = list(
+        ws.conn.scalars(
+            text(
+                "SELECT g.code FROM grid_lineage l JOIN grids g ON g.id = l.child_id WHERE l.parent_id = :p ORDER BY g.code"
+            ),
+            {"p": parent.id},
+        )
+    )
     if not children:
         raise Conflict(t("grid {code} is retired and no grid replaced it: nothing to undo", code=parent.code))
     kids = [ws.grid(c, where) for c in children]
-    parents = list(ws.conn.scalars(text(
-        "SELECT DISTINCT g.code FROM grid_lineage l JOIN grids g ON g.id = l.parent_id "
-        "WHERE l.child_id = ANY(:c) ORDER BY g.code"), {"c": [k.id for k in kids]}))
+    parents = list(
+        ws.conn.scalars(
+            text(
+                "SELECT DISTINCT g.code FROM grid_lineage l JOIN grids g ON g.id = l.parent_id "
+                "WHERE l.child_id = ANY(:c) ORDER BY g.code"
+            ),
+            {"c": [k.id for k in kids]},
+        )
+    )
     back = [ws.grid(c, where, retired_ok=True) for c in parents]
     for kid in kids:
         kid.retired = True
@@ -345,8 +403,7 @@ def _hand_back_area(ws: Workspace, target: WorkGrid, to_version: int, given_up: 
     buildings in no grid: the revert is refused, naming its area, with the gap as GeoJSON to show on a map.
     Before, reverting one grid after a building move left the moved buildings (308 households) in no grid.
     """
-    rows = ws.conn.execute(text(HELD_SQL), {"g": target.id, "v": to_version,
-                                            "w": shapely.to_wkb(given_up)}).all()
+    rows = ws.conn.execute(text(HELD_SQL), {"g": target.id, "v": to_version, "w": shapely.to_wkb(given_up)}).all()
     taken = []
     for code, in_force, wkb in rows:
         if not in_force:
@@ -363,17 +420,24 @@ def _hand_back_area(ws: Workspace, target: WorkGrid, to_version: int, given_up: 
     gap = polygonal(shapely.difference(given_up, shapely.union_all(taken))) if taken else given_up
     gap_m2 = _m2(ws.conn, gap) if not gap.is_empty else 0.0
     if gap_m2 > get_settings().area_tolerance_m2:
-        exc = Conflict(t("reverting grid {code} to version {version} would leave {m2:,.0f} m² in no grid (no grid in "
-                         "force held that area then): redraw the neighbours, or revert the plan instead",
-                         code=target.code, version=to_version, m2=gap_m2))
+        exc = Conflict(
+            t(
+                "reverting grid {code} to version {version} would leave {m2:,.0f} m² in no grid (no grid in "
+                "force held that area then): redraw the neighbours, or revert the plan instead",
+                code=target.code,
+                version=to_version,
+                m2=gap_m2,
+            )
+        )
         exc.extra = {"gap": json.loads(shapely.to_geojson(gap)), "gap_m2": round(gap_m2, 1)}
         raise exc
 
 
 def _m2(conn: Connection, geom: shapely.Geometry) -> float:
     """Area in square metres (geography)."""
-    return float(conn.scalar(text("SELECT ST_Area(ST_GeomFromWKB(:w, 4326)::geography)"),
-                             {"w": shapely.to_wkb(geom)}) or 0.0)
+    return float(
+        conn.scalar(text("SELECT ST_Area(ST_GeomFromWKB(:w, 4326)::geography)"), {"w": shapely.to_wkb(geom)}) or 0.0
+    )
 
 
 def create(ws: Workspace, edit: Create, i: int) -> None:
@@ -388,8 +452,15 @@ def community(ws: Workspace, edit, i: int) -> None:
     create_community(ws, edit, i)
 
 
-OPS = {"redraw": redraw, "split": split, "merge": merge, "move_buildings": move_buildings, "revert": revert,
-       "create": create, "community": community}
+OPS = {
+    "redraw": redraw,
+    "split": split,
+    "merge": merge,
+    "move_buildings": move_buildings,
+    "revert": revert,
+    "create": create,
+    "community": community,
+}
 
 
 def compute_changes(conn: Connection, edits: list) -> Changes:
@@ -424,13 +495,13 @@ def allocate_codes(conn: Connection, changes: Changes, lock: bool) -> None:
     prefixes = {g.community_code or _code_prefix(changes, g) for g in changes.new}
     if lock:  # in a fixed order, so that two plans never wait on each other
         for prefix in sorted(prefixes):
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('geogrid.grid_codes'), hashtext(:p))"),
-                         {"p": prefix})
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('geogrid.grid_codes'), hashtext(:p))"), {"p": prefix}
+            )
     for g in changes.new:
         prefix = g.community_code or _code_prefix(changes, g)
         if prefix not in taken:
-            taken[prefix] = list(conn.scalars(text("SELECT code FROM grids WHERE code LIKE :p || '%'"),
-                                              {"p": prefix}))
+            taken[prefix] = list(conn.scalars(text("SELECT code FROM grids WHERE code LIKE :p || '%'"), {"p": prefix}))
         g.code = grid_code(prefix, next_sequence(taken[prefix], prefix))
         taken[prefix].append(g.code)
 

@@ -77,23 +77,29 @@ def covered_buildings(conn: Connection, grid_ids: list[int], basis: str | None) 
     return Covered([r[0] for r in rows], [r[0] for r in rows if r[1]])
 
 
-def grid_stats(conn: Connection, ids: list[int], basis: str | None, tested: Covered = Covered([], [])
-               ) -> dict[int, dict]:
+def grid_stats(
+    conn: Connection, ids: list[int], basis: str | None, tested: Covered = Covered([], [])
+) -> dict[int, dict]:
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
     service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
     Buildings in ``tested`` are not tested again."""
     figures = grid_figures_by_id(conn, ids)
-    result = conn.execute(text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known,
-                                            "covered": tested.covered})
+    result = conn.execute(
+        text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
+    )
     out = {}
     for row in result.mappings():
-        shape = {k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
-                 for k, v in row.items() if k != "id"}
+        shape = {
+            k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
+            for k, v in row.items()
+            if k != "id"
+        }
         stats = {k: _plain(figures.at[row["id"], k]) for k in FIGURES} | shape
         covered = stats["covered_households"]
         stats["covered_households"] = None if covered is None else int(covered)
-        stats["coverage"] = round(covered / stats["households"], 3) if covered is not None and stats["households"] \
-            else None
+        stats["coverage"] = (
+            round(covered / stats["households"], 3) if covered is not None and stats["households"] else None
+        )
         out[row["id"]] = stats
     for gid, people in _people(conn, ids).items():
         out[gid] |= people
@@ -113,7 +119,8 @@ SELECT g.id,
 STAFF_RULE = lambda: t(  # noqa: E731
     "Staff and party organisations stay with a grid that keeps its code; a merged grid takes those of the grids "
     "it replaces; grids cut out by a split start with no worker until assigned (the retired grid keeps its "
-    "people on record, so undoing the split gives them back).")
+    "people on record, so undoing the split gives them back)."
+)
 
 
 def _people(conn: Connection, ids: list[int]) -> dict[int, dict]:
@@ -129,9 +136,13 @@ def _plain(value: object) -> object:
 
 
 def _features(geoms: dict[str, shapely.Geometry]) -> dict:
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": code}, "geometry": json.loads(shapely.to_geojson(g))}
-        for code, g in geoms.items()]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code": code}, "geometry": json.loads(shapely.to_geojson(g))}
+            for code, g in geoms.items()
+        ],
+    }
 
 
 def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
@@ -143,13 +154,22 @@ def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
         buildings.append({**row, "from": codes.get(src), "to": codes.get(dst)})
     facilities = []
     if len(written.facilities):
-        rows = conn.execute(text("SELECT id, name, kind FROM facilities WHERE id = ANY(:i) ORDER BY id"),
-                            {"i": [int(i) for i in written.facilities["facility_id"]]}).mappings()
+        rows = conn.execute(
+            text("SELECT id, name, kind FROM facilities WHERE id = ANY(:i) ORDER BY id"),
+            {"i": [int(i) for i in written.facilities["facility_id"]]},
+        ).mappings()
         fmoves = {int(r.facility_id): (r.from_grid, r.to_grid) for r in written.facilities.itertuples()}
         facilities = [{**r, "from": codes.get(fmoves[r["id"]][0]), "to": codes.get(fmoves[r["id"]][1])} for r in rows]
-    return {"buildings": buildings, "facilities": facilities, "totals": {
-        "buildings": len(buildings), "households": sum(b["households"] or 0 for b in buildings),
-        "residents": sum(b["residents"] for b in buildings), "facilities": len(facilities)}}
+    return {
+        "buildings": buildings,
+        "facilities": facilities,
+        "totals": {
+            "buildings": len(buildings),
+            "households": sum(b["households"] or 0 for b in buildings),
+            "residents": sum(b["residents"] for b in buildings),
+            "facilities": len(facilities),
+        },
+    }
 
 
 def _communities(changes: Changes) -> list[int]:
@@ -171,35 +191,66 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     try:
         written = write_changes(conn, changes, author, None)
         after = grid_stats(conn, written.changed + written.created, basis, tested)
-        codes = dict(conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:i)"), {
-            "i": list({*old_ids, *written.created, *written.buildings["from_grid"].dropna(),
-                       *written.buildings["to_grid"].dropna(), *written.facilities["from_grid"].dropna(),
-                       *written.facilities["to_grid"].dropna()})}).all())
+        codes = dict(
+            conn.execute(
+                text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
+                {
+                    "i": list(
+                        {
+                            *old_ids,
+                            *written.created,
+                            *written.buildings["from_grid"].dropna(),
+                            *written.buildings["to_grid"].dropna(),
+                            *written.facilities["from_grid"].dropna(),
+                            *written.facilities["to_grid"].dropna(),
+                        }
+                    )
+                },
+            ).all()
+        )
         moved = _moved(conn, written, codes)
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
     restored = {g.id for g in changes.touched if not g.in_force}
-    grids = [{"code": before[i]["code"],
-              "status": "retired" if i in written.retired else "restored" if i in restored else "changed",
-              "before": before[i], "after": after.get(i)} for i in old_ids]
-    grids += [{"code": after[i]["code"], "status": "new", "provisional_code": True, "before": None,
-               "after": after[i]} for i in written.created]
+    grids = [
+        {
+            "code": before[i]["code"],
+            "status": "retired" if i in written.retired else "restored" if i in restored else "changed",
+            "before": before[i],
+            "after": after.get(i),
+        }
+        for i in old_ids
+    ]
+    grids += [
+        {"code": after[i]["code"], "status": "new", "provisional_code": True, "before": None, "after": after[i]}
+        for i in written.created
+    ]
     return {
         "grids": grids,
         "staff_rule": STAFF_RULE(),
         "moved": moved,
         "repairs": changes.repairs,  # invalid polygons repaired because the edit asked for it
         "handed_back": changes.handed_back,  # a revert's given-up area, back to the grids that held it
-        "validation": {"before": None if before_problems is None else summary(before_problems),
-                       "after": summary(problems), "problems": problems},
-        "geometry": {"before": _features({g.code: changes.original[g.id] for g in changes.touched}),
-                     "after": _features({g.code: g.geom for g in changes.touched + changes.new if not g.retired})},
+        "validation": {
+            "before": None if before_problems is None else summary(before_problems),
+            "after": summary(problems),
+            "problems": problems,
+        },
+        "geometry": {
+            "before": _features({g.code: changes.original[g.id] for g in changes.touched}),
+            "after": _features({g.code: g.geom for g in changes.touched + changes.new if not g.retired}),
+        },
     }
 
 
-def create_plan(conn: Connection, edits: list, base_versions: dict[str, int] | None = None,
-                author: str | None = None, compare: bool = False) -> dict:
+def create_plan(
+    conn: Connection,
+    edits: list,
+    base_versions: dict[str, int] | None = None,
+    author: str | None = None,
+    compare: bool = False,
+) -> dict:
     """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale).
 
     ``compare`` adds problem counts before the change (``validation.before``); off by default, it costs
@@ -216,19 +267,32 @@ def create_plan(conn: Connection, edits: list, base_versions: dict[str, int] | N
     with budget.preview_budget(conn):
         changes = compute_changes(conn, edits)
         base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
-        plan_id = conn.scalar(text(
-            "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
-            "CAST(:b AS jsonb)) RETURNING id"), {"a": author, "e": stored, "b": json.dumps(base)})
+        plan_id = conn.scalar(
+            text(
+                "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
+                "CAST(:b AS jsonb)) RETURNING id"
+            ),
+            {"a": author, "e": stored, "b": json.dumps(base)},
+        )
         preview = simulate(conn, changes, author, compare)
-    conn.execute(text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
-                 {"p": json.dumps(preview, default=str), "i": plan_id})
+    conn.execute(
+        text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
+        {"p": json.dumps(preview, default=str), "i": plan_id},
+    )
     return get_plan(conn, plan_id)
 
 
 def get_plan(conn: Connection, plan_id: int) -> dict:
-    row = conn.execute(text(
-        "SELECT id, status, author, edits, base_versions, preview, created_at, applied_at FROM plans WHERE id = :i"
-    ), {"i": plan_id}).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                "SELECT id, status, author, edits, base_versions, preview, created_at, applied_at FROM plans WHERE id = :i"
+            ),
+            {"i": plan_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(t("no plan {plan}", plan=plan_id))
 

@@ -52,21 +52,36 @@ class Rule:
 
 
 # Adding a rule is adding one record here.
-RULES: dict[str, Rule] = {rule.name: rule for rule in (
-    Rule("invalid_geometry", "error", lambda a: t("grid {code} has an invalid boundary: {reason}", **a), """
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (
+        Rule(
+            "invalid_geometry",
+            "error",
+            lambda a: t("grid {code} has an invalid boundary: {reason}", **a),
+            """
         SELECT ARRAY[code], community_code, json_build_object('code', code, 'reason', ST_IsValidReason(geom)),
                ST_AsGeoJSON(coalesce((ST_IsValidDetail(geom)).location, ST_PointOnSurface(geom))), NULL::float
-        FROM scope WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)"""),
-    Rule("outside_community", "error",
-         lambda a: t("grid {code} extends {m2:.0f} m² outside community {community}", **a), """
+        FROM scope WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)""",
+        ),
+        Rule(
+            "outside_community",
+            "error",
+            lambda a: t("grid {code} extends {m2:.0f} m² outside community {community}", **a),
+            """
         SELECT ARRAY[s.code], s.community_code,
                json_build_object('code', s.code, 'm2', round(d.m2), 'community', s.community_code),
                ST_AsGeoJSON(d.geom), d.m2
         FROM scope s JOIN admin_areas c ON c.id = s.community_id AND c.geom IS NOT NULL
         CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2
                             FROM ST_Difference(ST_MakeValid(s.geom), ST_MakeValid(c.geom)) x) d
-        WHERE NOT ST_CoveredBy(s.geom, c.geom) AND d.m2 > :tol"""),
-    Rule("overlap", "error", lambda a: t("grids {a} and {b} overlap by {m2:.0f} m²", **a), """
+        WHERE NOT ST_CoveredBy(s.geom, c.geom) AND d.m2 > :tol""",
+        ),
+        Rule(
+            "overlap",
+            "error",
+            lambda a: t("grids {a} and {b} overlap by {m2:.0f} m²", **a),
+            """
         SELECT ARRAY[a.code, b.code], a.community_code,
                json_build_object('a', a.code, 'b', b.code, 'm2', round(i.m2)),
                ST_AsGeoJSON(i.geom), i.m2
@@ -74,8 +89,13 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
              AND (b.code > a.code OR b.id NOT IN (SELECT id FROM scope))
         CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2 FROM ST_CollectionExtract(
                             ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3) x) i
-        WHERE i.m2 > :tol AND (CAST(:ovl AS int[]) IS NULL OR a.id = ANY(CAST(:ovl AS int[])))"""),
-    Rule("gap", "error", lambda a: t("{m2:.0f} m² of community {community} is in no grid", **a), """
+        WHERE i.m2 > :tol AND (CAST(:ovl AS int[]) IS NULL OR a.id = ANY(CAST(:ovl AS int[])))""",
+        ),
+        Rule(
+            "gap",
+            "error",
+            lambda a: t("{m2:.0f} m² of community {community} is in no grid", **a),
+            """
         WITH cover AS (
             SELECT c.id, c.code, c.geom, ST_Union(ST_MakeValid(s.geom)) AS grids
             FROM admin_areas c LEFT JOIN grids s ON s.community_id = c.id AND s.valid_to IS NULL
@@ -90,8 +110,13 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
                          AND s.community_id = h.id AND ST_DWithin(s.geom, h.geom, 1e-7)), '{}'),
                h.code, json_build_object('m2', round(ST_Area(h.geom::geography)), 'community', h.code),
                ST_AsGeoJSON(h.geom), ST_Area(h.geom::geography)
-        FROM holes h WHERE ST_Dimension(h.geom) = 2 AND ST_Area(h.geom::geography) > :tol"""),
-    Rule("building_in_no_grid", "error", _lost_message, """
+        FROM holes h WHERE ST_Dimension(h.geom) = 2 AND ST_Area(h.geom::geography) > :tol""",
+        ),
+        Rule(
+            "building_in_no_grid",
+            "error",
+            _lost_message,
+            """
         WITH lost AS (  -- per community through the spatial index, else one pass over the whole table
             SELECT DISTINCT b.id, b.geom, a.nearest_grid_id FROM admin_areas c
             JOIN buildings b ON ST_Intersects(c.geom, b.geom)
@@ -106,24 +131,40 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
                json_build_object('n', count(*), 'nearest', g.code),
                ST_AsGeoJSON(ST_Collect((array_agg(l.geom ORDER BY l.id))[1:CAST(:max_points AS int)])), count(*)
         FROM lost l LEFT JOIN grids g ON g.id = l.nearest_grid_id LEFT JOIN admin_areas c ON c.id = g.community_id
-        GROUP BY g.code, c.code"""),
-    Rule("household_band", "warning", _band_message, """
+        GROUP BY g.code, c.code""",
+        ),
+        Rule(
+            "household_band",
+            "warning",
+            _band_message,
+            """
         SELECT ARRAY[s.code], s.community_code,
                json_build_object('code', s.code, 'n', coalesce(h.households, 0), 'kind', s.kind, 'low', band.low,
                                  'high', band.high),
                ST_AsGeoJSON(ST_PointOnSurface(s.geom)), coalesce(h.households, 0)
         FROM scope s JOIN jsonb_to_recordset(CAST(:bands AS jsonb)) AS band(kind text, low int, high int)
              ON band.kind = s.kind
-        LEFT JOIN (""" + HOUSEHOLDS_SQL.format(grids="SELECT id FROM scope") + """) h ON h.grid_id = s.id
-        WHERE coalesce(h.households, 0) NOT BETWEEN band.low AND band.high"""),
-    Rule("no_full_time_worker", "warning", lambda a: t("grid {code} has no full-time grid worker (一人一格)", **a), """
+        LEFT JOIN ("""
+            + HOUSEHOLDS_SQL.format(grids="SELECT id FROM scope")
+            + """) h ON h.grid_id = s.id
+        WHERE coalesce(h.households, 0) NOT BETWEEN band.low AND band.high""",
+        ),
+        Rule(
+            "no_full_time_worker",
+            "warning",
+            lambda a: t("grid {code} has no full-time grid worker (一人一格)", **a),
+            """
         SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
         FROM scope s WHERE NOT EXISTS (SELECT 1 FROM staff_assignments t
                                        WHERE t.grid_id = s.id AND t.role = 'full_time_worker'
-                                         AND t.end_date IS NULL)"""),
-    Rule("worker_too_many_grids", "warning",
-         lambda a: t("{name} covers {n} grids as {role}, more than {max}", **a), """
+                                         AND t.end_date IS NULL)""",
+        ),
+        Rule(
+            "worker_too_many_grids",
+            "warning",
+            lambda a: t("{name} covers {n} grids as {role}, more than {max}", **a),
+            """
         SELECT array_agg(s.code ORDER BY s.code), min(s.community_code),
                json_build_object('name', min(st.name), 'role', min(a.role), 'n', count(DISTINCT a.grid_id),
                                  'max', CAST(:max_grids AS int)),
@@ -135,23 +176,40 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
                              WHERE b.end_date IS NULL AND b.building_id IS NULL AND gb.valid_to IS NULL
                                AND b.role = a.role GROUP BY b.staff_id, b.role
                              HAVING count(DISTINCT b.grid_id) > CAST(:max_grids AS int))
-        GROUP BY a.staff_id, a.role"""),
-    Rule("no_party_org", "warning", lambda a: t("grid {code} has no party organisation (支部建在网格上)", **a), """
+        GROUP BY a.staff_id, a.role""",
+        ),
+        Rule(
+            "no_party_org",
+            "warning",
+            lambda a: t("grid {code} has no party organisation (支部建在网格上)", **a),
+            """
         SELECT ARRAY[code], community_code, json_build_object('code', code),
                ST_AsGeoJSON(ST_PointOnSurface(geom)), NULL::float
-        FROM scope s WHERE NOT EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = s.id)"""),
-    Rule("several_parts", "warning", lambda a: t("grid {code} is in {n} parts", **a), """
+        FROM scope s WHERE NOT EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = s.id)""",
+        ),
+        Rule(
+            "several_parts",
+            "warning",
+            lambda a: t("grid {code} is in {n} parts", **a),
+            """
         SELECT ARRAY[code], community_code, json_build_object('code', code, 'n', ST_NumGeometries(geom)),
                ST_AsGeoJSON(geom), ST_NumGeometries(geom)
-        FROM scope WHERE ST_NumGeometries(geom) > 1"""),
-    Rule("non_compact", "warning", lambda a: t("grid {code} is very non-compact (Polsby–Popper {pp} < {min})", **a), """
+        FROM scope WHERE ST_NumGeometries(geom) > 1""",
+        ),
+        Rule(
+            "non_compact",
+            "warning",
+            lambda a: t("grid {code} is very non-compact (Polsby–Popper {pp} < {min})", **a),
+            """
         SELECT ARRAY[code], community_code,
                json_build_object('code', code, 'pp', round(pp::numeric, 3), 'min', CAST(:min_pp AS float)),
                ST_AsGeoJSON(geom), pp
         FROM (SELECT *, 4 * pi() * ST_Area(geom::geography) / nullif(ST_Perimeter(geom::geography), 0) ^ 2 AS pp
               FROM scope WHERE ST_IsValid(geom)) s
-        WHERE pp < :min_pp"""),
-)}
+        WHERE pp < :min_pp""",
+        ),
+    )
+}
 
 
 @dataclass
@@ -177,9 +235,15 @@ def community_ids(conn: Connection, community: str | None) -> list[int] | None:
     return list(resolve_scope(conn, community).community_ids or ())
 
 
-def validate(conn: Connection, community: str | None = None, *, cids: list[int] | None = None,
-             grid_ids: list[int] | None = None, rules: list[str] | None = None,
-             on_rule: Callable[[str, int, int], None] | None = None) -> list[dict]:
+def validate(
+    conn: Connection,
+    community: str | None = None,
+    *,
+    cids: list[int] | None = None,
+    grid_ids: list[int] | None = None,
+    rules: list[str] | None = None,
+    on_rule: Callable[[str, int, int], None] | None = None,
+) -> list[dict]:
     """Problems of the grids in force: all, one community (code or name), or the communities ``cids``.
 
     ``grid_ids`` narrows the per-grid rules to those grids (a plan's affected grids); gaps and buildings in
@@ -198,17 +262,33 @@ def validate(conn: Connection, community: str | None = None, *, cids: list[int] 
     cfg = get_settings()
     bands = [{"kind": k, "low": lo, "high": hi} for k, (lo, hi) in get_settings().household_bands.items()]
     ovl = overlap_suspects(conn, cids) if "overlap" in names and grid_ids is None else None
-    params = {"cids": cids, "gids": grid_ids, "tol": cfg.area_tolerance_m2, "min_pp": cfg.min_compactness,
-              "bands": json.dumps(bands), "max_points": cfg.problem_max_points, "ovl": ovl,
-              "max_grids": cfg.max_grids_per_worker}
+    params = {
+        "cids": cids,
+        "gids": grid_ids,
+        "tol": cfg.area_tolerance_m2,
+        "min_pp": cfg.min_compactness,
+        "bands": json.dumps(bands),
+        "max_points": cfg.problem_max_points,
+        "ovl": ovl,
+        "max_grids": cfg.max_grids_per_worker,
+    }
     ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name].sql})" for name in names)
     union = " UNION ALL ".join(
         f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), CAST(args AS json), location, "
         f"CAST(value AS float) "
-        f"FROM r_{name}" for name in names)
+        f"FROM r_{name}"
+        for name in names
+    )
     problems = [
-        Problem(rule, RULES[rule].severity, list(codes or []), comm, RULES[rule].message(args),
-                json.loads(location) if location else None, None if value is None else float(value))
+        Problem(
+            rule,
+            RULES[rule].severity,
+            list(codes or []),
+            comm,
+            RULES[rule].message(args),
+            json.loads(location) if location else None,
+            None if value is None else float(value),
+        )
         for rule, codes, comm, args, location, value in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
     ]
     problems.sort(key=lambda p: (p.severity != "error", p.rule, p.grids))

@@ -104,25 +104,28 @@ def test_address_lookup(client):
     assert both["grid"]["code"] == "110108600002001" and "match" not in both  # coordinates win, as in the batch
 
 
-@pytest.mark.parametrize("params, status", [
-    ({"lon": "nan", "lat": 39.9}, 400),
-    ({"lon": "inf", "lat": 39.9}, 400),
-    ({"lon": 116.3, "lat": 95}, 400),
-    ({"lon": 1e308, "lat": 1e308}, 400),
-    ({"lon": "abc", "lat": 39.9}, 422),
-    ({"lon": 116.3}, 400),
-    ({}, 400),
-    ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:999999"}, 400),
-    ({"lon": 116.3, "lat": 39.9, "crs": "x" * 100}, 422),
-    ({"lon": 116.3, "lat": 39.9, "crs": "IAU_2015:30100"}, 400),  # a CRS of the Moon
-    ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:4978"}, 400),  # geocentric
-    ({"lon": 1e9, "lat": 1e9, "crs": "EPSG:4547"}, 400),  # projected, far off the Earth
-    ({"address": "'; DROP TABLE grids; --"}, 404),
-    ({"address": "巴蜀\x07花园"}, 200),  # other control characters are dropped, not passed to SQL
-    ({"address": "巴蜀\x00花园"}, 422),  # a NUL character is refused by name, never passed to SQL
-    ({"address": "a" * 301}, 422),
-    ({"address": "  "}, 400),
-])
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"lon": "nan", "lat": 39.9}, 400),
+        ({"lon": "inf", "lat": 39.9}, 400),
+        ({"lon": 116.3, "lat": 95}, 400),
+        ({"lon": 1e308, "lat": 1e308}, 400),
+        ({"lon": "abc", "lat": 39.9}, 422),
+        ({"lon": 116.3}, 400),
+        ({}, 400),
+        ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:999999"}, 400),
+        ({"lon": 116.3, "lat": 39.9, "crs": "x" * 100}, 422),
+        ({"lon": 116.3, "lat": 39.9, "crs": "IAU_2015:30100"}, 400),  # a CRS of the Moon
+        ({"lon": 116.3, "lat": 39.9, "crs": "EPSG:4978"}, 400),  # geocentric
+        ({"lon": 1e9, "lat": 1e9, "crs": "EPSG:4547"}, 400),  # projected, far off the Earth
+        ({"address": "'; DROP TABLE grids; --"}, 404),
+        ({"address": "巴蜀\x07花园"}, 200),  # other control characters are dropped, not passed to SQL
+        ({"address": "巴蜀\x00花园"}, 422),  # a NUL character is refused by name, never passed to SQL
+        ({"address": "a" * 301}, 422),
+        ({"address": "  "}, 400),
+    ],
+)
 def test_hostile_lookup_is_4xx_with_reason(client, params, status):
     r = client.get("/lookup", params=params)
     assert r.status_code == status, r.text
@@ -131,8 +134,12 @@ def test_hostile_lookup_is_4xx_with_reason(client, params, status):
 
 
 def test_batch_json_in_order(client):
-    items = [{"id": 1, "lon": 116.305, "lat": 39.905}, {"id": "b", "address": "长湖街十二号"},
-             {"id": 3, "lon": 116.36, "lat": 39.905}, {"id": 4, "lon": 999, "lat": 0}]
+    items = [
+        {"id": 1, "lon": 116.305, "lat": 39.905},
+        {"id": "b", "address": "长湖街十二号"},
+        {"id": 3, "lon": 116.36, "lat": 39.905},
+        {"id": 4, "lon": 999, "lat": 0},
+    ]
     got = client.post("/lookup/batch", json={"items": items}).json()["results"]
     assert [r["id"] for r in got] == [1, "b", 3, 4]
     assert got[0]["grid"]["code"] == "110108600001002"
@@ -157,8 +164,10 @@ def test_batch_gcj02(client):
 
 def test_batch_csv_upload_answers_csv(client):
     body = "id,lon,lat,address\nx1,116.305,39.905,\nx2,,,巴蜀花园十三号楼\nx3,abc,1,\n"
-    for kwargs in ({"content": body.encode(), "headers": {"content-type": "text/csv"}},
-                   {"files": {"file": ("points.csv", body.encode(), "text/csv")}}):
+    for kwargs in (
+        {"content": body.encode(), "headers": {"content-type": "text/csv"}},
+        {"files": {"file": ("points.csv", body.encode(), "text/csv")}},
+    ):
         r = client.post("/lookup/batch", **kwargs)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(r.text)))
@@ -173,12 +182,15 @@ def test_batch_csv_upload_answers_csv(client):
     assert r.status_code == 400 and "CSV" in r.json()["error"]
 
 
-@pytest.mark.parametrize("body, status", [
-    (b"{not json", 422),
-    (b'{"items": "x"}', 422),
-    (b'{"items": [{"id": 1, "lon": 1, "lat": 2, "evil": 1}]}', 422),
-    (b'{"items": [{"id": 1, "lon": NaN, "lat": 2}]}', 422),  # NaN is not JSON: refused as "not finite"
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"{not json", 422),
+        (b'{"items": "x"}', 422),
+        (b'{"items": [{"id": 1, "lon": 1, "lat": 2, "evil": 1}]}', 422),
+        (b'{"items": [{"id": 1, "lon": NaN, "lat": 2}]}', 422),  # NaN is not JSON: refused as "not finite"
+    ],
+)
 def test_batch_bad_json(client, body, status):
     r = client.post("/lookup/batch", content=body, headers={"content-type": "application/json"})
     assert r.status_code == status, r.text
@@ -217,8 +229,15 @@ def test_read_endpoints_geojson_without_personal_data(client):
     grids = client.get("/grids").json()
     assert grids["type"] == "FeatureCollection" and len(grids["features"]) == len(GRIDS)
     props = {f["properties"]["code"]: f["properties"] for f in grids["features"]}
-    assert set(props["110108600001002"]) == {"code", "name", "kind", "community_code", "households", "residents",
-                                             "buildings"}
+    assert set(props["110108600001002"]) == {
+        "code",
+        "name",
+        "kind",
+        "community_code",
+        "households",
+        "residents",
+        "buildings",
+    }
     assert props["110108600001002"]["buildings"] == 2 and props["110108600001002"]["households"] == 80
     only = client.get("/grids", params={"community": "110108600002"}).json()["features"]
     assert [f["properties"]["code"] for f in only] == ["110108600002001"]
@@ -237,11 +256,20 @@ def test_read_endpoints_geojson_without_personal_data(client):
     assert "13800000000" not in everything and "王建国" not in everything
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/grids/nope", 404), ("/grids/%00", 422), ("/grids/1'%20OR%201=1/buildings", 404),
-    ("/grids?bbox=1,2,3", 400), ("/grids?bbox=nan,0,1,1", 400), ("/grids?bbox=10,0,1,1", 400),
-    ("/grids?community=%00", 422), ("/areas?level=planet", 400), ("/facilities?kind=bar", 400),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/grids/nope", 404),
+        ("/grids/%00", 422),
+        ("/grids/1'%20OR%201=1/buildings", 404),
+        ("/grids?bbox=1,2,3", 400),
+        ("/grids?bbox=nan,0,1,1", 400),
+        ("/grids?bbox=10,0,1,1", 400),
+        ("/grids?community=%00", 422),
+        ("/areas?level=planet", 400),
+        ("/facilities?kind=bar", 400),
+    ],
+)
 def test_read_hostile_is_4xx(client, path, status):
     r = client.get(path)
     assert r.status_code == status and r.json()["error"]

@@ -20,9 +20,15 @@ def client(demo_city):
 
 def test_grid_counts_match_the_raw_tables(client, database):
     with database.connect() as conn:
-        b = pd.DataFrame(conn.execute(text(
-            "SELECT g.code, b.id, b.households FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
-            "JOIN grids g ON g.id = a.grid_id")).all(), columns=["code", "id", "households"])
+        b = pd.DataFrame(
+            conn.execute(
+                text(
+                    "SELECT g.code, b.id, b.households FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+                    "JOIN grids g ON g.id = a.grid_id"
+                )
+            ).all(),
+            columns=["code", "id", "households"],
+        )
         r = pd.DataFrame(conn.execute(text("SELECT building_id FROM residents")).all(), columns=["id"])
         current = conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL"))
     want = b.groupby("code").agg(households=("households", "sum"), buildings=("id", "size"))
@@ -33,8 +39,10 @@ def test_grid_counts_match_the_raw_tables(client, database):
     got = pd.DataFrame([f["properties"] for f in features]).set_index("code")
     assert 0 < want["residents"].sum() <= len(r)  # residents of buildings outside every grid count nowhere
     for code, row in want.iterrows():
-        assert got.loc[code, ["households", "buildings", "residents"]].tolist() == row[
-            ["households", "buildings", "residents"]].tolist(), code
+        assert (
+            got.loc[code, ["households", "buildings", "residents"]].tolist()
+            == row[["households", "buildings", "residents"]].tolist()
+        ), code
     busiest = want["buildings"].idxmax()
     buildings = client.get(f"/grids/{busiest}/buildings").json()["features"]
     assert len(buildings) == want.loc[busiest, "buildings"]

@@ -37,9 +37,7 @@ def _check(rows: list[dict]) -> None:
 
 
 def test_api_csv_answer_escapes_formulas(named, client_as):
-    answer = client_as("admin").post(
-        "/lookup/batch", content=INPUT.encode(), headers={"content-type": "text/csv"}
-    )
+    answer = client_as("admin").post("/lookup/batch", content=INPUT.encode(), headers={"content-type": "text/csv"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     _check(list(csv.DictReader(io.StringIO(answer.text))))
 

@@ -78,15 +78,21 @@ def test_stale_plan_answers_409_naming_the_change(client):
     assert f"grid {A} is now version 2 (plan saw 1)" in lost.json()["error"] and lost.json()["stale"]
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ({"edits": []}, 422, "edits"),
-    ({"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]}, 422,
-     "edits.0.redraw.geometry"),  # pydantic's location: edit 0, its op, the field
-    ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
-    ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
-    ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
-    ({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN), "crs": "EPSG:99999"}]}, 422, "crs"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({"edits": []}, 422, "edits"),
+        (
+            {"edits": [{"op": "redraw", "grid": A, "geometry": {"type": "Polygon", "coordinates": "x"}}]},
+            422,
+            "edits.0.redraw.geometry",
+        ),  # pydantic's location: edit 0, its op, the field
+        ({"edits": [{"op": "merge", "grids": [A]}]}, 422, "at least two"),
+        ({"edits": [_redraw("000", box(0, 0, 1, 1))]}, 404, "no grid with code 000"),
+        ({"edits": [_redraw(A, A_GROWN)], "base_versions": {A: 5}}, 409, "plan saw 5"),
+        ({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN), "crs": "EPSG:99999"}]}, 422, "crs"),
+    ],
+)
 def test_bad_requests_are_4xx_json_and_write_nothing(client, planning_city, body, status, words):
     with planning_city.connect() as conn:
         before = snapshot(conn)

@@ -23,23 +23,36 @@ GRIDS = {
 def insert_grids(conn, grids: dict[str, shapely.Geometry]) -> dict[str, int]:
     ids = {}
     for code, geom in grids.items():
-        ids[code] = conn.scalar(text(
-            "INSERT INTO grids (code, name, kind, geom, version) "
-            "VALUES (:c, :c, 'basic', ST_Multi(ST_GeomFromText(:w, 4326)), 1) RETURNING id"
-        ), {"c": code, "w": geom.wkt})
+        ids[code] = conn.scalar(
+            text(
+                "INSERT INTO grids (code, name, kind, geom, version) "
+                "VALUES (:c, :c, 'basic', ST_Multi(ST_GeomFromText(:w, 4326)), 1) RETURNING id"
+            ),
+            {"c": code, "w": geom.wkt},
+        )
     return ids
 
 
 def insert_buildings(conn, points: list[tuple[float, float]]) -> list[int]:
-    return [conn.scalar(text(
-        "INSERT INTO buildings (source_id, households, geom) VALUES (:s, 10, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
-        "RETURNING id"), {"s": f"b{i}", "x": x, "y": y}) for i, (x, y) in enumerate(points)]
+    return [
+        conn.scalar(
+            text(
+                "INSERT INTO buildings (source_id, households, geom) VALUES (:s, 10, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
+                "RETURNING id"
+            ),
+            {"s": f"b{i}", "x": x, "y": y},
+        )
+        for i, (x, y) in enumerate(points)
+    ]
 
 
 def assigned(conn) -> dict[str, str | None]:
-    rows = conn.execute(text(
-        "SELECT b.source_id, g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
-        "LEFT JOIN grids g ON g.id = a.grid_id")).all()
+    rows = conn.execute(
+        text(
+            "SELECT b.source_id, g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
+            "LEFT JOIN grids g ON g.id = a.grid_id"
+        )
+    ).all()
     return dict(rows)
 
 
@@ -58,8 +71,15 @@ def test_edges_multipolygon_hole_boundary_and_outside(empty_db):
         insert_buildings(conn, points)
         report = assign_all(conn)
         got = assigned(conn)
-    assert got == {"b0": "110108001001002", "b1": "110108001001001", "b2": "110108001001003",
-                   "b3": "110108001001004", "b4": "110108001001001", "b5": "110108001001001", "b6": None}
+    assert got == {
+        "b0": "110108001001002",
+        "b1": "110108001001001",
+        "b2": "110108001001003",
+        "b3": "110108001001004",
+        "b4": "110108001001001",
+        "b5": "110108001001001",
+        "b6": None,
+    }
     assert report.assigned == 6 and report.buildings == 7
     (row,) = report.outside.itertuples()
     assert row.source_id == "b6" and row.nearest_grid_code == "110108001001003"
@@ -76,10 +96,13 @@ def test_random_points_agree_with_postgis(empty_db):
         insert_grids(conn, GRIDS)
         insert_buildings(conn, [tuple(p) for p in xy])
         assign_all(conn)
-        mismatches = conn.scalar(text(
-            "SELECT count(*) FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
-            "LEFT JOIN LATERAL (SELECT g.id FROM grids g WHERE ST_Intersects(g.geom, b.geom) ORDER BY g.code LIMIT 1)"
-            " pg ON true WHERE a.grid_id IS DISTINCT FROM pg.id"))
+        mismatches = conn.scalar(
+            text(
+                "SELECT count(*) FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+                "LEFT JOIN LATERAL (SELECT g.id FROM grids g WHERE ST_Intersects(g.geom, b.geom) ORDER BY g.code LIMIT 1)"
+                " pg ON true WHERE a.grid_id IS DISTINCT FROM pg.id"
+            )
+        )
         total = conn.scalar(text("SELECT count(*) FROM building_assignments"))
     assert total == 3000 and mismatches == 0
 
@@ -89,9 +112,12 @@ def test_retired_grids_are_ignored_and_facilities_assigned(empty_db):
         ids = insert_grids(conn, GRIDS)
         conn.execute(text("UPDATE grids SET valid_to = now() WHERE id = :i"), {"i": ids["110108001001002"]})
         insert_buildings(conn, [(116.305, 39.905)])
-        conn.execute(text(
-            "INSERT INTO facilities (name, kind, circle_minutes, geom) VALUES "
-            "('长湖街党群服务站', 'service_station', 5, ST_SetSRID(ST_MakePoint(116.335, 39.905), 4326))"))
+        conn.execute(
+            text(
+                "INSERT INTO facilities (name, kind, circle_minutes, geom) VALUES "
+                "('长湖街党群服务站', 'service_station', 5, ST_SetSRID(ST_MakePoint(116.335, 39.905), 4326))"
+            )
+        )
         report = assign_all(conn)
         fac_grid = conn.scalar(text("SELECT g.code FROM facilities f JOIN grids g ON g.id = f.grid_id"))
     assert report.assigned == 0 and report.outside.iloc[0]["distance_m"] > 0

@@ -39,8 +39,11 @@ def test_start_status_url_stop_on_a_new_home(fresh_home):
     assert "running" in geogrid(fresh_home, "db", "status").stdout
     url = geogrid(fresh_home, "db", "url").stdout.strip()
     assert url.startswith("postgresql://") and url.endswith("/geogrid")
-    tables = subprocess.run(["psql", url, "-Atc", "SELECT count(*) FROM pg_tables WHERE tablename = 'grids'"],
-                            capture_output=True, text=True)
+    tables = subprocess.run(
+        ["psql", url, "-Atc", "SELECT count(*) FROM pg_tables WHERE tablename = 'grids'"],
+        capture_output=True,
+        text=True,
+    )
     assert tables.stdout.strip() == "1"
     if os.geteuid() == 0:  # PostgreSQL refuses root: the server must run as the postgres user
         owner = subprocess.run(["ps", "-o", "user=", "-C", "postgres"], capture_output=True, text=True).stdout
@@ -62,8 +65,9 @@ def test_unreachable_external_database_is_one_clear_line(fresh_home):
     assert "cannot connect to the database" in out.stderr
 
 
-@pytest.mark.parametrize("name, value", [("GEOGRID_DB_PORT", "abc"), ("GEOGRID_CIRCLE_RADII", "5:x"),
-                                         ("GEOGRID_WALK_SPEED", "fast")])
+@pytest.mark.parametrize(
+    "name, value", [("GEOGRID_DB_PORT", "abc"), ("GEOGRID_CIRCLE_RADII", "5:x"), ("GEOGRID_WALK_SPEED", "fast")]
+)
 def test_unreadable_setting_is_one_clear_line_and_help_still_works(fresh_home, name, value):
     """A mistyped GEOGRID_* variable is named with its value and the expected form, never a traceback."""
     env = {**fresh_home, name: value}

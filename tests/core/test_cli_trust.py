@@ -139,9 +139,12 @@ def _kill_importer(engine, proc: subprocess.Popen) -> bool:
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while time.time() < deadline and proc.poll() is None:
             conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the view is read once per transaction
-            pid = conn.scalar(text(  # a session of this database with writes in an open transaction
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND backend_xid IS NOT NULL AND query ILIKE '%import_buildings%'"))
+            pid = conn.scalar(
+                text(  # a session of this database with writes in an open transaction
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_xid IS NOT NULL AND query ILIKE '%import_buildings%'"
+                )
+            )
             if pid:
                 return bool(conn.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid}))
             time.sleep(0.005)

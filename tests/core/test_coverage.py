@@ -19,8 +19,19 @@ from geogrid.errors import GeogridError, NotFound
 from geogrid.network import import_osm_network, load_graph
 from tests.conftest import shared_data, truncate_all
 
-MUNICIPALITIES = ("Vaduz", "Schaan", "Triesen", "Balzers", "Eschen", "Mauren", "Triesenberg", "Ruggell",
-                  "Gamprin", "Schellenberg", "Planken")
+MUNICIPALITIES = (
+    "Vaduz",
+    "Schaan",
+    "Triesen",
+    "Balzers",
+    "Eschen",
+    "Mauren",
+    "Triesenberg",
+    "Ruggell",
+    "Gamprin",
+    "Schellenberg",
+    "Planken",
+)
 STREET = "990100001"
 
 
@@ -36,52 +47,111 @@ def load_liechtenstein(conn, path) -> None:
     bounds = osm.get_boundaries()
     bounds = bounds[bounds["name"].isin(MUNICIPALITIES) & (bounds["admin_level"] == "8")].sort_values("name")
     n = len(bounds)
-    conn.execute(text("INSERT INTO admin_areas (id, code, name, level) VALUES (1, '990100', 'Liechtenstein', "
-                      "'district'), (2, :s, 'Oberland', 'street')"), {"s": STREET})
+    conn.execute(
+        text(
+            "INSERT INTO admin_areas (id, code, name, level) VALUES (1, '990100', 'Liechtenstein', "
+            "'district'), (2, :s, 'Oberland', 'street')"
+        ),
+        {"s": STREET},
+    )
     seq = np.arange(1, n + 1)
-    copy_frame(conn, "admin_areas", pd.DataFrame({
-        "id": seq + 10, "code": [f"{STREET}{i:03d}" for i in seq], "name": bounds["name"].to_numpy(),
-        "level": "community", "parent_id": 2, "geom": _multi(bounds.geometry.to_numpy()),
-    }))
-    copy_frame(conn, "grids", pd.DataFrame({
-        "id": seq, "code": [f"{STREET}{i:03d}001" for i in seq], "name": bounds["name"].to_numpy(),
-        "kind": "basic", "community_id": seq + 10, "geom": _multi(bounds.geometry.to_numpy()),
-    }))
+    copy_frame(
+        conn,
+        "admin_areas",
+        pd.DataFrame(
+            {
+                "id": seq + 10,
+                "code": [f"{STREET}{i:03d}" for i in seq],
+                "name": bounds["name"].to_numpy(),
+                "level": "community",
+                "parent_id": 2,
+                "geom": _multi(bounds.geometry.to_numpy()),
+            }
+        ),
+    )
+    copy_frame(
+        conn,
+        "grids",
+        pd.DataFrame(
+            {
+                "id": seq,
+                "code": [f"{STREET}{i:03d}001" for i in seq],
+                "name": bounds["name"].to_numpy(),
+                "kind": "basic",
+                "community_id": seq + 10,
+                "geom": _multi(bounds.geometry.to_numpy()),
+            }
+        ),
+    )
     # An empty grid (a field with no buildings) at the Rhine: it must report no households and a null share.
-    conn.execute(text("INSERT INTO grids (id, code, name, community_id, geom) VALUES (99, :c, 'empty', 11, "
-                      "ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(9.40, 47.30), 4326), 0.001)))"),
-                 {"c": f"{STREET}001999"})
+    conn.execute(
+        text(
+            "INSERT INTO grids (id, code, name, community_id, geom) VALUES (99, :c, 'empty', 11, "
+            "ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(9.40, 47.30), 4326), 0.001)))"
+        ),
+        {"c": f"{STREET}001999"},
+    )
     buildings = osm.get_buildings()
     levels = pd.to_numeric(buildings["building:levels"], errors="coerce").fillna(1).clip(1, 10).astype(int)
     ids = np.arange(1, len(buildings) + 1)
-    copy_frame(conn, "buildings", pd.DataFrame({
-        "id": ids, "households": levels.to_numpy(),
-        "geom": shapely.point_on_surface(buildings.geometry.to_numpy()),
-    }))
+    copy_frame(
+        conn,
+        "buildings",
+        pd.DataFrame(
+            {
+                "id": ids,
+                "households": levels.to_numpy(),
+                "geom": shapely.point_on_surface(buildings.geometry.to_numpy()),
+            }
+        ),
+    )
     households = np.repeat(ids, levels.to_numpy())
     hh_ids = np.arange(1, len(households) + 1)
     copy_frame(conn, "households", pd.DataFrame({"id": hh_ids, "building_id": households}), geometry=())
     groups = [["elderly_alone"] if i % 7 == 0 else ["disabled", "hardship"] if i % 11 == 0 else [] for i in hh_ids]
-    copy_frame(conn, "residents", pd.DataFrame({
-        "id": hh_ids, "household_id": hh_ids, "building_id": households, "special_groups": groups,
-    }), geometry=())
+    copy_frame(
+        conn,
+        "residents",
+        pd.DataFrame(
+            {
+                "id": hh_ids,
+                "household_id": hh_ids,
+                "building_id": households,
+                "special_groups": groups,
+            }
+        ),
+        geometry=(),
+    )
     _load_facilities(conn, osm)
     assign_all(conn)
     compute_service_areas(conn)
 
 
 def _load_facilities(conn, osm) -> None:
-    pois = osm.get_pois(custom_filter={"amenity": ["post_office", "public_building", "kindergarten", "school",
-                                                   "restaurant"]})
-    kinds = {"post_office": ("service_station", 5, False), "public_building": ("service_station", 5, False),
-             "kindergarten": ("kindergarten", 5, False), "school": ("school", 10, False),
-             "restaurant": ("service_station", 5, True)}
+    pois = osm.get_pois(
+        custom_filter={"amenity": ["post_office", "public_building", "kindergarten", "school", "restaurant"]}
+    )
+    kinds = {
+        "post_office": ("service_station", 5, False),
+        "public_building": ("service_station", 5, False),
+        "kindergarten": ("kindergarten", 5, False),
+        "school": ("school", 10, False),
+        "restaurant": ("service_station", 5, True),
+    }
     rows = [(*kinds[a], g) for a, g in zip(pois["amenity"], pois.geometry, strict=True) if a in kinds]
-    copy_frame(conn, "facilities", pd.DataFrame({
-        "name": [f"{k} {i}" for i, (k, *_rest) in enumerate(rows)], "kind": [r[0] for r in rows],
-        "circle_minutes": [r[1] for r in rows], "candidate": [r[2] for r in rows],
-        "geom": shapely.point_on_surface(np.asarray([r[3] for r in rows], dtype=object)),
-    }))
+    copy_frame(
+        conn,
+        "facilities",
+        pd.DataFrame(
+            {
+                "name": [f"{k} {i}" for i, (k, *_rest) in enumerate(rows)],
+                "kind": [r[0] for r in rows],
+                "circle_minutes": [r[1] for r in rows],
+                "candidate": [r[2] for r in rows],
+                "geom": shapely.point_on_surface(np.asarray([r[3] for r in rows], dtype=object)),
+            }
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +174,15 @@ def test_network_import_counts(liechtenstein):
 def test_every_facility_has_both_areas(liechtenstein):
     with liechtenstein.connect() as conn:
         # each facility at its own circle and every larger one (circles nest, GB 50180)
-        areas = conn.scalar(text("SELECT count(*) FROM facilities f CROSS JOIN unnest(ARRAY[5, 10, 15]) m "
-                                 "WHERE m >= f.circle_minutes"))
-        own = conn.scalar(text("SELECT count(*) FROM facilities f WHERE EXISTS (SELECT 1 FROM service_areas s "
-                               "WHERE s.facility_id = f.id AND s.minutes = f.circle_minutes AND s.mode = 'network')"))
+        areas = conn.scalar(
+            text("SELECT count(*) FROM facilities f CROSS JOIN unnest(ARRAY[5, 10, 15]) m WHERE m >= f.circle_minutes")
+        )
+        own = conn.scalar(
+            text(
+                "SELECT count(*) FROM facilities f WHERE EXISTS (SELECT 1 FROM service_areas s "
+                "WHERE s.facility_id = f.id AND s.minutes = f.circle_minutes AND s.mode = 'network')"
+            )
+        )
         facilities = conn.scalar(text("SELECT count(*) FROM facilities"))
         per_mode = dict(conn.execute(text("SELECT mode, count(*) FROM service_areas GROUP BY mode")).all())
         bad = conn.scalar(text("SELECT count(*) FROM service_areas WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)"))
@@ -123,26 +198,32 @@ def test_network_coverage_never_exceeds_circle(liechtenstein):
     for c, n in zip(circle["grids"], network["grids"], strict=True):
         assert c["code"] == n["code"]
         for field in ("households", "residents", "elderly_alone"):
-            assert n[f"{field}_covered" if field != "households" else "households_covered"] <= \
-                c[f"{field}_covered" if field != "households" else "households_covered"]
+            assert (
+                n[f"{field}_covered" if field != "households" else "households_covered"]
+                <= c[f"{field}_covered" if field != "households" else "households_covered"]
+            )
 
 
 def test_counts_match_postgis(liechtenstein):
     """The in-memory STRtree count equals an independent ST_Intersects count in PostGIS."""
     with liechtenstein.connect() as conn:
         got = coverage(conn, Query(minutes=5, mode="network", kind="service_station"))
-        expected = conn.execute(text(
-            "SELECT g.code, sum(b.households) FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
-            "JOIN grids g ON g.id = a.grid_id WHERE EXISTS (SELECT 1 FROM service_areas s JOIN facilities f "
-            "ON f.id = s.facility_id WHERE s.mode = 'network' AND s.minutes = 5 AND f.kind = 'service_station' "
-            "AND NOT f.candidate AND ST_Intersects(s.geom, b.geom)) GROUP BY g.code"
-        )).all()
-        elderly = conn.scalar(text(
-            "SELECT count(*) FROM residents r JOIN buildings b ON b.id = r.building_id WHERE 'elderly_alone' = "
-            "ANY(r.special_groups) AND EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = "
-            "s.facility_id WHERE s.mode = 'network' AND s.minutes = 5 AND f.kind = 'service_station' "
-            "AND NOT f.candidate AND ST_Intersects(s.geom, b.geom))"
-        ))
+        expected = conn.execute(
+            text(
+                "SELECT g.code, sum(b.households) FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+                "JOIN grids g ON g.id = a.grid_id WHERE EXISTS (SELECT 1 FROM service_areas s JOIN facilities f "
+                "ON f.id = s.facility_id WHERE s.mode = 'network' AND s.minutes = 5 AND f.kind = 'service_station' "
+                "AND NOT f.candidate AND ST_Intersects(s.geom, b.geom)) GROUP BY g.code"
+            )
+        ).all()
+        elderly = conn.scalar(
+            text(
+                "SELECT count(*) FROM residents r JOIN buildings b ON b.id = r.building_id WHERE 'elderly_alone' = "
+                "ANY(r.special_groups) AND EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = "
+                "s.facility_id WHERE s.mode = 'network' AND s.minutes = 5 AND f.kind = 'service_station' "
+                "AND NOT f.candidate AND ST_Intersects(s.geom, b.geom))"
+            )
+        )
     by_code = {g["code"]: g["households_covered"] for g in got["grids"] if g["households_covered"]}
     assert by_code == {code: int(h) for code, h in expected}
     assert got["summary"]["elderly_alone_covered"] == elderly
@@ -155,10 +236,13 @@ def test_network_area_matches_networkx_dijkstra(liechtenstein):
     with liechtenstein.connect() as conn:
         graph = load_graph(conn)
         facilities = load_facilities(conn, "kind = 'kindergarten'")
-        areas = conn.execute(text(
-            "SELECT facility_id, ST_AsBinary(ST_Transform(geom, :e)) FROM service_areas "
-            "WHERE mode = 'network' AND minutes = 5"
-        ), {"e": graph.epsg}).all()
+        areas = conn.execute(
+            text(
+                "SELECT facility_id, ST_AsBinary(ST_Transform(geom, :e)) FROM service_areas "
+                "WHERE mode = 'network' AND minutes = 5"
+            ),
+            {"e": graph.epsg},
+        ).all()
     area = {fid: shapely.from_wkb(bytes(w)) for fid, w in areas}
     g = nx.Graph()
     edges = zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True)
@@ -170,9 +254,13 @@ def test_network_area_matches_networkx_dijkstra(liechtenstein):
         reached = nx.single_source_dijkstra_path_length(g, int(node), cutoff=radius - start, weight="length")
         pts = shapely.points(graph.xy[list(reached)])
         assert shapely.covers(shapely.buffer(area[fid], 0.01), pts).all()
-        far = [n for n, d in nx.single_source_dijkstra_path_length(g, int(node), weight="length",
-                                                                    cutoff=radius + 400).items()
-               if d + start > radius + 300]
+        far = [
+            n
+            for n, d in nx.single_source_dijkstra_path_length(
+                g, int(node), weight="length", cutoff=radius + 400
+            ).items()
+            if d + start > radius + 300
+        ]
         # Nodes much further along the network than the radius (+ offset slack) are mostly outside.
         if far:
             assert shapely.covers(area[fid], shapely.points(graph.xy[far])).mean() < 0.5
@@ -221,8 +309,12 @@ def test_cli_coverage_json_matches_api(liechtenstein):
     from pathlib import Path
 
     exe = str(Path(sys.executable).parent / "geogrid")
-    out = subprocess.run([exe, "coverage", "--minutes", "5", "--mode", "circle", "--community", "Vaduz", "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [exe, "coverage", "--minutes", "5", "--mode", "circle", "--community", "Vaduz", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     data = json.loads(out.stdout)
     with liechtenstein.connect() as conn:
         expected = coverage(conn, Query(minutes=5, mode="circle", community="Vaduz"))
@@ -248,8 +340,9 @@ def test_cli_coverage_compute_restores_areas_and_station_walks(liechtenstein):
     assert walks > 50_000 and f"{walks:,}" in out.stderr  # nearly every node reaches a station (report on stderr)
 
 
-def _recipe_area(g: nx.Graph, node_xy: np.ndarray, door: np.ndarray, node: int, start: float, radius: float,
-                 offset: float) -> shapely.Geometry:
+def _recipe_area(
+    g: nx.Graph, node_xy: np.ndarray, door: np.ndarray, node: int, start: float, radius: float, offset: float
+) -> shapely.Geometry:
     """One facility at a time, the plain way: every reached edge (cut at the remaining distance) buffered."""
     left = radius - start
     dist = nx.single_source_dijkstra_path_length(g, node, cutoff=left, weight="length")
@@ -299,13 +392,13 @@ def test_network_areas_equal_the_per_facility_recipe(liechtenstein, monkeypatch,
     finally:
         get_settings.cache_clear()
     g = nx.Graph()
-    g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True),
-                              weight="length")
+    g.add_weighted_edges_from(
+        zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True), weight="length"
+    )
     snap, d0 = graph.snap(xy)
     assert shapely.is_valid(ours).all()
     for k in range(len(xy)):
-        _assert_close(ours[k], _recipe_area(g, graph.xy, xy[k], int(snap[k]), float(d0[k]), 300.0, 50.0),
-                      float(cell))
+        _assert_close(ours[k], _recipe_area(g, graph.xy, xy[k], int(snap[k]), float(d0[k]), 300.0, 50.0), float(cell))
 
 
 def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
@@ -329,8 +422,9 @@ def test_access_offset_is_a_setting(liechtenstein, monkeypatch):
     assert np.all(shapely.area(areas["50"]) <= np.pi * 300.0**2)
 
 
-@pytest.mark.parametrize("name, value", [("GEOGRID_ACCESS_OFFSET", "-5"), ("GEOGRID_AREA_CELL", "60"),
-                                         ("GEOGRID_AREA_CELL", "0")])
+@pytest.mark.parametrize(
+    "name, value", [("GEOGRID_ACCESS_OFFSET", "-5"), ("GEOGRID_AREA_CELL", "60"), ("GEOGRID_AREA_CELL", "0")]
+)
 def test_impossible_offset_or_cell_is_a_clear_error(liechtenstein, monkeypatch, name, value):
     """A negative offset, or a cell coarser than the offset (outlines could miss a door's disc), is refused."""
     from geogrid.coverage.compute import network_areas
@@ -369,8 +463,7 @@ def test_street_grid_areas_equal_the_union_of_segment_buffers(radius):
     from geogrid.coverage.walk import reached_pieces
 
     graph = _street_grid()
-    doors = np.array([[530.0, 470.0], [250.0, 600.0], [100.0, 100.0], [1400.0, 20.0], [715.0, 715.0],
-                      [2500.0, 2500.0]])
+    doors = np.array([[530.0, 470.0], [250.0, 600.0], [100.0, 100.0], [1400.0, 20.0], [715.0, 715.0], [2500.0, 2500.0]])
     ours = network_areas(graph, doors, radius, offset=50.0)
     rows, coords = reached_pieces(graph, doors, radius)
     for k, door in enumerate(doors):

@@ -29,10 +29,14 @@ def demo(demo_city, database):
 
 def _households_across(conn, name: str, barrier: shapely.Geometry, mode: str) -> int:
     """Households in the facility's (own-circle) area whose straight line to the facility crosses the barrier."""
-    row = conn.execute(text("SELECT ST_AsBinary(f.geom), ST_AsBinary(s.geom) FROM facilities f "
-                            "JOIN service_areas s ON s.facility_id = f.id "
-                            "WHERE f.name = :n AND s.mode = :m AND s.minutes = f.circle_minutes"),
-                       {"n": name, "m": mode}).one()  # its own circle: larger circles it serves are stored too
+    row = conn.execute(
+        text(
+            "SELECT ST_AsBinary(f.geom), ST_AsBinary(s.geom) FROM facilities f "
+            "JOIN service_areas s ON s.facility_id = f.id "
+            "WHERE f.name = :n AND s.mode = :m AND s.minutes = f.circle_minutes"
+        ),
+        {"n": name, "m": mode},
+    ).one()  # its own circle: larger circles it serves are stored too
     site, area = shapely.from_wkb(bytes(row[0])), shapely.from_wkb(bytes(row[1]))
     b = fetch_geoms(conn, "SELECT households, ST_AsBinary(geom) FROM buildings")
     inside = shapely.covers(area, b["geom"].to_numpy())
@@ -66,11 +70,14 @@ def test_gaps_are_uncovered_and_add_up(demo):
         result = gaps(conn, Query(minutes=5, mode="network", kind="service_station"), limit=100_000)
         summary = coverage(conn, Query(minutes=5, mode="network", kind="service_station"))["summary"]
         ids = [b["id"] for b in result["buildings"]]
-        covered_in_postgis = conn.scalar(text(
-            "SELECT count(*) FROM buildings b WHERE b.id = ANY(:ids) AND EXISTS (SELECT 1 FROM service_areas s "
-            "JOIN facilities f ON f.id = s.facility_id WHERE s.mode = 'network' AND s.minutes = 5 "
-            "AND f.kind = 'service_station' AND NOT f.candidate AND ST_Intersects(s.geom, b.geom))"
-        ), {"ids": ids})
+        covered_in_postgis = conn.scalar(
+            text(
+                "SELECT count(*) FROM buildings b WHERE b.id = ANY(:ids) AND EXISTS (SELECT 1 FROM service_areas s "
+                "JOIN facilities f ON f.id = s.facility_id WHERE s.mode = 'network' AND s.minutes = 5 "
+                "AND f.kind = 'service_station' AND NOT f.candidate AND ST_Intersects(s.geom, b.geom))"
+            ),
+            {"ids": ids},
+        )
     assert covered_in_postgis == 0
     assert result["summary"]["households"] == summary["households"] - summary["households_covered"]
     assert sum(c["households"] for c in result["clusters"]) == result["summary"]["households"]
@@ -100,10 +107,19 @@ def test_suggested_sites_deliver_their_gain(demo):
     assert gains == sorted(gains, reverse=True) and gains[-1] > 0
     assert result["gain_households"] >= result["greedy_households"]
     with demo.connect() as conn, conn.begin() as trans:
-        copy_frame(conn, "facilities", pd.DataFrame({
-            "name": [f"suggested {i}" for i in range(3)], "kind": "service_station", "circle_minutes": 5,
-            "candidate": False, "geom": shapely.points([[s["lon"], s["lat"]] for s in result["sites"]]),
-        }))
+        copy_frame(
+            conn,
+            "facilities",
+            pd.DataFrame(
+                {
+                    "name": [f"suggested {i}" for i in range(3)],
+                    "kind": "service_station",
+                    "circle_minutes": 5,
+                    "candidate": False,
+                    "geom": shapely.points([[s["lon"], s["lat"]] for s in result["sites"]]),
+                }
+            ),
+        )
         compute_service_areas(conn)
         after = coverage(conn, q)["summary"]
         trans.rollback()
@@ -114,11 +130,14 @@ def test_api_gaps_and_suggest(demo, client_as):
     client = client_as("admin")
     g = client.get("/coverage/gaps", params={"minutes": 5, "mode": "circle"})
     with demo.connect() as conn:  # independently: buildings farther than 300 m from every service station
-        far = conn.execute(text(
-            "SELECT count(*), coalesce(sum(b.households), 0) FROM buildings b JOIN building_assignments a "
-            "ON a.building_id = b.id AND a.grid_id IS NOT NULL WHERE b.households > 0 "
-            "AND NOT EXISTS (SELECT 1 FROM facilities f WHERE f.kind = 'service_station' AND NOT f.candidate "
-            "AND ST_DWithin(f.geom::geography, b.geom::geography, 300))")).one()
+        far = conn.execute(
+            text(
+                "SELECT count(*), coalesce(sum(b.households), 0) FROM buildings b JOIN building_assignments a "
+                "ON a.building_id = b.id AND a.grid_id IS NOT NULL WHERE b.households > 0 "
+                "AND NOT EXISTS (SELECT 1 FROM facilities f WHERE f.kind = 'service_station' AND NOT f.candidate "
+                "AND ST_DWithin(f.geom::geography, b.geom::geography, 300))"
+            )
+        ).one()
     assert g.status_code == 200 and far[0] > 0
     assert abs(g.json()["summary"]["buildings"] - far[0]) <= 0.005 * far[0]  # circles are 64-gons, not exact
     s = client.get("/coverage/suggest", params={"k": 2, "kind": "service_station", "minutes": 5})

@@ -40,9 +40,14 @@ def conn(demo_conn):
 def test_the_pipeline_stores_coverage_for_every_circle_of_real_facilities(conn):
     sets = coverage_sets(conn)
     stored = set(sets[["mode", "minutes", "kind"]].itertuples(index=False, name=None))
-    expected = set(conn.execute(text(
-        "SELECT DISTINCT s.mode, s.minutes, f.kind FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
-        "WHERE NOT f.candidate AND s.geom IS NOT NULL")).all())
+    expected = set(
+        conn.execute(
+            text(
+                "SELECT DISTINCT s.mode, s.minutes, f.kind FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+                "WHERE NOT f.candidate AND s.geom IS NOT NULL"
+            )
+        ).all()
+    )
     assert stored == expected and {m for m, _, _ in stored} == {"circle", "network"}
     assert sorted(zip(sets["word"], sets["bit"], strict=True)) == [divmod(i, 63) for i in range(len(sets))]
 
@@ -69,15 +74,18 @@ def test_a_subset_of_buildings_gets_its_own_flags_in_order(conn):
     assert stored_covered(conn, np.empty(0, dtype=np.int64), "circle", 5).shape == (0,)
 
 
-@pytest.mark.parametrize("change", [
-    "UPDATE buildings SET geom = ST_Translate(geom, 0.01, 0) WHERE id = (SELECT min(id) FROM buildings)",
-    "INSERT INTO buildings (households, geom) SELECT 3, geom FROM facilities ORDER BY id LIMIT 1",
-    "DELETE FROM residents WHERE building_id = (SELECT min(id) FROM buildings); "
-    "DELETE FROM buildings WHERE id = (SELECT min(id) FROM buildings)",
-    "UPDATE facilities SET candidate = true WHERE id = (SELECT min(id) FROM facilities)",
-    "UPDATE facilities SET kind = 'other' WHERE id = (SELECT min(id) FROM facilities)",
-    "DELETE FROM service_areas WHERE id = (SELECT min(id) FROM service_areas)",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE buildings SET geom = ST_Translate(geom, 0.01, 0) WHERE id = (SELECT min(id) FROM buildings)",
+        "INSERT INTO buildings (households, geom) SELECT 3, geom FROM facilities ORDER BY id LIMIT 1",
+        "DELETE FROM residents WHERE building_id = (SELECT min(id) FROM buildings); "
+        "DELETE FROM buildings WHERE id = (SELECT min(id) FROM buildings)",
+        "UPDATE facilities SET candidate = true WHERE id = (SELECT min(id) FROM facilities)",
+        "UPDATE facilities SET kind = 'other' WHERE id = (SELECT min(id) FROM facilities)",
+        "DELETE FROM service_areas WHERE id = (SELECT min(id) FROM service_areas)",
+    ],
+)
 def test_any_change_to_buildings_areas_or_facilities_marks_it_stale(conn, change):
     ids = _ids(conn)
     assert has_stored(conn)
@@ -95,13 +103,18 @@ def test_households_and_assignments_do_not_invalidate_it(conn):
 
 def test_stale_answers_are_computed_on_the_fly_and_match_postgis(conn):
     """A building moved next to a facility is covered at once, before anything is recomputed."""
-    bid, fid = conn.execute(text(
-        "SELECT b.id, f.id FROM buildings b, facilities f WHERE NOT f.candidate AND f.circle_minutes = 5 "
-        "AND NOT EXISTS (SELECT 1 FROM service_areas s JOIN facilities g ON g.id = s.facility_id "
-        "WHERE s.mode = 'circle' AND s.minutes = 5 AND NOT g.candidate AND ST_Intersects(s.geom, b.geom)) "
-        "ORDER BY b.id, f.id LIMIT 1")).one()
-    conn.execute(text("UPDATE buildings SET geom = (SELECT geom FROM facilities WHERE id = :f) WHERE id = :b"),
-                 {"f": fid, "b": bid})
+    bid, fid = conn.execute(
+        text(
+            "SELECT b.id, f.id FROM buildings b, facilities f WHERE NOT f.candidate AND f.circle_minutes = 5 "
+            "AND NOT EXISTS (SELECT 1 FROM service_areas s JOIN facilities g ON g.id = s.facility_id "
+            "WHERE s.mode = 'circle' AND s.minutes = 5 AND NOT g.candidate AND ST_Intersects(s.geom, b.geom)) "
+            "ORDER BY b.id, f.id LIMIT 1"
+        )
+    ).one()
+    conn.execute(
+        text("UPDATE buildings SET geom = (SELECT geom FROM facilities WHERE id = :f) WHERE id = :b"),
+        {"f": fid, "b": bid},
+    )
     frame = with_coverage(conn, Query(5, "circle"))
     assert bool(frame.set_index("id").loc[bid, "covered"])
     assert np.array_equal(frame["covered"].to_numpy(), _postgis(conn, frame["id"].to_numpy(), "circle", 5, None))
@@ -110,8 +123,12 @@ def test_stale_answers_are_computed_on_the_fly_and_match_postgis(conn):
 
 
 def test_coverage_answers_are_identical_stored_or_computed(conn):
-    queries = [Query(5, "network"), Query(5, "circle", "kindergarten"), Query(10, "network", "school"),
-               Query(15, "circle")]
+    queries = [
+        Query(5, "network"),
+        Query(5, "circle", "kindergarten"),
+        Query(10, "network", "school"),
+        Query(15, "circle"),
+    ]
     stored = [coverage(conn, q) for q in queries]
     conn.execute(text("UPDATE buildings SET geom = geom WHERE id = (SELECT min(id) FROM buildings)"))
     assert not has_stored(conn)

@@ -85,33 +85,52 @@ def test_grids_tile_communities_and_communities_tile_the_street(demo_city, datab
         SELECT count(*) FROM {t} a JOIN {t} b ON a.id < b.id AND a.geom && b.geom {w}
         AND ST_Relate(a.geom, b.geom, 'T********')"""
     assert scalar(database, overlapping.format(t="grids", w="")) == 0
-    assert scalar(database, overlapping.format(t="admin_areas", w="AND a.level = 'community' "
-                                                                   "AND b.level = 'community'")) == 0
+    assert (
+        scalar(database, overlapping.format(t="admin_areas", w="AND a.level = 'community' AND b.level = 'community'"))
+        == 0
+    )
     # Union of the grids of each community = the community; union of the communities = the street (< 1 m²).
-    gaps = rows(database, """
+    gaps = rows(
+        database,
+        """
         SELECT c.code, ST_Area(ST_SymDifference(ST_Union(g.geom), c.geom)::geography) FROM admin_areas c
         JOIN grids g ON g.community_id = c.id GROUP BY c.id, c.code, c.geom
         UNION ALL
         SELECT s.code, ST_Area(ST_SymDifference(ST_Union(c.geom), s.geom)::geography) FROM admin_areas s
-        JOIN admin_areas c ON c.parent_id = s.id WHERE s.level = 'street' GROUP BY s.id, s.code, s.geom""")
+        JOIN admin_areas c ON c.parent_id = s.id WHERE s.level = 'street' GROUP BY s.id, s.code, s.geom""",
+    )
     assert len(gaps) == demo_city.communities + demo_city.streets
     assert all(area < 1.0 for _, area in gaps), gaps
-    assert scalar(database, "SELECT count(*) FROM grids g JOIN admin_areas c ON c.id = g.community_id "
-                            "WHERE NOT ST_CoveredBy(g.geom, c.geom)") == 0
+    assert (
+        scalar(
+            database,
+            "SELECT count(*) FROM grids g JOIN admin_areas c ON c.id = g.community_id "
+            "WHERE NOT ST_CoveredBy(g.geom, c.geom)",
+        )
+        == 0
+    )
     assert scalar(database, "SELECT bool_and(ST_IsValid(geom)) FROM grids") is True
 
 
 def test_basic_grids_hold_300_to_500_households(demo_city, database):
-    per_grid = rows(database, f"""
+    per_grid = rows(
+        database,
+        f"""
         SELECT g.code, g.kind, coalesce(sum(c.households), 0) FROM grids g
-        LEFT JOIN ({COVERING_GRID_SQL}) c ON c.grid_id = g.id GROUP BY g.code, g.kind""")
+        LEFT JOIN ({COVERING_GRID_SQL}) c ON c.grid_id = g.id GROUP BY g.code, g.kind""",
+    )
     basic = [h for _, kind, h in per_grid if kind == "basic"]
     assert len(basic) == demo_city.basic_grids
     assert min(basic) >= 300 and max(basic) <= 500
     # geogrid.assign (run by compute_all) agrees with the independent SQL above.
-    assigned = dict(rows(database, """
+    assigned = dict(
+        rows(
+            database,
+            """
         SELECT g.code, sum(b.households) FROM building_assignments a JOIN buildings b ON b.id = a.building_id
-        JOIN grids g ON g.id = a.grid_id GROUP BY g.code"""))
+        JOIN grids g ON g.id = a.grid_id GROUP BY g.code""",
+        )
+    )
     assert all(assigned.get(code, 0) == h for code, _, h in per_grid)
 
 
@@ -119,9 +138,12 @@ def test_codes_follow_nbs_structure_and_reading_order(demo_city, database):
     areas = dict(rows(database, "SELECT code, level FROM admin_areas"))
     assert all(len(c) == {"district": 6, "street": 9, "community": 12}[lvl] for c, lvl in areas.items())
     assert all(c.startswith("110108") for c in areas)
-    grids = rows(database, """
+    grids = rows(
+        database,
+        """
         SELECT g.code, c.code, ST_X(ST_Centroid(g.geom)), ST_Y(ST_Centroid(g.geom)), ST_NumGeometries(g.geom),
-               g.kind FROM grids g JOIN admin_areas c ON c.id = g.community_id ORDER BY g.code""")
+               g.kind FROM grids g JOIN admin_areas c ON c.id = g.community_id ORDER BY g.code""",
+    )
     assert all(re.fullmatch(r"\d{15}", code) and code.startswith(comm) for code, comm, *_ in grids)
     half_cell = 125 / 111_000  # degrees of latitude in half a 250 m cell
     plain = [g for g in grids if g[4] == 1 and g[5] == "basic" and g[0] not in demo_city.holed_grids]
@@ -137,41 +159,74 @@ def test_geometry_edge_cases(demo_city, database):
     multi = demo_city.multipolygon_grids[0]
     assert scalar(database, "SELECT ST_NumGeometries(geom) FROM grids WHERE code = :c", c=multi) == 2
     holed = demo_city.holed_grids[0]
-    assert scalar(database, "SELECT ST_NumInteriorRings(ST_GeometryN(geom, 1)) FROM grids WHERE code = :c",
-                  c=holed) == 1
-    filler = rows(database, """
+    assert (
+        scalar(database, "SELECT ST_NumInteriorRings(ST_GeometryN(geom, 1)) FROM grids WHERE code = :c", c=holed) == 1
+    )
+    filler = rows(
+        database,
+        """
         SELECT d.code FROM grids d JOIN grids h ON h.code = :c WHERE d.kind = 'dedicated'
         AND ST_Equals(d.geom, ST_MakePolygon(ST_InteriorRingN(ST_GeometryN(h.geom, 1), 1)))""",
-                  c=holed)
+        c=holed,
+    )
     assert len(filler) == 1 and filler[0][0] in demo_city.dedicated_grid_codes
-    on_edge = rows(database, """
+    on_edge = rows(
+        database,
+        """
         SELECT b.id, count(g.id) FILTER (WHERE ST_Covers(g.geom, b.geom)),
                count(g.id) FILTER (WHERE ST_Contains(g.geom, b.geom))
         FROM buildings b JOIN grids g ON g.geom && b.geom WHERE b.id = ANY(:ids) GROUP BY b.id""",
-                   ids=demo_city.boundary_buildings)
+        ids=demo_city.boundary_buildings,
+    )
     assert len(on_edge) == 3 and all(covers >= 2 and contains == 0 for _, covers, contains in on_edge)
-    outside = scalar(database, """
+    outside = scalar(
+        database,
+        """
         SELECT count(*) FROM buildings b WHERE b.id = ANY(:ids)
         AND NOT EXISTS (SELECT 1 FROM admin_areas s WHERE ST_Covers(s.geom, b.geom))""",
-                     ids=demo_city.outside_buildings)
+        ids=demo_city.outside_buildings,
+    )
     assert outside == len(demo_city.outside_buildings) >= 2
 
 
 def test_organisation_gaps_and_roles(demo_city, database):
-    no_branch = {c for (c,) in rows(database, """
+    no_branch = {
+        c
+        for (c,) in rows(
+            database,
+            """
         SELECT code FROM grids g WHERE NOT EXISTS (SELECT 1 FROM party_orgs p WHERE p.grid_id = g.id
-        AND p.level = 'grid_branch')""")}
+        AND p.level = 'grid_branch')""",
+        )
+    }
     assert no_branch == set(demo_city.grids_without_branch) and 1 <= len(no_branch) <= 5
-    workers = dict(rows(database, """
+    workers = dict(
+        rows(
+            database,
+            """
         SELECT g.code, count(a.id) FROM grids g LEFT JOIN staff_assignments a ON a.grid_id = g.id
-        AND a.role = 'full_time_worker' GROUP BY g.code"""))
+        AND a.role = 'full_time_worker' GROUP BY g.code""",
+        )
+    )
     assert {c for c, n in workers.items() if n == 0} == set(demo_city.grids_without_full_time_worker)
     assert max(workers.values()) == 1  # 一人一格
     assert {r for (r,) in rows(database, "SELECT DISTINCT role FROM staff_assignments")} == set(STAFF_ROLES)
-    assert scalar(database, """SELECT max(n) FROM (SELECT count(DISTINCT grid_id) n FROM staff_assignments
-                               WHERE role = 'specialist' GROUP BY staff_id) t""") >= 4  # 一人多格
-    assert scalar(database, "SELECT count(*) FROM staff s LEFT JOIN staff_contacts c ON c.staff_id = s.id "
-                            "WHERE c.phone !~ '^1[3-9][0-9]{9}$' OR c.phone IS NULL") == 0
+    assert (
+        scalar(
+            database,
+            """SELECT max(n) FROM (SELECT count(DISTINCT grid_id) n FROM staff_assignments
+                               WHERE role = 'specialist' GROUP BY staff_id) t""",
+        )
+        >= 4
+    )  # 一人多格
+    assert (
+        scalar(
+            database,
+            "SELECT count(*) FROM staff s LEFT JOIN staff_contacts c ON c.staff_id = s.id "
+            "WHERE c.phone !~ '^1[3-9][0-9]{9}$' OR c.phone IS NULL",
+        )
+        == 0
+    )
     levels = dict(rows(database, "SELECT level, count(*) FROM party_orgs GROUP BY level"))
     assert levels["street_committee"] == 1 and levels["community_committee"] == demo_city.communities
     assert levels["building_group"] > 0
@@ -182,11 +237,16 @@ def test_residents_are_plausible(demo_city, database):
     assert 0.06 < party / total < 0.10
     groups = {g for (g,) in rows(database, "SELECT DISTINCT unnest(special_groups) FROM residents")}
     assert groups == set(SPECIAL_GROUPS)
-    alone = scalar(database, "SELECT count(*) FROM residents WHERE 'elderly_alone' = ANY(special_groups) "
-                             "AND birth_year > 2025 - 70")
+    alone = scalar(
+        database,
+        "SELECT count(*) FROM residents WHERE 'elderly_alone' = ANY(special_groups) AND birth_year > 2025 - 70",
+    )
     assert alone == 0
-    sample = rows(database, "SELECT p.id_number, p.name, r.birth_year FROM resident_personal p "
-                            "JOIN residents r ON r.id = p.resident_id ORDER BY p.resident_id LIMIT 2000")
+    sample = rows(
+        database,
+        "SELECT p.id_number, p.name, r.birth_year FROM resident_personal p "
+        "JOIN residents r ON r.id = p.resident_id ORDER BY p.resident_id LIMIT 2000",
+    )
     assert all(id_check_valid(n) and int(n[6:10]) == year for n, _, year in sample)
     assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", name) for _, name, _ in sample)
 
@@ -198,8 +258,10 @@ def test_chinese_addresses_and_compounds(demo_city, database):
     assert scalar(database, "SELECT count(*) FROM buildings WHERE address = '长湖街2号 巴蜀花园1号楼'") == 1
     names = {n for (n,) in rows(database, "SELECT name FROM compounds")}
     assert {"巴蜀花园", "长湖花园", "学府花园"} <= names
-    outside_compound = scalar(database, "SELECT count(*) FROM buildings b JOIN compounds c ON c.id = b.compound_id "
-                                        "WHERE NOT ST_Within(b.geom, c.geom)")
+    outside_compound = scalar(
+        database,
+        "SELECT count(*) FROM buildings b JOIN compounds c ON c.id = b.compound_id WHERE NOT ST_Within(b.geom, c.geom)",
+    )
     assert outside_compound == 0
     high = rows(database, "SELECT max(households), max(floors), min(floors) FROM buildings WHERE households > 0")[0]
     assert high[0] >= 80 and high[1] >= 12 and high[2] >= 2
@@ -210,15 +272,19 @@ def test_facilities_and_five_minute_gaps(demo_city, database):
     assert set(kinds) == set(FACILITY_KINDS) - {"other"}
     assert kinds["service_station"] == 5 and kinds["school"] == 10 and kinds["service_center"] == 15
     assert scalar(database, "SELECT count(*) FROM facilities WHERE candidate") >= 3
-    uncovered = scalar(database, """
+    uncovered = scalar(
+        database,
+        """
         SELECT count(*) FROM grids g WHERE NOT EXISTS (SELECT 1 FROM facilities f WHERE f.kind = 'service_station'
-        AND NOT f.candidate AND ST_DWithin(g.geom::geography, f.geom::geography, 300))""")
+        AND NOT f.candidate AND ST_DWithin(g.geom::geography, f.geom::geography, 300))""",
+    )
     assert 1 <= uncovered < demo_city.grids / 2
 
 
 def test_walking_network_is_cut_by_river_and_railway(demo_city, database):
-    edges = np.array(rows(database, "SELECT source, target, length_m, "
-                                    "ST_Length(geom::geography) FROM walk_edges"), dtype=float)
+    edges = np.array(
+        rows(database, "SELECT source, target, length_m, ST_Length(geom::geography) FROM walk_edges"), dtype=float
+    )
     assert np.allclose(edges[:, 2], edges[:, 3], rtol=0.01)
     nodes = np.array(rows(database, "SELECT id, ST_X(geom), ST_Y(geom) FROM walk_nodes ORDER BY id"), dtype=float)
     index = {int(i): k for k, i in enumerate(nodes[:, 0])}
@@ -240,12 +306,16 @@ def test_scaled_city_of_20000_buildings(demo_city, database):
         grids = conn.scalar(text("SELECT count(*) FROM grids"))
         buildings = conn.scalar(text("SELECT count(*) FROM buildings"))
         residents = conn.scalar(text("SELECT count(*) FROM residents"))
-        households = conn.execute(text(f"""
+        households = conn.execute(
+            text(f"""
             SELECT min(h), max(h) FROM (SELECT sum(c.households) h FROM ({COVERING_GRID_SQL}) c
-            WHERE c.kind = 'basic' GROUP BY c.grid_id) t""")).one()
-        area = conn.execute(text("""SELECT (SELECT sum(ST_Area(geom::geography)) FROM grids),
+            WHERE c.kind = 'basic' GROUP BY c.grid_id) t""")
+        ).one()
+        area = conn.execute(
+            text("""SELECT (SELECT sum(ST_Area(geom::geography)) FROM grids),
                                            (SELECT sum(ST_Area(geom::geography)) FROM admin_areas
-                                            WHERE level = 'street')""")).one()
+                                            WHERE level = 'street')""")
+        ).one()
         tx.rollback()
     assert buildings == summary.buildings == 20_000
     assert grids == summary.grids and 20_000 / 50 <= grids <= 20_000 / 42
@@ -264,8 +334,12 @@ def test_cli_rejects_out_of_range_sizes(demo_city, database):
 
 def test_geogrid_demo_command_replaces_the_data(empty_db, tmp_path):
     with empty_db.begin() as conn:
-        conn.execute(text("INSERT INTO grids (code, name, kind, geom) VALUES ('999', 'stale', 'basic', "
-                          "ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)))"))
+        conn.execute(
+            text(
+                "INSERT INTO grids (code, name, kind, geom) VALUES ('999', 'stale', 'basic', "
+                "ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)))"
+            )
+        )
     result = CliRunner().invoke(app, ["demo", "--no-serve", "--out", str(tmp_path), "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert "replaced all data" in result.output and "110108600 demo city" in result.output

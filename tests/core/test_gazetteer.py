@@ -11,7 +11,8 @@ from geogrid.gazetteer import build_gazetteer, search
 @pytest.fixture
 def names(empty_db):
     with empty_db.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO compounds (id, name, address, geom) VALUES
               (1, '巴蜀花园', '长湖街12号', NULL),
               (2, '苏州街小区', NULL,
@@ -21,7 +22,8 @@ def names(empty_db):
               (1, '长湖街12号 巴蜀花园3号楼', '巴蜀花园3号楼', 1, '3', ST_SetSRID(ST_MakePoint(116.312, 39.905), 4326)),
               (2, NULL, NULL, 1, '5', ST_SetSRID(ST_MakePoint(116.314, 39.907), 4326)),
               (3, '苏州街8号', '', 2, 'A座', ST_SetSRID(ST_MakePoint(116.305, 39.975), 4326));
-        """))
+        """)
+        )
         written = build_gazetteer(conn)
     return empty_db, written
 
@@ -72,8 +74,12 @@ def test_rebuild_normalises_only_new_names_while_the_normaliser_is_unchanged(nam
         assert conn.execute(text("SELECT kind, ref_id, text, norm FROM gazetteer ORDER BY 1, 2, 3")).all() == before
     assert seen == []  # nothing to normalise again
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO buildings (id, address, geom) VALUES "
-                          "(4, '北京市海淀区苏州街10號', ST_SetSRID(ST_MakePoint(116.306, 39.975), 4326))"))
+        conn.execute(
+            text(
+                "INSERT INTO buildings (id, address, geom) VALUES "
+                "(4, '北京市海淀区苏州街10號', ST_SetSRID(ST_MakePoint(116.306, 39.975), 4326))"
+            )
+        )
         build_gazetteer(conn)
         assert conn.scalar(text("SELECT norm FROM gazetteer WHERE kind = 'building' AND ref_id = 4")) == "苏州街10号"
     assert seen == ["北京市海淀区苏州街10號"]

@@ -31,14 +31,14 @@ def test_a_grid_change_is_seen_by_the_next_lookup(lookup_city):
         assert _code(reader) == want
         reader.commit()
         moved = writer.execute(text("SELECT ST_AsText(geom) FROM grids WHERE code = :c"), {"c": want}).scalar()
-        writer.execute(text("UPDATE grids SET geom = ST_Multi(ST_Translate(geom, 1, 0)) WHERE code = :c"),
-                       {"c": want})
+        writer.execute(text("UPDATE grids SET geom = ST_Multi(ST_Translate(geom, 1, 0)) WHERE code = :c"), {"c": want})
         writer.commit()
         try:
             assert _code(reader) != want  # another connection's commit, seen at once
         finally:
-            writer.execute(text("UPDATE grids SET geom = ST_GeomFromText(:g, 4326) WHERE code = :c"),
-                           {"g": moved, "c": want})
+            writer.execute(
+                text("UPDATE grids SET geom = ST_GeomFromText(:g, 4326) WHERE code = :c"), {"g": moved, "c": want}
+            )
             writer.commit()
     with lookup_city.connect() as conn:
         assert _code(conn) == want

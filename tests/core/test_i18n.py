@@ -48,8 +48,11 @@ def fields(template: str) -> Counter:
 
 
 def test_every_template_is_a_literal():
-    dynamic = [f"{where}:{line}" for where, line, arg in t_calls()
-               if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str))]
+    dynamic = [
+        f"{where}:{line}"
+        for where, line, arg in t_calls()
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+    ]
     assert not dynamic, f"t() needs a literal template (the catalogue is checked against them): {dynamic}"
 
 
@@ -74,11 +77,14 @@ def test_chinese_is_not_the_english_copied():
     assert not [en for en, zh in ZH.items() if zh == en]
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("zh-en", "代码 'N2' 在文件中出现了两次 (code 'N2' appears twice)"),
-    ("zh", "代码 'N2' 在文件中出现了两次"),
-    ("en", "code 'N2' appears twice"),
-])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh-en", "代码 'N2' 在文件中出现了两次 (code 'N2' appears twice)"),
+        ("zh", "代码 'N2' 在文件中出现了两次"),
+        ("en", "code 'N2' appears twice"),
+    ],
+)
 def test_languages(settings_env, lang, expected):
     settings_env("GEOGRID_LANG", lang)
     assert t("code '{code}' appears twice", code="N2") == expected
@@ -105,17 +111,25 @@ def test_lists_and_nested_messages_follow_the_language(settings_env):
     inner = t("walking network")
     message = t("{what}: {done}", what=inner, done=join([t("{n:,} nodes", n=1200), t("{n:,} edges", n=3)], zh="，"))
     assert message == "步行路网：1,200 个节点，3 条路段 (walking network: 1,200 nodes, 3 edges)"
-    assert t("grids {codes} are in different communities", codes=["A", "B"]) == \
-        "网格 A、B 属于不同社区 (grids A, B are in different communities)"
+    assert (
+        t("grids {codes} are in different communities", codes=["A", "B"])
+        == "网格 A、B 属于不同社区 (grids A, B are in different communities)"
+    )
     assert isinstance(message, Text) and isinstance(message, str)
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("zh-en", "文件 a.csv，第 7 行，字段 'geometry'：几何图形为空 "
-              "(file a.csv, row 7, field 'geometry': geometry is empty)"),
-    ("zh", "文件 a.csv，第 7 行，字段 'geometry'：几何图形为空"),
-    ("en", "file a.csv, row 7, field 'geometry': geometry is empty"),  # the wording before translation
-])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "zh-en",
+            "文件 a.csv，第 7 行，字段 'geometry'：几何图形为空 "
+            "(file a.csv, row 7, field 'geometry': geometry is empty)",
+        ),
+        ("zh", "文件 a.csv，第 7 行，字段 'geometry'：几何图形为空"),
+        ("en", "file a.csv, row 7, field 'geometry': geometry is empty"),  # the wording before translation
+    ],
+)
 def test_input_error_location(settings_env, lang, expected):
     settings_env("GEOGRID_LANG", lang)
     assert str(InputError(t("geometry is empty"), file="a.csv", row=7, field="geometry")) == expected
@@ -125,14 +139,18 @@ def test_cli_bad_import_speaks_chinese(tmp_path):
     path = tmp_path / "楼栋.csv"
     path.write_text("id,lon,lat,households\nb1,116.30,39.90,10\nb2,116.31,北纬39度,20\n", encoding="utf-8")
     env = {**os.environ, "GEOGRID_LANG": "zh"}
-    result = subprocess.run([str(Path(sys.executable).parent / "geogrid"), "import", "buildings", str(path)],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "geogrid"), "import", "buildings", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     err = " ".join(result.stderr.split())
     assert result.returncode == 1
     assert f"错误: 文件 {path}，第 3 行，字段 'lat'：'北纬39度' 不是数字" in err
     assert "Traceback" not in result.stderr + result.stdout
     assert "is not a number" not in err and "row" not in err  # Chinese only
-
 
 
 # Help texts `geogrid --help` and `geogrid import buildings --help` show: a command's, an option's, an argument's
@@ -157,8 +175,13 @@ HELP_PAGES = [((), ROOT_HELP), (("import", "buildings"), BUILDINGS_HELP)]
 def cli_help(args: tuple[str, ...], lang: str, columns: int = 1000) -> str:
     """``geogrid ARGS --help`` in a fresh process; wide by default, so that no help text is wrapped."""
     env = {**os.environ, "GEOGRID_LANG": lang, "COLUMNS": str(columns)}
-    result = subprocess.run([str(Path(sys.executable).parent / "geogrid"), *args, "--help"],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "geogrid"), *args, "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -206,15 +229,19 @@ def api(settings_env):
 def test_api_bad_query_has_a_chinese_reason(api):
     r = api.get("/grids", params={"bbox": "116.3,39.9"})
     assert r.status_code == 400
-    assert r.json() == {"error": "bbox 格式应为 minlon,minlat,maxlon,maxlat（最小经度,最小纬度,最大经度,最大纬度） "
-                                 "(bbox must be minlon,minlat,maxlon,maxlat)"}
+    assert r.json() == {
+        "error": "bbox 格式应为 minlon,minlat,maxlon,maxlat（最小经度,最小纬度,最大经度,最大纬度） "
+        "(bbox must be minlon,minlat,maxlon,maxlat)"
+    }
 
 
 def test_api_validation_and_routing_reasons_in_chinese(api):
     r = api.get("/coverage", params={"minutes": "five"})
     assert r.status_code == 422
-    assert r.json()["error"] == ("query.minutes：应为整数，无法将该字符串解析为整数 (query.minutes: "
-                                 "Input should be a valid integer, unable to parse string as an integer)")
+    assert r.json()["error"] == (
+        "query.minutes：应为整数，无法将该字符串解析为整数 (query.minutes: "
+        "Input should be a valid integer, unable to parse string as an integer)"
+    )
     assert r.json()["details"] == [r.json()["error"]]
     missing = api.get("/nowhere")
     assert missing.status_code == 404 and missing.json() == {"detail": "未找到 (Not Found)"}
@@ -234,6 +261,9 @@ def test_api_english_is_the_old_text(api, settings_env):
 def test_uncatalogued_pydantic_messages_stay_english(settings_env, client_as):
     settings_env("GEOGRID_LANG", "zh-en")
     api = client_as("api_client", raise_server_exceptions=False)  # batches need an account
-    r = api.post("/lookup/batch", content=b'{"items": [{"id": 1, "lon": 1, "lat": 2, "evil": 1}]}',
-                 headers={"content-type": "application/json"})
+    r = api.post(
+        "/lookup/batch",
+        content=b'{"items": [{"id": 1, "lon": 1, "lat": 2, "evil": 1}]}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 422 and "Extra inputs are not permitted" in r.json()["error"]

@@ -12,8 +12,10 @@ from geogrid.importers.read import read_source
 from geogrid.network import read_osm_walking
 from tests.conftest import shared_data
 
-FULL = ("source_id,lon,lat,name,address,households\n"
-        "b1,116.30,39.90,一号楼,长湖街1号,100\nb2,116.31,39.91,二号楼,长湖街2号,80\n")
+FULL = (
+    "source_id,lon,lat,name,address,households\n"
+    "b1,116.30,39.90,一号楼,长湖街1号,100\nb2,116.31,39.91,二号楼,长湖街2号,80\n"
+)
 
 
 def _import(engine, tmp_path, content: str, **kwargs):

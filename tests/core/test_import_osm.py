@@ -14,8 +14,19 @@ from geogrid.importers import import_grids, import_osm, read_source
 from geogrid.importers.upsert import ImportReport
 from tests.conftest import shared_data
 
-MUNICIPALITIES = {"Vaduz", "Schaan", "Triesen", "Balzers", "Eschen", "Mauren", "Triesenberg", "Ruggell", "Gamprin",
-                  "Schellenberg", "Planken"}
+MUNICIPALITIES = {
+    "Vaduz",
+    "Schaan",
+    "Triesen",
+    "Balzers",
+    "Eschen",
+    "Mauren",
+    "Triesenberg",
+    "Ruggell",
+    "Gamprin",
+    "Schellenberg",
+    "Planken",
+}
 
 
 def municipalities_gpkg(pbf, tmp_path) -> gpd.GeoDataFrame:
@@ -46,15 +57,23 @@ def test_osm_buildings_and_municipality_grids(empty_db, tmp_path):
         assign_all(conn)
     assert report(reports, "buildings").inserted == 8996
     with empty_db.connect() as conn:
-        assert conn.scalar(text("SELECT count(DISTINCT source_id) FROM buildings WHERE source_id ~ "
-                                "'^osm:(way|relation)/[0-9]+$'")) == 8996
+        assert (
+            conn.scalar(
+                text("SELECT count(DISTINCT source_id) FROM buildings WHERE source_id ~ '^osm:(way|relation)/[0-9]+$'")
+            )
+            == 8996
+        )
         kinds = dict(conn.execute(text("SELECT kind, count(*) FROM facilities WHERE candidate GROUP BY kind")).all())
         addressed = conn.scalar(text("SELECT count(*) FROM buildings WHERE address ~ '[0-9]'"))
         points = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM buildings")
-        got = dict(conn.execute(text(
-            "SELECT a.building_id, g.code FROM building_assignments a LEFT JOIN grids g ON g.id = a.grid_id")).all())
-        footprint_ok = conn.scalar(text(
-            "SELECT bool_and(ST_Intersects(footprint, geom)) FROM buildings WHERE footprint IS NOT NULL"))
+        got = dict(
+            conn.execute(
+                text("SELECT a.building_id, g.code FROM building_assignments a LEFT JOIN grids g ON g.id = a.grid_id")
+            ).all()
+        )
+        footprint_ok = conn.scalar(
+            text("SELECT bool_and(ST_Intersects(footprint, geom)) FROM buildings WHERE footprint IS NOT NULL")
+        )
     assert addressed > 500 and footprint_ok
     assert kinds["school"] == 19 and kinds["kindergarten"] >= 6  # restaurants, benches, parking are not facilities
     assert sum(kinds.values()) < 100 and report(reports, "facilities").extra["other_pois_skipped"] > 400

@@ -16,8 +16,9 @@ from tests.fixtures.lookup_city import expected_code
 
 def test_every_answer_matches_shapely_including_edges(lookup_city):
     rng = np.random.default_rng(7)
-    lon = np.concatenate([rng.uniform(116.295, 116.345, 400),
-                          [116.31, 116.315, 116.31, 116.33, 116.318, 116.35]])  # edges, corners, hole edge, outside
+    lon = np.concatenate(
+        [rng.uniform(116.295, 116.345, 400), [116.31, 116.315, 116.31, 116.33, 116.318, 116.35]]
+    )  # edges, corners, hole edge, outside
     lat = np.concatenate([rng.uniform(39.895, 39.925, 400), [39.905, 39.903, 39.91, 39.905, 39.905, 39.905]])
     with lookup_city.connect() as conn:
         batch = grids_at(conn, lon, lat)
@@ -39,7 +40,10 @@ def test_point_answer_has_areas_staff_party_station_and_no_phone(lookup_city):
     assert got["street"] == {"code": "110108600", "name": "长湖街道"}
     assert got["district"] == {"code": "110108", "name": "海淀区"}
     assert {s["role"]: s["name"] for s in got["staff"]} == {
-        "grid_leader": "王建国", "full_time_worker": "李梅", "part_time_worker": "赵强"}
+        "grid_leader": "王建国",
+        "full_time_worker": "李梅",
+        "part_time_worker": "赵强",
+    }
     assert all(set(s) == {"role", "name"} for s in got["staff"])
     assert [s["role"] for s in got["staff"]] == ["grid_leader", "full_time_worker", "part_time_worker"]
     assert got["party_org"] == {"name": "巴蜀第一网格党支部", "level": "grid_branch"}
@@ -85,9 +89,12 @@ def test_offset_input_lands_in_the_same_grid(lookup_city, system):
 
 def test_service_area_rows_decide_coverage(lookup_city):
     with lookup_city.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO service_areas (facility_id, minutes, mode, geom) "
-            "SELECT id, 5, 'network', ST_Multi(ST_Buffer(geom, 0.01)) FROM facilities WHERE name = '巴蜀党群服务站'"))
+        conn.execute(
+            text(
+                "INSERT INTO service_areas (facility_id, minutes, mode, geom) "
+                "SELECT id, 5, 'network', ST_Multi(ST_Buffer(geom, 0.01)) FROM facilities WHERE name = '巴蜀党群服务站'"
+            )
+        )
         got = lookup_point(conn, 116.312, 39.9055)
         assert got["covered"] is True and got["covered_basis"] == "network"
         conn.execute(text("DELETE FROM service_areas"))
@@ -100,18 +107,21 @@ def test_bad_coordinates_are_user_errors(lookup_city, bad):
     assert err.value.status_code == 400
 
 
-@pytest.mark.parametrize("query, address", [
-    ("巴蜀花园3栋", "巴蜀花园3栋"),
-    ("巴蜀花園３號樓", "巴蜀花园3栋"),
-    ("巴蜀花园三幢", "巴蜀花园3栋"),
-    ("北京市海淀区巴蜀花园 3 座", "巴蜀花园3栋"),
-    ("巴蜀花园十三号楼", "巴蜀花园13栋"),
-    ("长湖街十二号", "长湖街12号"),
-    ("北京市海淀区长湖街12号", "长湖街12号"),
-    ("長湖街１２號", "长湖街12号"),
-    ("长湖街，12号", "长湖街12号"),
-    ("巴蜀花园3栋2单元301室", "巴蜀花园3栋"),
-])
+@pytest.mark.parametrize(
+    "query, address",
+    [
+        ("巴蜀花园3栋", "巴蜀花园3栋"),
+        ("巴蜀花園３號樓", "巴蜀花园3栋"),
+        ("巴蜀花园三幢", "巴蜀花园3栋"),
+        ("北京市海淀区巴蜀花园 3 座", "巴蜀花园3栋"),
+        ("巴蜀花园十三号楼", "巴蜀花园13栋"),
+        ("长湖街十二号", "长湖街12号"),
+        ("北京市海淀区长湖街12号", "长湖街12号"),
+        ("長湖街１２號", "长湖街12号"),
+        ("长湖街，12号", "长湖街12号"),
+        ("巴蜀花园3栋2单元301室", "巴蜀花园3栋"),
+    ],
+)
 def test_address_variants(lookup_city, query, address):
     with lookup_city.connect() as conn:
         got = lookup_address(conn, query)
@@ -144,10 +154,16 @@ def test_unknown_address_is_404(lookup_city, query):
 
 
 def test_batch_keeps_order_and_reports_errors(lookup_city):
-    items = [{"id": "a", "lon": 116.305, "lat": 39.905}, {"id": 2, "address": "巴蜀花园3栋"},
-             {"id": "out", "lon": 116.36, "lat": 39.905}, {"id": "nan", "lon": "nan", "lat": 39.9},
-             {"id": "none", "address": "完全不存在的地方"}, {"id": "str", "lon": "x", "lat": None},
-             {"id": "empty"}, {"id": "both", "lon": 116.335, "lat": 39.905, "address": "巴蜀花园3栋"}]
+    items = [
+        {"id": "a", "lon": 116.305, "lat": 39.905},
+        {"id": 2, "address": "巴蜀花园3栋"},
+        {"id": "out", "lon": 116.36, "lat": 39.905},
+        {"id": "nan", "lon": "nan", "lat": 39.9},
+        {"id": "none", "address": "完全不存在的地方"},
+        {"id": "str", "lon": "x", "lat": None},
+        {"id": "empty"},
+        {"id": "both", "lon": 116.335, "lat": 39.905, "address": "巴蜀花园3栋"},
+    ]
     with lookup_city.connect() as conn:
         got = lookup_batch(conn, items)
     assert [r["id"] for r in got] == ["a", 2, "out", "nan", "none", "str", "empty", "both"]

@@ -30,21 +30,43 @@ def beijing(database):
     counties = pd.read_csv(shared_data("cn-admin-codes-nbs2023/areas.csv"), dtype=str).set_index("code")["name"]
     truncate_all(database)
     with database.begin() as conn:
-        insert = text("INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES "
-                      "(:c, :n, :l, :p, ST_Multi(ST_GeomFromText(:w, 4326))) RETURNING id")
+        insert = text(
+            "INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES "
+            "(:c, :n, :l, :p, ST_Multi(ST_GeomFromText(:w, 4326))) RETURNING id"
+        )
         districts = {}
         for code, part in frame.groupby("district"):
-            districts[code] = conn.scalar(insert, {"c": code, "n": counties[code], "l": "district", "p": None,
-                                                   "w": shapely.union_all(part.geometry.to_numpy()).wkt})
+            districts[code] = conn.scalar(
+                insert,
+                {
+                    "c": code,
+                    "n": counties[code],
+                    "l": "district",
+                    "p": None,
+                    "w": shapely.union_all(part.geometry.to_numpy()).wkt,
+                },
+            )
         for row in frame.itertuples():
-            street = conn.scalar(insert, {"c": row.code12[:9], "n": row.Name, "l": "street",
-                                          "p": districts[row.district], "w": row.geometry.wkt})
-            community = conn.scalar(insert, {"c": row.code12, "n": f"{row.Name}社区", "l": "community",
-                                             "p": street, "w": row.geometry.wkt})
-            conn.execute(text("INSERT INTO grids (code, name, kind, community_id, geom) "
-                              "VALUES (:c, :n, 'basic', :cid, ST_Multi(ST_GeomFromText(:w, 4326)))"),
-                         {"c": row.code12 + "001", "n": f"{row.Name}第一网格", "cid": community,
-                          "w": row.geometry.wkt})
+            street = conn.scalar(
+                insert,
+                {
+                    "c": row.code12[:9],
+                    "n": row.Name,
+                    "l": "street",
+                    "p": districts[row.district],
+                    "w": row.geometry.wkt,
+                },
+            )
+            community = conn.scalar(
+                insert, {"c": row.code12, "n": f"{row.Name}社区", "l": "community", "p": street, "w": row.geometry.wkt}
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO grids (code, name, kind, community_id, geom) "
+                    "VALUES (:c, :n, 'basic', :cid, ST_Multi(ST_GeomFromText(:w, 4326)))"
+                ),
+                {"c": row.code12 + "001", "n": f"{row.Name}第一网格", "cid": community, "w": row.geometry.wkt},
+            )
         build_gazetteer(conn)
     frame["grid_code"] = frame["code12"] + "001"
     return database, frame.sort_values("grid_code").reset_index(drop=True)

@@ -33,8 +33,13 @@ def test_stdout_is_only_the_json_answer(lookup_city):
     from pathlib import Path
 
     geogrid = str(Path(sys.executable).parent / "geogrid")
-    out = subprocess.run([geogrid, "lookup", "北京市海淀区巴蜀花园三号楼"], capture_output=True, text=True,
-                         env=os.environ.copy(), timeout=120)
+    out = subprocess.run(
+        [geogrid, "lookup", "北京市海淀区巴蜀花园三号楼"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["grid"]["code"] == "110108600001002"
 
@@ -46,8 +51,7 @@ def test_csv_file(lookup_city, tmp_path):
     got = CliRunner().invoke(app, ["lookup", "--file", str(src), "--out", str(out)])
     assert got.exit_code == 0, got.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert [(r["id"], r["grid_code"]) for r in rows] == [
-        ("a", "110108600001002"), ("b", "110108600001001"), ("c", "")]
+    assert [(r["id"], r["grid_code"]) for r in rows] == [("a", "110108600001002"), ("b", "110108600001001"), ("c", "")]
     assert rows[1]["match_address"] == "长湖街12号" and rows[2]["error"]
 
 

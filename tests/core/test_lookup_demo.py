@@ -26,10 +26,14 @@ FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 def demo(demo_city, database):
     with database.connect() as conn:
         grids = fetch_geoms(conn, "SELECT code, ST_AsBinary(geom) FROM grids WHERE valid_to IS NULL ORDER BY code")
-        stations = fetch_geoms(conn, "SELECT name, ST_AsBinary(geom) FROM facilities "
-                                     "WHERE kind = 'service_station' AND NOT candidate")
-        areas = fetch_geoms(conn, "SELECT mode, ST_AsBinary(s.geom) FROM service_areas s JOIN facilities f "
-                                  "ON f.id = s.facility_id WHERE s.minutes = 5 AND NOT f.candidate")
+        stations = fetch_geoms(
+            conn, "SELECT name, ST_AsBinary(geom) FROM facilities WHERE kind = 'service_station' AND NOT candidate"
+        )
+        areas = fetch_geoms(
+            conn,
+            "SELECT mode, ST_AsBinary(s.geom) FROM service_areas s JOIN facilities f "
+            "ON f.id = s.facility_id WHERE s.minutes = 5 AND NOT f.candidate",
+        )
     return database, grids, stations, areas
 
 
@@ -47,8 +51,10 @@ def random_points(grids: pd.DataFrame, n: int, seed: int) -> tuple[np.ndarray, n
     x0, y0, x1, y1 = shapely.total_bounds(grids["geom"].to_numpy())
     coords = shapely.get_coordinates(grids["geom"].to_numpy())
     on_edges = coords[rng.choice(len(coords), n // 5)]
-    return (np.concatenate([rng.uniform(x0 - 0.002, x1 + 0.002, n), on_edges[:, 0]]),
-            np.concatenate([rng.uniform(y0 - 0.002, y1 + 0.002, n), on_edges[:, 1]]))
+    return (
+        np.concatenate([rng.uniform(x0 - 0.002, x1 + 0.002, n), on_edges[:, 0]]),
+        np.concatenate([rng.uniform(y0 - 0.002, y1 + 0.002, n), on_edges[:, 1]]),
+    )
 
 
 def test_every_building_and_random_point_matches_shapely(demo):
@@ -69,8 +75,7 @@ def _walks_to_stations(conn, stations: pd.DataFrame):
     graph = load_graph(conn)
     g = nx.Graph()
     g.add_weighted_edges_from(zip(graph.u.tolist(), graph.v.tolist(), graph.length.tolist(), strict=True))
-    s_node, s_snap = graph.snap(to_metric(shapely.get_x(stations["geom"]), shapely.get_y(stations["geom"]),
-                                          graph.epsg))
+    s_node, s_snap = graph.snap(to_metric(shapely.get_x(stations["geom"]), shapely.get_y(stations["geom"]), graph.epsg))
     for k, (node, snap) in enumerate(zip(s_node.tolist(), s_snap.tolist(), strict=True)):
         g.add_edge(("station", k), node, weight=max(snap, 1e-3))
     dist, paths = nx.multi_source_dijkstra(g, {("station", k) for k in range(len(stations))})
@@ -121,12 +126,15 @@ def test_a_proposed_site_does_not_count_as_coverage(demo):
     """Where only a candidate site's area reaches (a proposal, not a station), a lookup says not covered."""
     engine, *_ = demo
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT ST_X(b.geom), ST_Y(b.geom) FROM buildings b "
-            "WHERE EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
-            "              WHERE f.candidate AND s.minutes = 5 AND ST_Intersects(s.geom, b.geom)) "
-            "AND NOT EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
-            "                WHERE NOT f.candidate AND s.minutes = 5 AND ST_Intersects(s.geom, b.geom))")).all()
+        rows = conn.execute(
+            text(
+                "SELECT ST_X(b.geom), ST_Y(b.geom) FROM buildings b "
+                "WHERE EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+                "              WHERE f.candidate AND s.minutes = 5 AND ST_Intersects(s.geom, b.geom)) "
+                "AND NOT EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id "
+                "                WHERE NOT f.candidate AND s.minutes = 5 AND ST_Intersects(s.geom, b.geom))"
+            )
+        ).all()
         assert rows, "the demo city has buildings only a candidate site would serve"
         assert not any(lookup_point(conn, x, y)["covered"] for x, y in rows)
 
@@ -138,9 +146,12 @@ def _variants(address: str) -> list[str]:
 def test_building_addresses_as_people_write_them(demo):
     engine, grids, *_ = demo
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT b.address, ST_X(b.geom), ST_Y(b.geom) FROM buildings b WHERE b.address IS NOT NULL "
-            "ORDER BY b.id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT b.address, ST_X(b.geom), ST_Y(b.geom) FROM buildings b WHERE b.address IS NOT NULL "
+                "ORDER BY b.id"
+            )
+        ).all()
         assert rows, "the demo city has addresses"
         sample = [rows[i] for i in np.random.default_rng(3).choice(len(rows), min(40, len(rows)), replace=False)]
         for address, x, y in sample:
@@ -155,9 +166,12 @@ def test_building_addresses_as_people_write_them(demo):
 def test_compound_and_building_number(demo):
     engine, grids, *_ = demo
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT c.name, b.number, ST_X(b.geom), ST_Y(b.geom) FROM buildings b "
-            "JOIN compounds c ON c.id = b.compound_id WHERE b.number ~ '^[0-9]+$' ORDER BY b.id LIMIT 30")).all()
+        rows = conn.execute(
+            text(
+                "SELECT c.name, b.number, ST_X(b.geom), ST_Y(b.geom) FROM buildings b "
+                "JOIN compounds c ON c.id = b.compound_id WHERE b.number ~ '^[0-9]+$' ORDER BY b.id LIMIT 30"
+            )
+        ).all()
         assert rows
         for name, number, x, y in rows:
             want = shapely_codes(grids, np.array([x]), np.array([y]))[0]

@@ -24,9 +24,12 @@ def test_haidian_network_imported_twice_keeps_one_copy(empty_db):
     assert all((r["network_nodes"], r["network_edges"]) == (1_369, 1_500) for r in results)
     with empty_db.connect() as conn:
         km = conn.scalar(text("SELECT sum(length_m) / 1000 FROM walk_edges"))
-        orphan = conn.scalar(text(
-            "SELECT count(*) FROM walk_edges e WHERE NOT EXISTS (SELECT 1 FROM walk_nodes n WHERE n.id = e.source) "
-            "OR NOT EXISTS (SELECT 1 FROM walk_nodes n WHERE n.id = e.target)"))
+        orphan = conn.scalar(
+            text(
+                "SELECT count(*) FROM walk_edges e WHERE NOT EXISTS (SELECT 1 FROM walk_nodes n WHERE n.id = e.source) "
+                "OR NOT EXISTS (SELECT 1 FROM walk_nodes n WHERE n.id = e.target)"
+            )
+        )
         graph = load_graph(conn)
     assert km == pytest.approx(58.7, abs=0.5)
     assert orphan == 0
@@ -43,8 +46,12 @@ def test_a_new_network_drops_walks_measured_on_the_old_one(empty_db):
     path = shared_data("beijing-haidian-osm/cau-east-xueyuanlu.osm.pbf")
     with empty_db.begin() as conn:
         import_osm_network(conn, path)
-        conn.execute(text("INSERT INTO facilities (name, kind, geom) VALUES ('学院路党群服务站', 'service_station', "
-                          "(SELECT geom FROM walk_nodes ORDER BY id LIMIT 1))"))
+        conn.execute(
+            text(
+                "INSERT INTO facilities (name, kind, geom) VALUES ('学院路党群服务站', 'service_station', "
+                "(SELECT geom FROM walk_nodes ORDER BY id LIMIT 1))"
+            )
+        )
         assert store_station_walks(conn) > 1_000
         import_osm_network(conn, path)
         assert conn.scalar(text("SELECT count(*) FROM station_walks")) == 0

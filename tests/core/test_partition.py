@@ -216,8 +216,9 @@ def test_street_without_communities_gets_communities_then_grids(empty_db, settin
         assert all(300 <= g["households"] <= 500 for g in grids if g["kind"] == "basic")
         assert {g["community"] for g in grids} == {e["code"] for e in drawn}
         apply_plan(conn, plan["plan"], "test")
-        comms = conn.execute(text("SELECT code, ST_Area(geom::geography) FROM admin_areas WHERE level = 'community' "
-                                  "ORDER BY code")).all()
+        comms = conn.execute(
+            text("SELECT code, ST_Area(geom::geography) FROM admin_areas WHERE level = 'community' ORDER BY code")
+        ).all()
         street = conn.scalar(text("SELECT ST_Area(geom::geography) FROM admin_areas WHERE code = '110108900'"))
         assert len(comms) == 2 and abs(sum(a for _, a in comms) - street) < 5
         errors = {p["rule"] for p in validate(conn) if p["severity"] == "error"}

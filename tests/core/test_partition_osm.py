@@ -90,7 +90,8 @@ def test_partition_real_haidian_extract(empty_db):
         problems = validate(conn, COMMUNITY)
         errors = {p["rule"] for p in problems if p["severity"] == "error"}
         assert not errors & {"gap", "overlap", "outside_community", "building_in_no_grid"}, [
-            (p["rule"], p["message"], str(p["location"])[:600]) for p in problems if p["severity"] == "error"]
+            (p["rule"], p["message"], str(p["location"])[:600]) for p in problems if p["severity"] == "error"
+        ]
         # band errors only where a single unit is above the band (its reason says so)
         band = [p for p in problems if p["rule"] == "household_band"]
         assert len(band) == sum(not g["in_band"] for g in report["grids"] if g["kind"] == "basic")

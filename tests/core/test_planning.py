@@ -83,13 +83,18 @@ def test_preview_shows_coverage_moving_with_the_buildings(planning_city):
     from geogrid.coverage.compute import compute_service_areas
 
     with planning_city.begin() as conn:
-        conn.execute(text("INSERT INTO facilities (name, kind, candidate, geom) VALUES "
-                          "('巴蜀南服务站', 'service_station', false, "
-                          "ST_SetSRID(ST_MakePoint(116.3125, 39.9035), 4326)),"
-                          "('拟建服务站', 'service_station', true, ST_SetSRID(ST_MakePoint(116.318, 39.908), 4326))"))
+        conn.execute(
+            text(
+                "INSERT INTO facilities (name, kind, candidate, geom) VALUES "
+                "('巴蜀南服务站', 'service_station', false, "
+                "ST_SetSRID(ST_MakePoint(116.3125, 39.9035), 4326)),"
+                "('拟建服务站', 'service_station', true, ST_SetSRID(ST_MakePoint(116.318, 39.908), 4326))"
+            )
+        )
         compute_service_areas(conn, modes=("circle",))
-        stations = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM facilities WHERE circle_minutes = 5 "
-                                     "AND NOT candidate")).all()
+        stations = conn.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM facilities WHERE circle_minutes = 5 AND NOT candidate")
+        ).all()
     geod = Geod(ellps="WGS84")
 
     def covered(grids: dict[str, shapely.Geometry]) -> dict[str, int]:
@@ -130,8 +135,9 @@ def test_apply_then_revert_restores_exact_state(planning_city):
 
 def test_two_planners_one_wins_other_gets_409(planning_city):
     first = _plan(planning_city, [_redraw(A, A_GROWN)], author="planner 1")
-    second = _plan(planning_city, [_redraw(A, shapely.difference(box(116.30, 39.90, 116.309, 39.91), pc.HOLE))],
-                   author="planner 2")
+    second = _plan(
+        planning_city, [_redraw(A, shapely.difference(box(116.30, 39.90, 116.309, 39.91), pc.HOLE))], author="planner 2"
+    )
     results: list[object] = []
 
     def go(plan_id: int) -> None:
@@ -152,8 +158,9 @@ def test_two_planners_one_wins_other_gets_409(planning_city):
     with planning_city.connect() as conn:
         statuses = sorted(conn.scalars(text("SELECT status FROM plans ORDER BY id")))
         version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
-        kept = conn.scalar(text("SELECT count(*) FROM grid_versions v JOIN grids g ON g.id = v.grid_id "
-                                "WHERE g.code = :c"), {"c": A})
+        kept = conn.scalar(
+            text("SELECT count(*) FROM grid_versions v JOIN grids g ON g.id = v.grid_id WHERE g.code = :c"), {"c": A}
+        )
     assert statuses == ["applied", "draft"] and version == 2 and kept == 2  # v1 kept, the loser's plan kept
 
 
@@ -164,8 +171,10 @@ def test_stale_base_version_at_creation_is_409(planning_city):
 
 
 def test_failure_mid_apply_leaves_database_unchanged(planning_city, monkeypatch):
-    plan = _plan(planning_city, [{"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.306, 39.89),
-                                                                                      (116.306, 39.92)]))}])
+    plan = _plan(
+        planning_city,
+        [{"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))}],
+    )
     with planning_city.connect() as conn:
         before = snapshot(conn)
 
@@ -194,24 +203,42 @@ def test_split_retires_code_with_lineage_and_new_codes(planning_city):
     assert snap["assignments"]["b0"] == west and snap["assignments"]["b1"] == east
     assert snap["assignments"]["b3"] == B  # on the edge of B and the new east grid: the lowest code wins
     with planning_city.begin() as conn:  # a second split in the same community takes the next numbers
-        created = apply_plan(conn, create_plan(conn, [{"op": "split", "grid": east, "line": mapping(
-            shapely.LineString([(116.305, 39.906), (116.32, 39.906)]))}])["plan"])["created"]
+        created = apply_plan(
+            conn,
+            create_plan(
+                conn,
+                [
+                    {
+                        "op": "split",
+                        "grid": east,
+                        "line": mapping(shapely.LineString([(116.305, 39.906), (116.32, 39.906)])),
+                    }
+                ],
+            )["plan"],
+        )["created"]
     assert created == [C1 + "007", C1 + "008"]
 
 
 def test_split_refreshes_the_nearest_grid_of_buildings_outside_every_grid(planning_city):
     with planning_city.begin() as conn:
-        conn.execute(text("INSERT INTO buildings (source_id, households, geom) VALUES "
-                          "('outside', 8, ST_SetSRID(ST_MakePoint(116.2995, 39.902), 4326))"))  # 43 m west of A
+        conn.execute(
+            text(
+                "INSERT INTO buildings (source_id, households, geom) VALUES "
+                "('outside', 8, ST_SetSRID(ST_MakePoint(116.2995, 39.902), 4326))"
+            )
+        )  # 43 m west of A
         from geogrid.assign import assign_all
 
         assign_all(conn)
     line = mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))
     result = _apply(planning_city, _plan(planning_city, [{"op": "split", "grid": A, "line": line}])["plan"])
     with planning_city.connect() as conn:
-        nearest, distance = conn.execute(text(
-            "SELECT g.code, a.distance_m FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
-            "JOIN grids g ON g.id = a.nearest_grid_id WHERE b.source_id = 'outside'")).one()
+        nearest, distance = conn.execute(
+            text(
+                "SELECT g.code, a.distance_m FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
+                "JOIN grids g ON g.id = a.nearest_grid_id WHERE b.source_id = 'outside'"
+            )
+        ).one()
     assert nearest == result["created"][0] and 40 < distance < 46
 
 
@@ -255,17 +282,26 @@ def test_gcj02_redraw_is_stored_in_wgs84(planning_city):
     assert shapely.hausdorff_distance(got, A_GROWN) < 1e-7  # about a centimetre
 
 
-@pytest.mark.parametrize("edits, error, field", [
-    ([{"op": "paint"}], InputError, "edits[0].op"),
-    ([{"op": "redraw", "grid": A, "geometry": {"type": "Point", "coordinates": [116.3, 39.9]}}], InputError,
-     "edits[0].geometry"),
-    ([{"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.0, 39.0), (116.1, 39.0)]))}],
-     InputError, "edits[0].line"),
-    ([{"op": "merge", "grids": [A, M]}], InputError, "edits[0].grids"),
-    ([{"op": "redraw", "grid": "nope", "geometry": mapping(box(0, 0, 1, 1))}], NotFound, None),
-    ([{"op": "revert", "grid": A, "to_version": 7}], NotFound, None),
-    ([_redraw(A, box(116.299, 39.899, 116.321, 39.911))], InputError, "edits[0].geometry"),  # swallows B
-])
+@pytest.mark.parametrize(
+    "edits, error, field",
+    [
+        ([{"op": "paint"}], InputError, "edits[0].op"),
+        (
+            [{"op": "redraw", "grid": A, "geometry": {"type": "Point", "coordinates": [116.3, 39.9]}}],
+            InputError,
+            "edits[0].geometry",
+        ),
+        (
+            [{"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.0, 39.0), (116.1, 39.0)]))}],
+            InputError,
+            "edits[0].line",
+        ),
+        ([{"op": "merge", "grids": [A, M]}], InputError, "edits[0].grids"),
+        ([{"op": "redraw", "grid": "nope", "geometry": mapping(box(0, 0, 1, 1))}], NotFound, None),
+        ([{"op": "revert", "grid": A, "to_version": 7}], NotFound, None),
+        ([_redraw(A, box(116.299, 39.899, 116.321, 39.911))], InputError, "edits[0].geometry"),  # swallows B
+    ],
+)
 def test_bad_edits_are_clear_errors_and_write_nothing(planning_city, edits, error, field):
     with planning_city.connect() as conn:
         before = snapshot(conn)
@@ -279,20 +315,31 @@ def test_bad_edits_are_clear_errors_and_write_nothing(planning_city, edits, erro
 
 def _in_force(snap: dict) -> dict:
     """The state a user sees: grids in force (with boundary, name, kind), assignments, facilities."""
-    return {"grids": {c: v for c, v in snap["grids"].items() if v[3]}, "assignments": snap["assignments"],
-            "facilities": snap["facilities"]}
+    return {
+        "grids": {c: v for c, v in snap["grids"].items() if v[3]},
+        "assignments": snap["assignments"],
+        "facilities": snap["facilities"],
+    }
 
 
 def _staff(conn) -> dict:
-    return dict(conn.execute(text(
-        "SELECT 'staff', g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id UNION ALL "
-        "SELECT 'party', g.code FROM party_orgs p JOIN grids g ON g.id = p.grid_id")).all())
+    return dict(
+        conn.execute(
+            text(
+                "SELECT 'staff', g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id UNION ALL "
+                "SELECT 'party', g.code FROM party_orgs p JOIN grids g ON g.id = p.grid_id"
+            )
+        ).all()
+    )
 
 
-@pytest.mark.parametrize("edit", [
-    {"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))},
-    {"op": "merge", "grids": [A, B]},
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"op": "split", "grid": A, "line": mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))},
+        {"op": "merge", "grids": [A, B]},
+    ],
+)
 def test_split_or_merge_then_revert_restores_state_and_staff(planning_city, edit):
     with planning_city.connect() as conn:
         start, staff = _in_force(snapshot(conn)), _staff(conn)
@@ -314,8 +361,19 @@ def test_revert_of_retired_grid_is_stale_if_its_successor_changed(planning_city)
     undo = _plan(planning_city, [{"op": "revert", "grid": A, "to_version": 1}])
     assert undo["base_versions"][A] == -1 and undo["base_versions"][west] == 1
     with planning_city.begin() as conn:  # the west piece is split again before the undo is applied
-        apply_plan(conn, create_plan(conn, [{"op": "split", "grid": west, "line": mapping(
-            shapely.LineString([(116.29, 39.905), (116.31, 39.905)]))}])["plan"])
+        apply_plan(
+            conn,
+            create_plan(
+                conn,
+                [
+                    {
+                        "op": "split",
+                        "grid": west,
+                        "line": mapping(shapely.LineString([(116.29, 39.905), (116.31, 39.905)])),
+                    }
+                ],
+            )["plan"],
+        )
     with pytest.raises(Conflict, match=f"grid {west} was retired"):
         _apply(planning_city, undo["plan"])
 

@@ -66,6 +66,9 @@ def test_split_of_a_holed_grid_matches_shapely(fresh_demo_city, database):
     with database.begin() as conn:
         result = apply_plan(conn, plan["plan"], "测试")
         assert result["retired"] == [code] and sorted(result["created"]) == sorted(children)
-        owners = dict(conn.execute(text(
-            "SELECT a.building_id, g.code FROM building_assignments a LEFT JOIN grids g ON g.id = a.grid_id")).all())
+        owners = dict(
+            conn.execute(
+                text("SELECT a.building_id, g.code FROM building_assignments a LEFT JOIN grids g ON g.id = a.grid_id")
+            ).all()
+        )
     assert all(owners[int(i)] == (a or None) for i, a in zip(ids, after, strict=True))

@@ -60,24 +60,57 @@ def street(tmp_path_factory, database):
     for i, grid in enumerate(basic):
         point = shapely.point_on_surface(shape(grid["geometry"]))
         code = grid["properties"]["code"]
-        buildings.append({"id": f"b{i}", "name": f"{i}号楼", "address": f"长湖街{i + 1}号", "households": 100 + i,
-                          "lon": round(point.x, 7), "lat": round(point.y, 7)})
-        people = [{"id": f"r{i}-{k}", "building_id": f"b{i}", "household": f"h{i}-{k // 2}",
-                   "party": "是" if k % 3 == 0 else "否", "special": GROUPS[k % 3]} for k in range(1 + i % 4)]
+        buildings.append(
+            {
+                "id": f"b{i}",
+                "name": f"{i}号楼",
+                "address": f"长湖街{i + 1}号",
+                "households": 100 + i,
+                "lon": round(point.x, 7),
+                "lat": round(point.y, 7),
+            }
+        )
+        people = [
+            {
+                "id": f"r{i}-{k}",
+                "building_id": f"b{i}",
+                "household": f"h{i}-{k // 2}",
+                "party": "是" if k % 3 == 0 else "否",
+                "special": GROUPS[k % 3],
+            }
+            for k in range(1 + i % 4)
+        ]
         residents += people
-        expected[code] = {"households": 100 + i, "residents": len(people),
-                          "party_members": sum(p["party"] == "是" for p in people),
-                          "elderly_alone": sum(p["special"] == "独居老人" for p in people),
-                          "disabled": sum(p["special"] == "残疾人" for p in people)}
+        expected[code] = {
+            "households": 100 + i,
+            "residents": len(people),
+            "party_members": sum(p["party"] == "是" for p in people),
+            "elderly_alone": sum(p["special"] == "独居老人" for p in people),
+            "disabled": sum(p["special"] == "残疾人" for p in people),
+        }
     communities = [f for f in areas if f["properties"]["level"] == "community"]
-    stations = [{"id": f"s{i}", "name": f"{c['properties']['name']}党群服务站", "kind": "service_station",
-                 "lon": shapely.point_on_surface(shape(c["geometry"])).x,
-                 "lat": shapely.point_on_surface(shape(c["geometry"])).y} for i, c in enumerate(communities)]
+    stations = [
+        {
+            "id": f"s{i}",
+            "name": f"{c['properties']['name']}党群服务站",
+            "kind": "service_station",
+            "lon": shapely.point_on_surface(shape(c["geometry"])).x,
+            "lat": shapely.point_on_surface(shape(c["geometry"])).y,
+        }
+        for i, c in enumerate(communities)
+    ]
     geogrid("import", "areas", str(out / "areas.geojson"))
     geogrid("import", "grids", str(out / "grids.geojson"))
     geogrid("import", "buildings", str(write_csv(out / "buildings.csv", buildings)))
-    geogrid("import", "residents", str(write_csv(out / "residents.csv", residents)), "--party-field", "party",
-            "--special-field", "special")
+    geogrid(
+        "import",
+        "residents",
+        str(write_csv(out / "residents.csv", residents)),
+        "--party-field",
+        "party",
+        "--special-field",
+        "special",
+    )
     geogrid("import", "facilities", str(write_csv(out / "facilities.csv", stations)))
     geogrid("compute")
     yield {"dir": out, "grids": grids, "expected": expected, "stations": stations, "buildings": buildings}
@@ -131,8 +164,12 @@ def test_map_export_and_serve(street):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([GEOGRID, "serve", "--port", str(port)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env={**os.environ, "GEOGRID_LANG": "en"})
+    server = subprocess.Popen(
+        [GEOGRID, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "GEOGRID_LANG": "en"},
+    )
     try:
         deadline, answer = time.time() + 60, None
         while time.time() < deadline and answer is None:
@@ -153,8 +190,10 @@ def test_import_osm_brings_buildings_pois_and_network(database, tmp_path):
     truncate_all(database)
     geogrid("import", "osm", str(pbf))
     with database.connect() as conn:
-        counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
-                  for t in ("buildings", "facilities", "walk_edges")}
+        counts = {
+            t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+            for t in ("buildings", "facilities", "walk_edges")
+        }
     assert all(n > 0 for n in counts.values()), counts
     truncate_all(database)
 

@@ -32,8 +32,9 @@ def test_grid_code_template_of_14_digits_numbers_new_grids(planning_city, settin
         plan = create_plan(conn, [{"op": "split", "grid": B, "line": line}], author="test")
         apply_plan(conn, plan["plan"], "test", True, "test: split into two halves")
     with planning_city.connect() as conn:
-        codes = sorted(conn.scalars(text("SELECT code FROM grids WHERE valid_to IS NULL AND code LIKE :p"),
-                                    {"p": f"{C1}%"}))
+        codes = sorted(
+            conn.scalars(text("SELECT code FROM grids WHERE valid_to IS NULL AND code LIKE :p"), {"p": f"{C1}%"})
+        )
     fresh = [c for c in codes if c not in (A, B, D)]
     assert len(fresh) == 2 and all(len(c) == 14 and c.startswith(C1) for c in fresh), codes
 
@@ -51,8 +52,9 @@ def test_walk_speed_scales_walking_minutes(planning_city, settings_env):
 def test_circle_radii_set_the_size_of_service_circles(planning_city, settings_env):
     def area(conn) -> float:
         compute_service_areas(conn, ("circle",))
-        return conn.scalar(text("SELECT sum(ST_Area(geom::geography)) FROM service_areas WHERE mode = 'circle' "
-                                "AND minutes = 5"))
+        return conn.scalar(
+            text("SELECT sum(ST_Area(geom::geography)) FROM service_areas WHERE mode = 'circle' AND minutes = 5")
+        )
 
     with planning_city.begin() as conn:
         settings_env("GEOGRID_CIRCLE_RADII", "5:300,10:500,15:1000")

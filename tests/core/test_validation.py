@@ -14,8 +14,9 @@ from tests.fixtures.planning_city import C1, C2, A, B, D, M
 
 
 def _set_geom(conn, code: str, geom) -> None:
-    conn.execute(text("UPDATE grids SET geom = ST_Multi(ST_GeomFromText(:w, 4326)) WHERE code = :c"),
-                 {"w": geom.wkt, "c": code})
+    conn.execute(
+        text("UPDATE grids SET geom = ST_Multi(ST_GeomFromText(:w, 4326)) WHERE code = :c"), {"w": geom.wkt, "c": code}
+    )
 
 
 def _by_rule(problems: list[dict]) -> dict[str, list[dict]]:
@@ -39,10 +40,15 @@ def test_overlap_gap_outside_and_buildings_in_no_grid(planning_city):
     with planning_city.begin() as conn:
         # B grows 0.001° west over A (overlap) and east outside the community; A loses its northern strip (gap).
         _set_geom(conn, B, box(116.309, 39.90, 116.321, 39.91))
-        _set_geom(conn, A, shapely.difference(box(116.30, 39.90, 116.31, 39.908), box(116.303, 39.903, 116.305,
-                                                                                      39.905)))
-        conn.execute(text("INSERT INTO buildings (source_id, households, geom) VALUES "
-                          "('lost', 20, ST_SetSRID(ST_MakePoint(116.305, 39.909), 4326))"))
+        _set_geom(
+            conn, A, shapely.difference(box(116.30, 39.90, 116.31, 39.908), box(116.303, 39.903, 116.305, 39.905))
+        )
+        conn.execute(
+            text(
+                "INSERT INTO buildings (source_id, households, geom) VALUES "
+                "('lost', 20, ST_SetSRID(ST_MakePoint(116.305, 39.909), 4326))"
+            )
+        )
         assign_all(conn)
         problems = _by_rule(validate(conn, C1))
     overlap, across = problems["overlap"]  # with A, and with M of the next community, which B now reaches
@@ -52,11 +58,17 @@ def test_overlap_gap_outside_and_buildings_in_no_grid(planning_city):
     (outside,) = problems["outside_community"]
     assert outside["grids"] == [B] and outside["value"] == pytest.approx(85.3 * 1110.7, rel=0.02)
     (gap,) = problems["gap"]
-    assert gap["community"] == C1 and set(gap["grids"]) >= {A} and gap["value"] == pytest.approx(
-        0.009 * 85_300 * 222.1, rel=0.03)  # the strip x 116.30–116.309 (B still covers 116.309–116.31)
+    assert (
+        gap["community"] == C1
+        and set(gap["grids"]) >= {A}
+        and gap["value"] == pytest.approx(0.009 * 85_300 * 222.1, rel=0.03)
+    )  # the strip x 116.30–116.309 (B still covers 116.309–116.31)
     (lost,) = problems["building_in_no_grid"]
-    assert lost["value"] == 1 and lost["grids"] == [A] and shape(lost["location"]).equals(
-        shapely.MultiPoint([(116.305, 39.909)]))
+    assert (
+        lost["value"] == 1
+        and lost["grids"] == [A]
+        and shape(lost["location"]).equals(shapely.MultiPoint([(116.305, 39.909)]))
+    )
 
 
 def test_coverage_prefilter_finds_the_same_overlaps(planning_city, monkeypatch):
@@ -65,8 +77,13 @@ def test_coverage_prefilter_finds_the_same_overlaps(planning_city, monkeypatch):
 
     with planning_city.begin() as conn:
         _set_geom(conn, B, box(116.309, 39.90, 116.321, 39.91))  # overlaps A and M
-        conn.execute(text("INSERT INTO grids (code, name, kind, geom) SELECT code || 'x', name, kind, geom "
-                          "FROM grids WHERE code = :c"), {"c": D})  # an exact duplicate of D
+        conn.execute(
+            text(
+                "INSERT INTO grids (code, name, kind, geom) SELECT code || 'x', name, kind, geom "
+                "FROM grids WHERE code = :c"
+            ),
+            {"c": D},
+        )  # an exact duplicate of D
         exact = [p for p in validate(conn) if p["rule"] == "overlap"]
         monkeypatch.setattr(suspects, "MIN_GRIDS", 1)
         fast = [p for p in validate(conn) if p["rule"] == "overlap"]
@@ -76,8 +93,13 @@ def test_coverage_prefilter_finds_the_same_overlaps(planning_city, monkeypatch):
 def test_invalid_geometry_band_and_compactness(planning_city, settings_env):
     settings_env("GEOGRID_MIN_COMPACTNESS", "0.6")
     with planning_city.begin() as conn:
-        conn.execute(text("UPDATE grids SET geom = ST_GeomFromText('MULTIPOLYGON(((116.32 39.90, 116.33 39.91, "
-                          "116.33 39.90, 116.32 39.91, 116.32 39.90)))', 4326) WHERE code = :c"), {"c": M})
+        conn.execute(
+            text(
+                "UPDATE grids SET geom = ST_GeomFromText('MULTIPOLYGON(((116.32 39.90, 116.33 39.91, "
+                "116.33 39.90, 116.32 39.91, 116.32 39.90)))', 4326) WHERE code = :c"
+            ),
+            {"c": M},
+        )
         conn.execute(text("UPDATE buildings SET households = 900 WHERE source_id = 'b4'"))
         problems = _by_rule(validate(conn))
     (invalid,) = problems["invalid_geometry"]

@@ -32,8 +32,11 @@ def test_grid_measures(small_city):  # noqa: F811
     got = _grids(small_city)
     assert set(got) == set(EXPECTED)
     for code, (households, covered, party) in EXPECTED.items():
-        assert (got[code].households, got[code].covered_households, got[code].party_members) == \
-            (households, covered, party), code
+        assert (got[code].households, got[code].covered_households, got[code].party_members) == (
+            households,
+            covered,
+            party,
+        ), code
     assert got[f"{COMMUNITY}001"].coverage == pytest.approx(120 / 380, abs=1e-3)
     assert np.isnan(got[f"{OTHER}001"].coverage)  # no households: no share, not 0%
     assert got[f"{COMMUNITY}001"].worker == "张三"
@@ -107,20 +110,23 @@ def client(small_city):  # noqa: F811
     return TestClient(create_app())
 
 
-@pytest.mark.parametrize(("path", "status", "words"), [
-    ("/maps/coverage?community=nowhere", 404, "nowhere"),
-    (f"/maps/coverage?community={COMMUNITY}&minutes=7", 400, "minutes"),
-    (f"/maps/coverage?community={COMMUNITY}&mode=flying", 400, "mode"),
-    (f"/maps/coverage?community={COMMUNITY}&mode=network", 400, "network"),
-    (f"/maps/coverage?community={COMMUNITY}&measure=income", 400, "measure"),
-    (f"/maps/coverage?community={COMMUNITY}&kind=spaceport", 400, "kind"),
-    ("/maps/coverage?minutes=five", 422, "minutes"),
-    ("/maps/grids/999", 404, "999"),
-    ("/maps/layers/roads.geojson", 404, "roads"),
-    ("/maps/layers/buildings.geojson?grid=999", 404, "999"),
-    ("/maps/static/vendor/..%2f..%2f..%2fpyproject.toml", 404, "static"),
-    ("/maps/static/nothing.js", 404, "nothing.js"),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "words"),
+    [
+        ("/maps/coverage?community=nowhere", 404, "nowhere"),
+        (f"/maps/coverage?community={COMMUNITY}&minutes=7", 400, "minutes"),
+        (f"/maps/coverage?community={COMMUNITY}&mode=flying", 400, "mode"),
+        (f"/maps/coverage?community={COMMUNITY}&mode=network", 400, "network"),
+        (f"/maps/coverage?community={COMMUNITY}&measure=income", 400, "measure"),
+        (f"/maps/coverage?community={COMMUNITY}&kind=spaceport", 400, "kind"),
+        ("/maps/coverage?minutes=five", 422, "minutes"),
+        ("/maps/grids/999", 404, "999"),
+        ("/maps/layers/roads.geojson", 404, "roads"),
+        ("/maps/layers/buildings.geojson?grid=999", 404, "999"),
+        ("/maps/static/vendor/..%2f..%2f..%2fpyproject.toml", 404, "static"),
+        ("/maps/static/nothing.js", 404, "nothing.js"),
+    ],
+)
 def test_bad_requests_answer_with_a_reason(client, path, status, words):
     r = client.get(path)
     assert r.status_code == status, r.text
@@ -134,8 +140,9 @@ def test_api_serves_pages_layers_and_vendor_files(client):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     layer = client.get(f"/maps/layers/grids.geojson?community={COMMUNITY}")
     assert layer.headers["content-type"] == "application/geo+json"
-    assert sorted(f["properties"]["code"] for f in layer.json()["features"]) == \
-        sorted(c for c in EXPECTED if c.startswith(COMMUNITY))
+    assert sorted(f["properties"]["code"] for f in layer.json()["features"]) == sorted(
+        c for c in EXPECTED if c.startswith(COMMUNITY)
+    )
     uncovered = client.get(f"/maps/layers/uncovered.geojson?community={COMMUNITY}").json()["features"]
     assert {f["properties"]["address"] for f in uncovered} == {"学院路2号楼", "边界路1号楼", "东区3号楼", "飞地1号楼"}
     js = client.get("/maps/static/vendor/leaflet/leaflet.js")
@@ -143,8 +150,14 @@ def test_api_serves_pages_layers_and_vendor_files(client):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "geogrid"), *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "geogrid"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_cli_writes_a_map_that_works_offline(small_city, tmp_path):  # noqa: F811

@@ -11,6 +11,8 @@ from tests.live import launch_chromium, serve_api
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
 @pytest.fixture
 def server(small_city):  # noqa: F811
     with serve_api() as url:
@@ -51,11 +53,14 @@ class Watched:
 
     def hover(self, lon: float, lat: float) -> str:
         """Move the mouse onto a place of the map and read the grid tooltip that opens."""
-        x, y = self.page.evaluate("""([lon, lat]) => {
+        x, y = self.page.evaluate(
+            """([lon, lat]) => {
             const pt = geogrid.map.latLngToContainerPoint([lat, lon]);
             const r = geogrid.map.getContainer().getBoundingClientRect();
             return [pt.x + r.left, pt.y + r.top];
-        }""", [lon, lat])
+        }""",
+            [lon, lat],
+        )
         self.page.mouse.move(1, 790)  # off every grid: the previous tooltip closes
         self.page.wait_for_selector(".leaflet-tooltip.geogrid-tooltip", state="detached", timeout=5000)
         self.page.mouse.move(x - 3, y - 3)

@@ -9,8 +9,12 @@ from sqlalchemy import text
 from geogrid.coverage.covered import has_stored, store_building_coverage
 from maps import data
 
-SCOPES = [data.Scope(None, "network", 5), data.Scope(None, "circle", 10, "school"),
-          data.Scope(None, "circle", 15), data.Scope(None, "network", 5, "kindergarten")]
+SCOPES = [
+    data.Scope(None, "network", 5),
+    data.Scope(None, "circle", 10, "school"),
+    data.Scope(None, "circle", 15),
+    data.Scope(None, "network", 5, "kindergarten"),
+]
 
 
 @pytest.fixture
@@ -39,10 +43,15 @@ def test_grid_measures_and_uncovered_buildings_equal_the_geometric_test(conn):
 def test_a_building_moved_out_of_reach_is_uncovered_on_the_next_map(conn):
     """The map follows the data at once: the change marks stored coverage stale, and recomputing agrees."""
     scope = data.check_scope(conn, data.Scope(None, "circle", 5))
-    bid = int(conn.scalar(text(
-        "SELECT b.id FROM buildings b JOIN building_assignments a ON a.building_id = b.id WHERE b.households > 0 "
-        "AND EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id WHERE s.mode = 'circle' "
-        "AND s.minutes = 5 AND NOT f.candidate AND ST_Intersects(s.geom, b.geom)) ORDER BY b.id LIMIT 1")))
+    bid = int(
+        conn.scalar(
+            text(
+                "SELECT b.id FROM buildings b JOIN building_assignments a ON a.building_id = b.id WHERE b.households > 0 "
+                "AND EXISTS (SELECT 1 FROM service_areas s JOIN facilities f ON f.id = s.facility_id WHERE s.mode = 'circle' "
+                "AND s.minutes = 5 AND NOT f.candidate AND ST_Intersects(s.geom, b.geom)) ORDER BY b.id LIMIT 1"
+            )
+        )
+    )
     assert bid not in set(data.buildings(conn, scope)["id"])
     conn.execute(text("UPDATE buildings SET geom = ST_Translate(geom, 1.0, 1.0) WHERE id = :b"), {"b": bid})
     assert bid in set(data.buildings(conn, scope)["id"])
@@ -57,5 +66,7 @@ def test_a_community_map_reads_only_its_own_buildings(conn):
     city = data.grids(conn, data.check_scope(conn, data.Scope(None, "circle", 5))).set_index("code")
     assert len(grids) and grids["households"].sum() > 0
     for row in grids.itertuples():
-        assert (row.buildings, row.covered_households) == \
-            (city.loc[row.code, "buildings"], city.loc[row.code, "covered_households"])
+        assert (row.buildings, row.covered_households) == (
+            city.loc[row.code, "buildings"],
+            city.loc[row.code, "covered_households"],
+        )

@@ -38,8 +38,9 @@ def _households(client, grid: str = GRID) -> int:
 def _built_at(engine, layer: str):
     with engine.connect() as conn:
         scope = data.check_scope(conn, data.Scope())
-        return conn.scalar(text("SELECT built_at FROM map_layers WHERE key = :k"),
-                           {"k": repr(prepared.layer_key(layer, scope))})
+        return conn.scalar(
+            text("SELECT built_at FROM map_layers WHERE key = :k"), {"k": repr(prepared.layer_key(layer, scope))}
+        )
 
 
 def test_city_layers_are_stored_and_reused_by_another_worker(city):
@@ -110,5 +111,4 @@ def test_small_maps_are_not_stored(small_city):  # noqa: F811
     assert r.status_code == 200
     with small_city.connect() as conn:
         assert prepared.city_scope(conn) is None
-        assert not conn.scalar(text("SELECT count(*) FROM map_layers WHERE key LIKE :k"),
-                               {"k": f"%{COMMUNITY}%"})
+        assert not conn.scalar(text("SELECT count(*) FROM map_layers WHERE key LIKE :k"), {"k": f"%{COMMUNITY}%"})

@@ -19,11 +19,16 @@ def street_server(empty_db):
 
 
 def _pixel(page, lon: float, lat: float) -> tuple[float, float]:
-    return tuple(page.evaluate("""([lon, lat]) => {
+    return tuple(
+        page.evaluate(
+            """([lon, lat]) => {
         const el = document.querySelector('.folium-map'), map = window[el.id];
         const p = map.latLngToContainerPoint([lat, lon]), r = el.getBoundingClientRect();
         return [r.left + p.x, r.top + p.y];
-    }""", [lon, lat]))
+    }""",
+            [lon, lat],
+        )
+    )
 
 
 def _lonlat(x: float, y: float) -> tuple[float, float]:
@@ -50,8 +55,11 @@ def test_planner_proposes_grids_then_draws_a_new_one(street_server, tmp_path):
         page.wait_for_function("window.geogridPlannerReady === true")
         assert page.evaluate("window.geogridPlannerGrids.features.length") == 0
         page.click("#planner-propose")
-        page.wait_for_function("document.getElementById('planner-moved') || "
-                               "document.getElementById('planner-status').className.includes('error')", timeout=60_000)
+        page.wait_for_function(
+            "document.getElementById('planner-moved') || "
+            "document.getElementById('planner-status').className.includes('error')",
+            timeout=60_000,
+        )
         assert page.query_selector("#planner-moved"), page.inner_text("#planner-status")
         assert "new" in page.inner_text("#planner-result")
         page.screenshot(path=str(tmp_path / "proposed.png"))
@@ -80,6 +88,8 @@ def test_planner_proposes_grids_then_draws_a_new_one(street_server, tmp_path):
     assert not errors
     assert len(new) == 1 and new[0] not in created
     with engine.connect() as conn:
-        holds = conn.scalar(text("SELECT count(*) FROM building_assignments a JOIN grids g ON g.id = a.grid_id "
-                                 "WHERE g.code = :c"), {"c": new[0]})
+        holds = conn.scalar(
+            text("SELECT count(*) FROM building_assignments a JOIN grids g ON g.id = a.grid_id WHERE g.code = :c"),
+            {"c": new[0]},
+        )
     assert holds == 1  # the building at (50, 350) moved into the new grid

@@ -45,11 +45,16 @@ def server(planning_city):
 
 def _pixel(page, lon: float, lat: float) -> tuple[float, float]:
     """Page coordinates of a lon/lat on the folium map."""
-    return tuple(page.evaluate("""([lon, lat]) => {
+    return tuple(
+        page.evaluate(
+            """([lon, lat]) => {
         const el = document.querySelector('.folium-map'), map = window[el.id];
         const p = map.latLngToContainerPoint([lat, lon]), r = el.getBoundingClientRect();
         return [r.left + p.x, r.top + p.y];
-    }""", [lon, lat]))
+    }""",
+            [lon, lat],
+        )
+    )
 
 
 @pytest.mark.browser
@@ -75,16 +80,22 @@ def test_planner_redraws_previews_and_applies(server, planning_city):
         page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=20_000)
         assert "applied" in page.inner_text("#planner-status")
         assert asked and "adds validation errors" in asked[0]  # the rectangle leaves a gap: asked for a reason
-        versions = page.evaluate("Object.fromEntries(window.geogridPlannerGrids.features.map("
-                                 "f => [f.properties.code, f.properties.version]))")
+        versions = page.evaluate(
+            "Object.fromEntries(window.geogridPlannerGrids.features.map("
+            "f => [f.properties.code, f.properties.version]))"
+        )
         assert versions[A] == 2 and versions[B] == 2  # the page reloaded the grids as they are now
         map_href = page.get_attribute("#planner-map-link", "href")
         page.goto(server + map_href)
         assert "change grid" in page.inner_text("#plan-title")
     with planning_city.connect() as conn:
         version = conn.scalar(text("SELECT version FROM grids WHERE code = :c"), {"c": A})
-        b4 = conn.scalar(text("SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
-                              "JOIN grids g ON g.id = a.grid_id WHERE b.source_id = 'b4'"))
+        b4 = conn.scalar(
+            text(
+                "SELECT g.code FROM building_assignments a JOIN buildings b ON b.id = a.building_id "
+                "JOIN grids g ON g.id = a.grid_id WHERE b.source_id = 'b4'"
+            )
+        )
         reason = conn.scalar(text("SELECT force_reason FROM plans ORDER BY id DESC LIMIT 1"))
     assert version == 2 and b4 == A and reason == "街道批准 2026-11"
 
@@ -117,8 +128,10 @@ def test_planner_merges_two_grids(server, planning_city):
     Their buildings all go to the new grid, except one on a border with a grid of lower code (D): the
     boundary rule gives such a point to the lowest code, and the new grid's code is higher.
     """
-    owners = ("SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
-              "JOIN grids g ON g.id = a.grid_id")
+    owners = (
+        "SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+        "JOIN grids g ON g.id = a.grid_id"
+    )
     with planning_city.connect() as conn:
         area = conn.scalar(text("SELECT ST_Area(ST_Union(geom)) FROM grids WHERE code IN (:a, :b)"), {"a": A, "b": B})
         before = {s: c for s, c in conn.execute(text(owners)).all() if c in (A, B)}
@@ -139,9 +152,15 @@ def test_planner_merges_two_grids(server, planning_city):
     with planning_city.connect() as conn:
         merged_area = conn.scalar(text("SELECT ST_Area(geom) FROM grids WHERE code = :c"), {"c": created[0]})
         after = dict(conn.execute(text(owners)).all())
-        on_border = set(conn.scalars(text(
-            "SELECT b.source_id FROM buildings b JOIN grids d ON d.code = :d AND ST_Intersects(ST_Boundary(d.geom), "
-            "b.geom)"), {"d": D}))
+        on_border = set(
+            conn.scalars(
+                text(
+                    "SELECT b.source_id FROM buildings b JOIN grids d ON d.code = :d AND ST_Intersects(ST_Boundary(d.geom), "
+                    "b.geom)"
+                ),
+                {"d": D},
+            )
+        )
     assert merged_area == pytest.approx(area, rel=1e-9)
     assert {s for s in before if after[s] != created[0]} == {s for s in before if s in on_border} != set()
     assert all(after[s] == D for s in before if s in on_border)
@@ -162,11 +181,18 @@ def test_planner_moves_clicked_buildings_into_the_picked_grid(server, planning_c
         assert "2 buildings, 360 households" in page.inner_text("#planner-moved")
         page.click("#planner-apply")
         page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=20_000)
-        owners = page.evaluate("Object.fromEntries(window.geogridPlannerBuildings.features.map("
-                               "f => [f.properties.label, f.properties.grid]))")
+        owners = page.evaluate(
+            "Object.fromEntries(window.geogridPlannerBuildings.features.map("
+            "f => [f.properties.label, f.properties.grid]))"
+        )
     assert owners["长湖街4号楼"] == A and owners["长湖街5号楼"] == A and owners["长湖街6号楼"] == B
     with planning_city.connect() as conn:
-        moved = dict(conn.execute(text(
-            "SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
-            "JOIN grids g ON g.id = a.grid_id WHERE b.source_id IN ('b4', 'b5', 'b6')")).all())
+        moved = dict(
+            conn.execute(
+                text(
+                    "SELECT b.source_id, g.code FROM buildings b JOIN building_assignments a ON a.building_id = b.id "
+                    "JOIN grids g ON g.id = a.grid_id WHERE b.source_id IN ('b4', 'b5', 'b6')"
+                )
+            ).all()
+        )
     assert moved == {"b4": A, "b5": A, "b6": B}

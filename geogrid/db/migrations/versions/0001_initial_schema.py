@@ -71,7 +71,7 @@ def upgrade() -> None:
     op.create_table(
         "plans",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False, server_default='draft'),
+        sa.Column("status", sa.String(length=16), nullable=False, server_default="draft"),
         sa.Column("author", sa.String(length=100), nullable=True),
         sa.Column("edits", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("base_versions", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
@@ -156,7 +156,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False, server_default='basic'),
+        sa.Column("kind", sa.String(length=16), nullable=False, server_default="basic"),
         sa.Column("community_id", sa.Integer(), nullable=True),
         sa.Column(
             "geom",
@@ -170,7 +170,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("version", sa.Integer(), nullable=False, server_default='1'),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
         sa.Column("valid_from", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("valid_to", sa.DateTime(timezone=True), nullable=True),
         sa.Column("author", sa.String(length=100), nullable=True),
@@ -201,7 +201,7 @@ def upgrade() -> None:
         sa.Column("compound_id", sa.Integer(), nullable=True),
         sa.Column("number", sa.String(length=20), nullable=True),
         sa.Column("floors", sa.SmallInteger(), nullable=True),
-        sa.Column("households", sa.Integer(), nullable=False, server_default='0'),
+        sa.Column("households", sa.Integer(), nullable=False, server_default="0"),
         sa.Column(
             "geom",
             geoalchemy2.types.Geometry(
@@ -240,9 +240,9 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=200), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("circle_minutes", sa.SmallInteger(), nullable=False, server_default='5'),
+        sa.Column("circle_minutes", sa.SmallInteger(), nullable=False, server_default="5"),
         sa.Column("address", sa.String(length=300), nullable=True),
-        sa.Column("candidate", sa.Boolean(), nullable=False, server_default='false'),
+        sa.Column("candidate", sa.Boolean(), nullable=False, server_default="false"),
         sa.Column(
             "geom",
             geoalchemy2.types.Geometry(
@@ -331,16 +331,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["building_id"], ["buildings.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("building_id"),
     )
-    op.create_index(
-        op.f("ix_building_assignments_grid_id"), "building_assignments", ["grid_id"], unique=False
-    )
+    op.create_index(op.f("ix_building_assignments_grid_id"), "building_assignments", ["grid_id"], unique=False)
     op.create_table(
         "households",
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("building_id", sa.BigInteger(), nullable=False),
         sa.Column("unit", sa.String(length=20), nullable=True),
         sa.Column("room", sa.String(length=20), nullable=True),
-        sa.Column("registration_type", sa.String(length=16), nullable=False, server_default='registered'),
+        sa.Column("registration_type", sa.String(length=16), nullable=False, server_default="registered"),
         sa.Column("source_id", sa.String(length=200), nullable=True),
         sa.CheckConstraint(
             "registration_type IN ('registered', 'floating', 'foreign')", name="ck_households_registration"
@@ -425,9 +423,9 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("household_id", sa.BigInteger(), nullable=False),
         sa.Column("building_id", sa.BigInteger(), nullable=False),
-        sa.Column("party_member", sa.Boolean(), nullable=False, server_default='false'),
-        sa.Column("special_groups", postgresql.ARRAY(sa.String(length=32)), nullable=False, server_default='{}'),
-        sa.Column("registration_type", sa.String(length=16), nullable=False, server_default='registered'),
+        sa.Column("party_member", sa.Boolean(), nullable=False, server_default="false"),
+        sa.Column("special_groups", postgresql.ARRAY(sa.String(length=32)), nullable=False, server_default="{}"),
+        sa.Column("registration_type", sa.String(length=16), nullable=False, server_default="registered"),
         sa.Column("birth_year", sa.SmallInteger(), nullable=True),
         sa.Column("source_id", sa.String(length=200), nullable=True),
         sa.CheckConstraint(

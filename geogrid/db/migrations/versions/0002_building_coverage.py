@@ -62,8 +62,9 @@ def upgrade() -> None:
     for table, events in TRIGGERS.items():
         for when in (events, "AFTER TRUNCATE"):
             name = f"{table}_coverage_stale" + ("_truncate" if when == "AFTER TRUNCATE" else "")
-            op.execute(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT "
-                       "EXECUTE FUNCTION building_coverage_stale()")
+            op.execute(
+                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION building_coverage_stale()"
+            )
 
 
 def downgrade() -> None:

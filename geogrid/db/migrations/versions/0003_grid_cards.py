@@ -26,8 +26,16 @@ down_revision = "0002_building_coverage"
 branch_labels = None
 depends_on = None
 
-ROLES = ("grid_leader", "full_time_worker", "part_time_worker", "specialist", "building_leader",
-         "party_central_household", "party_instructor", "employed_party_member")  # order of responsibility
+ROLES = (
+    "grid_leader",
+    "full_time_worker",
+    "part_time_worker",
+    "specialist",
+    "building_leader",
+    "party_central_household",
+    "party_instructor",
+    "employed_party_member",
+)  # order of responsibility
 _ROLE_ARRAY = "ARRAY[" + ", ".join(f"'{r}'" for r in ROLES) + "]"
 
 
@@ -38,7 +46,7 @@ def _area(alias: str) -> str:
 GRID_CARD = f"""
 CREATE FUNCTION grid_card(gid integer) RETURNS text LANGUAGE sql STABLE AS $$
 SELECT json_build_object(
-  'community', {_area('c')}, 'street', {_area('s')}, 'district', {_area('d')},
+  'community', {_area("c")}, 'street', {_area("s")}, 'district', {_area("d")},
   'staff', COALESCE((SELECT json_agg(json_build_object('role', t.role, 'name', t.name)
                                      ORDER BY array_position({_ROLE_ARRAY}, t.role::text), t.name)
                        FROM (SELECT sa.role, st.name FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
@@ -75,10 +83,12 @@ AFFECTED = {
     "staff_assignments": ("SELECT x.grid_id FROM {r} x", None),
     "party_orgs": ("SELECT x.grid_id FROM {r} x", None),
     "staff": ("SELECT sa.grid_id FROM {r} x JOIN staff_assignments sa ON sa.staff_id = x.id", "n.name <> o.name"),
-    "admin_areas": ("SELECT gr.id FROM grids gr JOIN admin_areas c ON c.id = gr.community_id "
-                    "LEFT JOIN admin_areas s ON s.id = c.parent_id, (SELECT array_agg(x.id) AS ids FROM {r} x) a "
-                    "WHERE c.id = ANY(a.ids) OR s.id = ANY(a.ids) OR s.parent_id = ANY(a.ids)",
-                    "(n.code, n.name, n.parent_id) IS DISTINCT FROM (o.code, o.name, o.parent_id)"),
+    "admin_areas": (
+        "SELECT gr.id FROM grids gr JOIN admin_areas c ON c.id = gr.community_id "
+        "LEFT JOIN admin_areas s ON s.id = c.parent_id, (SELECT array_agg(x.id) AS ids FROM {r} x) a "
+        "WHERE c.id = ANY(a.ids) OR s.id = ANY(a.ids) OR s.parent_id = ANY(a.ids)",
+        "(n.code, n.name, n.parent_id) IS DISTINCT FROM (o.code, o.name, o.parent_id)",
+    ),
 }
 EVENTS = {  # events that can change a card (inserting a person or an area changes none until referenced)
     "grids": ("INSERT", "UPDATE", "DELETE"),
@@ -102,8 +112,8 @@ def _trigger_function(table: str) -> str:
     return f"""
 CREATE FUNCTION grid_cards_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN {_refresh(touched.format(r='n'))}
-  ELSIF TG_OP = 'DELETE' THEN {_refresh(touched.format(r='o'))}
+  IF TG_OP = 'INSERT' THEN {_refresh(touched.format(r="n"))}
+  ELSIF TG_OP = 'DELETE' THEN {_refresh(touched.format(r="o"))}
   ELSIF TG_OP = 'UPDATE' THEN {_refresh(updated)}
   ELSE PERFORM grid_cards_refresh(NULL);
   END IF;
@@ -128,10 +138,14 @@ def upgrade() -> None:
         op.execute(_trigger_function(table))
         for event in events:
             refs = {"INSERT": "NEW TABLE AS n", "DELETE": "OLD TABLE AS o", "UPDATE": "OLD TABLE AS o NEW TABLE AS n"}
-            op.execute(f"CREATE TRIGGER grid_cards_{event.lower()} AFTER {event} ON {table} "
-                       f"REFERENCING {refs[event]} FOR EACH STATEMENT EXECUTE FUNCTION grid_cards_{table}()")
-        op.execute(f"CREATE TRIGGER grid_cards_truncate AFTER TRUNCATE ON {table} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION grid_cards_{table}()")
+            op.execute(
+                f"CREATE TRIGGER grid_cards_{event.lower()} AFTER {event} ON {table} "
+                f"REFERENCING {refs[event]} FOR EACH STATEMENT EXECUTE FUNCTION grid_cards_{table}()"
+            )
+        op.execute(
+            f"CREATE TRIGGER grid_cards_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION grid_cards_{table}()"
+        )
     op.execute("SELECT grid_cards_refresh(NULL)")
 
 
