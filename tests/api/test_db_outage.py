@@ -70,6 +70,22 @@ def served():
             time.sleep(0.3)
         else:
             pytest.fail("geogrid serve did not come up")
+        # Signed in as an admin, so that routes needing a permission reach the database too.
+        subprocess.run(
+            [GEOGRID, "users", "add", "probe", "--role", "admin", "--no-password"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        key = (
+            subprocess.run(
+                [GEOGRID, "keys", "add", "probe"], env=env, check=True, capture_output=True, text=True, timeout=120
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        HEADERS["Authorization"] = f"Bearer {key}"
         yield base, env
     finally:
         server.terminate()
@@ -77,9 +93,12 @@ def served():
         subprocess.run([GEOGRID, "db", "stop"], env=env, capture_output=True, timeout=120)
 
 
+HEADERS: dict[str, str] = {}
+
+
 def _get(base: str, path: str) -> tuple[int, float, dict]:
     started = time.monotonic()
-    response = httpx.get(base + path, timeout=30)
+    response = httpx.get(base + path, timeout=30, headers=HEADERS)
     elapsed = time.monotonic() - started
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     return response.status_code, elapsed, body

@@ -91,8 +91,8 @@ def test_geocentric_and_3d_crs_are_refused(planning_city, tmp_path, crs):
 
 
 def test_unknown_command_is_no_such_command(database):
-    result = geogrid("import", "staff", "x")
-    assert result.returncode == 2 and "No such command 'staff'" in result.stderr
+    result = geogrid("import", "spaceships", "x")
+    assert result.returncode == 2 and "No such command 'spaceships'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -198,11 +198,28 @@ def test_import_osm_brings_buildings_pois_and_network(database, tmp_path):
     truncate_all(database)
 
 
-def test_db_reset_leaves_an_empty_migrated_database(database):
-    geogrid("db", "reset", "--yes")
-    from geogrid import db
+def test_db_reset_leaves_an_empty_migrated_database(tmp_path):
+    """On a database of its own: a reset drops the schema, which open connections of other tests must never see."""
+    env = {
+        **os.environ,
+        "GEOGRID_LANG": "en",
+        "GEOGRID_DB_NAME": f"geogrid_reset_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+    }
 
-    db.reset_ready()
-    with db.ready().connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM grids").scalar() == 0
-    truncate_all(database)
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run([GEOGRID, *args], capture_output=True, text=True, timeout=300, env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out
+
+    def areas() -> int:
+        run("export", "areas", "-o", str(tmp_path / "areas.geojson"))
+        return len(json.loads((tmp_path / "areas.geojson").read_text())["features"])
+
+    run("demo-boundaries", str(tmp_path / "street.geojson"))
+    features = json.loads((tmp_path / "street.geojson").read_text())["features"]
+    kept = [f for f in features if f["properties"]["level"] in ("street", "community")]
+    (tmp_path / "in.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": kept}))
+    run("import", "areas", str(tmp_path / "in.geojson"))
+    assert areas() == len(kept)
+    run("db", "reset", "--yes")
+    assert areas() == 0
