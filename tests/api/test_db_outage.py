@@ -70,9 +70,11 @@ def served():
             time.sleep(0.3)
         else:
             pytest.fail("geogrid serve did not come up")
-        # Signed in as an admin, so that routes needing a permission reach the database too.
+        # Signed in as an admin, so that routes needing a permission reach the database too; the cluster outlives
+        # a run, so the account is new each time.
+        name = f"probe-{time.time_ns()}"
         subprocess.run(
-            [GEOGRID, "users", "add", "probe", "--role", "admin", "--no-password"],
+            [GEOGRID, "users", "add", name, "--role", "admin", "--no-password"],
             env=env,
             check=True,
             capture_output=True,
@@ -80,7 +82,7 @@ def served():
         )
         key = (
             subprocess.run(
-                [GEOGRID, "keys", "add", "probe"], env=env, check=True, capture_output=True, text=True, timeout=120
+                [GEOGRID, "keys", "add", name], env=env, check=True, capture_output=True, text=True, timeout=120
             )
             .stdout.strip()
             .splitlines()[-1]
