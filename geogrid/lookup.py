@@ -462,3 +462,19 @@ class BatchTooLarge(GeogridError):
         )
 
         self.extra = {"limit": limit}
+
+
+# The columns of a CSV of batch answers, one order for the API and the CLI.
+CSV_COLUMNS = (
+    "id",
+    "grid_code",
+    "grid_name",
+    "grid_kind",
+    "community_code",
+    "match_address",
+    "match_score",
+    "error",
+    "match_level",
+    "ambiguous",
+    "candidate_codes",
+)

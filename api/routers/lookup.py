@@ -23,7 +23,7 @@ from geogrid import db
 from geogrid.csvsafe import SafeWriter
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
-from geogrid.lookup import lookup_address, lookup_batch, lookup_point, lookup_point_async
+from geogrid.lookup import CSV_COLUMNS, lookup_address, lookup_batch, lookup_point, lookup_point_async
 
 POOL_SIZE = 8  # connections per worker process for point lookups
 RECONNECT_WINDOW_S = 2.0  # a failed pool slot retries this long, then the next request starts a fresh attempt
@@ -78,19 +78,6 @@ async def lookup_pool(app) -> AsyncIterator[None]:
 router = APIRouter(tags=["lookup"])  # its pool is opened by the app's lifespan (api.app)
 
 CRS_HELP = "wgs84 (default), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or an EPSG code"
-CSV_COLUMNS = (
-    "id",
-    "grid_code",
-    "grid_name",
-    "grid_kind",
-    "community_code",
-    "match_address",
-    "match_score",
-    "error",
-    "match_level",
-    "ambiguous",
-    "candidate_codes",
-)
 
 
 # Sync lookups (addresses, or no pool) hold a pooled SQLAlchemy connection for their whole run: more threads

@@ -16,19 +16,6 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 
 CHUNK = 5_000
-OUT_COLUMNS = (
-    "id",
-    "grid_code",
-    "grid_name",
-    "grid_kind",
-    "community_code",
-    "match_address",
-    "match_score",
-    "error",
-    "match_level",
-    "ambiguous",
-    "candidate_codes",
-)
 _POINT = re.compile(r"^\s*(-?[\d.]+(?:e-?\d+)?)\s*[,，\s]\s*(-?[\d.]+(?:e-?\d+)?)\s*$", re.IGNORECASE)
 
 
@@ -94,13 +81,13 @@ def read_items(path: Path) -> list[dict]:
 
 
 def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
-    from geogrid.lookup import lookup_batch
+    from geogrid.lookup import CSV_COLUMNS, lookup_batch
 
     items = read_items(path)
     sink = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
     try:
         writer = SafeWriter(sink)
-        writer.writerow(OUT_COLUMNS)
+        writer.writerow(CSV_COLUMNS)
         with progress() as bar:
             task = bar.add_task(t("lookup"), total=len(items))
 
