@@ -64,6 +64,8 @@ def _create_database() -> None:
             conn.exec_driver_sql(
                 f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{secret}'"
             )  # token_urlsafe: no quote can occur
+        # Roles are cluster-wide: set under the lock, or two workers' ALTER ROLE collide ("tuple concurrently updated").
+        conn.execute(text(f"ALTER ROLE {roles.APP} SET search_path = public, audit"))  # the audit log's schema
         exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": settings.db_name})
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{settings.db_name}"'))
@@ -154,7 +156,6 @@ def _secure_audit_log(conn) -> None:
     conn.execute(text(f"GRANT USAGE ON SCHEMA audit TO {roles.APP}"))
     conn.execute(text(f"GRANT SELECT, INSERT ON audit.audit_log TO {roles.APP}"))
     conn.execute(text(f"GRANT USAGE ON SEQUENCE audit.audit_log_id_seq TO {roles.APP}"))
-    conn.execute(text(f"ALTER ROLE {roles.APP} SET search_path = public, audit"))
 
 
 def _secure_after_migrations() -> None:
