@@ -125,6 +125,15 @@ class BodyLimit:
             await _error(413, reason, limit=limit)(scope, receive, send)
 
 
+class GeogridAPI(FastAPI):
+    """FastAPI, with a warm public tile answered before anything else runs (:class:`api.routers.tiles.WarmTiles`:
+    the same answer the ordinary stack gives, without its per-request cost)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not await tiles.warm.answer(scope, send):
+            await super().__call__(scope, receive, send)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Everything the app holds while it runs, in one place: the point-lookup pool and the map warmer."""
@@ -164,7 +173,7 @@ def create_app() -> FastAPI:
     from api import docs
     from api.security import authorize
 
-    app = FastAPI(
+    app = GeogridAPI(
         title="geogrid",
         description="Community grid management (网格化服务管理): grids, lookup, coverage and maps on PostGIS.",
         version="0.1.0",
@@ -174,9 +183,6 @@ def create_app() -> FastAPI:
         dependencies=[Depends(authorize)],  # one authorization table for every route (api/security.py)
     )
     _install_error_handlers(app)
-    from api.routers.tiles import WarmTiles
-
-    app.add_middleware(WarmTiles)  # innermost: warm public tiles skip routing (host, headers, limits still apply)
     guards.install(app)
     _install_hardening(app)
     app.add_middleware(BodyLimit)

@@ -12,6 +12,8 @@ Tiles are in WGS84 / Web Mercator: with a GCJ-02 tile source the folium pages em
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -28,7 +30,9 @@ EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
 FINGERPRINT_TTL_S = 1.0  # PostgreSQL publishes its write counters about a second after a commit anyway
+FINGERPRINT_GRACE_S = 1.0  # a warm tile may be served this much past the TTL while the re-read runs
 MAX_TILES = 20_000  # tiles kept in memory (a few kB each)
+GZIP_MIN_BYTES = 256  # smaller tiles are sent as they are
 
 ENVELOPE = (
     "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS m, ST_Transform(ST_TileEnvelope(:z, :x, :y, "
@@ -58,6 +62,7 @@ LEFT JOIN unnest(CAST(:fid AS int[]), CAST(:fhh AS int8[]), CAST(:fcov AS float8
        ON f.id = g.id, env
 WHERE g.valid_to IS NULL AND g.geom && env.ll
 """
+GRID_IDS = ENVELOPE + " SELECT g.id FROM grids g, env WHERE g.valid_to IS NULL AND g.geom && env.ll"
 BUILDINGS = """
 SELECT b.id, b.name, b.households, coalesce(b.footprint, b.geom) AS geom
 FROM buildings b, env WHERE :z >= 14 AND coalesce(b.footprint, b.geom) && env.ll
@@ -188,32 +193,53 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise NotFound(t("no tile {z}/{x}/{y}: zoom 0–{max}, x and y 0 – 2^zoom − 1", z=z, x=x, y=y, max=MAX_ZOOM))
 
 
-def grid_figures(conn: Connection) -> dict[str, list]:
-    """Households and coverage share (5 minutes, network where computed) per grid, as the maps show them."""
+Figures = dict[int, tuple[int, float | None]]
+
+
+def grid_figures(conn: Connection) -> Figures:
+    """Households and coverage share (5 minutes, network where computed) per grid id, as the maps show them."""
     from maps import data
 
-    def compute() -> dict[str, list]:
+    def compute() -> Figures:
         frame = data.grids(conn, data.check_scope(conn, data.Scope()))
         if frame.empty:
-            return {"fid": [], "fhh": [], "fcov": []}
+            return {}
         cov = frame["coverage"].astype(float).to_numpy()
-        return {
-            "fid": frame["id"].astype(int).tolist(),
-            "fhh": frame["households"].astype(int).tolist(),
-            "fcov": [None if np.isnan(v) else float(v) for v in cov],
-        }
+        ids, hh = frame["id"].astype(int).tolist(), frame["households"].astype(int).tolist()
+        return {i: (h, None if np.isnan(c) else float(c)) for i, h, c in zip(ids, hh, cov, strict=True)}
 
     return cache.cached(conn, ("tile-grid-figures",), compute)
+
+
+def _tile_figures(conn: Connection, params: dict) -> dict[str, list]:
+    """The figures of the grids in this tile only (a city has 20k grids; a tile a few hundred)."""
+    figures = grid_figures(conn)
+    ids = [i for i in conn.scalars(text(GRID_IDS), params) if i in figures]
+    return {"fid": ids, "fhh": [figures[i][0] for i in ids], "fcov": [figures[i][1] for i in ids]}
 
 
 def build_tile(conn: Connection, key: str, z: int, x: int, y: int) -> bytes:
     """The tile's bytes straight from PostGIS (no cache)."""
     layer = _layer(key)
     check_tile(z, x, y)
-    params = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT}
+    params: dict = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT}
     if layer.needs_figures:
-        params.update(grid_figures(conn))
+        params.update(_tile_figures(conn, params))
     return bytes(conn.scalar(text(tile_sql(layer)), params) or b"")
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """A tile as served: its bytes, their gzip (None when too small to gain) and its ETag, made once."""
+
+    body: bytes
+    gzip: bytes | None
+    etag: str
+
+    @classmethod
+    def pack(cls, body: bytes) -> Tile:
+        packed = gzip.compress(body, 6) if len(body) >= GZIP_MIN_BYTES else None
+        return cls(body, packed, '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"')
 
 
 class TileCache:
@@ -221,15 +247,21 @@ class TileCache:
 
     def __init__(self, max_tiles: int = MAX_TILES, ttl_s: float = FINGERPRINT_TTL_S) -> None:
         self.max_tiles, self.ttl_s = max_tiles, ttl_s
-        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self._tiles: OrderedDict[tuple, Tile] = OrderedDict()
         self._lock = threading.Lock()
         self._fp: tuple | None = None
         self._fp_at = 0.0
+        self.refreshing = False  # a re-read of the fingerprint is under way (see api.routers.tiles)
         self.hits = self.misses = 0
 
     def fingerprint_fresh(self) -> tuple | None:
         """The remembered data state while it is younger than the TTL (no database needed), else None."""
         return self._fp if time.monotonic() - self._fp_at < self.ttl_s else None
+
+    def fingerprint_usable(self) -> tuple[tuple | None, bool]:
+        """The remembered state while usable (younger than TTL + grace), and whether it is due a re-read."""
+        age = time.monotonic() - self._fp_at
+        return (self._fp if age < self.ttl_s + FINGERPRINT_GRACE_S else None), age >= self.ttl_s
 
     def refresh(self, conn: Connection) -> tuple:
         fp = cache.fingerprint(conn)
@@ -239,7 +271,7 @@ class TileCache:
             self._fp, self._fp_at = fp, time.monotonic()
         return fp
 
-    def get(self, fp: tuple, key: str, z: int, x: int, y: int) -> bytes | None:
+    def get(self, fp: tuple, key: str, z: int, x: int, y: int) -> Tile | None:
         with self._lock:
             tile = self._tiles.get((fp, key, z, x, y))
             if tile is not None:
@@ -247,7 +279,7 @@ class TileCache:
                 self.hits += 1
             return tile
 
-    def put(self, fp: tuple, key: str, z: int, x: int, y: int, tile: bytes) -> None:
+    def put(self, fp: tuple, key: str, z: int, x: int, y: int, tile: Tile) -> None:
         with self._lock:
             self.misses += 1
             if fp != self._fp:
@@ -256,7 +288,7 @@ class TileCache:
             while len(self._tiles) > self.max_tiles:
                 self._tiles.popitem(last=False)
 
-    def tile(self, conn: Connection, key: str, z: int, x: int, y: int) -> bytes:
+    def tile(self, conn: Connection, key: str, z: int, x: int, y: int) -> Tile:
         """The tile from memory when the data has not changed, else built and remembered."""
         _layer(key)
         check_tile(z, x, y)
@@ -264,7 +296,7 @@ class TileCache:
         found = self.get(fp, key, z, x, y)
         if found is not None:
             return found
-        built = build_tile(conn, key, z, x, y)
+        built = Tile.pack(build_tile(conn, key, z, x, y))
         self.put(fp, key, z, x, y, built)
         return built
 

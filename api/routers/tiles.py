@@ -6,7 +6,7 @@ stale data fingerprint (re-read at most once a second) goes to a worker thread a
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import re
 
 from fastapi import APIRouter, Request
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from geogrid import db
-from geogrid.settings import get_settings
+from geogrid.settings import Settings, get_settings
 from maps import tiles
 
 router = APIRouter(tags=["tiles"])
@@ -22,57 +22,135 @@ cache = tiles.TileCache()
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def _answer(request: Request, tile: bytes) -> Response:
-    return _tile_response(request.headers.get("if-none-match"), tile)
+def _gzip_ok(accept_encoding: str | None) -> bool:
+    return accept_encoding is not None and "gzip" in accept_encoding
 
 
-def _tile_response(if_none_match: str | None, tile: bytes) -> Response:
-    etag = '"' + hashlib.blake2b(tile, digest_size=8).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}  # revalidate: the data may have changed
-    if if_none_match == etag:
+def _answer(request: Request, tile: tiles.Tile) -> Response:
+    headers = {"ETag": tile.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}  # revalidate: data changes
+    if request.headers.get("if-none-match") == tile.etag:
         return Response(status_code=304, headers=headers)
-    return Response(tile, media_type=MVT, headers=headers)
+    if tile.gzip is not None and _gzip_ok(request.headers.get("accept-encoding")):
+        return Response(tile.gzip, media_type=MVT, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(tile.body, media_type=MVT, headers=headers)
 
 
 TILE_PATH = re.compile(r"^/tiles/([a-z-]{1,20})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.pbf$")
-CREDENTIALS = (b"authorization", b"x-api-key", b"cookie")
+# Anything here sends the request the ordinary way: credentials (a role to identify), a body, a CORS origin.
+ORDINARY = frozenset((b"authorization", b"x-api-key", b"cookie", b"origin", b"content-length", b"transfer-encoding"))
 
 
 class WarmTiles:
-    """Answers a warm tile before routing, when anyone may read tiles and the caller sent no credentials.
+    """Answers a warm public tile before FastAPI sees the request (``api.app.GeogridAPI``), from bytes, gzip and
+    ETag prepared when the tile was built.
 
-    Routing, the authorization dependency and two thread hops cost more than the look-up itself; the
-    decision is the one :func:`api.security.authorize` takes for an anonymous caller (same table, same
-    ``GEOGRID_PUBLIC``). Installed innermost: host checks, security headers and limits still apply.
-    Anything else (a cold tile, credentials, a bad address) goes the ordinary way.
+    Only a request whose ordinary answer is known is taken: GET of a cached tile, no query string, no
+    credentials, body or Origin, a Host the host check accepts, and tiles readable anonymously under
+    ``GEOGRID_PUBLIC`` (the table :func:`api.security.authorize` applies, same decision). The security headers
+    are the ones :class:`api.hardening.SecurityHeaders` adds. Anything else, including a refused caller, goes
+    the ordinary way and gets the ordinary answer. The data's fingerprint is re-read in a worker thread once a
+    second while a warm tile may still be served from the state read a moment ago (at most
+    ``FINGERPRINT_GRACE_S`` longer), so no request waits for it.
     """
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def __init__(self) -> None:
+        self._for: Settings | None = None
+        self._public = False
+        self._hosts: tuple[str, ...] = ()
+        self._any_host = False
+        self._headers: list[tuple[bytes, bytes]] = []
+        self.served = 0  # answers given here (tests tell the two ways apart by it)
 
-    async def __call__(self, scope, receive, send) -> None:
-        found = self._warm(scope) if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") else None
-        if found is None:
-            return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        inm = headers.get(b"if-none-match")
-        await _tile_response(inm.decode("latin-1") if inm else None, found)(scope, receive, send)
-
-    @staticmethod
-    def _warm(scope) -> bytes | None:
-        match = TILE_PATH.match(scope["path"])
-        fp = cache.fingerprint_fresh() if match else None
-        if fp is None or any(name in CREDENTIALS for name, _ in scope["headers"]):
-            return None
+    def _configure(self, settings: Settings) -> None:
+        """What depends on the settings only, worked out once per settings object."""
+        from api.hardening import STATIC_HEADERS, csp
         from api.security import rule
         from geogrid.accounts.roles import allowed
 
-        if not allowed(None, rule("GET", scope["path"]) or "admin", get_settings().public):
-            return None
-        return cache.get(fp, match[1], int(match[2]), int(match[3]), int(match[4]))
+        self._public = allowed(None, rule("GET", "/tiles/grids/0/0/0.pbf") or "admin", settings.public)
+        self._hosts = tuple(h.lower() for h in settings.allowed_hosts)
+        self._any_host = "*" in self._hosts
+        self._headers = [
+            (b"content-type", MVT.encode()),
+            (b"cache-control", b"no-cache"),
+            (b"vary", b"Accept-Encoding"),
+            *STATIC_HEADERS,
+            (b"content-security-policy", csp([]).encode()),
+        ]
+        self._for = settings
+
+    def _host_ok(self, host: bytes | None) -> bool:
+        if self._any_host:
+            return True
+        if not host or b"[" in host:
+            return False  # no Host, or an IPv6 literal: the ordinary host check decides
+        name = host.split(b":", 1)[0].decode("latin-1").lower()
+        return any(name == p or (p.startswith("*") and name.endswith(p[1:])) for p in self._hosts)
+
+    async def answer(self, scope, send) -> bool:
+        """Send the warm tile and return True, or return False for the ordinary way."""
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
+            return False
+        match = TILE_PATH.match(scope["path"])
+        if match is None:
+            return False
+        settings = get_settings()
+        if settings is not self._for:
+            self._configure(settings)
+        fp, due = cache.fingerprint_usable()
+        if due and not cache.refreshing:
+            cache.refreshing = True
+            asyncio.get_running_loop().run_in_executor(None, _refresh)
+        if fp is None or not self._public:
+            return False
+        host = inm = accept = None
+        for name, value in scope["headers"]:
+            if name in ORDINARY:
+                return False
+            if name == b"host":
+                host = value
+            elif name == b"if-none-match":
+                inm = value
+            elif name == b"accept-encoding":
+                accept = value
+        if not self._host_ok(host):
+            return False
+        found = cache.get(fp, match[1], int(match[2]), int(match[3]), int(match[4]))
+        if found is None:
+            return False
+        self.served += 1
+        await self._send(send, found, inm, accept)
+        return True
+
+    async def _send(self, send, tile: tiles.Tile, inm: bytes | None, accept: bytes | None) -> None:
+        etag = tile.etag.encode()
+        if inm == etag:
+            status, body, headers = 304, b"", [(b"etag", etag), *self._headers[1:]]
+        else:
+            packed = tile.gzip is not None and accept is not None and b"gzip" in accept
+            body = tile.gzip if packed else tile.body  # type: ignore[assignment]
+            extra = [(b"content-encoding", b"gzip")] if packed else []
+            status = 200
+            headers = [(b"content-length", str(len(body)).encode()), (b"etag", etag), *extra, *self._headers]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
-def _build(layer: str, z: int, x: int, y: int) -> bytes:
+warm = WarmTiles()
+
+
+def _refresh() -> None:
+    """Re-read the data's fingerprint (a worker thread); the next warm request uses it."""
+    try:
+        with db.ready().connect() as conn:
+            cache.refresh(conn)
+    except Exception:  # the ordinary path meets the same failure and answers it (503)  # noqa: BLE001
+        pass
+    finally:
+        cache.refreshing = False
+
+
+def _build(layer: str, z: int, x: int, y: int) -> tiles.Tile:
     with db.ready().connect() as conn:
         return cache.tile(conn, layer, z, x, y)
 

@@ -139,3 +139,26 @@ def test_warm_tiles_follow_the_authorization_table(small_city, settings_env):  #
     assert anonymous.get(f"/tiles/grids/{z}/{x}/{y}.pbf").status_code == 401
     settings_env("GEOGRID_PUBLIC", "maps,read,lookup")
     assert anonymous.get(f"/tiles/grids/{z}/{x}/{y}.pbf").status_code == 200
+
+
+def test_warm_tile_answer_equals_the_ordinary_one(small_city, client):  # noqa: F811
+    """The warm path (before FastAPI) answers exactly as routing would: body, gzip, ETag, 304, security headers;
+    a bad Host, credentials or a query string go the ordinary way."""
+    z, x, y = tile_of(116.315, 39.986, 12)
+    url = f"/tiles/grids/{z}/{x}/{y}.pbf"
+    plain = {"Accept-Encoding": "identity"}
+    ordinary = client.get(url, headers=plain)  # cold: built through the route
+    served = tiles_router.warm.served
+    warm = client.get(url, headers=plain)
+    assert tiles_router.warm.served == served + 1
+    assert warm.status_code == 200 and warm.content == ordinary.content and len(warm.content) > 256
+    for name in ("etag", "content-type", "cache-control", "content-security-policy", "x-frame-options"):
+        assert warm.headers[name] == ordinary.headers[name], name
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip" and packed.content == ordinary.content  # decoded by httpx
+    assert client.get(url, headers={"If-None-Match": ordinary.headers["etag"]}).status_code == 304
+    served = tiles_router.warm.served
+    assert client.get(url, headers={"Host": "evil.example"}).status_code == 400  # the host check still applies
+    assert client.get(url, headers={"X-API-Key": "gg_nonsense"}).status_code == 401  # credentials are checked
+    assert client.get(url + "?x=1").content == ordinary.content
+    assert tiles_router.warm.served == served
