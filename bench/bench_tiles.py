@@ -1,7 +1,8 @@
 """Vector tiles over HTTP: geogrid's ``/tiles/{layer}/{z}/{x}/{y}.pbf`` against tipg's OGC API Tiles, same run.
 
-Both serve the demo city's grids from the same PostGIS (tipg standalone, ``public.grids``, as its users run
-it), each in one uvicorn process; ``wrk`` cycles through every tile of zooms 14–16 that covers
+Both serve the demo city's grids from the same PostGIS, each as its users run it in one process: geogrid by
+``geogrid serve`` (its defaults, access log included), tipg standalone under uvicorn over ``public.grids``
+(signed in as the read-only role); ``wrk`` cycles through every tile of zooms 14–16 that covers
 the city. geogrid keeps tiles in memory keyed by the data's write counters (:mod:`maps.tiles`), tipg builds
 every tile in PostGIS: ``first_pass_tiles_per_s`` asks every tile once in order (geogrid's cache empty),
 then ``wrk`` (32 connections) measures each warm. The base-map tiles (roads, water, railways, footprints)
@@ -39,9 +40,20 @@ def _tiles(west: float, south: float, east: float, north: float) -> list[tuple[i
     return out
 
 
+def _in_buffer_only(geometry: dict, extent: int = 4096, slack: int = 2) -> bool:
+    """True when a decoded feature lies in the tile's buffer, outside the tile proper (give or take ``slack``
+    units, an eighth of a pixel: the two servers round the tile's edge differently)."""
+    import shapely
+
+    west, south, east, north = shapely.geometry.shape(geometry).bounds
+    return east <= slack or west >= extent - slack or north <= slack or south >= extent - slack
+
+
 def _same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) -> bool:
-    """Every grid tipg puts in a sample of tiles is in ours too (ours has a 64-pixel buffer, so it may hold
-    a neighbour more): a check that the race is fair."""
+    """The same grids in a sample of tiles from both servers (same extent and 64-pixel buffer): a check that
+    the race is fair, before it runs. geogrid also sends the grids that reach only into the buffer (tipg
+    selects by the tile proper): every grid of ours inside the tile is in tipg's, every grid of tipg's is in
+    ours (retired grids aside: tipg serves the whole table)."""
     import httpx
     import mapbox_vector_tile
 
@@ -49,35 +61,50 @@ def _same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) ->
         a = mapbox_vector_tile.decode(httpx.get(f"{ours}/tiles/grids/{z}/{x}/{y}.pbf").content or b"") or {}
         b = httpx.get(f"{theirs}/collections/public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}")
         b = mapbox_vector_tile.decode(b.content or b"") or {}
-        codes_a = {f["properties"]["code"] for layer in a.values() for f in layer["features"]}
-        codes_b = {f["properties"]["code"] for layer in b.values() for f in layer["features"]}
-        if not codes_b <= codes_a:
+        inside = {
+            f["properties"]["code"]: not _in_buffer_only(f["geometry"]) for lyr in a.values() for f in lyr["features"]
+        }
+        codes_b = {
+            f["properties"]["code"]
+            for layer in b.values()
+            for f in layer["features"]
+            if f["properties"].get("valid_to") is None
+        }
+        if not {code for code, core in inside.items() if core} <= codes_b <= set(inside):
             return False
     return True
 
 
-def _start(app: str, env: dict, port: int, probe: str):
-    """One uvicorn process (a tile cache is per process: one worker each, tipg too, keeps the race even)."""
-    import subprocess
+def _command(app: str, port: int) -> list[str]:
+    """geogrid as users start it (``geogrid serve``); tipg as its documentation does (uvicorn)."""
     import sys
+
+    if app == "geogrid":
+        return [str(Path(sys.executable).parent / "geogrid"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+
+
+def _peer_dsn() -> str:
+    """tipg's connection: the read-only role of the benchmark cluster, with its password."""
+    from urllib.parse import quote
+
+    from geogrid.db import roles
+    from geogrid.settings import get_settings
+
+    s = get_settings()
+    secret = roles.password(s.home, roles.READER) or ""
+    return f"postgresql://{roles.READER}:{quote(secret, safe='')}@127.0.0.1:{s.db_port}/{s.db_name}"
+
+
+def _start(app: str, env: dict, port: int, probe: str):
+    """One server process (a tile cache is per process: one worker each, tipg too, keeps the race even)."""
+    import subprocess
     import time
 
     import httpx
 
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        _command(app, port),
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -111,25 +138,24 @@ def run(quick: bool) -> dict:
     from bench.bench_lookup import _free_port, _stop, _wrk
     from bench.common import goal, load_city
     from geogrid import db
-    from geogrid.settings import get_settings
     from maps import tiles as mvt
 
     grids = load_city(QUICK_BUILDINGS if quick else BUILDINGS)
     with db.ready().connect() as conn:
         tiles = _tiles(*mvt.bounds(conn))
     seconds, rounds = (QUICK_SECONDS, QUICK_ROUNDS) if quick else (SECONDS, ROUNDS)
-    s = get_settings()
     env = dict(os.environ)
     peer_env = dict(
         env,
-        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{s.db_port}/{s.db_name}",
+        DATABASE_URL=_peer_dsn(),
         TIPG_DB_SCHEMAS='["public"]',
         TIPG_DB_TABLES='["public.grids"]',
         TIPG_DB_SPATIAL_EXTENT="false",
         TIPG_DB_DATETIME_EXTENT="false",
+        TIPG_TILE_BUFFER="64",  # ours: the same extent (4096) and buffer
     )
     port, peer_port = _free_port(), _free_port()
-    procs = {"geogrid": _start("api.app:app", env, port, "/health")}
+    procs = {"geogrid": _start("geogrid", env, port, "/health")}
     try:
         procs["tipg"] = _start("tipg.main:app", peer_env, peer_port, "/collections")
         ours, theirs = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer_port}"
@@ -142,11 +168,13 @@ def run(quick: bool) -> dict:
             ),
         }
         first_pass = {name: round(_first_pass(base, urls), 1) for name, (base, urls) in paths.items()}
+        same = _same_features(ours, theirs, tiles)
+        if not same:
+            raise RuntimeError("geogrid's and tipg's grid tiles hold different grids: the race would not be fair")
         runs: dict[str, list[dict]] = {name: [] for name in paths}
         for _ in range(rounds):
             for name, (base, urls) in paths.items():
                 runs[name].append(_wrk(base, urls, seconds))
-        same = _same_features(ours, theirs, tiles)
     finally:
         for proc in procs.values():
             _stop(proc)

@@ -117,6 +117,62 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
     return m
 
 
+def tiled(conn: Connection, scope: data.Scope, opts: PageOptions, city: bool) -> bool:
+    """True when the city page draws its grids from vector tiles (``/tiles``) instead of GeoJSON: the whole
+    city, in WGS84, coloured by a figure the grid tiles carry, for the circle the tiles measure
+    (:func:`maps.tiles.grid_figures`: the default one). Service areas come as tiles too once stored."""
+    default = data.check_scope(conn, data.Scope())
+    return bool(
+        city
+        and opts.tiles_url
+        and opts.layer_url
+        and not opts.tile_url
+        and scope.area is None
+        and scope == default
+        and opts.measure in ("households", "coverage")
+    )
+
+
+def tile_summary(conn: Connection, measure: str) -> dict:
+    """What the tiled page cannot add up from its grids (it never holds them all): the summary box and the
+    legend's count per colour, from the same figures the grid tiles carry."""
+    from bisect import bisect_right
+
+    from maps import tiles
+
+    m = measures()[measure]
+    figures = list(tiles.grid_figures(conn).values())
+    counts: dict[str, int] = {}
+    none = 0
+    for households, coverage, _ in figures:
+        value = households if measure == "households" else coverage
+        if value is None:
+            none += 1
+            continue
+        colour = m["colors"][min(bisect_right(m["breaks"], value), len(m["colors"]) - 1)]
+        counts[colour] = counts.get(colour, 0) + 1
+    return {
+        "grids": len(figures),
+        "households": sum(f[0] for f in figures),
+        "covered_households": sum(f[2] for f in figures),
+        "low": sum(1 for f in figures if f[1] is not None and f[1] < 0.5),
+        "counts": counts,
+        "none": none,
+    }
+
+
+def _bounds(conn: Connection, scope: data.Scope) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the scope's grids: where a tiled page opens."""
+    row = conn.execute(
+        text(
+            f"SELECT ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e) FROM (SELECT ST_Extent(sg.geom) AS e "
+            f"FROM ({data.SCOPED_GRIDS}) sg) x"
+        ),
+        scope.place.params(),
+    ).first()
+    return None if row is None or row[0] is None else [[row[0], row[1]], [row[2], row[3]]]
+
+
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
     row = conn.execute(
         text(
@@ -221,6 +277,7 @@ def coverage_page(
     n = data.grid_count(conn, scope)
     city = n > EMBED_MAX_GRIDS
     embed = opts.layer_url is None or not city
+    tiled_page = not focus and tiled(conn, scope, opts, city)
     m = _base_map(opts, canvas=n >= CANVAS_MIN_GRIDS, center=_center(conn, scope))
     m.add_child(
         Setup(
@@ -233,6 +290,11 @@ def coverage_page(
                 "basis": basis_label(scope),
                 "minutes": scope.minutes,
                 "print": opts.print_view,
+                **(
+                    {"bounds": _bounds(conn, scope), "summary": tile_summary(conn, opts.measure)}
+                    if tiled_page
+                    else {}
+                ),
             }
         )
     )
@@ -244,6 +306,8 @@ def coverage_page(
             if embed
             else {"url": _url(opts, key, scope, grid=focus)}
         )
+        if tiled_page and (key == "grids" or (key == "service-areas" and data._stored(conn, scope))):
+            source["tiles"] = f"{opts.tiles_url}/{key}/{{z}}/{{x}}/{{y}}.pbf"  # grids' GeoJSON: for search only
         m.add_child(DataLayer(key, kind, name, show=show, **source, **options))
 
     _add_base(m, conn, scope, opts, embed)
@@ -253,6 +317,7 @@ def coverage_page(
         "areas",
         f"{scope.minutes} 分钟服务范围 service areas ({scope.mode})",
         canvas=n >= CANVAS_MIN_GRIDS,
+        circle={"mode": scope.mode, "minutes": scope.minutes},
     )
     add("facilities", "facilities", "服务设施 facilities", cluster=city)
     if focus:

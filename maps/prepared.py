@@ -79,6 +79,11 @@ def prepare_city(engine: Engine) -> bool | None:
             for layer in CITY_LAYERS if scope is not None else ():
                 layer_bytes(conn, layer, scope)
                 conn.rollback()  # end the read transaction: a long one would hold back vacuum
+            if scope is not None:  # the figures the grid tiles and the tiled page's summary carry
+                from maps import tiles
+
+                tiles.grid_figures(conn)
+                conn.rollback()
             return scope is not None
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": WARM_LOCK})

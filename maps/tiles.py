@@ -193,7 +193,7 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise NotFound(t("no tile {z}/{x}/{y}: zoom 0–{max}, x and y 0 – 2^zoom − 1", z=z, x=x, y=y, max=MAX_ZOOM))
 
 
-Figures = dict[int, tuple[int, float | None]]
+Figures = dict[int, tuple[int, float | None, int]]  # grid id → households, coverage share, covered households
 
 
 def grid_figures(conn: Connection) -> Figures:
@@ -206,7 +206,10 @@ def grid_figures(conn: Connection) -> Figures:
             return {}
         cov = frame["coverage"].astype(float).to_numpy()
         ids, hh = frame["id"].astype(int).tolist(), frame["households"].astype(int).tolist()
-        return {i: (h, None if np.isnan(c) else float(c)) for i, h, c in zip(ids, hh, cov, strict=True)}
+        covered = frame["covered_households"].astype(int).tolist()
+        return {
+            i: (h, None if np.isnan(c) else float(c), k) for i, h, c, k in zip(ids, hh, cov, covered, strict=True)
+        }
 
     return cache.cached(conn, ("tile-grid-figures",), compute)
 

@@ -69,16 +69,17 @@
 
   function gridStyle(f) {
     var focus = G.config.focus && f.properties.code === G.config.focus;
-    return {color: focus ? "#000" : "#444", weight: focus ? 3 : 1, opacity: 0.9,
+    return {color: focus ? "#000" : "#444", weight: focus ? 3 : 1, opacity: 0.9, fill: true,
             fillColor: colorOf(f.properties[G.config.measure]), fillOpacity: 0.55, className: "geogrid-grid"};
   }
   function gridTooltip(p) {
     return "<b>" + esc(p.name || p.code) + "</b><br>编码 code " + esc(p.code)
       + (p.community_name ? "<br>" + esc(p.community_name) : "")
-      + "<br>网格员 grid worker: " + (esc(p.worker) || "—")
+      + (p.worker !== undefined ? "<br>网格员 grid worker: " + (esc(p.worker) || "—") : "")
       + "<br>户数 households: " + p.households
-      + "<br>覆盖率 coverage: " + pct(p.coverage) + " (" + p.covered_households + " 户)"
-      + "<br>党员 party members: " + p.party_members;
+      + "<br>覆盖率 coverage: " + pct(p.coverage)
+      + (p.covered_households !== undefined ? " (" + p.covered_households + " 户)" : "")
+      + (p.party_members !== undefined ? "<br>党员 party members: " + p.party_members : "");
   }
 
   /* ---- legend: every symbol drawn on the map, and only those (G.used fills as layers are drawn) ---- */
@@ -97,15 +98,16 @@
     var el = document.getElementById("geogrid-legend");
     if (!el) return;
     var m = measure(), html = "<div class='geogrid-legend-title'>" + esc(m.title) + " <small>(" + esc(m.unit) + ")</small></div>";
-    var counts = {}, none = 0;
-    G.grids.forEach(function (l) {
+    var counts = {}, none = 0, sum = G.config.summary, counted = sum ? sum.grids : G.grids.length;
+    if (sum) { counts = sum.counts; none = sum.none; }  /* tiled city page: counted by the server */
+    else G.grids.forEach(function (l) {
       var v = l.feature.properties[G.config.measure];
       if (v === null || v === undefined) { none++; return; }
       var c = colorOf(v); counts[c] = (counts[c] || 0) + 1;
     });
     classes(m).forEach(function (c) {
       html += "<div data-class='" + c.color + "'><i style='background:" + c.color + "'></i>" + esc(c.label)
-        + (G.grids.length ? " <small>(" + (counts[c.color] || 0) + ")</small>" : "") + "</div>";
+        + (counted ? " <small>(" + (counts[c.color] || 0) + ")</small>" : "") + "</div>";
     });
     if (none) html += "<div data-class='" + m.none + "'><i style='background:" + m.none + "'></i>" + esc(m.none_label)
       + " <small>(" + none + ")</small></div>";
@@ -124,8 +126,9 @@
   G.summary = function () {
     var el = document.getElementById("geogrid-summary");
     if (!el) return;
-    var hh = 0, cov = 0, low = 0, grids = G.grids.length;
-    G.grids.forEach(function (l) {
+    var hh = 0, cov = 0, low = 0, grids = G.grids.length, sum = G.config.summary;
+    if (sum) { hh = sum.households; cov = sum.covered_households; low = sum.low; grids = sum.grids; }
+    else G.grids.forEach(function (l) {
       var p = l.feature.properties; hh += p.households || 0; cov += p.covered_households || 0;
       if (p.coverage !== null && p.coverage !== undefined && p.coverage < 0.5) low++;
     });
@@ -144,6 +147,7 @@
     if (!group) return;
     group.clearLayers();
     if (map.getZoom() < G.labelZoom) return;
+    if (G.tiledGrids && !G.indexed) { G.index().then(updateLabels); return; }
     var bounds = map.getBounds().pad(0.2), n = 0;
     for (var i = 0; i < G.grids.length && n < 800; i++) {
       var p = G.grids[i].feature.properties, ll = L.latLng(p.ly, p.lx);
@@ -156,7 +160,49 @@
   }
 
   /* ---- layer kinds ---- */
+  /* A vector-tile layer (city scale): tiles are fetched for the view only; fill() resolves once they are drawn. */
+  function tileLayer(spec, name, style, interactive) {
+    var styles = {}; styles[name] = style;
+    var layer = L.vectorGrid.protobuf(spec.tiles, {vectorTileLayerStyles: styles, rendererFactory: L.canvas.tile,
+      interactive: interactive, maxNativeZoom: 18, getFeatureId: function (f) { return f.properties.code; }});
+    var drawn = new Promise(function (resolve) { layer.once("load", resolve); });
+    layer.fill = function () { return drawn; };
+    return layer;
+  }
+  /* The city's grids without geometry drawn: loaded only when searching or labelling zoomed in. */
+  G.index = function () {
+    if (!G.indexing) G.indexing = fetchJson(G.tiledGrids.url).then(function (data) {
+      L.geoJSON(data, {onEachFeature: function (f, l) { G.grids.push(l); }});
+      G.indexed = true; searchIndex();
+    });
+    return G.indexing;
+  };
+  function tiledGridsLayer(map, spec) {
+    G.tiledGrids = spec; G.labelZoom = 16;
+    var layer = tileLayer(spec, "grids", function (p) { return gridStyle({properties: p}); }, true);
+    var tip = L.tooltip({sticky: true, className: "geogrid-tooltip"});
+    layer.on("mouseover mousemove", function (e) {
+      var p = e.layer.properties;
+      if (G.hovered !== p.code) {
+        if (G.hovered) layer.resetFeatureStyle(G.hovered);
+        G.hovered = p.code;
+        layer.setFeatureStyle(p.code, L.extend(gridStyle({properties: p}), {weight: 3, color: "#000", fill: true}));
+      }
+      tip.setLatLng(e.latlng).setContent(gridTooltip(p));
+      if (!map.hasLayer(tip)) tip.addTo(map);
+    });
+    layer.on("mouseout", function () {
+      if (G.hovered) layer.resetFeatureStyle(G.hovered);
+      G.hovered = null; map.removeLayer(tip);
+    });
+    G.labels = L.layerGroup().addTo(map);
+    map.on("zoomend moveend", updateLabels);
+    var drawn = layer.fill;
+    layer.fill = function () { G.legend(); G.summary(); return drawn(); };
+    return layer;
+  }
   function gridsLayer(map, spec) {
+    if (spec.tiles) return tiledGridsLayer(map, spec);
     var layer = L.geoJSON(null, {
       style: gridStyle, renderer: spec.canvas ? L.canvas({padding: 0.2}) : L.svg(),
       onEachFeature: function (f, l) { G.grids.push(l); }
@@ -229,10 +275,24 @@
     return group;
   }
 
+  function areaStyle() {
+    return {color: AREA, weight: 1.2, opacity: 0.8, fill: true, fillColor: AREA, fillOpacity: 0.06,
+            className: "geogrid-area"};
+  }
   function areasLayer(map, spec) {
-    var layer = L.geoJSON(null, {interactive: false, style: function () {
-      return {color: AREA, weight: 1.2, opacity: 0.8, fillColor: AREA, fillOpacity: 0.06, className: "geogrid-area"};
-    }, renderer: spec.canvas ? L.canvas() : L.svg()});
+    if (spec.tiles) {  /* tiles hold every circle: draw the page's (mode, minutes) only */
+      var tiled = tileLayer(spec, "service_areas", function (p) {
+        return p.mode === spec.circle.mode && p.minutes === spec.circle.minutes ? areaStyle() : [];
+      }, false);
+      var drawn = tiled.fill;
+      tiled.fill = function () {
+        use("area", {key: "area", shape: "area", fill: "rgba(0,158,115,.12)", color: AREA,
+                     label: "服务范围 service area: " + (G.config.basis || "")});
+        return drawn();
+      };
+      return tiled;
+    }
+    var layer = L.geoJSON(null, {interactive: false, style: areaStyle, renderer: spec.canvas ? L.canvas() : L.svg()});
     layer.fill = function (data) {
       layer.addData(data);
       if (data.features.length) use("area", {key: "area", shape: "area", fill: "rgba(0,158,115,.12)", color: AREA,
@@ -378,7 +438,7 @@
     G.layers[spec.key] = layer;
     function load() {
       var source = data ? Promise.resolve(data) : spec.tiles ? Promise.resolve(null) : fetchJson(spec.url);
-      var p = source.then(function (d) { layer.fill(d); layer.loaded = true; });
+      var p = source.then(function (d) { return layer.fill(d); }).then(function () { layer.loaded = true; });
       p.catch(function (e) { G.errors.push(String(e)); console.error("geogrid layer " + spec.key + ": " + e); });
       return p;
     }
@@ -439,6 +499,7 @@
   G.search = function (query) {
     query = (query || "").trim();
     if (!query) return;
+    if (G.tiledGrids && !G.indexed) { G.index().then(function () { G.search(query); }); return; }
     var q = query.toLowerCase();
     var hit = G.grids.filter(function (l) { return l.feature.properties.code.toLowerCase() === q; })[0]
       || G.grids.filter(function (l) {
@@ -465,6 +526,7 @@
         + "placeholder='网格编码或地址 grid code or address' aria-label='search'>"
         + "<datalist id='geogrid-search-list'></datalist></form><div id='geogrid-search-result'></div>";
       L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+      div.querySelector("input").addEventListener("focus", function () { if (G.tiledGrids) G.index(); });
       div.querySelector("form").addEventListener("submit", function (e) {
         e.preventDefault(); G.search(div.querySelector("input").value);
       });
@@ -500,6 +562,7 @@
     if (map.options.maxZoom === undefined) map.setMaxZoom(19);  /* blank base: clustering needs a max zoom */
     map.getContainer().classList.add("geogrid-map");
     panes(map);
+    if (config.bounds) map.fitBounds(config.bounds, {padding: [20, 20], animate: false});  /* before any tile */
     new Search().addTo(map); new Legend().addTo(map); new Summary().addTo(map); new Print().addTo(map);
     G.legend(); G.summary();
   };
