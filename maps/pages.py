@@ -290,11 +290,7 @@ def coverage_page(
                 "basis": basis_label(scope),
                 "minutes": scope.minutes,
                 "print": opts.print_view,
-                **(
-                    {"bounds": _bounds(conn, scope), "summary": tile_summary(conn, opts.measure)}
-                    if tiled_page
-                    else {}
-                ),
+                **({"bounds": _bounds(conn, scope), "summary": tile_summary(conn, opts.measure)} if tiled_page else {}),
             }
         )
     )

@@ -87,6 +87,15 @@ FOOTPRINTS = """
 SELECT b.footprint AS geom FROM buildings b, env WHERE :z >= 15 AND b.footprint && env.ll
 """
 COMPOUNDS = "SELECT c.name, c.geom FROM compounds c, env WHERE :z >= 14 AND c.geom && env.ll"
+# One label per named main road per tile (from zoom 15): halfway along its longest piece inside the tile proper.
+LABELS = """
+SELECT DISTINCT ON (r.name) r.name, r.kind, ST_LineInterpolatePoint(r.piece, 0.5) AS geom
+FROM (SELECT b.name, b.kind, d.geom AS piece
+      FROM base_features b, env, ST_Dump(ST_Intersection(b.geom, ST_Transform(env.m, 4326))) d
+      WHERE :z >= 15 AND b.layer = 'road' AND b.kind IN ('major', 'secondary') AND coalesce(b.name, '') <> ''
+        AND b.geom && ST_Transform(env.m, 4326) AND ST_GeometryType(d.geom) = 'ST_LineString') r
+ORDER BY r.name, ST_Length(r.piece) DESC
+"""
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,7 @@ LAYERS: dict[str, TileLayer] = {
                 ("buildings", FOOTPRINTS, {}),
                 ("railways", RAILWAYS, {"kind": "String", "name": "String"}),
                 ("roads", ROADS, {"kind": "String", "name": "String"}),
+                ("labels", LABELS, {"name": "String", "kind": "String"}),
             ),
         ),
     )
@@ -207,9 +217,7 @@ def grid_figures(conn: Connection) -> Figures:
         cov = frame["coverage"].astype(float).to_numpy()
         ids, hh = frame["id"].astype(int).tolist(), frame["households"].astype(int).tolist()
         covered = frame["covered_households"].astype(int).tolist()
-        return {
-            i: (h, None if np.isnan(c) else float(c), k) for i, h, c, k in zip(ids, hh, cov, covered, strict=True)
-        }
+        return {i: (h, None if np.isnan(c) else float(c), k) for i, h, c, k in zip(ids, hh, cov, covered, strict=True)}
 
     return cache.cached(conn, ("tile-grid-figures",), compute)
 

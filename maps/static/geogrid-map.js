@@ -368,6 +368,34 @@
       map.getPane(n).style.pointerEvents = "none";
     });
   }
+  /* Road names from the base tiles' "labels" layer (one point per named main road per tile, zoom 15 on),
+     as the same text labels the embedded base map uses; a tile's labels go when the tile goes. */
+  function tileLabels(map, grid) {
+    var byTile = {}, fetchTile = grid._getVectorTilePromise;
+    function key(c) { return c.z + "/" + c.x + "/" + c.y; }
+    grid._getVectorTilePromise = function (coords) {
+      return fetchTile.apply(this, arguments).then(function (json) {
+        var layer = json.layers && json.layers.labels;
+        if (layer && grid._map) {
+          var group = byTile[key(coords)] = byTile[key(coords)] || L.layerGroup().addTo(map);
+          layer.features.forEach(function (f) {
+            var pt = f.loadGeometry()[0][0], size = grid.getTileSize(), extent = layer.extent || 4096;
+            var ll = map.unproject(L.point((coords.x + pt.x / extent) * size.x, (coords.y + pt.y / extent) * size.y),
+                                   coords.z);
+            group.addLayer(L.marker(ll, {interactive: false, keyboard: false, pane: "geogridLabels",
+              icon: L.divIcon({className: "geogrid-road-label", html: "<span>" + esc(f.properties.name) + "</span>",
+                               iconSize: null})}));
+          });
+        }
+        return json;
+      });
+    };
+    grid.on("tileunload", function (e) {
+      var k = key(e.coords);
+      if (byTile[k]) { map.removeLayer(byTile[k]); delete byTile[k]; }
+    });
+    grid.on("remove", function () { Object.keys(byTile).forEach(function (k) { map.removeLayer(byTile[k]); }); byTile = {}; });
+  }
   function baseLayer(map, spec) {
     panes(map);
     if (spec.tiles) {  /* city scale: vector tiles from /tiles/base */
@@ -383,8 +411,10 @@
         };
       }
       ["water", "compounds", "buildings", "railways", "roads"].forEach(function (n) { styles[n] = styleFor(n); });
+      styles.labels = function () { return []; };  /* drawn as text below, not as dots */
       var grid = L.vectorGrid.protobuf(spec.tiles, {vectorTileLayerStyles: styles, pane: "geogridBaseAreas",
         rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: false});
+      tileLabels(map, grid);
       grid.fill = function () {};
       return grid;
     }

@@ -150,7 +150,11 @@ def test_city_scale_base_map_comes_as_vector_tiles(browser, server, monkeypatch)
     page.evaluate("geogrid.map.setView([39.9815, 116.2985], 16, {animate: false})")
     page.wait_for_timeout(1500)
     assert tiles and set(tiles) == {200}
-    assert near(pixel(page, 116.2985, 39.9815), ROAD, tolerance=25)
+    assert near(pixel(page, 116.2975, 39.9815), ROAD, tolerance=25)  # between two of its name labels
+    names = page.eval_on_selector_all(".geogrid-road-label", "els => els.map(e => e.innerText)")
+    assert "学院路" in names  # the main road named from the tiles' labels layer, at street zoom
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "readable-city-road-labels.png"))
     assert page.blocked == [] and page.errors == []
 
 
