@@ -78,8 +78,8 @@ def _demo_sites(conn, buildings: int):
     from geogrid.demo import load_demo
 
     load_demo(conn, buildings=buildings)
-    rows = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM facilities")).all()
-    return [r[0] for r in rows], [r[1] for r in rows]
+    rows = conn.execute(text("SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM facilities")).all()
+    return [r.x for r in rows], [r.y for r in rows]
 
 
 def _ego_peer(graph, xy, areas) -> dict:

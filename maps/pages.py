@@ -120,14 +120,14 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
     row = conn.execute(
         text(
-            f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
+            f"SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
             f"FROM ({data.SCOPED_GRIDS}) sg) x"
         ),
         scope.place.params(),
     ).first()
-    if row is None or row[0] is None:
+    if row is None or row.lat is None:
         return (0.0, 0.0)
-    lon, lat = row[1], row[0]
+    lon, lat = row.lon, row.lat
     crs = geojson.display_crs()
     if crs:
         from geogrid.crs import FROM_WGS84
@@ -296,5 +296,5 @@ def _title(conn: Connection, scope: data.Scope, focus: str | None) -> str:
             text("SELECT name, code FROM admin_areas WHERE :a IN (code, name) ORDER BY level LIMIT 1"),
             {"a": scope.area},
         ).first()
-        where = f"{row[0]} ({row[1]})" if row else scope.area
+        where = f"{row.name} ({row.code})" if row else scope.area
     return f"{where} · {scope.minutes} 分钟服务圈覆盖 coverage · {basis_label(scope)}"

@@ -146,9 +146,10 @@ def _points(conn: Connection, source: Source, building_refs: np.ndarray) -> np.n
     known: dict[str, shapely.Geometry] = {}
     if refs:
         rows = conn.execute(
-            text("SELECT source_id, ST_AsBinary(geom) FROM buildings WHERE source_id = ANY(:ids)"), {"ids": refs}
+            text("SELECT source_id, ST_AsBinary(geom) AS wkb FROM buildings WHERE source_id = ANY(:ids)"),
+            {"ids": refs},
         ).all()
-        known = {sid: shapely.from_wkb(bytes(wkb)) for sid, wkb in rows}
+        known = {r.source_id: shapely.from_wkb(bytes(r.wkb)) for r in rows}
     out = np.empty(len(source), dtype=object)
     for i, geom in enumerate(geoms):
         own = geom if geom is not None and not shapely.is_empty(geom) else None

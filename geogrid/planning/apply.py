@@ -72,7 +72,7 @@ ids AS (
                        ORDER BY code LIMIT 1) g ON true
     WHERE c.grid_id IS DISTINCT FROM g.id
 ), upd AS (UPDATE facilities f SET grid_id = m.new_grid FROM moved m WHERE f.id = m.id RETURNING f.id)
-SELECT id, old_grid, new_grid FROM moved
+SELECT id AS facility_id, old_grid AS from_grid, new_grid AS to_grid FROM moved
 """
 
 
@@ -185,11 +185,11 @@ def _hand_over_merged(conn: Connection, changes: Changes) -> list[dict]:
                 rows = conn.execute(
                     text(
                         f"UPDATE {table} t SET grid_id = :c FROM (SELECT id, grid_id FROM {table} "
-                        f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id"
+                        f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id AS from_grid"
                     ),
                     {"c": g.id, "p": g.parents},
                 ).all()
-                moved += [{"table": table, "id": i, "from": f} for i, f in rows]
+                moved += [{"table": table, "id": r.id, "from": r.from_grid} for r in rows]
     return moved
 
 
@@ -241,7 +241,7 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
 
 def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
     result = conn.execute(text(FACILITIES_SQL), {"wkbs": areas, "old": old_ids})
-    return pd.DataFrame(result.all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
+    return pd.DataFrame(result.mappings().all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
 
 
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
@@ -274,27 +274,27 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
         ),
         {"c": list(base)},
     ).all()
-    now_at = {r[0]: r for r in rows}
+    now_at = {r.code: r for r in rows}
     stale = []
     for code, version in sorted(base.items()):
         row = now_at.get(code)
         if row is None:
             stale.append(t("grid {code} no longer exists", code=code))
         elif version < 0:  # the plan brings back a retired grid: it must still be retired at that version
-            if row[2] is None or row[1] != -version:
+            if row.valid_to is None or row.version != -version:
                 stale.append(t("grid {code} is no longer retired at version {version}", code=code, version=-version))
-        elif row[2] is not None:
-            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row[2]))
-        elif row[1] != version:
+        elif row.valid_to is not None:
+            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row.valid_to))
+        elif row.version != version:
             stale.append(
                 t(
                     "grid {code} is now version {now} (plan saw {version}), changed by {author} at "
                     "{at:%Y-%m-%d %H:%M:%S}",
                     code=code,
-                    now=row[1],
+                    now=row.version,
                     version=version,
-                    author=row[3] or t("unknown"),
-                    at=row[4],
+                    author=row.author or t("unknown"),
+                    at=row.valid_from,
                 )
             )
     if stale:

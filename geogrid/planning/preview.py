@@ -45,7 +45,7 @@ WHERE g.id = ANY(:ids)
 FIGURES = ("code", "name", "kind", "buildings", "households", "residents", "full_time_workers", "party_org")
 
 COVERED_SQL = f"""
-SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
+SELECT bl.id, {IN_AREA} AS covered FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
  WHERE a.grid_id = ANY(:ids)
 """
 
@@ -74,7 +74,7 @@ def covered_buildings(conn: Connection, grid_ids: list[int], basis: str | None) 
     if basis is None:
         return Covered([], [])
     rows = conn.execute(text(COVERED_SQL), {"ids": grid_ids, "basis": basis}).all()
-    return Covered([r[0] for r in rows], [r[0] for r in rows if r[1]])
+    return Covered([r.id for r in rows], [r.id for r in rows if r.covered])
 
 
 def grid_stats(
