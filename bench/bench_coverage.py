@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import goal
 
@@ -188,7 +189,13 @@ def _case(name: str, load, sample: int) -> dict:
     with db.ready().connect() as conn:
         graph = load_graph(conn)
         xy = to_metric(np.asarray(lon), np.asarray(lat), graph.epsg)
-        out = {"case": name, "nodes": graph.n, "edges": len(graph.u), "facilities": len(xy), "radius_m": RADIUS_M}
+        out: dict[str, Any] = {
+            "case": name,
+            "nodes": graph.n,
+            "edges": len(graph.u),
+            "facilities": len(xy),
+            "radius_m": RADIUS_M,
+        }
         out["geogrid_cold_s"] = _cold_call(graph, xy)
         out["geogrid_warmup_s"], _ = _wall(lambda: network_areas(graph, xy[:2], RADIUS_M))
         wall = time.perf_counter()

@@ -134,7 +134,7 @@ class WalkGraph:
     u: np.ndarray  # edge start, index into node arrays
     v: np.ndarray
     length: np.ndarray  # metres
-    tree: cKDTree | None = field(repr=False)
+    tree: cKDTree = field(repr=False)
 
     @property
     def n(self) -> int:

@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from geogrid.codes import codes_by_id
 from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
 from geogrid.planning.budget import check_fresh
@@ -114,7 +115,7 @@ def write_grids(
     """
     changed = [g for g in changes.touched if not g.retired]
     retired = [g for g in changes.touched if g.retired]
-    _record_current(conn, [g.id for g in changes.touched], now)
+    _record_current(conn, [g.saved_id for g in changes.touched], now)
     if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
         conn.execute(
             text(
@@ -124,7 +125,7 @@ def write_grids(
                 "AS v(id, w, name, kind) WHERE g.id = v.id"
             ),
             {
-                "ids": [g.id for g in changed],
+                "ids": [g.saved_id for g in changed],
                 "wkbs": [shapely.to_wkb(g.geom) for g in changed],
                 "names": [g.name for g in changed],
                 "kinds": [g.kind for g in changed],
@@ -132,10 +133,11 @@ def write_grids(
                 "a": author,
             },
         )
-        _insert_versions(conn, [g.id for g in changed], change_id, None)
+        _insert_versions(conn, [g.saved_id for g in changed], change_id, None)
     if retired:
         conn.execute(
-            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"), {"now": now, "ids": [g.id for g in retired]}
+            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": [g.saved_id for g in retired]},
         )
     allocate_codes(conn, changes, lock=change_id is not None)
     created = []
@@ -163,11 +165,11 @@ def write_grids(
         created.append(g.id)
     handover = _hand_over_merged(conn, changes)
     _hand_back(conn, changes)
-    return [g.id for g in changed], [g.id for g in retired], created, handover
+    return [g.saved_id for g in changed], [g.saved_id for g in retired], created, handover
 
 
 def _codes(changes: Changes, ids: list[int]) -> list[str]:
-    return [g.code for g in changes.grids.values() if g.id in ids]
+    return [g.saved_code for g in changes.grids.values() if g.id in ids]
 
 
 HANDOVER_TABLES = ("staff_assignments", "party_orgs")
@@ -252,10 +254,10 @@ def write_changes(conn: Connection, changes: Changes, author: str | None, change
     write_communities(conn, changes)
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
-    areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
+    areas = [shapely.to_wkb(changes.original[g.saved_id]) for g in old] + [
         shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired
     ]
-    old_ids = [g.id for g in old]
+    old_ids = [g.saved_id for g in old]
     return Written(
         changed,
         retired,
@@ -354,7 +356,7 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
 
     lock_and_check(conn, changes.versions())
     cids = sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
-    old_ids = [g.id for g in changes.touched]
+    old_ids = [g.saved_id for g in changes.touched]
     before = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
     written = write_changes(conn, changes, author or plan.author, plan_id)
     after = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
@@ -377,12 +379,7 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
         ),
         {"i": plan_id, "h": json.dumps(written.handover), "e": json.dumps(added), "r": force_reason},
     )
-    codes = dict(
-        conn.execute(
-            text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
-            {"i": written.changed + written.retired + written.created},
-        ).all()
-    )
+    codes = codes_by_id(conn, written.changed + written.retired + written.created)
     return {
         "plan": plan_id,
         "status": "applied",

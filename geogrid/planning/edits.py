@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -36,6 +38,7 @@ from geogrid.planning.edit_models import (
     Create,
     Merge,
     MoveBuildings,
+    NewCommunity,
     Redraw,
     Revert,
     Split,
@@ -71,6 +74,20 @@ class WorkGrid:
     is_new: bool = False
     in_force: bool = True  # False for a retired grid that a revert brings back (``changed`` then restores it)
 
+    @property
+    def saved_id(self) -> int:
+        """The id of a grid in the database: every existing grid, and a new one once written."""
+        if self.id is None:
+            raise RuntimeError(f"grid {self.name!r} is not written yet")
+        return self.id
+
+    @property
+    def saved_code(self) -> str:
+        """The code of an existing grid, or of a new one once its code is allocated."""
+        if self.code is None:
+            raise RuntimeError(f"grid {self.name!r} has no code yet")
+        return self.code
+
 
 @dataclass
 class Changes:
@@ -95,11 +112,15 @@ class Changes:
 
         A retired grid that a revert brings back is recorded as ``-version`` (retired at that version).
         """
-        return {g.code: g.version if g.in_force else -g.version for g in self.touched}
+        return {g.saved_code: g.version if g.in_force else -g.version for g in self.touched}
 
 
 def _geometry(
-    edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str, ...], repairs: list[dict] | None = None
+    edit: Redraw | Split | Create | NewCommunity,
+    name: str,
+    i: int,
+    kinds: tuple[str, ...],
+    repairs: list[dict] | None = None,
 ) -> shapely.Geometry:
     """A checked GeoJSON geometry of one of ``kinds``, converted to WGS84.
 
@@ -189,7 +210,7 @@ class Workspace:
         g.in_force = row["valid_to"] is None
         return g
 
-    def neighbours(self, geom: shapely.Geometry, exclude: WorkGrid) -> list[WorkGrid]:
+    def neighbours(self, geom: shapely.Geometry, exclude: WorkGrid | None) -> list[WorkGrid]:
         """Grids in force (database or working copy) whose interior meets ``geom``."""
         rows = self.conn.execute(
             text(GRID_SQL + " WHERE g.valid_to IS NULL AND ST_Intersects(g.geom, ST_GeomFromWKB(:w, 4326))"),
@@ -376,7 +397,7 @@ def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: st
             raise Conflict(t("grid {code} is in force again already; undo its later changes first", code=p.code))
         p.name, p.kind, geom = _version(ws, p, to_version if p is parent else None)
         _set_boundary(ws, p, geom, True, where)
-    ws.changes.undone.append(([k.id for k in kids], [p.id for p in back]))
+    ws.changes.undone.append(([k.saved_id for k in kids], [p.saved_id for p in back]))
 
 
 def revert(ws: Workspace, edit: Revert, i: int) -> None:
@@ -461,13 +482,14 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
     create_grid(ws, edit, i)
 
 
-def community(ws: Workspace, edit, i: int) -> None:
+def community(ws: Workspace, edit: NewCommunity, i: int) -> None:
     from geogrid.planning.create import create_community  # a new community a partition draws with its grids
 
     create_community(ws, edit, i)
 
 
-OPS = {
+# Each op's function takes its own edit model (the union is discriminated on ``op`` when parsed).
+OPS: dict[str, Callable[[Workspace, Any, int], None]] = {
     "redraw": redraw,
     "split": split,
     "merge": merge,
