@@ -44,10 +44,11 @@ _building: dict[Hashable, threading.Lock] = {}
 
 
 def fingerprint(conn: Connection) -> tuple:
-    """Write counters of every table a map reads: they change whenever any of those tables does."""
+    """Write counters of every table a map reads: they change whenever any of those tables does. A TRUNCATE
+    counts no rows but gives the table a new file; ``n_live_tup`` is left out (autovacuum moves it)."""
     rows = conn.execute(
         text(
-            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup "
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, pg_relation_filenode(relid) "
             "FROM pg_stat_user_tables WHERE relname = ANY(:t) ORDER BY relname"
         ),
         {"t": list(TABLES)},
@@ -98,7 +99,7 @@ def _load(conn: Connection, key: str, fp: str) -> Prepared | None:
     row = conn.execute(
         text("SELECT body, body_gzip FROM map_layers WHERE key = :k AND fingerprint = :f"), {"k": key, "f": fp}
     ).first()
-    return None if row is None else (bytes(row[0]), None if row[1] is None else bytes(row[1]))
+    return None if row is None else (bytes(row.body), None if row.body_gzip is None else bytes(row.body_gzip))
 
 
 def _store(conn: Connection, key: str, fp: str, value: Prepared) -> None:

@@ -76,15 +76,16 @@ def prepare_city(engine: Engine) -> bool | None:
             return None
         try:
             scope = city_scope(conn)
-            for layer in CITY_LAYERS if scope is not None else ():
+            if scope is None:
+                return False
+            for layer in CITY_LAYERS:
                 layer_bytes(conn, layer, scope)
                 conn.rollback()  # end the read transaction: a long one would hold back vacuum
-            if scope is not None:  # the figures the grid tiles and the tiled page's summary carry
-                from maps import tiles
+            from maps import tiles  # the figures the grid tiles and the tiled page's summary carry
 
-                tiles.grid_figures(conn)
-                conn.rollback()
-            return scope is not None
+            tiles.grid_figures(conn)
+            conn.rollback()
+            return True
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": WARM_LOCK})
             conn.commit()
