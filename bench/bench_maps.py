@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("GEOGRID_HOME", str(ROOT / ".geogrid-bench-maps"))
@@ -76,7 +77,7 @@ def _load(n: int) -> tuple[int, float]:
         return conn.scalar(text("SELECT count(*) FROM grids WHERE valid_to IS NULL")), store_s
 
 
-def _serve() -> tuple[str, object]:
+def _serve() -> tuple[str, Any]:
     import uvicorn
 
     from api.app import create_app

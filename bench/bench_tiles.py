@@ -59,8 +59,8 @@ def _same_features(ours: str, theirs: str, tiles: list[tuple[int, int, int]]) ->
 
     for z, x, y in tiles[:: max(1, len(tiles) // 20)]:
         a = mapbox_vector_tile.decode(httpx.get(f"{ours}/tiles/grids/{z}/{x}/{y}.pbf").content or b"") or {}
-        b = httpx.get(f"{theirs}/collections/public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}")
-        b = mapbox_vector_tile.decode(b.content or b"") or {}
+        peer = httpx.get(f"{theirs}/collections/public.grids/tiles/WebMercatorQuad/{z}/{x}/{y}")
+        b = mapbox_vector_tile.decode(peer.content or b"") or {}
         inside = {
             f["properties"]["code"]: not _in_buffer_only(f["geometry"]) for lyr in a.values() for f in lyr["features"]
         }
