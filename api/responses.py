@@ -107,6 +107,8 @@ class GridFigures(_Strict):
     compactness: float | None = Field(description="Polsby–Popper, 1 for a circle")
     buildings: int
     households: int
+    households_estimated: bool = Field(description="some of the households are estimates (OSM footprints)")
+    estimated_households: int = Field(description="how many of the households are estimates")
     covered_households: int | None = Field(description="within a 5-minute service area; null before compute")
     coverage: float | None
     residents: int
@@ -226,6 +228,8 @@ class GridProperties(BaseModel):
     kind: str
     community_code: str | None
     households: int
+    households_estimated: bool = Field(description="some of the households are estimates (OSM footprints)")
+    estimated_households: int = Field(description="how many of the households are estimates")
     residents: int
     buildings: int
 

@@ -17,6 +17,8 @@ COLUMNS = [
     "community_name",
     "buildings",
     "households",
+    "households_estimated",
+    "estimated_households",
     "residents",
     "party_members",
     *SPECIAL_GROUPS,

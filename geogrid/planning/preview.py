@@ -42,7 +42,18 @@ LEFT JOIN LATERAL (SELECT sum(bl.households) FILTER (WHERE CAST(:basis AS text) 
                     WHERE a.grid_id = g.id) b ON true
 WHERE g.id = ANY(:ids)
 """
-FIGURES = ("code", "name", "kind", "buildings", "households", "residents", "full_time_workers", "party_org")
+FIGURES = (
+    "code",
+    "name",
+    "kind",
+    "buildings",
+    "households",
+    "households_estimated",
+    "estimated_households",
+    "residents",
+    "full_time_workers",
+    "party_org",
+)
 
 COVERED_SQL = f"""
 SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
