@@ -24,12 +24,10 @@ from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
 from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
-from geogrid.planning.create import SLIVER_WIDTH_DEG
 from geogrid.planning.edits import polygonal
 from geogrid.settings import get_settings
 
 FILL_DEG = 2e-7  # about 2 cm
-STRAY_DEG2 = 1e-10  # about 1 m²: a stray part smaller than this (or thinner than a sliver) is noise of the fill
 ROAD_BUFFER_M = 3.0  # a grid edge within this distance of a barrier line follows it
 
 
@@ -206,7 +204,7 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
     pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
     ys = shapely.get_y(pts)
     order = reading_order(shapely.get_x(pts), ys, max(float(np.ptp(ys)) / 4, 1.0))
-    lonlat = one_piece(fill_outline(comm, comm.to_lonlat(np.asarray(geoms, dtype=object))))
+    lonlat = fill_outline(comm, comm.to_lonlat(np.asarray(geoms, dtype=object)))
     out = []
     for n, k in enumerate(order, start=1):
         g = groups[k]
@@ -270,31 +268,6 @@ def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
         if len(touch) and touch.max() > 0:
             k = int(np.argmax(touch))
             out[k] = polygonal(shapely.union(out[k], part))
-    return out
-
-
-def one_piece(grids: np.ndarray) -> np.ndarray:
-    """Grids that meet exactly, each in one piece (lon/lat). An earlier grid gives up what the fill let a later one
-    overlap (the later ``create`` edit would trim it, leaving sub-millimetre slivers: multi-part grids), then each
-    stray part below a square metre or a few centimetres thin goes to the neighbour it touches most. Larger stray
-    parts stay: they hold buildings (:func:`tidy_parts` gave the others away in metres)."""
-    out = np.asarray(grids, dtype=object).copy()
-    tree = shapely.STRtree(out)
-    for k in range(len(out)):
-        later = [j for j in tree.query(out[k]) if j > k]
-        if later:
-            out[k] = polygonal(shapely.difference(out[k], shapely.union_all(out[later])))
-    for k in range(len(out)):
-        parts = sorted(shapely.get_parts(out[k]), key=lambda p: -p.area)
-        stray = [p for p in parts[1:] if p.area <= STRAY_DEG2 or p.area / p.length <= SLIVER_WIDTH_DEG]
-        if not stray:
-            continue
-        out[k] = polygonal(shapely.union_all([p for p in parts if not any(p is q for q in stray)]))
-        for part in stray:
-            touch = shapely.area(shapely.intersection(out, shapely.buffer(part, 2 * FILL_DEG)))
-            touch[k] = 0.0
-            j = int(np.argmax(touch)) if touch.max() > 0 else k
-            out[j] = polygonal(shapely.union(out[j], part))
     return out
 
 
