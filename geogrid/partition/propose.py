@@ -24,7 +24,7 @@ from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
 from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
-from geogrid.planning.edits import polygonal
+from geogrid.planning.edits import SLIVER_DEG2, polygonal
 from geogrid.settings import get_settings
 
 FILL_DEG = 2e-7  # about 2 cm
@@ -256,18 +256,26 @@ def tidy_parts(geoms: list[shapely.Geometry], points: np.ndarray) -> list[shapel
     return geoms
 
 
+def _no_specks(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of an overlay without its zero-area specks (below a square centimetre): one piece stays one."""
+    parts = [p for p in shapely.get_parts(polygonal(geom)) if p.area > SLIVER_DEG2]
+    return shapely.MultiPolygon(parts) if parts else polygonal(geom)
+
+
 def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
     """Grids grown by about 2 cm and clipped to the community, in lon/lat: the millimetres that snapping and
     reprojection open along the outline are covered. Where neighbours now overlap, the ``create`` edit of the
     later grid trims the earlier one, so the plan's grids meet exactly."""
     grown = shapely.buffer(grids, FILL_DEG, join_style="mitre", mitre_limit=2.0)
-    out = np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+    out = np.asarray([_no_specks(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
     gaps = polygonal(shapely.difference(comm.geom, shapely.union_all(out)))  # what the fill did not reach
     for part in shapely.get_parts(gaps):
+        if part.area <= SLIVER_DEG2:  # a speck below a square centimetre: no gap, and no second part to a grid
+            continue
         touch = shapely.area(shapely.intersection(out, shapely.buffer(part, 2 * FILL_DEG)))
         if len(touch) and touch.max() > 0:
             k = int(np.argmax(touch))
-            out[k] = polygonal(shapely.union(out[k], part))
+            out[k] = _no_specks(shapely.union(out[k], part))
     return out
 
 
