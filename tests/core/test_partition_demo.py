@@ -31,3 +31,7 @@ def test_demo_street_grids_are_one_piece_and_tile_communities(demo_conn):
         assert abs(sum(p.area for p in parts) - union.area) < 1e-11, community
     basic = [g for g in report.values() if g["kind"] == "basic"]
     assert all(g["in_band"] or g["reason"] for g in basic)
+    # every basic grid is in the band unless the plan proved its units allow no better
+    summary = plan["preview"]["partition"]["summary"]
+    assert summary["in_band_share_where_units_allow"] == 1.0, [g for g in basic if not g["in_band"]]
+    assert all(not g["band_possible"] for g in basic if not g["in_band"])
