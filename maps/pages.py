@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
+from geogrid.model import SPECIAL_GROUPS
 from geogrid.settings import get_settings
 from maps import data, geojson
 from maps.assets import localise
@@ -80,6 +81,13 @@ def measures() -> dict[str, dict]:
             "none_label": "无数据 no data",
         },
     }
+
+
+def group_labels() -> dict[str, str]:
+    """Special groups as the grid popup names them (counts only), in the page's two languages."""
+    from geogrid.ledger import GROUP_NAMES
+
+    return {g: f"{GROUP_NAMES.get(g, g)} {g.replace('_', ' ')}" for g in SPECIAL_GROUPS}
 
 
 def basis_label(scope: data.Scope) -> str:
@@ -233,6 +241,8 @@ def coverage_page(
                 "basis": basis_label(scope),
                 "minutes": scope.minutes,
                 "print": opts.print_view,
+                "groups": group_labels(),
+                "suppress_below": get_settings().suppress_below,
             }
         )
     )

@@ -78,7 +78,16 @@
       + "<br>网格员 grid worker: " + (esc(p.worker) || "—")
       + "<br>户数 households: " + p.households
       + "<br>覆盖率 coverage: " + pct(p.coverage) + " (" + p.covered_households + " 户)"
-      + "<br>党员 party members: " + p.party_members;
+      + "<br>党员 party members: " + p.party_members + specialLines(p.special);
+  }
+  /* the ledger as counts only: a count under the privacy threshold arrives as null and reads "< N" */
+  function specialLines(special) {
+    var keys = Object.keys(special || {});
+    if (!keys.length) return "";
+    return "<br>台账 ledger: " + keys.map(function (g) {
+      var n = special[g], label = (G.config.groups || {})[g] || g;
+      return esc(label) + " " + (n === null ? "&lt; " + (G.config.suppress_below || "") : n);
+    }).join(" · ");
   }
 
   /* ---- legend: every symbol drawn on the map, and only those (G.used fills as layers are drawn) ---- */

@@ -12,37 +12,7 @@ from sqlalchemy import text
 
 from api.app import create_app
 from geogrid.ledger import workbook_bytes
-from tests.fixtures.rosters_street import COMMUNITY
-
-# (grid, resident name, phone, groups): G1 has three residents in special groups, G2 one, G3 none.
-PEOPLE = [
-    ("G1", "王奶奶", "13800000001", ["elderly_alone"]),
-    ("G1", "李爷爷", "13800000002", ["elderly_alone", "disabled"]),
-    ("G1", "赵阿姨", "13800000003", ["hardship"]),
-    ("G2", "钱大伯", "13800000004", ["disabled"]),
-]
-
-
-@pytest.fixture
-def ledger_street(street):
-    """The roster street with residents in special groups (names and phones in resident_personal)."""
-    with street.begin() as conn:
-        for i, (grid, name, phone, groups) in enumerate(PEOPLE, start=1):
-            building = int(grid[1])
-            conn.execute(
-                text("INSERT INTO households (id, building_id, unit, room) VALUES (:i, :b, '1', :r)"),
-                {"i": i, "b": building, "r": f"10{i}"},
-            )
-            conn.execute(
-                text("INSERT INTO residents (id, household_id, building_id, special_groups) VALUES (:i, :i, :b, :g)"),
-                {"i": i, "b": building, "g": groups},
-            )
-            conn.execute(
-                text("INSERT INTO resident_personal (resident_id, name, phone) VALUES (:i, :n, :p)"),
-                {"i": i, "n": name, "p": phone},
-            )
-        conn.execute(text("INSERT INTO residents (id, household_id, building_id) VALUES (99, 1, 1)"))  # no group
-    return street
+from tests.fixtures.rosters_street import COMMUNITY, PEOPLE
 
 
 def _get(client: TestClient, path: str, **params):
