@@ -89,6 +89,9 @@ class Problem(_Strict):
     message: str = Field(description="the problem in words, in the user's language")
     location: dict[str, Any] | None = Field(description="GeoJSON geometry to show on a map")
     value: float | None = Field(None, description="the measure that broke the rule (m², households, ...)")
+    roster_url: str | None = Field(
+        None, description="roster problems (一人一格, 支部建在网格上, too many grids): the community's roster page"
+    )
 
 
 class Validation(_Strict):

@@ -190,10 +190,11 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
     import shapely
 
     from geogrid.planning.validate import validate
+    from maps.roster_page import roster_links
 
     ids = scope.place.community_ids
     cids = None if ids is None else list(ids)
-    problems = [p for p in validate(conn, cids=cids) if p.get("location")]
+    problems = roster_links([p for p in validate(conn, cids=cids) if p.get("location")])
     frame = pd.DataFrame(
         [
             {
@@ -201,13 +202,15 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
                 "severity": p["severity"],
                 "message": p["message"],
                 "grids": " ".join(p["grids"]),
+                "roster_url": p.get("roster_url"),
                 "geom": shapely.from_geojson(json.dumps(p["location"])),
             }
             for p in problems
         ],
-        columns=["rule", "severity", "message", "grids", "geom"],
+        columns=["rule", "severity", "message", "grids", "roster_url", "geom"],
     )
-    return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
+    properties = ["rule", "severity", "message", "grids", "roster_url"]
+    return geojson.layer_geojson(frame, properties, crs=geojson.display_crs())
 
 
 def coverage_page(

@@ -17,6 +17,7 @@ from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
 from geogrid.planning.undo import undo_plan
 from geogrid.planning.validate import validate
+from maps.roster_page import roster_links
 
 router = APIRouter(tags=["planning"])
 
@@ -42,7 +43,7 @@ def get_validation(
     community: Place = None,
 ) -> dict:
     """Every problem of the grids in force: rule, severity, grids, community, message, GeoJSON location."""
-    problems = validate(conn, community)
+    problems = roster_links(validate(conn, community))
     return {
         "community": community,
         "count": len(problems),
@@ -85,6 +86,7 @@ def _linked(plan: dict) -> dict:
     """The plan with its preview's map link: URLs are the API's to make (the core knows no routes)."""
     if plan.get("preview") is not None:
         plan["preview"] = {**plan["preview"], "map_url": router.url_path_for("plan_map", plan_id=plan["plan"])}
+        roster_links(plan["preview"].get("validation", {}).get("problems", []))
     return plan
 
 

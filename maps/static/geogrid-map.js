@@ -275,7 +275,13 @@
     }, pointToLayer: function (f, ll) {
       return L.circleMarker(ll, {radius: 4, color: PROBLEM, weight: 1.5, fillColor: "#fff", fillOpacity: 0.8});
     },
-    onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.message || f.properties.kind || "problem")); }});
+    onEachFeature: function (f, l) {
+      var p = f.properties;
+      l.bindTooltip(esc(p.message || p.kind || "problem"));
+      /* roster problems are fixed on the community's roster page: a click opens a popup linking to it */
+      if (p.roster_url) l.bindPopup(esc(p.message) + "<br><a class='geogrid-roster-link' href='" + esc(p.roster_url)
+        + "'>花名册 roster page</a>");
+    }});
     layer.fill = function (data) {
       layer.addData(data);
       if (data.features.length) use("problem", {key: "problem", shape: "line", width: 2, dash: true, color: PROBLEM,
