@@ -84,10 +84,10 @@
   function specialLines(special) {
     var keys = Object.keys(special || {});
     if (!keys.length) return "";
-    return "<br>台账 ledger: " + keys.map(function (g) {
+    return "<br>台账 ledger (counts):" + keys.map(function (g) {
       var n = special[g], label = (G.config.groups || {})[g] || g;
-      return esc(label) + " " + (n === null ? "&lt; " + (G.config.suppress_below || "") : n);
-    }).join(" · ");
+      return "<br>&nbsp;· " + esc(label) + ": " + (n === null ? "&lt; " + (G.config.suppress_below || "") : n);
+    }).join("");
   }
 
   /* ---- legend: every symbol drawn on the map, and only those (G.used fills as layers are drawn) ---- */
