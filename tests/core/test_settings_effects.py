@@ -66,10 +66,24 @@ def test_circle_radii_set_the_size_of_service_circles(planning_city, settings_en
     assert wide / narrow == pytest.approx(4.0, rel=0.02)
 
 
-def test_metric_crs_names_the_projection_for_metres(settings_env):
+def test_metric_crs_names_the_projection_for_metres(demo_city, database, settings_env):
+    """The walking network is measured in the CRS set: its node spacing there is the geodesic one (pyproj)."""
+    import numpy as np
+    from pyproj import Geod
+
+    from geogrid.network import load_graph
+
     assert metric_epsg(116.3, 39.9) == 32650  # UTM zone 50N by default
     settings_env("GEOGRID_METRIC_CRS", "EPSG:4547")  # CGCS2000 3-degree Gauss–Krüger CM 114E
     assert metric_epsg(116.3, 39.9) == 4547
+    with database.connect() as conn:
+        graph = load_graph(conn)
+        lonlat = np.array(conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM walk_nodes ORDER BY id")).all())
+    assert graph.epsg == 4547 and 400_000 < graph.xy[:, 0].mean() < 800_000  # Gauss–Krüger eastings
+    a, b = graph.u, graph.v
+    drawn = np.hypot(*(graph.xy[a] - graph.xy[b]).T)
+    geodesic = Geod(ellps="GRS80").inv(lonlat[a, 0], lonlat[a, 1], lonlat[b, 0], lonlat[b, 1])[2]
+    assert len(a) > 0 and np.allclose(drawn, geodesic, rtol=2e-3)
 
 
 def test_min_compactness_flags_long_thin_grids(planning_city, settings_env):
