@@ -37,6 +37,4 @@ def test_grid_popups_carry_ledger_counts_with_small_ones_hidden(ledger_street, s
     with ledger_street.connect() as conn:
         scope = data.check_scope(conn, data.Scope(COMMUNITY, "circle"))
         shown = _special(pages.layer_json(conn, "grids", scope))
-    assert shown == {
-        grid: {g: (n if n >= 2 else None) for g, n in counts.items()} for grid, counts in expected.items()
-    }
+    assert shown == {grid: {g: (n if n >= 2 else None) for g, n in counts.items()} for grid, counts in expected.items()}
