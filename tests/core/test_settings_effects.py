@@ -166,3 +166,43 @@ def test_session_hours_and_cors_origins(empty_db, settings_env):
         assert preflight.headers.get("access-control-allow-origin") == "https://portal.example.gov.cn"
         other = client.get("/health", headers={"Origin": "https://elsewhere.example.com"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_area_tolerance_decides_which_overlaps_are_reported(planning_city, settings_env):
+    """B grown by a sliver inside A (its area measured here with pyproj): reported above the tolerance only."""
+    import shapely
+    from pyproj import Geod
+
+    sliver = shapely.box(116.3099, 39.9050, 116.3100, 39.9051)
+    m2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(sliver)[0])
+    with planning_city.begin() as conn:
+        conn.execute(
+            text("UPDATE grids SET geom = ST_Multi(ST_Union(geom, ST_GeomFromText(:w, 4326))) WHERE code = :b"),
+            {"w": sliver.wkt, "b": B},
+        )
+
+        def overlaps() -> list[float]:
+            return [p["value"] for p in validate(conn) if p["rule"] == "overlap"]
+
+        settings_env("GEOGRID_AREA_TOLERANCE_M2", "1")
+        found = overlaps()
+        settings_env("GEOGRID_AREA_TOLERANCE_M2", str(round(m2 * 2)))
+        above = overlaps()
+        conn.rollback()
+    assert len(found) == 1 and found[0] == pytest.approx(m2, rel=0.01)
+    assert above == []
+
+
+def test_cookie_secure_always_marks_cookies_secure_over_plain_http(empty_db, settings_env):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.conftest import make_account
+
+    name, _ = make_account(empty_db, "viewer", password="correct horse battery")
+    with TestClient(create_app()) as client:
+        plain = client.post("/login", json={"name": name, "password": "correct horse battery"})
+        settings_env("GEOGRID_COOKIE_SECURE", "always")
+        secure = client.post("/login", json={"name": name, "password": "correct horse battery"})
+    assert "secure" not in plain.headers["set-cookie"].lower()  # auto: plain http gets no Secure flag
+    assert all("secure" in c.lower() for c in secure.headers.get_list("set-cookie"))
