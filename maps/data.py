@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geogrid.accounts.privacy import suppress
+from geogrid.codes import codes_by_id
 from geogrid.coverage.stats import check_circle, network_computed
 from geogrid.db.bulk import fetch_geoms, fetch_packed, query_frame
 from geogrid.errors import GeogridError, NotFound
@@ -282,12 +283,7 @@ def buildings(
     frame = building_points(conn, scope, grid=grid, with_address=True)
     if uncovered_only:
         frame = frame[~frame["covered"] & (frame["households"] > 0)]
-    codes: dict[int, str] = dict(
-        conn.execute(
-            text("SELECT id, code FROM grids WHERE id = ANY(:ids)"),
-            {"ids": [int(i) for i in frame["grid_id"].unique()]},
-        ).all()
-    )
+    codes = codes_by_id(conn, list(frame["grid_id"].unique()))
     frame = frame.assign(grid_code=frame["grid_id"].map(codes), geom=shapely.points(frame["x"], frame["y"]))
     return frame.sort_values("id").reset_index(drop=True)
 

@@ -7,10 +7,12 @@ reference ``/maps/layers/...`` GeoJSON instead, drawn on a canvas, with clustere
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlencode
 
 import folium
 import pandas as pd
+from branca.element import Figure
 from folium.plugins import Fullscreen
 from sqlalchemy import Connection, text
 
@@ -115,27 +117,28 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
     m = folium.Map(
         location=list(center), zoom_start=13, tiles=tiles, prefer_canvas=canvas, control_scale=True, max_zoom=19
     )
-    m.get_root().header.add_child(
+    root = cast(Figure, m.get_root())  # a Map's root is always its Figure (folium types it as an Element)
+    root.header.add_child(
         folium.Element(  # no favicon request: nothing on the page may 404
             f"<link rel='icon' href='data:,'><style>.folium-map{{background:{BLANK_BASE}}}</style>"
         )
     )
     if opts.print_view:
-        m.get_root().html.add_child(folium.Element("<script>document.body.classList.add('geogrid-print')</script>"))
+        root.html.add_child(folium.Element("<script>document.body.classList.add('geogrid-print')</script>"))
     return m
 
 
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
     row = conn.execute(
         text(
-            f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
+            f"SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
             f"FROM ({data.SCOPED_GRIDS}) sg) x"
         ),
         scope.place.params(),
     ).first()
-    if row is None or row[0] is None:
+    if row is None or row.lat is None:
         return (0.0, 0.0)
-    lon, lat = row[1], row[0]
+    lon, lat = row.lon, row.lat
     crs = geojson.display_crs()
     if crs:
         from geogrid.crs import FROM_WGS84
@@ -285,11 +288,14 @@ def _add_base(m: folium.Map, conn: Connection, scope: data.Scope, opts: PageOpti
 
     if opts.tile_url or not base.has_base(conn):
         return
+    name = "底图 base map (roads, water, buildings)"
     if embed or not opts.tiles_url:
-        source = {"data": base.base_json(conn, scope, crs=geojson.display_crs(opts.tile_url))}
+        layer = DataLayer(
+            "base", "base", name, data=base.base_json(conn, scope, crs=geojson.display_crs(opts.tile_url))
+        )
     else:
-        source = {"tiles": f"{opts.tiles_url}/base/{{z}}/{{x}}/{{y}}.pbf"}
-    m.add_child(DataLayer("base", "base", "底图 base map (roads, water, buildings)", **source))
+        layer = DataLayer("base", "base", name, tiles=f"{opts.tiles_url}/base/{{z}}/{{x}}/{{y}}.pbf")
+    m.add_child(layer)
 
 
 def grid_page(
@@ -309,5 +315,5 @@ def _title(conn: Connection, scope: data.Scope, focus: str | None) -> str:
             text("SELECT name, code FROM admin_areas WHERE :a IN (code, name) ORDER BY level LIMIT 1"),
             {"a": scope.area},
         ).first()
-        where = f"{row[0]} ({row[1]})" if row else scope.area
+        where = f"{row.name} ({row.code})" if row else scope.area
     return f"{where} · {scope.minutes} 分钟服务圈覆盖 coverage · {basis_label(scope)}"

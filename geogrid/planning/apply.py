@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from geogrid.codes import codes_by_id
 from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
 from geogrid.planning.budget import check_fresh
@@ -72,7 +73,7 @@ ids AS (
                        ORDER BY code LIMIT 1) g ON true
     WHERE c.grid_id IS DISTINCT FROM g.id
 ), upd AS (UPDATE facilities f SET grid_id = m.new_grid FROM moved m WHERE f.id = m.id RETURNING f.id)
-SELECT id, old_grid, new_grid FROM moved
+SELECT id AS facility_id, old_grid AS from_grid, new_grid AS to_grid FROM moved
 """
 
 
@@ -114,7 +115,7 @@ def write_grids(
     """
     changed = [g for g in changes.touched if not g.retired]
     retired = [g for g in changes.touched if g.retired]
-    _record_current(conn, [g.id for g in changes.touched], now)
+    _record_current(conn, [g.saved_id for g in changes.touched], now)
     if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
         conn.execute(
             text(
@@ -124,7 +125,7 @@ def write_grids(
                 "AS v(id, w, name, kind) WHERE g.id = v.id"
             ),
             {
-                "ids": [g.id for g in changed],
+                "ids": [g.saved_id for g in changed],
                 "wkbs": [shapely.to_wkb(g.geom) for g in changed],
                 "names": [g.name for g in changed],
                 "kinds": [g.kind for g in changed],
@@ -132,10 +133,11 @@ def write_grids(
                 "a": author,
             },
         )
-        _insert_versions(conn, [g.id for g in changed], change_id, None)
+        _insert_versions(conn, [g.saved_id for g in changed], change_id, None)
     if retired:
         conn.execute(
-            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"), {"now": now, "ids": [g.id for g in retired]}
+            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": [g.saved_id for g in retired]},
         )
     allocate_codes(conn, changes, lock=change_id is not None)
     created = []
@@ -163,11 +165,11 @@ def write_grids(
         created.append(g.id)
     handover = _hand_over_merged(conn, changes, now.date(), author)
     _hand_back(conn, changes, now.date(), author)
-    return [g.id for g in changed], [g.id for g in retired], created, handover
+    return [g.saved_id for g in changed], [g.saved_id for g in retired], created, handover
 
 
 def _codes(changes: Changes, ids: list[int]) -> list[str]:
-    return [g.code for g in changes.grids.values() if g.id in ids]
+    return [g.saved_code for g in changes.grids.values() if g.id in ids]
 
 
 # A current assignment moves to another grid by ending on the day of the change and starting again there:
@@ -223,11 +225,11 @@ def _hand_over_merged(conn: Connection, changes: Changes, day: date, author: str
             rows = conn.execute(
                 text(
                     "UPDATE party_orgs t SET grid_id = :c FROM (SELECT id, grid_id FROM party_orgs "
-                    "WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id"
+                    "WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id AS from_grid"
                 ),
                 {"c": g.id, "p": g.parents},
             ).all()
-            moved += [{"table": "party_orgs", "id": i, "from": f} for i, f in rows]
+            moved += [{"table": "party_orgs", "id": r.id, "from": r.from_grid} for r in rows]
     return moved
 
 
@@ -283,7 +285,7 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
 
 def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
     result = conn.execute(text(FACILITIES_SQL), {"wkbs": areas, "old": old_ids})
-    return pd.DataFrame(result.all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
+    return pd.DataFrame(result.mappings().all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
 
 
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
@@ -294,10 +296,10 @@ def write_changes(conn: Connection, changes: Changes, author: str | None, change
     write_communities(conn, changes)
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
-    areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
+    areas = [shapely.to_wkb(changes.original[g.saved_id]) for g in old] + [
         shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired
     ]
-    old_ids = [g.id for g in old]
+    old_ids = [g.saved_id for g in old]
     return Written(
         changed,
         retired,
@@ -316,27 +318,27 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
         ),
         {"c": list(base)},
     ).all()
-    now_at = {r[0]: r for r in rows}
+    now_at = {r.code: r for r in rows}
     stale = []
     for code, version in sorted(base.items()):
         row = now_at.get(code)
         if row is None:
             stale.append(t("grid {code} no longer exists", code=code))
         elif version < 0:  # the plan brings back a retired grid: it must still be retired at that version
-            if row[2] is None or row[1] != -version:
+            if row.valid_to is None or row.version != -version:
                 stale.append(t("grid {code} is no longer retired at version {version}", code=code, version=-version))
-        elif row[2] is not None:
-            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row[2]))
-        elif row[1] != version:
+        elif row.valid_to is not None:
+            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row.valid_to))
+        elif row.version != version:
             stale.append(
                 t(
                     "grid {code} is now version {now} (plan saw {version}), changed by {author} at "
                     "{at:%Y-%m-%d %H:%M:%S}",
                     code=code,
-                    now=row[1],
+                    now=row.version,
                     version=version,
-                    author=row[3] or t("unknown"),
-                    at=row[4],
+                    author=row.author or t("unknown"),
+                    at=row.valid_from,
                 )
             )
     if stale:
@@ -396,7 +398,7 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
 
     lock_and_check(conn, changes.versions())
     cids = sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
-    old_ids = [g.id for g in changes.touched]
+    old_ids = [g.saved_id for g in changes.touched]
     before = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
     written = write_changes(conn, changes, author or plan.author, plan_id)
     after = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
@@ -419,12 +421,7 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
         ),
         {"i": plan_id, "h": json.dumps(written.handover), "e": json.dumps(added), "r": force_reason},
     )
-    codes = dict(
-        conn.execute(
-            text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
-            {"i": written.changed + written.retired + written.created},
-        ).all()
-    )
+    codes = codes_by_id(conn, written.changed + written.retired + written.created)
     return {
         "plan": plan_id,
         "status": "applied",
