@@ -221,7 +221,7 @@ def _hand_over_merged(conn: Connection, changes: Changes, day: date, author: str
     moved = []
     for g in changes.new:
         if len(g.parents) > 1:
-            moved += _carry_staff(conn, g.parents, g.id, day, author)
+            moved += _carry_staff(conn, g.parents, g.saved_id, day, author)
             rows = conn.execute(
                 text(
                     "UPDATE party_orgs t SET grid_id = :c FROM (SELECT id, grid_id FROM party_orgs "
