@@ -116,3 +116,21 @@ def test_who_was_responsible_for_a_grid_later_merged_answers_from_its_history(st
         assert [s.name for s in list_staff(conn, grid="G2")] == ["李四"]
         assert list_staff(conn, grid=merged) == []
         assert [s.name for s in responsible_on(conn, "G1", day).staff] == ["张三", "赵六"]
+    # the same answers through `geogrid responsible` (the README's command)
+    from typer.testing import CliRunner
+
+    from geogrid.cli import application
+
+    def cli(code: str, on: date) -> str:
+        result = CliRunner().invoke(
+            application(), ["responsible", code, "--on", on.isoformat()], env={"GEOGRID_LANG": "en"}
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    lines = cli("G1", day).splitlines()
+    assert lines == [
+        f"专职网格员\t张三\t{before}–{date.today()}",
+        f"兼职网格员\t赵六\t{before}–{before + timedelta(days=30)}",
+    ]
+    assert f"nobody was responsible for grid {merged} on {day}" in cli(merged, day)
