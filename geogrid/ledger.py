@@ -2,7 +2,8 @@
 
 These carry personal data (phones, residents' names): the CLI writes them (``geogrid export roster|ledger -o
 FILE.xlsx``) and the API serves the ledger to signed-in staff of the place only (``GET /ledger``, ``/ledger.xlsx``:
-the same workbook). Maps get :func:`ledger_counts` (counts only, small ones suppressed for the public).
+the same workbook). Maps show only the per-group counts of :mod:`geogrid.figures` (``maps.data.special_counts``:
+small ones suppressed for the public).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from sqlalchemy import Connection
 from geogrid.db.bulk import query_frame
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
-from geogrid.model import SPECIAL_GROUPS
 from geogrid.scope import Scope, resolve_scope
 
 GROUP_NAMES = {
@@ -84,12 +84,6 @@ SELECT c.name AS "社区", g.code AS "网格编码", coalesce(b.address, b.name,
   LEFT JOIN admin_areas c ON c.id = g.community_id
  WHERE cardinality(r.special_groups) > 0 AND {where}
  ORDER BY c.code, g.code, 3, h.unit, h.room, r.id
-"""
-
-COUNTS_SQL = """
-SELECT a.grid_id, {counts}
-  FROM residents r JOIN building_assignments a ON a.building_id = r.building_id
- WHERE a.grid_id = ANY(:ids) AND cardinality(r.special_groups) > 0 GROUP BY a.grid_id
 """
 
 
@@ -189,13 +183,6 @@ def ledger_entries(conn: Connection, place: str | Scope | None = None) -> Ledger
             per[g] = per.get(g, 0) + 1
     by_grid = [LedgerCount(community=c, grid_code=g, counts=n) for (c, g), n in counts.items()]
     return Ledger(place=scope.ref, on=date.today(), entries=entries, by_grid=by_grid)
-
-
-def ledger_counts(conn: Connection, grid_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Counts per special group of each grid: what a map popup may show (no names)."""
-    counts = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(r.special_groups)) AS {g}" for g in SPECIAL_GROUPS)
-    frame = query_frame(conn, COUNTS_SQL.format(counts=counts), {"ids": grid_ids})
-    return {int(r["grid_id"]): {g: int(r[g]) for g in SPECIAL_GROUPS} for _, r in frame.iterrows()}
 
 
 def _sheets(conn: Connection, what: str, place: str | Scope | None) -> dict[str, pd.DataFrame]:
