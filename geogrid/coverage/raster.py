@@ -10,10 +10,14 @@ fraction of a cell of the true one. Many facilities share one contourpy call as 
 
 from __future__ import annotations
 
+from typing import cast
+
 import contourpy
 import numba as nb
 import numpy as np
 import shapely
+
+from geogrid.coverage.compiled import kernel
 
 CIRCLE_SIDES = 64  # the straight-line circle as drawn by ``shapely.buffer(point, r, quad_segs=16)``
 MOSAIC_PIXELS = 4_000_000  # values per contourpy call (32 MB)
@@ -129,12 +133,15 @@ def _trace(mosaic: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> tuple[np.
     The first ring of each polygon is its shell, the others its holes. contourpy's ``mpl2005`` algorithm:
     half the time of ``serial`` on these mosaics (measured), and no masks or corner options are needed.
     """
-    points, codes = contourpy.contour_generator(*grid, mosaic, name="mpl2005").filled(-np.inf, 0.0)
+    # mpl2005 fills as OuterCode: one array of points and one of path codes per polygon (the declared
+    # return type is the union over every fill type).
+    filled = contourpy.contour_generator(*grid, mosaic, name="mpl2005", fill_type="OuterCode").filled(-np.inf, 0.0)
+    points, codes = cast(tuple[list[np.ndarray], list[np.ndarray]], filled)
     if not points:
         return np.empty((0, 2)), np.empty(0, np.int64), np.empty(0, np.int64)
-    coords, codes = np.concatenate(points), np.concatenate(codes)
+    coords, path_codes = np.concatenate(points), np.concatenate(codes)
     polygon_of_point = np.repeat(np.arange(len(points)), [len(p) for p in points])
-    starts = codes == MOVETO
+    starts = path_codes == MOVETO
     return coords, np.cumsum(starts) - 1, polygon_of_point[starts]
 
 
@@ -148,7 +155,7 @@ def areas_from_pieces(
     n = len(xy)
     m = int(np.ceil(2 * radius / cell)) + 2  # the circle plus a cell of margin on every side: edges stay outside
     half = (m - 1) * cell / 2
-    per_row = max(1, int(np.sqrt(MOSAIC_PIXELS)) // m)
+    per_row = max(1, min(int(np.sqrt(MOSAIC_PIXELS)) // m, int(np.ceil(np.sqrt(n)))))  # no bigger than n tiles need
     size = per_row * m
     grid = np.meshgrid(np.arange(size, dtype=float), np.arange(size, dtype=float))
     circle = _circle_field(radius, cell, m)
@@ -156,15 +163,16 @@ def areas_from_pieces(
     seg = (coords - (xy[rows] - half)[:, None, :]).reshape(-1, 4)  # tile coordinates: source at the centre
     mosaic = np.empty((size, size))
     out = np.full(n, None, dtype=object)
+    paint, straight = kernel("paint", _paint), kernel("straight", _straight)
     for first in range(0, n, per_row * per_row):
         last = min(n, first + per_row * per_row)
         if last - first < per_row * per_row:
             mosaic.fill(1.0)  # tiles nobody paints stay outside
-        _paint(mosaic, per_row, cell, starts[first : last + 1], seg, offset, circle)
+        paint(mosaic, per_row, cell, starts[first : last + 1], seg, offset, circle)
         coords, ring_of_point, polygon_of_ring = _trace(mosaic, grid)
         if not len(coords):
             continue
-        keep = _straight(coords, ring_of_point, STRAIGHT / cell)
+        keep = straight(coords, ring_of_point, STRAIGHT / cell)
         coords, ring_of_point = coords[keep], ring_of_point[keep]
         # Tiles are m pixels apart and every outline stays inside its tile: the pixel says whose it is.
         tile = (coords // m).astype(np.int64)
