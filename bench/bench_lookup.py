@@ -38,19 +38,13 @@ def _prepare(buildings: int | None) -> dict:
     """Load the demo city (scaled) and compute assignment, gazetteer and service areas."""
     from sqlalchemy import text
 
+    from bench.common import load_city
     from geogrid import db
-    from geogrid.demo import load_demo
-    from geogrid.model import Base
     from geogrid.pipeline import compute_all
 
-    engine = db.ready()
-    with engine.begin() as conn:
-        conn.execute(
-            text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE")
-        )
-        load_demo(conn, buildings=buildings)
+    load_city(buildings)
     compute_all()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
         return dict(
             conn.execute(
