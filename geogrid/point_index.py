@@ -263,23 +263,24 @@ def _geography_distance_to_line(x: float, y: float, coords: list[tuple[float, fl
     """Metres from a point to a line as PostGIS measures geography: the closest point on each great-circle
     edge of a sphere, then the geodesic on WGS84 from the point to the closest of them."""
     p = _cart(x, y)
-    best, best_angle = _cart(*coords[0]), math.inf
+    best, best_angle = coords[0], math.inf
     for (ax, ay), (bx, by) in zip(coords, coords[1:], strict=False):
         a, b = _cart(ax, ay), _cart(bx, by)
-        candidates = [a, b]
+        candidates = [(a, (ax, ay)), (b, (bx, by))]  # vertices keep their own coordinates, as PostGIS
         n = _unit(_cross(a, b))
         if n is not None:
             d = _dot(p, n)
             k = _unit((p[0] - d * n[0], p[1] - d * n[1], p[2] - d * n[2]))
             if k is not None and _dot(_cross(a, k), n) >= 0 and _dot(_cross(k, b), n) >= 0:
-                candidates = [k]
-        for c in candidates:
+                lon = math.degrees(math.atan2(k[1], k[0]))
+                candidates = [(k, (lon, math.degrees(math.asin(max(-1.0, min(1.0, k[2]))))))]
+        for c, geographic in candidates:
             angle = _angle(p, c)
             if angle < best_angle:
-                best, best_angle = c, angle
-    lon = math.degrees(math.atan2(best[1], best[0]))
-    lat = math.degrees(math.asin(max(-1.0, min(1.0, best[2]))))
-    return _geodesic(x, y, lon, lat)
+                best, best_angle = geographic, angle
+    if best_angle <= 1e-12:  # PostGIS's tolerance on the unit sphere: on the line is 0 m
+        return 0.0
+    return _geodesic(x, y, best[0], best[1])
 
 
 def _mercator(lon: float, lat: float) -> tuple[float, float]:
