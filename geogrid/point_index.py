@@ -137,16 +137,17 @@ class Snapshot:
             return row
         grid = self.grids.grids[g]
         row.code, row.name, row.kind, row.card = grid["code"], grid["name"], grid["kind"], self.cards[g]
+        point = shapely.Point(x, y)
         if self.walks:
-            self._walk(row, x, y)
+            self._walk(row, x, y, point)
         if row.walk_name is None:
             self._straight_station(row, x, y)
         if self.basis != "radius":
-            row.covered_by = self._covered_by(x, y)
+            row.covered_by = self._covered_by(x, y, point)
         return row
 
-    def _walk(self, row: Row, x: float, y: float) -> None:
-        e = self._nearest_edge(x, y)
+    def _walk(self, row: Row, x: float, y: float, point: shapely.Point) -> None:
+        e = self._nearest_edge(x, y, point)
         if e < 0 or not self.edge_joined[e]:
             return
         coords = self.edge_coords[e]
@@ -165,11 +166,10 @@ class Snapshot:
             row.walk_m, row.walk_name = best[0], best[1]
             row.walk_distance_m = _geodesic(x, y, best[2], best[3])
 
-    def _nearest_edge(self, x: float, y: float) -> int:
+    def _nearest_edge(self, x: float, y: float, point: shapely.Point) -> int:
         """The 8 nearest paths by distance in degrees, then the nearest with longitude scaled by cos(lat)."""
         if len(self.edge_geoms) == 0:
             return -1
-        point = shapely.Point(x, y)
         _, dist = self.edge_tree.query_nearest(point, return_distance=True, all_matches=False)
         c = math.cos(math.radians(y))
         # Scaled distances lie between c·d and d: no path farther than d₁/c in degrees can be the nearest,
@@ -194,8 +194,8 @@ class Snapshot:
         k = int(np.argmin(metres))
         row.station_name, row.station_m = names[int(knn[k])], float(metres[k])
 
-    def _covered_by(self, x: float, y: float) -> list[dict[str, Any]] | None:
-        boxed = self.area_tree.query(shapely.Point(x, y))  # boxes only: the areas are tested prepared
+    def _covered_by(self, x: float, y: float, point: shapely.Point) -> list[dict[str, Any]] | None:
+        boxed = self.area_tree.query(point)  # boxes only: the areas are tested prepared
         hits = boxed[shapely.intersects_xy(self.area_geoms[boxed], x, y)] if len(boxed) else boxed
         if len(hits) == 0:
             return None
