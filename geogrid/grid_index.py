@@ -13,7 +13,9 @@ check is one aggregate over the grids table: under a millisecond for thousands o
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -81,7 +83,7 @@ class GridIndex:
         return -1
 
 
-def build_index(stamp: tuple, rows: list, wkb: list[bytes]) -> GridIndex:
+def build_index(stamp: tuple, rows: Sequence[Any], wkb: list[bytes]) -> GridIndex:
     """A prepared index over ``rows`` (code, name, kind, community_code; ordered by code) and their WKB."""
     geoms = shapely.from_wkb(wkb) if wkb else np.empty(0, dtype=object)
     shapely.prepare(geoms)
