@@ -164,7 +164,9 @@ def _check_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise GeogridError(t("lon and lat must be finite numbers"))
     if input_crs(crs) in ("EPSG:4326", "EPSG:4490"):  # the common case, without NumPy
-        wx, wy, ok = [lon], [lat], [abs(lon) <= 180 and abs(lat) <= 90]
+        wx: Sequence[float] | np.ndarray = [lon]
+        wy: Sequence[float] | np.ndarray = [lat]
+        ok: Sequence[bool] | np.ndarray = [abs(lon) <= 180 and abs(lat) <= 90]
     else:
         wx, wy, ok = to_storage([lon], [lat], crs)
     if not ok[0]:
@@ -308,7 +310,7 @@ def _not_found(near: dict | None, lon: float, lat: float) -> NotFound:
             distance=near["distance_m"],
         )
     )
-    exc.extra = {
+    exc.extra = {  # type: ignore[attr-defined]  # read by the API's error handler
         "nearest_grid": {"code": near["code"], "name": near["name"], "distance_m": round(near["distance_m"], 1)}
     }
     return exc
@@ -321,6 +323,7 @@ def _pyformat(sql) -> str:
 
 _POINT_PG = _pyformat(POINT_SQL)
 _CHECK_PG = _pyformat(_CHECK)
+_CHECK_PLAIN_PG = point_index.CHECK_PLAIN_SQL
 _NEAREST_PG = _pyformat(NEAREST_SQL)
 
 
@@ -337,7 +340,11 @@ async def lookup_point_async(aconn, lon: float, lat: float, crs: str | None = No
         engine = db.ready()
         key = str(engine.url)
         snapshot = point_index.current(key)
-        cursor = await aconn.execute(_CHECK_PG, {"watch": point_index.watch_of(snapshot)}, prepare=True)
+        watch = point_index.watch_of(snapshot)
+        if watch:
+            cursor = await aconn.execute(_CHECK_PG, {"watch": watch}, prepare=True)
+        else:
+            cursor = await aconn.execute(_CHECK_PLAIN_PG, prepare=True)
         check = await cursor.fetchone()
         if snapshot is not None and point_index.fresh(snapshot, check):
             row = snapshot.row(wlon, wlat)
@@ -393,7 +400,12 @@ def lookup_address(conn: Connection, address: str, explain: bool = False) -> dic
     return answer
 
 
-def grids_at(conn: Connection, lon: Sequence[float], lat: Sequence[float], crs: str | None = None) -> list[dict | None]:
+def grids_at(
+    conn: Connection,
+    lon: Sequence[float] | np.ndarray,
+    lat: Sequence[float] | np.ndarray,
+    crs: str | None = None,
+) -> list[dict | None]:
     """The grid (code, name, kind, community_code) at each point, None outside any grid or for invalid input.
 
     Points are located in process against the grids' STRtree (:mod:`geogrid.grid_index`), checked against
@@ -446,7 +458,9 @@ def lookup_columns(
     found[ok] = index.locate(wx[ok], wy[ok])
     columns = index.columns()  # per grid, with None at position -1 (no grid)
     invalid, outside = t("lon and lat must be finite numbers within ±180 and ±90"), t("no grid at this point")
-    errors = np.where(ok, np.where(found < 0, str(outside), None), str(invalid))
+    errors = np.full(len(wx), None, dtype=object)
+    errors[ok & (found < 0)] = str(outside)
+    errors[~ok] = str(invalid)
     return {
         "id": list(ids) if ids is not None else list(range(len(wx))),
         **{name: values[found].tolist() for name, values in columns.items()},

@@ -56,7 +56,7 @@ class Resolution:
     score: float
     grids: list[GridShare]
     confident: bool
-    explain: list[str] = field(default_factory=list)
+    explain: list = field(default_factory=list)  # str or i18n Text lines
 
     @property
     def best(self) -> GridShare:
@@ -207,7 +207,7 @@ SELECT id, text, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_points
 """)
 
 
-def _with_elsewhere(conn: Connection, door: Door, hits, grids: list[GridShare], why: list[str]) -> list[GridShare]:
+def _with_elsewhere(conn: Connection, door: Door, hits, grids: list[GridShare], why: list) -> list[GridShare]:
     """``grids`` and, after them (share 0), the grids of the same door held elsewhere in the address data:
     a duplicate is never one grid."""
     elsewhere = _same_door_elsewhere(conn, door, hits)
@@ -224,7 +224,7 @@ def _same_door_elsewhere(conn: Connection, door: Door, hits) -> list:
     at two places (a bank's POI and an office block both tagged 中关村东路8号) must answer both."""
     points = [r.ref_id for r in hits if r.kind != "building"]
     buildings = [r.ref_id for r in hits if r.kind == "building"]
-    return conn.execute(
+    return conn.execute(  # type: ignore[return-value]  # rows, read by attribute
         ELSEWHERE_SQL,
         {
             "road": door.road,
@@ -251,7 +251,7 @@ def _interpolated(conn: Connection, door: Door, rows) -> Resolution | None:
         STRETCH_SQL, {"x1": lower.lon, "y1": lower.lat, "x2": upper.lon, "y2": upper.lat, "road": door.road}
     )
     ends = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in (lower, upper)])
-    why = t(
+    why: str = t(
         "between {lower} and {upper} on the same side of {road}", lower=lower.text, upper=upper.text, road=door.road
     )
     if code is None or same_number:

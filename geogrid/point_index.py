@@ -44,6 +44,11 @@ SELECT pg_relation_filenode('lookup_changes') AS node, (SELECT max(id) FROM look
        cardinality(CAST(:watch AS xid8[])) > 0 AND EXISTS (
            SELECT 1 FROM lookup_changes WHERE xid = ANY(CAST(:watch AS xid8[]))) AS watched
 """
+# The same without a list to send (the usual case: nothing was running when the copy was read); psycopg
+# converts a statement with a list parameter on every execution.
+CHECK_PLAIN_SQL = (
+    CHECK_SQL[: CHECK_SQL.index("       cardinality")].rstrip().rstrip(",") + ",\n       false AS watched\n"
+)
 
 _KEY_SQL = f"""
 SELECT pg_relation_filenode('lookup_changes') AS node, (SELECT max(id) FROM lookup_changes) AS top,

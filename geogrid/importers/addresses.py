@@ -166,7 +166,7 @@ def _points(conn: Connection, source: Source, building_refs: np.ndarray) -> np.n
 
 def _building_ids(conn: Connection, refs: np.ndarray) -> np.ndarray:
     wanted = [r for r in dict.fromkeys(refs) if r]
-    ids = (
+    ids: dict[str, int] = (
         dict(
             conn.execute(text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": wanted}).all()
         )
@@ -207,7 +207,7 @@ def address_frame(
             "name": parts.get("name", none),
             "aliases": aliases if aliases is not None else [None] * n,
             **{p: parts.get(p, none) for p in ("district", "street", "community")},
-            "road": np.where(road == None, [d.road if d else None for d in doors], road),  # noqa: E711
+            "road": np.where(road == None, np.array([d.road if d else None for d in doors], dtype=object), road),  # noqa: E711
             "road_norm": road_norm,
             "door": parts.get("door", none),
             "number": pd.array([d.number if d else None for d in doors], dtype="Int64"),

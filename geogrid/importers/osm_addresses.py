@@ -172,7 +172,7 @@ def import_osm_addresses(conn: Connection, osm) -> list[ImportReport]:
 
 
 def _building_ids(conn: Connection, source_ids: pd.Series) -> pd.array:
-    ids = dict(
+    ids: dict[str, int] = dict(
         conn.execute(
             text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": source_ids.tolist()}
         ).all()
