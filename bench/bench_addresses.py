@@ -235,12 +235,12 @@ def _variants(conn, extract: str) -> dict:
             continue
         target = _target(query)
         point = conn.execute(
-            text("SELECT ST_X(geom), ST_Y(geom) FROM address_points WHERE text = :t LIMIT 1"), {"t": target}
+            text("SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM address_points WHERE text = :t LIMIT 1"), {"t": target}
         ).first()
         if point is None:
             details.append({"query": query, "outcome": "target missing", "target": target})
             continue
-        truth = (grids_at(conn, [point[0]], [point[1]])[0] or {}).get("code")
+        truth = (grids_at(conn, [point.x], [point.y])[0] or {}).get("code")
         if truth is None:
             details.append({"query": query, "outcome": "outside every grid", "target": target})
             continue

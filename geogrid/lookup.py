@@ -310,7 +310,7 @@ def _not_found(near: dict | None, lon: float, lat: float) -> NotFound:
             distance=near["distance_m"],
         )
     )
-    exc.extra = {  # type: ignore[attr-defined]  # read by the API's error handler
+    exc.extra = {
         "nearest_grid": {"code": near["code"], "name": near["name"], "distance_m": round(near["distance_m"], 1)}
     }
     return exc

@@ -127,7 +127,9 @@ def _exact(conn: Connection, q: str) -> Resolution | None:
     level = min((r.kind for r in rows), key=_rank)
     hits = [r for r in rows if r.kind == level]
     grids = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in hits])
-    why = [t("the whole address is a known {level} name ({count} with this name)", level=level, count=len(hits))]
+    why: list[str] = [
+        t("the whole address is a known {level} name ({count} with this name)", level=level, count=len(hits))
+    ]
     others = [r for r in rows if r.kind != level]
     if others:  # the same name elsewhere (a bus stop 六道口 beside a building 六道口): listed after, never ignored
         more = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in others])

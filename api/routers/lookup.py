@@ -139,7 +139,7 @@ async def lookup(request: Request) -> Response:
     if not point and address is None:
         raise GeogridError(t("give lon and lat, or address"))
     pool = getattr(request.app.state, "lookup_pool", None)
-    if point and pool is not None:
+    if lon is not None and lat is not None and pool is not None:
         import psycopg
         from psycopg_pool import PoolTimeout
 
@@ -154,7 +154,9 @@ async def lookup(request: Request) -> Response:
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return lookup_point(conn, lon, lat, crs) if point else lookup_address(conn, address, explain)
+            if lon is not None and lat is not None:
+                return lookup_point(conn, lon, lat, crs)
+            return lookup_address(conn, address or "", explain)
 
     return _json(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
 
