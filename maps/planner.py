@@ -99,7 +99,7 @@ def _page(m: folium.Map, static_url: str) -> str:
     if not vendored():
         raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)"))
 
-    script = (TEMPLATES / "planner.js").read_text(encoding="utf-8")
+    script = "\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in ("planner.js", "paint.js"))
     m.get_root().header.add_child(
         folium.Element(f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>")
     )
