@@ -44,10 +44,11 @@ _building: dict[Hashable, threading.Lock] = {}
 
 
 def fingerprint(conn: Connection) -> tuple:
-    """Write counters of every table a map reads: they change whenever any of those tables does."""
+    """Write counters of every table a map reads: they change whenever any of those tables does. A TRUNCATE
+    counts no rows but gives the table a new file; ``n_live_tup`` is left out (autovacuum moves it)."""
     rows = conn.execute(
         text(
-            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup "
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, pg_relation_filenode(relid) "
             "FROM pg_stat_user_tables WHERE relname = ANY(:t) ORDER BY relname"
         ),
         {"t": list(TABLES)},

@@ -10,6 +10,7 @@ import glob
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from geogrid.db import roles
@@ -129,6 +130,7 @@ def start(settings: Settings | None = None) -> bool:
     init(settings)
     if running(settings):
         if _running_port(settings) in (None, settings.db_port):
+            _wait_accepting(settings)
             harden(settings)
             return False
         stop(settings)  # started earlier on another port: restart it where the settings say
@@ -150,7 +152,8 @@ def start(settings: Settings | None = None) -> bool:
             ]
         )
     except GeogridError:
-        if running(settings):  # another process started it at the same moment
+        if running(settings):  # another process started it at the same moment, or recovery outlasts -t
+            _wait_accepting(settings)
             return False
         last = [line for line in log.read_text(errors="replace").splitlines() if "FATAL" in line][-1:]
         reasons = [last[0].split("FATAL:", 1)[1].strip()] if last else []
@@ -192,6 +195,15 @@ def harden(settings: Settings) -> None:
         conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(secret)))
     roles.write_hba(settings.pgdata)
     _run([str(bindir(settings) / "pg_ctl"), "-D", str(settings.pgdata), "reload"])
+
+
+def _wait_accepting(settings: Settings, timeout: float = 600) -> None:
+    """Wait while a running server still replays its WAL after a crash ("the database system is starting
+    up"), so the first command after a crash waits for recovery instead of failing to connect."""
+    deadline = time.monotonic() + timeout
+    isready = [str(bindir(settings) / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(settings.db_port), "-t", "5"]
+    while _run(isready, check=False).returncode == 1 and time.monotonic() < deadline:  # 1: rejecting, starting up
+        time.sleep(0.5)
 
 
 def _running_port(settings: Settings) -> int | None:

@@ -35,9 +35,9 @@ def _plan(engine, edits, **kw) -> dict:
         return create_plan(conn, edits, **kw)
 
 
-def _apply(engine, plan_id: int, author: str = "王规划") -> dict:
+def _apply(engine, plan_id: int, author: str = "王规划", **kw) -> dict:
     with engine.begin() as conn:
-        return apply_plan(conn, plan_id, author)
+        return apply_plan(conn, plan_id, author, **kw)
 
 
 def _redraw(code: str, geom, **extra) -> dict:
@@ -140,9 +140,9 @@ def test_two_planners_one_wins_other_gets_409(planning_city):
     )
     results: list[object] = []
 
-    def go(plan_id: int) -> None:
+    def go(plan_id: int) -> None:  # forced: the second plan leaves a gap, and whichever runs first must win
         try:
-            results.append(_apply(planning_city, plan_id))
+            results.append(_apply(planning_city, plan_id, force=True, reason="两人同时应用"))
         except Conflict as exc:
             results.append(exc)
 
@@ -385,9 +385,9 @@ def test_concurrent_splits_in_one_community_take_distinct_codes(planning_city):
     plans = [_plan(planning_city, [{"op": "split", "grid": g, "line": line}]) for g, line in ((A, cut_a), (B, cut_b))]
     results: list[object] = []
 
-    def go(plan_id: int) -> None:
+    def go(plan_id: int) -> None:  # forced: the second plan leaves a gap, and whichever runs first must win
         try:
-            results.append(_apply(planning_city, plan_id))
+            results.append(_apply(planning_city, plan_id, force=True, reason="两人同时应用"))
         except Exception as exc:  # reported by the assertion below
             results.append(exc)
 

@@ -20,8 +20,23 @@ def city(small_city, monkeypatch):  # noqa: F811
     """The small city served as a city-scale map (layers fetched, not embedded)."""
     monkeypatch.setattr(pages, "EMBED_MAX_GRIDS", 2)
     cache.clear()
+    _settle(small_city)
     yield small_city
     cache.clear()
+
+
+def _settle(engine) -> None:
+    """Wait until the loader's write counters are published (PostgreSQL flushes them about once a second), so
+    that a layer built now is stored under the fingerprint the next request sees."""
+    engine.dispose()  # a closing backend publishes its counters
+    last, deadline = None, time.time() + 5
+    while time.time() < deadline:
+        with engine.connect() as conn:
+            now = cache.fingerprint(conn)
+        if now == last:
+            return
+        last = now
+        time.sleep(0.5)
 
 
 def _client():
