@@ -127,6 +127,7 @@ class MovedBuilding(BaseModel):
     id: int
     source_id: str | None
     address: str | None
+    label: str | None = Field(None, description="address, name, or the nearest named road: never an id")
     households: int | None
     residents: int
     from_: str | None = Field(alias="from")

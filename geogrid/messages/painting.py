@@ -7,6 +7,10 @@ from __future__ import annotations
 ZH: dict[str, str] = {
     "block at {address} ({n} buildings)": "{address}所在街块（{n} 栋楼）",
     "block without buildings": "无楼栋的街块",
+    "building by {road}": "{road}旁的楼栋",
+    "building without an address": "无地址的楼栋",
+    "empty block by {road}": "{road}旁的空街块",
+    "block by {road} ({n} buildings)": "{road}旁的街块（{n} 栋楼）",
     "no unit with id {ids} (units change when a partition is run again: reload the planner)": "没有编号为 {ids} 的单元（重新划分网格后单元会变化：请重新加载规划页面）",
     "grid {codes} is locked: the edit would change it": "网格 {codes} 已锁定：此调整会改变它",
     "grid {code} would keep nothing: merge it with {target} instead": "网格 {code} 将一无所剩：请改为将其与 {target} 合并",

@@ -29,12 +29,15 @@ SLIVER_WIDTH_M = 0.5  # a part thinner than this (2·area/perimeter) is snapping
 NEAR_DEG = 1e-6  # ≈ 10 cm: a sliver this close to a moved unit goes with it
 SHAVE_DEG = 2.5e-6  # ≈ 25 cm: strips of a grid narrower than twice this, along a moved unit, go with it
 
+# The nearest named road: what a unit with no address or name is called by (OSM buildings mostly have neither).
+ROAD_SQL = "SELECT r.name FROM roads r ORDER BY r.geom <-> u.geom LIMIT 1"
+
 UNIT_ROWS_SQL = """
 SELECT u.id, u.community_id, u.kind, u.name, ST_AsBinary(u.geom),
-       (SELECT min(coalesce(b.address, b.name, b.source_id)) FROM buildings b WHERE b.id = ANY(u.building_ids)) AS first,
-       cardinality(u.building_ids) AS n
+       (SELECT min(coalesce(b.address, b.name)) FROM buildings b WHERE b.id = ANY(u.building_ids)) AS first,
+       cardinality(u.building_ids) AS n, ({road}) AS road
 FROM partition_units u WHERE u.id = ANY(:ids) ORDER BY u.id
-"""
+""".replace("{road}", ROAD_SQL)
 
 BUILDING_UNITS_SQL = """
 SELECT b.id AS building, u.id AS unit FROM buildings b
@@ -54,14 +57,17 @@ class UnitRow:
     geom: shapely.Geometry
 
 
-def unit_label(kind: str, name: str | None, first: str | None, n: int) -> str:
-    """A unit by name: the compound's name, a building's address, a block by its first address."""
+def unit_label(kind: str, name: str | None, first: str | None, n: int, road: str | None) -> str:
+    """A unit by name, never by id: the compound's name, a building's address or name, a block by its first
+    address; without any, by the nearest named road."""
     if name:
         return name
-    if kind == "building" and first:
-        return first
+    if kind == "building":
+        return first or (t("building by {road}", road=road) if road else t("building without an address"))
     if first:
         return t("block at {address} ({n} buildings)", address=first, n=n)
+    if road:
+        return t("block by {road} ({n} buildings)", road=road, n=n) if n else t("empty block by {road}", road=road)
     return t("block without buildings")
 
 
@@ -78,7 +84,9 @@ def read_units(conn: Connection, ids: list[int], where: str) -> list[UnitRow]:
             ),
             field=where,
         )
-    return [UnitRow(r[0], r[1], r[2], unit_label(r[2], r[3], r[5], r[6]), shapely.from_wkb(bytes(r[4]))) for r in rows]
+    return [
+        UnitRow(r[0], r[1], r[2], unit_label(r[2], r[3], r[5], r[6], r[7]), shapely.from_wkb(bytes(r[4]))) for r in rows
+    ]
 
 
 def _metres(geom: shapely.Geometry) -> shapely.Geometry:
@@ -261,12 +269,12 @@ def community_id(conn: Connection, community: str) -> int:
 COMMUNITY_UNITS_SQL = """
 SELECT u.id, u.kind, u.name, ST_AsBinary(u.geom) AS wkb, g.code AS grid,
        coalesce(b.households, 0) AS households, coalesce(b.covered, 0) AS covered, coalesce(b.n, 0) AS buildings,
-       b.first
+       b.first, ({road}) AS road
 FROM partition_units u
 LEFT JOIN LATERAL (SELECT gr.code FROM grids gr WHERE gr.valid_to IS NULL AND ST_Intersects(gr.geom, u.geom)
                    ORDER BY ST_Area(ST_Intersection(gr.geom, u.geom)) DESC, gr.code LIMIT 1) g ON true
 LEFT JOIN LATERAL (SELECT sum(bl.households) AS households, count(*) AS n,
-                          min(coalesce(bl.address, bl.name, bl.source_id)) AS first,
+                          min(coalesce(bl.address, bl.name)) AS first,
                           sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND {in_area}) AS covered
                      FROM buildings bl WHERE bl.id = ANY(u.building_ids)) b ON true
 WHERE u.community_id = :c ORDER BY u.id
@@ -296,14 +304,14 @@ def community_units(conn: Connection, community: str) -> CommunityUnits:
 
     cid = community_id(conn, community)
     basis = coverage_basis(conn)
-    sql = COMMUNITY_UNITS_SQL.replace("{in_area}", IN_AREA)
+    sql = COMMUNITY_UNITS_SQL.replace("{in_area}", IN_AREA).replace("{road}", ROAD_SQL)
     rows = conn.execute(text(sql), {"c": cid, "basis": basis}).mappings().all()
     geoms = shapely.from_wkb(np.asarray([bytes(r["wkb"]) for r in rows], dtype=object)) if rows else np.empty(0)
     return CommunityUnits(
         community,
         [int(r["id"]) for r in rows],
         [r["kind"] for r in rows],
-        [unit_label(r["kind"], r["name"], r["first"], int(r["buildings"])) for r in rows],
+        [unit_label(r["kind"], r["name"], r["first"], int(r["buildings"]), r["road"]) for r in rows],
         [r["grid"] for r in rows],
         [int(r["households"]) for r in rows],
         [int(r["covered"]) for r in rows],

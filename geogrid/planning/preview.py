@@ -20,6 +20,7 @@ from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
+from geogrid.planning.painting import unit_label
 from geogrid.planning.validate import summary, validate
 from geogrid.settings import get_settings
 
@@ -52,7 +53,9 @@ SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id =
 
 MOVED_BUILDINGS_SQL = """
 SELECT b.id, b.source_id, b.address, b.households,
-       (SELECT count(*) FROM residents r WHERE r.building_id = b.id) AS residents
+       (SELECT count(*) FROM residents r WHERE r.building_id = b.id) AS residents, b.name,
+       CASE WHEN b.address IS NULL AND b.name IS NULL THEN
+            (SELECT r.name FROM roads r ORDER BY r.geom <-> b.geom LIMIT 1) END AS road
 FROM buildings b WHERE b.id = ANY(:ids) ORDER BY b.id
 """
 
@@ -152,7 +155,9 @@ def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
     buildings = []
     for row in conn.execute(text(MOVED_BUILDINGS_SQL), {"ids": list(moves)}).mappings():
         src, dst = moves[row["id"]]
-        buildings.append({**row, "from": codes.get(src), "to": codes.get(dst)})
+        plain = {k: v for k, v in row.items() if k not in ("name", "road")}
+        label = unit_label("building", None, row["address"] or row["name"], 1, row["road"])
+        buildings.append({**plain, "label": label, "from": codes.get(src), "to": codes.get(dst)})
     facilities = []
     if len(written.facilities):
         rows = conn.execute(

@@ -135,14 +135,18 @@ function geogridPlanner(map, config) {
                    share(b.coverage), share(a.coverage)]);
     });
     html += "</table>";
+    /* codes of one community differ in their last digits: "…007" fits the panel (the whole code in the grid table) */
+    var short = function (c) { return c && c.length > 8 ? "…" + c.slice(-3) : c; };
     if ((p.units || []).length) {  /* painted units by name (block by its first address, compound, building) */
       html += "<table class='planner-names'>" + row([say("th_unit"), say("th_from"), say("th_to")], "th");
-      p.units.slice(0, 30).forEach(function (u) { html += row([u.label, u.from, u.to]); });
+      p.units.slice(0, 30).forEach(function (u) { html += row([u.label, short(u.from), short(u.to)]); });
       html += "</table>";
     }
     if (p.moved.buildings.length) {
       html += "<table class='planner-names'>" + row([say("th_building"), say("th_from"), say("th_to")], "th");
-      p.moved.buildings.slice(0, 30).forEach(function (b) { html += row([b.address || b.source_id || b.id, b.from, b.to]); });
+      p.moved.buildings.slice(0, 30).forEach(function (b) {
+        html += row([b.label || b.address || b.source_id || b.id, short(b.from), short(b.to)]);
+      });
       html += "</table>";
     }
     (p.off_units || []).forEach(function (o) { html += "<p class='warning'>" + esc(o.message) + "</p>"; });
