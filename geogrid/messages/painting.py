@@ -14,7 +14,7 @@ ZH: dict[str, str] = {
     "no unit with id {ids} (units change when a partition is run again: reload the planner)": "没有编号为 {ids} 的单元（重新划分网格后单元会变化：请重新加载规划页面）",
     "grid {codes} is locked: the edit would change it": "网格 {codes} 已锁定：此调整会改变它",
     "grid {code} would keep nothing: merge it with {target} instead": "网格 {code} 将一无所剩：请改为将其与 {target} 合并",
-    "the move leaves {grids} in several pieces; move other units, or send confirm_split: true to accept": "此调整会使{grids}分成多块；请改选其他单元，或发送 confirm_split: true 确认接受",
+    "the move would split {grids}; move other units, or send confirm_split: true to accept": "此调整会拆散{grids}；请改选其他单元，或发送 confirm_split: true 确认接受",
     "grid {code} in {n} pieces": "网格 {code} 分成 {n} 块",
     "unit(s) {ids} lie outside community {community} of grid {code}": "单元 {ids} 不在网格 {code} 所属社区 {community} 内",
     "every unit is in grid {code} already": "这些单元都已在网格 {code} 中",

@@ -152,7 +152,7 @@ def take_area(
     if broken and not confirm:
         raise InputError(
             t(
-                "the move leaves {grids} in several pieces; move other units, or send confirm_split: true to accept",
+                "the move would split {grids}; move other units, or send confirm_split: true to accept",
                 grids=join([t("grid {code} in {n} pieces", code=c, n=n) for c, n in broken]),
             ),
             field=f"{where}.confirm_split",

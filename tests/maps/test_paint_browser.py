@@ -25,7 +25,11 @@ def server(paint_city):
 
 
 def _click(page, lon: float, lat: float) -> None:
-    x, y = page.evaluate(
+    page.mouse.click(*_point(page, lon, lat))
+
+
+def _point(page, lon: float, lat: float) -> tuple[float, float]:
+    return page.evaluate(
         """([lon, lat]) => {
         const el = document.querySelector('.folium-map'), map = window[el.id];
         const p = map.latLngToContainerPoint([lat, lon]), r = el.getBoundingClientRect();
@@ -33,7 +37,6 @@ def _click(page, lon: float, lat: float) -> None:
     }""",
         [lon, lat],
     )
-    page.mouse.click(x, y)
 
 
 def _bar(page) -> dict:
@@ -67,14 +70,23 @@ def test_paint_three_blocks_preview_apply_and_confirm_a_split(server, paint_city
         page.select_option("#planner-grid", B)
         page.check("#paint-mode")
         page.wait_for_function("() => window.geogridPaintUnits !== undefined")
-        for lat in (39.905, 39.912, 39.925):  # column 1, rows 0–2 (west of the pond in the centre block)
-            _click(page, 116.412, lat)
+        _click(page, 116.412, 39.905)  # column 1, row 0
+        page.evaluate(  # a 20 px brush, dragged over rows 1 and 2 (west of the pond): one stroke
+            "() => { const b = document.getElementById('paint-brush'); b.value = 20; "
+            "b.dispatchEvent(new Event('input')); }"
+        )
+        x0, y0 = _point(page, 116.412, 39.913)
+        x1, y1 = _point(page, 116.412, 39.925)
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=8)
+        page.mouse.up()
         bar = _bar(page)
         assert (bar[A]["households"], bar[B]["households"]) == (300, 600)
         assert (bar[A]["pieces"], bar[B]["pieces"]) == (1, 1)
         page.screenshot(path=str(SHOTS / "1-painted.png"))
-        page.click("#paint-undo")
-        assert (_bar(page)[A]["households"], _bar(page)[B]["households"]) == (400, 500)
+        page.click("#paint-undo")  # the whole stroke
+        assert (_bar(page)[A]["households"], _bar(page)[B]["households"]) == (500, 400)
         page.click("#paint-redo")
         assert _bar(page)[B]["households"] == 600
         page.click("#planner-preview")
