@@ -9,6 +9,7 @@ from geogrid.errors import InputError
 from geogrid.planning.apply import apply_plan
 from geogrid.planning.painting import community_units
 from geogrid.planning.preview import create_plan
+from geogrid.planning.undo import undo_plan
 from tests.fixtures.paint_city import C1, C2, A, B, C, column
 
 
@@ -101,6 +102,11 @@ def test_painting_three_blocks_keeps_both_grids_whole(paint_city):
         assert (households(conn, A), households(conn, B)) == (300, 600)
         units = community_units(conn, C1)
         assert units.grids[next(k for k, x in enumerate(units.labels) if "棋盘街11号楼" in x)] == B
+    with paint_city.begin() as conn:  # a painting is undone like any plan: the units go back with the grids
+        undo_plan(conn, plan["plan"], "test")
+        assert (households(conn, A), households(conn, B)) == (600, 300)
+        units = community_units(conn, C1)
+        assert units.grids[next(k for k, x in enumerate(units.labels) if "棋盘街11号楼" in x)] == A
 
 
 def test_a_move_that_cuts_a_grid_in_two_needs_confirmation(paint_city):
