@@ -4,17 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB_PKGS      := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
+BUILD_PKGS   := gcc  # the walking-area kernels are compiled ahead of time at install
 BROWSER_PKGS := chromium fonts-wqy-microhei gdal-bin  # gdal-bin: tests read /ogc with GDAL's OAPIF driver
 # npm vendors Leaflet at install time; Debian's npm is used only where the machine has none.
 NPM_PKGS     := $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: install system-deps browser-deps venv maps-vendor api-docs-vendor demo test typecheck bench lint clean
+.PHONY: install system-deps browser-deps venv maps-vendor api-docs-vendor compiled-kernels demo test typecheck bench lint clean
 
 install: system-deps venv
 
 # Debian packages, installed only when missing.
 system-deps:
-	@missing=$$(for p in $(DB_PKGS) $(NPM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DB_PKGS) $(BUILD_PKGS) $(NPM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
@@ -23,7 +24,14 @@ browser-deps:
 	if [ -n "$$missing" ]; then echo "installing $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
-venv: $(VENV)/.installed maps-vendor api-docs-vendor
+venv: $(VENV)/.installed maps-vendor api-docs-vendor compiled-kernels
+
+# The walking-area kernels built into an extension module, so no process pays Numba's first-call start-up.
+compiled-kernels: geogrid/coverage/.compiled
+
+geogrid/coverage/.compiled: $(VENV)/.installed geogrid/coverage/walk.py geogrid/coverage/raster.py geogrid/coverage/compiled.py
+	$(BIN)/python -m geogrid.coverage.compiled
+	touch $@
 
 # Leaflet and plugins from the npm registry, served by the API (maps never load from a CDN).
 maps-vendor: maps/static/vendor/.installed

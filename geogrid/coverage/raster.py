@@ -15,6 +15,8 @@ import numba as nb
 import numpy as np
 import shapely
 
+from geogrid.coverage.compiled import kernel
+
 CIRCLE_SIDES = 64  # the straight-line circle as drawn by ``shapely.buffer(point, r, quad_segs=16)``
 MOSAIC_PIXELS = 4_000_000  # values per contourpy call (32 MB)
 STRAIGHT = 0.001  # metres: outline points this close to the line through their neighbours add nothing
@@ -148,7 +150,7 @@ def areas_from_pieces(
     n = len(xy)
     m = int(np.ceil(2 * radius / cell)) + 2  # the circle plus a cell of margin on every side: edges stay outside
     half = (m - 1) * cell / 2
-    per_row = max(1, int(np.sqrt(MOSAIC_PIXELS)) // m)
+    per_row = max(1, min(int(np.sqrt(MOSAIC_PIXELS)) // m, int(np.ceil(np.sqrt(n)))))  # no bigger than n tiles need
     size = per_row * m
     grid = np.meshgrid(np.arange(size, dtype=float), np.arange(size, dtype=float))
     circle = _circle_field(radius, cell, m)
@@ -156,15 +158,16 @@ def areas_from_pieces(
     seg = (coords - (xy[rows] - half)[:, None, :]).reshape(-1, 4)  # tile coordinates: source at the centre
     mosaic = np.empty((size, size))
     out = np.full(n, None, dtype=object)
+    paint, straight = kernel("paint", _paint), kernel("straight", _straight)
     for first in range(0, n, per_row * per_row):
         last = min(n, first + per_row * per_row)
         if last - first < per_row * per_row:
             mosaic.fill(1.0)  # tiles nobody paints stay outside
-        _paint(mosaic, per_row, cell, starts[first : last + 1], seg, offset, circle)
+        paint(mosaic, per_row, cell, starts[first : last + 1], seg, offset, circle)
         coords, ring_of_point, polygon_of_ring = _trace(mosaic, grid)
         if not len(coords):
             continue
-        keep = _straight(coords, ring_of_point, STRAIGHT / cell)
+        keep = straight(coords, ring_of_point, STRAIGHT / cell)
         coords, ring_of_point = coords[keep], ring_of_point[keep]
         # Tiles are m pixels apart and every outline stays inside its tile: the pixel says whose it is.
         tile = (coords // m).astype(np.int64)

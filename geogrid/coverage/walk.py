@@ -12,6 +12,7 @@ import numba as nb
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from geogrid.coverage.compiled import kernel
 from geogrid.network import WalkGraph
 
 INITIAL = 4096  # starting size of the growable arrays (they double when full)
@@ -135,7 +136,8 @@ def reached_pieces(graph: WalkGraph, xy: np.ndarray, radius: float) -> tuple[np.
     piece too, so every source has at least one.
     """
     snap, d0 = graph.snap(xy)
-    src, frm, to, frac = _reach(*adjacency(graph), snap, d0, float(radius))
+    reach_all = kernel("reach", _reach)
+    src, frm, to, frac = reach_all(*adjacency(graph), snap.astype(np.int64), d0.astype(np.float64), float(radius))
     a, b = graph.xy[frm], graph.xy[to]
     reach = np.clip(radius / np.maximum(d0, 1e-9), 0.0, 1.0)[:, None]
     rows = np.concatenate([np.arange(len(xy)), src])
