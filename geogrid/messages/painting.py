@@ -15,7 +15,7 @@ ZH: dict[str, str] = {
     "grid {codes} is locked: the edit would change it": "网格 {codes} 已锁定：此调整会改变它",
     "grid {code} would keep nothing: merge it with {target} instead": "网格 {code} 将一无所剩：请改为将其与 {target} 合并",
     "the move would split {grids}; move other units, or send confirm_split: true to accept": "此调整会拆散{grids}；请改选其他单元，或发送 confirm_split: true 确认接受",
-    "grid {code} in {n} pieces": "网格 {code} 分成 {n} 块",
+    "grid {code} in {n} pieces": "网格 {code}（将分成 {n} 块）",
     "unit(s) {ids} lie outside community {community} of grid {code}": "单元 {ids} 不在网格 {code} 所属社区 {community} 内",
     "every unit is in grid {code} already": "这些单元都已在网格 {code} 中",
     "boundary of grid {code} does not follow units: it cuts {n} unit(s)": "网格 {code} 的边界未沿单元划定：切分了 {n} 个单元",

@@ -180,3 +180,20 @@ def test_a_free_hand_redraw_is_reported_off_units(paint_city):
         plan = create_plan(conn, [{"op": "redraw", "grid": B, "geometry": mapping(geom)}])
         off = {o["grid"]: o["units_cut"] for o in plan["preview"]["off_units"]}
         assert off == {A: 3, B: 3}
+
+
+def test_a_locked_neighbour_a_unit_strays_into_by_millimetres_is_left_alone(paint_city):
+    with paint_city.begin() as conn:
+        # C (the islands) is locked and untouched: painting column 1 into B still works
+        plan = create_plan(
+            conn, [{"op": "move_units", "grid": B, "units": unit_ids(conn, "10", "11", "12"), "locked": [C]}]
+        )
+        assert {g["code"] for g in plan["preview"]["grids"]} == {A, B}
+        # B locked: A may take a block from B only by unlocking it; a B block that touches A is refused
+        with pytest.raises(InputError, match=f"grid {B} is locked"):
+            create_plan(conn, [{"op": "move_units", "grid": A, "units": unit_ids(conn, "21"), "locked": [B]}])
+        # the centre block (A's, next to B) painted into C with B locked: the block's outline follows the road
+        # to the millimetre, so it may stray into B; B keeps its area and stays unchanged
+        edit = {"op": "move_units", "grid": C, "units": unit_ids(conn, "11"), "locked": [B], "confirm_split": True}
+        plan = create_plan(conn, [edit])
+        assert {g["code"] for g in plan["preview"]["grids"]} == {A, C}
