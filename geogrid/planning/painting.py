@@ -131,12 +131,12 @@ def take_area(
     area = polygonal(_within_community(ws, target, area))
     _check_locked(locked, [target.code], f"{where}.locked")
     losers = [g for g in ws.neighbours(area, exclude=target) if shapely.intersection(g.geom, area).area > SLIVER_DEG2]
-    for g in [g for g in losers if g.code in set(locked)]:  # a locked grid keeps its area; a unit may stray into
-        overlap = polygonal(shapely.intersection(g.geom, area))  # it by millimetres along a road (slivers)
-        if not all(is_sliver(p) for p in shapely.get_parts(overlap)):
-            _check_locked(locked, [g.code], f"{where}.locked")
-        area = polygonal(shapely.difference(area, g.geom))
-        losers.remove(g)
+    for g in list(losers):  # a unit may stray into a grid by millimetres along a road: that grid keeps its area
+        overlap = polygonal(shapely.intersection(g.geom, area))
+        if all(is_sliver(p) for p in shapely.get_parts(overlap)):
+            area = polygonal(shapely.difference(area, g.geom))
+            losers.remove(g)
+    _check_locked(locked, [g.code for g in losers], f"{where}.locked")
     near = shapely.buffer(area, NEAR_DEG)
     gained = [target.geom, area]
     new: dict[int, shapely.Geometry] = {}
