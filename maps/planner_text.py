@@ -95,5 +95,6 @@ def planner_text() -> dict[str, str]:
         "paint_coverage": t("5-minute coverage {share}", **_keep("share")),
         "paint_confirm_split": t("This leaves {grids} in several pieces. Preview it anyway?", **_keep("grids")),
         "paint_not_sent": t("not previewed: paint so that every grid stays in one piece"),
+        "paint_empty": t("{grids} would keep nothing: merge it instead of painting all of it away", **_keep("grids")),
         "paint_tooltip": t("{label} · {households} households · grid {grid}", **_keep("label", "households", "grid")),
     }

@@ -52,4 +52,5 @@ ZH: dict[str, str] = {
     "5-minute coverage {share}": "5 分钟覆盖 {share}",
     "This leaves {grids} in several pieces. Preview it anyway?": "这会使 {grids} 分成多块。仍要预览吗？",
     "not previewed: paint so that every grid stays in one piece": "未预览：请让每个网格保持为一整块",
+    "{grids} would keep nothing: merge it instead of painting all of it away": "{grids} 将一无所剩：请改用合并，而不是把它全部刷走",
 }

@@ -157,7 +157,7 @@ function geogridPaint(map, config, ctx) {
         "<div class='paint-band'><span class='paint-fill" + (ok ? "" : " out") + "' style='width:" + width + "%'></span>" +
         "<span class='paint-lo' style='left:" + Math.round(100 * lo / (hi * 1.5)) + "%'></span><span class='paint-hi' style='left:" +
         Math.round(100 / 1.5) + "%'></span></div>" +
-        "<span class='" + (broken ? "paint-broken" : "") + "'>" + esc(say("paint_pieces", { n: g.pieces })) + "</span> · " +
+        "<span class='" + (broken || !g.pieces ? "paint-broken" : "") + "'>" + esc(say("paint_pieces", { n: g.pieces })) + "</span> · " +
         esc(say("paint_coverage", { share: g.coverage == null ? "—" : (100 * g.coverage).toFixed(1) + "%" })) + "</div>";
     });
     $("paint-bar").innerHTML = html || esc(say("paint_nothing"));
@@ -176,6 +176,8 @@ function geogridPaint(map, config, ctx) {
     reload: function () { if (data) { return load(); } },
     preview: function () {
       var f = figures(), broken = Object.keys(f).filter(function (c) { return f[c].pieces > Math.max(1, f[c].pieces_before); });
+      var empty = Object.keys(f).filter(function (c) { return f[c].pieces === 0; });
+      if (empty.length) { ctx.status(say("paint_empty", { grids: empty.join(", ") }), true); return; }
       var confirm = false;
       if (broken.length) {
         confirm = window.confirm(say("paint_confirm_split", { grids: broken.join(", ") }));
