@@ -141,6 +141,8 @@ function geogridPaint(map, config, ctx) {
     });
     Object.keys(out).forEach(function (c) {
       var f = out[c]; f.pieces = pieces(c, assign); f.pieces_before = pieces(c, original);
+      /* parts of the polygon: where a grid does not follow its units it may have parts its units do not show */
+      f.parts = f.pieces + Math.max(0, (grids[c].parts || 0) - f.pieces_before);
       f.coverage = data.coverage_basis && f.households ? Math.round(1000 * f.covered / f.households) / 1000 : null;
     });
     return out;
@@ -157,7 +159,7 @@ function geogridPaint(map, config, ctx) {
         "<div class='paint-band'><span class='paint-fill" + (ok ? "" : " out") + "' style='width:" + width + "%'></span>" +
         "<span class='paint-lo' style='left:" + Math.round(100 * lo / (hi * 1.5)) + "%'></span><span class='paint-hi' style='left:" +
         Math.round(100 / 1.5) + "%'></span></div>" +
-        "<span class='" + (broken || !g.pieces ? "paint-broken" : "") + "'>" + esc(say("paint_pieces", { n: g.pieces })) + "</span> · " +
+        "<span class='" + (broken || !g.pieces ? "paint-broken" : "") + "'>" + esc(say("paint_pieces", { n: g.parts })) + "</span> · " +
         esc(say("paint_coverage", { share: g.coverage == null ? "—" : (100 * g.coverage).toFixed(1) + "%" })) + "</div>";
     });
     $("paint-bar").innerHTML = html || esc(say("paint_nothing"));

@@ -97,7 +97,7 @@ def test_paint_three_blocks_preview_apply_and_confirm_a_split(server, paint_city
         for code in (A, B):  # the live bar's figures are the server's
             assert after[code]["households"] == bar[code]["households"]
             assert after[code]["coverage"] == bar[code]["coverage"]
-            assert after[code]["parts"] == bar[code]["pieces"] == 1
+            assert after[code]["parts"] == bar[code]["parts"] == 1
         assert "棋盘街11号楼" in page.inner_text("#planner-result")  # units by name, not id
         page.screenshot(path=str(SHOTS / "2-previewed.png"))
         asked: list[str] = []
