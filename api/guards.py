@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import json
 import math
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 import psycopg
@@ -260,7 +261,7 @@ def document_errors(app: FastAPI) -> None:
         app.openapi_schema = spec
         return spec
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend its schema
 
 
 def _media_content(known: dict, kinds: list[str]) -> dict:
@@ -270,7 +271,7 @@ def _media_content(known: dict, kinds: list[str]) -> dict:
     return {kind: known.get(kind) or ({"schema": schema} if schema and kind.endswith("json") else {}) for kind in kinds}
 
 
-def allow_header(request: Request, headers: dict[str, str] | None) -> dict[str, str] | None:
+def allow_header(request: Request, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
     """``Allow`` naming every method of the path, not only those of the first route that matched it (GET and
     POST /login are two routes: Starlette's 405 listed one)."""
     path = request.scope.get("path", "")

@@ -89,6 +89,9 @@ class Problem(_Strict):
     message: str = Field(description="the problem in words, in the user's language")
     location: dict[str, Any] | None = Field(description="GeoJSON geometry to show on a map")
     value: float | None = Field(None, description="the measure that broke the rule (m², households, ...)")
+    roster_url: str | None = Field(
+        None, description="roster problems (一人一格, 支部建在网格上, too many grids): the community's roster page"
+    )
 
 
 class Validation(_Strict):
@@ -231,6 +234,130 @@ class History(BaseModel):
     versions: list[GridVersion]
 
 
+# --- coverage gaps and suggested sites -------------------------------------------------------------------
+
+
+class GapsQuery(CoverageQuery):
+    link_m: float = Field(description="buildings closer than this join one cluster")
+
+
+class GapsSummary(_Strict):
+    buildings: int = Field(description="uncovered buildings with households")
+    households: int
+    residents: int
+    clusters: int
+
+
+class GapCluster(_Strict):
+    cluster: int
+    buildings: int
+    households: int
+    residents: int
+    lon: float
+    lat: float
+    radius_m: float = Field(description="how far the cluster's buildings spread from its centre")
+    grids: list[str] = Field(description="grids the cluster's buildings are in")
+
+
+class GapBuilding(_Strict):
+    id: int
+    lon: float
+    lat: float
+    households: int
+    residents: int
+    grid: str | None
+    cluster: int
+
+
+class FlaggedGrid(_Strict):
+    code: str
+    name: str
+    stations_inside: int = Field(description="facilities of the kind inside the grid")
+    reached: bool = Field(description="some service area of the circle reaches the grid")
+    no_station: bool
+
+
+class Gaps(_Strict):
+    query: GapsQuery
+    summary: GapsSummary
+    clusters: list[GapCluster]
+    buildings: list[GapBuilding] = Field(description="uncovered buildings, most households first (up to limit)")
+    grids: list[FlaggedGrid] = Field(description="grids with no station inside, or reached by no service area")
+
+
+class SuggestBefore(_Strict):
+    households: int
+    households_covered: int
+    share: float | None
+
+
+class SuggestedSite(_Strict):
+    source: Literal["facility", "building"] = Field(description="a candidate facility, or an uncovered building")
+    ref_id: int = Field(description="id of that facility or building")
+    lon: float
+    lat: float
+    gain_households: int
+    households_covered_after: int
+    share_after: float | None
+
+
+class Suggestion(_Strict):
+    query: CoverageQuery
+    method: str = Field(description="how the sites were chosen (MCLP, greedy, or none and why)")
+    candidates: int = Field(description="candidate sites tried")
+    before: SuggestBefore
+    sites: list[SuggestedSite] = Field(description="in order of gain")
+    greedy_households: int | None = Field(description="households the greedy heuristic gains (the check)")
+    gain_households: int
+
+
+# --- service, accounts ----------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: str = Field(description='"ok", or "unavailable: <reason>"')
+    error: str | None = Field(None, description="the reason in words (503 only)")
+
+
+class Me(BaseModel):
+    name: str | None
+    role: str | None
+    via: str | None = None
+    areas: list[str] = []
+    csrf: str | None = None
+
+
+class SignedOut(BaseModel):
+    signed_out: Literal[True]
+
+
+class Account(BaseModel):
+    name: str
+    role: str
+    areas: list[str] = Field(description="street or community codes the account may act in")
+
+
+class AccountListed(Account):
+    disabled: bool
+    created_at: datetime
+
+
+class Disabled(BaseModel):
+    name: str
+    disabled: Literal[True]
+
+
+class NewKey(BaseModel):
+    name: str
+    key: str = Field(description="the API key, shown this once")
+
+
+class RevokedKey(BaseModel):
+    revoked: str = Field(description="the key's prefix")
+    name: str = Field(description="the account the key belonged to")
+
+
 # --- GeoJSON (documentation of what PostGIS writes) --------------------------------------------------------
 
 
@@ -304,6 +431,17 @@ class AreaCollection(BaseModel):
 class FacilityCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[FacilityFeature]
+
+
+class Feature(_Feature):
+    """A map feature: geometry and the properties the layer carries."""
+
+    properties: dict[str, Any]
+
+
+class FeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
 
 
 def geojson(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:

@@ -86,6 +86,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/party-orgs/{org_id}"): "read",
     ("POST", "/party-orgs"): "personal",
     ("PATCH", "/party-orgs/{org_id}"): "personal",
+    # The special-group ledger: personal data, staff of the place only (the handler checks the place).
+    ("GET", "/ledger"): "personal",
+    ("GET", "/ledger.xlsx"): "personal",
 }
 # Whole families of other topics' routes: (method, path prefix) → permission, for read-only feeds and the
 # roster pages whose every operation needs the same permission.

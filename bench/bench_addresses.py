@@ -195,7 +195,7 @@ def _evaluate(conn) -> dict:
     truths = [g["code"] if g else None for g in grids_at(conn, [r.lon for r in rows], [r.lat for r in rows])]
     names, visible, hidden = [], [], []
     wrong: dict[str, list] = defaultdict(list)
-    seen_names: set[str] = set()
+    seen_names: set[tuple[str, str]] = set()
     outside = 0
     for row, truth in zip(rows, truths, strict=True):
         if truth is None:
@@ -235,12 +235,12 @@ def _variants(conn, extract: str) -> dict:
             continue
         target = _target(query)
         point = conn.execute(
-            text("SELECT ST_X(geom), ST_Y(geom) FROM address_points WHERE text = :t LIMIT 1"), {"t": target}
+            text("SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM address_points WHERE text = :t LIMIT 1"), {"t": target}
         ).first()
         if point is None:
             details.append({"query": query, "outcome": "target missing", "target": target})
             continue
-        truth = (grids_at(conn, [point[0]], [point[1]])[0] or {}).get("code")
+        truth = (grids_at(conn, [point.x], [point.y])[0] or {}).get("code")
         if truth is None:
             details.append({"query": query, "outcome": "outside every grid", "target": target})
             continue
@@ -317,7 +317,7 @@ def run(quick: bool = False) -> dict:
 def _totals(extracts: dict) -> dict:
     total: dict = {}
     for part in ("names", "addresses", "addresses_hidden", "variants"):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for result in extracts.values():
             counts.update({k: v for k, v in result[part].items() if isinstance(v, int)})
         n = counts["queries"]

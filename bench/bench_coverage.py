@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import goal
 
@@ -79,8 +80,8 @@ def _demo_sites(conn, buildings: int):
     from geogrid.demo import load_demo
 
     load_demo(conn, buildings=buildings)
-    rows = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM facilities")).all()
-    return [r[0] for r in rows], [r[1] for r in rows]
+    rows = conn.execute(text("SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM facilities")).all()
+    return [r.x for r in rows], [r.y for r in rows]
 
 
 def _ego_peer(graph, xy, areas) -> dict:
@@ -189,7 +190,13 @@ def _case(name: str, load, sample: int) -> dict:
     with db.ready().connect() as conn:
         graph = load_graph(conn)
         xy = to_metric(np.asarray(lon), np.asarray(lat), graph.epsg)
-        out = {"case": name, "nodes": graph.n, "edges": len(graph.u), "facilities": len(xy), "radius_m": RADIUS_M}
+        out: dict[str, Any] = {
+            "case": name,
+            "nodes": graph.n,
+            "edges": len(graph.u),
+            "facilities": len(xy),
+            "radius_m": RADIUS_M,
+        }
         out["geogrid_cold_s"], out["geogrid_cold_import_s"] = _cold_call(graph, xy)
         out["geogrid_warmup_s"], _ = _wall(lambda: network_areas(graph, xy[:2], RADIUS_M))
         wall = time.perf_counter()

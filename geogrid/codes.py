@@ -9,8 +9,15 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from sqlalchemy import Connection, text
 
 from geogrid.settings import get_settings
+
+
+def codes_by_id(conn: Connection, ids: list[int]) -> dict[int, str]:
+    """Codes of grids by id (retired ones too): how written changes and map rows name their grids."""
+    rows = conn.execute(text("SELECT id, code FROM grids WHERE id = ANY(:ids)"), {"ids": [int(i) for i in ids]})
+    return {r.id: r.code for r in rows}
 
 
 def grid_code(community_code: str, seq: int, template: str | None = None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from geogrid.i18n import join, t
 
 
@@ -9,6 +11,7 @@ class GeogridError(Exception):
     """A failure the user can act on; the CLI prints it and the API answers 4xx with it."""
 
     status_code = 400
+    extra: dict[str, Any]  # more of the answer than the message (the API adds it to the error body), when set
 
     @property
     def message(self) -> str:

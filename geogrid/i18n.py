@@ -71,7 +71,7 @@ def heading(template: str) -> str:
 def join(items: Iterable[object], en: str = ", ", zh: str = "、") -> Text:
     """Items joined with a separator per language (Texts contribute their own language)."""
     items = list(items)
-    return Text(en.join(_in(i, "en") for i in items), zh.join(_in(i, "zh") for i in items))
+    return Text(en.join(str(_in(i, "en")) for i in items), zh.join(str(_in(i, "zh")) for i in items))
 
 
 def _in(value: object, lang: str) -> object:

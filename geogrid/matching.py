@@ -127,7 +127,9 @@ def _exact(conn: Connection, q: str) -> Resolution | None:
     level = min((r.kind for r in rows), key=_rank)
     hits = [r for r in rows if r.kind == level]
     grids = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in hits])
-    why = [t("the whole address is a known {level} name ({count} with this name)", level=level, count=len(hits))]
+    why: list[str] = [
+        t("the whole address is a known {level} name ({count} with this name)", level=level, count=len(hits))
+    ]
     others = [r for r in rows if r.kind != level]
     if others:  # the same name elsewhere (a bus stop 六道口 beside a building 六道口): listed after, never ignored
         more = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in others])
@@ -208,7 +210,7 @@ def _interpolated(conn: Connection, door: Door, rows) -> Resolution | None:
         STRETCH_SQL, {"x1": lower.lon, "y1": lower.lat, "x2": upper.lon, "y2": upper.lat, "road": door.road}
     )
     ends = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in (lower, upper)])
-    why = t(
+    why: str = t(
         "between {lower} and {upper} on the same side of {road}", lower=lower.text, upper=upper.text, road=door.road
     )
     if code is None or same_number:

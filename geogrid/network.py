@@ -113,12 +113,14 @@ def import_osm_network(conn: Connection, path: str | Path, replace: bool = False
     it); returns the nodes and edges added and the network's size after."""
     nodes, edges = read_osm_walking(path)
     added = replace_network(conn, nodes, edges) if replace else merge_network(conn, nodes, edges)
-    total = conn.execute(text("SELECT (SELECT count(*) FROM walk_nodes), (SELECT count(*) FROM walk_edges)")).one()
+    total = conn.execute(
+        text("SELECT (SELECT count(*) FROM walk_nodes) AS nodes, (SELECT count(*) FROM walk_edges) AS edges")
+    ).one()
     return {
         "new_nodes": added[0],
         "new_edges": added[1],
-        "network_nodes": int(total[0]),
-        "network_edges": int(total[1]),
+        "network_nodes": int(total.nodes),
+        "network_edges": int(total.edges),
     }
 
 
@@ -132,7 +134,7 @@ class WalkGraph:
     u: np.ndarray  # edge start, index into node arrays
     v: np.ndarray
     length: np.ndarray  # metres
-    tree: cKDTree | None = field(repr=False)
+    tree: cKDTree = field(repr=False)
 
     @property
     def n(self) -> int:

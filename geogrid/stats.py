@@ -5,25 +5,10 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection
 
-from geogrid.figures import grid_figures
-from geogrid.model import SPECIAL_GROUPS
+from geogrid.figures import FIGURE_COLUMNS, grid_figures
 from geogrid.scope import resolve_scope
 
-COLUMNS = [
-    "code",
-    "name",
-    "kind",
-    "community_code",
-    "community_name",
-    "buildings",
-    "households",
-    "residents",
-    "party_members",
-    *SPECIAL_GROUPS,
-    "staff",
-    "full_time_workers",
-    "party_org",
-]
+COLUMNS = ["code", "name", "kind", "community_code", "community_name", *FIGURE_COLUMNS]
 
 
 def grid_stats(conn: Connection, community: str | None = None) -> pd.DataFrame:

@@ -99,7 +99,7 @@ def _load(conn: Connection, key: str, fp: str) -> Prepared | None:
     row = conn.execute(
         text("SELECT body, body_gzip FROM map_layers WHERE key = :k AND fingerprint = :f"), {"k": key, "f": fp}
     ).first()
-    return None if row is None else (bytes(row[0]), None if row[1] is None else bytes(row[1]))
+    return None if row is None else (bytes(row.body), None if row.body_gzip is None else bytes(row.body_gzip))
 
 
 def _store(conn: Connection, key: str, fp: str, value: Prepared) -> None:

@@ -7,15 +7,18 @@ reference ``/maps/layers/...`` GeoJSON instead, drawn on a canvas, with clustere
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlencode
 
 import folium
 import pandas as pd
+from branca.element import Figure
 from folium.plugins import Fullscreen
 from sqlalchemy import Connection, text
 
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
+from geogrid.model import SPECIAL_GROUPS
 from geogrid.settings import get_settings
 from maps import data, geojson
 from maps.assets import localise
@@ -82,6 +85,13 @@ def measures() -> dict[str, dict]:
     }
 
 
+def group_labels() -> dict[str, str]:
+    """Special groups as the grid popup names them (counts only), in the page's two languages."""
+    from geogrid.ledger import GROUP_NAMES
+
+    return {g: f"{GROUP_NAMES.get(g, g)} {g.replace('_', ' ')}" for g in SPECIAL_GROUPS}
+
+
 def basis_label(scope: data.Scope) -> str:
     """What "covered" means on this map, stated on the map: along the network, or straight-line circles."""
     if scope.mode == "network":
@@ -107,27 +117,28 @@ def _base_map(opts: PageOptions, canvas: bool, center: tuple[float, float]) -> f
     m = folium.Map(
         location=list(center), zoom_start=13, tiles=tiles, prefer_canvas=canvas, control_scale=True, max_zoom=19
     )
-    m.get_root().header.add_child(
+    root = cast(Figure, m.get_root())  # a Map's root is always its Figure (folium types it as an Element)
+    root.header.add_child(
         folium.Element(  # no favicon request: nothing on the page may 404
             f"<link rel='icon' href='data:,'><style>.folium-map{{background:{BLANK_BASE}}}</style>"
         )
     )
     if opts.print_view:
-        m.get_root().html.add_child(folium.Element("<script>document.body.classList.add('geogrid-print')</script>"))
+        root.html.add_child(folium.Element("<script>document.body.classList.add('geogrid-print')</script>"))
     return m
 
 
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:
     row = conn.execute(
         text(
-            f"SELECT ST_Y(c), ST_X(c) FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
+            f"SELECT ST_X(c) AS lon, ST_Y(c) AS lat FROM (SELECT ST_Centroid(ST_Extent(sg.geom)::geometry) AS c "
             f"FROM ({data.SCOPED_GRIDS}) sg) x"
         ),
         scope.place.params(),
     ).first()
-    if row is None or row[0] is None:
+    if row is None or row.lat is None:
         return (0.0, 0.0)
-    lon, lat = row[1], row[0]
+    lon, lat = row.lon, row.lat
     crs = geojson.display_crs()
     if crs:
         from geogrid.crs import FROM_WGS84
@@ -182,10 +193,11 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
     import shapely
 
     from geogrid.planning.validate import validate
+    from maps.roster_page import roster_links
 
     ids = scope.place.community_ids
     cids = None if ids is None else list(ids)
-    problems = [p for p in validate(conn, cids=cids) if p.get("location")]
+    problems = roster_links([p for p in validate(conn, cids=cids) if p.get("location")])
     frame = pd.DataFrame(
         [
             {
@@ -193,13 +205,15 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
                 "severity": p["severity"],
                 "message": p["message"],
                 "grids": " ".join(p["grids"]),
+                "roster_url": p.get("roster_url"),
                 "geom": shapely.from_geojson(json.dumps(p["location"])),
             }
             for p in problems
         ],
-        columns=["rule", "severity", "message", "grids", "geom"],
+        columns=["rule", "severity", "message", "grids", "roster_url", "geom"],
     )
-    return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
+    properties = ["rule", "severity", "message", "grids", "roster_url"]
+    return geojson.layer_geojson(frame, properties, crs=geojson.display_crs())
 
 
 def coverage_page(
@@ -233,6 +247,8 @@ def coverage_page(
                 "basis": basis_label(scope),
                 "minutes": scope.minutes,
                 "print": opts.print_view,
+                "groups": group_labels(),
+                "suppress_below": get_settings().suppress_below,
             }
         )
     )
@@ -272,11 +288,14 @@ def _add_base(m: folium.Map, conn: Connection, scope: data.Scope, opts: PageOpti
 
     if opts.tile_url or not base.has_base(conn):
         return
+    name = "底图 base map (roads, water, buildings)"
     if embed or not opts.tiles_url:
-        source = {"data": base.base_json(conn, scope, crs=geojson.display_crs(opts.tile_url))}
+        layer = DataLayer(
+            "base", "base", name, data=base.base_json(conn, scope, crs=geojson.display_crs(opts.tile_url))
+        )
     else:
-        source = {"tiles": f"{opts.tiles_url}/base/{{z}}/{{x}}/{{y}}.pbf"}
-    m.add_child(DataLayer("base", "base", "底图 base map (roads, water, buildings)", **source))
+        layer = DataLayer("base", "base", name, tiles=f"{opts.tiles_url}/base/{{z}}/{{x}}/{{y}}.pbf")
+    m.add_child(layer)
 
 
 def grid_page(
@@ -296,5 +315,5 @@ def _title(conn: Connection, scope: data.Scope, focus: str | None) -> str:
             text("SELECT name, code FROM admin_areas WHERE :a IN (code, name) ORDER BY level LIMIT 1"),
             {"a": scope.area},
         ).first()
-        where = f"{row[0]} ({row[1]})" if row else scope.area
+        where = f"{row.name} ({row.code})" if row else scope.area
     return f"{where} · {scope.minutes} 分钟服务圈覆盖 coverage · {basis_label(scope)}"

@@ -76,10 +76,12 @@ def prepare_city(engine: Engine) -> bool | None:
             return None
         try:
             scope = city_scope(conn)
-            for layer in CITY_LAYERS if scope is not None else ():
+            if scope is None:
+                return False
+            for layer in CITY_LAYERS:
                 layer_bytes(conn, layer, scope)
                 conn.rollback()  # end the read transaction: a long one would hold back vacuum
-            return scope is not None
+            return True
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": WARM_LOCK})
             conn.commit()

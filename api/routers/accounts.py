@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from api import security
+from api.deps import ReadConn, WriteConn
+from api.responses import Account, AccountListed, Disabled, Me, NewKey, RevokedKey, SignedOut
 from api.security import CSRF_COOKIE, LIMITER, SESSION_COOKIE, CurrentUser, MaybeUser
 from geogrid import db
 from geogrid.accounts import audit, store
@@ -40,14 +42,6 @@ input {{ width: 100%; padding: .3em; }} .error {{ color: #b30000; }}</style></he
 class LoginIn(BaseModel):
     name: str = Field(..., max_length=100)
     password: str = Field(..., max_length=200)
-
-
-class Me(BaseModel):
-    name: str | None
-    role: str | None
-    via: str | None = None
-    areas: list[str] = []
-    csrf: str | None = None
 
 
 class UserIn(BaseModel):
@@ -102,7 +96,11 @@ async def _login_input(request: Request) -> tuple[LoginIn, str | None]:
         raise GeogridError(t("expected a name and a password")) from None
 
 
-@router.post("/login")
+@router.post(
+    "/login",
+    response_model=None,
+    responses={200: {"model": Me, "description": "signed in (JSON body)"}, 303: {"description": "signed in (form)"}},
+)
 async def login(request: Request) -> Response:
     """Check the password, open a session: cookies ``geogrid_session`` (HttpOnly) and ``geogrid_csrf``."""
     body, next_ = await _login_input(request)
@@ -120,6 +118,8 @@ async def login(request: Request) -> Response:
 
 
 def _login(request: Request, body: LoginIn, next_: str | None) -> Response:
+    # Its own transaction, not WriteConn: a failed sign-in is recorded (committed) and then answered 401, and
+    # the rate limit is checked before any connection is taken.
     hours = get_settings().session_hours
     with db.ready().begin() as conn:
         who = store.check_password(conn, body.name, body.password)
@@ -147,12 +147,11 @@ def _login(request: Request, body: LoginIn, next_: str | None) -> Response:
     return response
 
 
-@router.post("/logout")
-def logout(request: Request) -> Response:
+@router.post("/logout", response_model=None, responses={200: {"model": SignedOut}})
+def logout(request: Request, conn: WriteConn) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with db.ready().begin() as conn:
-            store.close_session(conn, token)
+        store.close_session(conn, token)
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
@@ -169,6 +168,7 @@ def me(who: MaybeUser) -> Me:
 
 @router.get("/audit")
 def get_audit(
+    conn: ReadConn,
     area: Annotated[str | None, Query(max_length=32, description="Street or community code (prefix).")] = None,
     user: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
@@ -177,49 +177,44 @@ def get_audit(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[audit.AuditEntry]:
     """Who wrote what, when and from where, newest first."""
-    with db.ready().connect() as conn:
-        return audit.entries(conn, area=area, actor=user, action=action, since=since, until=until, limit=limit)
+    return audit.entries(conn, area=area, actor=user, action=action, since=since, until=until, limit=limit)
 
 
-@router.get("/users")
-def users() -> list[dict]:
-    with db.ready().connect() as conn:
-        return store.list_users(conn)
+@router.get("/users", response_model=list[AccountListed])
+def users(conn: ReadConn) -> list[dict]:
+    return store.list_users(conn)
 
 
-@router.post("/users", status_code=201)
-def add_user(body: UserIn, request: Request, who: CurrentUser) -> dict:
-    with db.ready().begin() as conn:
-        store.add_user(conn, body.name, body.role, body.password, body.areas)
-        security.record(conn, request, "user_add", target=body.name, details={"role": body.role, "areas": body.areas})
+@router.post("/users", status_code=201, response_model=Account)
+def add_user(body: UserIn, request: Request, who: CurrentUser, conn: WriteConn) -> dict:
+    store.add_user(conn, body.name, body.role, body.password, body.areas)
+    security.record(conn, request, "user_add", target=body.name, details={"role": body.role, "areas": body.areas})
     return {"name": body.name, "role": body.role, "areas": body.areas}
 
 
-@router.post("/users/{name}/disable")
-def disable_user(name: str, request: Request, who: CurrentUser) -> dict:
-    with db.ready().begin() as conn:
-        store.set_disabled(conn, name, True)
-        security.record(conn, request, "user_disable", target=name)
+@router.post("/users/{name}/disable", response_model=Disabled)
+def disable_user(name: str, request: Request, who: CurrentUser, conn: WriteConn) -> dict:
+    store.set_disabled(conn, name, True)
+    security.record(conn, request, "user_disable", target=name)
     return {"name": name, "disabled": True}
 
 
-@router.post("/users/{name}/keys", status_code=201)
+@router.post("/users/{name}/keys", status_code=201, response_model=NewKey)
 def add_key(
     name: str,
     request: Request,
     who: CurrentUser,
+    conn: WriteConn,
     rate_per_minute: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> dict:
     """A new API key, shown this once."""
-    with db.ready().begin() as conn:
-        key = store.add_key(conn, name, rate_per_minute)
-        security.record(conn, request, "key_add", target=name, details={"prefix": key.split("_")[1]})
+    key = store.add_key(conn, name, rate_per_minute)
+    security.record(conn, request, "key_add", target=name, details={"prefix": key.split("_")[1]})
     return {"name": name, "key": key}
 
 
-@router.delete("/keys/{prefix}")
-def revoke_key(prefix: str, request: Request, who: CurrentUser) -> dict:
-    with db.ready().begin() as conn:
-        owner = store.revoke_key(conn, prefix)
-        security.record(conn, request, "key_revoke", target=owner, details={"prefix": prefix})
+@router.delete("/keys/{prefix}", response_model=RevokedKey)
+def revoke_key(prefix: str, request: Request, who: CurrentUser, conn: WriteConn) -> dict:
+    owner = store.revoke_key(conn, prefix)
+    security.record(conn, request, "key_revoke", target=owner, details={"prefix": prefix})
     return {"revoked": prefix, "name": owner}

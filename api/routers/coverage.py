@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.deps import Place, ReadConn
-from api.responses import Coverage
+from api.responses import Coverage, Gaps, Suggestion
 from api.security import MaybeUser, is_staff
 from geogrid.accounts.privacy import suppress
 from geogrid.settings import get_settings
@@ -44,7 +44,7 @@ def get_coverage(
     return answer
 
 
-@router.get("/gaps")
+@router.get("/gaps", response_model=Gaps)
 def get_gaps(
     conn: ReadConn,
     minutes: int = MINUTES,
@@ -62,7 +62,7 @@ def get_gaps(
     return gaps(conn, q, link_m=link_m, limit=limit)
 
 
-@router.get("/suggest")
+@router.get("/suggest", response_model=Suggestion)
 def get_suggest(
     conn: ReadConn,
     k: int = Query(3, ge=1, le=50),

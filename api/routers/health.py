@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.responses import Health
 from geogrid import db
 from geogrid.i18n import t
 
@@ -14,6 +15,8 @@ router = APIRouter(tags=["health"])
 
 
 def _ping() -> None:
+    # Its own connection, not ReadConn: a database that does not answer is this handler's answer (503
+    # "degraded" with the reason), not a failed dependency.
     with db.ready().connect() as conn:
         conn.execute(text("SELECT 1"))
 
@@ -34,8 +37,11 @@ async def _ping_pool(pool) -> None:
 
 @router.get(
     "/health",
-    response_model=None,
-    responses={503: {"description": "the database does not answer (within the pool timeout)"}},
+    response_model=None,  # the answer is a dict or a 503 JSONResponse; the model documents both bodies
+    responses={
+        200: {"model": Health},
+        503: {"description": "the database does not answer (within the pool timeout)"},
+    },
 )
 async def health(request: Request) -> dict | JSONResponse:
     """``{"status": "ok", "database": "ok"}`` when the database answers, else 503 with ``"degraded"`` and the

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from geogrid import db
+from api.deps import ReadConn
+from api.responses import FeatureCollection, geojson
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from maps import data, pages, prepared
@@ -49,15 +50,15 @@ def _options(request: Request, measure: str, print_view: bool = False) -> pages.
 
 
 @router.get("/maps", response_class=HTMLResponse)
-def maps_index(request: Request) -> Response:
+def maps_index(request: Request, conn: ReadConn) -> Response:
     """Links to the city map and every street, community and grid map."""
-    with db.ready().connect() as conn:
-        return _compressed(request, index_page(conn, f"{request.scope.get('root_path', '')}/maps"), "text/html")
+    return _compressed(request, index_page(conn, f"{request.scope.get('root_path', '')}/maps"), "text/html")
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse)
 def coverage_map(
     request: Request,
+    conn: ReadConn,
     community: Community = None,
     mode: Mode = "auto",
     minutes: Minutes = 5,
@@ -67,26 +68,28 @@ def coverage_map(
 ) -> Response:
     """The coverage map of a community, street or district (or the whole city without ``community``);
     ``print=true`` lays it out for a printed sheet or a PDF (the browser's print dialog)."""
-    with db.ready().connect() as conn:
-        html = pages.coverage_page(
-            conn, data.Scope(community, mode, minutes, kind), _options(request, measure, print_view)
-        )
+    html = pages.coverage_page(conn, data.Scope(community, mode, minutes, kind), _options(request, measure, print_view))
     return _compressed(request, html, "text/html")
 
 
 @router.get("/maps/grids/{code}", response_class=HTMLResponse)
 def grid_map(
-    request: Request, code: str, mode: Mode = "auto", minutes: Minutes = 5, measure: Measure = "households"
+    request: Request,
+    conn: ReadConn,
+    code: str,
+    mode: Mode = "auto",
+    minutes: Minutes = 5,
+    measure: Measure = "households",
 ) -> Response:
     """One grid with all its buildings, in its community."""
-    with db.ready().connect() as conn:
-        html = pages.grid_page(conn, code, _options(request, measure), mode=mode, minutes=minutes)
+    html = pages.grid_page(conn, code, _options(request, measure), mode=mode, minutes=minutes)
     return _compressed(request, html, "text/html")
 
 
-@router.get("/maps/layers/{layer}.geojson")
+@router.get("/maps/layers/{layer}.geojson", response_class=Response, responses=geojson(FeatureCollection))
 def layer(
     request: Request,
+    conn: ReadConn,
     layer: str,
     community: Community = None,
     mode: Mode = "auto",
@@ -97,9 +100,8 @@ def layer(
     """One map layer as GeoJSON (WGS84, or GCJ-02 when the tile setting names a GCJ-02 source)."""
     if layer not in LAYERS:
         raise NotFound(t("unknown layer '{layer}': use one of {layers}", layer=layer, layers=list(LAYERS)))
-    with db.ready().connect() as conn:
-        scope = data.check_scope(conn, data.Scope(community, mode, minutes, kind))
-        if grid is not None:
-            data.grid_info(conn, grid)
-        body = prepared.layer_bytes(conn, layer, scope, grid)
+    scope = data.check_scope(conn, data.Scope(community, mode, minutes, kind))
+    if grid is not None:
+        data.grid_info(conn, grid)
+    body = prepared.layer_bytes(conn, layer, scope, grid)
     return _compressed(request, body, "application/geo+json")

@@ -50,7 +50,10 @@ def _tipg_app() -> FastAPI:
 
     app.include_router(Endpoints(title=TITLE, with_tiles_viewer=False).router)
     app.add_middleware(
-        CatalogUpdateMiddleware, func=register_collection_catalog, ttl=CATALOG_TTL_S, db_settings=_db_settings()
+        CatalogUpdateMiddleware,  # type: ignore[arg-type]  # tipg's own function against its own protocol
+        func=register_collection_catalog,  # type: ignore[arg-type]
+        ttl=CATALOG_TTL_S,
+        db_settings=_db_settings(),
     )
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     return app

@@ -8,7 +8,17 @@ from pydantic import BaseModel, Field
 
 from api import security
 from api.deps import Place, ReadConn, WriteConn
-from api.responses import Applied, History, PaintUnits, Plan, Reverted, Undone, UnitsBuilt, Validation
+from api.responses import (
+    Applied,
+    FeatureCollection,
+    History,
+    PaintUnits,
+    Plan,
+    Reverted,
+    Undone,
+    UnitsBuilt,
+    Validation,
+)
 from api.security import CurrentUser
 from geogrid.accounts.scope import check_community, check_grids, check_plan, plan_grids
 from geogrid.planning.apply import apply_plan
@@ -17,6 +27,7 @@ from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
 from geogrid.planning.undo import undo_plan
 from geogrid.planning.validate import validate
+from maps.roster_page import roster_links
 
 router = APIRouter(tags=["planning"])
 
@@ -46,7 +57,7 @@ def get_validation(
     community: Place = None,
 ) -> dict:
     """Every problem of the grids in force: rule, severity, grids, community, message, GeoJSON location."""
-    problems = validate(conn, community)
+    problems = roster_links(validate(conn, community))
     return {
         "community": community,
         "count": len(problems),
@@ -112,6 +123,7 @@ def _linked(plan: dict) -> dict:
     """The plan with its preview's map link: URLs are the API's to make (the core knows no routes)."""
     if plan.get("preview") is not None:
         plan["preview"] = {**plan["preview"], "map_url": router.url_path_for("plan_map", plan_id=plan["plan"])}
+        roster_links(plan["preview"].get("validation", {}).get("problems", []))
     return plan
 
 
@@ -183,7 +195,8 @@ def planner_page(conn: ReadConn, community: Place = None) -> HTMLResponse:
     return HTMLResponse(planner_html(conn, community, static_url="/planner/static"))
 
 
-@router.get("/planner/grids.geojson")
+# The planner's layers are documented, not validated on the way out (a city's buildings are many features).
+@router.get("/planner/grids.geojson", response_model=None, responses={200: {"model": FeatureCollection}})
 def planner_grids(conn: ReadConn, community: Place = None) -> dict:
     """Grids in force with code, name, kind and version, in the base map's datum (the planner reloads them)."""
     from maps.planner import grids_for_display
@@ -191,7 +204,7 @@ def planner_grids(conn: ReadConn, community: Place = None) -> dict:
     return grids_for_display(conn, community)[0]
 
 
-@router.get("/planner/buildings.geojson")
+@router.get("/planner/buildings.geojson", response_model=None, responses={200: {"model": FeatureCollection}})
 def planner_buildings(conn: ReadConn, community: Place = None) -> dict:
     """Buildings of those grids with their grid, in the base map's datum (the planner moves them between grids)."""
     from maps.planner import buildings_for_display

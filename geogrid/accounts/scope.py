@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -12,7 +13,17 @@ from geogrid.errors import Forbidden
 from geogrid.i18n import t
 
 
-def grid_areas(conn: Connection, codes: list[str]) -> dict[str, tuple[str | None, str | None]]:
+class GridArea(NamedTuple):
+    """The community and street codes a grid lies in (either may be unknown)."""
+
+    community: str | None
+    street: str | None
+
+
+NOWHERE = GridArea(None, None)
+
+
+def grid_areas(conn: Connection, codes: list[str]) -> dict[str, GridArea]:
     """``{grid code: (community code, street code)}`` for grids by code (retired ones too)."""
     rows = conn.execute(
         text(
@@ -22,16 +33,16 @@ def grid_areas(conn: Connection, codes: list[str]) -> dict[str, tuple[str | None
         ),
         {"codes": list(codes)},
     ).all()
-    return {r.code: (r.community, r.street) for r in rows}
+    return {r.code: GridArea(r.community, r.street) for r in rows}
 
 
-def new_grid_areas(conn: Connection, preview: dict) -> dict[str, tuple[str | None, str | None]]:
+def new_grid_areas(conn: Connection, preview: dict) -> dict[str, GridArea]:
     """``{provisional code: (community, street)}`` for the grids a plan creates, by where each one lies."""
     new = {g["code"] for g in preview.get("grids", []) if g.get("status") == "new"}
     features = [
         f for f in preview.get("geometry", {}).get("after", {}).get("features", []) if f["properties"]["code"] in new
     ]
-    out: dict[str, tuple[str | None, str | None]] = {}
+    out: dict[str, GridArea] = {}
     for f in features:
         row = conn.execute(
             text(
@@ -41,7 +52,7 @@ def new_grid_areas(conn: Connection, preview: dict) -> dict[str, tuple[str | Non
             ),
             {"g": json.dumps(f["geometry"])},
         ).first()
-        out[f["properties"]["code"]] = (row.community, row.street) if row else (None, None)
+        out[f["properties"]["code"]] = GridArea(row.community, row.street) if row else NOWHERE
     return out
 
 
@@ -51,13 +62,13 @@ def check_plan(conn: Connection, who: Principal, preview: dict) -> str | None:
 
 
 def check_grids(
-    conn: Connection, who: Principal, codes: list[str], extra: dict[str, tuple[str | None, str | None]] | None = None
+    conn: Connection, who: Principal, codes: list[str], extra: dict[str, GridArea] | None = None
 ) -> str | None:
     """Raise 403 naming the first grid outside the account's areas; returns the community of the grids."""
     areas = {**grid_areas(conn, codes), **(extra or {})}
     codes = [*codes, *(extra or {})]
     for code in sorted(codes):
-        community, street = areas.get(code, (None, None))
+        community, street = areas.get(code, NOWHERE)
         if who.role != "admin" and not ({community, street} & set(who.areas)):
             raise Forbidden(
                 t(
@@ -67,7 +78,7 @@ def check_grids(
                     name=who.name,
                 )
             )
-    found = sorted({a[0] for a in areas.values() if a[0]})
+    found = sorted({a.community for a in areas.values() if a.community})
     return found[0] if len(found) == 1 else None
 
 

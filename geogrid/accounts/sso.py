@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jwt
 from sqlalchemy import text
@@ -24,8 +25,8 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
 
 @lru_cache(maxsize=4)
-def _keys(path: str, mtime: float) -> dict[str | None, object]:
-    """Public keys by ``kid`` (None for a single PEM key)."""
+def _keys(path: str, mtime: float) -> dict[str | None, Any]:
+    """Public keys by ``kid`` (None for a single PEM key): key objects of a JWK set, or the PEM text."""
     raw = Path(path).read_text()
     if raw.lstrip().startswith("{"):
         return {k.get("kid"): jwt.PyJWK(k).key for k in json.loads(raw).get("keys", [])}
@@ -40,10 +41,11 @@ def enabled() -> bool:
 def verify(conn: Connection, token: str) -> Principal | None:
     """The principal a valid token names; None for any invalid, expired or foreign token."""
     s = get_settings()
-    if not enabled():
+    keys_file = s.sso_keys_file
+    if not enabled() or not keys_file:
         return None
     try:
-        keys = _keys(s.sso_keys_file, Path(s.sso_keys_file).stat().st_mtime)
+        keys = _keys(keys_file, Path(keys_file).stat().st_mtime)
         kid = jwt.get_unverified_header(token).get("kid")
         key = keys.get(kid) or (next(iter(keys.values())) if len(keys) == 1 else None)
         if key is None:

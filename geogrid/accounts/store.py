@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -46,7 +47,7 @@ def _check_role(role: str) -> str:
     return role
 
 
-def add_user(conn: Connection, name: str, role: str, password: str | None, areas: list[str] = ()) -> int:
+def add_user(conn: Connection, name: str, role: str, password: str | None, areas: Sequence[str] = ()) -> int:
     """Create an account (password optional: systems sign in with keys, SSO users with tokens)."""
     _check_role(role)
     if not name.strip() or len(name) > 100:
@@ -69,7 +70,7 @@ def _account_id(conn: Connection, name: str) -> int:
     return found
 
 
-def grant(conn: Connection, name: str, areas: list[str]) -> None:
+def grant(conn: Connection, name: str, areas: Sequence[str]) -> None:
     """Let an account act in these streets or communities (by area code)."""
     account_id = _account_id(conn, name)
     for code in areas:
@@ -124,7 +125,7 @@ def check_password(conn: Connection, name: str, password: str) -> Principal | No
         ok = row is not None and row.password_hash is not None and _HASHER.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
-    return _principal(conn, row.id, "password") if ok else None
+    return _principal(conn, row.id, "password") if ok and row is not None else None
 
 
 def add_key(conn: Connection, name: str, rate_per_minute: int | None = None) -> str:

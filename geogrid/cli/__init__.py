@@ -57,8 +57,9 @@ def _click_or_fail(exc: Exception) -> NoReturn:
         sys.exit(code)
     if name == "Abort":
         sys.exit(130)
-    if callable(getattr(exc, "show", None)) and isinstance(code, int):  # UsageError: "No such command 'staff'."
-        exc.show()
+    show = getattr(exc, "show", None)
+    if callable(show) and isinstance(code, int):  # UsageError: "No such command 'staff'."
+        show()
         sys.exit(code)
     if isinstance(exc, DBAPIError):
         first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else name

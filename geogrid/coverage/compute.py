@@ -95,16 +95,16 @@ def areas_for(
     if mode not in MODES:
         raise GeogridError(t("unknown mode '{mode}': use circle or network", mode=mode))
 
-    if mode == "network":
-        graph = graph or load_graph(conn, epsg)
-        epsg = graph.epsg
+    network = (graph or load_graph(conn, epsg)) if mode == "network" else None
+    if network is not None:
+        epsg = network.epsg
     epsg = epsg or metric_epsg(float(facilities["lon"].mean()), float(facilities["lat"].mean()))
     xy = to_metric(facilities["lon"].to_numpy(), facilities["lat"].to_numpy(), epsg)
     out = np.empty(len(facilities), dtype=object)
     for minutes in np.unique(facilities["circle_minutes"].to_numpy()):
         sel = np.flatnonzero(facilities["circle_minutes"].to_numpy() == minutes)
         radius = radius_m(int(minutes))
-        out[sel] = circle_areas(xy[sel], radius) if mode == "circle" else network_areas(graph, xy[sel], radius)
+        out[sel] = circle_areas(xy[sel], radius) if network is None else network_areas(network, xy[sel], radius)
     return out, epsg
 
 

@@ -136,10 +136,10 @@ def stored_covered(
     if rows[0].sets == 0:
         return None
     hits = [np.empty(0, dtype=np.int64)]
-    for _, mask, data in rows:
-        if data is not None:
-            records = np.frombuffer(data, dtype=RECORD)
-            hits.append(records["id"][(records["bits"] & mask) != 0])
+    for row in rows:
+        if row.data is not None:
+            records = np.frombuffer(row.data, dtype=RECORD)
+            hits.append(records["id"][(records["bits"] & row.mask) != 0])
     return np.isin(ids, np.concatenate(hits))
 
 

@@ -84,7 +84,7 @@ def grid_flags(conn: Connection, q: Query) -> list[dict]:
     scope = grids(conn, q.community)
     params = {"kind": q.kind, "minutes": q.minutes, "mode": q.mode}
     reach = pd.DataFrame(
-        conn.execute(text(GRID_REACH_SQL), params).all(), columns=["grid_id", "stations_inside", "reached"]
+        conn.execute(text(GRID_REACH_SQL), params).mappings().all(), columns=["grid_id", "stations_inside", "reached"]
     )
     merged = scope.merge(reach, on="grid_id")
     flagged = merged[(merged["stations_inside"] == 0) | ~merged["reached"]]

@@ -211,21 +211,22 @@ def coverage(conn: Connection, q: Query) -> dict:
 def _hint(conn: Connection, q: Query) -> str | None:
     """Why nothing counts, when nothing does: every facility (of the kind) is a candidate (OSM points of interest
     come in as candidates), or there is none. Coverage used to read 0% with no word why."""
-    real, candidates = conn.execute(
+    counts = conn.execute(
         text(
-            "SELECT count(*) FILTER (WHERE NOT candidate), count(*) FILTER (WHERE candidate) FROM facilities "
+            "SELECT count(*) FILTER (WHERE NOT candidate) AS in_service, count(*) FILTER (WHERE candidate) AS candidates "
+            "FROM facilities "
             "WHERE CAST(:kind AS text) IS NULL OR kind = :kind"
         ),
         {"kind": q.kind},
     ).one()
-    if real == 0 and candidates > 0:
+    if counts.in_service == 0 and counts.candidates > 0:
         return t(
             "no facility counts: all {candidates} facilities{of_kind} are candidates (proposed sites, such as "
             "OSM points of interest), which never count; promote the real ones to facilities in service",
-            candidates=candidates,
+            candidates=counts.candidates,
             of_kind=f" ({q.kind})" if q.kind else "",
         )
-    if real == 0:
+    if counts.in_service == 0:
         return t(
             "no facility{of_kind} in service: import facilities to measure coverage",
             of_kind=f" ({q.kind})" if q.kind else "",

@@ -81,7 +81,7 @@ def _create_database() -> None:
 # Objects in public made by the superuser before the cluster had roles: handed to the application's role
 # (extension members such as spatial_ref_sys stay with the superuser; the audit log too).
 _OWNED_BY_SUPERUSER = """
-SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN ('public', 'ogc') AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
    AND pg_get_userbyid(c.relowner) = 'postgres' AND c.relname <> 'audit_log'
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
@@ -90,7 +90,8 @@ SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.rel
 
 def _hand_over(conn) -> None:
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
-    for name, kind in conn.execute(text(_OWNED_BY_SUPERUSER)).all():
+    for owned in conn.execute(text(_OWNED_BY_SUPERUSER)).all():
+        name = owned.name
         schema = conn.scalar(
             text(
                 "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -98,7 +99,7 @@ def _hand_over(conn) -> None:
             ),
             {"n": name},
         )
-        conn.execute(text(f'ALTER {kinds[kind]} "{schema}"."{name}" OWNER TO {roles.APP}'))
+        conn.execute(text(f'ALTER {kinds[owned.kind]} "{schema}"."{name}" OWNER TO {roles.APP}'))
     for schema in conn.scalars(
         text("SELECT nspname FROM pg_namespace WHERE nspname = 'ogc' AND pg_get_userbyid(nspowner) = 'postgres'")
     ):

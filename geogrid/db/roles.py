@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
+from typing import Literal, overload
 from urllib.parse import quote
 
 SUPERUSER, APP, READER = "postgres", "geogrid_app", "geogrid_read"
@@ -41,6 +42,10 @@ def secrets_dir(home: Path) -> Path:
     return home.resolve() / "secrets"
 
 
+@overload
+def password(home: Path, role: str, create: Literal[True]) -> str: ...
+@overload
+def password(home: Path, role: str, create: bool = False) -> str | None: ...
 def password(home: Path, role: str, create: bool = False) -> str | None:
     """The role's password from its 0600 file; made (random, 256 bits) when ``create`` and missing."""
     path = secrets_dir(home) / f"{role}.password"

@@ -108,8 +108,8 @@ def hole_polygon(lat: Lattice) -> Polygon:
 
 def cell_frame(lat: Lattice) -> pd.DataFrame:
     """One row per cell: i, j, community block, street block and polygon."""
-    i, j = np.meshgrid(np.arange(lat.nx), np.arange(lat.ny), indexing="xy")
-    i, j = i.ravel(), j.ravel()
+    gi, gj = np.meshgrid(np.arange(lat.nx), np.arange(lat.ny), indexing="xy")
+    i, j = gi.ravel(), gj.ravel()
     ci, cj = i // COMMUNITY_CELLS, j // COMMUNITY_CELLS
     return pd.DataFrame(
         {

@@ -234,7 +234,7 @@ def write_people(conn: Connection, rng: np.random.Generator, city, building_ids:
                 "resident_id": res_ids,
                 "name": person_names(rng, n),
                 "id_number": id_numbers(rng, birth_year),
-                "phone": np.where(age >= 14, phones(rng, n), None),
+                "phone": np.where(age >= 14, phones(rng, n), np.array(None, dtype=object)),
             }
         ),
         geometry=(),

@@ -146,9 +146,10 @@ def _points(conn: Connection, source: Source, building_refs: np.ndarray) -> np.n
     known: dict[str, shapely.Geometry] = {}
     if refs:
         rows = conn.execute(
-            text("SELECT source_id, ST_AsBinary(geom) FROM buildings WHERE source_id = ANY(:ids)"), {"ids": refs}
+            text("SELECT source_id, ST_AsBinary(geom) AS wkb FROM buildings WHERE source_id = ANY(:ids)"),
+            {"ids": refs},
         ).all()
-        known = {sid: shapely.from_wkb(bytes(wkb)) for sid, wkb in rows}
+        known = {r.source_id: shapely.from_wkb(bytes(r.wkb)) for r in rows}
     out = np.empty(len(source), dtype=object)
     for i, geom in enumerate(geoms):
         own = geom if geom is not None and not shapely.is_empty(geom) else None
@@ -164,15 +165,16 @@ def _points(conn: Connection, source: Source, building_refs: np.ndarray) -> np.n
     return out
 
 
+def building_ids(conn: Connection, source_ids: list[str]) -> dict[str, int]:
+    """Building ids by source id, for the source ids that name a stored building (addresses and OSM imports)."""
+    if not source_ids:
+        return {}
+    rows = conn.execute(text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": source_ids})
+    return {r.source_id: r.id for r in rows}
+
+
 def _building_ids(conn: Connection, refs: np.ndarray) -> np.ndarray:
-    wanted = [r for r in dict.fromkeys(refs) if r]
-    ids = (
-        dict(
-            conn.execute(text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": wanted}).all()
-        )
-        if wanted
-        else {}
-    )
+    ids = building_ids(conn, [r for r in dict.fromkeys(refs) if r])
     return np.array([ids.get(r) for r in refs], dtype=object)
 
 
@@ -207,7 +209,7 @@ def address_frame(
             "name": parts.get("name", none),
             "aliases": aliases if aliases is not None else [None] * n,
             **{p: parts.get(p, none) for p in ("district", "street", "community")},
-            "road": np.where(road == None, [d.road if d else None for d in doors], road),  # noqa: E711
+            "road": np.where(road == None, np.array([d.road if d else None for d in doors], dtype=object), road),  # noqa: E711
             "road_norm": road_norm,
             "door": parts.get("door", none),
             "number": pd.array([d.number if d else None for d in doors], dtype="Int64"),

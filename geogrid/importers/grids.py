@@ -129,8 +129,9 @@ def fill_codes(
         "code",
     )
     if missing.any():
-        rows = conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'")).all()
-        area_codes: dict[int, str] = dict(rows)
+        area_codes = {
+            r.id: r.code for r in conn.execute(text("SELECT id, code FROM admin_areas WHERE level = 'community'"))
+        }
         points = shapely.point_on_surface(geoms)
         for community in pd.unique(communities[missing]):
             rows = np.flatnonzero(missing & (communities == community))

@@ -98,9 +98,9 @@ def _footprints(geoms: np.ndarray) -> np.ndarray:
     out = np.full(len(geoms), None, dtype=object)
     geoms = geoms.copy()
     rings = np.flatnonzero((shapely.get_type_id(geoms) == 1) & shapely.is_closed(geoms))
-    for i in rings:
-        if len(geoms[i].coords) >= 4:
-            geoms[i] = shapely.Polygon(geoms[i].coords)
+    for r in rings:
+        if len(geoms[r].coords) >= 4:
+            geoms[r] = shapely.Polygon(geoms[r].coords)
     for i, g in enumerate(shapely.make_valid(geoms)):
         polys = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and not p.is_empty]
         if polys:

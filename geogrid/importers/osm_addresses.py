@@ -15,11 +15,11 @@ import json
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geogrid.address import normalise_many
 from geogrid.i18n import t
-from geogrid.importers.addresses import address_frame, write_address_points
+from geogrid.importers.addresses import address_frame, building_ids, write_address_points
 from geogrid.importers.upsert import ImportReport, merge, stage
 
 ALIAS_KEYS = (
@@ -172,9 +172,5 @@ def import_osm_addresses(conn: Connection, osm) -> list[ImportReport]:
 
 
 def _building_ids(conn: Connection, source_ids: pd.Series) -> pd.array:
-    ids = dict(
-        conn.execute(
-            text("SELECT source_id, id FROM buildings WHERE source_id = ANY(:ids)"), {"ids": source_ids.tolist()}
-        ).all()
-    )
+    ids = building_ids(conn, source_ids.tolist())
     return pd.array([ids.get(s) for s in source_ids], dtype="Int64")

@@ -304,9 +304,7 @@ def _csv_geometry(source: Source, lon_field: str | None, lat_field: str | None, 
         texts = source.text(col)
         source.first_bad(texts == None, lambda i: t("coordinate is missing"), col)  # noqa: E711
         values = pd.to_numeric(pd.Series(texts), errors="coerce").to_numpy(dtype=float)
-        source.first_bad(
-            ~np.isfinite(values), lambda i, texts=texts: t("'{value}' is not a number", value=texts[i]), col
-        )
+        source.first_bad(~np.isfinite(values), _not_a_number(texts), col)
         xy.append(values)
     return shapely.points(xy[0], xy[1])
 
@@ -339,6 +337,11 @@ def _to_storage(source: Source) -> None:
             original=bounds,
         )
     source.frame = gpd.GeoDataFrame(source.frame.drop(columns="geometry"), geometry=converted, crs=4326)
+
+
+def _not_a_number(texts: np.ndarray) -> Callable[[int], str]:
+    """The message for row ``i`` of a coordinate column that does not read as a number."""
+    return lambda i: t("'{value}' is not a number", value=texts[i])
 
 
 def _check_range(

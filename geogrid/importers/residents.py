@@ -111,12 +111,18 @@ def building_ids(conn: Connection, source: Source, building_field: str | None, a
                 file=source.file,
                 field="building_id",
             )
-        sql = "SELECT address, min(id), count(*) FROM buildings WHERE address = ANY(:v) GROUP BY address"
+        sql = (
+            "SELECT address AS ref, min(id) AS id, count(*) AS n FROM buildings WHERE address = ANY(:v) "
+            "GROUP BY address"
+        )
     else:
-        sql = "SELECT source_id, min(id), count(*) FROM buildings WHERE source_id = ANY(:v) GROUP BY source_id"
+        sql = (
+            "SELECT source_id AS ref, min(id) AS id, count(*) AS n FROM buildings WHERE source_id = ANY(:v) "
+            "GROUP BY source_id"
+        )
     values = source.text(column)
     source.first_bad(values == None, lambda i: t("building reference is missing"), column)  # noqa: E711
-    found = {key: (bid, n) for key, bid, n in conn.execute(text(sql), {"v": list(set(values))})}
+    found = {r.ref: (r.id, r.n) for r in conn.execute(text(sql), {"v": list(set(values))})}
     source.first_bad(
         np.asarray([v not in found for v in values]),
         lambda i: t("no building '{building}' (import buildings first)", building=values[i]),
@@ -156,7 +162,9 @@ def households(conn: Connection, source: Source, residents: pd.DataFrame, keys: 
     existing = pd.DataFrame(
         conn.execute(
             text("SELECT building_id, source_id, id FROM households WHERE source_id = ANY(:k)"), {"k": list(set(keys))}
-        ).all(),
+        )
+        .mappings()
+        .all(),
         columns=["building_id", "source_id", "id"],
     ).astype({"building_id": "int64", "id": "int64"})
     new = pairs.drop_duplicates(["building_id", "source_id"]).merge(existing, how="left")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from geogrid.codes import codes_by_id
 from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
 from geogrid.planning.budget import check_fresh
@@ -72,7 +73,7 @@ ids AS (
                        ORDER BY code LIMIT 1) g ON true
     WHERE c.grid_id IS DISTINCT FROM g.id
 ), upd AS (UPDATE facilities f SET grid_id = m.new_grid FROM moved m WHERE f.id = m.id RETURNING f.id)
-SELECT id, old_grid, new_grid FROM moved
+SELECT id AS facility_id, old_grid AS from_grid, new_grid AS to_grid FROM moved
 """
 
 
@@ -114,7 +115,7 @@ def write_grids(
     """
     changed = [g for g in changes.touched if not g.retired]
     retired = [g for g in changes.touched if g.retired]
-    _record_current(conn, [g.id for g in changes.touched], now)
+    _record_current(conn, [g.saved_id for g in changes.touched], now)
     if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
         conn.execute(
             text(
@@ -124,7 +125,7 @@ def write_grids(
                 "AS v(id, w, name, kind) WHERE g.id = v.id"
             ),
             {
-                "ids": [g.id for g in changed],
+                "ids": [g.saved_id for g in changed],
                 "wkbs": [shapely.to_wkb(g.geom) for g in changed],
                 "names": [g.name for g in changed],
                 "kinds": [g.kind for g in changed],
@@ -132,10 +133,11 @@ def write_grids(
                 "a": author,
             },
         )
-        _insert_versions(conn, [g.id for g in changed], change_id, None)
+        _insert_versions(conn, [g.saved_id for g in changed], change_id, None)
     if retired:
         conn.execute(
-            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"), {"now": now, "ids": [g.id for g in retired]}
+            text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": [g.saved_id for g in retired]},
         )
     allocate_codes(conn, changes, lock=change_id is not None)
     created = []
@@ -161,41 +163,80 @@ def write_grids(
             {"p": g.parents, "c": g.id, "x": change_id},
         )
         created.append(g.id)
-    handover = _hand_over_merged(conn, changes)
-    _hand_back(conn, changes)
-    return [g.id for g in changed], [g.id for g in retired], created, handover
+    handover = _hand_over_merged(conn, changes, now.date(), author)
+    _hand_back(conn, changes, now.date(), author)
+    return [g.saved_id for g in changed], [g.saved_id for g in retired], created, handover
 
 
 def _codes(changes: Changes, ids: list[int]) -> list[str]:
-    return [g.code for g in changes.grids.values() if g.id in ids]
+    return [g.saved_code for g in changes.grids.values() if g.id in ids]
 
 
-HANDOVER_TABLES = ("staff_assignments", "party_orgs")
+# A current assignment moves to another grid by ending on the day of the change and starting again there:
+# the grid it leaves keeps its history, so "who was responsible for grid X on date D" answers for it.
+END_SQL = """
+UPDATE staff_assignments SET end_date = greatest(CAST(:d AS date), coalesce(start_date, CAST(:d AS date))),
+       ended_by = :a
+ WHERE grid_id = ANY(:f) AND end_date IS NULL AND (CAST(:ids AS int[]) IS NULL OR id = ANY(CAST(:ids AS int[])))
+RETURNING id, staff_id, grid_id, building_id, role, households
+"""
+START_SQL = """
+INSERT INTO staff_assignments (staff_id, grid_id, building_id, role, start_date, households, author)
+SELECT staff_id, :to, building_id, role, :d, households, :a FROM staff_assignments WHERE id = :was RETURNING id
+"""
 
 
-def _hand_over_merged(conn: Connection, changes: Changes) -> list[dict]:
-    """A merged grid keeps its parents' staff and party organisations (a split leaves the children to appoint).
+def _carry_staff(
+    conn: Connection, from_ids: list[int], to_id: int, day: date, author: str | None, ids: list[int] | None = None
+) -> list[dict]:
+    """End the current assignments on ``from_ids`` (only ``ids`` when given) and start each role again on
+    ``to_id`` (once per person, role and building); returns ``{table, id (new row), was (ended row), from}``."""
+    ended = conn.execute(text(END_SQL), {"f": from_ids, "d": day, "a": author, "ids": ids}).all()
+    started: dict[tuple, int] = {}
+    out = []
+    for r in sorted(ended, key=lambda r: r.id):
+        key = (r.staff_id, r.building_id, r.role)
+        if key not in started:
+            started[key] = conn.scalar(text(START_SQL), {"to": to_id, "d": day, "a": author, "was": r.id})
+        out.append({"table": "staff_assignments", "id": started[key], "was": r.id, "from": r.grid_id})
+    return out
+
+
+def _give_back_staff(conn: Connection, records: list[dict], kids: list[int], day: date, author: str | None) -> None:
+    """Undo a merge's carry-over: the merged grid's rows end, each ended row starts again on its own grid
+    (unless someone ended the merged row since: then nobody is given back)."""
+    new_ids = sorted({r["id"] for r in records})
+    live = {r.id for r in conn.execute(text(END_SQL), {"f": kids, "d": day, "a": author, "ids": new_ids}).all()}
+    for rec in records:
+        if rec["id"] in live:
+            conn.execute(text(START_SQL), {"to": rec["from"], "d": day, "a": author, "was": rec["was"]})
+
+
+def _hand_over_merged(conn: Connection, changes: Changes, day: date, author: str | None) -> list[dict]:
+    """A merged grid takes its parents' current staff (carried over on the day) and party organisations
+    (a split leaves the children to appoint).
 
     Returns what moved (``table, id, from``) so that undoing the merge can give each back.
     """
     moved = []
     for g in changes.new:
         if len(g.parents) > 1:
-            for table in HANDOVER_TABLES:
-                rows = conn.execute(
-                    text(
-                        f"UPDATE {table} t SET grid_id = :c FROM (SELECT id, grid_id FROM {table} "
-                        f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id"
-                    ),
-                    {"c": g.id, "p": g.parents},
-                ).all()
-                moved += [{"table": table, "id": i, "from": f} for i, f in rows]
+            moved += _carry_staff(conn, g.parents, g.saved_id, day, author)
+            rows = conn.execute(
+                text(
+                    "UPDATE party_orgs t SET grid_id = :c FROM (SELECT id, grid_id FROM party_orgs "
+                    "WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id AS from_grid"
+                ),
+                {"c": g.id, "p": g.parents},
+            ).all()
+            moved += [{"table": "party_orgs", "id": r.id, "from": r.from_grid} for r in rows]
     return moved
 
 
-def _hand_back(conn: Connection, changes: Changes) -> None:
+def _hand_back(conn: Connection, changes: Changes, day: date, author: str | None) -> None:
     """Undoing a split or merge: staff and party organisations go back where the merge took them from;
-    the rest of the successors' go to the restored grid when there is only one."""
+    the rest of the successors' go to the restored grid when there is only one. Staff go back as dated
+    assignments (ended on the successor, started again on the restored grid): history is never rewritten."""
     for kids, parents in changes.undone:
         records = conn.scalars(
             text(
@@ -204,16 +245,19 @@ def _hand_back(conn: Connection, changes: Changes) -> None:
             ),
             {"k": kids},
         ).all()
-        for rec in (r for recs in records if recs for r in recs if r["from"] in parents):
+        mine = [r for recs in records if recs for r in recs if r["from"] in parents]
+        if any("was" in r for r in mine):
+            _give_back_staff(conn, [r for r in mine if "was" in r], kids, day, author)
+        for rec in (r for r in mine if "was" not in r):  # party organisations (and handovers before 2026-11)
             conn.execute(
                 text(f"UPDATE {rec['table']} SET grid_id = :f WHERE id = :i AND grid_id = ANY(:k)"),
                 {"f": rec["from"], "i": rec["id"], "k": kids},
             )
         if len(parents) == 1:
-            for table in HANDOVER_TABLES:
-                conn.execute(
-                    text(f"UPDATE {table} SET grid_id = :p WHERE grid_id = ANY(:k)"), {"p": parents[0], "k": kids}
-                )
+            _carry_staff(conn, kids, parents[0], day, author)
+            conn.execute(
+                text("UPDATE party_orgs SET grid_id = :p WHERE grid_id = ANY(:k)"), {"p": parents[0], "k": kids}
+            )
 
 
 def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
@@ -241,7 +285,7 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
 
 def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
     result = conn.execute(text(FACILITIES_SQL), {"wkbs": areas, "old": old_ids})
-    return pd.DataFrame(result.all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
+    return pd.DataFrame(result.mappings().all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
 
 
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
@@ -252,10 +296,10 @@ def write_changes(conn: Connection, changes: Changes, author: str | None, change
     write_communities(conn, changes)
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
     old = changes.touched
-    areas = [shapely.to_wkb(changes.original[g.id]) for g in old] + [
+    areas = [shapely.to_wkb(changes.original[g.saved_id]) for g in old] + [
         shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired
     ]
-    old_ids = [g.id for g in old]
+    old_ids = [g.saved_id for g in old]
     return Written(
         changed,
         retired,
@@ -274,27 +318,27 @@ def lock_and_check(conn: Connection, base: dict[str, int]) -> None:
         ),
         {"c": list(base)},
     ).all()
-    now_at = {r[0]: r for r in rows}
+    now_at = {r.code: r for r in rows}
     stale = []
     for code, version in sorted(base.items()):
         row = now_at.get(code)
         if row is None:
             stale.append(t("grid {code} no longer exists", code=code))
         elif version < 0:  # the plan brings back a retired grid: it must still be retired at that version
-            if row[2] is None or row[1] != -version:
+            if row.valid_to is None or row.version != -version:
                 stale.append(t("grid {code} is no longer retired at version {version}", code=code, version=-version))
-        elif row[2] is not None:
-            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row[2]))
-        elif row[1] != version:
+        elif row.valid_to is not None:
+            stale.append(t("grid {code} was retired at {at:%Y-%m-%d %H:%M:%S}", code=code, at=row.valid_to))
+        elif row.version != version:
             stale.append(
                 t(
                     "grid {code} is now version {now} (plan saw {version}), changed by {author} at "
                     "{at:%Y-%m-%d %H:%M:%S}",
                     code=code,
-                    now=row[1],
+                    now=row.version,
                     version=version,
-                    author=row[3] or t("unknown"),
-                    at=row[4],
+                    author=row.author or t("unknown"),
+                    at=row.valid_from,
                 )
             )
     if stale:
@@ -354,7 +398,7 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
 
     lock_and_check(conn, changes.versions())
     cids = sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
-    old_ids = [g.id for g in changes.touched]
+    old_ids = [g.saved_id for g in changes.touched]
     before = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
     written = write_changes(conn, changes, author or plan.author, plan_id)
     after = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
@@ -377,12 +421,7 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
         ),
         {"i": plan_id, "h": json.dumps(written.handover), "e": json.dumps(added), "r": force_reason},
     )
-    codes = dict(
-        conn.execute(
-            text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
-            {"i": written.changed + written.retired + written.created},
-        ).all()
-    )
+    codes = codes_by_id(conn, written.changed + written.retired + written.created)
     return {
         "plan": plan_id,
         "status": "applied",

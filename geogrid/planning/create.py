@@ -8,6 +8,8 @@ named in ``from``, e.g. the grid an oversized one was rebalanced out of).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import shapely
 from sqlalchemy import text
 
@@ -19,8 +21,19 @@ from geogrid.settings import get_settings
 
 SLIVER_WIDTH_DEG = 3e-7  # area / perimeter of a part, in degrees: about 3 cm (a strip some 6 cm wide)
 
+
+@dataclass(frozen=True)
+class _Community:
+    """The community a new grid goes in: stored (``id`` set) or drawn by this plan (``id`` None)."""
+
+    id: int | None
+    code: str
+    name: str
+    wkb: bytes | None
+
+
 COMMUNITY_SQL = (
-    "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
+    "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM admin_areas WHERE level = 'community' "
     "AND (code = :c OR name = :c) ORDER BY id LIMIT 1"
 )
 
@@ -28,17 +41,19 @@ COMMUNITY_SQL = (
 def create(ws: Workspace, edit: Create, i: int) -> None:
     """Add a new grid; existing grids give up what it covers."""
     where = f"edits[{i}].community"
-    row = ws.conn.execute(text(COMMUNITY_SQL), {"c": edit.community}).first()
+    found = ws.conn.execute(text(COMMUNITY_SQL), {"c": edit.community}).first()
     new = _pending(ws).get(edit.community)
-    if row is None and new is not None:  # a community this plan draws
-        row = (None, edit.community, new["name"], shapely.to_wkb(new["geom"]))
-    if row is None:
+    if found is not None:
+        row = _Community(found.id, found.code, found.name, found.wkb)
+    elif new is not None:  # a community this plan draws
+        row = _Community(None, edit.community, new["name"], shapely.to_wkb(new["geom"]))
+    else:
         raise NotFound(t("no community with code or name '{community}'", community=edit.community))
     geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
-    if row[3] is not None:
-        geom = polygonal(shapely.intersection(geom, shapely.from_wkb(bytes(row[3]))))
+    if row.wkb is not None:
+        geom = polygonal(shapely.intersection(geom, shapely.from_wkb(bytes(row.wkb))))
     if geom.is_empty or geom.area <= SLIVER_DEG2:
-        raise InputError(t("the new grid lies outside community {community}", community=row[1]), field=where)
+        raise InputError(t("the new grid lies outside community {community}", community=row.code), field=where)
     kind = edit.kind or "basic"
     if kind not in get_settings().household_bands:
         raise InputError(
@@ -53,8 +68,19 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
             parents += [other.id] if other.id else list(other.parents)
         else:
             other.geom, other.changed = rest, True
-    name = edit.name or t("{community} new grid", community=row[2])
-    ws.add(WorkGrid(None, None, name, kind, row[0], row[1], geom, parents=list(dict.fromkeys(parents))))
+    name = edit.name or t("{community} new grid", community=row.name)
+    ws.add(
+        WorkGrid(
+            id=None,
+            code=None,
+            name=name,
+            kind=kind,
+            community_id=row.id,
+            community_code=row.code,
+            geom=geom,
+            parents=list(dict.fromkeys(parents)),
+        )
+    )
 
 
 def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
@@ -82,7 +108,7 @@ def create_community(ws: Workspace, edit: NewCommunity, i: int) -> None:
     if ws.conn.scalar(text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": edit.code}) or edit.code in _pending(ws):
         raise InputError(t("community {community} exists already", community=edit.code), field=f"edits[{i}].code")
     geom = _geometry(edit, "geometry", i, ("Polygon", "MultiPolygon"), ws.changes.repairs)
-    _pending(ws)[edit.code] = {"name": edit.name or edit.code, "parent": street[0], "geom": polygonal(geom)}
+    _pending(ws)[edit.code] = {"name": edit.name or edit.code, "parent": street.id, "geom": polygonal(geom)}
 
 
 def _pending(ws: Workspace) -> dict:

@@ -29,7 +29,7 @@ GEOJSON_CRS84 = (
 )
 
 
-def _positions(coords: Any, depth: int) -> list[list]:
+def _positions(coords: Any, depth: int) -> list[Any]:
     """The positions of a GeoJSON ``coordinates`` array nested ``depth`` deep (0: one position)."""
     if not isinstance(coords, list | tuple):
         raise ValueError(t("coordinates must be arrays of numbers"))

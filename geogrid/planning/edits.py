@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
 from pydantic import BaseModel
 from shapely.geometry import shape
 from shapely.ops import split as split_geom
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from geogrid.codes import grid_code, next_sequence, reading_order
 from geogrid.crs import to_wgs84
@@ -38,6 +40,7 @@ from geogrid.planning.edit_models import (
     Create,
     Merge,
     MoveBuildings,
+    NewCommunity,
     Redraw,
     Revert,
     Split,
@@ -51,7 +54,7 @@ SLIVER_DEG2 = 1e-14  # ≈ 1 cm²: intersections smaller than this are float noi
 
 GRID_SQL = (
     "SELECT g.id, g.code, g.name, g.kind, g.community_id, g.version, g.valid_to, c.code AS community_code, "
-    "ST_AsBinary(g.geom) FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id"
+    "ST_AsBinary(g.geom) AS wkb FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id"
 )
 
 
@@ -72,6 +75,20 @@ class WorkGrid:
     retired: bool = False
     is_new: bool = False
     in_force: bool = True  # False for a retired grid that a revert brings back (``changed`` then restores it)
+
+    @property
+    def saved_id(self) -> int:
+        """The id of a grid in the database: every existing grid, and a new one once written."""
+        if self.id is None:
+            raise RuntimeError(f"grid {self.name!r} is not written yet")
+        return self.id
+
+    @property
+    def saved_code(self) -> str:
+        """The code of an existing grid, or of a new one once its code is allocated."""
+        if self.code is None:
+            raise RuntimeError(f"grid {self.name!r} has no code yet")
+        return self.code
 
 
 @dataclass
@@ -98,11 +115,15 @@ class Changes:
 
         A retired grid that a revert brings back is recorded as ``-version`` (retired at that version).
         """
-        return {g.code: g.version if g.in_force else -g.version for g in self.touched}
+        return {g.saved_code: g.version if g.in_force else -g.version for g in self.touched}
 
 
 def _geometry(
-    edit: Redraw | Split | Create, name: str, i: int, kinds: tuple[str, ...], repairs: list[dict] | None = None
+    edit: Redraw | Split | Create | NewCommunity,
+    name: str,
+    i: int,
+    kinds: tuple[str, ...],
+    repairs: list[dict] | None = None,
 ) -> shapely.Geometry:
     """A checked GeoJSON geometry of one of ``kinds``, converted to WGS84.
 
@@ -152,10 +173,20 @@ class Workspace:
         self.changes = Changes()
         self._new = 0
 
-    def _row_to_grid(self, row) -> WorkGrid:
-        geom = shapely.from_wkb(bytes(row[8]))
-        self.changes.original.setdefault(row[0], geom)
-        return WorkGrid(row[0], row[1], row[2], row[3], row[4], row[7], geom, row[5])
+    def _row_to_grid(self, row: RowMapping) -> WorkGrid:
+        """A grid read by ``GRID_SQL``; its boundary is remembered as the one before the plan."""
+        geom = shapely.from_wkb(bytes(row["wkb"]))
+        self.changes.original.setdefault(row["id"], geom)
+        return WorkGrid(
+            id=row["id"],
+            code=row["code"],
+            name=row["name"],
+            kind=row["kind"],
+            community_id=row["community_id"],
+            community_code=row["community_code"],
+            geom=geom,
+            version=row["version"],
+        )
 
     def grid(self, code: str, where: str, retired_ok: bool = False) -> WorkGrid:
         """The grid in force with this code; with ``retired_ok`` a retired one too (``in_force`` False)."""
@@ -166,20 +197,20 @@ class Workspace:
                     t("grid {code} is already retired by an earlier edit of this plan", code=code), field=where
                 )
             return g
-        row = self.conn.execute(text(GRID_SQL + " WHERE g.code = :c"), {"c": str(code)}).first()
+        row = self.conn.execute(text(GRID_SQL + " WHERE g.code = :c"), {"c": str(code)}).mappings().first()
         if row is None:
             raise NotFound(t("no grid with code {code} ({where})", code=code, where=where))
-        if row[6] is not None and not retired_ok:
+        if row["valid_to"] is not None and not retired_ok:
             raise Conflict(
                 t(
                     "grid {code} was retired at {at:%Y-%m-%d %H:%M}; edit the grids that replaced it "
                     "or revert it to undo the split or merge",
                     code=code,
-                    at=row[6],
+                    at=row["valid_to"],
                 )
             )
         self.changes.grids[code] = g = self._row_to_grid(row)
-        g.in_force = row[6] is None
+        g.in_force = row["valid_to"] is None
         return g
 
     def neighbours(self, geom: shapely.Geometry, exclude: WorkGrid | None) -> list[WorkGrid]:
@@ -187,10 +218,10 @@ class Workspace:
         rows = self.conn.execute(
             text(GRID_SQL + " WHERE g.valid_to IS NULL AND ST_Intersects(g.geom, ST_GeomFromWKB(:w, 4326))"),
             {"w": shapely.to_wkb(geom)},
-        ).all()
+        ).mappings()
         for row in rows:
-            if row[1] not in self.changes.grids:
-                self.changes.grids[row[1]] = self._row_to_grid(row)
+            if row["code"] not in self.changes.grids:
+                self.changes.grids[row["code"]] = self._row_to_grid(row)
         return [
             g
             for g in self.changes.grids.values()
@@ -296,17 +327,21 @@ def merge(ws: Workspace, edit: Merge, i: int) -> None:
 def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geometry:
     """Union of the buildings' footprints, or a square of ``move_buffer_m`` around a point without one."""
     rows = conn.execute(
-        text("SELECT id, ST_X(geom), ST_Y(geom), ST_AsBinary(footprint) FROM buildings WHERE id = ANY(:ids)"),
+        text(
+            "SELECT id, ST_X(geom) AS x, ST_Y(geom) AS y, ST_AsBinary(footprint) AS footprint "
+            "FROM buildings WHERE id = ANY(:ids)"
+        ),
         {"ids": ids},
     ).all()
-    missing = sorted(set(ids) - {r[0] for r in rows})
+    missing = sorted(set(ids) - {r.id for r in rows})
     if missing:
         raise InputError(t("no building with id {ids}", ids=[str(m) for m in missing[:10]]), field=where)
     half = get_settings().move_buffer_m
     areas = []
-    for _, x, y, fp in rows:
-        dx, dy = half / (111_320 * math.cos(math.radians(y))), half / 110_540
-        square = shapely.box(x - dx, y - dy, x + dx, y + dy)
+    for r in rows:
+        dx, dy = half / (111_320 * math.cos(math.radians(r.y))), half / 110_540
+        square = shapely.box(r.x - dx, r.y - dy, r.x + dx, r.y + dy)
+        fp = r.footprint
         areas.append(shapely.union(shapely.from_wkb(bytes(fp)), square) if fp is not None else square)
     return shapely.union_all(areas)
 
@@ -335,14 +370,14 @@ def _version(ws: Workspace, grid: WorkGrid, version: int | None) -> tuple[str, s
     """Name, kind and boundary of a grid's version (its latest recorded one when ``version`` is None)."""
     row = ws.conn.execute(
         text(
-            "SELECT name, kind, ST_AsBinary(geom) FROM grid_versions WHERE grid_id = :g "
+            "SELECT name, kind, ST_AsBinary(geom) AS wkb FROM grid_versions WHERE grid_id = :g "
             "AND (CAST(:v AS int) IS NULL OR version = :v) ORDER BY version DESC LIMIT 1"
         ),
         {"g": grid.id, "v": version},
     ).first()
-    if row is None or row[2] is None:
+    if row is None or row.wkb is None:
         raise NotFound(t("grid {code} has no version {version}", code=grid.code, version=version))
-    return row[0], row[1], shapely.from_wkb(bytes(row[2]))
+    return row.name, row.kind, shapely.from_wkb(bytes(row.wkb))
 
 
 def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: str) -> None:
@@ -378,7 +413,7 @@ def _undo_succession(ws: Workspace, parent: WorkGrid, to_version: int, where: st
             raise Conflict(t("grid {code} is in force again already; undo its later changes first", code=p.code))
         p.name, p.kind, geom = _version(ws, p, to_version if p is parent else None)
         _set_boundary(ws, p, geom, True, where)
-    ws.changes.undone.append(([k.id for k in kids], [p.id for p in back]))
+    ws.changes.undone.append(([k.saved_id for k in kids], [p.saved_id for p in back]))
 
 
 def revert(ws: Workspace, edit: Revert, i: int) -> None:
@@ -407,7 +442,7 @@ held AS (
     SELECT g.id, g.geom FROM grids g, at WHERE g.id <> :g AND g.valid_from < at.t
        AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_id = g.id)
 )
-SELECT g.code, g.valid_to IS NULL AS in_force, ST_AsBinary(held.geom) FROM held JOIN grids g ON g.id = held.grid_id
+SELECT g.code, g.valid_to IS NULL AS in_force, ST_AsBinary(held.geom) AS wkb FROM held JOIN grids g ON g.id = held.grid_id
 WHERE ST_Intersects(held.geom, ST_GeomFromWKB(:w, 4326)) ORDER BY g.code
 """
 
@@ -421,10 +456,11 @@ def _hand_back_area(ws: Workspace, target: WorkGrid, to_version: int, given_up: 
     """
     rows = ws.conn.execute(text(HELD_SQL), {"g": target.id, "v": to_version, "w": shapely.to_wkb(given_up)}).all()
     taken = []
-    for code, in_force, wkb in rows:
-        if not in_force:
+    for held in rows:
+        if not held.in_force:
             continue
-        piece = polygonal(shapely.intersection(given_up, shapely.from_wkb(bytes(wkb))))
+        code = held.code
+        piece = polygonal(shapely.intersection(given_up, shapely.from_wkb(bytes(held.wkb))))
         if piece.area <= SLIVER_DEG2:
             continue
         holder = ws.grid(code, "to_version")
@@ -462,13 +498,14 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
     create_grid(ws, edit, i)
 
 
-def community(ws: Workspace, edit, i: int) -> None:
+def community(ws: Workspace, edit: NewCommunity, i: int) -> None:
     from geogrid.planning.create import create_community  # a new community a partition draws with its grids
 
     create_community(ws, edit, i)
 
 
-OPS = {
+# Each op's function takes its own edit model (the union is discriminated on ``op`` when parsed).
+OPS: dict[str, Callable[[Workspace, Any, int], None]] = {
     "redraw": redraw,
     "split": split,
     "merge": merge,

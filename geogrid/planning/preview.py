@@ -13,6 +13,7 @@ from typing import NamedTuple
 import shapely
 from sqlalchemy import Connection, text
 
+from geogrid.codes import codes_by_id
 from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
 from geogrid.figures import grid_figures_by_id
@@ -47,7 +48,7 @@ WHERE g.id = ANY(:ids)
 FIGURES = ("code", "name", "kind", "buildings", "households", "residents", "full_time_workers", "party_org")
 
 COVERED_SQL = f"""
-SELECT bl.id, {IN_AREA} FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
+SELECT bl.id, {IN_AREA} AS covered FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
  WHERE a.grid_id = ANY(:ids)
 """
 
@@ -78,7 +79,7 @@ def covered_buildings(conn: Connection, grid_ids: list[int], basis: str | None) 
     if basis is None:
         return Covered([], [])
     rows = conn.execute(text(COVERED_SQL), {"ids": grid_ids, "basis": basis}).all()
-    return Covered([r[0] for r in rows], [r[0] for r in rows if r[1]])
+    return Covered([r.id for r in rows], [r.id for r in rows if r.covered])
 
 
 def grid_stats(
@@ -211,7 +212,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
 
     ``compare`` also validates the affected grids before the change, for a before/after count per rule.
     """
-    old_ids = [g.id for g in changes.touched]
+    old_ids = [g.saved_id for g in changes.touched]
     basis = coverage_basis(conn)
     tested = covered_buildings(conn, old_ids, basis)
     before = grid_stats(conn, old_ids, basis, tested)
@@ -221,22 +222,18 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     try:
         written = write_changes(conn, changes, author, None)
         after = grid_stats(conn, written.changed + written.created, basis, tested)
-        codes = dict(
-            conn.execute(
-                text("SELECT id, code FROM grids WHERE id = ANY(:i)"),
+        codes = codes_by_id(
+            conn,
+            list(
                 {
-                    "i": list(
-                        {
-                            *old_ids,
-                            *written.created,
-                            *written.buildings["from_grid"].dropna(),
-                            *written.buildings["to_grid"].dropna(),
-                            *written.facilities["from_grid"].dropna(),
-                            *written.facilities["to_grid"].dropna(),
-                        }
-                    )
-                },
-            ).all()
+                    *old_ids,
+                    *written.created,
+                    *written.buildings["from_grid"].dropna(),
+                    *written.buildings["to_grid"].dropna(),
+                    *written.facilities["from_grid"].dropna(),
+                    *written.facilities["to_grid"].dropna(),
+                }
+            ),
         )
         moved = _moved(conn, written, codes)
         off_units = _off_units(conn, written.changed + written.created)
@@ -271,8 +268,8 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
             "problems": problems,
         },
         "geometry": {
-            "before": _features({g.code: changes.original[g.id] for g in changes.touched}),
-            "after": _features({g.code: g.geom for g in changes.touched + changes.new if not g.retired}),
+            "before": _features({g.saved_code: changes.original[g.saved_id] for g in changes.touched}),
+            "after": _features({g.saved_code: g.geom for g in changes.touched + changes.new if not g.retired}),
         },
     }
 

@@ -39,14 +39,13 @@ def undo_plan(conn: Connection, plan_id: int, author: str | None = None) -> dict
     written = conn.execute(text(WRITTEN_SQL), {"p": plan_id}).all()
     retired = conn.execute(text(RETIRED_SQL), {"p": plan_id}).all()
     edits = [
-        Revert(op="revert", grid=code, to_version=version - 1)
-        for code, version, created in written
-        if not created and version > 1
+        Revert(op="revert", grid=w.code, to_version=w.version - 1) for w in written if not w.created and w.version > 1
     ]
-    edits += [Revert(op="revert", grid=code, to_version=version) for code, version in dict(retired).items()]
+    last_retired = {r.code: r.version for r in retired}
+    edits += [Revert(op="revert", grid=code, to_version=version) for code, version in last_retired.items()]
     if not edits:
         raise Conflict(t("plan {plan} changed no grid that can be restored", plan=plan_id))
-    base = {code: version for code, version, _ in written}  # still the versions it wrote, or 409
+    base = {w.code: w.version for w in written}  # still the versions it wrote, or 409
     undo = create_plan(conn, edits, base_versions=base, author=author)
     result = apply_plan(conn, undo["plan"], author, force=True, reason=t("undo of plan {plan}", plan=plan_id))
     conn.execute(text("UPDATE plans SET undoes = :p WHERE id = :u"), {"p": plan_id, "u": undo["plan"]})

@@ -274,22 +274,22 @@ def validate(
     }
     ctes = ", ".join(f"r_{name}{COLUMNS} AS ({RULES[name].sql})" for name in names)
     union = " UNION ALL ".join(
-        f"SELECT '{name}', CAST(codes AS text[]), CAST(community AS text), CAST(args AS json), location, "
-        f"CAST(value AS float) "
+        f"SELECT '{name}' AS rule, CAST(codes AS text[]) AS codes, CAST(community AS text) AS community, "
+        f"CAST(args AS json) AS args, location, CAST(value AS float) AS value "
         f"FROM r_{name}"
         for name in names
     )
     problems = [
         Problem(
-            rule,
-            RULES[rule].severity,
-            list(codes or []),
-            comm,
-            RULES[rule].message(args),
-            json.loads(location) if location else None,
-            None if value is None else float(value),
+            rule=r.rule,
+            severity=RULES[r.rule].severity,
+            grids=list(r.codes or []),
+            community=r.community,
+            message=RULES[r.rule].message(r.args),
+            location=json.loads(r.location) if r.location else None,
+            value=None if r.value is None else float(r.value),
         )
-        for rule, codes, comm, args, location, value in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
+        for r in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
     ]
     problems.sort(key=lambda p: (p.severity != "error", p.rule, p.grids))
     return [asdict(p) for p in problems]

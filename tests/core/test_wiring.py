@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,35 @@ def test_cli_help_imports_no_web_or_map_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == ""
+
+
+HEAVY = ("fastapi", "folium", "numpy", "pandas", "shapely", "geopandas", "scipy", "sqlalchemy", "geoalchemy2")
+
+
+def _imported_by(*args: str) -> tuple[str, set[str]]:
+    """Run ``geogrid ARGS`` as the console script does, in a fresh process: its output, and which heavy
+    libraries were in ``sys.modules`` when it exited."""
+    code = (
+        "import atexit, sys\n"
+        f"heavy = {HEAVY + ('pydantic_settings',)!r}\n"
+        "atexit.register(lambda: print('IMPORTED:' + ' '.join(m for m in heavy if m in sys.modules), file=sys.stderr))\n"
+        f"sys.argv = ['geogrid', *{list(args)!r}]\n"
+        "from geogrid.cli import main\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    line = next(x for x in out.stderr.splitlines() if x.startswith("IMPORTED:"))
+    return out.stdout, set(line.removeprefix("IMPORTED:").split())
+
+
+def test_geogrid_help_imports_no_heavy_library():
+    """``geogrid --help`` lists every command (plugins included) without FastAPI, folium, NumPy or SQLAlchemy."""
+    stdout, imported = _imported_by("--help")
+    assert {"serve", "map"} <= set(re.findall(r"│ ([a-z-]+) ", stdout))  # the api and maps plugins registered
+    assert imported == set()
+
+
+def test_geogrid_db_status_imports_no_heavy_library():
+    """``geogrid db status`` reads the settings (pydantic-settings) and asks pg_ctl: nothing heavier."""
+    _, imported = _imported_by("db", "status")
+    assert imported <= {"pydantic_settings"}
