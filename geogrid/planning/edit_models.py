@@ -177,8 +177,10 @@ class Merge(_Edit):
 
 
 UNIT_ID = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
-LOCKED = Field(default_factory=list, max_length=1000, description="Grids that must not change (refused if they would).")
-CONFIRM_SPLIT = Field(False, description="Allow a grid to fall into more pieces than it had (refused otherwise).")
+LOCKED: Any = Field(
+    default_factory=list, max_length=1000, description="Grids that must not change (refused if they would)."
+)
+CONFIRM_SPLIT: Any = Field(False, description="Allow a grid to fall into more pieces than it had (refused otherwise).")
 
 
 class MoveBuildings(_Edit):
