@@ -61,6 +61,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/planner/static/{path:path}"): PUBLIC,
     ("GET", "/validation"): "plan_read",
     ("POST", "/plans"): "plan",
+    ("GET", "/plans/units"): "plan_read",
+    ("POST", "/plans/units"): "plan",
     ("GET", "/plans/{plan_id}"): "plan_read",
     ("GET", "/plans/{plan_id}/map"): "plan_read",
     ("POST", "/plans/{plan_id}/apply"): "plan",

@@ -52,7 +52,9 @@ class Units:
 
 def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
     """Faces of the community cut by the lines, tiling it (dangling lines cut nothing)."""
-    inside = shapely.intersection(lines, polygon) if len(lines) else np.empty(0, dtype=object)
+    # whole lines, not clipped to the polygon: a clipped end lands a hair off the outline and is not noded with
+    # it, so a road crossing the community cut nothing (faces outside the polygon are dropped below)
+    inside = lines[shapely.intersects(lines, polygon)] if len(lines) else np.empty(0, dtype=object)
     edges = shapely.union_all(np.concatenate([[shapely.boundary(polygon)], inside]))
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))), dtype=object)
     if not len(faces):
