@@ -18,9 +18,11 @@ from __future__ import annotations
 import errno
 import json
 import math
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+import orjson
 import psycopg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
@@ -116,6 +118,8 @@ def _body_problem(body: bytes) -> str | None:
     left to the route's own validation (422 "JSON decode error")."""
     if not body.strip():
         return None
+    if _plainly_fine(body):
+        return None
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except _NonFinite as exc:
@@ -123,6 +127,23 @@ def _body_problem(body: bytes) -> str | None:
     except ValueError:
         return None
     return _json_problem(value, "body")
+
+
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def _plainly_fine(body: bytes) -> bool:
+    """A fast pass for the common body (a 3 MB batch of coordinates took seconds to walk value by value):
+    orjson refuses ``NaN``, ``Infinity``, overflowing numbers and raw control characters, so a body it reads
+    with no escaped NUL and no run of 19 digits (the only way to write an integer beyond 64 bits) has none
+    of the problems :func:`_json_problem` looks for. Anything else takes the full check."""
+    if b"\\u0000" in body or _LONG_DIGITS.search(body):
+        return False
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _json_problem(value, where: str) -> str | None:

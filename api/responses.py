@@ -89,6 +89,9 @@ class Problem(_Strict):
     message: str = Field(description="the problem in words, in the user's language")
     location: dict[str, Any] | None = Field(description="GeoJSON geometry to show on a map")
     value: float | None = Field(None, description="the measure that broke the rule (m², households, ...)")
+    roster_url: str | None = Field(
+        None, description="roster problems (一人一格, 支部建在网格上, too many grids): the community's roster page"
+    )
 
 
 class Validation(_Strict):
@@ -107,6 +110,8 @@ class GridFigures(_Strict):
     compactness: float | None = Field(description="Polsby–Popper, 1 for a circle")
     buildings: int
     households: int
+    households_estimated: bool = Field(description="some of the households are estimates (OSM footprints)")
+    estimated_households: int = Field(description="how many of the households are estimates")
     covered_households: int | None = Field(description="within a 5-minute service area; null before compute")
     coverage: float | None
     residents: int
@@ -127,6 +132,7 @@ class MovedBuilding(BaseModel):
     id: int
     source_id: str | None
     address: str | None
+    label: str | None = Field(None, description="address, name, or the nearest named road: never an id")
     households: int | None
     residents: int
     from_: str | None = Field(alias="from")
@@ -153,9 +159,27 @@ class PlanValidation(_Strict):
     problems: list[Problem]
 
 
+class MovedUnit(BaseModel):
+    id: int
+    kind: str
+    label: str = Field(description="the unit by name: compound, address of a building, block by its first address")
+    from_: str | None = Field(alias="from")
+    to: str
+
+
+class OffUnits(_Strict):
+    grid: str
+    units_cut: int
+    message: str
+
+
 class Preview(_Strict):
     grids: list[GridChange]
     moved: Moved
+    units: list[MovedUnit] = Field(default_factory=list, description="units painted into another grid, by name")
+    off_units: list[OffUnits] = Field(
+        default_factory=list, description="grids whose new boundary does not follow units (a free-hand redraw)"
+    )
     validation: PlanValidation
     geometry: dict[str, dict[str, Any]] = Field(description="before/after GeoJSON FeatureCollections")
     map_url: str = Field(description="before/after map of the plan")
@@ -350,6 +374,8 @@ class GridProperties(BaseModel):
     kind: str
     community_code: str | None
     households: int
+    households_estimated: bool = Field(description="some of the households are estimates (OSM footprints)")
+    estimated_households: int = Field(description="how many of the households are estimates")
     residents: int
     buildings: int
 
@@ -425,3 +451,47 @@ class FeatureCollection(BaseModel):
 def geojson(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route answering GeoJSON bytes: documents ``model`` under application/geo+json."""
     return {200: {"model": model, "content": {"application/geo+json": {}}}}
+
+
+class PaintUnitProperties(_Strict):
+    id: int
+    kind: Literal["block", "compound", "building"]
+    label: str = Field(description="by name, never an id: compound, address, block by its first address")
+    grid: str | None = Field(description="the grid in force covering most of the unit")
+    households: int
+    covered_households: int = Field(description="households of the unit within a 5-minute service area")
+    buildings: int
+    neighbours: list[int] = Field(description="ids of the units sharing an edge with it")
+
+
+class PaintUnit(_Strict):
+    type: Literal["Feature"]
+    id: int
+    properties: PaintUnitProperties
+    geometry: dict[str, Any]
+
+
+class PaintGrid(_Strict):
+    code: str
+    name: str | None
+    kind: str
+    version: int
+    households: int
+    covered_households: int | None
+    parts: int
+    band: tuple[int, int] = Field(description="households the grid's kind should have (GEOGRID_HOUSEHOLD_BANDS)")
+
+
+class PaintUnits(_Strict):
+    """The units of a community as the planner paints them, with the figures the live balance bar sums."""
+
+    type: Literal["FeatureCollection"]
+    community: str
+    coverage_basis: str | None = Field(description="network or circle 5-minute areas; null when none computed")
+    grids: list[PaintGrid]
+    features: list[PaintUnit]
+
+
+class UnitsBuilt(_Strict):
+    community: str
+    units: int

@@ -61,6 +61,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/planner/static/{path:path}"): PUBLIC,
     ("GET", "/validation"): "plan_read",
     ("POST", "/plans"): "plan",
+    ("GET", "/plans/units"): "plan_read",
+    ("POST", "/plans/units"): "plan",
     ("GET", "/plans/{plan_id}"): "plan_read",
     ("GET", "/plans/{plan_id}/map"): "plan_read",
     ("POST", "/plans/{plan_id}/apply"): "plan",
@@ -84,6 +86,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/party-orgs/{org_id}"): "read",
     ("POST", "/party-orgs"): "personal",
     ("PATCH", "/party-orgs/{org_id}"): "personal",
+    # The special-group ledger: personal data, staff of the place only (the handler checks the place).
+    ("GET", "/ledger"): "personal",
+    ("GET", "/ledger.xlsx"): "personal",
 }
 # Whole families of other topics' routes: (method, path prefix) → permission, for read-only feeds and the
 # roster pages whose every operation needs the same permission.

@@ -135,8 +135,10 @@ def _first_pass(base: str, urls: list[str]) -> float:
 
 
 def run(quick: bool) -> dict:
-    from bench.bench_lookup import _free_port, _stop, _wrk
     from bench.common import goal, load_city
+    from bench.load import free_port as _free_port
+    from bench.load import stop as _stop
+    from bench.load import wrk as _wrk
     from geogrid import db
     from maps import tiles as mvt
 

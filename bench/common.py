@@ -22,7 +22,7 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, out
 
 
-def load_city(buildings: int, analyse: tuple[str, ...] = ("buildings", "grids")) -> int:
+def load_city(buildings: int | None, analyse: tuple[str, ...] = ("buildings", "grids")) -> int:
     """Replace the benchmark database with a demo city of ``buildings``; returns the grids in force."""
     from sqlalchemy import text
 

@@ -19,7 +19,8 @@ from geogrid.i18n import t
 DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
 QUERIES = {
     "grids": (
-        "SELECT f.code, f.name, f.kind, f.community_code, f.version, f.source_id, f.households, f.buildings, "
+        "SELECT f.code, f.name, f.kind, f.community_code, f.version, f.source_id, f.households, "
+        "f.households_estimated, f.estimated_households, f.estimated_buildings, f.buildings, "
         f"ST_AsBinary(g.geom) FROM ({grid_figures_sql('g.valid_to IS NULL')}) f JOIN grids g ON g.id = f.grid_id "
         "ORDER BY f.code"
     ),

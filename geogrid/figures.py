@@ -19,9 +19,12 @@ from geogrid.db.bulk import query_frame
 from geogrid.model import SPECIAL_GROUPS
 from geogrid.scope import Scope
 
-# Buildings and households per grid, for the grids of ``{grids}`` (a query returning ``id``).
+# Buildings and households per grid, for the grids of ``{grids}`` (a query returning ``id``), with how many of
+# them are estimates (``buildings.households_estimated``: OSM footprints, until real figures are imported).
 HOUSEHOLDS_SQL = """
-SELECT a.grid_id, count(*) AS buildings, coalesce(sum(bl.households), 0) AS households
+SELECT a.grid_id, count(*) AS buildings, coalesce(sum(bl.households), 0) AS households,
+       count(*) FILTER (WHERE bl.households_estimated) AS estimated_buildings,
+       coalesce(sum(bl.households) FILTER (WHERE bl.households_estimated), 0) AS estimated_households
   FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
  WHERE a.grid_id IN ({grids}) GROUP BY a.grid_id
 """
@@ -42,6 +45,9 @@ r AS (
 SELECT g.id AS grid_id, g.code, g.name, g.kind, g.version, g.source_id, g.valid_to,
        c.code AS community_code, c.name AS community_name, st.code AS street_code, st.name AS street_name,
        coalesce(b.buildings, 0)::int AS buildings, coalesce(b.households, 0)::int AS households,
+       coalesce(b.estimated_buildings, 0) > 0 AS households_estimated,
+       coalesce(b.estimated_buildings, 0)::int AS estimated_buildings,
+       coalesce(b.estimated_households, 0)::int AS estimated_households,
        coalesce(r.residents, 0)::int AS residents, coalesce(r.party_members, 0)::int AS party_members,
        {group_columns},
        coalesce(s.staff, 0)::int AS staff, coalesce(s.full_time_workers, 0)::int AS full_time_workers,
@@ -54,6 +60,9 @@ SELECT g.id AS grid_id, g.code, g.name, g.kind, g.version, g.source_id, g.valid_
 FIGURE_COLUMNS = (
     "buildings",
     "households",
+    "households_estimated",
+    "estimated_buildings",
+    "estimated_households",
     "residents",
     "party_members",
     *SPECIAL_GROUPS,
@@ -67,7 +76,8 @@ def grid_figures_sql(where: str) -> str:
     """The per-grid figures of the grids matching ``where`` (a condition on ``grids g``), one row each.
 
     Columns: ``grid_id, code, name, kind, version, source_id, valid_to``, community and street code and
-    name, then :data:`FIGURE_COLUMNS`. Unordered: wrap it to order, join geometry or render GeoJSON.
+    name, then :data:`FIGURE_COLUMNS` (``households_estimated`` is true when any of the grid's households is an
+    estimate; ``estimated_buildings`` and ``estimated_households`` say how many). Unordered: wrap it to order, join geometry or render GeoJSON.
     """
     counts = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(r.special_groups)) AS {g}" for g in SPECIAL_GROUPS)
     columns = ", ".join(f"coalesce(r.{g}, 0)::int AS {g}" for g in SPECIAL_GROUPS)

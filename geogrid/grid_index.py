@@ -13,7 +13,9 @@ check is one aggregate over the grids table: under a millisecond for thousands o
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -31,10 +33,10 @@ SELECT g.code, g.name, g.kind, c.code AS community_code, ST_AsBinary(g.geom) AS 
 class GridIndex:
     """Grids in force ordered by code (so the lowest code wins on a shared boundary), prepared."""
 
-    stamp: tuple
+    stamp: tuple[object, ...]
     geoms: np.ndarray  # prepared polygons, by code
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
-    grids: list[dict]  # code, name, kind, community_code; position = rank by code
+    grids: list[dict[str, str | None]]  # code, name, kind, community_code; position = rank by code
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index into ``grids`` of the grid holding each point (lowest code on a boundary), -1 outside all.
@@ -60,6 +62,38 @@ class GridIndex:
                 out[cand[shapely.intersects_xy(geom, x[cand], y[cand])]] = g
         return out
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The grids' fields as object arrays with one more slot at the end (index -1: no grid)."""
+        cached = self.__dict__.get("_columns")
+        if cached is None:
+            cached = {
+                f"grid_{k}" if k != "community_code" else k: np.array([g[k] for g in self.grids] + [None], dtype=object)
+                for k in ("code", "name", "kind", "community_code")
+            }
+            object.__setattr__(self, "_columns", cached)
+        return cached
+
+    def locate_one(self, x: float, y: float) -> int:
+        """:meth:`locate` for one point without sorting: the grids whose box holds it, tested in code order."""
+        b = self.bounds
+        boxed = np.flatnonzero((b[:, 0] <= x) & (b[:, 2] >= x) & (b[:, 1] <= y) & (b[:, 3] >= y))
+        for g in boxed.tolist():
+            if shapely.intersects_xy(self.geoms[g], x, y):
+                return g
+        return -1
+
+
+def build_index(stamp: tuple, rows: Sequence[Any], wkb: list[bytes]) -> GridIndex:
+    """A prepared index over ``rows`` (code, name, kind, community_code; ordered by code) and their WKB."""
+    geoms = shapely.from_wkb(wkb) if wkb else np.empty(0, dtype=object)
+    shapely.prepare(geoms)
+    return GridIndex(
+        stamp,
+        geoms,
+        shapely.bounds(geoms).reshape(-1, 4),
+        [{"code": r.code, "name": r.name, "kind": r.kind, "community_code": r.community_code} for r in rows],
+    )
+
 
 _CACHE: dict[str, GridIndex] = {}
 _LOCK = threading.Lock()
@@ -73,14 +107,7 @@ def grid_index(conn: Connection) -> GridIndex:
     if cached is not None and cached.stamp == stamp:
         return cached
     rows = conn.execute(GRIDS_SQL).all()
-    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.empty(0, dtype=object)
-    shapely.prepare(geoms)
-    index = GridIndex(
-        stamp,
-        geoms,
-        shapely.bounds(geoms).reshape(-1, 4),
-        [{"code": r.code, "name": r.name, "kind": r.kind, "community_code": r.community_code} for r in rows],
-    )
+    index = build_index(stamp, rows, [bytes(r.wkb) for r in rows])
     with _LOCK:
         _CACHE[key] = index
     return index

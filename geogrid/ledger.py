@@ -1,20 +1,25 @@
 """Rosters and special-group ledgers (台账) as tables and as the .xlsx workbooks street offices file.
 
-These carry personal data (phones, residents' names): they are written by the CLI only (``geogrid export
-roster|ledger -o FILE.xlsx``) until the API has signed-in staff. Maps get :func:`ledger_counts` (counts only).
+These carry personal data (phones, residents' names): the CLI writes them (``geogrid export roster|ledger -o
+FILE.xlsx``) and the API serves the ledger to signed-in staff of the place only (``GET /ledger``, ``/ledger.xlsx``:
+the same workbook). Maps show only the per-group counts of :mod:`geogrid.figures` (``maps.data.special_counts``:
+small ones suppressed for the public).
 """
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from geogrid.db.bulk import query_frame
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
-from geogrid.model import SPECIAL_GROUPS
+from geogrid.scope import Scope, resolve_scope
 
 GROUP_NAMES = {
     "elderly_alone": "独居老人",
@@ -65,7 +70,7 @@ SELECT coalesce(c.name, ca.name) AS "社区", p.name AS "党组织名称", p.lev
  ORDER BY 1, p.level, g.code, p.id
 """
 
-LEDGER_SQL = f"""
+LEDGER_SQL = """
 SELECT c.name AS "社区", g.code AS "网格编码", coalesce(b.address, b.name, b.source_id) AS "楼栋",
        h.unit AS "单元", h.room AS "房号", p.name AS "姓名", p.phone AS "联系电话", r.special_groups AS groups,
        (SELECT string_agg(s.name, '、' ORDER BY s.name) FROM staff_assignments a JOIN staff s ON s.id = a.staff_id
@@ -77,14 +82,8 @@ SELECT c.name AS "社区", g.code AS "网格编码", coalesce(b.address, b.name,
   LEFT JOIN resident_personal p ON p.resident_id = r.id
   LEFT JOIN building_assignments ba ON ba.building_id = b.id LEFT JOIN grids g ON g.id = ba.grid_id
   LEFT JOIN admin_areas c ON c.id = g.community_id
- WHERE cardinality(r.special_groups) > 0 AND {_SCOPE}
+ WHERE cardinality(r.special_groups) > 0 AND {where}
  ORDER BY c.code, g.code, 3, h.unit, h.room, r.id
-"""
-
-COUNTS_SQL = """
-SELECT a.grid_id, {counts}
-  FROM residents r JOIN building_assignments a ON a.building_id = r.building_id
- WHERE a.grid_id = ANY(:ids) AND cardinality(r.special_groups) > 0 GROUP BY a.grid_id
 """
 
 
@@ -97,10 +96,63 @@ def roster(conn: Connection, community: str | None = None) -> dict[str, pd.DataF
     return {"网格人员": staff, "党组织": orgs}
 
 
-def ledger(conn: Connection, community: str | None = None) -> dict[str, pd.DataFrame]:
+class LedgerEntry(BaseModel):
+    """One resident of a special group in the ledger (personal data: staff of the place only)."""
+
+    community: str | None
+    grid_code: str | None
+    building: str | None
+    unit: str | None
+    room: str | None
+    name: str | None
+    phone: str | None
+    groups: list[str]
+    worker: str | None
+    building_leader: str | None
+
+
+class LedgerCount(BaseModel):
+    """Residents per special group in one grid."""
+
+    community: str | None
+    grid_code: str | None
+    counts: dict[str, int]
+
+
+class Ledger(BaseModel):
+    """The special-group ledger of a place (a community, street, district or grid; the city when None)."""
+
+    place: str | None
+    on: date
+    entries: list[LedgerEntry]
+    by_grid: list[LedgerCount]
+
+
+_ENTRY_COLUMNS = {
+    "社区": "community",
+    "网格编码": "grid_code",
+    "楼栋": "building",
+    "单元": "unit",
+    "房号": "room",
+    "姓名": "name",
+    "联系电话": "phone",
+    "负责网格员": "worker",
+    "楼栋长": "building_leader",
+}
+
+
+def _place(conn: Connection, place: str | Scope | None) -> Scope:
+    return place if isinstance(place, Scope) else resolve_scope(conn, place)
+
+
+def _rows(conn: Connection, scope: Scope) -> pd.DataFrame:
+    return query_frame(conn, LEDGER_SQL.format(where=scope.where("g.id")), scope.params())
+
+
+def ledger(conn: Connection, place: str | Scope | None = None) -> dict[str, pd.DataFrame]:
     """The special-group ledger: every resident in a special group, with building and the staff responsible;
-    one sheet for all and one of counts per grid."""
-    rows = query_frame(conn, LEDGER_SQL, {"community": community})
+    one sheet for all and one of counts per grid. ``place`` is any place :func:`resolve_scope` knows."""
+    rows = _rows(conn, _place(conn, place))
     rows.insert(7, "特殊群体", ["、".join(GROUP_NAMES.get(g, g) for g in gs) for gs in rows.pop("groups")])
     exploded = rows.assign(g=rows["特殊群体"].str.split("、")).explode("g")
     counts = (
@@ -108,24 +160,56 @@ def ledger(conn: Connection, community: str | None = None) -> dict[str, pd.DataF
         if len(rows)
         else pd.DataFrame(columns=["社区", "网格编码"])
     )
+    counts.columns.name = None
     return {"特殊群体台账": rows, "分网格统计": counts}
 
 
-def ledger_counts(conn: Connection, grid_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Counts per special group of each grid: what a map popup may show (no names)."""
-    counts = ", ".join(f"count(*) FILTER (WHERE '{g}' = ANY(r.special_groups)) AS {g}" for g in SPECIAL_GROUPS)
-    frame = query_frame(conn, COUNTS_SQL.format(counts=counts), {"ids": grid_ids})
-    return {int(r["grid_id"]): {g: int(r[g]) for g in SPECIAL_GROUPS} for _, r in frame.iterrows()}
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def ledger_entries(conn: Connection, place: str | Scope | None = None) -> Ledger:
+    """The ledger as typed entries (groups by their codes, e.g. ``elderly_alone``) and counts per grid."""
+    scope = _place(conn, place)
+    rows = _rows(conn, scope)
+    entries = [
+        LedgerEntry(groups=list(r["groups"]), **{en: _text(r[zh]) for zh, en in _ENTRY_COLUMNS.items()})
+        for r in rows.to_dict("records")
+    ]
+    counts: dict[tuple, dict[str, int]] = {}
+    for e in entries:
+        per = counts.setdefault((e.community, e.grid_code), {})
+        for g in e.groups:
+            per[g] = per.get(g, 0) + 1
+    by_grid = [LedgerCount(community=c, grid_code=g, counts=n) for (c, g), n in counts.items()]
+    return Ledger(place=scope.ref, on=date.today(), entries=entries, by_grid=by_grid)
+
+
+def _sheets(conn: Connection, what: str, place: str | Scope | None) -> dict[str, pd.DataFrame]:
+    if what not in ("roster", "ledger"):
+        raise GeogridError(t("unknown export '{what}': use roster or ledger", what=what))
+    if what == "roster":
+        return roster(conn, place.ref if isinstance(place, Scope) else place)
+    return ledger(conn, place)
+
+
+def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return out.getvalue()
+
+
+def workbook_bytes(conn: Connection, what: str, place: str | Scope | None = None) -> bytes:
+    """The ``roster`` or ``ledger`` workbook as .xlsx bytes: what ``geogrid export`` writes and the API sends."""
+    return _xlsx(_sheets(conn, what, place))
 
 
 def write_workbook(conn: Connection, what: str, output: Path, community: str | None = None) -> int:
     """Write ``roster`` or ``ledger`` to an .xlsx file; returns the rows of its first sheet."""
-    if what not in ("roster", "ledger"):
-        raise GeogridError(t("unknown export '{what}': use roster or ledger", what=what))
+    sheets = _sheets(conn, what, community)
     if output.suffix.lower() != ".xlsx":
         raise GeogridError(t("rosters and ledgers are written as .xlsx, not '{suffix}'", suffix=output.suffix))
-    sheets = roster(conn, community) if what == "roster" else ledger(conn, community)
-    with pd.ExcelWriter(output, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
+    output.write_bytes(_xlsx(sheets))
     return len(next(iter(sheets.values())))

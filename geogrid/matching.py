@@ -56,7 +56,7 @@ class Resolution:
     score: float
     grids: list[GridShare]
     confident: bool
-    explain: list[str] = field(default_factory=list)
+    explain: list = field(default_factory=list)  # str or i18n Text lines
 
     @property
     def best(self) -> GridShare:
@@ -135,6 +135,9 @@ def _exact(conn: Connection, q: str) -> Resolution | None:
         more = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in others])
         grids += [replace(g, share=0.0) for g in more if g.code not in {h.code for h in grids}]
         why.append(t("{count} other places have this name too", count=len(others)))
+    door = parse_door(q) if level in POINT_KINDS else None
+    if door is not None:
+        grids = _with_elsewhere(conn, door, rows, grids, why)
     return Resolution(level, level, hits[0].text, 1.0, grids, _one_grid(grids), why)
 
 
@@ -187,13 +190,53 @@ def _door(conn: Connection, door: Door, query: str) -> Resolution | None:
         grids = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in hits])
         more = _merge([grid_shares(conn, r.kind, r.ref_id, r.lon, r.lat, r.text) for r in same if r.kind != level])
         grids += [replace(g, share=0.0) for g in more if g.code not in {h.code for h in grids}]
-        why = t(
-            "door {number} on {road} is known ({count} entries)", number=door.number, road=door.road, count=len(hits)
-        )
+        why = [
+            t("door {number} on {road} is known ({count} entries)", number=door.number, road=door.road, count=len(hits))
+        ]
+        grids = _with_elsewhere(conn, door, same, grids, why)
         return Resolution(
-            "door" if level == "building" else level, level, hits[0].text, 1.0, grids, _one_grid(grids), [why]
+            "door" if level == "building" else level, level, hits[0].text, 1.0, grids, _one_grid(grids), why
         )
     return _interpolated(conn, door, rows) or _road(conn, door, rows, road_hits)
+
+
+ELSEWHERE_SQL = text("""
+SELECT id, text, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_points
+ WHERE road_norm = :road AND number = ANY(:numbers) AND coalesce(door_prefix, '') = :prefix
+   AND door_sub IS NOT DISTINCT FROM :sub AND NOT id = ANY(:points)
+   AND (building_id IS NULL OR NOT building_id = ANY(:buildings))
+ ORDER BY id LIMIT 20
+""")
+
+
+def _with_elsewhere(conn: Connection, door: Door, hits, grids: list[GridShare], why: list) -> list[GridShare]:
+    """``grids`` and, after them (share 0), the grids of the same door held elsewhere in the address data:
+    a duplicate is never one grid."""
+    elsewhere = _same_door_elsewhere(conn, door, hits)
+    if not elsewhere:
+        return grids
+    more = _merge([grid_shares(conn, "door", r.id, r.lon, r.lat, r.text) for r in elsewhere])
+    why.append(t("{count} other places in the address data carry this door number too", count=len(elsewhere)))
+    return grids + [replace(g, share=0.0) for g in more if g.code not in {h.code for h in grids}]
+
+
+def _same_door_elsewhere(conn: Connection, door: Door, hits) -> list:
+    """Places of the address data (address book, OSM) at this door that the gazetteer did not give: the
+    gazetteer is rebuilt by ``geogrid compute``, the address data changes with every import, and a door held
+    at two places (a bank's POI and an office block both tagged 中关村东路8号) must answer both."""
+    points = [r.ref_id for r in hits if r.kind != "building"]
+    buildings = [r.ref_id for r in hits if r.kind == "building"]
+    return conn.execute(  # type: ignore[return-value]  # rows, read by attribute
+        ELSEWHERE_SQL,
+        {
+            "road": door.road,
+            "numbers": list(door.numbers),
+            "prefix": door.prefix or "",
+            "sub": door.sub,
+            "points": points,
+            "buildings": buildings,
+        },
+    ).all()
 
 
 def _interpolated(conn: Connection, door: Door, rows) -> Resolution | None:

@@ -6,7 +6,7 @@ tests/core/test_i18n.py checks that, and that every template passed to ``t()`` i
 
 from __future__ import annotations
 
-from geogrid.messages import accounts, addresses, health, maps, partition, robust, rosters, trust
+from geogrid.messages import accounts, addresses, health, maps, painting, partition, robust, rosters, trust
 
 ZH: dict[str, str] = {
     # --- Common words and the location of an error in a file ---------------------------------------------------
@@ -501,5 +501,5 @@ ZH: dict[str, str] = {
 }
 
 # Topic catalogues (one file each, so work on one topic never touches another's lines).
-for _topic in (health, trust, accounts, partition, rosters, addresses, maps, robust):
+for _topic in (health, trust, accounts, partition, rosters, addresses, maps, robust, painting):
     ZH.update(_topic.ZH)

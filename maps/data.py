@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from geogrid.accounts.privacy import suppress
 from geogrid.codes import codes_by_id
 from geogrid.coverage.stats import check_circle, network_computed
 from geogrid.db.bulk import fetch_geoms, fetch_packed, query_frame
 from geogrid.errors import GeogridError, NotFound
 from geogrid.figures import coverage_by_grid, grid_figures_sql, share
 from geogrid.i18n import t
+from geogrid.model import SPECIAL_GROUPS
 from geogrid.scope import CITY, resolve_scope
 from geogrid.scope import Scope as Place
 from geogrid.settings import get_settings
@@ -76,13 +78,14 @@ def _stored(conn: Connection, scope: Scope) -> bool:
     )
 
 
-GRIDS_SQL = """
+GRIDS_SQL = f"""
 SELECT f.grid_id AS id, f.code, f.name, f.kind, f.community_code, f.community_name,
-       coalesce(wk.worker, '') AS worker, f.party_members, f.buildings, f.households, ST_AsBinary(g.geom) AS geom
-FROM ({figures}) f JOIN grids g ON g.id = f.grid_id
+       coalesce(wk.worker, '') AS worker, f.party_members, f.buildings, f.households,
+       {", ".join(f"f.{g}" for g in SPECIAL_GROUPS)}, ST_AsBinary(g.geom) AS geom
+FROM ({{figures}}) f JOIN grids g ON g.id = f.grid_id
 LEFT JOIN (SELECT sa.grid_id, string_agg(DISTINCT st.name, '、') AS worker
              FROM staff_assignments sa JOIN staff st ON st.id = sa.staff_id
-            WHERE sa.role = 'full_time_worker' GROUP BY sa.grid_id) wk ON wk.grid_id = f.grid_id
+            WHERE sa.role = 'full_time_worker' AND sa.end_date IS NULL GROUP BY sa.grid_id) wk ON wk.grid_id = f.grid_id
 ORDER BY f.code
 """
 
@@ -214,7 +217,20 @@ def grids(conn: Connection, scope: Scope) -> pd.DataFrame:
     covered = coverage_by_grid(_grid_measure_rows(conn, scope))["households_covered"]
     frame["covered_households"] = frame["id"].map(covered).fillna(0).astype("int64")
     frame["coverage"] = share(frame["covered_households"], frame["households"])
+    frame["special"] = special_counts(frame)
     return frame
+
+
+def special_counts(frame: pd.DataFrame) -> list[dict[str, int | None]]:
+    """Each grid's ledger counts per special group, as a map popup may show them: counts only (no names), the
+    groups present, and a count from 1 to ``GEOGRID_SUPPRESS_BELOW`` - 1 None (maps are public and cached for
+    everyone, so they take the public form of :func:`geogrid.accounts.privacy.suppress`)."""
+    rows = frame[list(SPECIAL_GROUPS)].to_dict("records")
+    below = get_settings().suppress_below
+    for row in rows:
+        suppress(row, below)
+        row.pop("suppressed", None)
+    return [{g: n for g, n in row.items() if n != 0} for row in rows]
 
 
 def _extent_filter(column: str) -> str:

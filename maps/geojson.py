@@ -98,6 +98,7 @@ def grids_geojson(frame: pd.DataFrame, *, crs: str | None, simplify_m: float, pr
         "covered_households",
         "coverage",
         "party_members",
+        "special",
         "lx",
         "ly",
     ]

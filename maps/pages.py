@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
+from geogrid.model import SPECIAL_GROUPS
 from geogrid.settings import get_settings
 from maps import data, geojson
 from maps.assets import localise
@@ -82,6 +83,13 @@ def measures() -> dict[str, dict]:
             "none_label": "无数据 no data",
         },
     }
+
+
+def group_labels() -> dict[str, str]:
+    """Special groups as the grid popup names them (counts only), in the page's two languages."""
+    from geogrid.ledger import GROUP_NAMES
+
+    return {g: f"{GROUP_NAMES.get(g, g)} {g.replace('_', ' ')}" for g in SPECIAL_GROUPS}
 
 
 def basis_label(scope: data.Scope) -> str:
@@ -241,10 +249,11 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
     import shapely
 
     from geogrid.planning.validate import validate
+    from maps.roster_page import roster_links
 
     ids = scope.place.community_ids
     cids = None if ids is None else list(ids)
-    problems = [p for p in validate(conn, cids=cids) if p.get("location")]
+    problems = roster_links([p for p in validate(conn, cids=cids) if p.get("location")])
     frame = pd.DataFrame(
         [
             {
@@ -252,13 +261,15 @@ def problems_json(conn: Connection, scope: data.Scope) -> str:
                 "severity": p["severity"],
                 "message": p["message"],
                 "grids": " ".join(p["grids"]),
+                "roster_url": p.get("roster_url"),
                 "geom": shapely.from_geojson(json.dumps(p["location"])),
             }
             for p in problems
         ],
-        columns=["rule", "severity", "message", "grids", "geom"],
+        columns=["rule", "severity", "message", "grids", "roster_url", "geom"],
     )
-    return geojson.layer_geojson(frame, ["rule", "severity", "message", "grids"], crs=geojson.display_crs())
+    properties = ["rule", "severity", "message", "grids", "roster_url"]
+    return geojson.layer_geojson(frame, properties, crs=geojson.display_crs())
 
 
 def coverage_page(
@@ -293,6 +304,8 @@ def coverage_page(
                 "basis": basis_label(scope),
                 "minutes": scope.minutes,
                 "print": opts.print_view,
+                "groups": group_labels(),
+                "suppress_below": get_settings().suppress_below,
                 **({"bounds": _bounds(conn, scope), "summary": tile_summary(conn, opts.measure)} if tiled_page else {}),
             }
         )

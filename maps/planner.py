@@ -99,7 +99,7 @@ def _page(m: folium.Map, static_url: str) -> str:
     if not vendored():
         raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)"))
 
-    script = (TEMPLATES / "planner.js").read_text(encoding="utf-8")
+    script = "\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in ("planner.js", "paint.js"))
     m.get_root().header.add_child(
         folium.Element(f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>")
     )
@@ -131,6 +131,58 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
     points = from_wgs84(points, display_crs()) if len(points) else points
     props = [{"id": r[0], "label": r[2] or r[1] or str(r[0]), "households": r[3], "grid": r[4]} for r in rows]
     return _feature_collection(props, points)
+
+
+def units_for_display(conn: Connection, community: str) -> dict:
+    """The units of a community in the display datum with what the paint mode's live bar sums (households,
+    households within a 5-minute area, neighbours) and the figures and band of the community's grids."""
+    from geogrid.planning.painting import community_units
+    from geogrid.planning.preview import grid_stats
+
+    units = community_units(conn, community)
+    geoms = from_wgs84(units.geoms, display_crs()) if len(units.geoms) else units.geoms
+    features = [
+        {
+            "type": "Feature",
+            "id": uid,
+            "properties": {
+                "id": uid,
+                "kind": units.kinds[k],
+                "label": units.labels[k],
+                "grid": units.grids[k],
+                "households": units.households[k],
+                "covered_households": units.covered[k],
+                "buildings": units.buildings[k],
+                "neighbours": [units.ids[j] for j in units.neighbours[k]],
+            },
+            "geometry": json.loads(shapely.to_geojson(geoms[k])),
+        }
+        for k, uid in enumerate(units.ids)
+    ]
+    rows = conn.execute(text(GRIDS_SQL), {"cids": community_ids(conn, community)}).all()
+    ids = dict(conn.execute(text("SELECT code, id FROM grids WHERE code = ANY(:c)"), {"c": [r[0] for r in rows]}).all())
+    stats = grid_stats(conn, list(ids.values()), units.basis) if ids else {}
+    bands = get_settings().household_bands
+    grids = [
+        {
+            "code": r[0],
+            "name": r[1],
+            "kind": r[2],
+            "version": r[3],
+            "households": stats[ids[r[0]]]["households"],
+            "covered_households": stats[ids[r[0]]]["covered_households"],
+            "parts": stats[ids[r[0]]]["parts"],
+            "band": bands.get(r[2], bands["basic"]),
+        }
+        for r in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "community": community,
+        "coverage_basis": units.basis,
+        "grids": grids,
+        "features": features,
+    }
 
 
 def planner_html(conn: Connection, community: str | None, static_url: str, api_url: str = "") -> str:

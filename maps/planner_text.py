@@ -74,4 +74,27 @@ def planner_text() -> dict[str, str]:
         ),
         "map_link": t("before/after map"),
         "tooltip": t("{label} · {households} households · grid {grid}", **_keep("label", "households", "grid")),
+        "th_unit": t("unit"),
+        "paint_mode": t("Paint blocks and compounds into the picked grid"),
+        "paint_hint": t(
+            "Pick a grid, then click or drag over blocks to paint them into it (a wider brush takes every unit it "
+            "touches). Locked grids never change. Preview checks the figures on the server before apply."
+        ),
+        "paint_brush": t("Brush"),
+        "paint_lock": t("Locked grids"),
+        "paint_undo": t("Undo"),
+        "paint_redo": t("Redo"),
+        "paint_build": t("Compute this community's units"),
+        "paint_building": t("computing the units of this community…"),
+        "paint_pick_first": t("pick the grid to paint into first"),
+        "paint_locked": t("grid {code} is locked", **_keep("code")),
+        "paint_painted": t("{n} unit(s) painted into {code}: preview it", **_keep("n", "code")),
+        "paint_nothing": t("nothing painted yet"),
+        "paint_households": t("{households} households (band {lo}–{hi})", **_keep("households", "lo", "hi")),
+        "paint_pieces": t("{n} piece(s)", **_keep("n")),
+        "paint_coverage": t("5-minute coverage {share}", **_keep("share")),
+        "paint_confirm_split": t("This leaves {grids} in several pieces. Preview it anyway?", **_keep("grids")),
+        "paint_not_sent": t("not previewed: paint so that every grid stays in one piece"),
+        "paint_empty": t("{grids} would keep nothing: merge it instead of painting all of it away", **_keep("grids")),
+        "paint_tooltip": t("{label} · {households} households · grid {grid}", **_keep("label", "households", "grid")),
     }

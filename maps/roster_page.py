@@ -7,6 +7,7 @@ Only names and roles are shown (posted publicly in practice); phones and ledgers
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from sqlalchemy import Connection, text
 
@@ -16,6 +17,18 @@ from geogrid.planning.validate import community_ids, validate
 from geogrid.rosters import list_party_orgs, list_staff
 
 ROSTER_RULES = ("no_full_time_worker", "no_party_org", "worker_too_many_grids")
+ROSTER_URL = "/rosters/{community}"  # the page api/routers/rosters.py serves (the core writes no URLs)
+
+
+def roster_links(problems: list[dict]) -> list[dict]:
+    """Give each roster problem (一人一格, 支部建在网格上, a worker on too many grids) a ``roster_url``: the
+    roster page of its community, where it is fixed. Other problems are left as they are."""
+    for p in problems:
+        if p.get("rule") in ROSTER_RULES and p.get("community"):
+            p["roster_url"] = ROSTER_URL.format(community=quote(p["community"], safe=""))
+    return problems
+
+
 ROLE_NAMES = {
     "grid_leader": "网格长",
     "full_time_worker": "专职网格员",

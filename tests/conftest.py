@@ -29,6 +29,7 @@ from geogrid.db import cluster  # noqa: E402
 # The test cities (tests/fixtures/) as fixtures: planning_city, lookup_city, small_city.
 pytest_plugins = [
     "tests.fixtures.planning_city",
+    "tests.fixtures.paint_city",
     "tests.fixtures.lookup_city",
     "tests.fixtures.maps_city",
     "tests.fixtures.rosters_street",

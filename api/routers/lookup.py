@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
 from api.schemas import LOOKUP_RESPONSES
-from geogrid import db
-from geogrid.csvsafe import SafeWriter
+from geogrid import db, point_index
+from geogrid.csvsafe import SafeWriter, escape_cell
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
-from geogrid.lookup import CSV_COLUMNS, lookup_address, lookup_batch, lookup_point, lookup_point_async
+from geogrid.lookup import (
+    CSV_COLUMNS,
+    lookup_address,
+    lookup_batch,
+    lookup_columns,
+    lookup_point,
+    lookup_point_async,
+)
 
 POOL_SIZE = 8  # connections per worker process for point lookups
 RECONNECT_WINDOW_S = 2.0  # a failed pool slot retries this long, then the next request starts a fresh attempt
@@ -68,9 +76,13 @@ async def lookup_pool(app) -> AsyncIterator[None]:
         logging.getLogger(__name__).warning("%s", t("point lookups without the async pool: {error}", error=exc))
         pool = None
     app.state.lookup_pool = pool
+    point_index.enable()  # point answers from memory, checked against the database on every request
+    if pool is not None:
+        point_index.start(db.ready())
     try:
         yield
     finally:
+        point_index.disable()
         if pool is not None:
             await pool.close()
 
@@ -127,7 +139,7 @@ async def lookup(request: Request) -> Response:
     if not point and address is None:
         raise GeogridError(t("give lon and lat, or address"))
     pool = getattr(request.app.state, "lookup_pool", None)
-    if point and pool is not None:
+    if lon is not None and lat is not None and pool is not None:
         import psycopg
         from psycopg_pool import PoolTimeout
 
@@ -142,7 +154,9 @@ async def lookup(request: Request) -> Response:
     def work() -> dict:
         # Autocommit: read-only, so no BEGIN, and no ROLLBACK round trip when the connection goes back.
         with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return lookup_point(conn, lon, lat, crs) if point else lookup_address(conn, address, explain)
+            if lon is not None and lat is not None:
+                return lookup_point(conn, lon, lat, crs)
+            return lookup_address(conn, address or "", explain)
 
     return _json(await anyio.to_thread.run_sync(work, limiter=_DB_SLOTS))
 
@@ -188,15 +202,117 @@ async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_len
     """
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("text/csv", "multipart/form-data"):
-        items = await _csv_items(request, kind)
-        results = await _run(items, crs)
+        raw = await _csv_body(request, kind)
+        points = _csv_points(raw)
+        if points is not None:  # points only: the columnar path, same CSV answer
+            columns = await _run_columns(*points, crs)
+            return Response(_columns_csv(columns), media_type="text/csv; charset=utf-8")
+        results = await _run(_csv_items(raw), crs)
         return Response(_to_csv(results), media_type="text/csv; charset=utf-8")
+    raw = await request.body()
+    columnar = _columnar(raw)
+    if columnar is not None:
+        columns = await _run_columns(columnar.id, columnar.lon, columnar.lat, crs or columnar.crs)
+        return _json(columns)
     try:
-        body = BatchRequest.model_validate_json(await request.body())
+        body = BatchRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
     results = await _run([i.model_dump() for i in body.items], crs or body.crs)
     return _json({"results": results})
+
+
+class ColumnarRequest(BaseModel):
+    """Points as columns: ``{"lon": [...], "lat": [...], "id": [...]}``, answered as columns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lon: list[float | None]
+    lat: list[float | None]
+    id: list[str | int | None] | None = None
+    crs: str = Field("wgs84", max_length=40, description=CRS_HELP)
+
+
+def _columnar(raw: bytes) -> ColumnarRequest | None:
+    """The columnar body when it is one (a JSON object with ``lon``), else None (the items format)."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or "lon" not in data or "items" in data:
+        return None
+    try:
+        return ColumnarRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+
+
+async def _run_columns(ids, lon, lat, crs: str | None) -> dict[str, list]:
+    from starlette.concurrency import run_in_threadpool
+
+    def work() -> dict[str, list]:
+        import numpy as np
+
+        x = (
+            np.array([math.nan if v is None else v for v in lon], dtype=float)
+            if None in lon
+            else np.asarray(lon, float)
+        )
+        y = (
+            np.array([math.nan if v is None else v for v in lat], dtype=float)
+            if None in lat
+            else np.asarray(lat, float)
+        )
+        with db.ready().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return lookup_columns(conn, ids, x, y, crs)
+
+    return await run_in_threadpool(work)
+
+
+def _csv_points(raw: bytes) -> tuple[list[str], list[float], list[float]] | None:
+    """A CSV of points only (columns lon and lat, no address column): ids and coordinates, else None."""
+    try:
+        text_ = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    reader = csv.reader(io.StringIO(text_))
+    header = next(reader, None)
+    if header is None or "address" in header or not {"lon", "lat"} <= set(header):
+        return None
+    i_lon, i_lat, i_id = header.index("lon"), header.index("lat"), header.index("id") if "id" in header else -1
+    ids, lon, lat = [], [], []
+    try:
+        for n, row in enumerate(reader, start=2):
+            ids.append((row[i_id] if 0 <= i_id < len(row) else "") or str(n))
+            lon.append(_number(row[i_lon]) if i_lon < len(row) else math.nan)
+            lat.append(_number(row[i_lat]) if i_lat < len(row) else math.nan)
+    except csv.Error:
+        return None
+    return ids, lon, lat
+
+
+def _number(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return math.nan
+
+
+def _columns_csv(columns: dict[str, list]) -> str:
+    """The CSV answer of :func:`_to_csv` for a points-only batch (no address columns to fill)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    blank = [None] * len(columns["id"])
+    memo: dict = {}
+
+    def escaped(values: list) -> list:  # grid fields repeat: each distinct value escaped once
+        return [memo[v] if v in memo else memo.setdefault(v, escape_cell(v)) for v in values]
+
+    by_name = {name: escaped(values) for name, values in columns.items() if name != "id"}
+    by_name["id"] = [escape_cell(v) for v in columns["id"]]
+    writer.writerows(zip(*(by_name.get(name, blank) for name in CSV_COLUMNS), strict=True))
+    return out.getvalue()
 
 
 async def _run(items: list[dict], crs: str | None) -> list[dict]:
@@ -209,7 +325,7 @@ async def _run(items: list[dict], crs: str | None) -> list[dict]:
     return await run_in_threadpool(work)
 
 
-async def _csv_items(request: Request, kind: str) -> list[dict]:
+async def _csv_body(request: Request, kind: str) -> bytes:
     if kind == "multipart/form-data":
         try:
             form = await request.form()
@@ -218,9 +334,11 @@ async def _csv_items(request: Request, kind: str) -> list[dict]:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise GeogridError(t("multipart upload needs a 'file' field holding the CSV"))
-        raw = await upload.read()
-    else:
-        raw = await request.body()
+        return await upload.read()
+    return await request.body()
+
+
+def _csv_items(raw: bytes) -> list[dict]:
     try:
         reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
         fields = set(reader.fieldnames or ())

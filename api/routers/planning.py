@@ -8,15 +8,26 @@ from pydantic import BaseModel, Field
 
 from api import security
 from api.deps import Place, ReadConn, WriteConn
-from api.responses import Applied, FeatureCollection, History, Plan, Reverted, Undone, Validation
+from api.responses import (
+    Applied,
+    FeatureCollection,
+    History,
+    PaintUnits,
+    Plan,
+    Reverted,
+    Undone,
+    UnitsBuilt,
+    Validation,
+)
 from api.security import CurrentUser
-from geogrid.accounts.scope import check_grids, check_plan, plan_grids
+from geogrid.accounts.scope import check_community, check_grids, check_plan, plan_grids
 from geogrid.planning.apply import apply_plan
 from geogrid.planning.edit_models import Edit
 from geogrid.planning.history import history, revert
 from geogrid.planning.preview import create_plan, get_plan
 from geogrid.planning.undo import undo_plan
 from geogrid.planning.validate import validate
+from maps.roster_page import roster_links
 
 router = APIRouter(tags=["planning"])
 
@@ -28,11 +39,15 @@ class PlanIn(BaseModel):
         max_length=1000,
         description=(
             "Edits in order, each chosen by its op: redraw {grid, geometry, repair}, split {grid, line}, "
-            "merge {grids, name}, move_buildings {buildings, to}, revert {grid, to_version}; GeoJSON may carry "
+            "merge {grids, name}, move_buildings {buildings, to, locked, confirm_split}, move_units {grid, units, "
+            "locked, confirm_split} (paint units into a grid), revert {grid, to_version}; GeoJSON may carry "
             "crs: wgs84/cgcs2000/gcj02/bd09/EPSG:xxxx. Coordinates are checked: finite, 2D, on the Earth."
         ),
     )
     base_versions: dict[str, int] | None = Field(None, description="Grid versions the planner saw: {code: version}.")
+    locked: list[str] = Field(
+        default_factory=list, max_length=1000, description="Grids that must not change: 422 naming them if they would."
+    )
     author: str | None = Field(None, max_length=100)
 
 
@@ -42,7 +57,7 @@ def get_validation(
     community: Place = None,
 ) -> dict:
     """Every problem of the grids in force: rule, severity, grids, community, message, GeoJSON location."""
-    problems = validate(conn, community)
+    problems = roster_links(validate(conn, community))
     return {
         "community": community,
         "count": len(problems),
@@ -62,7 +77,7 @@ def post_plan(
     """Store a draft plan and answer its preview: who changes grid, before/after figures, validation, map link.
 
     403 naming the grid when the plan touches a grid outside the caller's granted streets or communities."""
-    plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare)
+    plan = create_plan(conn, body.edits, body.base_versions, body.author or who.name, compare, body.locked)
     codes = plan_grids(plan["preview"])
     area = check_plan(conn, who, plan["preview"])  # raises before commit: an out-of-scope draft is never stored
     security.record(
@@ -76,6 +91,29 @@ def post_plan(
     return _linked(plan)
 
 
+@router.get("/plans/units", response_model=PaintUnits)
+def plan_units(conn: ReadConn, community: str = Query(..., min_length=1, max_length=100)) -> dict:
+    """The units (blocks, compounds, buildings) of a community with their grid now, households, households within
+    a 5-minute service area and neighbours, and the figures of its grids: what the planner paints with. Empty
+    until the community's units are computed (``POST /plans/units`` or ``geogrid partition``)."""
+    from maps.planner import units_for_display
+
+    return units_for_display(conn, community)
+
+
+@router.post("/plans/units", response_model=UnitsBuilt)
+def build_plan_units(
+    conn: WriteConn, request: Request, who: CurrentUser, community: str = Query(..., min_length=1, max_length=100)
+) -> dict:
+    """Compute and store the units of a community that has none yet (a community never partitioned)."""
+    from geogrid.planning.painting import ensure_units
+
+    check_community(conn, who, community)
+    n = ensure_units(conn, community)
+    security.record(conn, request, "units_build", area=community, target=community, details={"units": n})
+    return {"community": community, "units": n}
+
+
 @router.get("/plans/{plan_id}", response_model=Plan)
 def read_plan(conn: ReadConn, plan_id: int) -> dict:
     return _linked(get_plan(conn, plan_id))
@@ -85,6 +123,7 @@ def _linked(plan: dict) -> dict:
     """The plan with its preview's map link: URLs are the API's to make (the core knows no routes)."""
     if plan.get("preview") is not None:
         plan["preview"] = {**plan["preview"], "map_url": router.url_path_for("plan_map", plan_id=plan["plan"])}
+        roster_links(plan["preview"].get("validation", {}).get("problems", []))
     return plan
 
 

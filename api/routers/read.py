@@ -37,7 +37,8 @@ _BBOX = "ST_Intersects({col}, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 def _grids_sql(where: str, extra: str = "") -> str:
     """Grids matching ``where`` (on ``grids g``) with their figures (:mod:`geogrid.figures`) and boundary."""
     return (
-        f"SELECT f.code, f.name, f.kind, f.community_code, f.households, f.residents, f.buildings{extra}, g.geom "
+        "SELECT f.code, f.name, f.kind, f.community_code, f.households, f.households_estimated, "
+        f"f.estimated_households, f.residents, f.buildings{extra}, g.geom "
         f"FROM ({grid_figures_sql(where)}) f JOIN grids g ON g.id = f.grid_id"
     )
 

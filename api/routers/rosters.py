@@ -1,7 +1,7 @@
 """Rosters over HTTP: staff and their dated grid assignments, party organisations, who was responsible when.
 
-Public answers carry names and roles only (posted publicly in practice); phones and residents' names never
-leave through the API. Ledgers with personal data are CLI-only (``geogrid export ledger``) until sign-in exists.
+Public answers carry names and roles only (posted publicly in practice); phones and residents' names leave only
+through the ledger (``GET /ledger``, ``/ledger.xlsx``): signed-in staff of the place, every read audited.
 """
 
 from __future__ import annotations
@@ -9,12 +9,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Connection, text
 
+from api import security
+from api.deps import WriteConn
 from api.security import CurrentUser
 from geogrid import db
 from geogrid.accounts.scope import check_grids
+from geogrid.accounts.store import Principal
+from geogrid.errors import GeogridError
+from geogrid.i18n import t
+from geogrid.ledger import Ledger, ledger_entries, workbook_bytes
 from geogrid.rosters import (
     Assignment,
     EndAssignment,
@@ -36,6 +43,7 @@ from geogrid.rosters import (
     move_party_org,
     responsible_on,
 )
+from geogrid.scope import Scope, resolve_scope
 
 router = APIRouter(tags=["rosters"])
 Code = Annotated[str | None, Query(max_length=32, description="A grid or community code.")]
@@ -129,3 +137,58 @@ def roster_page(community: Annotated[str, Path(max_length=200)]) -> HTMLResponse
 
     with db.ready().connect() as conn:
         return HTMLResponse(page(conn, community))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _ledger_place(conn: Connection, who: Principal, community: str | None, grid: str | None) -> Scope:
+    """The place asked for, checked against the caller's areas: staff read their own streets and communities'
+    ledgers (403 naming the first grid outside them; with no place, all of their areas); admins read any."""
+    if community and grid:
+        raise GeogridError(t("give a community or a grid, not both"))
+    if who.role != "admin" and not (community or grid):
+        ids = conn.scalars(text(OWN_GRIDS_SQL), {"a": list(who.areas)}).all()
+        return Scope(",".join(who.areas) or None, "community", tuple(ids), None)
+    levels = ("grid",) if grid else ("district", "street", "community")
+    place = resolve_scope(conn, grid or community, levels)
+    if who.role != "admin" and place.grid_ids:
+        codes = list(conn.scalars(text("SELECT code FROM grids WHERE id = ANY(:i)"), {"i": list(place.grid_ids)}))
+        check_grids(conn, who, codes)
+    return place
+
+
+OWN_GRIDS_SQL = """
+SELECT g.id FROM grids g JOIN admin_areas c ON c.id = g.community_id LEFT JOIN admin_areas s ON s.id = c.parent_id
+ WHERE g.valid_to IS NULL AND (c.code = ANY(:a) OR s.code = ANY(:a)) ORDER BY g.id
+"""
+
+
+@router.get("/ledger", response_model=Ledger)
+def ledger_read(
+    conn: WriteConn, request: Request, who: CurrentUser, community: Code = None, grid: Code = None
+) -> Ledger:
+    """The special-group ledger (台账) of a community or grid: residents, buildings, groups and the staff
+    responsible, with counts per grid. Personal data: staff of the place only; every read is audited."""
+    place = _ledger_place(conn, who, community, grid)
+    answer = ledger_entries(conn, place)
+    security.record(conn, request, "ledger_read", area=place.ref, details={"entries": len(answer.entries)})
+    return answer
+
+
+@router.get(
+    "/ledger.xlsx",
+    response_class=Response,
+    responses={
+        200: {"content": {XLSX: {}}, "description": "The ledger workbook (what `geogrid export ledger` writes)."}
+    },
+)
+def ledger_workbook(
+    conn: WriteConn, request: Request, who: CurrentUser, community: Code = None, grid: Code = None
+) -> Response:
+    """The ledger as the .xlsx workbook ``geogrid export ledger`` writes (same sheets); audited."""
+    place = _ledger_place(conn, who, community, grid)
+    body = workbook_bytes(conn, "ledger", place)
+    security.record(conn, request, "ledger_export", area=place.ref)
+    name = f"ledger-{place.ref or 'city'}.xlsx"
+    return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

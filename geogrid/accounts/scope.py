@@ -91,3 +91,19 @@ def plan_grids(preview: dict) -> list[str]:
         for item in preview.get("moved", {}).get(kind, []):
             codes.update(c for c in (item.get("from"), item.get("to")) if c and c not in new)
     return sorted(codes)
+
+
+def check_community(conn: Connection, who: Principal, community: str) -> str | None:
+    """Raise 403 unless the account may change this community (by code or name); returns its code."""
+    row = conn.execute(
+        text(
+            "SELECT c.code, s.code AS street FROM admin_areas c LEFT JOIN admin_areas s ON s.id = c.parent_id "
+            "WHERE c.level = 'community' AND (c.code = :c OR c.name = :c) ORDER BY c.id LIMIT 1"
+        ),
+        {"c": community},
+    ).first()
+    if row is None or who.role == "admin" or {row.code, row.street} & set(who.areas):
+        return row.code if row else None
+    raise Forbidden(
+        t("community {community} is outside the areas granted to {name}", community=row.code, name=who.name)
+    )

@@ -98,7 +98,10 @@ def stats(
             row.code,
             row.name,
             row.kind,
-            *(f"{v:,}" for v in (row.buildings, row.households, row.residents, row.party_members, special, row.staff)),
+            f"{row.buildings:,}",
+            f"{row.households:,}"
+            + (" " + t("(estimated {n})", n=f"{row.estimated_households:,}") if row.households_estimated else ""),
+            *(f"{v:,}" for v in (row.residents, row.party_members, special, row.staff)),
             "yes" if row.full_time_workers else "[red]none[/]",
             "yes" if row.party_org else "[red]none[/]",
         )

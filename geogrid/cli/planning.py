@@ -211,3 +211,60 @@ def revert_command(
             n=result["buildings_moved"],
         )
     )
+
+
+@plan_app.command("units", help=t("The units (blocks, compounds, buildings) of a community and the grid each is in."))
+def units_command(
+    community: str = typer.Argument(..., help=t("Community code or name.")),
+    build: bool = typer.Option(False, "--build", help=t("Compute and store the units when there are none yet.")),
+) -> None:
+    from geogrid.planning.painting import community_units, ensure_units
+
+    with db.ready().begin() as conn:
+        if build:
+            ensure_units(conn, community)
+        units = community_units(conn, community)
+    table = Table(
+        heading("unit"),
+        heading("kind"),
+        heading("name"),
+        heading("grid"),
+        heading("households"),
+        title=t("{n} unit(s) of community {community}", n=len(units.ids), community=community),
+    )
+    for k, uid in enumerate(units.ids):
+        table.add_row(str(uid), units.kinds[k], units.labels[k], units.grids[k] or "-", str(units.households[k]))
+    console.print(table)
+    if not units.ids:
+        console.print(t("no units stored: run with --build, or geogrid partition --community {c}", c=community))
+
+
+@plan_app.command("paint", help=t("Store a draft plan moving units into a grid (move_units) and print its preview."))
+def paint_command(
+    grid: str = typer.Argument(..., help=t("The grid that takes the units.")),
+    units: list[int] = typer.Argument(..., help=t("Unit ids (geogrid plan units COMMUNITY).")),
+    lock: list[str] = typer.Option([], "--lock", help=t("A grid that must not change (repeatable).")),
+    confirm_split: bool = typer.Option(
+        False, "--confirm-split", help=t("Accept a grid falling into more pieces than it had.")
+    ),
+    author: str = typer.Option(None, help=t("Who proposes the change.")),
+) -> None:
+    from geogrid.planning.preview import create_plan
+
+    edit = {"op": "move_units", "grid": grid, "units": units, "locked": lock, "confirm_split": confirm_split}
+    with db.ready().begin() as conn, console.status(t("previewing plan")):
+        plan = create_plan(conn, [edit], author=author)
+        _audit(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]})
+    preview = plan["preview"]
+    table = Table(heading("grid"), heading("households"), heading("pieces"), title=t("plan {plan}", plan=plan["plan"]))
+    for g in preview["grids"]:
+        before, after = g["before"] or {}, g["after"] or {}
+        table.add_row(
+            g["code"],
+            f"{before.get('households', '-')} → {after.get('households', '-')}",
+            f"{before.get('parts', '-')} → {after.get('parts', '-')}",
+        )
+    console.print(table)
+    for u in preview["units"]:
+        console.print(t("{label}: {src} → {dst}", label=u["label"], src=u["from"] or "-", dst=u["to"]))
+    console.print(t("apply with: geogrid plan apply {plan}", plan=plan["plan"]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 ZH: dict[str, str] = {
+    "{count} other places in the address data carry this door number too": "地址数据中另有 {count} 处也是这个门牌号",
+    "lon, lat and id must be lists of the same length": "lon、lat 和 id 必须是长度相同的列表",
     "address book": "标准地址库",
     "row has no address: give address, or road and door, or compound and building": "该行没有地址：请填写地址，或道路和门牌号，或小区和楼栋",
     "no point: give lon and lat, or the source id of an imported building ({ref})": "没有位置：请填写经纬度，或已导入楼栋的编号（{ref}）",

@@ -60,4 +60,5 @@ ZH: dict[str, str] = {
     "{n:,} assignments ended": "{n:,} 条任职结束",
     "party organisation rate (组建率) {rate:.1%}; {n} grid(s) without a full-time worker": "网格党组织组建率 {rate:.1%}；{n} 个网格没有专职网格员",
     "a date is written YYYY-MM-DD": "日期请写作 YYYY-MM-DD",
+    "give a community or a grid, not both": "请给出社区或网格之一，不要同时给出",
 }

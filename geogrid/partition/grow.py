@@ -35,7 +35,7 @@ class UnitGraph:
 
 def violation(h: float, lo: int, hi: int) -> float:
     """How far a household count lies outside the band (0 inside)."""
-    return max(0.0, lo - h) + max(0.0, h - hi)
+    return float(lo - h) if h < lo else float(h - hi) if h > hi else 0.0
 
 
 def choose_k(total: float, lo: int, hi: int) -> int:
@@ -205,12 +205,23 @@ def _absorb_unlabelled(g: UnitGraph, labels: np.ndarray, comp: list[int]) -> Non
         pending = rest
 
 
-def _score_move(reg: Regions, u: int, src: int, dst: int, lo: int, hi: int) -> tuple[float, float]:
-    """(band violation change, spread change) when unit ``u`` moves from ``src`` to ``dst``: lower is better."""
+def _score_move(
+    reg: Regions, u: int, src: int, dst: int, lo: int, hi: int, base: dict[int, float] | None = None
+) -> tuple[float, float]:
+    """(band violation change, spread change) when unit ``u`` moves from ``src`` to ``dst``: lower is better.
+
+    The spread change is left at 0 when the band gets worse (such a move is never taken); ``base`` caches the
+    regions' current spreads across the candidates of one search (the hot loop of :func:`repair`)."""
     h = reg.g.households[u]
     before = violation(reg.hh[src], lo, hi) + violation(reg.hh.get(dst, 0.0), lo, hi)
     after = violation(reg.hh[src] - h, lo, hi) + violation(reg.hh.get(dst, 0.0) + h, lo, hi)
-    spread = (reg.spread(src, without=u) + reg.spread(dst, extra=u)) - (reg.spread(src) + reg.spread(dst))
+    if after - before > 0:
+        return after - before, 0.0
+    base = {} if base is None else base
+    for r in (src, dst):
+        if r not in base:
+            base[r] = reg.spread(r)
+    spread = (reg.spread(src, without=u) + reg.spread(dst, extra=u)) - (base[src] + base[dst])
     return after - before, spread
 
 
@@ -259,13 +270,14 @@ def _best_move(reg: Regions, r: int, lo: int, hi: int, frozen: set[int], compact
     best, best_key = None, (0.0, 0.0)
     if violation(reg.hh[r], lo, hi) == 0 and not compact:
         return False
+    base: dict[int, float] = {}
     for u in sorted(reg.members[r]):
         for w in reg.g.neighbours[u]:
             s = int(reg.labels[w])
             if s == r or s < 0 or s in frozen:
                 continue
             for unit, src, dst in ((u, r, s), (w, s, r)):
-                d_band, d_spread = _score_move(reg, unit, src, dst, lo, hi)
+                d_band, d_spread = _score_move(reg, unit, src, dst, lo, hi, base)
                 key = (d_band, d_spread)
                 if d_band > 0 or (d_band == 0 and (not compact or d_spread >= -1e-6)):
                     continue

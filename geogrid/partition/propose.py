@@ -24,7 +24,7 @@ from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
 from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
-from geogrid.planning.edits import polygonal
+from geogrid.planning.edits import SLIVER_DEG2, polygonal
 from geogrid.settings import get_settings
 
 FILL_DEG = 2e-7  # about 2 cm
@@ -47,6 +47,7 @@ class Proposed:
     road_share: float | None
     in_band: bool
     reason: str | None
+    band_possible: bool  # False when the plan proved the units allow no grid in the band here
     geom: shapely.Geometry  # lon/lat
 
     def report(self) -> dict:
@@ -91,15 +92,110 @@ def _fixed(units: Units, lo: int, hi: int) -> dict[int, tuple[str, str]]:
     return out
 
 
+def _group(units: Units, lo: int, hi: int, seed: int) -> tuple[dict[int, tuple[str, str]], np.ndarray]:
+    fixed = _fixed(units, lo, hi)
+    tries = get_settings().partition_tries
+    return fixed, partition(units.graph, lo, hi, seed=seed, tries=tries, fixed={u: 0 for u in fixed})
+
+
+def _out_of_band(units: Units, labels: np.ndarray, fixed: dict, lo: int, hi: int) -> int:
+    """Basic grids (not a unit of its own) outside the band."""
+    hh = np.bincount(labels, weights=units.households)
+    special = {int(labels[u]) for u in fixed}
+    return sum(1 for r in np.unique(labels) if r not in special and not lo <= hh[r] <= hi)
+
+
+def _blocks_to_cut(units: Units, labels: np.ndarray, fixed: dict, lo: int, hi: int) -> set[int]:
+    """Whole blocks (two buildings or more) in or beside a basic grid outside the band: cut into buildings, they
+    let that grid take or give part of a block."""
+    hh = np.bincount(labels, weights=units.households)
+    special = {int(labels[u]) for u in fixed}
+    out_regions = {int(r) for r in np.unique(labels) if r not in special and not lo <= hh[r] <= hi}
+    near = {u for u in range(len(labels)) if labels[u] in out_regions}
+    near |= {w for u in list(near) for w in units.graph.neighbours[u] if w not in fixed}
+    return {int(units.block[u]) for u in near if units.kind[u] == "block" and len(units.buildings[u]) > 1}
+
+
+def _unit_name(units: Units, u: int) -> str:
+    return units.compound[u] or {"block": t("block"), "building": t("building")}.get(units.kind[u], "")
+
+
+def why_out(units: Units, members: np.ndarray, fixed: set[int], lo: int, hi: int) -> tuple[str, bool]:
+    """Why a basic grid is outside the band, and whether the band was possible there (False: proved not). Below it, the plan proves what it can: the whole area is smaller
+    than one grid, or one of the grid's units (never split) reaches the minimum with no set of contiguous units
+    around it without passing the maximum. Otherwise the search found no better (said as such)."""
+    g = units.graph
+    hh = int(units.households[members].sum())
+    if hh < lo:
+        inside = set(members.tolist())
+        reach = {w for u in inside for w in g.neighbours[u] if w not in fixed} - inside
+        if not reach:
+            return t(
+                "{n} households, fewer than the band minimum {lo} and nothing around to join: one grid", n=hh, lo=lo
+            ), False
+        for u in sorted(inside, key=lambda u: units.households[u]):
+            if _cannot_reach(units, int(u), fixed, lo, hi):
+                return t(
+                    "{unit} has {h} households, below the band minimum {lo}, and joined with any neighbouring units "
+                    "it passes the maximum {hi}: the units here allow no better",
+                    unit=_unit_name(units, int(u)),
+                    h=int(units.households[u]),
+                    lo=lo,
+                    hi=hi,
+                ), False
+    return t("{n} households, outside the band {lo}–{hi}: the search found no better", n=hh, lo=lo, hi=hi), True
+
+
+def _cannot_reach(units: Units, u: int, fixed: set[int], lo: int, hi: int, limit: int = 2000) -> bool:
+    """Whether no contiguous set of units holding ``u`` has between ``lo`` and ``hi`` households (a bounded
+    search over connected sets up to ``hi``). False when nothing is proved: the bound is hit, or the set would
+    pass ``hi`` only by taking a whole block that could still be cut into buildings."""
+    g = units.graph
+    seen: set[frozenset[int]] = set()
+    stack = [frozenset([u])]
+    while stack:
+        part = stack.pop()
+        total = float(g.households[list(part)].sum())
+        if lo <= total <= hi:
+            return False
+        if total > hi or part in seen:
+            continue
+        seen.add(part)
+        if len(seen) > limit:
+            return False
+        for w in {w for v in part for w in g.neighbours[v]} - part - fixed:
+            if units.kind[w] == "block" and len(units.buildings[w]) > 1 and total + g.households[w] > hi:
+                return False
+            stack.append(part | {w})
+    return True
+
+
+def group_units(inp: AreaInput, lo: int, hi: int, seed: int = 0) -> tuple[Units, dict, np.ndarray]:
+    """Units, those that are a grid of their own (:func:`_fixed`), and a region label per unit. Grouped once;
+    when a basic region stays outside the band beside whole blocks, those blocks are cut into buildings and
+    the community grouped again, keeping the finer units when they do as well or better (what is still out
+    of the band is then proved against them by :func:`why_out`)."""
+    dedicated_min = get_settings().dedicated_min_m2
+    units = build_units(inp, hi, dedicated_min)
+    if not len(units.geoms):
+        return units, {}, np.empty(0, dtype=np.int64)
+    fixed, labels = _group(units, lo, hi, seed)
+    cut = _blocks_to_cut(units, labels, fixed, lo, hi)
+    if cut:
+        finer = build_units(inp, hi, dedicated_min, frozenset(cut))
+        fixed2, labels2 = _group(finer, lo, hi, seed)
+        if _out_of_band(finer, labels2, fixed2, lo, hi) <= _out_of_band(units, labels, fixed, lo, hi):
+            return finer, fixed2, labels2
+    return units, fixed, labels
+
+
 def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[list[Proposed], Units]:
     """Grids for one community, in reading order (nothing read or written: pure on ``inp``)."""
     cfg = get_settings()
     lo, hi = cfg.household_bands["basic"]
-    units = build_units(inp, hi, cfg.dedicated_min_m2)
+    units, fixed, labels = group_units(inp, lo, hi, seed)
     if not len(units.geoms):
         return [], units
-    fixed = _fixed(units, lo, hi)
-    labels = partition(units.graph, lo, hi, seed=seed, tries=cfg.partition_tries, fixed={u: 0 for u in fixed})
     roads = shapely.buffer(shapely.union_all(inp.lines), ROAD_BUFFER_M) if len(inp.lines) else shapely.Polygon()
     groups = [np.flatnonzero(labels == r) for r in range(labels.max() + 1)]
     groups = [g for g in groups if len(g)]
@@ -117,14 +213,8 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
         kind = special[0] if special else "basic"
         band = cfg.household_bands.get(kind, (lo, hi))
         in_band = band[0] <= hh <= band[1]
-        reason = (
-            special[1]
-            if special
-            else (
-                None
-                if in_band
-                else t("{n} households, outside the band {lo}–{hi}: the units here allow no better", n=hh, lo=lo, hi=hi)
-            )
+        reason, possible = (
+            (special[1], False) if special else (None, True) if in_band else why_out(units, g, set(fixed), lo, hi)
         )
         out.append(
             Proposed(
@@ -140,6 +230,7 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
                 road_share(geoms[k], inp.polygon, roads),
                 in_band,
                 reason,
+                possible,
                 lonlat[k],
             )
         )
@@ -165,18 +256,26 @@ def tidy_parts(geoms: list[shapely.Geometry], points: np.ndarray) -> list[shapel
     return geoms
 
 
+def _no_specks(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of an overlay without its zero-area specks (below a square centimetre): one piece stays one."""
+    parts = [p for p in shapely.get_parts(polygonal(geom)) if p.area > SLIVER_DEG2]
+    return shapely.MultiPolygon(parts) if parts else polygonal(geom)
+
+
 def fill_outline(comm: Community, grids: np.ndarray) -> np.ndarray:
     """Grids grown by about 2 cm and clipped to the community, in lon/lat: the millimetres that snapping and
     reprojection open along the outline are covered. Where neighbours now overlap, the ``create`` edit of the
     later grid trims the earlier one, so the plan's grids meet exactly."""
     grown = shapely.buffer(grids, FILL_DEG, join_style="mitre", mitre_limit=2.0)
-    out = np.asarray([polygonal(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
+    out = np.asarray([_no_specks(g) for g in shapely.intersection(grown, comm.geom)], dtype=object)
     gaps = polygonal(shapely.difference(comm.geom, shapely.union_all(out)))  # what the fill did not reach
     for part in shapely.get_parts(gaps):
+        if part.area <= SLIVER_DEG2:  # a speck below a square centimetre: no gap, and no second part to a grid
+            continue
         touch = shapely.area(shapely.intersection(out, shapely.buffer(part, 2 * FILL_DEG)))
         if len(touch) and touch.max() > 0:
             k = int(np.argmax(touch))
-            out[k] = polygonal(shapely.union(out[k], part))
+            out[k] = _no_specks(shapely.union(out[k], part))
     return out
 
 
@@ -280,6 +379,7 @@ def draw_communities(conn: Connection, street: Community, seed: int) -> tuple[li
 
 def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
     basic = [g for g in grids if g.kind == "basic"]
+    allow = [g for g in basic if g.band_possible]
     pp = [g.polsby_popper for g in grids]
     roads = [g.road_share for g in grids if g.road_share is not None]
     return {
@@ -287,6 +387,8 @@ def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
         "basic_grids": len(basic),
         "dedicated_grids": len(grids) - len(basic),
         "in_band_share": round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
+        "in_band_share_where_units_allow": round(sum(g.in_band for g in allow) / len(allow), 3) if allow else None,
+        "out_of_band_units_allow_no_better": len(basic) - len(allow),
         "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
         "mean_road_share": round(float(np.mean(roads)), 3) if roads else None,
         "households": sum(g.households for g in grids),

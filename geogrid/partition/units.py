@@ -52,7 +52,9 @@ class Units:
 
 def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
     """Faces of the community cut by the lines, tiling it (dangling lines cut nothing)."""
-    inside = shapely.intersection(lines, polygon) if len(lines) else np.empty(0, dtype=object)
+    # whole lines, not clipped to the polygon: a clipped end lands a hair off the outline and is not noded with
+    # it, so a road crossing the community cut nothing (faces outside the polygon are dropped below)
+    inside = lines[shapely.intersects(lines, polygon)] if len(lines) else np.empty(0, dtype=object)
     edges = shapely.union_all(np.concatenate([[shapely.boundary(polygon)], inside]))
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))), dtype=object)
     if not len(faces):
@@ -128,8 +130,9 @@ def _pieces(block: shapely.Geometry, xy: np.ndarray, keys: np.ndarray) -> tuple[
     return geoms, members
 
 
-def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0) -> Units:
-    """Blocks, joined for compounds, cut into compounds and buildings when above ``hi`` households."""
+def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0, cut: frozenset[int] = frozenset()) -> Units:
+    """Blocks, joined for compounds, cut into compounds and buildings when above ``hi`` households, or when
+    named in ``cut`` (block numbers, :attr:`Units.block`: a grid beside them could not reach the band whole)."""
     faces = blocks(inp.polygon, inp.lines)
     b = inp.buildings
     points = shapely.points(b["x"].to_numpy(float), b["y"].to_numpy(float)) if len(b) else np.empty(0, object)
@@ -150,7 +153,7 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0) -> Units
             and len({k for k in gkeys if k is not None and not pd.isna(k)}) == 1
             and all(k is not None and not pd.isna(k) for k in gkeys)
         )
-        if hh[idx].sum() <= hi or len(idx) < 2 or one_compound:
+        if (hh[idx].sum() <= hi and gid not in cut) or len(idx) < 2 or one_compound:
             geoms.append(geom)
             kinds.append("compound" if one_compound else "block")
             blk.append(gid)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import shapely
@@ -163,8 +163,8 @@ def write_grids(
             {"p": g.parents, "c": g.id, "x": change_id},
         )
         created.append(g.id)
-    handover = _hand_over_merged(conn, changes)
-    _hand_back(conn, changes)
+    handover = _hand_over_merged(conn, changes, now.date(), author)
+    _hand_back(conn, changes, now.date(), author)
     return [g.saved_id for g in changed], [g.saved_id for g in retired], created, handover
 
 
@@ -172,32 +172,71 @@ def _codes(changes: Changes, ids: list[int]) -> list[str]:
     return [g.saved_code for g in changes.grids.values() if g.id in ids]
 
 
-HANDOVER_TABLES = ("staff_assignments", "party_orgs")
+# A current assignment moves to another grid by ending on the day of the change and starting again there:
+# the grid it leaves keeps its history, so "who was responsible for grid X on date D" answers for it.
+END_SQL = """
+UPDATE staff_assignments SET end_date = greatest(CAST(:d AS date), coalesce(start_date, CAST(:d AS date))),
+       ended_by = :a
+ WHERE grid_id = ANY(:f) AND end_date IS NULL AND (CAST(:ids AS int[]) IS NULL OR id = ANY(CAST(:ids AS int[])))
+RETURNING id, staff_id, grid_id, building_id, role, households
+"""
+START_SQL = """
+INSERT INTO staff_assignments (staff_id, grid_id, building_id, role, start_date, households, author)
+SELECT staff_id, :to, building_id, role, :d, households, :a FROM staff_assignments WHERE id = :was RETURNING id
+"""
 
 
-def _hand_over_merged(conn: Connection, changes: Changes) -> list[dict]:
-    """A merged grid keeps its parents' staff and party organisations (a split leaves the children to appoint).
+def _carry_staff(
+    conn: Connection, from_ids: list[int], to_id: int, day: date, author: str | None, ids: list[int] | None = None
+) -> list[dict]:
+    """End the current assignments on ``from_ids`` (only ``ids`` when given) and start each role again on
+    ``to_id`` (once per person, role and building); returns ``{table, id (new row), was (ended row), from}``."""
+    ended = conn.execute(text(END_SQL), {"f": from_ids, "d": day, "a": author, "ids": ids}).all()
+    started: dict[tuple, int] = {}
+    out = []
+    for r in sorted(ended, key=lambda r: r.id):
+        key = (r.staff_id, r.building_id, r.role)
+        if key not in started:
+            started[key] = conn.scalar(text(START_SQL), {"to": to_id, "d": day, "a": author, "was": r.id})
+        out.append({"table": "staff_assignments", "id": started[key], "was": r.id, "from": r.grid_id})
+    return out
+
+
+def _give_back_staff(conn: Connection, records: list[dict], kids: list[int], day: date, author: str | None) -> None:
+    """Undo a merge's carry-over: the merged grid's rows end, each ended row starts again on its own grid
+    (unless someone ended the merged row since: then nobody is given back)."""
+    new_ids = sorted({r["id"] for r in records})
+    live = {r.id for r in conn.execute(text(END_SQL), {"f": kids, "d": day, "a": author, "ids": new_ids}).all()}
+    for rec in records:
+        if rec["id"] in live:
+            conn.execute(text(START_SQL), {"to": rec["from"], "d": day, "a": author, "was": rec["was"]})
+
+
+def _hand_over_merged(conn: Connection, changes: Changes, day: date, author: str | None) -> list[dict]:
+    """A merged grid takes its parents' current staff (carried over on the day) and party organisations
+    (a split leaves the children to appoint).
 
     Returns what moved (``table, id, from``) so that undoing the merge can give each back.
     """
     moved = []
     for g in changes.new:
         if len(g.parents) > 1:
-            for table in HANDOVER_TABLES:
-                rows = conn.execute(
-                    text(
-                        f"UPDATE {table} t SET grid_id = :c FROM (SELECT id, grid_id FROM {table} "
-                        f"WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id AS from_grid"
-                    ),
-                    {"c": g.id, "p": g.parents},
-                ).all()
-                moved += [{"table": table, "id": r.id, "from": r.from_grid} for r in rows]
+            moved += _carry_staff(conn, g.parents, g.saved_id, day, author)
+            rows = conn.execute(
+                text(
+                    "UPDATE party_orgs t SET grid_id = :c FROM (SELECT id, grid_id FROM party_orgs "
+                    "WHERE grid_id = ANY(:p)) o WHERE t.id = o.id RETURNING t.id, o.grid_id AS from_grid"
+                ),
+                {"c": g.id, "p": g.parents},
+            ).all()
+            moved += [{"table": "party_orgs", "id": r.id, "from": r.from_grid} for r in rows]
     return moved
 
 
-def _hand_back(conn: Connection, changes: Changes) -> None:
+def _hand_back(conn: Connection, changes: Changes, day: date, author: str | None) -> None:
     """Undoing a split or merge: staff and party organisations go back where the merge took them from;
-    the rest of the successors' go to the restored grid when there is only one."""
+    the rest of the successors' go to the restored grid when there is only one. Staff go back as dated
+    assignments (ended on the successor, started again on the restored grid): history is never rewritten."""
     for kids, parents in changes.undone:
         records = conn.scalars(
             text(
@@ -206,16 +245,19 @@ def _hand_back(conn: Connection, changes: Changes) -> None:
             ),
             {"k": kids},
         ).all()
-        for rec in (r for recs in records if recs for r in recs if r["from"] in parents):
+        mine = [r for recs in records if recs for r in recs if r["from"] in parents]
+        if any("was" in r for r in mine):
+            _give_back_staff(conn, [r for r in mine if "was" in r], kids, day, author)
+        for rec in (r for r in mine if "was" not in r):  # party organisations (and handovers before 2026-11)
             conn.execute(
                 text(f"UPDATE {rec['table']} SET grid_id = :f WHERE id = :i AND grid_id = ANY(:k)"),
                 {"f": rec["from"], "i": rec["id"], "k": kids},
             )
         if len(parents) == 1:
-            for table in HANDOVER_TABLES:
-                conn.execute(
-                    text(f"UPDATE {table} SET grid_id = :p WHERE grid_id = ANY(:k)"), {"p": parents[0], "k": kids}
-                )
+            _carry_staff(conn, kids, parents[0], day, author)
+            conn.execute(
+                text("UPDATE party_orgs SET grid_id = :p WHERE grid_id = ANY(:k)"), {"p": parents[0], "k": kids}
+            )
 
 
 def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:

@@ -61,13 +61,18 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
             field=f"edits[{i}].kind",
         )
     parents = [p for c in edit.from_ for p in _ids(ws, c, f"edits[{i}].from")]
+    strays = []
     for other in ws.neighbours(geom, exclude=None):
-        rest = polygonal(shapely.difference(other.geom, geom))
-        if _without_slivers(rest).is_empty:  # nothing but float noise is left of it: it retires
+        kept, slivers = _split_slivers(polygonal(shapely.difference(other.geom, geom)))
+        if kept.is_empty:  # nothing but float noise is left of it: it retires
             other.retired = True
             parents += [other.id] if other.id else list(other.parents)
-        else:
-            other.geom, other.changed = rest, True
+        else:  # slivers the cut leaves along the new grid's edge go to it; specks elsewhere vanish: one piece each
+            far = [p for p in slivers if p.distance(geom) > SLIVER_WIDTH_DEG and p.area > SLIVER_DEG2]
+            other.geom, other.changed = polygonal(shapely.union_all([kept, *far])), True
+            strays += [p for p in slivers if p.distance(geom) <= SLIVER_WIDTH_DEG]  # the rest is float noise
+    if strays:
+        geom = polygonal(shapely.union_all([geom, *strays]))
     name = edit.name or t("{community} new grid", community=row.name)
     ws.add(
         WorkGrid(
@@ -83,10 +88,15 @@ def create(ws: Workspace, edit: Create, i: int) -> None:
     )
 
 
-def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
-    """Drop parts thinner than a few centimetres: what is left of a grid along a new one's edge is noise."""
-    parts = [p for p in shapely.get_parts(geom) if p.area > SLIVER_DEG2 and p.area / p.length > SLIVER_WIDTH_DEG]
-    return shapely.MultiPolygon(parts) if parts else shapely.MultiPolygon()
+def _split_slivers(geom: shapely.Geometry) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
+    """The parts of a geometry that are more than a few centimetres thin, and the slivers: what is left of a grid
+    along a new one's edge is noise."""
+    parts = shapely.get_parts(geom)
+    thin = [p.area <= SLIVER_DEG2 or p.area / p.length <= SLIVER_WIDTH_DEG for p in parts]
+    kept = [p for p, s in zip(parts, thin, strict=True) if not s]
+    return (shapely.MultiPolygon(kept) if kept else shapely.MultiPolygon()), [
+        p for p, s in zip(parts, thin, strict=True) if s
+    ]
 
 
 def _ids(ws: Workspace, code: str, where: str) -> list[int]:

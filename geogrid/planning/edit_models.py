@@ -176,12 +176,32 @@ class Merge(_Edit):
     name: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$")
 
 
+UNIT_ID = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
+LOCKED: Any = Field(
+    default_factory=list, max_length=1000, description="Grids that must not change (refused if they would)."
+)
+CONFIRM_SPLIT: Any = Field(False, description="Allow a grid to fall into more pieces than it had (refused otherwise).")
+
+
 class MoveBuildings(_Edit):
-    """The grid ``to`` takes each building's footprint from whichever grid held it."""
+    """The grid ``to`` takes the unit of each building (block, compound, building of ``partition_units``), or its
+    footprint where its community has no units, from whichever grid held it."""
 
     op: Literal["move_buildings"]
     buildings: list[BUILDING_ID] = Field(..., min_length=1, max_length=10_000)
     to: CODE
+    locked: list[CODE] = LOCKED
+    confirm_split: bool = CONFIRM_SPLIT
+
+
+class MoveUnits(_Edit):
+    """Paint: the grid ``grid`` takes these units (ids of ``partition_units``) from the grids holding them."""
+
+    op: Literal["move_units"]
+    grid: CODE
+    units: list[UNIT_ID] = Field(..., min_length=1, max_length=10_000)
+    locked: list[CODE] = LOCKED
+    confirm_split: bool = CONFIRM_SPLIT
 
 
 class Revert(_Edit):
@@ -219,7 +239,7 @@ class NewCommunity(_Drawn):
     repair: bool = Field(False, description="Repair an invalid polygon (reported) instead of refusing it.")
 
 
-AnyEdit = Redraw | Split | Merge | MoveBuildings | Revert | Create | NewCommunity
+AnyEdit = Redraw | Split | Merge | MoveBuildings | MoveUnits | Revert | Create | NewCommunity
 Edit = Annotated[AnyEdit, Field(discriminator="op")]
 EDITS = TypeAdapter(list[Edit])
 

@@ -6,8 +6,10 @@ Edits (JSON, as ``POST /plans`` takes them; GeoJSON may be in ``crs`` wgs84/cgcs
   (``"trim_neighbours": false`` keeps them, and validation reports the overlap);
 - ``{"op": "split", "grid": CODE, "line": GeoJSON line}`` — each piece becomes a new grid, the code is retired;
 - ``{"op": "merge", "grids": [CODE, ...], "name": ...}`` — one new grid, the codes are retired;
-- ``{"op": "move_buildings", "buildings": [ID, ...], "to": CODE}`` — the grid takes each building's footprint
-  (or a small square around its point) from whichever grid held it;
+- ``{"op": "move_buildings", "buildings": [ID, ...], "to": CODE}`` — the grid takes each building's unit, or
+  (in a community without units) its footprint or a small square around its point, from whichever grid held it;
+- ``{"op": "move_units", "grid": CODE, "units": [ID, ...], "locked": [CODE], "confirm_split": false}`` — paint:
+  the grid takes these units (blocks, compounds, buildings) whole (:mod:`geogrid.planning.painting`);
 - ``{"op": "revert", "grid": CODE, "to_version": N}`` — the boundary of version N, as a redraw;
 - ``{"op": "create", "community": CODE, "geometry": GeoJSON polygon, "kind": ..., "name": ...}`` — a new grid
   (:mod:`geogrid.planning.create`).
@@ -98,6 +100,7 @@ class Changes:
     undone: list[tuple[list[int], list[int]]] = field(default_factory=list)  # (children, parents) brought back
     repairs: list[dict] = field(default_factory=list)  # invalid polygons repaired on request: edit, reason
     handed_back: list[dict] = field(default_factory=list)  # a revert's given-up area: grid, m² it took back
+    units_moved: list[dict] = field(default_factory=list)  # painted units: id, kind, label, from, to
 
     @property
     def touched(self) -> list[WorkGrid]:
@@ -344,10 +347,23 @@ def _building_areas(conn: Connection, ids: list[int], where: str) -> shapely.Geo
 
 
 def move_buildings(ws: Workspace, edit: MoveBuildings, i: int) -> None:
-    ids = list(dict.fromkeys(edit.buildings))
+    """Buildings move with their units (:mod:`geogrid.planning.painting`); those of a community never
+    partitioned (no units stored) take their footprint."""
+    from geogrid.planning.painting import check_locked_area, move_buildings_by_units
+
+    ids = move_buildings_by_units(ws, edit, i)
+    if not ids:
+        return
     target = ws.grid(edit.to, f"edits[{i}].to")
     area = _building_areas(ws.conn, ids, f"edits[{i}].buildings")
+    check_locked_area(ws, target, area, edit.locked, f"edits[{i}].locked")
     _set_boundary(ws, target, shapely.union(target.geom, area), True, f"edits[{i}].buildings")
+
+
+def move_units(ws: Workspace, edit, i: int) -> None:
+    from geogrid.planning.painting import move_units as paint  # painting grids from units
+
+    paint(ws, edit, i)
 
 
 def _version(ws: Workspace, grid: WorkGrid, version: int | None) -> tuple[str, str, shapely.Geometry]:
@@ -494,6 +510,7 @@ OPS: dict[str, Callable[[Workspace, Any, int], None]] = {
     "split": split,
     "merge": merge,
     "move_buildings": move_buildings,
+    "move_units": move_units,
     "revert": revert,
     "create": create,
     "community": community,

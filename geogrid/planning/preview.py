@@ -17,11 +17,13 @@ from geogrid.codes import codes_by_id
 from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
 from geogrid.figures import grid_figures_by_id
-from geogrid.i18n import t
+from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
+from geogrid.planning.painting import unit_label
 from geogrid.planning.validate import summary, validate
+from geogrid.settings import get_settings
 
 # A building inside a 5-minute service area of a station or facility (not a proposed site) on the basis.
 IN_AREA = """EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
@@ -43,7 +45,18 @@ LEFT JOIN LATERAL (SELECT sum(bl.households) FILTER (WHERE CAST(:basis AS text) 
                     WHERE a.grid_id = g.id) b ON true
 WHERE g.id = ANY(:ids)
 """
-FIGURES = ("code", "name", "kind", "buildings", "households", "residents", "full_time_workers", "party_org")
+FIGURES = (
+    "code",
+    "name",
+    "kind",
+    "buildings",
+    "households",
+    "households_estimated",
+    "estimated_households",
+    "residents",
+    "full_time_workers",
+    "party_org",
+)
 
 COVERED_SQL = f"""
 SELECT bl.id, {IN_AREA} AS covered FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
@@ -52,7 +65,9 @@ SELECT bl.id, {IN_AREA} AS covered FROM building_assignments a JOIN buildings bl
 
 MOVED_BUILDINGS_SQL = """
 SELECT b.id, b.source_id, b.address, b.households,
-       (SELECT count(*) FROM residents r WHERE r.building_id = b.id) AS residents
+       (SELECT count(*) FROM residents r WHERE r.building_id = b.id) AS residents, b.name,
+       CASE WHEN b.address IS NULL AND b.name IS NULL THEN
+            (SELECT r.name FROM roads r ORDER BY r.geom <-> b.geom LIMIT 1) END AS road
 FROM buildings b WHERE b.id = ANY(:ids) ORDER BY b.id
 """
 
@@ -152,7 +167,9 @@ def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
     buildings = []
     for row in conn.execute(text(MOVED_BUILDINGS_SQL), {"ids": list(moves)}).mappings():
         src, dst = moves[row["id"]]
-        buildings.append({**row, "from": codes.get(src), "to": codes.get(dst)})
+        plain = {k: v for k, v in row.items() if k not in ("name", "road")}
+        label = unit_label("building", None, row["address"] or row["name"], 1, row["road"])
+        buildings.append({**plain, "label": label, "from": codes.get(src), "to": codes.get(dst)})
     facilities = []
     if len(written.facilities):
         rows = conn.execute(
@@ -171,6 +188,30 @@ def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
             "facilities": len(facilities),
         },
     }
+
+
+# Grids whose boundary cuts a stored unit (more than 2 % of it on each side): drawn free-hand, not painted.
+CUT_UNITS_SQL = """
+SELECT g.code, count(*) AS cut FROM grids g
+JOIN partition_units u ON u.community_id = g.community_id AND ST_Intersects(u.geom, g.geom)
+CROSS JOIN LATERAL (SELECT ST_Area(u.geom::geography) AS whole,
+                           ST_Area(ST_Intersection(u.geom, g.geom)::geography) AS inside) a
+WHERE g.id = ANY(:ids) AND a.inside > greatest(:tol, 0.02 * a.whole) AND a.inside < a.whole - greatest(:tol, 0.02 * a.whole)
+GROUP BY g.code ORDER BY g.code
+"""
+
+
+def _off_units(conn: Connection, ids: list[int]) -> list[dict]:
+    """Grids (just written) whose boundary does not follow the units of their community."""
+    rows = conn.execute(text(CUT_UNITS_SQL), {"ids": ids, "tol": get_settings().area_tolerance_m2 * 5}).all()
+    return [
+        {
+            "grid": code,
+            "units_cut": int(n),
+            "message": t("boundary of grid {code} does not follow units: it cuts {n} unit(s)", code=code, n=int(n)),
+        }
+        for code, n in rows
+    ]
 
 
 def _communities(changes: Changes) -> list[int]:
@@ -206,6 +247,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
             ),
         )
         moved = _moved(conn, written, codes)
+        off_units = _off_units(conn, written.changed + written.created)
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
@@ -229,6 +271,8 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
         "moved": moved,
         "repairs": changes.repairs,  # invalid polygons repaired because the edit asked for it
         "handed_back": changes.handed_back,  # a revert's given-up area, back to the grids that held it
+        "units": changes.units_moved,  # painted units (move_units, move_buildings): by name, from, to
+        "off_units": off_units,  # boundaries that do not follow units (a free-hand redraw)
         "validation": {
             "before": None if before_problems is None else summary(before_problems),
             "after": summary(problems),
@@ -247,8 +291,10 @@ def create_plan(
     base_versions: dict[str, int] | None = None,
     author: str | None = None,
     compare: bool = False,
+    locked: list[str] | None = None,
 ) -> dict:
-    """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale).
+    """Store a draft plan with its preview. ``base_versions`` are the versions the planner saw (409 if stale);
+    ``locked`` grids must not change (422 naming them otherwise).
 
     ``compare`` adds problem counts before the change (``validation.before``); off by default, it costs
     a quarter of the preview.
@@ -263,6 +309,9 @@ def create_plan(
     budget.expire_drafts(conn)
     with budget.preview_budget(conn):
         changes = compute_changes(conn, edits)
+        hit = sorted({g.code for g in changes.touched if g.code in set(locked or [])})
+        if hit:
+            raise InputError(t("grid {codes} is locked: the edit would change it", codes=join(hit)), field="locked")
         base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
         plan_id = conn.scalar(
             text(

@@ -79,7 +79,16 @@
       + "<br>户数 households: " + p.households
       + "<br>覆盖率 coverage: " + pct(p.coverage)
       + (p.covered_households !== undefined ? " (" + p.covered_households + " 户)" : "")
-      + (p.party_members !== undefined ? "<br>党员 party members: " + p.party_members : "");
+      + (p.party_members !== undefined ? "<br>党员 party members: " + p.party_members : "") + specialLines(p.special);
+  }
+  /* the ledger as counts only: a count under the privacy threshold arrives as null and reads "< N" */
+  function specialLines(special) {
+    var keys = Object.keys(special || {});
+    if (!keys.length) return "";
+    return "<br>台账 ledger (counts):" + keys.map(function (g) {
+      var n = special[g], label = (G.config.groups || {})[g] || g;
+      return "<br>&nbsp;· " + esc(label) + ": " + (n === null ? "&lt; " + (G.config.suppress_below || "") : n);
+    }).join("");
   }
 
   /* ---- legend: every symbol drawn on the map, and only those (G.used fills as layers are drawn) ---- */
@@ -326,7 +335,13 @@
     }, pointToLayer: function (f, ll) {
       return L.circleMarker(ll, {radius: 4, color: PROBLEM, weight: 1.5, fillColor: "#fff", fillOpacity: 0.8});
     },
-    onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.message || f.properties.kind || "problem")); }});
+    onEachFeature: function (f, l) {
+      var p = f.properties;
+      l.bindTooltip(esc(p.message || p.kind || "problem"));
+      /* roster problems are fixed on the community's roster page: a click opens a popup linking to it */
+      if (p.roster_url) l.bindPopup(esc(p.message) + "<br><a class='geogrid-roster-link' href='" + esc(p.roster_url)
+        + "'>花名册 roster page</a>");
+    }});
     layer.fill = function (data) {
       layer.addData(data);
       if (data.features.length) use("problem", {key: "problem", shape: "line", width: 2, dash: true, color: PROBLEM,

@@ -72,6 +72,7 @@ function geogridPlanner(map, config) {
     L.geoJSON(f, { style: { color: "#e6550d", weight: 3, fillOpacity: 0.1 } }).eachLayer(function (l) { drawn.addLayer(l); });
     $("planner-preview").disabled = false;
     status(say("picked", { code: code, version: f.properties.version }));
+    if (paint) { paint.refresh(); }
   }
 
   function toggleBuilding(p) {
@@ -134,11 +135,21 @@ function geogridPlanner(map, config) {
                    share(b.coverage), share(a.coverage)]);
     });
     html += "</table>";
-    if (p.moved.buildings.length) {
-      html += "<table>" + row([say("th_building"), say("th_from"), say("th_to")], "th");
-      p.moved.buildings.slice(0, 30).forEach(function (b) { html += row([b.address || b.source_id || b.id, b.from, b.to]); });
+    /* codes of one community differ in their last digits: "…007" fits the panel (the whole code in the grid table) */
+    var short = function (c) { return c && c.length > 8 ? "…" + c.slice(-3) : c; };
+    if ((p.units || []).length) {  /* painted units by name (block by its first address, compound, building) */
+      html += "<table class='planner-names'>" + row([say("th_unit"), say("th_from"), say("th_to")], "th");
+      p.units.slice(0, 30).forEach(function (u) { html += row([u.label, short(u.from), short(u.to)]); });
       html += "</table>";
     }
+    if (p.moved.buildings.length) {
+      html += "<table class='planner-names'>" + row([say("th_building"), say("th_from"), say("th_to")], "th");
+      p.moved.buildings.slice(0, 30).forEach(function (b) {
+        html += row([b.label || b.address || b.source_id || b.id, short(b.from), short(b.to)]);
+      });
+      html += "</table>";
+    }
+    (p.off_units || []).forEach(function (o) { html += "<p class='warning'>" + esc(o.message) + "</p>"; });
     var problems = p.validation.problems;
     var count = function (severity) { return problems.filter(function (x) { return x.severity === severity; }).length; };
     html += "<p>" + esc(say("checked", { errors: count("error"), warnings: count("warning") })) + "</p><ul>";
@@ -173,6 +184,7 @@ function geogridPlanner(map, config) {
   }
 
   $("planner-preview").addEventListener("click", function () {
+    if (paint && paint.active()) { paint.preview(); return; }  /* painted units: move_units edits */
     if (!state.code && config.community && drawn.getLayers().length) {  /* the new grid drawn with none picked */
       var create = { op: "create", community: config.community, geometry: geometry() };
       if (config.crs) { create.crs = config.crs; }
@@ -209,6 +221,7 @@ function geogridPlanner(map, config) {
       state.code = null; state.merge = null; select_.value = ""; merge_.disabled = true;
       $("planner-preview").disabled = true;
       fillOptions();
+      return paint ? paint.reload() : null;
     });
   }
 
@@ -230,5 +243,10 @@ function geogridPlanner(map, config) {
       })
       .catch(function (e) { status(e.message, true); $("planner-apply").disabled = false; });
   });
+  var paint = window.geogridPaint ? geogridPaint(map, config, {
+    say: say, esc: esc, post: post, status: status, previewed: previewed, author: author,
+    grid: function () { return state.code; },
+    dirty: function () { state.plan = null; $("planner-apply").disabled = true; $("planner-result").innerHTML = ""; }
+  }) : null;
   window.geogridPlannerReady = true;
 }

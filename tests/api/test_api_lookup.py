@@ -273,3 +273,27 @@ def test_read_endpoints_geojson_without_personal_data(client):
 def test_read_hostile_is_4xx(client, path, status):
     r = client.get(path)
     assert r.status_code == status and r.json()["error"]
+
+
+def test_batch_columns_answer_as_the_items_do(client):
+    """Points as columns (JSON) and a points-only CSV take the array path: the same grids and errors."""
+    lon, lat = [116.305, 116.36, 999.0, 116.312], [39.905, 39.905, 0.0, 39.9055]
+    items = [{"id": i, "lon": x, "lat": y} for i, (x, y) in enumerate(zip(lon, lat, strict=True))]
+    by_items = client.post("/lookup/batch", json={"items": items}).json()["results"]
+    got = client.post("/lookup/batch", json={"lon": lon, "lat": lat, "id": ["a", "b", "c", "d"]}).json()
+    assert got["id"] == ["a", "b", "c", "d"]
+    assert got["grid_code"] == [(r["grid"] or {}).get("code") for r in by_items]
+    assert got["community_code"] == [(r["grid"] or {}).get("community_code") for r in by_items]
+    assert [bool(e) for e in got["error"]] == [bool(r.get("error")) for r in by_items]
+    body = "id,lon,lat\n" + "".join(f"=x{i},{x},{y}\n" for i, (x, y) in enumerate(zip(lon, lat, strict=True)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.post("/lookup/batch", content=body.encode(), headers={"content-type": "text/csv"}).text)
+        )
+    )
+    assert [r["grid_code"] or None for r in rows] == got["grid_code"]
+    assert rows[0]["id"] == "'=x0"  # ids escaped against formula injection, as on the item path
+    bad = client.post("/lookup/batch", json={"lon": [1.0, 2.0], "lat": [1.0]})
+    assert bad.status_code == 400 and "same length" in bad.json()["error"]
+    bad = client.post("/lookup/batch", json={"lon": ["x"], "lat": [1.0]})
+    assert bad.status_code == 422

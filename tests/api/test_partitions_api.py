@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import shapely
+import shapely.geometry
+from pyproj import Transformer
+from sqlalchemy import text
+
 from tests.core.test_partition import COMMUNITY, build_street
 
 
@@ -29,3 +35,46 @@ def test_post_partitions_refuses_bad_input(empty_db, client_as):
     assert client.post("/partitions", json={"community": COMMUNITY, "rebalance": True}).status_code == 422
     other = client_as("planner", "110108999001")
     assert other.post("/partitions", json={"community": COMMUNITY}).status_code == 403
+
+
+NEIGHBOUR = "110108900002"  # a second community of the same street, east of the known one
+
+
+def _neighbour(conn) -> None:
+    from tests.core.test_partition import _geom, _insert, _wkt
+
+    _insert(
+        conn,
+        f"INSERT INTO admin_areas (code, name, level, parent_id, geom) VALUES (:c, '邻社区', 'community', "
+        f"(SELECT id FROM admin_areas WHERE code = '110108900'), ST_Multi({_geom(':w')}))",
+        c=NEIGHBOUR,
+        w=_wkt(shapely.box(600, 0, 650, 400)),
+    )
+
+
+def _new_grid_edit() -> dict:
+    """A ``create`` edit drawing a new grid over the known community's north-west block."""
+    from tests.core.test_partition import TO_M, X0, Y0
+
+    back = Transformer.from_crs(TO_M.target_crs, 4326, always_xy=True)
+    box = shapely.box(X0 + 10, Y0 + 210, X0 + 190, Y0 + 390)
+    lonlat = shapely.transform(box, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    return {"op": "create", "community": COMMUNITY, "name": "新网格", "geometry": shapely.geometry.mapping(lonlat)}
+
+
+def test_new_grid_and_partition_checked_against_the_callers_communities(empty_db, client_as):
+    with empty_db.begin() as conn:
+        build_street(conn)
+        _neighbour(conn)
+    outsider, insider = client_as("planner", NEIGHBOUR), client_as("planner", COMMUNITY)
+    refused = outsider.post("/plans", json={"edits": [_new_grid_edit()]})
+    assert refused.status_code == 403 and COMMUNITY in refused.json()["error"], refused.text
+    assert outsider.post("/partitions", json={"community": COMMUNITY}).status_code == 403
+    # a planner of one community may not partition the whole street either
+    assert insider.post("/partitions", json={"street": "110108900"}).status_code == 403
+    with empty_db.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM plans")) == 0  # nothing refused was stored
+    assert insider.post("/plans", json={"edits": [_new_grid_edit()]}).status_code == 201
+    assert insider.post("/partitions", json={"community": COMMUNITY}).status_code == 201
+    street = client_as("planner", "110108900")  # a street's planner may partition its communities
+    assert street.post("/partitions", json={"community": COMMUNITY}).status_code == 201

@@ -224,3 +224,15 @@ def test_street_without_communities_gets_communities_then_grids(empty_db, settin
         errors = {p["rule"] for p in validate(conn) if p["severity"] == "error"}
         assert not errors & {"household_band", "gap", "overlap", "outside_community", "building_in_no_grid"}
         conn.rollback()
+
+
+def test_community_smaller_than_the_band_is_one_grid_and_says_why(empty_db, settings_env):
+    settings_env("GEOGRID_HOUSEHOLD_BANDS", "basic:2000-3000,dedicated:0-100000")
+    with empty_db.connect() as conn:
+        build_street(conn)
+        report = propose(conn, community=COMMUNITY)["preview"]["partition"]
+        basic = [g for g in report["grids"] if g["kind"] == "basic"]
+        assert len(basic) == 1 and basic[0]["households"] == 1800 and not basic[0]["in_band"]
+        assert not basic[0]["band_possible"] and "1800" in basic[0]["reason"] and "2000" in basic[0]["reason"]
+        assert report["summary"]["in_band_share_where_units_allow"] is None  # no basic grid could be in band
+        conn.rollback()

@@ -248,7 +248,9 @@ def test_merge_hands_over_staff_and_moves_everyone(planning_city):
     assert result["created"] == [merged] and sorted(result["retired"]) == [A, B]
     with planning_city.connect() as conn:
         snap = snapshot(conn)
-        staff_grid = conn.scalar(text("SELECT g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id"))
+        staff_grid = conn.scalar(
+            text("SELECT g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id WHERE s.end_date IS NULL")
+        )
     owners = {b: g for b, g in snap["assignments"].items()}
     assert owners["b0"] == merged and owners["b4"] == merged and owners["b8"] == D and owners["b10"] == M
     assert staff_grid == merged and snap["facilities"]["菜市场"] == merged
@@ -326,7 +328,8 @@ def _staff(conn) -> dict:
     return dict(
         conn.execute(
             text(
-                "SELECT 'staff', g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id UNION ALL "
+                "SELECT 'staff', g.code FROM staff_assignments s JOIN grids g ON g.id = s.grid_id "
+                "WHERE s.end_date IS NULL UNION ALL "
                 "SELECT 'party', g.code FROM party_orgs p JOIN grids g ON g.id = p.grid_id"
             )
         ).all()

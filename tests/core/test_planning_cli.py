@@ -36,7 +36,12 @@ def test_plan_create_apply_history_revert(planning_city, tmp_path):
     assert applied.exit_code == 0 and "applied" in applied.output
     broken = runner.invoke(app, ["validate", "--community", C1])
     assert broken.exit_code == 0 and "household_band" in broken.output  # warnings only: exit 0
-    assert runner.invoke(app, ["plan", "history", A]).exit_code == 0
+    hist = runner.invoke(app, ["plan", "history", A], env={"COLUMNS": "200", "GEOGRID_LANG": "en"})
+    rows = [line.split("│") for line in hist.output.splitlines() if line.count("│") >= 6]
+    versions = {r[1].strip(): (r[3].strip(), r[4].strip(), r[6].strip()) for r in rows if r[1].strip().isdigit()}
+    assert hist.exit_code == 0 and f"grid {A} (in force)" in hist.output
+    assert versions["2"][:2] == ("in force", "王规划") and versions["2"][2] == str(plan_id)
+    assert set(versions) == {"1", "2"} and versions["1"][0] != "in force"  # version 1 ended when 2 began
     reverted = runner.invoke(app, ["plan", "revert", A, "--to-version", "1"])
     assert reverted.exit_code == 0 and "reverted to version 1" in reverted.output
     after = runner.invoke(app, ["validate", "--community", C1, "--json"])

@@ -22,7 +22,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from tests.conftest import truncate_all
+from tests.conftest import make_account, truncate_all
 
 GEOGRID = str(Path(sys.executable).parent / "geogrid")
 GROUPS = ["独居老人", "残疾人", ""]
@@ -223,3 +223,45 @@ def test_db_reset_leaves_an_empty_migrated_database(tmp_path):
     assert areas() == len(kept)
     run("db", "reset", "--yes")
     assert areas() == 0
+
+
+def test_coverage_over_http_against_distances_measured_here(street, database):
+    """/coverage, /coverage/gaps and /coverage/suggest on the same street, each figure from geodesic distances
+    to the stations (pyproj), per grid, not from geogrid's service areas; the best two new sites by brute force."""
+    from itertools import combinations
+
+    from fastapi.testclient import TestClient
+    from pyproj import Geod
+
+    from api.app import create_app
+
+    geod = Geod(ellps="WGS84")
+    buildings = street["buildings"]
+
+    def near(b: dict, lon: float, lat: float) -> bool:
+        return geod.inv(b["lon"], b["lat"], lon, lat)[2] <= 300
+
+    reached = {b["id"] for b in buildings if any(near(b, s["lon"], s["lat"]) for s in street["stations"])}
+    code_of = dict(zip((b["id"] for b in buildings), street["expected"], strict=True))  # one building per grid
+    params = {"mode": "circle", "minutes": 5, "kind": "service_station"}
+    with TestClient(create_app()) as client:
+        coverage = client.get("/coverage", params=params).json()
+        gaps = client.get("/coverage/gaps", params=params).json()
+        with_key = TestClient(create_app(), headers={"Authorization": f"Bearer {make_account(database, 'admin')[1]}"})
+        suggest = with_key.get("/coverage/suggest", params={**params, "k": 2}).json()
+    per_grid = {g["code"]: g for g in coverage["grids"]}
+    for b in buildings:
+        grid = per_grid[code_of[b["id"]]]
+        assert grid["households"] == b["households"]
+        assert grid["households_covered"] == (b["households"] if b["id"] in reached else 0), b
+    uncovered = [b for b in buildings if b["id"] not in reached]
+    assert coverage["summary"]["households_covered"] == sum(b["households"] for b in buildings if b["id"] in reached)
+    assert gaps["summary"]["households"] == sum(b["households"] for b in uncovered)
+    assert sorted(g["grid"] for g in gaps["buildings"]) == sorted(code_of[b["id"]] for b in uncovered)
+
+    def gain(sites: tuple[dict, ...]) -> int:
+        return sum(b["households"] for b in uncovered if any(near(b, s["lon"], s["lat"]) for s in sites))
+
+    best = max(gain(pair) for pair in combinations(uncovered, 2))
+    assert suggest["gain_households"] == best > 0
+    assert gain(tuple(suggest["sites"])) == best  # the sites it names really reach that many (within 1 m rounding)

@@ -1,0 +1,125 @@
+"""Paint mode of the planner in a real Chromium, on the 3×3 street city: paint three blocks from one grid to its
+neighbour with a live balance bar, undo/redo, preview (the server's figures equal the bar's), apply (each grid one
+piece, no hole but the community's pond), and a painting that cuts a grid in two asks first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import make_account
+from tests.fixtures.paint_city import C1, A, B
+from tests.live import launch_chromium, serve_api, sign_in
+
+PASSWORD = "correct horse battery"
+SHOTS = Path("/tmp/geogrid-paint-shots")
+
+
+@pytest.fixture
+def server(paint_city):
+    name = make_account(paint_city, "planner", (C1,), password=PASSWORD)[0]
+    with serve_api() as url:
+        yield url, name
+
+
+def _click(page, lon: float, lat: float) -> None:
+    page.mouse.click(*_point(page, lon, lat))
+
+
+def _point(page, lon: float, lat: float) -> tuple[float, float]:
+    return page.evaluate(
+        """([lon, lat]) => {
+        const el = document.querySelector('.folium-map'), map = window[el.id];
+        const p = map.latLngToContainerPoint([lat, lon]), r = el.getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }""",
+        [lon, lat],
+    )
+
+
+def _bar(page) -> dict:
+    return page.evaluate("() => window.geogridPaintBar")
+
+
+def _shape(conn, code: str) -> tuple[int, int]:
+    return conn.execute(
+        text(
+            "SELECT ST_NumGeometries(geom), (SELECT sum(ST_NumInteriorRings(d.geom)) FROM ST_Dump(g.geom) d) "
+            "FROM grids g WHERE code = :c AND valid_to IS NULL"
+        ),
+        {"c": code},
+    ).one()
+
+
+@pytest.mark.browser
+def test_paint_three_blocks_preview_apply_and_confirm_a_split(server, paint_city):
+    from playwright.sync_api import sync_playwright
+
+    url, name = server
+    SHOTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, url, name, PASSWORD, f"/planner?community={C1}")
+        page.wait_for_function("() => window.geogridPlannerReady === true")
+        page.select_option("#planner-grid", B)
+        page.check("#paint-mode")
+        page.wait_for_function("() => window.geogridPaintUnits !== undefined")
+        _click(page, 116.412, 39.905)  # column 1, row 0
+        page.evaluate(  # a 20 px brush, dragged over rows 1 and 2 (west of the pond): one stroke
+            "() => { const b = document.getElementById('paint-brush'); b.value = 20; "
+            "b.dispatchEvent(new Event('input')); }"
+        )
+        x0, y0 = _point(page, 116.412, 39.913)
+        x1, y1 = _point(page, 116.412, 39.925)
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=8)
+        page.mouse.up()
+        bar = _bar(page)
+        assert (bar[A]["households"], bar[B]["households"]) == (300, 600)
+        assert (bar[A]["pieces"], bar[B]["pieces"]) == (1, 1)
+        page.screenshot(path=str(SHOTS / "1-painted.png"))
+        page.click("#paint-undo")  # the whole stroke
+        assert (_bar(page)[A]["households"], _bar(page)[B]["households"]) == (500, 400)
+        page.click("#paint-redo")
+        assert _bar(page)[B]["households"] == 600
+        page.click("#planner-preview")
+        page.wait_for_function("() => window.geogridPaintPreviewed !== undefined", timeout=30_000)
+        preview = page.evaluate("() => window.geogridPaintPreviewed.preview")
+        after = {g["code"]: g["after"] for g in preview["grids"]}
+        bar = _bar(page)
+        for code in (A, B):  # the live bar's figures are the server's
+            assert after[code]["households"] == bar[code]["households"]
+            assert after[code]["coverage"] == bar[code]["coverage"]
+            assert after[code]["parts"] == bar[code]["parts"] == 1
+        assert "棋盘街11号楼" in page.inner_text("#planner-result")  # units by name, not id
+        page.screenshot(path=str(SHOTS / "2-previewed.png"))
+        asked: list[str] = []
+        answer = {"accept": True}  # the apply's reason prompt (if any) is accepted; the split's confirm is not
+        page.on(
+            "dialog", lambda d: (asked.append(d.message), d.accept("街道批准") if answer["accept"] else d.dismiss())
+        )
+        page.click("#planner-apply")
+        page.wait_for_function("() => window.geogridPlannerApplied !== undefined", timeout=30_000)
+        with paint_city.connect() as conn:
+            assert _shape(conn, A) == (1, 0)
+            assert _shape(conn, B) == (1, 1)  # the pond, the community's own hole
+        # A is column 0 now: painting its middle block into B cuts A in two, and the page asks first
+        page.select_option("#planner-grid", B)
+        page.check("#paint-mode")
+        page.wait_for_function("() => window.geogridPaintUnits.grids.some(g => g.households === 600)")
+        answer["accept"] = False
+        _click(page, 116.405, 39.915)
+        assert _bar(page)[A]["pieces"] == 2
+        page.screenshot(path=str(SHOTS / "3-split.png"))
+        page.click("#planner-preview")
+        page.wait_for_function("() => document.getElementById('planner-status').classList.contains('error')")
+        assert asked and A in asked[-1]
+        browser.close()
+    assert not errors
