@@ -53,7 +53,8 @@ def measures() -> dict[str, dict]:
             "title": "户数 households",
             "unit": "户 per grid",
             "breaks": [1, low, high + 1],
-            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#e6550d"],
+            # oversized: the darkest blue, apart from the vermilion (#D55E00) of uncovered buildings drawn over it
+            "colors": ["#f7f7f7", "#c6dbef", "#4292c6", "#08306b"],
             "none": "#d9d9d9",
             "none_label": "无数据 no data",
             "labels": [
