@@ -245,10 +245,12 @@ def test_coverage_over_http_against_distances_measured_here(street, database):
     code_of = dict(zip((b["id"] for b in buildings), street["expected"], strict=True))  # one building per grid
     params = {"mode": "circle", "minutes": 5, "kind": "service_station"}
     with TestClient(create_app()) as client:
-        coverage = client.get("/coverage", params=params).json()
-        gaps = client.get("/coverage/gaps", params=params).json()
+        answers = [client.get("/coverage", params=params), client.get("/coverage/gaps", params=params)]
         with_key = TestClient(create_app(), headers={"Authorization": f"Bearer {make_account(database, 'admin')[1]}"})
-        suggest = with_key.get("/coverage/suggest", params={**params, "k": 2}).json()
+        answers.append(with_key.get("/coverage/suggest", params={**params, "k": 2}))
+    for answer in answers:
+        assert answer.status_code == 200, (answer.request.url, answer.status_code, answer.text[:300])
+    coverage, gaps, suggest = (answer.json() for answer in answers)
     per_grid = {g["code"]: g for g in coverage["grids"]}
     for b in buildings:
         grid = per_grid[code_of[b["id"]]]
