@@ -170,12 +170,15 @@ RULES: dict[str, Rule] = {
                                  'max', CAST(:max_grids AS int)),
                ST_AsGeoJSON(ST_Collect(ST_PointOnSurface(s.geom))), count(DISTINCT a.grid_id)
         FROM staff_assignments a JOIN staff st ON st.id = a.staff_id JOIN scope s ON s.id = a.grid_id
+        JOIN (  -- the grids each worker of the scope covers city-wide, counted once (not once per row of a)
+            SELECT b.staff_id, b.role FROM staff_assignments b JOIN grids gb ON gb.id = b.grid_id
+            WHERE b.end_date IS NULL AND b.building_id IS NULL AND gb.valid_to IS NULL
+              AND (b.staff_id, b.role) IN (SELECT c.staff_id, c.role FROM staff_assignments c JOIN scope sc
+                                           ON sc.id = c.grid_id WHERE c.end_date IS NULL AND c.building_id IS NULL)
+            GROUP BY b.staff_id, b.role HAVING count(DISTINCT b.grid_id) > CAST(:max_grids AS int)
+        ) busy ON busy.staff_id = a.staff_id AND busy.role = a.role
         WHERE a.end_date IS NULL AND a.building_id IS NULL
           AND a.role IN ('full_time_worker', 'part_time_worker', 'grid_leader')
-          AND a.staff_id IN (SELECT b.staff_id FROM staff_assignments b JOIN grids gb ON gb.id = b.grid_id
-                             WHERE b.end_date IS NULL AND b.building_id IS NULL AND gb.valid_to IS NULL
-                               AND b.role = a.role GROUP BY b.staff_id, b.role
-                             HAVING count(DISTINCT b.grid_id) > CAST(:max_grids AS int))
         GROUP BY a.staff_id, a.role""",
         ),
         Rule(

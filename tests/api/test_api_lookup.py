@@ -237,8 +237,11 @@ def test_read_endpoints_geojson_without_personal_data(client):
         "households",
         "residents",
         "buildings",
+        "households_estimated",  # whether any of its households are estimates (issue 13), not personal data
+        "estimated_households",
     }
     assert props["110108600001002"]["buildings"] == 2 and props["110108600001002"]["households"] == 80
+    assert props["110108600001002"]["households_estimated"] is False
     only = client.get("/grids", params={"community": "110108600002"}).json()["features"]
     assert [f["properties"]["code"] for f in only] == ["110108600002001"]
     boxed = client.get("/grids", params={"bbox": "116.331,39.901,116.339,39.909"}).json()["features"]

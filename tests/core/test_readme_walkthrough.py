@@ -183,48 +183,6 @@ def test_map_export_and_serve(street):
         server.wait(timeout=20)
 
 
-def test_import_osm_brings_buildings_pois_and_network(database, tmp_path):
-    from tests.conftest import shared_data
-
-    pbf = shared_data("beijing-haidian-osm/cau-east-xueyuanlu.osm.pbf")
-    truncate_all(database)
-    geogrid("import", "osm", str(pbf))
-    with database.connect() as conn:
-        counts = {
-            t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
-            for t in ("buildings", "facilities", "walk_edges")
-        }
-    assert all(n > 0 for n in counts.values()), counts
-    truncate_all(database)
-
-
-def test_db_reset_leaves_an_empty_migrated_database(tmp_path):
-    """On a database of its own: a reset drops the schema, which open connections of other tests must never see."""
-    env = {
-        **os.environ,
-        "GEOGRID_LANG": "en",
-        "GEOGRID_DB_NAME": f"geogrid_reset_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-    }
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run([GEOGRID, *args], capture_output=True, text=True, timeout=300, env=env)
-        assert out.returncode == 0, out.stdout + out.stderr
-        return out
-
-    def areas() -> int:
-        run("export", "areas", "-o", str(tmp_path / "areas.geojson"))
-        return len(json.loads((tmp_path / "areas.geojson").read_text())["features"])
-
-    run("demo-boundaries", str(tmp_path / "street.geojson"))
-    features = json.loads((tmp_path / "street.geojson").read_text())["features"]
-    kept = [f for f in features if f["properties"]["level"] in ("street", "community")]
-    (tmp_path / "in.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": kept}))
-    run("import", "areas", str(tmp_path / "in.geojson"))
-    assert areas() == len(kept)
-    run("db", "reset", "--yes")
-    assert areas() == 0
-
-
 def test_coverage_over_http_against_distances_measured_here(street, database):
     """/coverage, /coverage/gaps and /coverage/suggest on the same street, each figure from geodesic distances
     to the stations (pyproj), per grid, not from geogrid's service areas; the best two new sites by brute force."""
@@ -267,3 +225,48 @@ def test_coverage_over_http_against_distances_measured_here(street, database):
     best = max(gain(pair) for pair in combinations(uncovered, 2))
     assert suggest["gain_households"] == best > 0
     assert gain(tuple(suggest["sites"])) == best  # the sites it names really reach that many (within 1 m rounding)
+
+
+# The tests below empty the database: every test of the sample street comes before them.
+
+
+def test_import_osm_brings_buildings_pois_and_network(database, tmp_path):
+    from tests.conftest import shared_data
+
+    pbf = shared_data("beijing-haidian-osm/cau-east-xueyuanlu.osm.pbf")
+    truncate_all(database)
+    geogrid("import", "osm", str(pbf))
+    with database.connect() as conn:
+        counts = {
+            t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+            for t in ("buildings", "facilities", "walk_edges")
+        }
+    assert all(n > 0 for n in counts.values()), counts
+    truncate_all(database)
+
+
+def test_db_reset_leaves_an_empty_migrated_database(tmp_path):
+    """On a database of its own: a reset drops the schema, which open connections of other tests must never see."""
+    env = {
+        **os.environ,
+        "GEOGRID_LANG": "en",
+        "GEOGRID_DB_NAME": f"geogrid_reset_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run([GEOGRID, *args], capture_output=True, text=True, timeout=300, env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out
+
+    def areas() -> int:
+        run("export", "areas", "-o", str(tmp_path / "areas.geojson"))
+        return len(json.loads((tmp_path / "areas.geojson").read_text())["features"])
+
+    run("demo-boundaries", str(tmp_path / "street.geojson"))
+    features = json.loads((tmp_path / "street.geojson").read_text())["features"]
+    kept = [f for f in features if f["properties"]["level"] in ("street", "community")]
+    (tmp_path / "in.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": kept}))
+    run("import", "areas", str(tmp_path / "in.geojson"))
+    assert areas() == len(kept)
+    run("db", "reset", "--yes")
+    assert areas() == 0
