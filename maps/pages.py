@@ -177,12 +177,13 @@ def _bounds(conn: Connection, scope: data.Scope) -> list[list[float]] | None:
     """[[south, west], [north, east]] of the scope's grids: where a tiled page opens."""
     row = conn.execute(
         text(
-            f"SELECT ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e) FROM (SELECT ST_Extent(sg.geom) AS e "
+            f"SELECT ST_YMin(e) AS south, ST_XMin(e) AS west, ST_YMax(e) AS north, ST_XMax(e) AS east "
+            f"FROM (SELECT ST_Extent(sg.geom) AS e "
             f"FROM ({data.SCOPED_GRIDS}) sg) x"
         ),
         scope.place.params(),
     ).first()
-    return None if row is None or row[0] is None else [[row[0], row[1]], [row[2], row[3]]]
+    return None if row is None or row.south is None else [[row.south, row.west], [row.north, row.east]]
 
 
 def _center(conn: Connection, scope: data.Scope) -> tuple[float, float]:

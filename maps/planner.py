@@ -31,14 +31,14 @@ from maps.planner_text import planner_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GRIDS_SQL = """
-SELECT g.code, g.name, g.kind, g.version, c.code AS community, ST_AsBinary(g.geom)
+SELECT g.code, g.name, g.kind, g.version, c.code AS community, ST_AsBinary(g.geom) AS wkb
 FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
 WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
 ORDER BY g.code
 """
 
 BUILDINGS_SQL = """
-SELECT b.id, b.source_id, b.address, b.households, g.code, ST_X(b.geom), ST_Y(b.geom)
+SELECT b.id, b.source_id, b.address, b.households, g.code AS grid, ST_X(b.geom) AS lon, ST_Y(b.geom) AS lat
 FROM buildings b JOIN building_assignments a ON a.building_id = b.id JOIN grids g ON g.id = a.grid_id
 WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
 ORDER BY b.id LIMIT :limit
@@ -112,9 +112,11 @@ def grids_for_display(conn: Connection, community: str | None) -> tuple[dict, tu
     """Grids in force as GeoJSON in the display datum, and their WGS84-shifted bounds for the view."""
     cids = community_ids(conn, community)
     rows = conn.execute(text(GRIDS_SQL), {"cids": cids}).all()
-    geoms = shapely.from_wkb(np.asarray([bytes(r[5]) for r in rows], dtype=object)) if rows else np.empty(0)
+    geoms = shapely.from_wkb(np.asarray([bytes(r.wkb) for r in rows], dtype=object)) if rows else np.empty(0)
     geoms = from_wgs84(geoms, display_crs()) if len(geoms) else geoms
-    props = [{"code": r[0], "name": r[1], "kind": r[2], "version": r[3], "community": r[4]} for r in rows]
+    props = [
+        {"code": r.code, "name": r.name, "kind": r.kind, "version": r.version, "community": r.community} for r in rows
+    ]
     bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
     return _feature_collection(props, geoms), bounds
 
@@ -127,9 +129,12 @@ def buildings_for_display(conn: Connection, community: str | None) -> dict:
     rows = conn.execute(text(BUILDINGS_SQL), {"cids": community_ids(conn, community), "limit": MAX_BUILDINGS + 1}).all()
     if len(rows) > MAX_BUILDINGS:
         return {"type": "FeatureCollection", "features": [], "too_many": True}
-    points = shapely.points(np.asarray([(r[5], r[6]) for r in rows], dtype=float).reshape(-1, 2))
+    points = shapely.points(np.asarray([(r.lon, r.lat) for r in rows], dtype=float).reshape(-1, 2))
     points = from_wgs84(points, display_crs()) if len(points) else points
-    props = [{"id": r[0], "label": r[2] or r[1] or str(r[0]), "households": r[3], "grid": r[4]} for r in rows]
+    props = [
+        {"id": r.id, "label": r.address or r.source_id or str(r.id), "households": r.households, "grid": r.grid}
+        for r in rows
+    ]
     return _feature_collection(props, points)
 
 
@@ -160,19 +165,21 @@ def units_for_display(conn: Connection, community: str) -> dict:
         for k, uid in enumerate(units.ids)
     ]
     rows = conn.execute(text(GRIDS_SQL), {"cids": community_ids(conn, community)}).all()
-    ids = dict(conn.execute(text("SELECT code, id FROM grids WHERE code = ANY(:c)"), {"c": [r[0] for r in rows]}).all())
+    ids = dict(
+        conn.execute(text("SELECT code, id FROM grids WHERE code = ANY(:c)"), {"c": [r.code for r in rows]}).all()
+    )
     stats = grid_stats(conn, list(ids.values()), units.basis) if ids else {}
     bands = get_settings().household_bands
     grids = [
         {
-            "code": r[0],
-            "name": r[1],
-            "kind": r[2],
-            "version": r[3],
-            "households": stats[ids[r[0]]]["households"],
-            "covered_households": stats[ids[r[0]]]["covered_households"],
-            "parts": stats[ids[r[0]]]["parts"],
-            "band": bands.get(r[2], bands["basic"]),
+            "code": r.code,
+            "name": r.name,
+            "kind": r.kind,
+            "version": r.version,
+            "households": stats[ids[r.code]]["households"],
+            "covered_households": stats[ids[r.code]]["covered_households"],
+            "parts": stats[ids[r.code]]["parts"],
+            "band": bands.get(r.kind, bands["basic"]),
         }
         for r in rows
     ]

@@ -321,13 +321,14 @@ def bounds(conn: Connection) -> list[float]:
     """West, south, east, north of the grids and base map (the whole world when there is nothing)."""
     row = conn.execute(
         text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM ("
+            "SELECT ST_XMin(e) AS west, ST_YMin(e) AS south, ST_XMax(e) AS east, ST_YMax(e) AS north "
+            "FROM (SELECT ST_Extent(geom) AS e FROM ("
             "SELECT geom FROM grids WHERE valid_to IS NULL UNION ALL SELECT geom FROM base_features) u) x"
         )
     ).first()
-    if row is None or row[0] is None:
+    if row is None or row.west is None:
         return [-180.0, -85.0511, 180.0, 85.0511]
-    return [round(float(v), 6) for v in row]
+    return [round(float(v), 6) for v in (row.west, row.south, row.east, row.north)]
 
 
 def tilejson(conn: Connection, key: str, tile_url: str) -> dict:

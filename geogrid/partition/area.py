@@ -37,7 +37,7 @@ class Community:
         return shapely.transform(geoms, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
 
 
-AREA_SQL = "SELECT id, code, name, level, ST_AsBinary(geom) FROM admin_areas WHERE (code = :c OR name = :c)"
+AREA_SQL = "SELECT id, code, name, level, ST_AsBinary(geom) AS wkb FROM admin_areas WHERE (code = :c OR name = :c)"
 
 BUILDINGS_SQL = """
 SELECT b.id, ST_X(b.geom) AS lon, ST_Y(b.geom) AS lat, b.households, b.households_estimated AS estimated,
@@ -52,13 +52,13 @@ ORDER BY c.id
 """
 
 LINES_SQL = """
-SELECT ST_AsBinary(l.geom) FROM barrier_lines l, admin_areas a
+SELECT ST_AsBinary(l.geom) AS wkb FROM barrier_lines l, admin_areas a
 WHERE a.id = :a AND ST_Intersects(a.geom, l.geom) ORDER BY l.id
 """
 
 # Without imported barrier lines, the walking network's edges stand in for roads (demo cities have no others).
 WALK_SQL = """
-SELECT ST_AsBinary(e.geom) FROM walk_edges e, admin_areas a
+SELECT ST_AsBinary(e.geom) AS wkb FROM walk_edges e, admin_areas a
 WHERE a.id = :a AND e.geom IS NOT NULL AND ST_Intersects(a.geom, e.geom) ORDER BY e.id
 """
 
@@ -73,28 +73,31 @@ def find_area(conn: Connection, code: str, level: str) -> Community:
     row = conn.execute(text(AREA_SQL + " AND level = :l ORDER BY id LIMIT 1"), {"c": str(code), "l": level}).first()
     if row is None:
         raise NotFound(t("no {level} with code or name '{code}'", level=level, code=code))
-    if row[4] is None:
-        raise InputError(t("{level} {code} has no boundary to partition", level=level, code=row[1]), field=level)
-    geom = shapely.from_wkb(bytes(row[4]))
+    if row.wkb is None:
+        raise InputError(t("{level} {code} has no boundary to partition", level=level, code=row.code), field=level)
+    geom = shapely.from_wkb(bytes(row.wkb))
     centre = geom.centroid
-    return Community(row[0], row[1], row[2], geom, metric_epsg(centre.x, centre.y))
+    return Community(id=row.id, code=row.code, name=row.name, geom=geom, epsg=metric_epsg(centre.x, centre.y))
 
 
 def communities_of(conn: Connection, street: Community) -> list[Community]:
     """Communities of a street office with a boundary, in code order."""
     rows = conn.execute(
         text(
-            "SELECT id, code, name, ST_AsBinary(geom) FROM admin_areas WHERE level = 'community' "
+            "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM admin_areas WHERE level = 'community' "
             "AND parent_id = :p AND geom IS NOT NULL ORDER BY code"
         ),
         {"p": street.id},
     ).all()
-    return [Community(r[0], r[1], r[2], shapely.from_wkb(bytes(r[3])), street.epsg) for r in rows]
+    return [
+        Community(id=r.id, code=r.code, name=r.name, geom=shapely.from_wkb(bytes(r.wkb)), epsg=street.epsg)
+        for r in rows
+    ]
 
 
 def _lines(conn: Connection, area_id: int) -> list:
     rows = conn.execute(text(LINES_SQL), {"a": area_id}).all() or conn.execute(text(WALK_SQL), {"a": area_id}).all()
-    return [shapely.from_wkb(bytes(r[0])) for r in rows]
+    return [shapely.from_wkb(bytes(r.wkb)) for r in rows]
 
 
 def load_input(conn: Connection, area: Community) -> AreaInput:

@@ -33,7 +33,7 @@ SHAVE_DEG = 2.5e-6  # ≈ 25 cm: strips of a grid narrower than twice this, alon
 ROAD_SQL = "SELECT r.name FROM roads r ORDER BY r.geom <-> u.geom LIMIT 1"
 
 UNIT_ROWS_SQL = """
-SELECT u.id, u.community_id, u.kind, u.name, ST_AsBinary(u.geom),
+SELECT u.id, u.community_id, u.kind, u.name, ST_AsBinary(u.geom) AS wkb,
        (SELECT min(coalesce(b.address, b.name)) FROM buildings b WHERE b.id = ANY(u.building_ids)) AS first,
        cardinality(u.building_ids) AS n, ({road}) AS road
 FROM partition_units u WHERE u.id = ANY(:ids) ORDER BY u.id
@@ -75,7 +75,7 @@ def read_units(conn: Connection, ids: list[int], where: str) -> list[UnitRow]:
     """The stored units with these ids; InputError naming those that do not exist (units are recomputed by
     ``geogrid partition``: a plan drawn on older units must be painted again)."""
     rows = conn.execute(text(UNIT_ROWS_SQL), {"ids": ids}).all()
-    missing = sorted(set(ids) - {r[0] for r in rows})
+    missing = sorted(set(ids) - {r.id for r in rows})
     if missing:
         raise InputError(
             t(
@@ -85,7 +85,14 @@ def read_units(conn: Connection, ids: list[int], where: str) -> list[UnitRow]:
             field=where,
         )
     return [
-        UnitRow(r[0], r[1], r[2], unit_label(r[2], r[3], r[5], r[6], r[7]), shapely.from_wkb(bytes(r[4]))) for r in rows
+        UnitRow(
+            id=r.id,
+            community_id=r.community_id,
+            kind=r.kind,
+            label=unit_label(r.kind, r.name, r.first, r.n, r.road),
+            geom=shapely.from_wkb(bytes(r.wkb)),
+        )
+        for r in rows
     ]
 
 
@@ -219,7 +226,7 @@ def _holder(ws: Workspace, unit: UnitRow) -> str | None:
 def building_units(conn: Connection, community_id: int | None, ids: list[int]) -> dict[int, int]:
     """The stored unit of each building in this community (buildings without one are left out)."""
     rows = conn.execute(text(BUILDING_UNITS_SQL), {"c": community_id, "ids": ids}).all()
-    return {int(r[0]): int(r[1]) for r in rows}
+    return {int(r.building): int(r.unit) for r in rows}
 
 
 def move_buildings_by_units(ws: Workspace, edit: MoveBuildings, i: int) -> list[int]:
@@ -267,7 +274,7 @@ def community_id(conn: Connection, community: str) -> int:
     ).first()
     if row is None:
         raise NotFound(t("no {level} with code or name '{code}'", level="community", code=community))
-    return int(row[0])
+    return int(row.id)
 
 
 # Each unit of a community with the grid in force covering most of it (lowest code on a tie), its households
