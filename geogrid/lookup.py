@@ -581,3 +581,21 @@ CSV_COLUMNS = (
     "ambiguous",
     "candidate_codes",
 )
+
+
+def csv_row(answer: dict) -> list:
+    """One batch answer as a row of :data:`CSV_COLUMNS`."""
+    g, m = answer.get("grid") or {}, answer.get("match") or {}
+    return [
+        answer.get("id"),
+        g.get("code"),
+        g.get("name"),
+        g.get("kind"),
+        g.get("community_code"),
+        m.get("address"),
+        m.get("score"),
+        answer.get("error"),
+        m.get("level"),
+        answer.get("ambiguous"),
+        " ".join(answer.get("candidates") or ()),
+    ]

@@ -26,6 +26,7 @@ from geogrid.errors import GeogridError
 from geogrid.i18n import t
 from geogrid.lookup import (
     CSV_COLUMNS,
+    csv_row,
     lookup_address,
     lookup_batch,
     lookup_columns,
@@ -361,21 +362,5 @@ def _to_csv(results: list[dict]) -> str:
     out = io.StringIO()
     writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
-    for r in results:
-        g, m = r.get("grid") or {}, r.get("match") or {}
-        writer.writerow(
-            [
-                r.get("id"),
-                g.get("code"),
-                g.get("name"),
-                g.get("kind"),
-                g.get("community_code"),
-                m.get("address"),
-                m.get("score"),
-                r.get("error"),
-                m.get("level"),
-                r.get("ambiguous"),
-                " ".join(r.get("candidates") or ()),
-            ]
-        )
+    writer.writerows(csv_row(r) for r in results)
     return out.getvalue()

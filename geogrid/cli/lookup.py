@@ -81,7 +81,7 @@ def read_items(path: Path) -> list[dict]:
 
 
 def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
-    from geogrid.lookup import CSV_COLUMNS, lookup_batch
+    from geogrid.lookup import CSV_COLUMNS, csv_row, lookup_batch
 
     items = read_items(path)
     sink = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
@@ -92,23 +92,7 @@ def _lookup_file(conn, path: Path, out: Path | None, crs: str) -> None:
             task = bar.add_task(t("lookup"), total=len(items))
 
             for start in range(0, len(items), CHUNK):
-                for r in lookup_batch(conn, items[start : start + CHUNK], crs):
-                    g, m = r.get("grid") or {}, r.get("match") or {}
-                    writer.writerow(
-                        [
-                            r["id"],
-                            g.get("code"),
-                            g.get("name"),
-                            g.get("kind"),
-                            g.get("community_code"),
-                            m.get("address"),
-                            m.get("score"),
-                            r.get("error"),
-                            m.get("level"),
-                            r.get("ambiguous"),
-                            " ".join(r.get("candidates") or ()),
-                        ]
-                    )
+                writer.writerows(csv_row(r) for r in lookup_batch(conn, items[start : start + CHUNK], crs))
                 bar.advance(task, min(CHUNK, len(items) - start))
     finally:
         if out:
