@@ -209,7 +209,7 @@ def add_key(
 ) -> dict:
     """A new API key, shown this once."""
     key = store.add_key(conn, name, rate_per_minute)
-    security.record(conn, request, "key_add", target=name, details={"prefix": key.split("_")[1]})
+    security.record(conn, request, "key_add", target=name, details={"prefix": store.key_prefix(key)})
     return {"name": name, "key": key}
 
 

@@ -128,6 +128,11 @@ def check_password(conn: Connection, name: str, password: str) -> Principal | No
     return _principal(conn, row.id, "password") if ok and row is not None else None
 
 
+def key_prefix(key: str) -> str:
+    """The public part of a key (``gg_<prefix>_<secret>``): the 8 hex characters that name it in lists and audits."""
+    return key.removeprefix(KEY_PREFIX).split("_")[0]
+
+
 def add_key(conn: Connection, name: str, rate_per_minute: int | None = None) -> str:
     """A new API key for an account, returned once (only its hash is stored)."""
     account_id = _account_id(conn, name)
@@ -142,7 +147,7 @@ def add_key(conn: Connection, name: str, rate_per_minute: int | None = None) -> 
 
 def revoke_key(conn: Connection, prefix: str) -> str:
     """Revoke a key by its prefix (the 8 characters after ``gg_``); returns the account's name."""
-    prefix = prefix.removeprefix(KEY_PREFIX).split("_")[0]
+    prefix = key_prefix(prefix)
     name = conn.scalar(
         text(
             "UPDATE api_keys k SET revoked_at = now() FROM accounts a WHERE a.id = k.account_id AND k.prefix = :p "
@@ -156,7 +161,7 @@ def revoke_key(conn: Connection, prefix: str) -> str:
 
 
 def check_key(conn: Connection, key: str) -> Principal | None:
-    prefix = key.removeprefix(KEY_PREFIX).split("_")[0]
+    prefix = key_prefix(key)
     row = conn.execute(
         text("SELECT id, account_id, key_hash, rate_per_minute FROM api_keys WHERE prefix = :p AND revoked_at IS NULL"),
         {"p": prefix},

@@ -123,7 +123,7 @@ def key_add(
 
     with db.ready().begin() as conn:
         key = store.add_key(conn, name, rate)
-        _record(conn, "key_add", name, prefix=key.split("_")[1])
+        _record(conn, "key_add", name, prefix=store.key_prefix(key))
     console.print(t("keep this key now: it is not stored and cannot be shown again"))
     typer.echo(key)
 
