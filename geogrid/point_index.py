@@ -14,6 +14,11 @@ row, whether a transaction still running when the memory copy was read has writt
 caller's own transaction has. Only an exact match answers from memory; otherwise the lookup runs the SQL
 (so a plan or a staff change is seen by the very next lookup) and a rebuild starts in the background.
 Memory is used only where :func:`enable` was called (the API); the CLI answers one point by SQL.
+
+Pruning (revision ``0017_lookup_prune``, :func:`prune`): the insert trigger deletes, every 256th row, the rows of
+transactions that ended before some later row was written, keeping the newest. A copy that still needs such a
+row (a watched transaction's) has therefore already seen ``max(id)`` move past its ``top``: a prune can never
+make a copy look current when it is not.
 """
 
 from __future__ import annotations
@@ -350,6 +355,12 @@ def _read(conn: Connection) -> Snapshot:
         areas=[(a.name, a.kind, float(a.x), float(a.y)) for a in areas],
         area_geoms=area_geoms,
     )
+
+
+def prune(conn: Connection) -> int:
+    """Delete the ``lookup_changes`` rows no memory copy can still need (the insert trigger does this every 256th
+    row in READ COMMITTED transactions); returns how many went. See revision ``0017_lookup_prune``."""
+    return int(conn.execute(text("SELECT prune_lookup_changes()")).scalar_one())
 
 
 def build(engine: Engine) -> Snapshot:
