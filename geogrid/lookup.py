@@ -187,7 +187,7 @@ def _answer(row, lon: float, lat: float) -> dict:
         raise _not_found(row.nearest, lon, lat)
     settings = get_settings()
     station = _station(row, settings.walk_speed_m_per_min)
-    card = orjson.loads(row.card)  # community, street, district, staff, party_org
+    card = row.card if isinstance(row.card, dict) else orjson.loads(row.card)  # community, street, district, …
     covered_by = _covered_by(row, station, settings)
     return {
         "point": {"lon": round(lon, 7), "lat": round(lat, 7)},

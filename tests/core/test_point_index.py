@@ -185,3 +185,26 @@ def test_a_prune_is_safe_inside_a_repeatable_read_writer(demo_city, database):
             _write(database, 600)  # other transactions write and prune meanwhile
             for _ in range(300):
                 rr.execute(text("UPDATE facilities SET name = name WHERE false"))
+
+
+def test_cells_answer_as_the_whole_index(demo_city, database):
+    """The cells hand each point every grid and path that can be its answer: the grid equals a search over
+    all grids (lowest code on shared edges), the path's scaled distance equals the SQL's rule over all paths
+    (8 nearest in degrees, then the nearest with longitude scaled by cos(lat))."""
+    from geogrid.point_index import KNN, _polyline_distance
+
+    snapshot = point_index.build(database)
+    with database.connect() as conn:
+        points = _points(conn, 1500, seed=11)
+    assert snapshot.cell_inside and any(len(v) > KNN for v in snapshot.cell_edges.values())
+    coords = snapshot.edge_coords
+    for x, y in points:
+        assert snapshot.locate(x, y) == snapshot.grids.locate_one(x, y), (x, y)
+        cell = snapshot.cells.of(x, y)
+        if cell < 0:
+            continue
+        c = np.cos(np.radians(y))
+        knn = np.argsort(shapely.distance(snapshot.edge_geoms, shapely.Point(x, y)), kind="stable")[:KNN]
+        want = min(_polyline_distance(x * c, y, [(a * c, b) for a, b in coords[e]]) for e in knn.tolist())
+        got = snapshot._nearest_edge(x, y, cell)
+        assert _polyline_distance(x * c, y, [(a * c, b) for a, b in coords[got]]) == want, (x, y)
