@@ -284,7 +284,7 @@ def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = Non
 def _memory_row(conn: Connection, lon: float, lat: float) -> point_index.Row | None:
     if not point_index.enabled():
         return None
-    key = str(conn.engine.url)
+    key = point_index.key_of(conn.engine)
     snapshot = point_index.current(key)
     check = conn.execute(_CHECK, {"watch": point_index.watch_of(snapshot)}).one()
     if snapshot is not None and point_index.fresh(snapshot, check):
@@ -338,7 +338,7 @@ async def lookup_point_async(aconn, lon: float, lat: float, crs: str | None = No
     wlon, wlat = _check_point(lon, lat, crs)
     if point_index.enabled():
         engine = db.ready()
-        key = str(engine.url)
+        key = point_index.key_of(engine)
         snapshot = point_index.current(key)
         watch = point_index.watch_of(snapshot)
         if watch:

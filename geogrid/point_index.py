@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -496,6 +497,12 @@ def disable() -> None:
         _STATE.users = max(0, _STATE.users - 1)
         if _STATE.users == 0:
             _STATE.snapshots.clear()
+
+
+@lru_cache(maxsize=16)
+def key_of(engine: Engine) -> str:
+    """The key of an engine's memory copy (its URL as text: rendering it cost 10 µs a request)."""
+    return str(engine.url)
 
 
 def current(engine_key: str) -> Snapshot | None:
