@@ -468,6 +468,32 @@ def lookup_columns(
     }
 
 
+def items_from_columns(columns: dict[str, list]) -> list[dict]:
+    """The answers of :func:`lookup_columns` as :func:`lookup_batch` words them (``{"id", "grid"}`` or
+    ``{"id", "grid": None, "error"}``), one dict per grid shared by its points: a batch of points in the items
+    format takes the array path too."""
+    grids: dict[str, dict] = {}
+    out: list[dict] = []
+    append = out.append
+    for id_, code, name, kind, community, error in zip(
+        columns["id"],
+        columns["grid_code"],
+        columns["grid_name"],
+        columns["grid_kind"],
+        columns["community_code"],
+        columns["error"],
+        strict=True,
+    ):
+        if code is None:
+            append({"id": id_, "grid": None, "error": error})
+            continue
+        grid = grids.get(code)
+        if grid is None:
+            grid = grids[code] = {"code": code, "name": name, "kind": kind, "community_code": community}
+        append({"id": id_, "grid": grid})
+    return out
+
+
 def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None, budget: bool = False) -> list[dict]:
     """``{"id", "grid"}`` or ``{"id", "grid": None, "error"}`` per item, in order; points in one query.
 

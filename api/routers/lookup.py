@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
-from api.schemas import LOOKUP_RESPONSES
+from api.schemas import BATCH_RESPONSES, LOOKUP_RESPONSES
 from geogrid import db, point_index
 from geogrid.csvsafe import SafeWriter, escape_cell
 from geogrid.errors import GeogridError
@@ -27,6 +27,7 @@ from geogrid.i18n import t
 from geogrid.lookup import (
     CSV_COLUMNS,
     csv_row,
+    items_from_columns,
     lookup_address,
     lookup_batch,
     lookup_columns,
@@ -194,7 +195,7 @@ _BATCH_DOC: dict[str, Any] = {
 }
 
 
-@router.post("/lookup/batch", openapi_extra=_BATCH_DOC)
+@router.post("/lookup/batch", openapi_extra=_BATCH_DOC, responses=BATCH_RESPONSES)
 async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     """Many points and addresses at once, answered in the same order: ``{"results": [{"id", "grid"} | ...]}``.
 
@@ -219,8 +220,13 @@ async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_len
         body = BatchRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
-    results = await _run([i.model_dump() for i in body.items], crs or body.crs)
-    return _json({"results": results})
+    if all(i.lon is not None and i.lat is not None and i.address is None for i in body.items):
+        # Points only: located as arrays (as the columnar format), answered item by item.
+        ids = [i.id for i in body.items]
+        columns = await _run_columns(ids, [i.lon for i in body.items], [i.lat for i in body.items], crs or body.crs)
+        return _json({"results": items_from_columns(columns)})
+    items = [{"id": i.id, "lon": i.lon, "lat": i.lat, "address": i.address} for i in body.items]
+    return _json({"results": await _run(items, crs or body.crs)})
 
 
 class ColumnarRequest(BaseModel):
