@@ -322,3 +322,14 @@ def test_batch_items_of_points_answer_as_the_item_path(client, database):
     assert mixed["results"][:-1] == got.json()["results"]
     BatchItems.model_validate(mixed)
     BatchColumns.model_validate(client.post("/lookup/batch", json={"lon": lon, "lat": lat}).json())
+
+
+def test_a_batch_leaves_the_garbage_collector_on(client):
+    """Batches pause the cyclic collector while they run; it is on again afterwards, after errors too."""
+    import gc
+
+    assert gc.isenabled()
+    assert client.post("/lookup/batch", json={"items": [{"id": 1, "lon": 116.305, "lat": 39.905}]}).status_code == 200
+    assert client.post("/lookup/batch", json={"items": [{"id": 1, "lon": "x"}]}).status_code == 422
+    assert client.post("/lookup/batch", json={"lon": [1.0], "lat": [1.0, 2.0]}).status_code == 400
+    assert gc.isenabled()
