@@ -30,7 +30,9 @@ def _error(status: int, reason: str, **extra) -> JSONResponse:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GeogridError)
     async def geogrid_error(_: Request, exc: GeogridError) -> JSONResponse:
-        return _error(exc.status_code, str(exc), **getattr(exc, "extra", {}))
+        answer = _error(exc.status_code, str(exc), **getattr(exc, "extra", {}))
+        answer.headers.update(getattr(exc, "headers", {}))  # e.g. Retry-After of a 429
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

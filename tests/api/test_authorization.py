@@ -13,7 +13,7 @@ from shapely.geometry import box, mapping
 from sqlalchemy import text
 
 from api.app import create_app
-from api.security import rule
+from api.security import LIMITER, rule
 from geogrid.accounts.roles import allowed
 from geogrid.model import ROLES
 from geogrid.settings import get_settings
@@ -220,12 +220,13 @@ def test_keys_are_hashed_at_rest(planning_city, client_as):
 @pytest.mark.parametrize("limit", [3])
 def test_rate_limit_answers_429_with_retry_after(planning_city, client_as, settings_env, limit):
     settings_env("GEOGRID_RATE_LIMIT", str(limit))
+    LIMITER.reset()
     client = client_as("api_client")
     codes = [client.get("/lookup", params={"lon": 116.305, "lat": 39.905}).status_code for _ in range(limit + 1)]
     assert codes[:limit] == [200] * limit and codes[-1] == 429
     r = client.get("/lookup", params={"lon": 116.305, "lat": 39.905})
     assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
-    # Another key has its own budget; a key's own rate overrides the setting.
+    # Another key has its own budget (a key's own rate: tests/core/test_cli_accounts.py).
     assert client_as("api_client").get("/lookup", params={"lon": 116.305, "lat": 39.905}).status_code == 200
 
 
