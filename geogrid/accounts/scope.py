@@ -1,4 +1,5 @@
-"""Scope: the streets and communities an account may change. A planner of community A cannot touch B's grids."""
+"""Scope: the streets, communities or grids an account may act in. A planner of community A cannot touch B's grids;
+a grid worker granted their grid's code reads that grid only."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def check_grids(
     codes = [*codes, *(extra or {})]
     for code in sorted(codes):
         community, street = areas.get(code, NOWHERE)
-        if who.role != "admin" and not ({community, street} & set(who.areas)):
+        if who.role != "admin" and not ({code, community, street} & set(who.areas)):
             raise Forbidden(
                 t(
                     "grid {grid} (community {community}) is outside the areas granted to {name}",
