@@ -38,17 +38,42 @@ def _url(path: str) -> str:
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: "1" if m.group(1).endswith("id") else "x", path)
 
 
-def test_every_route_has_a_rule():
-    """A route added without a rule in api/security.py fails here (at run time it is admin-only)."""
-    app = create_app()
-    missing = [
+def _missing_rules(app) -> list[tuple[str, str]]:
+    return [
         (m, r.path)
         for r in app.routes
         if isinstance(r, APIRoute)
         for m in r.methods
         if m != "HEAD" and rule(m, r.path) is None
     ]
-    assert missing == []
+
+
+def test_every_route_has_a_rule():
+    """A route added without a rule in api/security.py fails here (at run time it is admin-only)."""
+    assert _missing_rules(create_app()) == []
+
+
+def test_a_new_route_without_a_rule_is_caught(empty_db):
+    """The check above can fail: a route added beside ours is reported, is missing from the table the matrix
+    reads, and answers 403 to everyone but admins until it has a rule."""
+    app = create_app()
+
+    @app.get("/grids/{code}/residents")
+    def residents(code: str) -> dict:
+        return {"code": code}
+
+    @app.post("/grids/{code}/rename")
+    def rename(code: str) -> dict:
+        return {"code": code}
+
+    assert _missing_rules(app) == [("GET", "/grids/{code}/residents"), ("POST", "/grids/{code}/rename")]
+    spec = TestClient(app).get("/openapi.json").json()
+    assert [op for op in _operations(spec) if rule(*op) is None] == _missing_rules(app)
+    assert TestClient(app).get("/grids/A/residents").status_code == 401
+    viewer = TestClient(app, headers={"Authorization": f"Bearer {make_account(empty_db, 'planner')[1]}"})
+    assert viewer.get("/grids/A/residents").status_code == 403
+    admin = TestClient(app, headers={"Authorization": f"Bearer {make_account(empty_db, 'admin')[1]}"})
+    assert admin.get("/grids/A/residents").json() == {"code": "A"}
 
 
 def test_matrix_from_openapi(empty_db):
@@ -64,12 +89,15 @@ def test_matrix_from_openapi(empty_db):
         )
     public = get_settings().public
     checked = denied = 0
-    wrong = []
+    wrong: list = []
+    unguarded: set = set()
     for method, path in operations:
         permission = rule(method, path)
         assert permission is not None, (method, path)
         for role, client in clients.items():
-            status = client.request(method, _url(path)).status_code
+            answer = client.request(method, _url(path))
+            status = answer.status_code
+            unguarded |= _missing_headers(method, path, answer)
             expected = allowed(role, permission, public)
             ok = status not in (401, 403) if expected else status == (401 if role is None else 403)
             checked += 1
@@ -77,12 +105,25 @@ def test_matrix_from_openapi(empty_db):
             if not ok:
                 wrong.append((method, path, role, status))
     assert [w for w in wrong if w[:2] != ("POST", "/login")] == []  # sign-in answers 401 to a wrong password
+    assert unguarded == set()  # every answer, allowed or refused, page or JSON, carries the security headers
     # Figures for the report: operations × (roles + no sign-in), of which denials.
     print(
         f"\nauthorization matrix: {len(operations)} operations × {len(clients)} callers = {checked} checks, "
         f"{denied} denials"
     )
     assert len(operations) >= 30 and denied >= 60
+
+
+def _missing_headers(method: str, path: str, answer) -> set[tuple[str, str, str]]:
+    """(method, path, header) for each security header an answer lacks; pages must allow no inline script."""
+    csp = answer.headers.get("content-security-policy", "")
+    script_src = csp.split("script-src")[1].split(";")[0] if "script-src" in csp else "missing"
+    missing = {
+        "nosniff": answer.headers.get("x-content-type-options") != "nosniff",
+        "frame-ancestors": "frame-ancestors 'none'" not in csp,
+        "script-src": "'unsafe-inline'" in script_src or script_src == "missing",
+    }
+    return {(method, path, name) for name, bad in missing.items() if bad}
 
 
 def test_writes_need_sign_in_and_reads_stay_public(empty_db):

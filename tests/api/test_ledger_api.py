@@ -88,3 +88,11 @@ def test_grid_staff_granted_a_grid_read_that_grid_only(ledger_street, client_as)
     for params in ({"grid": "G1"}, {"community": COMMUNITY}):
         answer = _get(worker, "/ledger", **params)
         assert answer.status_code == 403 and "G1" in answer.text and "13800000001" not in answer.text
+
+
+def test_a_ledger_without_anyone_is_an_empty_workbook(empty_db, client_as):
+    """No resident of a special group (a new street, or the whole city before any import): headers only, no 500."""
+    answer = _get(client_as("admin"), "/ledger.xlsx")
+    assert answer.status_code == 200, answer.text
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    assert [len(list(book[name].iter_rows())) for name in book.sheetnames] == [1, 1]
