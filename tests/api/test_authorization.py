@@ -19,7 +19,7 @@ from geogrid.model import ROLES
 from geogrid.settings import get_settings
 from tests.conftest import make_account
 from tests.fixtures import planning_city as pc
-from tests.fixtures.planning_city import C1, C2, A, M
+from tests.fixtures.planning_city import C1, C2, A, B, M
 
 ANONYMOUS = None
 
@@ -277,3 +277,49 @@ def test_mounted_ogc_follows_the_public_setting(empty_db, settings_env, client_a
     assert TestClient(create_app()).get("/ogc/collections").status_code == 401
     assert client_as("viewer").get("/ogc/collections").status_code == 200
     assert client_as("viewer").post("/ogc/collections").status_code == 403
+
+
+def test_scope_matrix(planning_city, client_as):
+    """Every write or personal read that depends on where: an account granted the place (in) and one granted
+    another place (out), per role that holds the permission. Out of scope is 403 naming the grid or community;
+    in scope is never 401/403. (Roles without the permission are the role matrix's denials.)"""
+    admin = client_as("admin")
+    planners = {"in": client_as("planner", C1), "out": client_as("planner", C2)}
+    staff = {
+        "community_staff": {"in": client_as("community_staff", C1), "out": client_as("community_staff", C2)},
+        "grid_staff": {"in": client_as("grid_staff", A), "out": client_as("grid_staff", B)},
+    }
+    redraw = {"edits": [_redraw(A, A_GROWN)]}
+
+    def plan_id() -> int:
+        return admin.post("/plans", json=redraw).json()["plan"]
+
+    checks: list[tuple[str, str, str, int, str]] = []
+
+    def both(role: str, label: str, clients: dict, call, named: str) -> None:
+        for side in ("out", "in"):  # out first: a refused write must leave the place as the in-scope call finds it
+            r = call(clients[side])
+            checks.append((role, label, side, r.status_code, r.text))
+            ok = r.status_code == 403 and named in r.json()["error"] if side == "out" else r.status_code < 400
+            assert ok, (role, label, side, r.status_code, r.text)
+
+    both("planner", "POST /plans", planners, lambda c: c.post("/plans", json=redraw), A)
+    applied = plan_id()
+    both("planner", "POST /plans/{id}/apply", planners, lambda c: c.post(f"/plans/{applied}/apply"), A)
+    both("planner", "POST /plans/{id}/undo", planners, lambda c: c.post(f"/plans/{applied}/undo"), A)
+    both("planner", "POST /grids/{code}/revert", planners, lambda c: c.post(f"/grids/{A}/revert?to_version=1"), A)
+    both("planner", "POST /plans/units", planners, lambda c: c.post("/plans/units", params={"community": C1}), C1)
+    for role, clients in staff.items():
+        named = A if role == "grid_staff" else C1
+
+        def assign(c):
+            sid = c.post("/staff", json={"name": "张网格"}).json()["id"]
+            return c.post(f"/staff/{sid}/assignments", json={"grid_code": A, "role": "full_time_worker"})
+
+        both(role, "GET /ledger?grid", clients, lambda c: c.get("/ledger", params={"grid": A}), A)
+        both(role, "GET /ledger.xlsx?grid", clients, lambda c: c.get("/ledger.xlsx", params={"grid": A}), A)
+        both(role, "POST /staff/{id}/assignments", clients, assign, A)
+        if role == "community_staff":
+            both(role, "GET /ledger?community", clients, lambda c: c.get("/ledger", params={"community": C1}), named)
+    denials = sum(side == "out" for _, _, side, _, _ in checks)
+    print(f"\nscope matrix: {len({c[1] for c in checks})} operations, {len(checks)} checks, {denials} denials")
