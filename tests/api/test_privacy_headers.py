@@ -3,6 +3,7 @@ security headers, CSP by hash, Swagger UI and ReDoc from local files."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -73,3 +74,17 @@ def test_docs_are_served_from_local_files(empty_db):
         for s in sources:
             assert client.get(s).status_code == 200, s
     assert client.get("/docs/static/../../app.py").status_code == 404
+
+
+def test_every_reference_in_the_openapi_document_resolves(empty_db):
+    """ReDoc stops at the first reference it cannot follow ("Invalid reference token"): none may dangle."""
+    spec = TestClient(create_app()).get("/openapi.json").json()
+    refs = set(re.findall(r'"\$ref":\s*"([^"]+)"', json.dumps(spec)))
+    dangling = []
+    for ref in refs:
+        node = spec
+        for part in ref.removeprefix("#/").split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not ref.startswith("#/") or node is None:
+            dangling.append(ref)
+    assert refs and dangling == []
