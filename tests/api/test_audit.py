@@ -136,3 +136,21 @@ def test_cli_account_changes_and_imports_are_audited(planning_city, tmp_path):
     listed = runner.invoke(app, ["audit", "--user", rows[0]["actor"], "--json"])
     assert listed.exit_code == 0 and "user_add" in listed.stdout
     assert runner.invoke(app, ["audit", "--since", "yesterday"]).exit_code == 1
+
+
+def test_cli_exports_of_personal_data_are_audited(planning_city, tmp_path):
+    """`geogrid export ledger|roster` writes names and phones to a file: who, what and where is recorded."""
+    start = _last_id(planning_city)
+    app = application()
+    for layer in ("ledger", "roster"):
+        done = runner.invoke(app, ["export", layer, "-o", str(tmp_path / f"{layer}.xlsx"), "--community", C1])
+        assert done.exit_code == 0, done.output
+    rows = _rows(planning_city, start)
+    assert [(r["action"], r["area"], r["via"]) for r in rows] == [
+        ("ledger_export", C1, "cli"),
+        ("roster_export", C1, "cli"),
+    ]
+    assert rows[0]["actor"].startswith("cli:") and rows[0]["target"] == "ledger.xlsx"
+    assert rows[0]["details"]["rows"] == 0
+    runner.invoke(app, ["export", "grids", "-o", str(tmp_path / "grids.geojson")])  # no personal data: no row
+    assert len(_rows(planning_city, start)) == 2
