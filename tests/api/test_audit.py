@@ -154,3 +154,20 @@ def test_cli_exports_of_personal_data_are_audited(planning_city, tmp_path):
     assert rows[0]["details"]["rows"] == 0
     runner.invoke(app, ["export", "grids", "-o", str(tmp_path / "grids.geojson")])  # no personal data: no row
     assert len(_rows(planning_city, start)) == 2
+
+
+def test_cli_plan_writes_name_their_community(planning_city, tmp_path):
+    """A plan made and applied from the command line is found by `geogrid audit --area` like one made over HTTP."""
+    start = _last_id(planning_city)
+    app = application()
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN)}]}))
+    made = runner.invoke(app, ["plan", "create", str(path)])
+    assert made.exit_code == 0, made.output
+    plan_id = json.loads(made.stdout[made.stdout.index("{") :])["plan"]
+    assert runner.invoke(app, ["plan", "apply", str(plan_id)]).exit_code == 0
+    assert runner.invoke(app, ["plan", "revert", A, "--to-version", "1"]).exit_code == 0
+    rows = _rows(planning_city, start)
+    assert [(r["action"], r["area"]) for r in rows] == [("plan_create", C1), ("plan_apply", C1), ("grid_revert", C1)]
+    listed = runner.invoke(app, ["audit", "--area", C1, "--json"])
+    assert [e["action"] for e in json.loads(listed.stdout)][:3] == ["grid_revert", "plan_apply", "plan_create"]
