@@ -88,3 +88,19 @@ def test_every_reference_in_the_openapi_document_resolves(empty_db):
         if not ref.startswith("#/") or node is None:
             dangling.append(ref)
     assert refs and dangling == []
+
+
+def test_an_unexpected_failure_still_carries_the_security_headers(empty_db):
+    """A 500 is answered by Starlette's outermost error handler: it must not leave without nosniff and the CSP."""
+    app = create_app()
+
+    @app.get("/maps/broken")  # a public family (PREFIX_RULES): reaches the handler without signing in
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    r = TestClient(app, raise_server_exceptions=False).get("/maps/broken")
+    assert r.status_code == 500
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    refused = TestClient(app, base_url="http://attacker.example").get("/health")  # the host check's answer too
+    assert refused.status_code == 400 and refused.headers["x-content-type-options"] == "nosniff"
