@@ -112,3 +112,52 @@ def test_promote_candidates_and_map_tags(empty_db):
         assert conn.scalar(text("SELECT count(*) FROM facilities WHERE NOT candidate")) == schools
     with pytest.raises(Exception, match="KIND"):
         parse_tag_kinds(["amenity=library"])
+
+
+def _components(conn) -> int:
+    """Connected pieces of the stored walking network."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ids = conn.scalars(text("SELECT id FROM walk_nodes ORDER BY id")).all()
+    index = {node: i for i, node in enumerate(ids)}
+    edges = conn.execute(text("SELECT source, target FROM walk_edges")).all()
+    rows = [index[e.source] for e in edges]
+    cols = [index[e.target] for e in edges]
+    graph = coo_matrix(([1] * len(rows), (rows, cols)), shape=(len(ids), len(ids)))
+    return connected_components(graph, directed=False)[0]
+
+
+def test_adjacent_extracts_are_stitched_at_the_nodes_they_share(empty_db):
+    """Two adjacent exports of one real extract (west and east of its middle, as OSM's export gives them: every
+    way that reaches into the box, complete, so ways across the border are in both with the same node ids) merge
+    into the network of the whole extract: same nodes, same edges, as few pieces, nothing doubled."""
+    from geogrid.network import merge_network, replace_network
+
+    nodes, edges = read_osm_walking(shared_data("beijing-haidian-osm/cau-east-xueyuanlu.osm.pbf"))
+    lon = nodes.set_index("id")["lon"]
+    middle = float(lon.median())
+    west_lon = edges["source"].map(lon).combine(edges["target"].map(lon), min)
+    east_lon = edges["source"].map(lon).combine(edges["target"].map(lon), max)
+    halves = [edges[west_lon < middle + 0.001], edges[east_lon > middle - 0.001]]  # ~85 m of shared border
+    shared = set(halves[0].index) & set(halves[1].index)
+    assert len(shared) > 10 and all(len(h) < len(edges) for h in halves)
+
+    def used(half):
+        return nodes[nodes["id"].isin(set(half["source"]) | set(half["target"]))]
+
+    with empty_db.begin() as conn:
+        replace_network(conn, nodes, edges)
+        whole = (_components(conn), conn.scalar(text("SELECT count(*) FROM walk_edges")))
+        pieces = []
+        for half in halves:  # each half alone
+            replace_network(conn, used(half), half.reset_index(drop=True))
+            pieces.append(_components(conn))
+        conn.execute(text("TRUNCATE walk_edges, walk_nodes"))
+        for half in halves:  # one after the other, as two `geogrid import osm` runs
+            merge_network(conn, used(half), half.reset_index(drop=True))
+        merged = (_components(conn), conn.scalar(text("SELECT count(*) FROM walk_edges")))
+        stored = set(conn.scalars(text("SELECT id FROM walk_nodes")))
+    print(f"\nstitch: whole {whole}, halves alone {pieces} pieces, merged {merged}, shared edges {len(shared)}")
+    assert stored == set(nodes["id"]) and merged == whole
+    assert merged[0] < sum(pieces)  # the halves are joined, not side by side
