@@ -126,3 +126,16 @@ def test_long_static_paths_are_a_4xx(client, path):
 def test_a_clean_request_still_works(client):
     assert client.get("/lookup", params={"lon": 116.305, "lat": 39.905}).status_code == 200
     assert client.get("/grids", params={"community": C1}).status_code == 200
+
+
+def test_the_ledger_workbook_of_a_place_without_special_groups_is_an_empty_workbook(client):
+    """Found by the schemathesis run: an empty ledger (no resident in a special group) raised inside pandas."""
+    import io
+
+    from openpyxl import load_workbook
+
+    answer = client.get("/ledger.xlsx", params={"community": C1})
+    assert answer.status_code == 200, answer.text[:300]
+    sheets = load_workbook(io.BytesIO(answer.content)).worksheets
+    assert [ws.max_row for ws in sheets] == [1, 1]  # the headings, no rows
+    assert client.get("/ledger", params={"community": C1}).json()["entries"] == []
