@@ -82,9 +82,7 @@ def test_plan_undo_is_refused_when_a_later_plan_changed_the_grids(planning_city,
 
     refused = geogrid("plan", "undo", str(first))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert f"grid {A} is now version 3" in _last_line(refused) or f"grid {B} is now version 3" in _last_line(
-        refused
-    )
+    assert f"grid {A} is now version 3" in _last_line(refused) or f"grid {B} is now version 3" in _last_line(refused)
     assert _grids(planning_city) == grids and _assigned(planning_city) == assigned
     with planning_city.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM plans")) == 2  # no undo plan left behind
@@ -131,7 +129,27 @@ def test_import_buildings_replace_from_the_shell(empty_db, tmp_path):
     assert tuple(row) == ("一号楼", "长湖街1号", 120)
 
     replaced = geogrid("import", "buildings", str(part), "--replace")
-    assert replaced.returncode == 0 and "all columns replaced (--replace)" in replaced.stdout + replaced.stderr, replaced.stderr
+    assert replaced.returncode == 0 and "all columns replaced (--replace)" in replaced.stdout + replaced.stderr, (
+        replaced.stderr
+    )
     with empty_db.connect() as conn:
         row = conn.execute(text("SELECT name, address, households FROM buildings")).one()
     assert tuple(row) == (None, None, 120)
+
+
+def test_import_buildings_without_coordinates_from_the_shell(empty_db, tmp_path):
+    full = tmp_path / "full.csv"
+    full.write_text("source_id,lon,lat,name,households\nb1,116.30,39.90,一号楼,100\nb2,116.31,39.90,二号楼,50\n")
+    assert geogrid("import", "buildings", str(full)).returncode == 0
+    figures = tmp_path / "figures.csv"
+    figures.write_text("source_id,households\nb2,65\n")
+    done = geogrid("import", "buildings", str(figures))
+    assert done.returncode == 0 and "1 updated, updated columns: households, 1 kept" in done.stderr, done.stderr
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("source_id,households\nb2,70\nb3,40\n")
+    refused = geogrid("import", "buildings", str(unknown))
+    line = _last_line(refused)
+    assert refused.returncode == 1 and "unknown.csv" in line and "row 3" in line and "'source_id'" in line, line
+    with empty_db.connect() as conn:
+        rows = conn.execute(text("SELECT source_id, name, households FROM buildings ORDER BY source_id")).all()
+    assert [tuple(r) for r in rows] == [("b1", "一号楼", 100), ("b2", "二号楼", 65)]

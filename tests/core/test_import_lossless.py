@@ -50,6 +50,47 @@ def test_replace_is_a_full_replace_and_says_so(empty_db, tmp_path, settings_env)
     assert "all columns replaced (--replace)" in str(report)
 
 
+def test_a_file_without_coordinates_updates_the_stored_buildings(empty_db, tmp_path, settings_env):
+    """The issue's file: source ids and households only (how a community adds its figures to OSM buildings)."""
+    settings_env("GEOGRID_LANG", "en")
+    _import(empty_db, tmp_path, FULL)
+    report = _import(empty_db, tmp_path, "source_id,households\nb2,85\n")
+    assert _rows(empty_db) == {"b1": ("一号楼", "长湖街1号", 100), "b2": ("二号楼", "长湖街2号", 85)}
+    said = str(report)
+    assert "1 updated" in said and "updated columns: households" in said and "1 kept" in said, said
+    with empty_db.connect() as conn:  # the point stays where it was
+        assert conn.scalar(text("SELECT ST_AsText(geom) FROM buildings WHERE source_id = 'b2'")) == "POINT(116.31 39.91)"
+
+
+@pytest.mark.parametrize(
+    "content, field, words",
+    [
+        ("source_id,households\nb1,90\nb9,70\n", "source_id", "no stored building"),  # row 3: unknown id
+        ("households\n90\n", "lon", "no lon column found"),  # nothing to match by
+    ],
+)
+def test_a_file_without_coordinates_only_updates_and_says_why_not(empty_db, tmp_path, content, field, words):
+    from geogrid.errors import InputError
+
+    _import(empty_db, tmp_path, FULL)
+    with pytest.raises(InputError) as err:
+        _import(empty_db, tmp_path, content)
+    assert err.value.field == field and words in str(err.value)
+    assert _rows(empty_db)["b1"] == ("一号楼", "长湖街1号", 100)  # nothing written
+    with pytest.raises(InputError, match="--replace"):
+        _import(empty_db, tmp_path, "source_id,households\nb1,90\n", replace=True)
+
+
+def test_other_layers_still_need_coordinates(empty_db, tmp_path):
+    from geogrid.errors import InputError
+    from geogrid.importers import import_facilities
+
+    path = tmp_path / "facilities.csv"
+    path.write_text("source_id,name,kind\nf1,站,service_station\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no lon column found"), empty_db.begin() as conn:
+        import_facilities(conn, read_source(path))
+
+
 def test_households_and_names_survive_import_osm(empty_db):
     pbf = shared_data("beijing-haidian-osm/bupt-beitaipingzhuang.osm.pbf")
     with empty_db.begin() as conn:
