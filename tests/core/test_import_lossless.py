@@ -59,7 +59,9 @@ def test_a_file_without_coordinates_updates_the_stored_buildings(empty_db, tmp_p
     said = str(report)
     assert "1 updated" in said and "updated columns: households" in said and "1 kept" in said, said
     with empty_db.connect() as conn:  # the point stays where it was
-        assert conn.scalar(text("SELECT ST_AsText(geom) FROM buildings WHERE source_id = 'b2'")) == "POINT(116.31 39.91)"
+        assert (
+            conn.scalar(text("SELECT ST_AsText(geom) FROM buildings WHERE source_id = 'b2'")) == "POINT(116.31 39.91)"
+        )
 
 
 @pytest.mark.parametrize(
