@@ -23,7 +23,7 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.partition.area import Community, find_area, load_input
 from geogrid.partition.grow import _grow, repair, violation
-from geogrid.partition.units import Units, build_units, unit_graph
+from geogrid.partition.units import Units, build_units
 from geogrid.planning.edits import polygonal
 from geogrid.settings import get_settings
 
@@ -45,7 +45,7 @@ class CurrentGrid:
 
 
 def _current(conn: Connection, comm: Community) -> tuple[list[CurrentGrid], dict[int, int]]:
-    rows = conn.execute(text(GRIDS_SQL), {"c": comm.id}).all()
+    rows = conn.execute(text(GRIDS_SQL), {"c": comm.saved_id}).all()
     grids = [CurrentGrid(r.id, r.code, r.name, r.kind, comm.to_metric(shapely.from_wkb(bytes(r.geom)))) for r in rows]
     held = {int(b): i for i, r in enumerate(rows) for b in r.buildings}
     return grids, held
@@ -71,16 +71,15 @@ def cut_units(
             names.append(units.compound[u])
             start.append(gi)
     cut = Units(
-        np.asarray(geoms, dtype=object),
-        kinds,
-        np.asarray(blocks, dtype=np.int64),
-        members,
-        np.asarray([sum(hh.get(int(b), 0) for b in m) for m in members], dtype=float),
-        np.zeros(len(geoms)),
-        names,
-        [None] * len(geoms),
+        geoms=np.asarray(geoms, dtype=object),
+        kind=kinds,
+        block=np.asarray(blocks, dtype=np.int64),
+        buildings=members,
+        households=np.asarray([sum(hh.get(int(b), 0) for b in m) for m in members], dtype=float),
+        estimated=np.zeros(len(geoms)),
+        compound=names,
+        dedicated=[None] * len(geoms),
     )
-    cut.graph = unit_graph(cut)
     return cut, np.asarray(start, dtype=np.int64)
 
 
@@ -96,7 +95,7 @@ def _rebalance_labels(
     labels = repair(g, labels, lo, hi, frozen=frozen, compact=False)
     next_label = len(grids)
     for r in range(len(grids)):
-        units = list(np.flatnonzero(labels == r))
+        units = [int(u) for u in np.flatnonzero(labels == r)]
         if r in frozen or g.households[units].sum() <= hi or len(units) < 2:
             continue
         sub = _grow(g, units, lo, hi, None)
