@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from api import security
 from api.deps import WriteConn
+from api.responses import PartitionPlan
+from api.routers.planning import linked
 from api.security import CurrentUser
 from geogrid.accounts.scope import check_area, check_plan
 from geogrid.partition.propose import propose
@@ -37,7 +39,7 @@ class PartitionIn(BaseModel):
         return self.community if self.community is not None else str(self.street)
 
 
-@router.post("/partitions", status_code=201)
+@router.post("/partitions", status_code=201, response_model=PartitionPlan)
 def post_partition(conn: WriteConn, body: PartitionIn, request: Request, who: CurrentUser) -> dict:
     """Propose grids (or rebalance them) and store them as a draft plan; apply it with ``POST /plans/{id}/apply``.
 
@@ -60,4 +62,4 @@ def post_partition(conn: WriteConn, body: PartitionIn, request: Request, who: Cu
         target=f"plan {plan['plan']}",
         details={"plan": plan["plan"], "rebalance": body.rebalance},
     )
-    return plan
+    return linked(plan)

@@ -24,6 +24,7 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
+from geogrid.partition.report import ProposedGrid, ProposeReport, ProposeSummary, add_report
 from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
 from geogrid.planning.edits import SLIVER_DEG2, polygonal
 from geogrid.settings import get_settings
@@ -51,10 +52,9 @@ class Proposed:
     band_possible: bool  # False when the plan proved the units allow no grid in the band here
     geom: shapely.Geometry  # lon/lat
 
-    def report(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k != "geom"}
-        out["households_estimated"] = self.estimated_households > 0
-        return out
+    def report(self) -> ProposedGrid:
+        fields = {k: v for k, v in asdict(self).items() if k != "geom"}
+        return ProposedGrid(**fields, households_estimated=self.estimated_households > 0)
 
 
 def polsby_popper(geom: shapely.Geometry) -> float:
@@ -390,25 +390,25 @@ def draw_communities(
     return pairs, edits
 
 
-def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
+def summary(grids: list[Proposed], seconds: float, seed: int) -> ProposeSummary:
     basic = [g for g in grids if g.kind == "basic"]
     allow = [g for g in basic if g.band_possible]
     pp = [g.polsby_popper for g in grids]
     roads = [g.road_share for g in grids if g.road_share is not None]
-    return {
-        "grids": len(grids),
-        "basic_grids": len(basic),
-        "dedicated_grids": len(grids) - len(basic),
-        "in_band_share": round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
-        "in_band_share_where_units_allow": round(sum(g.in_band for g in allow) / len(allow), 3) if allow else None,
-        "out_of_band_units_allow_no_better": len(basic) - len(allow),
-        "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
-        "mean_road_share": round(float(np.mean(roads)), 3) if roads else None,
-        "households": sum(g.households for g in grids),
-        "estimated_households": sum(g.estimated_households for g in grids),
-        "seconds": round(seconds, 2),
-        "seed": seed,
-    }
+    return ProposeSummary(
+        grids=len(grids),
+        basic_grids=len(basic),
+        dedicated_grids=len(grids) - len(basic),
+        in_band_share=round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
+        in_band_share_where_units_allow=round(sum(g.in_band for g in allow) / len(allow), 3) if allow else None,
+        out_of_band_units_allow_no_better=len(basic) - len(allow),
+        mean_polsby_popper=round(float(np.mean(pp)), 3) if pp else None,
+        mean_road_share=round(float(np.mean(roads)), 3) if roads else None,
+        households=sum(g.households for g in grids),
+        estimated_households=sum(g.estimated_households for g in grids),
+        seconds=round(seconds, 2),
+        seed=seed,
+    )
 
 
 def _areas(
@@ -439,7 +439,7 @@ def propose(
     """Propose grids for a community, or for every community of a street office (drawing the communities too
     when it has none), as a stored draft plan (the answer of :func:`geogrid.planning.preview.create_plan`, plus
     ``preview.partition``)."""
-    from geogrid.planning.preview import create_plan, get_plan
+    from geogrid.planning.preview import create_plan
 
     started = time.perf_counter()
     comms, drawn = _areas(conn, community, street, seed)
@@ -452,9 +452,7 @@ def propose(
     if not grids:
         raise InputError(t("nothing to partition: the area holds no units"), field="community")
     plan = create_plan(conn, drawn + _edits(grids), author=author)
-    report = {"summary": summary(grids, time.perf_counter() - started, seed), "grids": [g.report() for g in grids]}
-    conn.execute(
-        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
-        {"p": json.dumps(report, default=str), "i": plan["plan"]},
+    report = ProposeReport(
+        summary=summary(grids, time.perf_counter() - started, seed), grids=[g.report() for g in grids]
     )
-    return get_plan(conn, plan["plan"])
+    return add_report(conn, plan["plan"], report)

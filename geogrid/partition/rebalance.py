@@ -23,6 +23,7 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.partition.area import Community, find_area, load_input
 from geogrid.partition.grow import _grow, repair, violation
+from geogrid.partition.report import RebalanceReport, RebalanceSummary, add_report
 from geogrid.partition.units import Units, build_units
 from geogrid.planning.edits import polygonal
 from geogrid.settings import get_settings
@@ -110,7 +111,7 @@ def _rebalance_labels(
 
 def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, author: str | None = None) -> dict:
     """A draft plan fixing the community's grids outside the band; ``preview.partition`` says who moved."""
-    from geogrid.planning.preview import create_plan, get_plan
+    from geogrid.planning.preview import create_plan
 
     started = time.perf_counter()
     cfg = get_settings()
@@ -129,16 +130,16 @@ def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, au
     labels = _rebalance_labels(cut, start, grids, lo, hi, keep_in_band)
     moved = labels != start
     edits = _edits(comm, cut, labels, start, grids)
-    report = {
-        "summary": {
-            "grids_out_of_band_before": _out(cut, start, grids, lo, hi),
-            "grids_out_of_band_after": _out(cut, labels, grids, lo, hi),
-            "buildings_moved": int(sum(len(cut.buildings[u]) for u in np.flatnonzero(moved))),
-            "households_moved": int(cut.households[moved].sum()),
-            "keep_in_band": keep_in_band,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    }
+    report = RebalanceReport(
+        summary=RebalanceSummary(
+            grids_out_of_band_before=_out(cut, start, grids, lo, hi),
+            grids_out_of_band_after=_out(cut, labels, grids, lo, hi),
+            buildings_moved=int(sum(len(cut.buildings[u]) for u in np.flatnonzero(moved))),
+            households_moved=int(cut.households[moved].sum()),
+            keep_in_band=keep_in_band,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+    )
     if not edits:
         raise InputError(
             t(
@@ -148,11 +149,7 @@ def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, au
             field="community",
         )
     plan = create_plan(conn, edits, author=author)
-    conn.execute(
-        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
-        {"p": json.dumps(report), "i": plan["plan"]},
-    )
-    return get_plan(conn, plan["plan"])
+    return add_report(conn, plan["plan"], report)
 
 
 def _out(cut: Units, labels: np.ndarray, grids: list[CurrentGrid], lo: int, hi: int) -> int:
