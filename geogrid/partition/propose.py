@@ -304,20 +304,25 @@ def _edits(grids: list[Proposed]) -> list[dict]:
 
 
 def store_units(conn: Connection, comm: Community, units: Units) -> None:
-    """Keep the units computed for a community (derived data, replaced on every run)."""
+    """Keep the units computed for a community (derived data, replaced on every run). A unit drawn again with
+    the same outline keeps its id (:func:`_kept_ids`): a planner's page, and a draft painted on it, still name
+    the same units after a partition that changed nothing there."""
+    geoms = comm.to_lonlat(units.geoms) if len(units.geoms) else np.empty(0, dtype=object)
+    kept = _kept_ids(conn, comm.saved_id, geoms)
     conn.execute(text("DELETE FROM partition_units WHERE community_id = :c"), {"c": comm.saved_id})
-    if not len(units.geoms):
+    if not len(geoms):
         return
-    geoms = comm.to_lonlat(units.geoms)
     conn.execute(
         text(
-            "INSERT INTO partition_units (community_id, kind, name, households, estimated_households, building_ids, "
-            "geom) SELECT :c, k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest("
+            "INSERT INTO partition_units (id, community_id, kind, name, households, estimated_households, "
+            "building_ids, geom) SELECT coalesce(i, nextval(pg_get_serial_sequence('partition_units', 'id'))), :c, "
+            "k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest(CAST(:i AS bigint[]), "
             "CAST(:k AS text[]), CAST(:n AS text[]), CAST(:h AS int[]), CAST(:e AS int[]), CAST(:b AS text[]), "
-            "CAST(:w AS bytea[])) AS u(k, n, h, e, b, w)"
+            "CAST(:w AS bytea[])) AS u(i, k, n, h, e, b, w)"
         ),
         {
             "c": comm.saved_id,
+            "i": kept,
             "k": units.kind,
             "n": units.compound,
             "h": [int(h) for h in units.households],
@@ -326,6 +331,26 @@ def store_units(conn: Connection, comm: Community, units: Units) -> None:
             "w": [shapely.to_wkb(g) for g in geoms],
         },
     )
+
+
+def _kept_ids(conn: Connection, community_id: int, geoms: np.ndarray) -> list[int | None]:
+    """For each new unit (lon/lat), the id of the stored unit of the community with the same outline, if any."""
+    rows = conn.execute(
+        text("SELECT id, ST_AsBinary(geom) AS wkb FROM partition_units WHERE community_id = :c ORDER BY id"),
+        {"c": community_id},
+    ).all()
+    out: list[int | None] = [None] * len(geoms)
+    if not rows or not len(geoms):
+        return out
+    stored = shapely.from_wkb(np.asarray([bytes(r.wkb) for r in rows], dtype=object))
+    new, old = shapely.STRtree(stored).query(geoms, predicate="intersects")
+    same = shapely.equals(geoms[new], stored[old])
+    taken: set[int] = set()
+    for k, j in zip(new[same].tolist(), old[same].tolist(), strict=True):
+        if out[k] is None and j not in taken:
+            out[k] = int(rows[j].id)
+            taken.add(j)
+    return out
 
 
 def draw_communities(

@@ -216,3 +216,17 @@ def test_which_grid_holds_the_units_is_one_query_however_many_are_painted(paint_
             counts.append(len(statements))
             conn.rollback()
     assert counts[0] == counts[1]
+
+
+def test_units_drawn_again_keep_their_ids(paint_city):
+    """Running the partition again redraws the units; those with the same outline keep their ids, so a page
+    opened before (and the draft painted on it) still names the same units."""
+    from geogrid.partition.propose import propose
+
+    with paint_city.begin() as conn:
+        before = community_units(conn, C1)
+        propose(conn, community=C1, seed=5)
+        after = community_units(conn, C1)
+        assert after.ids == before.ids and after.labels == before.labels
+        plan = create_plan(conn, [{"op": "move_units", "grid": B, "units": unit_ids(conn, "10")}])
+        assert [u["to"] for u in plan["preview"]["units"]] == [B]
