@@ -128,9 +128,9 @@ class WarmTiles:
         if inm == etag:
             status, body, headers = 304, b"", [(b"etag", etag), *self._headers[1:]]
         else:
-            packed = tile.gzip is not None and accept is not None and b"gzip" in accept
-            body = tile.gzip if packed else tile.body  # type: ignore[assignment]
-            extra = [(b"content-encoding", b"gzip")] if packed else []
+            packed = tile.gzip if accept is not None and b"gzip" in accept else None
+            body = packed if packed is not None else tile.body
+            extra = [(b"content-encoding", b"gzip")] if packed is not None else []
             status = 200
             headers = [(b"content-length", str(len(body)).encode()), (b"etag", etag), *extra, *self._headers]
         await send({"type": "http.response.start", "status": status, "headers": headers})
