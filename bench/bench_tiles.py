@@ -79,8 +79,10 @@ def _command(app: str, port: int) -> list[str]:
     """geogrid as users start it (``geogrid serve``); tipg as its documentation does (uvicorn)."""
     import sys
 
+    from bench.common import geogrid_cli
+
     if app == "geogrid":
-        return [str(Path(sys.executable).parent / "geogrid"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return geogrid_cli("serve", "--host", "127.0.0.1", "--port", str(port))
     return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
 
 

@@ -15,6 +15,15 @@ os.environ.setdefault("GEOGRID_DB_PORT", "54359")
 T = TypeVar("T")
 
 
+def geogrid_cli(*args: str) -> list[str]:
+    """The ``geogrid`` command of this checkout (run with ``cwd=ROOT``): the venv's ``geogrid`` script may load
+    another checkout's code when several share one venv."""
+    import sys
+
+    cli = "import sys; from geogrid.cli import main; sys.argv[0] = 'geogrid'; sys.exit(main())"
+    return [sys.executable, "-c", cli, *args]
+
+
 def timed(fn: Callable[[], T]) -> tuple[float, T]:
     """Seconds ``fn`` took, and what it returned."""
     start = time.perf_counter()
