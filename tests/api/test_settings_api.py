@@ -123,3 +123,14 @@ def test_api_host_is_where_serve_listens(database):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_max_body_bytes_refuses_larger_bodies_with_413(planning_city, client_as, settings_env):
+    """A 2.8 KB batch of 100 points is read at the default 5 MB; at 1,000 bytes it is refused, naming the limit."""
+    body = {"items": [{"lon": 116.312, "lat": 39.903}] * 100}
+    client = client_as("admin")
+    first = client.post("/lookup/batch", json=body)
+    assert first.status_code == 200 and len(first.json()["results"]) == 100
+    settings_env("GEOGRID_MAX_BODY_BYTES", "1000")
+    refused = client.post("/lookup/batch", json=body)
+    assert refused.status_code == 413 and refused.json()["limit"] == 1000
