@@ -106,7 +106,7 @@ def grid_stats(
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
     service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
     Buildings in ``tested`` are not tested again."""
-    figures = grid_figures_by_id(conn, ids)
+    figures = grid_figures_by_id(conn, ids)[list(FIGURES)].to_dict("index")  # one conversion, not one per cell
     result = conn.execute(
         text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
     )
@@ -117,7 +117,7 @@ def grid_stats(
             for k, v in row.items()
             if k != "id"
         }
-        stats = {k: _plain(figures.at[row["id"], k]) for k in FIGURES} | shape
+        stats = {k: _plain(v) for k, v in figures[row["id"]].items()} | shape
         covered = stats["covered_households"]
         stats["covered_households"] = None if covered is None else int(covered)
         stats["coverage"] = (
