@@ -149,8 +149,13 @@ def test_api_serves_pages_layers_and_vendor_files(client):
     )
     uncovered = client.get(f"/maps/layers/uncovered.geojson?community={COMMUNITY}").json()["features"]
     assert {f["properties"]["address"] for f in uncovered} == {"学院路2号楼", "边界路1号楼", "东区3号楼", "飞地1号楼"}
-    js = client.get("/maps/static/vendor/leaflet/leaflet.js")
+    js = client.get("/maps/static/vendor/leaflet/leaflet.js", headers={"accept-encoding": "gzip"})
     assert js.status_code == 200 and "Leaflet" in js.text[:500]
+    on_disk = (ROOT / "maps" / "static" / "vendor" / "leaflet" / "leaflet.js").read_bytes()
+    assert js.headers["content-encoding"] == "gzip" and js.content == on_disk  # sent compressed, arrives whole
+    assert js.num_bytes_downloaded < len(on_disk) / 2
+    plain = client.get("/maps/static/vendor/leaflet/leaflet.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == on_disk
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
