@@ -8,7 +8,7 @@ is left behind.
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import shapely
 from sqlalchemy import Connection, text
@@ -117,7 +117,7 @@ def grid_stats(
             for k, v in row.items()
             if k != "id"
         }
-        stats = {k: _plain(v) for k, v in figures[row["id"]].items()} | shape
+        stats: dict[str, Any] = {k: _plain(v) for k, v in figures[row["id"]].items()} | shape
         covered = stats["covered_households"]
         stats["covered_households"] = None if covered is None else int(covered)
         stats["coverage"] = (
