@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import guards
+from api.hardening import SecurityHeaders
 from api.routers import accounts, coverage, health, lookup, maps, ogc, partition, planning, read, rosters, tiles
 from api.static import MapStatic
 from geogrid.errors import GeogridError
@@ -31,7 +32,9 @@ def _error(status: int, reason: str, **extra) -> JSONResponse:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GeogridError)
     async def geogrid_error(_: Request, exc: GeogridError) -> JSONResponse:
-        return _error(exc.status_code, str(exc), **getattr(exc, "extra", {}))
+        answer = _error(exc.status_code, str(exc), **getattr(exc, "extra", {}))
+        answer.headers.update(getattr(exc, "headers", {}))  # e.g. Retry-After of a 429
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -128,11 +131,12 @@ class BodyLimit:
 
 class GeogridAPI(FastAPI):
     """FastAPI, with a warm public tile answered before anything else runs (:class:`api.routers.tiles.WarmTiles`:
-    the same answer the ordinary stack gives, without its per-request cost)."""
+    the same answer the ordinary stack gives, without its per-request cost), and the security headers put on
+    every other answer from outside the whole stack, so Starlette's own 500 and the host check's 400 carry them."""
 
     async def __call__(self, scope, receive, send) -> None:
         if not await tiles.warm.answer(scope, send):
-            await super().__call__(scope, receive, send)
+            await SecurityHeaders(super().__call__)(scope, receive, send)
 
 
 @asynccontextmanager
@@ -147,11 +151,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _install_hardening(app: FastAPI) -> None:
-    """Host check (DNS rebinding), CORS only when origins are configured, security headers, audit fallback."""
+    """Host check (DNS rebinding), CORS only when origins are configured, audit fallback (the security headers:
+    :class:`GeogridAPI`, outside all of these)."""
     from starlette.middleware.cors import CORSMiddleware
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-    from api.hardening import AuditFallback, SecurityHeaders
+    from api.hardening import AuditFallback
     from api.security import MountedGuard
 
     settings = get_settings()
@@ -165,7 +170,6 @@ def _install_hardening(app: FastAPI) -> None:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
 
 

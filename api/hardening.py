@@ -34,6 +34,7 @@ def csp(hashes: list[str]) -> str:
     return (
         "default-src 'self'; script-src 'self' " + " ".join(hashes) + "; style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data: blob:{tile_origin}; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+        "worker-src 'self' blob:; "  # ReDoc's search worker: a blob only a script already allowed can make
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 

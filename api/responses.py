@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from geogrid.model import SPECIAL_GROUPS
+from geogrid.partition.report import ProposeReport, RebalanceReport
 
 
 class _Strict(BaseModel):
@@ -194,6 +195,18 @@ class Plan(_Strict):
     preview: Preview | None
     created_at: datetime
     applied_at: datetime | None
+
+
+class PartitionPreview(Preview):
+    partition: ProposeReport | RebalanceReport = Field(
+        description="what only a partition knows: proposed grids and why one is special, or who a rebalance moved"
+    )
+
+
+class PartitionPlan(Plan):
+    """A draft plan drawn by ``POST /partitions``: the plan as ``POST /plans`` answers it, with its report."""
+
+    preview: PartitionPreview
 
 
 class Applied(_Strict):

@@ -15,13 +15,13 @@ import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from geogrid import db
 from geogrid.accounts import audit, sso
 from geogrid.accounts.roles import PUBLIC, allowed
 from geogrid.accounts.store import KEY_PREFIX, Principal, check_key, check_session
-from geogrid.errors import Forbidden, Unauthorized
+from geogrid.errors import Forbidden, GeogridError, Unauthorized
 from geogrid.i18n import t
 from geogrid.settings import get_settings
 
@@ -162,12 +162,27 @@ def _check_csrf(request: Request, who: Principal) -> None:
             raise Forbidden(t("the CSRF token is missing or wrong: reload the page"))
 
 
+class TooManyRequests(GeogridError):
+    """429 with ``Retry-After``, answered like every other error (``{"error": ...}``)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class RateLimiter:
     """Requests per minute per client (an API key, else the client's address), in fixed one-minute windows."""
 
     def __init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Forget every window (tests: key ids start again from 1 in a database emptied between tests)."""
+        with self._lock:
+            self._windows = {}
 
     def hit(self, client: str, limit: int) -> float | None:
         """Count one request; seconds to wait when over ``limit``, else None."""
@@ -197,14 +212,10 @@ def _rate_limit(request: Request, who: Principal | None) -> None:
         return
     wait = LIMITER.hit(client, limit)
     if wait is not None:
-        raise HTTPException(
-            429,
-            t(
-                "too many requests: at most {limit} a minute; retry in {seconds} s",
-                limit=limit,
-                seconds=math.ceil(wait),
-            ),
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            t("too many requests: at most {limit} a minute; retry in {seconds} s", limit=limit, seconds=seconds),
+            retry_after=seconds,
         )
 
 

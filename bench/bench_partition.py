@@ -30,11 +30,16 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bench.common import ROOT, goal, load_city
+
+if TYPE_CHECKING:  # types only: the bench imports geogrid inside functions, as every bench does
+    from geogrid.partition.units import AreaInput, Units
 
 HAIDIAN = [
     ("cau-east-xueyuanlu", "110108010", (116.3440, 39.9977, 116.3597, 40.0089)),
@@ -170,7 +175,18 @@ def _recom(g, units: list[int], lo: int, hi: int, seed: int) -> np.ndarray:
     return np.asarray([last.assignment[i] for i in range(len(units))], dtype=np.int64)
 
 
-def _grid_measures(comm, inp, units, labels: np.ndarray, basic: set[int], lo: int, hi: int) -> dict:
+@dataclass
+class Measures:
+    """One contender's grids in one community (summed over communities by :func:`_aggregate`)."""
+
+    basic: int = 0  # basic grids
+    in_band: int = 0  # of which within the band
+    pp: list[float] = field(default_factory=list)  # Polsby–Popper per grid
+    roads: list[float] = field(default_factory=list)  # road share per grid (None, a whole community, left out)
+    compounds_split: int = 0
+
+
+def _grid_measures(inp: AreaInput, units: Units, labels: np.ndarray, basic: set[int], lo: int, hi: int) -> Measures:
     """In band, Polsby–Popper, road share of each region; compounds split (buildings of one compound key)."""
     import shapely
 
@@ -178,28 +194,28 @@ def _grid_measures(comm, inp, units, labels: np.ndarray, basic: set[int], lo: in
     from geogrid.partition.units import PRECISION_M, compound_keys
 
     roads = shapely.buffer(shapely.union_all(inp.lines), ROAD_BUFFER_M) if len(inp.lines) else shapely.Polygon()
-    out = {"basic": 0, "in_band": 0, "pp": [], "roads": [], "compounds_split": 0}
+    out = Measures()
     for r in np.unique(labels):
         members = np.flatnonzero(labels == r)
         geom = shapely.union_all(units.geoms[members], grid_size=PRECISION_M)
         hh = units.households[members].sum()
         if r in basic:
-            out["basic"] += 1
-            out["in_band"] += int(lo <= hh <= hi)
-        out["pp"].append(polsby_popper(geom))
+            out.basic += 1
+            out.in_band += int(lo <= hh <= hi)
+        out.pp.append(polsby_popper(geom))
         share = road_share(geom, inp.polygon, roads)
         if share is not None:
-            out["roads"].append(share)
+            out.roads.append(share)
     b = inp.buildings
     if len(b):
         keys = compound_keys(inp, shapely.points(b["x"].to_numpy(float), b["y"].to_numpy(float)))
         unit_of = {int(bid): u for u, ids in enumerate(units.buildings) for bid in ids}
         grid = np.asarray([labels[unit_of[int(i)]] for i in b["id"]])
-        frame = [(k, gr) for k, gr in zip(keys, grid, strict=True) if k is not None and k == k]
-        per = {}
-        for k, gr in frame:
-            per.setdefault(k, set()).add(gr)
-        out["compounds_split"] = sum(len(v) > 1 for v in per.values())
+        per: dict[str, set[int]] = {}
+        for k, gr in zip(keys, grid, strict=True):
+            if k is not None and k == k:  # k == k: not NaN
+                per.setdefault(k, set()).add(int(gr))
+        out.compounds_split = sum(len(v) > 1 for v in per.values())
     return out
 
 
@@ -246,7 +262,7 @@ def _community(code: str, lo: int, hi: int, skip: set[str]) -> dict:
         seconds = ours_s if method == "geogrid" else time.perf_counter() - t0
         basic = {int(labels[u]) for u in rest}
         result[method] = {
-            **_grid_measures(comm, inp, units, labels, basic, lo, hi),
+            **asdict(_grid_measures(inp, units, labels, basic, lo, hi)),
             "seconds": seconds,
             "failed": failed,
         }
@@ -292,7 +308,9 @@ def _aggregate(per: list[dict], unfinished: dict[str, int]) -> dict:
 
 def _case(name: str, codes: list[str], lo: int, hi: int) -> dict:
     print(f"{name}: {len(codes)} communities")
-    per, spent, unfinished = [], dict.fromkeys(METHODS, 0.0), {}
+    per: list[dict] = []
+    spent = dict.fromkeys(METHODS, 0.0)
+    unfinished: dict[str, int] = {}
     for n, code in enumerate(codes):
         skip = {m for m in ("maxp", "recom") if spent[m] > PEER_CASE_BUDGET_S}
         for m in skip:

@@ -153,7 +153,8 @@ def ledger(conn: Connection, place: str | Scope | None = None) -> dict[str, pd.D
     """The special-group ledger: every resident in a special group, with building and the staff responsible;
     one sheet for all and one of counts per grid. ``place`` is any place :func:`resolve_scope` knows."""
     rows = _rows(conn, _place(conn, place))
-    rows.insert(7, "特殊群体", ["、".join(GROUP_NAMES.get(g, g) for g in gs) for gs in rows.pop("groups")])
+    names = ["、".join(GROUP_NAMES.get(g, g) for g in gs) for gs in rows.pop("groups")]
+    rows.insert(7, "特殊群体", pd.Series(names, index=rows.index, dtype=object))  # text even when empty
     exploded = rows.assign(g=rows["特殊群体"].str.split("、")).explode("g")
     counts = (
         exploded.groupby(["社区", "网格编码", "g"], dropna=False).size().unstack("g", fill_value=0).reset_index()

@@ -15,7 +15,7 @@ from pathlib import Path
 import folium
 import numpy as np
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 from sqlalchemy import Connection, text
@@ -31,7 +31,7 @@ from maps.planner_text import planner_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GRIDS_SQL = """
-SELECT g.code, g.name, g.kind, g.version, c.code AS community, ST_AsBinary(g.geom) AS wkb
+SELECT g.id, g.code, g.name, g.kind, g.version, c.code AS community, ST_AsBinary(g.geom) AS wkb
 FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id
 WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = ANY(CAST(:cids AS int[])))
 ORDER BY g.code
@@ -44,6 +44,8 @@ WHERE g.valid_to IS NULL AND (CAST(:cids AS int[]) IS NULL OR g.community_id = A
 ORDER BY b.id LIMIT :limit
 """
 MAX_BUILDINGS = 5000  # markers the planner draws; more (a whole city) asks the planner to pick a community
+
+Bounds = tuple[float, float, float, float]  # west, south, east, north
 
 
 def _safe(data: object) -> str:
@@ -82,7 +84,15 @@ def _feature_collection(rows: list, geoms: np.ndarray) -> dict:
     }
 
 
-def _base_map(bounds: tuple[float, float, float, float] | None) -> folium.Map:
+def _extent(geoms: np.ndarray) -> Bounds | None:
+    """The bounds of some geometries (None for none: the map then starts on the whole world)."""
+    if not len(geoms):
+        return None
+    west, south, east, north = (float(v) for v in shapely.total_bounds(geoms))
+    return west, south, east, north
+
+
+def _base_map(bounds: Bounds | None) -> folium.Map:
     settings = get_settings()
     tiles = (
         folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "base map", max_zoom=19, control=False)
@@ -95,20 +105,27 @@ def _base_map(bounds: tuple[float, float, float, float] | None) -> folium.Map:
     return m
 
 
+def _figure(m: folium.Map) -> Figure:
+    """The HTML page a map renders into: folium gives every map one (declared as a plain ``Element``)."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"a folium map renders into a Figure, not {type(root).__name__}")
+    return root
+
+
 def _page(m: folium.Map, static_url: str) -> str:
     if not vendored():
         raise GeogridError(t("Leaflet is not installed locally: run `make maps-vendor` (npm ci --prefix maps)"))
 
     script = "\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in ("planner.js", "paint.js"))
-    m.get_root().header.add_child(
-        folium.Element(f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>")
-    )
-    m.get_root().header.add_child(folium.Element(f"<script>{script}</script>"))
+    page = _figure(m)
+    page.header.add_child(folium.Element(f"<style>{(TEMPLATES / 'planner.css').read_text(encoding='utf-8')}</style>"))
+    page.header.add_child(folium.Element(f"<script>{script}</script>"))
     localise(m, static_url)
-    return m.get_root().render()
+    return page.render()
 
 
-def grids_for_display(conn: Connection, community: str | None) -> tuple[dict, tuple | None]:
+def grids_for_display(conn: Connection, community: str | None) -> tuple[dict, Bounds | None]:
     """Grids in force as GeoJSON in the display datum, and their WGS84-shifted bounds for the view."""
     cids = community_ids(conn, community)
     rows = conn.execute(text(GRIDS_SQL), {"cids": cids}).all()
@@ -117,8 +134,7 @@ def grids_for_display(conn: Connection, community: str | None) -> tuple[dict, tu
     props = [
         {"code": r.code, "name": r.name, "kind": r.kind, "version": r.version, "community": r.community} for r in rows
     ]
-    bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
-    return _feature_collection(props, geoms), bounds
+    return _feature_collection(props, geoms), _extent(geoms)
 
 
 def buildings_for_display(conn: Connection, community: str | None) -> dict:
@@ -165,10 +181,7 @@ def units_for_display(conn: Connection, community: str) -> dict:
         for k, uid in enumerate(units.ids)
     ]
     rows = conn.execute(text(GRIDS_SQL), {"cids": community_ids(conn, community)}).all()
-    ids = dict(
-        conn.execute(text("SELECT code, id FROM grids WHERE code = ANY(:c)"), {"c": [r.code for r in rows]}).all()
-    )
-    stats = grid_stats(conn, list(ids.values()), units.basis) if ids else {}
+    stats = grid_stats(conn, [r.id for r in rows], units.basis) if rows else {}
     bands = get_settings().household_bands
     grids = [
         {
@@ -176,9 +189,9 @@ def units_for_display(conn: Connection, community: str) -> dict:
             "name": r.name,
             "kind": r.kind,
             "version": r.version,
-            "households": stats[ids[r.code]]["households"],
-            "covered_households": stats[ids[r.code]]["covered_households"],
-            "parts": stats[ids[r.code]]["parts"],
+            "households": stats[r.id]["households"],
+            "covered_households": stats[r.id]["covered_households"],
+            "parts": stats[r.id]["parts"],
             "band": bands.get(r.kind, bands["basic"]),
         }
         for r in rows
@@ -198,12 +211,12 @@ def planner_html(conn: Connection, community: str | None, static_url: str, api_u
     if bounds is None and community is not None:  # a community with no grids yet: show its outline's extent
         box = conn.execute(
             text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) "
-                "AS e FROM admin_areas WHERE id = ANY(:c)) x"
+                "SELECT ST_XMin(e) AS west, ST_YMin(e) AS south, ST_XMax(e) AS east, ST_YMax(e) AS north "
+                "FROM (SELECT ST_Extent(geom) AS e FROM admin_areas WHERE id = ANY(:c)) x"
             ),
             {"c": community_ids(conn, community)},
         ).first()
-        bounds = tuple(box) if box and box[0] is not None else None
+        bounds = (box.west, box.south, box.east, box.north) if box and box.west is not None else None
     m = _base_map(bounds)
     m.add_child(
         Planner(
@@ -219,7 +232,7 @@ def planner_html(conn: Connection, community: str | None, static_url: str, api_u
     return _page(m, static_url)
 
 
-def _household_labels(m: folium.Map, plan: dict, geoms, fc: dict) -> None:
+def _household_labels(m: folium.Map, plan: dict, geoms: np.ndarray, fc: dict) -> None:
     """Each changed grid labelled with its households before → after, inside its new outline."""
     figures = {g["code"]: g for g in plan["preview"].get("grids", [])}
     for feature, geom in zip(fc["features"], geoms, strict=True):
@@ -251,7 +264,7 @@ def plan_map_html(plan: dict, static_url: str) -> str:
         geoms = from_wgs84(geoms, crs) if len(geoms) else geoms
         layers[key] = (_feature_collection([f["properties"] for f in fc["features"]], geoms), geoms)
     every = np.concatenate([layers["before"][1], layers["after"][1]])
-    m = _base_map(tuple(shapely.total_bounds(every)) if len(every) else None)
+    m = _base_map(_extent(every))
     styles = {
         "before": {"color": "#636363", "weight": 2.5, "dashArray": "6 4", "fill": False},
         "after": {"color": "#0072B2", "weight": 2, "fillColor": "#0072B2", "fillOpacity": 0.3},
@@ -273,5 +286,5 @@ def plan_map_html(plan: dict, static_url: str) -> str:
         **plan["preview"]["moved"]["totals"],
     )
     title = html.escape(t("plan {plan} ({status}): {moved}", plan=plan["plan"], status=plan["status"], moved=moved))
-    m.get_root().html.add_child(folium.Element(f'<div class="planner-title" id="plan-title">{title}</div>'))
+    _figure(m).html.add_child(folium.Element(f'<div class="planner-title" id="plan-title">{title}</div>'))
     return _page(m, static_url)

@@ -77,8 +77,9 @@ def planner_text() -> dict[str, str]:
         "th_unit": t("unit"),
         "paint_mode": t("Paint blocks and compounds into the picked grid"),
         "paint_hint": t(
-            "Pick a grid, then click or drag over blocks to paint them into it (a wider brush takes every unit it "
-            "touches). Locked grids never change. Preview checks the figures on the server before apply."
+            "Pick a grid, then click or drag over blocks to paint them into it (a wider brush takes every unit with "
+            "buildings it touches; a dashed unit without buildings, such as a strip of road, only where the pointer "
+            "crosses it). Locked grids never change. Preview checks the figures on the server before apply."
         ),
         "paint_brush": t("Brush"),
         "paint_lock": t("Locked grids"),

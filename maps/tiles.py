@@ -18,8 +18,10 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
 from geogrid.errors import NotFound
@@ -331,21 +333,42 @@ def bounds(conn: Connection) -> list[float]:
     return [round(float(v), 6) for v in (row.west, row.south, row.east, row.north)]
 
 
-def tilejson(conn: Connection, key: str, tile_url: str) -> dict:
+class VectorLayer(BaseModel):
+    """One MVT layer of a tile endpoint and the fields its features carry (never personal data)."""
+
+    id: str
+    fields: dict[str, str] = Field(description="field name → MVT type (String, Number, Boolean)")
+    minzoom: int
+    maxzoom: int
+
+
+class TileJSON(BaseModel):
+    """TileJSON 3.0.0 (https://github.com/mapbox/tilejson-spec): what a map library needs to draw a tile layer."""
+
+    tilejson: Literal["3.0.0"] = "3.0.0"
+    name: str
+    scheme: Literal["xyz"] = "xyz"
+    tiles: list[str] = Field(description="URL template of the tiles, {z}/{x}/{y}")
+    minzoom: int
+    maxzoom: int
+    bounds: tuple[float, float, float, float] = Field(description="west, south, east, north (WGS84)")
+    center: tuple[float, float, int] = Field(description="longitude, latitude, zoom")
+    vector_layers: list[VectorLayer]
+
+
+def tilejson(conn: Connection, key: str, tile_url: str) -> TileJSON:
     """TileJSON 3.0.0 for one endpoint: where its tiles are and which layers and fields they hold."""
     layer = _layer(key)
     west, south, east, north = bounds(conn)
-    return {
-        "tilejson": "3.0.0",
-        "name": layer.title,
-        "scheme": "xyz",
-        "tiles": [tile_url],
-        "minzoom": layer.minzoom,
-        "maxzoom": MAX_ZOOM,
-        "bounds": [west, south, east, north],
-        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), 14],
-        "vector_layers": [
-            {"id": name, "fields": fields, "minzoom": layer.minzoom, "maxzoom": MAX_ZOOM}
+    return TileJSON(
+        name=layer.title,
+        tiles=[tile_url],
+        minzoom=layer.minzoom,
+        maxzoom=MAX_ZOOM,
+        bounds=(west, south, east, north),
+        center=(round((west + east) / 2, 6), round((south + north) / 2, 6), 14),
+        vector_layers=[
+            VectorLayer(id=name, fields=fields, minzoom=layer.minzoom, maxzoom=MAX_ZOOM)
             for name, _, fields in layer.parts
         ],
-    }
+    )

@@ -183,11 +183,29 @@ class BatchRequest(BaseModel):
     crs: str = Field("wgs84", max_length=40, description=CRS_HELP)
 
 
+def _inline_defs(schema: dict) -> dict:
+    """A model's JSON schema with its ``$defs`` written where they are used: in the OpenAPI document a
+    ``#/$defs/...`` reference is read from the document's root, where it dangles (ReDoc then shows nothing)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            return (
+                walk(defs[ref.rsplit("/", 1)[1]])
+                if ref.startswith("#/$defs/")
+                else {k: walk(v) for k, v in node.items()}
+            )
+        return [walk(v) for v in node] if isinstance(node, list) else node
+
+    return walk(schema)
+
+
 _BATCH_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": BatchRequest.model_json_schema()},
+            "application/json": {"schema": _inline_defs(BatchRequest.model_json_schema())},
             "text/csv": {"schema": {"type": "string", "description": "columns id and lon,lat or address"}},
         },
     }

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import text
 
 from api import security
+from api.deps import WriteConn
+from api.responses import PartitionPlan
+from api.routers.planning import linked
 from api.security import CurrentUser
-from geogrid import db
-from geogrid.accounts.scope import check_plan
-from geogrid.errors import Forbidden
-from geogrid.i18n import t
+from geogrid.accounts.scope import check_area, check_plan
 from geogrid.partition.propose import propose
 from geogrid.partition.rebalance import rebalance
 
@@ -34,26 +33,14 @@ class PartitionIn(BaseModel):
             raise ValueError("rebalance needs a community")
         return self
 
-
-def _check_area(conn, who, area: str) -> None:
-    """403 unless the caller may change this street or community (its own code, or its street's, granted)."""
-    if who.role == "admin":
-        return
-    codes = set(
-        conn.scalars(
-            text(
-                "SELECT unnest(ARRAY[a.code, p.code]) FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id "
-                "WHERE a.level IN ('street', 'community') AND (a.code = :c OR a.name = :c)"
-            ),
-            {"c": area},
-        )
-    )
-    if not codes & set(who.areas):
-        raise Forbidden(t("area {area} is outside the areas granted to {name}", area=area, name=who.name))
+    @property
+    def area(self) -> str:
+        """The street or community asked for (the validator let exactly one through)."""
+        return self.community if self.community is not None else str(self.street)
 
 
-@router.post("/partitions", status_code=201)
-def post_partition(body: PartitionIn, request: Request, who: CurrentUser) -> dict:
+@router.post("/partitions", status_code=201, response_model=PartitionPlan)
+def post_partition(conn: WriteConn, body: PartitionIn, request: Request, who: CurrentUser) -> dict:
     """Propose grids (or rebalance them) and store them as a draft plan; apply it with ``POST /plans/{id}/apply``.
 
     The answer is the plan as ``POST /plans`` gives it, with ``preview.partition``: per grid households
@@ -61,19 +48,18 @@ def post_partition(body: PartitionIn, request: Request, who: CurrentUser) -> dic
     outside the band. 403 when the street or community is outside the caller's granted areas.
     """
     author = body.author or who.name
-    with db.ready().begin() as conn:
-        _check_area(conn, who, body.community or body.street)
-        if body.rebalance:
-            plan = rebalance(conn, body.community, keep_in_band=body.keep_in_band, author=author)
-        else:
-            plan = propose(conn, community=body.community, street=body.street, seed=body.seed, author=author)
-        area = check_plan(conn, who, plan["preview"])  # a planner proposes only within the areas granted
-        security.record(
-            conn,
-            request,
-            "partition",
-            area=area or body.community or body.street,
-            target=f"plan {plan['plan']}",
-            details={"plan": plan["plan"], "rebalance": body.rebalance},
-        )
-        return plan
+    check_area(conn, who, body.area)
+    if body.rebalance:  # the validator made sure the area is a community
+        plan = rebalance(conn, body.area, keep_in_band=body.keep_in_band, author=author)
+    else:
+        plan = propose(conn, community=body.community, street=body.street, seed=body.seed, author=author)
+    area = check_plan(conn, who, plan["preview"])  # a planner proposes only within the areas granted
+    security.record(
+        conn,
+        request,
+        "partition",
+        area=area or body.area,
+        target=f"plan {plan['plan']}",
+        details={"plan": plan["plan"], "rebalance": body.rebalance},
+    )
+    return linked(plan)

@@ -88,7 +88,7 @@ def post_plan(
         target=f"plan {plan['plan']}",
         details={"plan": plan["plan"], "grids": codes},
     )
-    return _linked(plan)
+    return linked(plan)
 
 
 @router.get("/plans/units", response_model=PaintUnits)
@@ -116,10 +116,10 @@ def build_plan_units(
 
 @router.get("/plans/{plan_id}", response_model=Plan)
 def read_plan(conn: ReadConn, plan_id: int) -> dict:
-    return _linked(get_plan(conn, plan_id))
+    return linked(get_plan(conn, plan_id))
 
 
-def _linked(plan: dict) -> dict:
+def linked(plan: dict) -> dict:
     """The plan with its preview's map link: URLs are the API's to make (the core knows no routes)."""
     if plan.get("preview") is not None:
         plan["preview"] = {**plan["preview"], "map_url": router.url_path_for("plan_map", plan_id=plan["plan"])}

@@ -159,8 +159,8 @@ def _ledger_place(conn: Connection, who: Principal, community: str | None, grid:
 
 
 OWN_GRIDS_SQL = """
-SELECT g.id FROM grids g JOIN admin_areas c ON c.id = g.community_id LEFT JOIN admin_areas s ON s.id = c.parent_id
- WHERE g.valid_to IS NULL AND (c.code = ANY(:a) OR s.code = ANY(:a)) ORDER BY g.id
+SELECT g.id FROM grids g LEFT JOIN admin_areas c ON c.id = g.community_id LEFT JOIN admin_areas s ON s.id = c.parent_id
+ WHERE g.valid_to IS NULL AND (c.code = ANY(:a) OR s.code = ANY(:a) OR g.code = ANY(:a)) ORDER BY g.id
 """
 
 

@@ -10,9 +10,10 @@ import asyncio
 import re
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import ReadConn
 from geogrid import db
 from geogrid.settings import Settings, get_settings
 from maps import tiles
@@ -127,9 +128,9 @@ class WarmTiles:
         if inm == etag:
             status, body, headers = 304, b"", [(b"etag", etag), *self._headers[1:]]
         else:
-            packed = tile.gzip is not None and accept is not None and b"gzip" in accept
-            body = tile.gzip if packed else tile.body  # type: ignore[assignment]
-            extra = [(b"content-encoding", b"gzip")] if packed else []
+            packed = tile.gzip if accept is not None and b"gzip" in accept else None
+            body = packed if packed is not None else tile.body
+            extra = [(b"content-encoding", b"gzip")] if packed is not None else []
             status = 200
             headers = [(b"content-length", str(len(body)).encode()), (b"etag", etag), *extra, *self._headers]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -171,9 +172,8 @@ async def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response
     return _answer(request, await run_in_threadpool(_build, layer, z, x, y))
 
 
-@router.get("/tiles/{layer}.json")
-def tilejson(request: Request, layer: str) -> JSONResponse:
+@router.get("/tiles/{layer}.json", response_model=tiles.TileJSON)
+def tilejson(conn: ReadConn, request: Request, layer: str) -> tiles.TileJSON:
     """TileJSON 3.0.0 of a tile layer (its URL template, bounds and the fields of each layer)."""
     root = str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
-    with db.ready().connect() as conn:
-        return JSONResponse(tiles.tilejson(conn, layer, f"{root}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"))
+    return tiles.tilejson(conn, layer, f"{root}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf")

@@ -1,4 +1,5 @@
-"""Scope: the streets and communities an account may change. A planner of community A cannot touch B's grids."""
+"""Scope: the streets, communities or grids an account may act in. A planner of community A cannot touch B's grids;
+a grid worker granted their grid's code reads that grid only."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def check_grids(
     codes = [*codes, *(extra or {})]
     for code in sorted(codes):
         community, street = areas.get(code, NOWHERE)
-        if who.role != "admin" and not ({community, street} & set(who.areas)):
+        if who.role != "admin" and not ({code, community, street} & set(who.areas)):
             raise Forbidden(
                 t(
                     "grid {grid} (community {community}) is outside the areas granted to {name}",
@@ -107,3 +108,21 @@ def check_community(conn: Connection, who: Principal, community: str) -> str | N
     raise Forbidden(
         t("community {community} is outside the areas granted to {name}", community=row.code, name=who.name)
     )
+
+
+def check_area(conn: Connection, who: Principal, area: str) -> None:
+    """Raise 403 unless the account may change this street or community (by code or name): its own code, or
+    its street's, is granted. An unknown area is outside every grant (an admin then gets the 404 further on)."""
+    if who.role == "admin":
+        return
+    codes = set(
+        conn.scalars(
+            text(
+                "SELECT unnest(ARRAY[a.code, p.code]) FROM admin_areas a LEFT JOIN admin_areas p ON p.id = a.parent_id "
+                "WHERE a.level IN ('street', 'community') AND (a.code = :c OR a.name = :c)"
+            ),
+            {"c": area},
+        )
+    )
+    if not codes & set(who.areas):
+        raise Forbidden(t("area {area} is outside the areas granted to {name}", area=area, name=who.name))

@@ -23,7 +23,9 @@ keys_app = typer.Typer(help=t("API keys for systems: add (shown once) and revoke
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
-AREAS = typer.Option([], "--area", "-a", help=t("A street or community code the account may act in (repeatable)."))
+AREAS = typer.Option(
+    [], "--area", "-a", help=t("A street, community or grid code the account may act in (repeatable).")
+)
 
 
 def _password(given: str | None) -> str:

@@ -207,11 +207,20 @@ def export(
 ) -> None:
     from geogrid.export import export_layer
 
-    if layer in ("roster", "ledger"):  # personal data: the CLI only (geogrid/ledger.py)
+    if layer in ("roster", "ledger"):  # personal data (geogrid/ledger.py): who wrote which file is audited
+        from geogrid.accounts import audit
         from geogrid.ledger import write_workbook
 
-        with db.ready().connect() as conn:
+        with db.ready().begin() as conn:
             count = write_workbook(conn, layer, output, community)
+            audit.record(
+                conn,
+                audit.cli_principal(),
+                f"{layer}_export",
+                area=community,
+                target=output.name,
+                details={"rows": count, "path": str(output.resolve())},
+            )
         console.print(
             "[green]✓[/] " + t("{count:,} {layer} written to {output}", count=count, layer=layer, output=output)
         )

@@ -45,6 +45,9 @@ def partition_command(
             plan = rebalance_grids(conn, community, keep_in_band=keep_in_band, author=author)
         else:
             plan = propose(conn, community=community, street=street, seed=seed, author=author)
+        from geogrid.cli.planning import audit_write
+
+        audit_write(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]}, plan["preview"])
     if as_json:
         typer.echo(json.dumps(plan, ensure_ascii=False, indent=2, default=str))
         return

@@ -61,11 +61,21 @@ def validate_command(
         raise typer.Exit(1)
 
 
-def _audit(conn, action: str, target: str, details: dict) -> None:
-    """Record a plan write in the audit log, in its own transaction (who: the system user running it)."""
+def audit_write(conn, action: str, target: str, details: dict, preview: dict | None = None) -> None:
+    """Record a plan write in the audit log, in its own transaction (who: the system user running it), with the
+    community of the grids it touches (from a draft's ``preview``, else the grids written), as the API does."""
     from geogrid.accounts.audit import cli_principal, record
+    from geogrid.accounts.scope import check_grids, check_plan
 
-    record(conn, cli_principal(), action, target=target, details=details)
+    who = cli_principal()
+    if preview is not None:
+        area = check_plan(conn, who, preview)  # an admin: names the area, never refuses
+    else:
+        codes = [details["code"]] if "code" in details else []
+        area = check_grids(
+            conn, who, [*codes, *(c for k in ("changed", "retired", "created") for c in details.get(k, []))]
+        )
+    record(conn, who, action, area=area, target=target, details=details)
 
 
 def _read_plan_file(path: Path) -> dict:
@@ -92,7 +102,7 @@ def create(
     body = _read_plan_file(path)
     with db.ready().begin() as conn, console.status(t("previewing plan")):
         plan = create_plan(conn, body["edits"], body.get("base_versions"), author or body.get("author"))
-        _audit(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]})
+        audit_write(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]}, plan["preview"])
     moved = plan["preview"]["moved"]["totals"]
     console.print(
         t(
@@ -116,7 +126,7 @@ def apply(
 
     with db.ready().begin() as conn:
         result = apply_plan(conn, plan_id, author, force, reason)
-        _audit(conn, "plan_apply", f"plan {plan_id}", result)
+        audit_write(conn, "plan_apply", f"plan {plan_id}", result)
     console.print(
         t(
             "plan {plan} applied: changed {changed}; retired {retired}; created {created}; "
@@ -143,7 +153,7 @@ def undo_command(
 
     with db.ready().begin() as conn:
         result = undo_plan(conn, plan_id, author)
-        _audit(conn, "plan_undo", f"plan {plan_id}", result)
+        audit_write(conn, "plan_undo", f"plan {plan_id}", result)
     console.print(
         t(
             "plan {plan} undone by plan {undo}: changed {changed}; retired {retired}; {n} building(s) moved",
@@ -202,7 +212,7 @@ def revert_command(
 
     with db.ready().begin() as conn:
         result = revert(conn, code, to_version, author)
-        _audit(conn, "grid_revert", code, {**result, "to_version": to_version})
+        audit_write(conn, "grid_revert", code, {**result, "code": code, "to_version": to_version})
     console.print(
         t(
             "grid {code} reverted to version {version}: {n} building(s) moved",
@@ -254,7 +264,7 @@ def paint_command(
     edit = {"op": "move_units", "grid": grid, "units": units, "locked": lock, "confirm_split": confirm_split}
     with db.ready().begin() as conn, console.status(t("previewing plan")):
         plan = create_plan(conn, [edit], author=author)
-        _audit(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]})
+        audit_write(conn, "plan_create", f"plan {plan['plan']}", {"plan": plan["plan"]}, plan["preview"])
     preview = plan["preview"]
     table = Table(heading("grid"), heading("households"), heading("pieces"), title=t("plan {plan}", plan=plan["plan"]))
     for g in preview["grids"]:

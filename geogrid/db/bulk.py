@@ -97,32 +97,18 @@ def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.
     return n
 
 
-def fetch_numeric(conn: Connection, sql: str, columns: dict[str, str]) -> dict[str, np.ndarray]:
-    """Run ``sql`` (NULL-free columns of the given PostgreSQL types, in order) and return NumPy arrays.
-
-    Reads PostgreSQL's binary COPY output straight into a structured array.
-    """
-    import io
-
-    buf = io.BytesIO()
-    cursor = _driver(conn).cursor()
-    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT binary)") as copy:
-        for block in copy:
-            buf.write(block)
-    data = buf.getvalue()
-    rows = np.frombuffer(
-        data,
-        dtype=_row_dtype(columns),
-        offset=len(_PGCOPY_HEADER),
-        count=(len(data) - len(_PGCOPY_HEADER) - 2) // _row_dtype(columns).itemsize,
-    )
-    return {name: rows[name].astype(_PG_TYPES[pg].replace(">", "=")) for name, pg in columns.items()}
-
-
 def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
-    """Run ``sql`` selecting ``id, x, y`` (any numeric types) and return them as a DataFrame, via binary COPY."""
-    wrapped = f"SELECT q.id::bigint, q.x::float8, q.y::float8 FROM ({sql}) AS q(id, x, y)"
-    return pd.DataFrame(fetch_numeric(conn, wrapped, {"id": "int8", "x": "float8", "y": "float8"}))
+    """Run ``sql`` selecting ``id, x, y`` (any numeric types) and return them ordered by id, as a DataFrame.
+
+    Packed into one value (:func:`fetch_packed`): at a million buildings that reads in half the time of a
+    binary COPY, whose client handles one message per row. A value is at most 1 GB, ~44 million points.
+    """
+    fields = {
+        "id": ("int8send(q.id::bigint)", ">i8"),
+        "x": ("float8send(q.x::float8)", ">f8"),
+        "y": ("float8send(q.y::float8)", ">f8"),
+    }
+    return fetch_packed(conn, fields, f"FROM ({sql}) AS q(id, x, y)", order="q.id")
 
 
 def query_frame(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
@@ -145,15 +131,21 @@ def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.Da
 
 
 def fetch_packed(
-    conn: Connection, fields: dict[str, tuple[str, str]], rest: str, params: dict | None = None
+    conn: Connection,
+    fields: dict[str, tuple[str, str]],
+    rest: str,
+    params: dict | None = None,
+    order: str | None = None,
 ) -> pd.DataFrame:
     """Columns (``{name: (SQL of a *send() value, NumPy type)}``) of ``SELECT ... {rest}`` as a DataFrame.
 
     PostgreSQL packs every row into one bytea (``string_agg``): a million rows arrive as one value, many
-    times faster than fetching rows or COPY, which sends one message per row. Values must not be NULL.
+    times faster than fetching rows or COPY, which sends one message per row. Values must not be NULL (a row
+    with one is left out). ``order``: the SQL the rows are packed in order of.
     """
     packed = " || ".join(sql for sql, _ in fields.values())
-    blob = conn.scalar(text(f"SELECT string_agg({packed}, ''::bytea) {rest}"), params or {})
+    ordered = f" ORDER BY {order}" if order else ""
+    blob = conn.scalar(text(f"SELECT string_agg({packed}, ''::bytea{ordered}) {rest}"), params or {})
     rows = np.frombuffer(blob or b"", dtype=np.dtype([(name, kind) for name, (_, kind) in fields.items()]))
     return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in fields})
 

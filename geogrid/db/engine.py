@@ -161,16 +161,17 @@ def _secure_audit_log(conn) -> None:
 
 def _secure_after_migrations() -> None:
     """The audit log belongs to the superuser (the application may only read and append); the read-only role
-    reads every table but the personal ones."""
+    reads the public feeds' views (schema ``ogc``) and nothing else: a table a later migration adds (staff
+    phones, residents by building) stays closed to it without anyone having to list it."""
     settings = get_settings()
     with _superuser(settings.db_name).connect() as conn:
         _secure_audit_log(conn)
-        for schema in conn.scalars(text("SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'ogc')")):
-            conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {roles.READER}"))
-            conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {roles.READER}"))
-        for table in roles.PRIVATE_TABLES:
-            if conn.scalar(text("SELECT to_regclass(:t)"), {"t": f"public.{table}"}) is not None:
-                conn.execute(text(f"REVOKE ALL ON {table} FROM {roles.READER}"))
+        conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles.READER}"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {roles.READER}"))  # PostGIS types and functions
+        conn.execute(text(f"GRANT SELECT ON public.spatial_ref_sys TO {roles.READER}"))
+        if conn.scalar(text("SELECT 1 FROM pg_namespace WHERE nspname = 'ogc'")):
+            conn.execute(text(f"GRANT USAGE ON SCHEMA ogc TO {roles.READER}"))
+            conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA ogc TO {roles.READER}"))
 
 
 def _create_extensions(conn=None) -> None:

@@ -4,7 +4,7 @@
   database, the extensions and the roles, and owns the audit log.
 - ``geogrid_app`` (no superuser, no role or database creation) owns the ``public`` schema and everything the
   migrations create; it may only SELECT and INSERT the audit log, so it cannot rewrite it.
-- ``geogrid_read`` may only read, and not the personal tables: for read feeds (OGC API Features).
+- ``geogrid_read`` may only read the public feeds' views (schema ``ogc``, OGC API Features): no table of ours.
 
 The passwords live in ``GEOGRID_HOME/secrets/`` (directory 0700, files 0600, owned by the user running geogrid);
 the socket directory is 0700, so local users cannot even reach the socket.
@@ -21,16 +21,6 @@ from urllib.parse import quote
 
 SUPERUSER, APP, READER = "postgres", "geogrid_app", "geogrid_read"
 ROLES = (SUPERUSER, APP, READER)
-# Tables the read-only role never sees.
-PRIVATE_TABLES = (
-    "resident_personal",
-    "accounts",
-    "account_scopes",
-    "api_keys",
-    "sessions",
-    "audit_log",
-    "address_book",
-)
 HBA = """# geogrid: passwords only (scram-sha-256); written by geogrid.db.roles
 local   all all                scram-sha-256
 host    all all 127.0.0.1/32   scram-sha-256

@@ -80,12 +80,17 @@ class Source:
     crs: str
     first_row: int  # the user-facing number of record 0
     tick: Callable[[int], None] = field(default=lambda n: None, repr=False)
+    # A table with no coordinate columns at all: why it has no geometry, raised by whatever needs one (only a
+    # buildings file may update stored buildings by source id without them).
+    missing_geometry: InputError | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.frame)
 
     @property
     def geoms(self) -> np.ndarray:
+        if self.missing_geometry is not None:
+            raise self.missing_geometry
         return np.asarray(
             self.frame.geometry.array if isinstance(self.frame, gpd.GeoDataFrame) else self.frame["geometry"],
             dtype=object,
@@ -191,7 +196,9 @@ def read_source(
     if suffix in CSV_SUFFIXES or suffix in EXCEL_SUFFIXES:
         table = _read_csv(path) if suffix in CSV_SUFFIXES else _read_excel(path, layer)
         source = Source(table, str(path), _horizontal(crs, path), first_row=2)
-        if geometry:
+        if geometry and not (lon_field or lat_field or wkt_field) and not _has_coordinates(source):
+            source.missing_geometry = _no_coordinates(source)
+        elif geometry:
             source.frame = gpd.GeoDataFrame(
                 source.frame, geometry=_csv_geometry(source, lon_field, lat_field, wkt_field)
             )
@@ -206,9 +213,23 @@ def read_source(
             file=str(path),
         )
     _refuse_nul(source)
-    if geometry:
+    if geometry and source.missing_geometry is None:
         _to_storage(source)
     return source
+
+
+def _has_coordinates(source: Source) -> bool:
+    """Whether a table has a WKT, longitude or latitude column under any of their usual names."""
+    return any(source.column(None, key) for key in ("wkt", "lon", "lat"))
+
+
+def _no_coordinates(source: Source) -> InputError:
+    """The error a table without coordinate columns gives wherever a geometry is needed."""
+    try:
+        _csv_geometry(source, None, None, None)
+    except InputError as missing:
+        return missing
+    raise AssertionError("a table without coordinate columns read as geometries")
 
 
 def _horizontal(crs: str | None, path: Path) -> str:

@@ -13,7 +13,7 @@ ZH: dict[str, str] = {
     # geogrid/cli/accounts.py
     "Accounts: add, disable, reset passwords, grant areas.": "账号：新增、停用、重置密码、授予范围。",
     "API keys for systems: add (shown once) and revoke.": "系统用的 API 密钥：新增（只显示一次）和吊销。",
-    "A street or community code the account may act in (repeatable).": "账号可操作的街道或社区代码（可重复）。",
+    "A street, community or grid code the account may act in (repeatable).": "账号可操作的街道、社区或网格代码（可重复）。",
     "account {name} ({role}) created": "已创建账号 {name}（{role}）",
     "Create an account (role: {roles}).": "创建账号（角色：{roles}）。",
     "account {name} disabled": "账号 {name} 已停用",

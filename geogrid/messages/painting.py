@@ -35,8 +35,9 @@ ZH: dict[str, str] = {
     "unit": "单元",
     "pieces": "块数",
     "Paint blocks and compounds into the picked grid": "把街块、小区刷入所选网格",
-    "Pick a grid, then click or drag over blocks to paint them into it (a wider brush takes every unit it "
-    "touches). Locked grids never change. Preview checks the figures on the server before apply.": "先选择网格，再点击或拖过街块将其刷入该网格（笔刷越宽，触及的单元都会刷入）。锁定的网格不会改变。生效前“预览”会在服务器上核对各项数字。",
+    "Pick a grid, then click or drag over blocks to paint them into it (a wider brush takes every unit with "
+    "buildings it touches; a dashed unit without buildings, such as a strip of road, only where the pointer "
+    "crosses it). Locked grids never change. Preview checks the figures on the server before apply.": "先选择网格，再点击或拖过街块将其刷入该网格（笔刷越宽，触及的有楼单元都会刷入；虚线标出的无楼单元，如道路夹带的条块，只在指针划过时刷入）。锁定的网格不会改变。生效前“预览”会在服务器上核对各项数字。",
     "Brush": "笔刷",
     "Locked grids": "锁定的网格",
     "Undo": "撤销",

@@ -47,6 +47,8 @@ ZH.update(
         "all columns replaced (--replace)": "已替换全部字段（--replace）",
         "updated columns: {columns}": "更新的字段：{columns}",
         "{n:,} kept as they were (not in the file)": "{n:,} 条保持不变（文件中没有）",
+        "--replace needs coordinates (lon/lat or WKT): it replaces the geometry too": "--replace 需要坐标（经纬度或 WKT）：它也会替换几何",
+        "no stored building has this source id (a file without coordinates only updates)": "没有已存储的楼栋使用此源编号（不含坐标的文件只能更新已有楼栋）",
         "{n:,} new nodes": "新增 {n:,} 个节点",
         "{n:,} new edges": "新增 {n:,} 条路段",
         "{n:,} nodes in all": "共 {n:,} 个节点",

@@ -4,6 +4,7 @@ dedicated sites, all transformed to metres (:func:`geogrid.crs.metric_epsg` at t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -22,19 +23,38 @@ from geogrid.settings import get_settings
 class Community:
     """A community (or a street office drawn as one) with its polygon in lon/lat and the metric transforms."""
 
-    id: int | None
+    id: int | None  # None: drawn by this partition, not stored yet
     code: str
     name: str
     geom: shapely.Geometry  # EPSG:4326
     epsg: int
 
-    def to_metric(self, geoms):
-        fwd = Transformer.from_crs(4326, self.epsg, always_xy=True)
-        return shapely.transform(geoms, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+    @property
+    def saved_id(self) -> int:
+        """The id of a community in the database (a drawn one has none: it is read from its input, not SQL)."""
+        if self.id is None:
+            raise RuntimeError(f"community {self.code!r} is not written yet")
+        return self.id
 
-    def to_lonlat(self, geoms):
-        back = Transformer.from_crs(self.epsg, 4326, always_xy=True)
-        return shapely.transform(geoms, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    @overload
+    def to_metric(self, geoms: np.ndarray) -> np.ndarray: ...
+    @overload
+    def to_metric(self, geoms: shapely.Geometry) -> shapely.Geometry: ...
+    def to_metric(self, geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
+        """Geometries (or an array of them) from lon/lat to this community's metres, same shape back."""
+        return _transform(Transformer.from_crs(4326, self.epsg, always_xy=True), geoms)
+
+    @overload
+    def to_lonlat(self, geoms: np.ndarray) -> np.ndarray: ...
+    @overload
+    def to_lonlat(self, geoms: shapely.Geometry) -> shapely.Geometry: ...
+    def to_lonlat(self, geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
+        """Geometries (or an array of them) from this community's metres back to lon/lat."""
+        return _transform(Transformer.from_crs(self.epsg, 4326, always_xy=True), geoms)
+
+
+def _transform(crs: Transformer, geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
+    return shapely.transform(geoms, lambda c: np.column_stack(crs.transform(c[:, 0], c[:, 1])))
 
 
 AREA_SQL = "SELECT id, code, name, level, ST_AsBinary(geom) AS wkb FROM admin_areas WHERE (code = :c OR name = :c)"
@@ -87,7 +107,7 @@ def communities_of(conn: Connection, street: Community) -> list[Community]:
             "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM admin_areas WHERE level = 'community' "
             "AND parent_id = :p AND geom IS NOT NULL ORDER BY code"
         ),
-        {"p": street.id},
+        {"p": street.saved_id},
     ).all()
     return [
         Community(id=r.id, code=r.code, name=r.name, geom=shapely.from_wkb(bytes(r.wkb)), epsg=street.epsg)
@@ -95,24 +115,25 @@ def communities_of(conn: Connection, street: Community) -> list[Community]:
     ]
 
 
-def _lines(conn: Connection, area_id: int) -> list:
+def _lines(conn: Connection, area_id: int) -> list[shapely.Geometry]:
     rows = conn.execute(text(LINES_SQL), {"a": area_id}).all() or conn.execute(text(WALK_SQL), {"a": area_id}).all()
     return [shapely.from_wkb(bytes(r.wkb)) for r in rows]
 
 
 def load_input(conn: Connection, area: Community) -> AreaInput:
     """Everything inside ``area`` (a community, or a street office when drawing communities), in metres."""
-    b = pd.read_sql_query(text(BUILDINGS_SQL), conn, params={"a": area.id})
+    area_id = area.saved_id
+    b = pd.read_sql_query(text(BUILDINGS_SQL), conn, params={"a": area_id})
     pts = area.to_metric(shapely.points(b["lon"].to_numpy(float), b["lat"].to_numpy(float))) if len(b) else []
     b["x"], b["y"] = (shapely.get_x(pts), shapely.get_y(pts)) if len(b) else ([], [])
     b["compound"] = b["compound"].astype(object).where(b["compound"].notna(), None)
-    comp = pd.DataFrame(conn.execute(text(COMPOUNDS_SQL), {"a": area.id}).all(), columns=["key", "name", "geom"])
+    comp = pd.DataFrame(conn.execute(text(COMPOUNDS_SQL), {"a": area_id}).all(), columns=["key", "name", "geom"])
     if len(comp):
         geoms = shapely.from_wkb([bytes(g) for g in comp["geom"]])
         comp["geom"] = list(area.to_metric(shapely.make_valid(geoms)))
-    lines = np.asarray(area.to_metric(np.asarray(_lines(conn, area.id), dtype=object)), dtype=object)
+    lines = np.asarray(area.to_metric(np.asarray(_lines(conn, area_id), dtype=object)), dtype=object)
     ded = pd.DataFrame(
-        conn.execute(text(DEDICATED_SQL), {"a": area.id, "kinds": list(get_settings().dedicated_kinds)}).all(),
+        conn.execute(text(DEDICATED_SQL), {"a": area_id, "kinds": list(get_settings().dedicated_kinds)}).all(),
         columns=["kind", "name", "lon", "lat"],
     )
     if len(ded):

@@ -10,6 +10,7 @@ greedy growth plus a few hundred boundary moves reach here (measured in ``bench/
 from __future__ import annotations
 
 import math
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,7 +166,7 @@ def _grow(g: UnitGraph, comp: list[int], lo: int, hi: int, rng: np.random.Genera
                 )
                 across = sum(length for v, length in g.neighbours[w].items() if labels[v] == region)
                 cost = d - 0.5 * (inner / across if across else 0) + noise[w]
-                if cost < best_cost or (cost == best_cost and w < best):
+                if cost < best_cost or (cost == best_cost and best is not None and w < best):
                     best, best_cost = w, cost
             if best is None:
                 break
@@ -190,10 +191,10 @@ def _absorb_unlabelled(g: UnitGraph, labels: np.ndarray, comp: list[int]) -> Non
     while pending:
         rest = []
         for u in pending:
-            options = {}
+            options: dict[int, float] = {}
             for w, length in g.neighbours[u].items():
                 if labels[w] >= 0:
-                    options[labels[w]] = options.get(labels[w], 0.0) + length
+                    options[int(labels[w])] = options.get(int(labels[w]), 0.0) + length
             if options:
                 labels[u] = max(sorted(options), key=lambda r: options[r])
             else:
@@ -230,7 +231,7 @@ def repair(
     labels: np.ndarray,
     lo: int,
     hi: int,
-    frozen: set[int] = frozenset(),
+    frozen: AbstractSet[int] = frozenset(),
     max_rounds: int = 60,
     compact: bool = True,
 ) -> np.ndarray:
@@ -251,7 +252,7 @@ def repair(
     return reg.labels
 
 
-def _merge_small(reg: Regions, lo: int, hi: int, frozen: set[int]) -> bool:
+def _merge_small(reg: Regions, lo: int, hi: int, frozen: AbstractSet[int]) -> bool:
     merged = False
     for r in sorted(reg.members, key=lambda r: reg.hh.get(r, 0)):
         if r not in reg.members or r in frozen or reg.hh[r] >= lo:
@@ -265,7 +266,7 @@ def _merge_small(reg: Regions, lo: int, hi: int, frozen: set[int]) -> bool:
     return merged
 
 
-def _best_move(reg: Regions, r: int, lo: int, hi: int, frozen: set[int], compact: bool) -> bool:
+def _best_move(reg: Regions, r: int, lo: int, hi: int, frozen: AbstractSet[int], compact: bool) -> bool:
     """Take the best single boundary move out of or into region ``r``."""
     best, best_key = None, (0.0, 0.0)
     if violation(reg.hh[r], lo, hi) == 0 and not compact:
@@ -318,23 +319,27 @@ def partition(
         next_label += 1
     rest = [u for u in range(len(g)) if u not in fixed]
     for comp in components(g, rest):
-        best, best_key = None, None
-        for attempt in range(max(1, tries)):
-            rng = None if attempt == 0 else np.random.default_rng([seed, attempt])
-            lab = _grow(g, comp, lo, hi, rng)
-            _absorb_unlabelled(g, lab, comp)
-            lab = repair(g, lab, lo, hi)
-            _split_oversized(g, lab, lo, hi, set())
-            lab = repair(g, lab, lo, hi)
-            key = _quality(g, lab, comp, lo, hi)
-            if best_key is None or key < best_key:
-                best, best_key = lab, key
+        best = _best_attempt(g, comp, lo, hi, seed, tries)
         regions = sorted({int(best[u]) for u in comp})
         remap = {r: next_label + i for i, r in enumerate(regions)}
         for u in comp:
             labels[u] = remap[int(best[u])]
         next_label += len(regions)
     return labels
+
+
+def _best_attempt(g: UnitGraph, comp: list[int], lo: int, hi: int, seed: int, tries: int) -> np.ndarray:
+    """The labels of the best of ``tries`` growths of one component (the first of equals: deterministic)."""
+    attempts = []
+    for attempt in range(max(1, tries)):
+        rng = None if attempt == 0 else np.random.default_rng([seed, attempt])
+        lab = _grow(g, comp, lo, hi, rng)
+        _absorb_unlabelled(g, lab, comp)
+        lab = repair(g, lab, lo, hi)
+        _split_oversized(g, lab, lo, hi, set())
+        lab = repair(g, lab, lo, hi)
+        attempts.append((_quality(g, lab, comp, lo, hi), attempt, lab))
+    return min(attempts, key=lambda a: a[:2])[2]
 
 
 def _quality(g: UnitGraph, labels: np.ndarray, comp: list[int], lo: int, hi: int) -> tuple[float, float]:

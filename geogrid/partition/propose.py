@@ -13,6 +13,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -23,6 +24,7 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.partition.area import Community, communities_of, find_area, load_input
 from geogrid.partition.grow import partition
+from geogrid.partition.report import ProposedGrid, ProposeReport, ProposeSummary, add_report
 from geogrid.partition.units import PRECISION_M, AreaInput, Units, build_units
 from geogrid.planning.edits import SLIVER_DEG2, polygonal
 from geogrid.settings import get_settings
@@ -50,10 +52,9 @@ class Proposed:
     band_possible: bool  # False when the plan proved the units allow no grid in the band here
     geom: shapely.Geometry  # lon/lat
 
-    def report(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k != "geom"}
-        out["households_estimated"] = self.estimated_households > 0
-        return out
+    def report(self) -> ProposedGrid:
+        fields = {k: v for k, v in asdict(self).items() if k != "geom"}
+        return ProposedGrid(**fields, households_estimated=self.estimated_households > 0)
 
 
 def polsby_popper(geom: shapely.Geometry) -> float:
@@ -70,20 +71,26 @@ def road_share(geom: shapely.Geometry, outline: shapely.Geometry, roads: shapely
     return round(float(shapely.intersection(inner, roads).length / inner.length), 3)
 
 
-def _fixed(units: Units, lo: int, hi: int) -> dict[int, tuple[str, str]]:
+class Fixed(NamedTuple):
+    """A unit that is a grid of its own: the grid's kind and why (said in the plan's ``partition`` report)."""
+
+    kind: str
+    reason: str
+
+
+def _fixed(units: Units, lo: int, hi: int) -> dict[int, Fixed]:
     """Units that make a grid of their own: above the band, or a dedicated site without homes."""
-    out = {}
+    out: dict[int, Fixed] = {}
     for u, hh in enumerate(units.households):
         site = units.dedicated[u]
         if site and (hh > hi or hh == 0):
-            out[u] = ("dedicated", t("dedicated grid for a {kind} site", kind=site))
+            out[u] = Fixed("dedicated", t("dedicated grid for a {kind} site", kind=site))
         elif hh > hi:
-            what = units.compound[u] or {"block": t("block"), "building": t("building")}.get(units.kind[u], "")
-            out[u] = (
+            out[u] = Fixed(
                 "basic",
                 t(
                     "{unit} alone has {n} households, above the band {lo}–{hi}: its own grid",
-                    unit=what,
+                    unit=_unit_name(units, u),
                     n=int(hh),
                     lo=lo,
                     hi=hi,
@@ -92,20 +99,20 @@ def _fixed(units: Units, lo: int, hi: int) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _group(units: Units, lo: int, hi: int, seed: int) -> tuple[dict[int, tuple[str, str]], np.ndarray]:
+def _group(units: Units, lo: int, hi: int, seed: int) -> tuple[dict[int, Fixed], np.ndarray]:
     fixed = _fixed(units, lo, hi)
     tries = get_settings().partition_tries
     return fixed, partition(units.graph, lo, hi, seed=seed, tries=tries, fixed={u: 0 for u in fixed})
 
 
-def _out_of_band(units: Units, labels: np.ndarray, fixed: dict, lo: int, hi: int) -> int:
+def _out_of_band(units: Units, labels: np.ndarray, fixed: dict[int, Fixed], lo: int, hi: int) -> int:
     """Basic grids (not a unit of its own) outside the band."""
     hh = np.bincount(labels, weights=units.households)
     special = {int(labels[u]) for u in fixed}
     return sum(1 for r in np.unique(labels) if r not in special and not lo <= hh[r] <= hi)
 
 
-def _blocks_to_cut(units: Units, labels: np.ndarray, fixed: dict, lo: int, hi: int) -> set[int]:
+def _blocks_to_cut(units: Units, labels: np.ndarray, fixed: dict[int, Fixed], lo: int, hi: int) -> set[int]:
     """Whole blocks (two buildings or more) in or beside a basic grid outside the band: cut into buildings, they
     let that grid take or give part of a block."""
     hh = np.bincount(labels, weights=units.households)
@@ -117,7 +124,11 @@ def _blocks_to_cut(units: Units, labels: np.ndarray, fixed: dict, lo: int, hi: i
 
 
 def _unit_name(units: Units, u: int) -> str:
-    return units.compound[u] or {"block": t("block"), "building": t("building")}.get(units.kind[u], "")
+    """A unit as a plan names it: its compound, else "block" or "building"."""
+    compound = units.compound[u]
+    if compound:
+        return compound
+    return {"block": t("block"), "building": t("building")}.get(units.kind[u], "")
 
 
 def why_out(units: Units, members: np.ndarray, fixed: set[int], lo: int, hi: int) -> tuple[str, bool]:
@@ -170,7 +181,7 @@ def _cannot_reach(units: Units, u: int, fixed: set[int], lo: int, hi: int, limit
     return True
 
 
-def group_units(inp: AreaInput, lo: int, hi: int, seed: int = 0) -> tuple[Units, dict, np.ndarray]:
+def group_units(inp: AreaInput, lo: int, hi: int, seed: int = 0) -> tuple[Units, dict[int, Fixed], np.ndarray]:
     """Units, those that are a grid of their own (:func:`_fixed`), and a region label per unit. Grouped once;
     when a basic region stays outside the band beside whole blocks, those blocks are cut into buildings and
     the community grouped again, keeping the finer units when they do as well or better (what is still out
@@ -210,11 +221,11 @@ def propose_community(comm: Community, inp: AreaInput, seed: int = 0) -> tuple[l
         g = groups[k]
         hh = int(units.households[g].sum())
         special = next((fixed[u] for u in g if u in fixed), None)
-        kind = special[0] if special else "basic"
+        kind = special.kind if special else "basic"
         band = cfg.household_bands.get(kind, (lo, hi))
         in_band = band[0] <= hh <= band[1]
         reason, possible = (
-            (special[1], False) if special else (None, True) if in_band else why_out(units, g, set(fixed), lo, hi)
+            (special.reason, False) if special else (None, True) if in_band else why_out(units, g, set(fixed), lo, hi)
         )
         out.append(
             Proposed(
@@ -293,20 +304,25 @@ def _edits(grids: list[Proposed]) -> list[dict]:
 
 
 def store_units(conn: Connection, comm: Community, units: Units) -> None:
-    """Keep the units computed for a community (derived data, replaced on every run)."""
-    conn.execute(text("DELETE FROM partition_units WHERE community_id = :c"), {"c": comm.id})
-    if not len(units.geoms):
+    """Keep the units computed for a community (derived data, replaced on every run). A unit drawn again with
+    the same outline keeps its id (:func:`_kept_ids`): a planner's page, and a draft painted on it, still name
+    the same units after a partition that changed nothing there."""
+    geoms = comm.to_lonlat(units.geoms) if len(units.geoms) else np.empty(0, dtype=object)
+    kept = _kept_ids(conn, comm.saved_id, geoms)
+    conn.execute(text("DELETE FROM partition_units WHERE community_id = :c"), {"c": comm.saved_id})
+    if not len(geoms):
         return
-    geoms = comm.to_lonlat(units.geoms)
     conn.execute(
         text(
-            "INSERT INTO partition_units (community_id, kind, name, households, estimated_households, building_ids, "
-            "geom) SELECT :c, k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest("
+            "INSERT INTO partition_units (id, community_id, kind, name, households, estimated_households, "
+            "building_ids, geom) SELECT coalesce(i, nextval(pg_get_serial_sequence('partition_units', 'id'))), :c, "
+            "k, n, h, e, CAST(b AS bigint[]), ST_Multi(ST_GeomFromWKB(w, 4326)) FROM unnest(CAST(:i AS bigint[]), "
             "CAST(:k AS text[]), CAST(:n AS text[]), CAST(:h AS int[]), CAST(:e AS int[]), CAST(:b AS text[]), "
-            "CAST(:w AS bytea[])) AS u(k, n, h, e, b, w)"
+            "CAST(:w AS bytea[])) AS u(i, k, n, h, e, b, w)"
         ),
         {
-            "c": comm.id,
+            "c": comm.saved_id,
+            "i": kept,
             "k": units.kind,
             "n": units.compound,
             "h": [int(h) for h in units.households],
@@ -317,7 +333,29 @@ def store_units(conn: Connection, comm: Community, units: Units) -> None:
     )
 
 
-def draw_communities(conn: Connection, street: Community, seed: int) -> tuple[list, list[dict]]:
+def _kept_ids(conn: Connection, community_id: int, geoms: np.ndarray) -> list[int | None]:
+    """For each new unit (lon/lat), the id of the stored unit of the community with the same outline, if any."""
+    rows = conn.execute(
+        text("SELECT id, ST_AsBinary(geom) AS wkb FROM partition_units WHERE community_id = :c ORDER BY id"),
+        {"c": community_id},
+    ).all()
+    out: list[int | None] = [None] * len(geoms)
+    if not rows or not len(geoms):
+        return out
+    stored = shapely.from_wkb(np.asarray([bytes(r.wkb) for r in rows], dtype=object))
+    new, old = shapely.STRtree(stored).query(geoms, predicate="intersects")
+    same = shapely.equals(geoms[new], stored[old])
+    taken: set[int] = set()
+    for k, j in zip(new[same].tolist(), old[same].tolist(), strict=True):
+        if out[k] is None and j not in taken:
+            out[k] = int(rows[j].id)
+            taken.add(j)
+    return out
+
+
+def draw_communities(
+    conn: Connection, street: Community, seed: int
+) -> tuple[list[tuple[Community, AreaInput]], list[dict]]:
     """Communities for a street office that has none: its blocks (compounds kept whole) grouped to
     ``GEOGRID_COMMUNITY_HOUSEHOLDS``, in reading order. Returns ``(community, its input)`` pairs and the plan's
     ``community`` edits that create them."""
@@ -377,25 +415,42 @@ def draw_communities(conn: Connection, street: Community, seed: int) -> tuple[li
     return pairs, edits
 
 
-def summary(grids: list[Proposed], seconds: float, seed: int) -> dict:
+def summary(grids: list[Proposed], seconds: float, seed: int) -> ProposeSummary:
     basic = [g for g in grids if g.kind == "basic"]
     allow = [g for g in basic if g.band_possible]
     pp = [g.polsby_popper for g in grids]
     roads = [g.road_share for g in grids if g.road_share is not None]
-    return {
-        "grids": len(grids),
-        "basic_grids": len(basic),
-        "dedicated_grids": len(grids) - len(basic),
-        "in_band_share": round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
-        "in_band_share_where_units_allow": round(sum(g.in_band for g in allow) / len(allow), 3) if allow else None,
-        "out_of_band_units_allow_no_better": len(basic) - len(allow),
-        "mean_polsby_popper": round(float(np.mean(pp)), 3) if pp else None,
-        "mean_road_share": round(float(np.mean(roads)), 3) if roads else None,
-        "households": sum(g.households for g in grids),
-        "estimated_households": sum(g.estimated_households for g in grids),
-        "seconds": round(seconds, 2),
-        "seed": seed,
-    }
+    return ProposeSummary(
+        grids=len(grids),
+        basic_grids=len(basic),
+        dedicated_grids=len(grids) - len(basic),
+        in_band_share=round(sum(g.in_band for g in basic) / len(basic), 3) if basic else None,
+        in_band_share_where_units_allow=round(sum(g.in_band for g in allow) / len(allow), 3) if allow else None,
+        out_of_band_units_allow_no_better=len(basic) - len(allow),
+        mean_polsby_popper=round(float(np.mean(pp)), 3) if pp else None,
+        mean_road_share=round(float(np.mean(roads)), 3) if roads else None,
+        households=sum(g.households for g in grids),
+        estimated_households=sum(g.estimated_households for g in grids),
+        seconds=round(seconds, 2),
+        seed=seed,
+    )
+
+
+def _areas(
+    conn: Connection, community: str | None, street: str | None, seed: int
+) -> tuple[list[tuple[Community, AreaInput]], list[dict]]:
+    """The communities to partition with their input, and the ``community`` edits drawing them when the street
+    office has none yet."""
+    if community is not None and street is None:
+        comm = find_area(conn, community, "community")
+        return [(comm, load_input(conn, comm))], []
+    if street is not None and community is None:
+        office = find_area(conn, street, "street")
+        comms = communities_of(conn, office)
+        if not comms:  # a street office with no communities yet: draw them too
+            return draw_communities(conn, office, seed)
+        return [(c, load_input(conn, c)) for c in comms], []
+    raise InputError(t("give a street or a community (one of them)"), field="street")
 
 
 def propose(
@@ -409,20 +464,10 @@ def propose(
     """Propose grids for a community, or for every community of a street office (drawing the communities too
     when it has none), as a stored draft plan (the answer of :func:`geogrid.planning.preview.create_plan`, plus
     ``preview.partition``)."""
-    from geogrid.planning.preview import create_plan, get_plan
+    from geogrid.planning.preview import create_plan
 
     started = time.perf_counter()
-    if (community is None) == (street is None):
-        raise InputError(t("give a street or a community (one of them)"), field="street")
-    if community is not None:
-        comms = [find_area(conn, community, "community")]
-    else:
-        comms = communities_of(conn, find_area(conn, street, "street"))
-    drawn: list[dict] = []
-    if comms:
-        comms = [(c, load_input(conn, c)) for c in comms]
-    else:  # a street office with no communities yet: draw them too
-        comms, drawn = draw_communities(conn, find_area(conn, street, "street"), seed)
+    comms, drawn = _areas(conn, community, street, seed)
     grids: list[Proposed] = []
     for comm, inp in comms:
         found, units = propose_community(comm, inp, seed)
@@ -432,9 +477,7 @@ def propose(
     if not grids:
         raise InputError(t("nothing to partition: the area holds no units"), field="community")
     plan = create_plan(conn, drawn + _edits(grids), author=author)
-    report = {"summary": summary(grids, time.perf_counter() - started, seed), "grids": [g.report() for g in grids]}
-    conn.execute(
-        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
-        {"p": json.dumps(report, default=str), "i": plan["plan"]},
+    report = ProposeReport(
+        summary=summary(grids, time.perf_counter() - started, seed), grids=[g.report() for g in grids]
     )
-    return get_plan(conn, plan["plan"])
+    return add_report(conn, plan["plan"], report)

@@ -23,7 +23,8 @@ from geogrid.errors import InputError
 from geogrid.i18n import t
 from geogrid.partition.area import Community, find_area, load_input
 from geogrid.partition.grow import _grow, repair, violation
-from geogrid.partition.units import Units, build_units, unit_graph
+from geogrid.partition.report import RebalanceReport, RebalanceSummary, add_report
+from geogrid.partition.units import Units, build_units
 from geogrid.planning.edits import polygonal
 from geogrid.settings import get_settings
 
@@ -45,7 +46,7 @@ class CurrentGrid:
 
 
 def _current(conn: Connection, comm: Community) -> tuple[list[CurrentGrid], dict[int, int]]:
-    rows = conn.execute(text(GRIDS_SQL), {"c": comm.id}).all()
+    rows = conn.execute(text(GRIDS_SQL), {"c": comm.saved_id}).all()
     grids = [CurrentGrid(r.id, r.code, r.name, r.kind, comm.to_metric(shapely.from_wkb(bytes(r.geom)))) for r in rows]
     held = {int(b): i for i, r in enumerate(rows) for b in r.buildings}
     return grids, held
@@ -71,16 +72,15 @@ def cut_units(
             names.append(units.compound[u])
             start.append(gi)
     cut = Units(
-        np.asarray(geoms, dtype=object),
-        kinds,
-        np.asarray(blocks, dtype=np.int64),
-        members,
-        np.asarray([sum(hh.get(int(b), 0) for b in m) for m in members], dtype=float),
-        np.zeros(len(geoms)),
-        names,
-        [None] * len(geoms),
+        geoms=np.asarray(geoms, dtype=object),
+        kind=kinds,
+        block=np.asarray(blocks, dtype=np.int64),
+        buildings=members,
+        households=np.asarray([sum(hh.get(int(b), 0) for b in m) for m in members], dtype=float),
+        estimated=np.zeros(len(geoms)),
+        compound=names,
+        dedicated=[None] * len(geoms),
     )
-    cut.graph = unit_graph(cut)
     return cut, np.asarray(start, dtype=np.int64)
 
 
@@ -96,7 +96,7 @@ def _rebalance_labels(
     labels = repair(g, labels, lo, hi, frozen=frozen, compact=False)
     next_label = len(grids)
     for r in range(len(grids)):
-        units = list(np.flatnonzero(labels == r))
+        units = [int(u) for u in np.flatnonzero(labels == r)]
         if r in frozen or g.households[units].sum() <= hi or len(units) < 2:
             continue
         sub = _grow(g, units, lo, hi, None)
@@ -111,7 +111,7 @@ def _rebalance_labels(
 
 def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, author: str | None = None) -> dict:
     """A draft plan fixing the community's grids outside the band; ``preview.partition`` says who moved."""
-    from geogrid.planning.preview import create_plan, get_plan
+    from geogrid.planning.preview import create_plan
 
     started = time.perf_counter()
     cfg = get_settings()
@@ -130,16 +130,16 @@ def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, au
     labels = _rebalance_labels(cut, start, grids, lo, hi, keep_in_band)
     moved = labels != start
     edits = _edits(comm, cut, labels, start, grids)
-    report = {
-        "summary": {
-            "grids_out_of_band_before": _out(cut, start, grids, lo, hi),
-            "grids_out_of_band_after": _out(cut, labels, grids, lo, hi),
-            "buildings_moved": int(sum(len(cut.buildings[u]) for u in np.flatnonzero(moved))),
-            "households_moved": int(cut.households[moved].sum()),
-            "keep_in_band": keep_in_band,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    }
+    report = RebalanceReport(
+        summary=RebalanceSummary(
+            grids_out_of_band_before=_out(cut, start, grids, lo, hi),
+            grids_out_of_band_after=_out(cut, labels, grids, lo, hi),
+            buildings_moved=int(sum(len(cut.buildings[u]) for u in np.flatnonzero(moved))),
+            households_moved=int(cut.households[moved].sum()),
+            keep_in_band=keep_in_band,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+    )
     if not edits:
         raise InputError(
             t(
@@ -149,11 +149,7 @@ def rebalance(conn: Connection, community: str, *, keep_in_band: bool = True, au
             field="community",
         )
     plan = create_plan(conn, edits, author=author)
-    conn.execute(
-        text("UPDATE plans SET preview = preview || jsonb_build_object('partition', CAST(:p AS jsonb)) WHERE id = :i"),
-        {"p": json.dumps(report), "i": plan["plan"]},
-    )
-    return get_plan(conn, plan["plan"])
+    return add_report(conn, plan["plan"], report)
 
 
 def _out(cut: Units, labels: np.ndarray, grids: list[CurrentGrid], lo: int, hi: int) -> int:

@@ -10,6 +10,7 @@ their building points clipped to the block as area, so pieces still tile the com
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,11 @@ class Units:
     estimated: np.ndarray  # households that are estimates
     compound: list[str | None]  # compound name when the unit is (or holds) one compound
     dedicated: list[str | None]  # dedicated-site kind the unit holds (school, hospital, ...)
-    graph: UnitGraph | None = None
+
+    @cached_property
+    def graph(self) -> UnitGraph:
+        """The units' adjacency (:func:`unit_graph`), built on first use: grouping needs it, storing does not."""
+        return unit_graph(self)
 
 
 def blocks(polygon: shapely.Geometry, lines: np.ndarray) -> np.ndarray:
@@ -141,7 +146,6 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0, cut: fro
     group = _join_blocks(len(faces), block_of, keys)
     names = dict(zip(inp.compounds["key"], inp.compounds["name"], strict=False)) if len(inp.compounds) else {}
     hh, est = b["households"].to_numpy(float), b["estimated"].to_numpy(bool)
-    units = Units(np.empty(0, object), [], np.empty(0, np.int64), [], np.empty(0), np.empty(0), [], [])
     geoms, kinds, blk, members = [], [], [], []
     building_group = group[block_of] if len(b) else np.empty(0, np.int64)
     for gid in range(group.max() + 1 if len(group) else 0):
@@ -170,15 +174,17 @@ def build_units(inp: AreaInput, hi: int, dedicated_min_m2: float = 0.0, cut: fro
     # on a 1 cm grid: neighbouring pieces then share their edges exactly, and unions of them are one piece
     raw = np.asarray(geoms, dtype=object)
     snapped = shapely.set_precision(raw, PRECISION_M)
-    units.geoms = np.where(shapely.is_empty(snapped), raw, snapped)  # a sliver below 1 cm keeps its outline
-    units.kind, units.block = kinds, np.asarray(blk, dtype=np.int64)
-    units.buildings = [ids[m] for m in members]
-    units.households = np.asarray([hh[m].sum() for m in members], dtype=float)
-    units.estimated = np.asarray([hh[m][est[m]].sum() for m in members], dtype=float)
-    units.compound = [_compound_name(keys[m], names) for m in members]
-    units.dedicated = _dedicated(inp, units, dedicated_min_m2)
-    units.graph = unit_graph(units)
-    return units
+    unit_geoms = np.where(shapely.is_empty(snapped), raw, snapped)  # a sliver below 1 cm keeps its outline
+    return Units(
+        geoms=unit_geoms,
+        kind=kinds,
+        block=np.asarray(blk, dtype=np.int64),
+        buildings=[ids[m] for m in members],
+        households=np.asarray([hh[m].sum() for m in members], dtype=float),
+        estimated=np.asarray([hh[m][est[m]].sum() for m in members], dtype=float),
+        compound=[_compound_name(keys[m], names) for m in members],
+        dedicated=_dedicated(inp, unit_geoms, kinds, dedicated_min_m2),
+    )
 
 
 def _compound_name(keys: np.ndarray, names: dict) -> str | None:
@@ -186,15 +192,15 @@ def _compound_name(keys: np.ndarray, names: dict) -> str | None:
     return ", ".join(found) if found else None
 
 
-def _dedicated(inp: AreaInput, units: Units, min_m2: float) -> list[str | None]:
+def _dedicated(inp: AreaInput, geoms: np.ndarray, kinds: list[str], min_m2: float) -> list[str | None]:
     """The dedicated-site kind of each block or compound that holds one (pieces of a cut block hold none)."""
-    out: list[str | None] = [None] * len(units.geoms)
-    if not len(inp.dedicated) or not len(units.geoms):
+    out: list[str | None] = [None] * len(geoms)
+    if not len(inp.dedicated) or not len(geoms):
         return out
     pts = shapely.points(inp.dedicated["x"].to_numpy(float), inp.dedicated["y"].to_numpy(float))
-    where = _locate(pts, units.geoms)
+    where = _locate(pts, geoms)
     for kind, u in sorted(zip(inp.dedicated["kind"], where, strict=True), key=lambda p: (p[1], p[0])):
-        if u >= 0 and units.kind[u] != "building" and out[u] is None and units.geoms[u].area >= min_m2:
+        if u >= 0 and kinds[u] != "building" and out[u] is None and geoms[u].area >= min_m2:
             out[u] = kind
     return out
 

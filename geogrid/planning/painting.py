@@ -200,27 +200,50 @@ def move_units(ws: Workspace, edit: MoveUnits, i: int) -> None:
             ),
             field=f"{where}.units",
         )
-    moving = [u for u in units if _holder(ws, u) != target.code]
-    if not moving:
+    if not _take_units(ws, target, units, edit.locked, edit.confirm_split, where):
         raise InputError(t("every unit is in grid {code} already", code=target.code), field=f"{where}.units")
-    _take_units(ws, target, moving, edit.locked, edit.confirm_split, where)
 
 
 def _take_units(
     ws: Workspace, target: WorkGrid, units: list[UnitRow], locked: list[str], confirm: bool, where: str
-) -> None:
-    holders = {u.id: _holder(ws, u) for u in units}
-    take_area(ws, target, shapely.union_all([u.geom for u in units]), locked, confirm, where)
+) -> bool:
+    """The target takes those of ``units`` another grid holds; False when it holds them all already."""
+    holders = _holders(ws, units)
+    moving = [u for u in units if holders[u.id] != target.code]
+    if not moving:
+        return False
+    take_area(ws, target, shapely.union_all([u.geom for u in moving]), locked, confirm, where)
     ws.changes.units_moved += [
-        {"id": u.id, "kind": u.kind, "label": u.label, "from": holders[u.id], "to": target.code} for u in units
+        {"id": u.id, "kind": u.kind, "label": u.label, "from": holders[u.id], "to": target.code} for u in moving
     ]
+    return True
 
 
-def _holder(ws: Workspace, unit: UnitRow) -> str | None:
-    """The grid of the working copy covering most of the unit (lowest code on a tie)."""
-    grids = ws.neighbours(unit.geom, exclude=None)
-    best = min(grids, key=lambda g: (-shapely.intersection(g.geom, unit.geom).area, str(g.code)), default=None)
-    return best.code if best else None
+def _holders(ws: Workspace, units: list[UnitRow]) -> dict[int, str | None]:
+    """The grid of the working copy holding each unit (:func:`unit_grids`): the grids around all the units are
+    read in one query (with the plan's earlier edits applied), then measured here."""
+    if not units:
+        return {}
+    geoms = np.asarray([u.geom for u in units], dtype=object)
+    grids = ws.neighbours(shapely.union_all(geoms), exclude=None)
+    found = unit_grids(geoms, [g.code for g in grids], np.asarray([g.geom for g in grids], dtype=object))
+    return {u.id: code for u, code in zip(units, found, strict=True)}
+
+
+def unit_grids(units: np.ndarray, codes: list[str | None], grids: np.ndarray) -> list[str | None]:
+    """The grid covering most of each unit (lowest code on a tie; None when no grid covers any of it, a touch
+    along an edge being no cover): how painting tells which grid a unit is in, for the map and for an edit."""
+    out: list[str | None] = [None] * len(units)
+    if not len(units) or not len(grids):
+        return out
+    ui, gi = shapely.STRtree(grids).query(units, predicate="intersects")
+    areas = shapely.area(shapely.intersection(units[ui], grids[gi]))
+    best: dict[int, tuple[float, str]] = {}
+    for u, g, area in zip(ui.tolist(), gi.tolist(), areas.tolist(), strict=True):
+        key = (-area, str(codes[g]))
+        if area > SLIVER_DEG2 and (u not in best or key < best[u]):
+            best[u], out[u] = key, codes[g]
+    return out
 
 
 def building_units(conn: Connection, community_id: int | None, ids: list[int]) -> dict[int, int]:
@@ -238,9 +261,7 @@ def move_buildings_by_units(ws: Workspace, edit: MoveBuildings, i: int) -> list[
     target = ws.grid(edit.to, f"{where}.to")
     found = building_units(ws.conn, target.community_id, ids)
     units = read_units(ws.conn, sorted(set(found.values())), f"{where}.buildings") if found else []
-    moving = [u for u in units if _holder(ws, u) != target.code]
-    if moving:
-        _take_units(ws, target, moving, edit.locked, edit.confirm_split, where)
+    _take_units(ws, target, units, edit.locked, edit.confirm_split, where)
     return [b for b in ids if b not in found]
 
 
@@ -277,20 +298,25 @@ def community_id(conn: Connection, community: str) -> int:
     return int(row.id)
 
 
-# Each unit of a community with the grid in force covering most of it (lowest code on a tie), its households
-# now (buildings' current figures) and those within a 5-minute service area on the coverage basis.
+# Each unit of a community with its households now (buildings' current figures) and those within a 5-minute
+# service area on the coverage basis; the nearest road only for a unit that has no other name.
 COMMUNITY_UNITS_SQL = """
-SELECT u.id, u.kind, u.name, ST_AsBinary(u.geom) AS wkb, g.code AS grid,
+SELECT u.id, u.kind, u.name, ST_AsBinary(u.geom) AS wkb,
        coalesce(b.households, 0) AS households, coalesce(b.covered, 0) AS covered, coalesce(b.n, 0) AS buildings,
-       b.first, ({road}) AS road
+       b.first, CASE WHEN coalesce(u.name, '') = '' AND coalesce(b.first, '') = '' THEN ({road}) END AS road
 FROM partition_units u
-LEFT JOIN LATERAL (SELECT gr.code FROM grids gr WHERE gr.valid_to IS NULL AND ST_Intersects(gr.geom, u.geom)
-                   ORDER BY ST_Area(ST_Intersection(gr.geom, u.geom)) DESC, gr.code LIMIT 1) g ON true
 LEFT JOIN LATERAL (SELECT sum(bl.households) AS households, count(*) AS n,
                           min(coalesce(bl.address, bl.name)) AS first,
                           sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND {in_area}) AS covered
                      FROM buildings bl WHERE bl.id = ANY(u.building_ids)) b ON true
 WHERE u.community_id = :c ORDER BY u.id
+"""
+
+# The grids in force around a community's units (by bounding box: :func:`unit_grids` measures the rest).
+UNIT_GRIDS_SQL = """
+SELECT g.code, ST_AsBinary(g.geom) AS wkb FROM grids g
+WHERE g.valid_to IS NULL AND g.geom && (SELECT ST_Extent(u.geom) FROM partition_units u WHERE u.community_id = :c)
+ORDER BY g.code
 """
 
 
@@ -320,18 +346,20 @@ def community_units(conn: Connection, community: str) -> CommunityUnits:
     sql = COMMUNITY_UNITS_SQL.replace("{in_area}", IN_AREA).replace("{road}", ROAD_SQL)
     rows = conn.execute(text(sql), {"c": cid, "basis": basis}).mappings().all()
     geoms = shapely.from_wkb(np.asarray([bytes(r["wkb"]) for r in rows], dtype=object)) if rows else np.empty(0)
+    grids = conn.execute(text(UNIT_GRIDS_SQL), {"c": cid}).all()
+    outlines = shapely.from_wkb(np.asarray([bytes(g.wkb) for g in grids], dtype=object)) if grids else np.empty(0)
     return CommunityUnits(
-        community,
-        [int(r["id"]) for r in rows],
-        [r["kind"] for r in rows],
-        [unit_label(r["kind"], r["name"], r["first"], int(r["buildings"]), r["road"]) for r in rows],
-        [r["grid"] for r in rows],
-        [int(r["households"]) for r in rows],
-        [int(r["covered"]) for r in rows],
-        [int(r["buildings"]) for r in rows],
-        geoms,
-        adjacency(geoms),
-        basis,
+        community=community,
+        ids=[int(r["id"]) for r in rows],
+        kinds=[r["kind"] for r in rows],
+        labels=[unit_label(r["kind"], r["name"], r["first"], int(r["buildings"]), r["road"]) for r in rows],
+        grids=unit_grids(geoms, [g.code for g in grids], outlines),
+        households=[int(r["households"]) for r in rows],
+        covered=[int(r["covered"]) for r in rows],
+        buildings=[int(r["buildings"]) for r in rows],
+        geoms=geoms,
+        neighbours=adjacency(geoms),
+        basis=basis,
     )
 
 

@@ -18,10 +18,13 @@ function geogridPaint(map, config, ctx) {
   });
   $("planner-paint").hidden = false;
   function active() { return $("paint-mode").checked && data !== null; }
+  /* A unit without buildings (a strip between carriageways, a square, an empty block) holds no one: drawn
+     faint and dashed, and the brush's radius passes it by (see under). */
+  function empty(f) { return f.properties.buildings === 0; }
   function style(f) {
-    var g = assign[f.id], picked = g && g === ctx.grid();
+    var g = assign[f.id], picked = g && g === ctx.grid(), changed = original[f.id] !== g;
     return { color: picked ? "#000" : "#555", weight: picked ? 2 : 0.8, fillColor: colour[g] || "#bbb",
-             fillOpacity: original[f.id] !== g ? 0.75 : 0.4 };
+             fillOpacity: empty(f) ? (changed ? 0.45 : 0.12) : (changed ? 0.75 : 0.4), dashArray: empty(f) ? "4 4" : null };
   }
   function load() {
     return fetch(api + "/plans/units?community=" + encodeURIComponent(config.community), { credentials: "same-origin" })
@@ -60,14 +63,16 @@ function geogridPaint(map, config, ctx) {
       .catch(function (e) { ctx.status(e.message, true); });
   });
 
-  /* Which units the brush touches at a point: the unit under it, and with a brush those within its radius. */
+  /* Which units the brush touches at a point: the unit under it, and with a brush those within its radius that
+     hold buildings. A unit without buildings is painted only where the pointer itself passes over it: brushing
+     blocks along a road must not drag the road's strip (and the grid's edge) along the whole road. */
   function under(latlng) {
     var r = +$("paint-brush").value, p = map.latLngToContainerPoint(latlng), out = [];
     Object.keys(units).forEach(function (id) {
-      var u = units[id], b = u.layer.getBounds();
+      var u = units[id], b = u.layer.getBounds(), reach = empty(u.feature) ? 0 : r;
       var nw = map.latLngToContainerPoint(b.getNorthWest()), se = map.latLngToContainerPoint(b.getSouthEast());
-      if (p.x < nw.x - r || p.x > se.x + r || p.y < nw.y - r || p.y > se.y + r) { return; }
-      if (touches(u.feature.geometry, p, r)) { out.push(+id); }
+      if (p.x < nw.x - reach || p.x > se.x + reach || p.y < nw.y - reach || p.y > se.y + reach) { return; }
+      if (touches(u.feature.geometry, p, reach)) { out.push(+id); }
     });
     return out;
   }

@@ -136,3 +136,38 @@ def test_cli_account_changes_and_imports_are_audited(planning_city, tmp_path):
     listed = runner.invoke(app, ["audit", "--user", rows[0]["actor"], "--json"])
     assert listed.exit_code == 0 and "user_add" in listed.stdout
     assert runner.invoke(app, ["audit", "--since", "yesterday"]).exit_code == 1
+
+
+def test_cli_exports_of_personal_data_are_audited(planning_city, tmp_path):
+    """`geogrid export ledger|roster` writes names and phones to a file: who, what and where is recorded."""
+    start = _last_id(planning_city)
+    app = application()
+    for layer in ("ledger", "roster"):
+        done = runner.invoke(app, ["export", layer, "-o", str(tmp_path / f"{layer}.xlsx"), "--community", C1])
+        assert done.exit_code == 0, done.output
+    rows = _rows(planning_city, start)
+    assert [(r["action"], r["area"], r["via"]) for r in rows] == [
+        ("ledger_export", C1, "cli"),
+        ("roster_export", C1, "cli"),
+    ]
+    assert rows[0]["actor"].startswith("cli:") and rows[0]["target"] == "ledger.xlsx"
+    assert rows[0]["details"]["rows"] == 0
+    runner.invoke(app, ["export", "grids", "-o", str(tmp_path / "grids.geojson")])  # no personal data: no row
+    assert len(_rows(planning_city, start)) == 2
+
+
+def test_cli_plan_writes_name_their_community(planning_city, tmp_path):
+    """A plan made and applied from the command line is found by `geogrid audit --area` like one made over HTTP."""
+    start = _last_id(planning_city)
+    app = application()
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"edits": [{"op": "redraw", "grid": A, "geometry": mapping(A_GROWN)}]}))
+    made = runner.invoke(app, ["plan", "create", str(path)])
+    assert made.exit_code == 0, made.output
+    plan_id = json.loads(made.stdout[made.stdout.index("{") :])["plan"]
+    assert runner.invoke(app, ["plan", "apply", str(plan_id)]).exit_code == 0
+    assert runner.invoke(app, ["plan", "revert", A, "--to-version", "1"]).exit_code == 0
+    rows = _rows(planning_city, start)
+    assert [(r["action"], r["area"]) for r in rows] == [("plan_create", C1), ("plan_apply", C1), ("grid_revert", C1)]
+    listed = runner.invoke(app, ["audit", "--area", C1, "--json"])
+    assert [e["action"] for e in json.loads(listed.stdout)][:3] == ["grid_revert", "plan_apply", "plan_create"]

@@ -77,3 +77,22 @@ def test_others_are_refused(ledger_street, client_as):
     assert _get(client_as("admin"), "/ledger", community="nowhere").status_code == 404
     both = _get(client_as("admin"), "/ledger", community=COMMUNITY, grid="G1")
     assert both.status_code == 400 and "not both" in both.json()["error"]
+
+
+def test_grid_staff_granted_a_grid_read_that_grid_only(ledger_street, client_as):
+    """A grid worker is granted their grid's code: its ledger, not the neighbouring grid's nor the community's."""
+    worker = client_as("grid_staff", "G2")
+    mine = _get(worker, "/ledger", grid="G2")
+    assert mine.status_code == 200 and [e["name"] for e in mine.json()["entries"]] == ["钱大伯"]
+    assert [e["grid_code"] for e in _get(worker, "/ledger").json()["entries"]] == ["G2"]  # no place: their grid
+    for params in ({"grid": "G1"}, {"community": COMMUNITY}):
+        answer = _get(worker, "/ledger", **params)
+        assert answer.status_code == 403 and "G1" in answer.text and "13800000001" not in answer.text
+
+
+def test_a_ledger_without_anyone_is_an_empty_workbook(empty_db, client_as):
+    """No resident of a special group (a new street, or the whole city before any import): headers only, no 500."""
+    answer = _get(client_as("admin"), "/ledger.xlsx")
+    assert answer.status_code == 200, answer.text
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    assert [len(list(book[name].iter_rows())) for name in book.sheetnames] == [1, 1]

@@ -8,21 +8,36 @@ import shapely.geometry
 from pyproj import Transformer
 from sqlalchemy import text
 
+from api.responses import PartitionPlan
+from geogrid.partition.report import ProposeReport, RebalanceReport
 from tests.core.test_partition import COMMUNITY, build_street
 
 
 def test_post_partitions_answers_a_plan_that_applies(empty_db, client_as):
     with empty_db.begin() as conn:
-        build_street(conn)
+        ids = build_street(conn)
     client = client_as("planner", COMMUNITY)
     r = client.post("/partitions", json={"community": COMMUNITY, "seed": 2})
     assert r.status_code == 201, r.text
     plan = r.json()
     assert plan["status"] == "draft" and {"plan", "edits", "base_versions", "preview"} <= set(plan)
-    assert client.get(f"/plans/{plan['plan']}").json()["preview"]["partition"] == plan["preview"]["partition"]
+    stored = client.get(f"/plans/{plan['plan']}").json()
+    assert stored["preview"]["partition"] == plan["preview"]["partition"]
+    assert plan["preview"]["map_url"] == stored["preview"]["map_url"]  # the same plan as POST /plans answers it
+    report = PartitionPlan.model_validate(plan).preview.partition  # the documented shape
+    assert isinstance(report, ProposeReport) and report.summary.grids == len(report.grids) > 1
     applied = client.post(f"/plans/{plan['plan']}/apply")
     assert applied.status_code == 200, applied.text
     assert len(applied.json()["created"]) == len(plan["preview"]["partition"]["grids"])
+
+    # the north-east block's four buildings now hold 200 households each: its grid is above the band
+    with empty_db.begin() as conn:
+        conn.execute(text("UPDATE buildings SET households = 200 WHERE id = ANY(:b)"), {"b": ids["ne"]})
+    r = client.post("/partitions", json={"community": COMMUNITY, "rebalance": True})
+    assert r.status_code == 201, r.text
+    report = PartitionPlan.model_validate(r.json()).preview.partition
+    assert isinstance(report, RebalanceReport)
+    assert report.summary.grids_out_of_band_before == 1 and report.summary.grids_out_of_band_after == 0
 
 
 def test_post_partitions_refuses_bad_input(empty_db, client_as):

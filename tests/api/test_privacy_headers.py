@@ -3,6 +3,7 @@ security headers, CSP by hash, Swagger UI and ReDoc from local files."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -73,3 +74,33 @@ def test_docs_are_served_from_local_files(empty_db):
         for s in sources:
             assert client.get(s).status_code == 200, s
     assert client.get("/docs/static/../../app.py").status_code == 404
+
+
+def test_every_reference_in_the_openapi_document_resolves(empty_db):
+    """ReDoc stops at the first reference it cannot follow ("Invalid reference token"): none may dangle."""
+    spec = TestClient(create_app()).get("/openapi.json").json()
+    refs = set(re.findall(r'"\$ref":\s*"([^"]+)"', json.dumps(spec)))
+    dangling = []
+    for ref in refs:
+        node = spec
+        for part in ref.removeprefix("#/").split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not ref.startswith("#/") or node is None:
+            dangling.append(ref)
+    assert refs and dangling == []
+
+
+def test_an_unexpected_failure_still_carries_the_security_headers(empty_db):
+    """A 500 is answered by Starlette's outermost error handler: it must not leave without nosniff and the CSP."""
+    app = create_app()
+
+    @app.get("/maps/broken")  # a public family (PREFIX_RULES): reaches the handler without signing in
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    r = TestClient(app, raise_server_exceptions=False).get("/maps/broken")
+    assert r.status_code == 500
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    refused = TestClient(app, base_url="http://attacker.example").get("/health")  # the host check's answer too
+    assert refused.status_code == 400 and refused.headers["x-content-type-options"] == "nosniff"

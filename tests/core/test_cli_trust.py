@@ -47,6 +47,14 @@ BAD_FILES = {  # name: (layer, content, field)
     ),
     "phone.csv": ("residents", f"building_id,household,name,phone\nb0,h1,张三,{PHONE}\n", "phone"),
     "birth.csv": ("residents", "building_id,household,name,birth_year\nb0,h1,张三,99999\n", "birth_year"),
+    "grid_code.geojson": (
+        "grids",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"code": "'
+        + "1" * 33
+        + '", "name": "网格"}, "geometry": {"type": "Polygon", "coordinates": [[[116.301, 39.901], [116.302, 39.901], '
+        "[116.302, 39.902], [116.301, 39.901]]]}}]}",
+        "code",
+    ),
     "code.csv": (
         "facilities",
         "source_id,lon,lat,name,kind,address\nf1,116.3,39.9,站,service_station,{}\n".format("x" * 301),
@@ -64,7 +72,7 @@ def test_a_bad_file_is_one_line_naming_file_row_and_field(planning_city, tmp_pat
         before = conn.scalar(
             text(
                 "SELECT (SELECT count(*) FROM buildings) + (SELECT count(*) FROM residents) "
-                "+ (SELECT count(*) FROM facilities)"
+                "+ (SELECT count(*) FROM facilities) + (SELECT count(*) FROM grids)"
             )
         )
     result = geogrid("import", layer, str(path))
@@ -76,7 +84,7 @@ def test_a_bad_file_is_one_line_naming_file_row_and_field(planning_city, tmp_pat
         after = conn.scalar(
             text(
                 "SELECT (SELECT count(*) FROM buildings) + (SELECT count(*) FROM residents) "
-                "+ (SELECT count(*) FROM facilities)"
+                "+ (SELECT count(*) FROM facilities) + (SELECT count(*) FROM grids)"
             )
         )
     assert after == before

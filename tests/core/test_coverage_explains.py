@@ -75,3 +75,22 @@ def test_coverage_says_when_every_facility_is_a_candidate(kindergarten):
         assert "candidates" in summary["hint"] and "1" in summary["hint"]
         only_kind = coverage(conn, Query(minutes=5, mode="circle", kind="health_station"))["summary"]
         assert "health_station" in only_kind["hint"] and "in service" in only_kind["hint"]
+
+
+def test_the_api_answers_covered_by_and_the_hint(kindergarten):
+    """The same over HTTP: ``/lookup`` (answered from the API's in-memory copy) names what covers the point, and
+    ``/coverage`` says why nothing counts when every facility is a candidate."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app()) as client:
+        near = client.get("/lookup", params={"lon": 116.3095, "lat": 39.9085}).json()
+        assert [(b["name"], b["kind"]) for b in near["covered_by"]] == [("长湖幼儿园", "kindergarten")]
+        assert near["covered"] is True and set(near["covered_kinds"]) == set(FACILITY_KINDS)
+        with kindergarten.begin() as conn:
+            conn.execute(text("UPDATE facilities SET candidate = true"))
+        summary = client.get("/coverage", params={"minutes": 15, "mode": "circle"}).json()["summary"]
+        assert summary["households_covered"] == 0 and "candidates" in summary["hint"]
+        after = client.get("/lookup", params={"lon": 116.3095, "lat": 39.9085}).json()
+        assert after["covered"] is False and after["covered_by"] == []  # candidates never count

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from geogrid.errors import InputError
 from geogrid.planning.apply import apply_plan
@@ -197,3 +197,36 @@ def test_a_locked_neighbour_a_unit_strays_into_by_millimetres_is_left_alone(pain
         edit = {"op": "move_units", "grid": C, "units": unit_ids(conn, "11"), "locked": [B], "confirm_split": True}
         plan = create_plan(conn, [edit])
         assert {g["code"] for g in plan["preview"]["grids"]} == {A, C}
+
+
+def test_which_grid_holds_the_units_is_one_query_however_many_are_painted(paint_city):
+    """Painting a whole stroke asks the database as often as painting one unit (no query per unit)."""
+    counts = []
+    for names in (["10"], ["10", "11", "12"]):
+        with paint_city.connect() as conn:
+            ids = unit_ids(conn, *names)
+            statements: list[str] = []
+
+            def seen(*args: object, statements: list[str] = statements) -> None:
+                statements.append(str(args[2]))
+
+            event.listen(conn, "before_cursor_execute", seen)
+            plan = create_plan(conn, [{"op": "move_units", "grid": B, "units": ids}])
+            assert len(plan["preview"]["units"]) == len(names)
+            counts.append(len(statements))
+            conn.rollback()
+    assert counts[0] == counts[1]
+
+
+def test_units_drawn_again_keep_their_ids(paint_city):
+    """Running the partition again redraws the units; those with the same outline keep their ids, so a page
+    opened before (and the draft painted on it) still names the same units."""
+    from geogrid.partition.propose import propose
+
+    with paint_city.begin() as conn:
+        before = community_units(conn, C1)
+        propose(conn, community=C1, seed=5)
+        after = community_units(conn, C1)
+        assert after.ids == before.ids and after.labels == before.labels
+        plan = create_plan(conn, [{"op": "move_units", "grid": B, "units": unit_ids(conn, "10")}])
+        assert [u["to"] for u in plan["preview"]["units"]] == [B]

@@ -49,11 +49,11 @@ def test_grid_tile_holds_every_grid_with_its_figures(small_city, client):  # noq
 def test_tile_fields_match_tilejson_and_carry_no_personal_data(small_city, client):  # noqa: F811
     z, x, y = tile_of(116.305, 39.984, 14)
     for key in tiles.LAYERS:
-        meta = client.get(f"/tiles/{key}.json").json()
-        assert meta["tilejson"] == "3.0.0" and meta["tiles"][0].endswith(f"/tiles/{key}/{{z}}/{{x}}/{{y}}.pbf")
-        west, south, east, north = meta["bounds"]
+        meta = tiles.TileJSON.model_validate(client.get(f"/tiles/{key}.json").json())  # the documented shape
+        assert meta.tilejson == "3.0.0" and meta.tiles[0].endswith(f"/tiles/{key}/{{z}}/{{x}}/{{y}}.pbf")
+        west, south, east, north = meta.bounds
         assert west <= 116.300 and east >= 116.330 and south <= 39.980 and north >= 39.994
-        declared = {layer["id"]: set(layer["fields"]) for layer in meta["vector_layers"]}
+        declared = {layer.id: set(layer.fields) for layer in meta.vector_layers}
         assert not set().union(*declared.values()) & PERSONAL
         for name, layer in decode(client.get(f"/tiles/{key}/{z}/{x}/{y}.pbf").content).items():
             for feature in layer["features"]:
