@@ -50,7 +50,7 @@ def test_api_timeouts_end_a_request_waiting_on_a_lock(empty_db, settings_env, st
             status, seconds = _timed_get(client, "/grids")
             holder.rollback()
         assert client.get("/grids").status_code == 200
-    assert status == 503 and 0.25 < seconds < 2.5
+    assert status == 503 and 0.25 < seconds < 4  # well under the default lock timeout of 5 s
 
 
 def test_db_pool_timeout_is_how_long_a_request_waits_for_a_connection(own_engine, settings_env):
@@ -65,7 +65,7 @@ def test_db_pool_timeout_is_how_long_a_request_waits_for_a_connection(own_engine
             for conn in held:
                 conn.close()
         assert client.get("/grids").status_code == 200
-    assert status == 503 and 2.9 < seconds < 5  # the default 1 s would answer in about 1 s
+    assert status == 503 and 2.9 < seconds < 8  # the default 1 s would answer in about 1 s
 
 
 def test_db_connect_timeout_bounds_a_connection_to_a_silent_server(own_engine, settings_env):
