@@ -127,3 +127,45 @@ LOOKUP_RESPONSES: dict = {
         "description": "The grid and who is responsible for it; an address answer adds match, ambiguous and candidates",
     }
 }
+
+
+class BatchGrid(_Strict):
+    code: str
+    name: str
+    kind: Literal["basic", "dedicated"]
+    community_code: str | None
+
+
+class BatchResult(_Strict):
+    id: str | int | None = Field(description="the item's id, as sent")
+    grid: BatchGrid | None = Field(description="the grid at the point or address; null with an error")
+    error: str | None = Field(None, description="why this item has no grid (the batch still answers)")
+    match: Match | None = Field(None, description="address items: what matched")
+    ambiguous: bool | None = Field(None, description="address items: false only when the match lies in one grid")
+    candidates: list[str] | None = Field(None, description="address items: codes of the grids it may be in")
+
+
+class BatchItems(_Strict):
+    """The answer to ``{"items": [...]}``: one result per item, in the items' order."""
+
+    results: list[BatchResult]
+
+
+class BatchColumns(_Strict):
+    """The answer to ``{"lon": [...], "lat": [...]}``: one list per field, in the points' order."""
+
+    id: list[str | int | None]
+    grid_code: list[str | None]
+    grid_name: list[str | None]
+    grid_kind: list[Literal["basic", "dedicated"] | None]
+    community_code: list[str | None]
+    error: list[str | None]
+
+
+BATCH_RESPONSES: dict = {
+    200: {
+        "model": BatchItems | BatchColumns,
+        "description": "Items answer items, columns answer columns; a CSV body is answered as CSV",
+        "content": {"text/csv": {"schema": {"type": "string", "description": "one row per item (CSV_COLUMNS)"}}},
+    }
+}

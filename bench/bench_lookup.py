@@ -129,9 +129,10 @@ def _serve(env: dict, port: int) -> subprocess.Popen:
     """``geogrid serve`` as users run it (access log and all), one worker per core."""
     from bench import load
 
-    geogrid = str(Path(sys.executable).parent / "geogrid")
+    # The CLI of this checkout (run from it): the venv's ``geogrid`` script may load another checkout's code.
+    cli = "import sys; from geogrid.cli import main; sys.argv[0] = 'geogrid'; sys.exit(main())"
     proc = subprocess.Popen(
-        [geogrid, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)],
+        [sys.executable, "-c", cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

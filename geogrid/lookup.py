@@ -187,7 +187,7 @@ def _answer(row, lon: float, lat: float) -> dict:
         raise _not_found(row.nearest, lon, lat)
     settings = get_settings()
     station = _station(row, settings.walk_speed_m_per_min)
-    card = orjson.loads(row.card)  # community, street, district, staff, party_org
+    card = row.card if isinstance(row.card, dict) else orjson.loads(row.card)  # community, street, district, …
     covered_by = _covered_by(row, station, settings)
     return {
         "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
@@ -284,7 +284,7 @@ def lookup_point(conn: Connection, lon: float, lat: float, crs: str | None = Non
 def _memory_row(conn: Connection, lon: float, lat: float) -> point_index.Row | None:
     if not point_index.enabled():
         return None
-    key = str(conn.engine.url)
+    key = point_index.key_of(conn.engine)
     snapshot = point_index.current(key)
     check = conn.execute(_CHECK, {"watch": point_index.watch_of(snapshot)}).one()
     if snapshot is not None and point_index.fresh(snapshot, check):
@@ -338,7 +338,7 @@ async def lookup_point_async(aconn, lon: float, lat: float, crs: str | None = No
     wlon, wlat = _check_point(lon, lat, crs)
     if point_index.enabled():
         engine = db.ready()
-        key = str(engine.url)
+        key = point_index.key_of(engine)
         snapshot = point_index.current(key)
         watch = point_index.watch_of(snapshot)
         if watch:
@@ -466,6 +466,32 @@ def lookup_columns(
         **{name: values[found].tolist() for name, values in columns.items()},
         "error": errors.tolist(),
     }
+
+
+def items_from_columns(columns: dict[str, list]) -> list[dict]:
+    """The answers of :func:`lookup_columns` as :func:`lookup_batch` words them (``{"id", "grid"}`` or
+    ``{"id", "grid": None, "error"}``), one dict per grid shared by its points: a batch of points in the items
+    format takes the array path too."""
+    grids: dict[str, dict] = {}
+    out: list[dict] = []
+    append = out.append
+    for id_, code, name, kind, community, error in zip(
+        columns["id"],
+        columns["grid_code"],
+        columns["grid_name"],
+        columns["grid_kind"],
+        columns["community_code"],
+        columns["error"],
+        strict=True,
+    ):
+        if code is None:
+            append({"id": id_, "grid": None, "error": error})
+            continue
+        grid = grids.get(code)
+        if grid is None:
+            grid = grids[code] = {"code": code, "name": name, "kind": kind, "community_code": community}
+        append({"id": id_, "grid": grid})
+    return out
 
 
 def lookup_batch(conn: Connection, items: Sequence[dict], crs: str | None = None, budget: bool = False) -> list[dict]:

@@ -14,6 +14,11 @@ row, whether a transaction still running when the memory copy was read has writt
 caller's own transaction has. Only an exact match answers from memory; otherwise the lookup runs the SQL
 (so a plan or a staff change is seen by the very next lookup) and a rebuild starts in the background.
 Memory is used only where :func:`enable` was called (the API); the CLI answers one point by SQL.
+
+Pruning (revision ``0017_lookup_prune``, :func:`prune`): the insert trigger deletes, every 256th row, the rows of
+transactions that ended before some later row was written, keeping the newest. A copy that still needs such a
+row (a watched transaction's) has therefore already seen ``max(id)`` move past its ``top``: a prune can never
+make a copy look current when it is not.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from pyproj import Geod
 from sqlalchemy import Connection, Engine, text
@@ -86,6 +93,50 @@ SELECT ST_AsBinary(sv.geom) AS wkb, f.name, f.kind, ST_X(f.geom) AS x, ST_Y(f.ge
 """
 
 
+CELL_DEG = 0.0004  # side of the cells that hand each point its candidate grids, paths and areas (about 40 m)
+_EPS = 1e-9  # cells are widened by this (degrees) so rounding in the cell arithmetic never misses an edge
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A uniform grid of cells over the grids' extent: for a point, its cell's candidates in two dict lookups,
+    where an STRtree query cost tens of microseconds of Python per call."""
+
+    x0: float
+    y0: float
+    nx: int
+    ny: int
+
+    @classmethod
+    def over(cls, bounds: np.ndarray) -> Cells:
+        if len(bounds) == 0:
+            return cls(0.0, 0.0, 0, 0)
+        x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        nx = int((float(bounds[:, 2].max()) - x0) / CELL_DEG) + 1
+        ny = int((float(bounds[:, 3].max()) - y0) / CELL_DEG) + 1
+        return cls(x0, y0, nx, ny)
+
+    def of(self, x: float, y: float) -> int:
+        """The cell holding (x, y), or -1 outside them all."""
+        if x < self.x0 or y < self.y0:
+            return -1
+        i, j = int((x - self.x0) / CELL_DEG), int((y - self.y0) / CELL_DEG)
+        return j * self.nx + i if i < self.nx and j < self.ny else -1
+
+    def boxes(self) -> np.ndarray:
+        """Every cell as a polygon (widened by ``_EPS``), in cell order."""
+        i, j = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
+        x, y = self.x0 + i.ravel() * CELL_DEG, self.y0 + j.ravel() * CELL_DEG
+        return shapely.box(x - _EPS, y - _EPS, x + CELL_DEG + _EPS, y + CELL_DEG + _EPS)
+
+    def group(self, pairs: np.ndarray) -> dict[int, tuple[int, ...]]:
+        """``(2, n)`` (cell, item) pairs as cell → items in ascending order."""
+        out: dict[int, list[int]] = {}
+        for c, item in sorted(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True)):
+            out.setdefault(c, []).append(item)
+        return {c: tuple(items) for c, items in out.items()}
+
+
 @dataclass
 class Row:
     """The shape of a :data:`geogrid.lookup.POINT_SQL` row, so one function turns either into an answer."""
@@ -93,7 +144,7 @@ class Row:
     code: str | None = None
     name: str | None = None
     kind: str | None = None
-    card: str | None = None
+    card: str | dict[str, Any] | None = None  # text from the SQL, parsed from memory
     station_name: str | None = None
     station_m: float | None = None
     walk_name: str | None = None
@@ -119,7 +170,7 @@ class Snapshot:
     basis: str
     walks: bool
     grids: GridIndex
-    cards: list[str | None]
+    cards: list[dict[str, Any] | None]  # parsed once here, not per answer
     edge_geoms: np.ndarray  # linestrings in degrees
     edge_coords: list[list[tuple[float, float]]]
     edge_tree: shapely.STRtree
@@ -133,26 +184,43 @@ class Snapshot:
     area_tree: shapely.STRtree
     areas: list[tuple[str, str, float, float]]  # facility name, kind, x, y
     area_geoms: np.ndarray = field(repr=False)
+    cells: Cells = field(default_factory=lambda: Cells(0.0, 0.0, 0, 0))
+    cell_grids: dict[int, tuple[int, ...]] = field(default_factory=dict)  # candidates, code order
+    cell_inside: dict[int, int] = field(default_factory=dict)  # cells wholly inside their lowest-code grid
+    cell_edges: dict[int, tuple[int, ...]] = field(default_factory=dict)  # every path that can be the nearest
+    cell_areas: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def locate(self, x: float, y: float) -> int:
+        """:meth:`GridIndex.locate_one` by cell: the grid at once where one grid holds the whole cell."""
+        cell = self.cells.of(x, y)
+        inside = self.cell_inside.get(cell)
+        if inside is not None:
+            return inside
+        geoms = self.grids.geoms
+        for g in self.cell_grids.get(cell, ()):
+            if shapely.intersects_xy(geoms[g], x, y):
+                return g
+        return -1
 
     def row(self, x: float, y: float) -> Row:
         """The answer's facts at (x, y) in WGS84, as the SQL computes them (``nearest`` is left to the caller)."""
-        g = self.grids.locate_one(x, y)
+        g = self.locate(x, y)
         row = Row(basis=self.basis)
         if g < 0:
             return row
         grid = self.grids.grids[g]
         row.code, row.name, row.kind, row.card = grid["code"], grid["name"], grid["kind"], self.cards[g]
-        point = shapely.Point(x, y)
+        cell = self.cells.of(x, y)
         if self.walks:
-            self._walk(row, x, y, point)
+            self._walk(row, x, y, cell)
         if row.walk_name is None:
             self._straight_station(row, x, y)
         if self.basis != "radius":
-            row.covered_by = self._covered_by(x, y, point)
+            row.covered_by = self._covered_by(x, y, cell)
         return row
 
-    def _walk(self, row: Row, x: float, y: float, point: shapely.Point) -> None:
-        e = self._nearest_edge(x, y, point)
+    def _walk(self, row: Row, x: float, y: float, cell: int) -> None:
+        e = self._nearest_edge(x, y, cell)
         if e < 0 or not self.edge_joined[e]:
             return
         coords = self.edge_coords[e]
@@ -171,20 +239,27 @@ class Snapshot:
             row.walk_m, row.walk_name = best[0], best[1]
             row.walk_distance_m = _geodesic(x, y, best[2], best[3])
 
-    def _nearest_edge(self, x: float, y: float, point: shapely.Point) -> int:
-        """The 8 nearest paths by distance in degrees, then the nearest with longitude scaled by cos(lat)."""
-        if len(self.edge_geoms) == 0:
+    def _nearest_edge(self, x: float, y: float, cell: int) -> int:
+        """The 8 nearest paths by distance in degrees, then the nearest with longitude scaled by cos(lat).
+
+        Scaled distances lie between c·d and d: no path farther than d₁/c in degrees can be the nearest, and
+        the cell's candidates hold every path within d₁/c of any point of the cell (:func:`_edge_cells`). With
+        at most 8 of them, the SQL's 8 nearest hold every path that can win, so the scaled measure decides.
+        """
+        found = self.cell_edges.get(cell, ())
+        if not found:
             return -1
-        _, dist = self.edge_tree.query_nearest(point, return_distance=True, all_matches=False)
         c = math.cos(math.radians(y))
-        # Scaled distances lie between c·d and d: no path farther than d₁/c in degrees can be the nearest,
-        # and among those the 8 nearest in degrees are the SQL's candidates.
-        cand = self.edge_tree.query(point, predicate="dwithin", distance=float(dist[0]) / c + 1e-12)
+        cand: list[int] = list(found)
         if len(cand) > KNN:
-            d = shapely.distance(self.edge_geoms[cand], point)
-            cand = cand[np.argsort(d, kind="stable")[:KNN]]
+            d = shapely.distance(self.edge_geoms[cand], shapely.Point(x, y))
+            near = np.asarray(cand)[d <= float(d.min()) / c + 1e-12]
+            if len(near) > KNN:
+                d = shapely.distance(self.edge_geoms[near], shapely.Point(x, y))
+                near = near[np.argsort(d, kind="stable")[:KNN]]
+            cand = near.tolist()
         best, best_d = -1, math.inf
-        for e in cand.tolist():
+        for e in cand:
             s = _polyline_distance(x * c, y, [(cx * c, cy) for cx, cy in self.edge_coords[e]])
             if s < best_d:
                 best, best_d = e, s
@@ -199,15 +274,17 @@ class Snapshot:
         k = int(np.argmin(metres))
         row.station_name, row.station_m = names[int(knn[k])], float(metres[k])
 
-    def _covered_by(self, x: float, y: float, point: shapely.Point) -> list[dict[str, Any]] | None:
-        boxed = self.area_tree.query(point)  # boxes only: the areas are tested prepared
-        hits = boxed[shapely.intersects_xy(self.area_geoms[boxed], x, y)] if len(boxed) else boxed
-        if len(hits) == 0:
+    def _covered_by(self, x: float, y: float, cell: int) -> list[dict[str, Any]] | None:
+        boxed = self.cell_areas.get(cell)  # boxes only: the areas are tested prepared
+        if not boxed:
             return None
-        facts = [self.areas[int(i)] for i in hits]
-        metres = _geodesic_many(x, y, np.array([f[2] for f in facts]), np.array([f[3] for f in facts]))
-        order = np.argsort(metres, kind="stable")[:COVERED_BY_MAX]
-        return [{"name": facts[i][0], "kind": facts[i][1], "distance_m": float(metres[i])} for i in order.tolist()]
+        inside = shapely.intersects_xy(self.area_geoms[list(boxed)], x, y).tolist()
+        facts = [self.areas[i] for i, hit in zip(boxed, inside, strict=True) if hit]
+        if not facts:
+            return None
+        metres = [float(GEOD.inv(x, y, f[2], f[3])[2]) for f in facts]
+        order = sorted(range(len(facts)), key=metres.__getitem__)[:COVERED_BY_MAX]  # stable, as the SQL's sort
+        return [{"name": facts[i][0], "kind": facts[i][1], "distance_m": metres[i]} for i in order]
 
 
 def _geodesic(x0: float, y0: float, x1: float, y1: float) -> float:
@@ -215,6 +292,8 @@ def _geodesic(x0: float, y0: float, x1: float, y1: float) -> float:
 
 
 def _geodesic_many(x: float, y: float, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    if len(xs) <= KNN:  # pyproj's scalar path: the array path costs more for a few points (same GeographicLib call)
+        return np.array([GEOD.inv(x, y, a, b)[2] for a, b in zip(xs.tolist(), ys.tolist(), strict=True)], dtype=float)
     return np.asarray(GEOD.inv(np.full(len(xs), x), np.full(len(xs), y), xs, ys)[2], dtype=float)
 
 
@@ -326,12 +405,12 @@ def _read(conn: Connection) -> Snapshot:
     areas = conn.execute(text(_AREAS_SQL), {"basis": k.basis}).all()
     area_geoms = shapely.from_wkb([bytes(a.wkb) for a in areas]) if areas else np.empty(0, dtype=object)
     shapely.prepare(area_geoms)
-    return Snapshot(
+    snapshot = Snapshot(
         key=key,
         basis=k.basis,
         walks=bool(k.walks),
         grids=grids,
-        cards=[r.card for r in rows],
+        cards=[orjson.loads(r.card) if r.card is not None else None for r in rows],
         edge_geoms=edge_geoms,
         edge_coords=[[(float(a), float(b)) for a, b in shapely.get_coordinates(g).tolist()] for g in edge_geoms],
         edge_tree=shapely.STRtree(edge_geoms),
@@ -350,6 +429,45 @@ def _read(conn: Connection) -> Snapshot:
         areas=[(a.name, a.kind, float(a.x), float(a.y)) for a in areas],
         area_geoms=area_geoms,
     )
+    _add_cells(snapshot)
+    return snapshot
+
+
+def _add_cells(s: Snapshot) -> None:
+    """Each cell's candidate grids (and the grid holding all of it), paths and 5-minute areas."""
+    cells = Cells.over(s.grids.bounds)
+    boxes = cells.boxes()
+    if len(boxes) == 0:
+        return
+    grid_tree = shapely.STRtree(s.grids.geoms)
+    s.cell_grids = cells.group(grid_tree.query(boxes))  # boxes that meet the grids' boxes
+    firsts = {c: g[0] for c, g in s.cell_grids.items()}
+    held = shapely.covers(s.grids.geoms[list(firsts.values())], boxes[list(firsts.keys())])
+    s.cell_inside = {c: g for (c, g), inside in zip(firsts.items(), held.tolist(), strict=True) if inside}
+    s.cell_edges = _edge_cells(s, cells, boxes)
+    s.cell_areas = cells.group(s.area_tree.query(boxes)) if len(s.area_geoms) else {}
+    s.cells = cells
+
+
+def _edge_cells(s: Snapshot, cells: Cells, boxes: np.ndarray) -> dict[int, tuple[int, ...]]:
+    """Per cell, every path within d₁(p)/cos(lat) of some point p of it: with q the centre, h the half-diagonal
+    and c the smallest cosine over the cell, d₁(p) ≤ d₁(q) + h, so the paths within (d₁(q) + h)/c + h of q."""
+    if len(s.edge_geoms) == 0:
+        return {}
+    centres = shapely.centroid(boxes)
+    found, dist = s.edge_tree.query_nearest(centres, return_distance=True, all_matches=False)
+    d = np.empty(len(centres))
+    d[found[0]] = dist
+    y = shapely.get_y(centres)
+    half = math.hypot(CELL_DEG, CELL_DEG) / 2 + 2 * _EPS
+    c = np.cos(np.radians(np.abs(y) + half))
+    return cells.group(s.edge_tree.query(centres, predicate="dwithin", distance=(d + half) / c + half + 1e-12))
+
+
+def prune(conn: Connection) -> int:
+    """Delete the ``lookup_changes`` rows no memory copy can still need (the insert trigger does this every 256th
+    row in READ COMMITTED transactions); returns how many went. See revision ``0017_lookup_prune``."""
+    return int(conn.execute(text("SELECT prune_lookup_changes()")).scalar_one())
 
 
 def build(engine: Engine) -> Snapshot:
@@ -379,6 +497,12 @@ def disable() -> None:
         _STATE.users = max(0, _STATE.users - 1)
         if _STATE.users == 0:
             _STATE.snapshots.clear()
+
+
+@lru_cache(maxsize=16)
+def key_of(engine: Engine) -> str:
+    """The key of an engine's memory copy (its URL as text: rendering it cost 10 µs a request)."""
+    return str(engine.url)
 
 
 def current(engine_key: str) -> Snapshot | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import math
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 import anyio
@@ -19,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
-from api.schemas import LOOKUP_RESPONSES
+from api.schemas import BATCH_RESPONSES, LOOKUP_RESPONSES
 from geogrid import db, point_index
 from geogrid.csvsafe import SafeWriter, escape_cell
 from geogrid.errors import GeogridError
@@ -27,6 +28,7 @@ from geogrid.i18n import t
 from geogrid.lookup import (
     CSV_COLUMNS,
     csv_row,
+    items_from_columns,
     lookup_address,
     lookup_batch,
     lookup_columns,
@@ -212,13 +214,41 @@ _BATCH_DOC: dict[str, Any] = {
 }
 
 
-@router.post("/lookup/batch", openapi_extra=_BATCH_DOC)
+_GC = {"pauses": 0, "was_enabled": True}
+_GC_LOCK = threading.Lock()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic collector off while a batch runs: a batch allocates objects per item, and the collections
+    they trigger walk the whole heap (measured: validating 20k items took 0.16 s with the collector, 0.035 s
+    without). Reference counting still frees all that is not cyclic; the last batch to end turns it back on."""
+    with _GC_LOCK:
+        if _GC["pauses"] == 0:
+            _GC["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _GC["pauses"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC["pauses"] -= 1
+            if _GC["pauses"] == 0 and _GC["was_enabled"]:
+                gc.enable()
+
+
+@router.post("/lookup/batch", openapi_extra=_BATCH_DOC, responses=BATCH_RESPONSES)
 async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     """Many points and addresses at once, answered in the same order: ``{"results": [{"id", "grid"} | ...]}``.
 
     A ``text/csv`` body (or a multipart ``file``) with columns ``id`` and ``lon,lat`` or ``address`` is
     answered as CSV. Over ``GEOGRID_BATCH_LIMIT`` items or ``GEOGRID_MAX_BODY_BYTES`` answers 413.
     """
+    with _gc_paused():
+        return await _lookup_many(request, crs)
+
+
+async def _lookup_many(request: Request, crs: str | None) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("text/csv", "multipart/form-data"):
         raw = await _csv_body(request, kind)
@@ -237,8 +267,13 @@ async def lookup_many(request: Request, crs: Annotated[str | None, Query(max_len
         body = BatchRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
-    results = await _run([i.model_dump() for i in body.items], crs or body.crs)
-    return _json({"results": results})
+    if all(i.lon is not None and i.lat is not None and i.address is None for i in body.items):
+        # Points only: located as arrays (as the columnar format), answered item by item.
+        ids = [i.id for i in body.items]
+        columns = await _run_columns(ids, [i.lon for i in body.items], [i.lat for i in body.items], crs or body.crs)
+        return _json({"results": items_from_columns(columns)})
+    items = [{"id": i.id, "lon": i.lon, "lat": i.lat, "address": i.address} for i in body.items]
+    return _json({"results": await _run(items, crs or body.crs)})
 
 
 class ColumnarRequest(BaseModel):

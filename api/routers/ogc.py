@@ -17,7 +17,6 @@ import contextlib
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from tipg.collections import register_collection_catalog
 from tipg.database import connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
@@ -93,7 +92,7 @@ class LazyTipg:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             try:  # a mounted application is outside the app-wide dependency: the same table decides here
-                await run_in_threadpool(authorize, Request(scope))
+                await authorize(Request(scope))
             except GeogridError as exc:
                 await JSONResponse({"error": str(exc)}, status_code=exc.status_code)(scope, receive, send)
                 return

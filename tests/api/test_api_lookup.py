@@ -300,3 +300,36 @@ def test_batch_columns_answer_as_the_items_do(client):
     assert bad.status_code == 400 and "same length" in bad.json()["error"]
     bad = client.post("/lookup/batch", json={"lon": ["x"], "lat": [1.0]})
     assert bad.status_code == 422
+
+
+def test_batch_items_of_points_answer_as_the_item_path(client, database):
+    """A batch of points in the items format takes the array path: the same answers, word for word, as the
+    item-by-item path (which still answers batches with addresses), and both match the documented schemas."""
+    from api.schemas import BatchColumns, BatchItems
+    from geogrid.lookup import lookup_batch
+
+    lon = [116.305, 116.36, 999.0, 116.312, 116.3125, -200.0]
+    lat = [39.905, 39.905, 0.0, 39.9055, 39.9035, 39.9]
+    items = [{"id": i if i % 2 else f"p{i}", "lon": x, "lat": y} for i, (x, y) in enumerate(zip(lon, lat, strict=True))]
+    got = client.post("/lookup/batch", json={"items": items})
+    assert got.status_code == 200
+    with database.connect() as conn:
+        want = lookup_batch(conn, [dict(it, address=None) for it in items])
+    assert got.json()["results"] == json.loads(json.dumps(want))
+    BatchItems.model_validate(got.json())
+    assert client.post("/lookup/batch", json={"items": []}).json() == {"results": []}
+    mixed = client.post("/lookup/batch", json={"items": [*items, {"id": "a", "address": "长湖街十二号"}]}).json()
+    assert mixed["results"][:-1] == got.json()["results"]
+    BatchItems.model_validate(mixed)
+    BatchColumns.model_validate(client.post("/lookup/batch", json={"lon": lon, "lat": lat}).json())
+
+
+def test_a_batch_leaves_the_garbage_collector_on(client):
+    """Batches pause the cyclic collector while they run; it is on again afterwards, after errors too."""
+    import gc
+
+    assert gc.isenabled()
+    assert client.post("/lookup/batch", json={"items": [{"id": 1, "lon": 116.305, "lat": 39.905}]}).status_code == 200
+    assert client.post("/lookup/batch", json={"items": [{"id": 1, "lon": "x"}]}).status_code == 422
+    assert client.post("/lookup/batch", json={"lon": [1.0], "lat": [1.0, 2.0]}).status_code == 400
+    assert gc.isenabled()

@@ -98,3 +98,113 @@ def test_memory_sees_commits_and_own_writes_at_once(demo_city, database, memory)
                 pass  # nothing else covers the point: outside every grid
             conn.rollback()
         assert _memory_row(conn, x, y) is not None and lookup_point(conn, x, y) == before  # rolled back
+
+
+def _first_grid_point(conn) -> tuple[str, float, float]:
+    row = conn.execute(
+        text(
+            "SELECT code, ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM grids "
+            "WHERE valid_to IS NULL ORDER BY code LIMIT 1) t"
+        )
+    ).one()
+    return row.code, row.x, row.y
+
+
+def _write(engine, times: int) -> None:
+    """``times`` write statements, each its own READ COMMITTED transaction (one change row each)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for _ in range(times):
+            conn.execute(text("UPDATE facilities SET name = name WHERE false"))  # a statement trigger fires
+
+
+def test_a_prune_never_makes_a_running_copy_look_current(demo_city, database, memory):
+    """A transaction running while the copy was read (watched) writes and commits; no prune, however many
+    writes and prunes follow, lets the copy answer from memory without having seen that write."""
+    with database.connect() as conn:
+        code, x, y = _first_grid_point(conn)
+        name = conn.execute(text("SELECT name FROM grids WHERE code = :c"), {"c": code}).scalar_one()
+        conn.commit()
+        writer = database.connect()
+        try:
+            with writer.begin():
+                writer.execute(text("UPDATE grids SET name = '改名网格' WHERE code = :c"), {"c": code})
+                _write(database, 1)  # committed after the writer's row: the copy's top passes the writer's id
+                point_index.refresh(memory, database, None)
+                assert point_index.wait_built(memory)
+                watched = point_index.current(memory)
+                assert watched is not None and watched.key.watch  # the writer is running: watched
+                assert _memory_row(conn, x, y) is not None  # current: the writer has not committed
+                conn.commit()
+            # The writer committed; its row sits below the copy's top, only the watch list sees it.
+            for _ in range(3):
+                point_index.prune(conn)
+                conn.commit()
+                row = _memory_row(conn, x, y)  # from memory only once a copy has seen the write
+                assert row is None or row.name == "改名网格"
+                assert lookup_point(conn, x, y)["grid"]["name"] == "改名网格"
+                conn.commit()
+                _write(database, 300)  # the trigger prunes too: the writer's rows go
+            assert _rebuilt(conn, memory, x, y)
+            assert lookup_point(conn, x, y)["grid"]["name"] == "改名网格"
+            conn.commit()
+        finally:
+            writer.close()
+            with database.begin() as other:
+                other.execute(text("UPDATE grids SET name = :n WHERE code = :c"), {"n": name, "c": code})
+
+
+def test_lookup_changes_stay_bounded_under_many_writes(demo_city, database, memory):
+    with database.connect() as conn:
+        _write(database, 1)
+        conn.commit()
+        newest = conn.execute(text("SELECT max(id) FROM lookup_changes")).scalar_one()
+        point_index.prune(conn)
+        conn.commit()
+        assert conn.execute(text("SELECT max(id) FROM lookup_changes")).scalar_one() == newest  # the newest stays
+        _write(database, 2000)
+        # Rows at or above the horizon are kept while an older transaction runs (another test's, say); of the
+        # rest, at most the 255 written since the trigger's last prune.
+        count = conn.execute(
+            text(
+                "SELECT count(*) AS n, count(*) FILTER (WHERE xid >= (SELECT max(horizon) FROM lookup_changes)) AS held"
+                "  FROM lookup_changes"
+            )
+        ).one()
+        assert count.n <= 256 + count.held
+        conn.commit()
+        code, x, y = _first_grid_point(conn)
+        assert _rebuilt(conn, memory, x, y)  # pruned rows never hold a copy back
+
+
+def test_a_prune_is_safe_inside_a_repeatable_read_writer(demo_city, database):
+    """The trigger prunes only in READ COMMITTED transactions: a REPEATABLE READ writer whose snapshot predates
+    another prune never fails on the rows that prune deleted."""
+    with database.connect().execution_options(isolation_level="REPEATABLE READ") as rr:
+        with rr.begin():
+            rr.execute(text("SELECT 1 FROM lookup_changes LIMIT 1"))  # the snapshot is taken
+            _write(database, 600)  # other transactions write and prune meanwhile
+            for _ in range(300):
+                rr.execute(text("UPDATE facilities SET name = name WHERE false"))
+
+
+def test_cells_answer_as_the_whole_index(demo_city, database):
+    """The cells hand each point every grid and path that can be its answer: the grid equals a search over
+    all grids (lowest code on shared edges), the path's scaled distance equals the SQL's rule over all paths
+    (8 nearest in degrees, then the nearest with longitude scaled by cos(lat))."""
+    from geogrid.point_index import KNN, _polyline_distance
+
+    snapshot = point_index.build(database)
+    with database.connect() as conn:
+        points = _points(conn, 1500, seed=11)
+    assert snapshot.cell_inside and any(len(v) > KNN for v in snapshot.cell_edges.values())
+    coords = snapshot.edge_coords
+    for x, y in points:
+        assert snapshot.locate(x, y) == snapshot.grids.locate_one(x, y), (x, y)
+        cell = snapshot.cells.of(x, y)
+        if cell < 0:
+            continue
+        c = np.cos(np.radians(y))
+        knn = np.argsort(shapely.distance(snapshot.edge_geoms, shapely.Point(x, y)), kind="stable")[:KNN]
+        want = min(_polyline_distance(x * c, y, [(a * c, b) for a, b in coords[e]]) for e in knn.tolist())
+        got = snapshot._nearest_edge(x, y, cell)
+        assert _polyline_distance(x * c, y, [(a * c, b) for a, b in coords[got]]) == want, (x, y)
