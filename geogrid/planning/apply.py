@@ -21,6 +21,7 @@ from geogrid.errors import Conflict, InputError, NotFound
 from geogrid.i18n import join, t
 from geogrid.planning.budget import check_fresh
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
+from geogrid.planning.reach import CANDIDATES_SQL, FACILITY_CANDIDATES_SQL, Reach, reach
 from geogrid.planning.validate import validate
 
 RECORD_VERSION_SQL = """
@@ -31,13 +32,6 @@ WITH closed AS (
 INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, valid_to, author)
 SELECT id, version, name, kind, community_id, geom, valid_from, :now, author FROM grids g
 WHERE id = ANY(:ids) AND id NOT IN (SELECT grid_id FROM closed)
-"""
-
-CANDIDATES_SQL = """
-WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w)
-SELECT b.id FROM buildings b JOIN area ON ST_Intersects(b.geom, area.geom)
-UNION SELECT building_id FROM building_assignments WHERE grid_id = ANY(:old)
-UNION SELECT building_id FROM building_assignments WHERE grid_id IS NULL AND nearest_grid_id = ANY(:old)
 """
 
 # Candidates come in as an id array (not a subquery) so the planner sees a few hundred rows and uses the
@@ -62,12 +56,11 @@ ON CONFLICT (building_id) DO UPDATE SET grid_id = EXCLUDED.grid_id, nearest_grid
     distance_m = EXCLUDED.distance_m
 """
 
-FACILITIES_SQL = """
+FACILITIES_SQL = f"""
 WITH area AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:wkbs AS bytea[])) w),
-ids AS (
-    SELECT f.id FROM facilities f JOIN area ON ST_Intersects(f.geom, area.geom)
-    UNION SELECT id FROM facilities WHERE grid_id = ANY(:old)
-), cand AS (SELECT f.id, f.geom, f.grid_id FROM ids JOIN facilities f USING (id)), moved AS (
+edge AS (SELECT ST_GeomFromWKB(w, 4326) AS geom FROM unnest(CAST(:edges AS bytea[])) w),
+ids AS ({FACILITY_CANDIDATES_SQL}),
+cand AS (SELECT f.id, f.geom, f.grid_id FROM ids JOIN facilities f USING (id)), moved AS (
     SELECT c.id, c.grid_id AS old_grid, g.id AS new_grid FROM cand c
     LEFT JOIN LATERAL (SELECT id FROM grids WHERE valid_to IS NULL AND ST_Intersects(geom, c.geom)
                        ORDER BY code LIMIT 1) g ON true
@@ -260,13 +253,13 @@ def _hand_back(conn: Connection, changes: Changes, day: date, author: str | None
             )
 
 
-def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
-    """Reassign only the buildings in ``areas`` (old and new boundaries) or held by ``old_ids``.
+def reassign_buildings(conn: Connection, where: Reach) -> pd.DataFrame:
+    """Reassign only the buildings the plan can move (:mod:`geogrid.planning.reach`).
 
     Same rule as the bulk assignment: the covering grid in force with the lowest code, else the nearest.
     Returns the buildings whose grid changed: ``building_id, from_grid, to_grid``.
     """
-    ids = list(conn.scalars(text(CANDIDATES_SQL), {"wkbs": areas, "old": old_ids}))
+    ids = list(conn.scalars(text(CANDIDATES_SQL), where.params()))
     rows = conn.execute(text(NEW_ASSIGNMENT_SQL), {"ids": ids}).all() if ids else []
     rows = [r for r in rows if r.old_grid != r.grid_id or r.grid_id is None or not r.had_row]  # write changes only
     if rows:
@@ -283,29 +276,26 @@ def reassign_buildings(conn: Connection, areas: list[bytes], old_ids: list[int])
     return pd.DataFrame(moved, columns=["building_id", "from_grid", "to_grid"], dtype=object)
 
 
-def reassign_facilities(conn: Connection, areas: list[bytes], old_ids: list[int]) -> pd.DataFrame:
-    result = conn.execute(text(FACILITIES_SQL), {"wkbs": areas, "old": old_ids})
+def reassign_facilities(conn: Connection, where: Reach) -> pd.DataFrame:
+    result = conn.execute(text(FACILITIES_SQL), where.params())
     return pd.DataFrame(result.mappings().all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
 
 
 def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
-    """Write the grids, then reassign what lies in their old or new boundaries. Caller owns the transaction."""
+    """Write the grids, then reassign what lies where a boundary moved (:func:`geogrid.planning.reach.reach`).
+    Caller owns the transaction."""
     now = datetime.now(UTC)  # one instant for every row of this change
     from geogrid.planning.create import write_communities  # communities a partition drew, before their grids
 
     write_communities(conn, changes)
     changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
-    old = changes.touched
-    areas = [shapely.to_wkb(changes.original[g.saved_id]) for g in old] + [
-        shapely.to_wkb(g.geom) for g in old + changes.new if not g.retired
-    ]
-    old_ids = [g.saved_id for g in old]
+    where = reach(changes)
     return Written(
         changed,
         retired,
         created,
-        reassign_buildings(conn, areas, old_ids),
-        reassign_facilities(conn, areas, old_ids),
+        reassign_buildings(conn, where),
+        reassign_facilities(conn, where),
         handover,
     )
 

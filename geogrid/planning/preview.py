@@ -8,7 +8,7 @@ is left behind.
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import shapely
 from sqlalchemy import Connection, text
@@ -58,9 +58,16 @@ FIGURES = (
     "party_org",
 )
 
-COVERED_SQL = f"""
-SELECT bl.id, {IN_AREA} AS covered FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
- WHERE a.grid_id = ANY(:ids)
+# The few 5-minute areas near the grids are the outer side and the buildings the inner one: each area is
+# tested against the points in a row, so PostGIS prepares it once (3× faster at 1M than probing the areas once per building).
+COVERED_SQL = """
+WITH b AS MATERIALIZED (SELECT bl.id, bl.geom FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
+                         WHERE a.grid_id = ANY(:ids)),
+sa AS MATERIALIZED (SELECT sa.geom FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
+                     WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
+                       AND sa.geom && (SELECT ST_Extent(geom) FROM b)),
+hit AS (SELECT DISTINCT b.id FROM sa JOIN b ON ST_Intersects(sa.geom, b.geom))
+SELECT b.id, b.id IN (SELECT id FROM hit) AS covered FROM b
 """
 
 MOVED_BUILDINGS_SQL = """
@@ -99,7 +106,7 @@ def grid_stats(
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
     service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
     Buildings in ``tested`` are not tested again."""
-    figures = grid_figures_by_id(conn, ids)
+    figures = grid_figures_by_id(conn, ids)[list(FIGURES)].to_dict("index")  # one conversion, not one per cell
     result = conn.execute(
         text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
     )
@@ -110,7 +117,7 @@ def grid_stats(
             for k, v in row.items()
             if k != "id"
         }
-        stats = {k: _plain(figures.at[row["id"], k]) for k in FIGURES} | shape
+        stats: dict[str, Any] = {k: _plain(v) for k, v in figures[row["id"]].items()} | shape
         covered = stats["covered_households"]
         stats["covered_households"] = None if covered is None else int(covered)
         stats["coverage"] = (

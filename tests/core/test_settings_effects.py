@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
@@ -206,3 +207,65 @@ def test_cookie_secure_always_marks_cookies_secure_over_plain_http(empty_db, set
         secure = client.post("/login", json={"name": name, "password": "correct horse battery"})
     assert "secure" not in plain.headers["set-cookie"].lower()  # auto: plain http gets no Secure flag
     assert all("secure" in c.lower() for c in secure.headers.get_list("set-cookie"))
+
+
+def test_move_buffer_sets_the_area_a_building_without_footprint_takes(planning_city, settings_env):
+    """b4 (a point, no footprint) moved from B to A: A gains a square of twice the buffer around it (drawn and
+    measured here in UTM metres with pyproj); a 300 m buffer also takes b5, 256 m east and 221 m north of it."""
+    import shapely
+    from pyproj import Transformer
+
+    from tests.fixtures import planning_city as pc
+
+    to_m = Transformer.from_crs(4326, 32650, always_xy=True)
+
+    def metres(geom: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(geom, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
+
+    a_before = metres(pc.GRIDS[A][2])
+    x, y = to_m.transform(116.312, 39.903)
+
+    def expected_gain(half: float) -> float:
+        return shapely.difference(shapely.box(x - half, y - half, x + half, y + half), a_before).area
+
+    with planning_city.connect() as conn:
+        b4 = conn.scalar(text("SELECT id FROM buildings WHERE source_id = 'b4'"))
+
+    def moved_and_gained() -> tuple[set[str], float]:
+        with planning_city.begin() as conn:
+            plan = create_plan(conn, [{"op": "move_buildings", "buildings": [b4], "to": A}], author="test")
+            conn.rollback()
+        after = next(f for f in plan["preview"]["geometry"]["after"]["features"] if f["properties"]["code"] == A)
+        grown = metres(shapely.geometry.shape(after["geometry"])).area - a_before.area
+        return {b["source_id"] for b in plan["preview"]["moved"]["buildings"]}, grown
+
+    moved, gained = moved_and_gained()
+    assert moved == {"b4"} and gained == pytest.approx(expected_gain(3), rel=0.02)  # the default: a 6 m square
+    settings_env("GEOGRID_MOVE_BUFFER_M", "300")
+    moved, gained = moved_and_gained()
+    assert moved == {"b4", "b5"} and gained == pytest.approx(expected_gain(300), rel=0.02)
+
+
+def test_problem_max_points_bounds_the_points_of_one_problem(planning_city, settings_env):
+    """Five buildings east of every grid: one problem counting five, located by at most N of them."""
+    from geogrid.assign import assign_all
+
+    with planning_city.begin() as conn:
+        for i in range(5):
+            conn.execute(
+                text(
+                    "INSERT INTO buildings (source_id, households, geom) "
+                    "VALUES (:s, 10, ST_SetSRID(ST_MakePoint(:x, 39.905), 4326))"
+                ),
+                {"s": f"lost{i}", "x": 116.345 + i * 0.001},
+            )
+        assign_all(conn)
+
+        def lost() -> tuple[float, int]:
+            (problem,) = [p for p in validate(conn) if p["rule"] == "building_in_no_grid"]
+            return problem["value"], len(problem["location"]["coordinates"])
+
+        assert lost() == (5, 5)  # the default 500
+        settings_env("GEOGRID_PROBLEM_MAX_POINTS", "2")
+        assert lost() == (5, 2)
+        conn.rollback()
