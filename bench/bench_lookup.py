@@ -143,11 +143,11 @@ def _serve(env: dict, port: int) -> subprocess.Popen:
 
 def _tipg(env: dict, port: int) -> subprocess.Popen:
     from bench import load
-    from geogrid.settings import get_settings
+    from bench.common import tipg_dsn
 
     peer_env = dict(
         env,
-        DATABASE_URL=get_settings().url.replace("+psycopg", "", 1),
+        DATABASE_URL=tipg_dsn(),
         TIPG_DB_SCHEMAS='["public"]',
         TIPG_DB_TABLES='["public.grids"]',
         TIPG_DB_SPATIAL_EXTENT="false",

@@ -2,7 +2,7 @@
 
 Both serve the demo city's grids from the same PostGIS, each as its users run it in one process: geogrid by
 ``geogrid serve`` (its defaults, access log included), tipg standalone under uvicorn over ``public.grids``
-(signed in as the read-only role); ``wrk`` cycles through every tile of zooms 14–16 that covers
+(signed in as the application role); ``wrk`` cycles through every tile of zooms 14–16 that covers
 the city. geogrid keeps tiles in memory keyed by the data's write counters (:mod:`maps.tiles`), tipg builds
 every tile in PostGIS: ``first_pass_tiles_per_s`` asks every tile once in order (geogrid's cache empty),
 then ``wrk`` (32 connections) measures each warm. The base-map tiles (roads, water, railways, footprints)
@@ -86,18 +86,6 @@ def _command(app: str, port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
 
 
-def _peer_dsn() -> str:
-    """tipg's connection: the read-only role of the benchmark cluster, with its password."""
-    from urllib.parse import quote
-
-    from geogrid.db import roles
-    from geogrid.settings import get_settings
-
-    s = get_settings()
-    secret = roles.password(s.home, roles.READER) or ""
-    return f"postgresql://{roles.READER}:{quote(secret, safe='')}@127.0.0.1:{s.db_port}/{s.db_name}"
-
-
 def _start(app: str, env: dict, port: int, probe: str):
     """One server process (a tile cache is per process: one worker each, tipg too, keeps the race even)."""
     import subprocess
@@ -137,7 +125,7 @@ def _first_pass(base: str, urls: list[str]) -> float:
 
 
 def run(quick: bool) -> dict:
-    from bench.common import goal, load_city
+    from bench.common import goal, load_city, tipg_dsn
     from bench.load import free_port as _free_port
     from bench.load import stop as _stop
     from bench.load import wrk as _wrk
@@ -151,7 +139,7 @@ def run(quick: bool) -> dict:
     env = dict(os.environ)
     peer_env = dict(
         env,
-        DATABASE_URL=_peer_dsn(),
+        DATABASE_URL=tipg_dsn(),
         TIPG_DB_SCHEMAS='["public"]',
         TIPG_DB_TABLES='["public.grids"]',
         TIPG_DB_SPATIAL_EXTENT="false",

@@ -24,6 +24,14 @@ def geogrid_cli(*args: str) -> list[str]:
     return [sys.executable, "-c", cli, *args]
 
 
+def tipg_dsn() -> str:
+    """tipg's connection to the benchmark cluster: the application role, since the read-only role may read only
+    the ``ogc`` feed views and the peers serve our table ``public.grids`` as a tipg user would."""
+    from geogrid.settings import get_settings
+
+    return get_settings().url.replace("+psycopg", "", 1)
+
+
 def timed(fn: Callable[[], T]) -> tuple[float, T]:
     """Seconds ``fn`` took, and what it returned."""
     start = time.perf_counter()
