@@ -85,3 +85,11 @@ def test_geogrid_db_status_imports_no_heavy_library():
     """``geogrid db status`` reads the settings (pydantic-settings) and asks pg_ctl: nothing heavier."""
     _, imported = _imported_by("db", "status")
     assert imported <= {"pydantic_settings"}
+
+
+def test_python_m_geogrid_is_the_cli():
+    """``python -m geogrid`` runs the same CLI (a checkout used without installing its console script)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "geogrid", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert out.returncode == 0 and {"serve", "import", "plan"} <= set(re.findall(r"│ ([a-z-]+) ", out.stdout))
