@@ -177,5 +177,6 @@ def _extra(key: str, n: int) -> Text:
         "network_nodes": lambda: t("{n:,} nodes in all", n=n),
         "network_edges": lambda: t("{n:,} edges in all", n=n),
         "kept": lambda: t("{n:,} kept as they were (not in the file)", n=n),
+        "estimated": lambda: t("{n:,} buildings with estimated households", n=n),
     }
     return known[key]() if key in known else Text(f"{n:,} {key.replace('_', ' ')}")

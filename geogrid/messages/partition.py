@@ -26,6 +26,7 @@ ZH: dict[str, str] = {
     "barrier lines (roads, rivers, railways)": "分隔线（道路、河流、铁路）",
     "compounds": "小区",
     "household estimates": "户数估算",
+    "{n:,} buildings with estimated households": "{n:,} 栋楼的户数为估算值",
     "compound {id}": "小区 {id}",
     "give a street or a community (one of them)": "请给出街道或社区（二者之一）",
     "nothing to partition: the area holds no units": "无可划分：该区域没有任何单元",
