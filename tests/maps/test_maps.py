@@ -209,7 +209,9 @@ def test_cached_layers_follow_writes(client, small_city):  # noqa: F811
     assert households() == 380
     with small_city.begin() as conn:
         conn.execute(text("UPDATE buildings SET households = 999 WHERE address = '学院路1号楼'"))
-    deadline = time.time() + 10  # PostgreSQL publishes write counters within about a second
+    # PostgreSQL 15 publishes a backend's write counters once it is idle: about a second after the commit, but up to
+    # 10 s when that backend published less than a second before (its idle-stats timeout)
+    deadline = time.time() + 20
     while households() != 380 - 120 + 999 and time.time() < deadline:
         time.sleep(0.2)
     assert households() == 1259

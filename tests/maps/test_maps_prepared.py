@@ -77,7 +77,9 @@ def test_stored_layers_follow_writes(city):
     assert _households(client) == 380
     with city.begin() as conn:
         conn.execute(text("UPDATE buildings SET households = 999 WHERE address = '学院路1号楼'"))
-    deadline = time.time() + 10  # PostgreSQL publishes write counters within about a second
+    # PostgreSQL 15 publishes a backend's write counters once it is idle: about a second after the commit, but up to
+    # 10 s when that backend published less than a second before (its idle-stats timeout)
+    deadline = time.time() + 20
     while _households(client) != 1259 and time.time() < deadline:
         cache.clear()  # force the stored copy to be consulted each time, as a fresh worker would
         time.sleep(0.2)

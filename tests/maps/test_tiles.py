@@ -82,7 +82,9 @@ def test_warm_tile_is_cached_and_a_change_invalidates_it(small_city, client):  #
     assert again.status_code == 304 and tiles_router.cache.hits >= 1
     with small_city.begin() as conn:
         conn.execute(text("UPDATE grids SET name = '改名网格' WHERE code = :c"), {"c": f"{OTHER}001"})
-    deadline = time.time() + 10  # write counters are published about a second after the commit
+    # PostgreSQL 15 publishes a backend's write counters once it is idle: about a second after the commit, but up to
+    # 10 s when that backend published less than a second before (its idle-stats timeout)
+    deadline = time.time() + 20
     while time.time() < deadline:
         names = {f["properties"]["name"] for f in decode(client.get(url).content)["grids"]["features"]}
         if "改名网格" in names:
