@@ -22,7 +22,7 @@ from geogrid.i18n import join, t
 from geogrid.planning.budget import check_fresh
 from geogrid.planning.edits import Changes, allocate_codes, compute_changes
 from geogrid.planning.reach import CANDIDATES_SQL, FACILITY_CANDIDATES_SQL, Reach, reach
-from geogrid.planning.validate import validate
+from geogrid.planning.validate import RULES, validate
 
 RECORD_VERSION_SQL = """
 WITH closed AS (
@@ -407,9 +407,10 @@ def _apply(conn: Connection, plan_id: int, author: str | None, force_reason: str
     lock_and_check(conn, changes.versions())
     cids = sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
     old_ids = [g.saved_id for g in changes.touched]
-    before = validate(conn, cids=cids, grid_ids=old_ids) if cids else []
+    errors = [name for name, rule in RULES.items() if rule.severity == "error"]  # only errors can refuse a plan
+    before = validate(conn, cids=cids, grid_ids=old_ids, rules=errors) if cids else []
     written = write_changes(conn, changes, author or plan.author, plan_id)
-    after = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
+    after = validate(conn, cids=cids, grid_ids=written.changed + written.created, rules=errors) if cids else []
     added = added_errors(before, after)
     if added and force_reason is None:
         exc = Conflict(
