@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import NamedTuple
 
 import shapely
 from sqlalchemy import Connection, text
@@ -31,20 +32,24 @@ IN_AREA = """EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = 
                         AND ST_Intersects(sa.geom, bl.geom))"""
 
 # Everything a preview shows of some grids, in one statement: the counts come from :mod:`geogrid.figures` (as
-# everywhere else), then shape, coverage, facilities and people. Coverage: the few 5-minute areas near the grids
-# are the outer side and the buildings the inner one, so each area is tested against the points in a row and
-# PostGIS prepares it once (3× faster at 1M than probing the areas once per building).
+# everywhere else), then shape, coverage, facilities and people. Coverage is tested only for buildings not in
+# ``known`` (tested already: those in ``covered`` are covered): the few 5-minute areas near them are the outer side
+# and the buildings the inner one, so each area is tested against the points in a row and PostGIS prepares it
+# once (3× faster at 1M than probing the areas once per building). The ids tested come back per grid.
 STATS_SQL = """
 WITH f AS ({figures}),
-b AS MATERIALIZED (SELECT a.grid_id, bl.id, bl.geom, bl.households
+b AS MATERIALIZED (SELECT a.grid_id, bl.id, bl.geom, bl.households,
+                          bl.id IN (SELECT unnest(CAST(:known AS bigint[]))) AS known
                      FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
                     WHERE a.grid_id = ANY(CAST(:ids AS int[])) AND CAST(:basis AS text) IS NOT NULL),
 sa AS MATERIALIZED (SELECT sa.geom FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
                      WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
-                       AND sa.geom && (SELECT ST_Extent(geom) FROM b)),
-hit AS (SELECT DISTINCT b.id FROM sa JOIN b ON ST_Intersects(sa.geom, b.geom)),
-cov AS (SELECT b.grid_id, sum(b.households) FILTER (WHERE b.id IN (SELECT id FROM hit)) AS covered
-          FROM b GROUP BY b.grid_id)
+                       AND sa.geom && (SELECT ST_Extent(geom) FROM b WHERE NOT known)),
+hit AS (SELECT b.id FROM sa JOIN b ON NOT b.known AND ST_Intersects(sa.geom, b.geom)
+        UNION SELECT unnest(CAST(:covered AS bigint[]))),
+cov AS (SELECT b.grid_id, sum(b.households) FILTER (WHERE h.id IS NOT NULL) AS covered,
+               array_agg(b.id) AS tested, array_agg(b.id) FILTER (WHERE h.id IS NOT NULL) AS hit
+          FROM b LEFT JOIN hit h ON h.id = b.id GROUP BY b.grid_id)
 SELECT f.grid_id AS id, {figure_columns},
        round(m.area::numeric, 1) AS area_m2, ST_NumGeometries(g.geom) AS parts,
        round((4 * pi() * m.area / nullif(m.perimeter, 0) ^ 2)::numeric, 3) AS compactness,
@@ -54,7 +59,8 @@ SELECT f.grid_id AS id, {figure_columns},
           FROM staff_assignments s JOIN staff st ON st.id = s.staff_id
          WHERE s.grid_id = g.id AND s.end_date IS NULL AND s.building_id IS NULL) AS staff_list,
        (SELECT coalesce(json_agg(json_build_object('name', p.name, 'level', p.level) ORDER BY p.id), '[]')
-          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs
+          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs,
+       coalesce(cov.tested, '{{}}') AS tested, coalesce(cov.hit, '{{}}') AS hit
 FROM f JOIN grids g ON g.id = f.grid_id
 CROSS JOIN LATERAL (SELECT ST_Area(g.geom::geography) AS area, ST_Perimeter(g.geom::geography) AS perimeter) m
 LEFT JOIN cov ON cov.grid_id = g.id
@@ -89,13 +95,28 @@ def coverage_basis(conn: Connection) -> str | None:
     return conn.scalar(text(f"SELECT {FIVE_MINUTE_BASIS}"))
 
 
+class Covered(NamedTuple):
+    """Coverage of buildings already tested: every id in ``known``, covered when also in ``covered``."""
+
+    known: list[int]
+    covered: list[int]
+
+
 def grid_stats(conn: Connection, ids: list[int], basis: str | None) -> dict[int, dict]:
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
-    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
+    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them."""
+    return measure(conn, ids, basis)[0]
 
-    One statement (each round trip costs a preview about a millisecond at 1M buildings)."""
+
+def measure(
+    conn: Connection, ids: list[int], basis: str | None, tested: Covered = Covered([], [])
+) -> tuple[dict[int, dict], Covered]:
+    """:func:`grid_stats` in one statement, and the buildings whose coverage it tested (with those of ``tested``,
+    not tested again: a building's coverage does not change with its grid, and testing it is the costly part)."""
     out = {}
-    for row in conn.execute(text(GRID_STATS_SQL), {"ids": ids, "basis": basis}).mappings():
+    known, covered_ids = list(tested.known), list(tested.covered)
+    params = {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
+    for row in conn.execute(text(GRID_STATS_SQL), params).mappings():
         covered = None if row["covered_households"] is None else int(row["covered_households"])
         households = row["households"]
         out[row["id"]] = {k: row[k] for k in FIGURES} | {
@@ -108,7 +129,9 @@ def grid_stats(conn: Connection, ids: list[int], basis: str | None) -> dict[int,
             "staff_list": row["staff_list"],
             "party_orgs": row["party_orgs"],
         }
-    return out
+        known += row["tested"]
+        covered_ids += row["hit"]
+    return out, Covered(known, covered_ids)
 
 
 def _float(value: Decimal | None) -> float | None:
@@ -198,13 +221,13 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     """
     old_ids = [g.saved_id for g in changes.touched]
     basis = coverage_basis(conn)
-    before = grid_stats(conn, old_ids, basis)
+    before, tested = measure(conn, old_ids, basis)
     cids = _communities(changes)
     before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None)
-        after = grid_stats(conn, written.changed + written.created, basis)
+        after, _ = measure(conn, written.changed + written.created, basis, tested)
         codes = codes_by_id(
             conn,
             list(
