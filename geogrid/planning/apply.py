@@ -87,16 +87,65 @@ def _record_current(conn: Connection, ids: list[int], now: datetime) -> None:
     conn.execute(text(RECORD_VERSION_SQL), {"ids": ids, "now": now})
 
 
-def _insert_versions(conn: Connection, grid_ids: list[int], change_id: int | None, note: str | None) -> None:
-    """Record the versions now in force of these grids (written just before)."""
+def _insert_versions(
+    conn: Connection, grid_ids: list[int], change_id: int | None, notes: list[str | None] | None = None
+) -> None:
+    """Record the versions now in force of these grids (written just before), each with its note."""
     conn.execute(
         text(
             "INSERT INTO grid_versions (grid_id, version, name, kind, community_id, geom, valid_from, author, change_id, "
-            "note) SELECT id, version, name, kind, community_id, geom, valid_from, author, :c, :n FROM grids "
-            "WHERE id = ANY(:g)"
+            "note) SELECT g.id, g.version, g.name, g.kind, g.community_id, g.geom, g.valid_from, g.author, :c, v.note "
+            "FROM unnest(CAST(:g AS int[]), CAST(:n AS text[])) AS v(id, note) JOIN grids g ON g.id = v.id"
         ),
-        {"g": grid_ids, "c": change_id, "n": note},
+        {"g": grid_ids, "c": change_id, "n": notes or [None] * len(grid_ids)},
     )
+
+
+# New grids in one statement each for grids, versions and lineage: the triggers on grids (cards, lookups) then
+# run once per plan, not once per new grid.
+INSERT_GRIDS_SQL = """
+INSERT INTO grids (code, name, kind, community_id, geom, version, valid_from, author)
+SELECT v.code, v.name, v.kind, v.c, ST_GeomFromWKB(v.w, 4326), 1, :now, :a
+  FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[]), CAST(:kinds AS text[]), CAST(:cs AS int[]),
+              CAST(:wkbs AS bytea[])) WITH ORDINALITY AS v(code, name, kind, c, w, n)
+ ORDER BY v.n
+RETURNING id, code
+"""
+
+
+def _insert_new(
+    conn: Connection, changes: Changes, author: str | None, change_id: int | None, now: datetime
+) -> list[int]:
+    """Write the plan's new grids (codes allocated), their first versions and their lineage; returns their ids."""
+    new = changes.new
+    if not new:
+        return []
+    rows = conn.execute(
+        text(INSERT_GRIDS_SQL),
+        {
+            "codes": [g.code for g in new],
+            "names": [g.name for g in new],
+            "kinds": [g.kind for g in new],
+            "cs": [g.community_id for g in new],
+            "wkbs": [shapely.to_wkb(g.geom) for g in new],
+            "now": now,
+            "a": author,
+        },
+    )
+    ids = {r.code: r.id for r in rows}
+    for g in new:
+        g.id = ids[g.code]
+    created = [g.saved_id for g in new]
+    _insert_versions(conn, created, change_id, [f"from {', '.join(_codes(changes, g.parents))}" for g in new])
+    pairs = [(p, g.saved_id) for g in new for p in g.parents]
+    conn.execute(
+        text(
+            "INSERT INTO grid_lineage (parent_id, child_id, change_id) "
+            "SELECT p, c, :x FROM unnest(CAST(:p AS int[]), CAST(:c AS int[])) AS v(p, c)"
+        ),
+        {"p": [p for p, _ in pairs], "c": [c for _, c in pairs], "x": change_id},
+    )
+    return created
 
 
 def write_grids(
@@ -126,36 +175,14 @@ def write_grids(
                 "a": author,
             },
         )
-        _insert_versions(conn, [g.saved_id for g in changed], change_id, None)
+        _insert_versions(conn, [g.saved_id for g in changed], change_id)
     if retired:
         conn.execute(
             text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
             {"now": now, "ids": [g.saved_id for g in retired]},
         )
     allocate_codes(conn, changes, lock=change_id is not None)
-    created = []
-    for g in changes.new:
-        g.id = conn.scalar(
-            text(
-                "INSERT INTO grids (code, name, kind, community_id, geom, version, valid_from, author) "
-                "VALUES (:code, :name, :kind, :c, ST_GeomFromWKB(:w, 4326), 1, :now, :a) RETURNING id"
-            ),
-            {
-                "code": g.code,
-                "name": g.name,
-                "kind": g.kind,
-                "c": g.community_id,
-                "w": shapely.to_wkb(g.geom),
-                "now": now,
-                "a": author,
-            },
-        )
-        _insert_versions(conn, [g.id], change_id, f"from {', '.join(_codes(changes, g.parents))}")
-        conn.execute(
-            text("INSERT INTO grid_lineage (parent_id, child_id, change_id) SELECT unnest(CAST(:p AS int[])), :c, :x"),
-            {"p": g.parents, "c": g.id, "x": change_id},
-        )
-        created.append(g.id)
+    created = _insert_new(conn, changes, author, change_id, now)
     handover = _hand_over_merged(conn, changes, now.date(), author)
     _hand_back(conn, changes, now.date(), author)
     return [g.saved_id for g in changed], [g.saved_id for g in retired], created, handover
