@@ -97,7 +97,7 @@ def _insert_versions(
             "note) SELECT g.id, g.version, g.name, g.kind, g.community_id, g.geom, g.valid_from, g.author, :c, v.note "
             "FROM unnest(CAST(:g AS int[]), CAST(:n AS text[])) AS v(id, note) JOIN grids g ON g.id = v.id"
         ),
-        {"g": grid_ids, "c": change_id, "n": notes or [None] * len(grid_ids)},
+        {"g": grid_ids, "c": change_id, "n": notes if notes is not None else [None for _ in grid_ids]},
     )
 
 
