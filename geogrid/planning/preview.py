@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from geogrid.codes import codes_by_id
 from geogrid.coverage import FIVE_MINUTE_BASIS
@@ -328,25 +328,27 @@ def create_plan(
             {"a": author, "e": stored, "b": json.dumps(base)},
         )
         preview = simulate(conn, changes, author, compare, aside_ok)
-    conn.execute(
-        text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
-        {"p": json.dumps(preview, default=str), "i": plan_id},
+    row = (
+        conn.execute(  # the plan as get_plan reads it, in the same round trip as the write
+            text(f"UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i RETURNING {PLAN_COLUMNS}"),
+            {"p": json.dumps(preview, default=str), "i": plan_id},
+        )
+        .mappings()
+        .one()
     )
-    return get_plan(conn, plan_id)
+    return {"plan": row["id"], **{k: v for k, v in row.items() if k != "id"}}
+
+
+PLAN_COLUMNS = "id, status, author, edits, base_versions, preview, created_at, applied_at"
 
 
 def get_plan(conn: Connection, plan_id: int) -> dict:
-    row = (
-        conn.execute(
-            text(
-                "SELECT id, status, author, edits, base_versions, preview, created_at, applied_at FROM plans WHERE id = :i"
-            ),
-            {"i": plan_id},
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(text(f"SELECT {PLAN_COLUMNS} FROM plans WHERE id = :i"), {"i": plan_id}).mappings().first()
     if row is None:
         raise NotFound(t("no plan {plan}", plan=plan_id))
+    return _plan(row)
 
+
+def _plan(row: RowMapping) -> dict:
+    """A plan row as callers see it (``plan`` = its id)."""
     return {"plan": row["id"], **{k: v for k, v in row.items() if k != "id"}}
