@@ -173,7 +173,7 @@ def _drawn_in_tiles(urls) -> dict:
     import mapbox_vector_tile
 
     codes, areas = set(), set()
-    tiles = [u for u in urls if "/tiles/grids/" in u or "/tiles/service-areas/" in u]
+    tiles = [u for u in urls if "/tiles/grids/" in u or "/tiles/service-areas" in u]
     for body in (httpx.get(u, timeout=600).content for u in tiles):
         for name, layer in (mapbox_vector_tile.decode(body) if body else {}).items():
             for f in layer["features"]:
