@@ -57,7 +57,7 @@ def _load(n: int) -> tuple[int, float]:
 
     from geogrid import db
     from geogrid.assign import assign_all
-    from geogrid.coverage.compute import compute_service_areas
+    from geogrid.coverage.compute import MODES, compute_service_areas
     from geogrid.demo import load_demo
 
     engine = db.ready()
@@ -68,9 +68,9 @@ def _load(n: int) -> tuple[int, float]:
             db.truncate_all(conn)  # as geogrid empties a database (the audit log is append-only)
             load_demo(conn, buildings=n)
             assign_all(conn)
-    with engine.begin() as conn:
-        if not conn.scalar(text("SELECT count(*) FROM service_areas")):  # stored as `geogrid compute` does
-            compute_service_areas(conn, ("circle",))
+    with engine.begin() as conn:  # stored as `geogrid compute` does: both modes (the page shows network ones)
+        if conn.scalar(text("SELECT count(DISTINCT mode) FROM service_areas")) < len(MODES):
+            compute_service_areas(conn)
     store_s = _store_coverage()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
