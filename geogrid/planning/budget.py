@@ -48,7 +48,8 @@ def check_plan_size(stored_edits: str) -> None:
 def preview_budget(conn: Connection) -> Iterator[None]:
     """Run a preview under ``GEOGRID_PREVIEW_TIMEOUT``: every statement of the caller's transaction is cancelled
     past it, and the cancellation becomes a 413 naming the budget."""
-    seconds = limit_statements(conn)
+    seconds = get_settings().preview_timeout_s
+    conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{max(1, int(seconds * 1000))}ms"})
     try:
         yield
     except DBAPIError as exc:
@@ -61,13 +62,6 @@ def preview_budget(conn: Connection) -> Iterator[None]:
                 )
             ) from None
         raise
-
-
-def limit_statements(conn: Connection) -> float:
-    """Cancel every statement of ``conn``'s transaction past ``GEOGRID_PREVIEW_TIMEOUT``; returns the seconds."""
-    seconds = get_settings().preview_timeout_s
-    conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{max(1, int(seconds * 1000))}ms"})
-    return seconds
 
 
 def expire_drafts(conn: Connection) -> int:

@@ -21,7 +21,6 @@ from geogrid.figures import grid_figures_sql
 from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
-from geogrid.planning.aside import beside, independent
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.painting import unit_label
 from geogrid.planning.validate import summary, validate
@@ -215,48 +214,38 @@ def _communities(changes: Changes) -> list[int]:
     return sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
 
 
-def simulate(
-    conn: Connection, changes: Changes, author: str | None, compare: bool = False, aside_ok: bool = False
-) -> dict:
+def simulate(conn: Connection, changes: Changes, author: str | None, compare: bool = False) -> dict:
     """Write the changes in a savepoint, measure everything, roll back: the impact of a plan.
 
-    ``compare`` also validates the affected grids before the change, for a before/after count per rule; with
-    ``aside_ok`` (:func:`geogrid.planning.aside.independent` was true before the caller wrote anything) on
-    another connection at the same time.
+    ``compare`` also validates the affected grids before the change, for a before/after count per rule.
     """
     old_ids = [g.saved_id for g in changes.touched]
     basis = coverage_basis(conn)
     before, tested = measure(conn, old_ids, basis)
     cids = _communities(changes)
-
-    def validate_before(c: Connection) -> list[dict] | None:
-        return validate(c, cids=cids, grid_ids=old_ids) if cids and compare else None
-
-    # the state before is committed data: read beside this connection while it writes the change, when it can
-    with beside(conn, validate_before, enabled=aside_ok and bool(cids) and compare) as pending_before:
-        savepoint = conn.begin_nested()
-        try:
-            written = write_changes(conn, changes, author, None)
-            after, _ = measure(conn, written.changed + written.created, basis, tested)
-            codes = codes_by_id(
-                conn,
-                list(
-                    {
-                        *old_ids,
-                        *written.created,
-                        *written.buildings["from_grid"].dropna(),
-                        *written.buildings["to_grid"].dropna(),
-                        *written.facilities["from_grid"].dropna(),
-                        *written.facilities["to_grid"].dropna(),
-                    }
-                ),
-            )
-            moved = _moved(conn, written, codes)
-            off_units = _off_units(conn, written.changed + written.created)
-            problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
-        finally:
-            savepoint.rollback()
-        before_problems = pending_before.result()
+    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
+    savepoint = conn.begin_nested()
+    try:
+        written = write_changes(conn, changes, author, None)
+        after, _ = measure(conn, written.changed + written.created, basis, tested)
+        codes = codes_by_id(
+            conn,
+            list(
+                {
+                    *old_ids,
+                    *written.created,
+                    *written.buildings["from_grid"].dropna(),
+                    *written.buildings["to_grid"].dropna(),
+                    *written.facilities["from_grid"].dropna(),
+                    *written.facilities["to_grid"].dropna(),
+                }
+            ),
+        )
+        moved = _moved(conn, written, codes)
+        off_units = _off_units(conn, written.changed + written.created)
+        problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
+    finally:
+        savepoint.rollback()
     restored = {g.id for g in changes.touched if not g.in_force}
     grids = [
         {
@@ -307,7 +296,6 @@ def create_plan(
     """
     if base_versions is not None and not isinstance(base_versions, dict):
         raise InputError(t("expected an object {{grid code: version}}"), field="base_versions")
-    aside_ok = compare and independent(conn)  # before this transaction writes or locks anything
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     edits = typed_edits(edits)
@@ -327,7 +315,7 @@ def create_plan(
             ),
             {"a": author, "e": stored, "b": json.dumps(base)},
         )
-        preview = simulate(conn, changes, author, compare, aside_ok)
+        preview = simulate(conn, changes, author, compare)
     row = (
         conn.execute(  # the plan as get_plan reads it, in the same round trip as the write
             text(f"UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i RETURNING {PLAN_COLUMNS}"),
@@ -336,7 +324,7 @@ def create_plan(
         .mappings()
         .one()
     )
-    return {"plan": row["id"], **{k: v for k, v in row.items() if k != "id"}}
+    return _plan(row)
 
 
 PLAN_COLUMNS = "id, status, author, edits, base_versions, preview, created_at, applied_at"

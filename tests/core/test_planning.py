@@ -467,28 +467,3 @@ def test_applied_plans_leave_what_a_full_assignment_would(planning_city):
         assert stored == fresh, (plan_edits, applied)
         gaps += stored["b8"][0] is None
     assert gaps >= 1  # the shrink of D did leave b8 outside every grid for a while
-
-
-def test_before_validation_sees_what_the_previewing_transaction_sees(planning_city):
-    """The "before" count of a preview is read beside the previewing connection only when that connection's
-    transaction has written nothing: the same counts either way, and a grid written (not yet committed) in the
-    same transaction is counted before the change."""
-    edit = [_redraw(A, A_GROWN)]
-    with planning_city.begin() as conn:  # fresh transaction: read on another connection
-        fresh = create_plan(conn, edit, compare=True)["preview"]["validation"]
-    with planning_city.begin() as conn:  # a transaction id already (nothing else written): read on this one
-        conn.execute(text("SELECT pg_current_xact_id()"))
-        same = create_plan(conn, edit, compare=True)["preview"]["validation"]
-    assert fresh == same and fresh["before"] == {"no_full_time_worker": 1, "no_party_org": 1}
-    with planning_city.begin() as conn:
-        community = conn.scalar(text("SELECT community_id FROM grids WHERE code = :c"), {"c": B})
-        conn.execute(  # an uncommitted grid over half of B
-            text(
-                "INSERT INTO grids (code, name, kind, community_id, geom, version, valid_from) VALUES "
-                "(:c, 'x', 'basic', :cid, ST_Multi(ST_GeomFromText(:w, 4326)), 1, now())"
-            ),
-            {"c": C1 + "009", "cid": community, "w": box(116.315, 39.90, 116.32, 39.91).wkt},
-        )
-        before = create_plan(conn, edit, compare=True)["preview"]["validation"]["before"]
-        conn.rollback()
-    assert before.get("overlap") == 1
