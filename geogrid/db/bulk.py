@@ -108,7 +108,12 @@ def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
         "x": ("float8send(q.x::float8)", ">f8"),
         "y": ("float8send(q.y::float8)", ">f8"),
     }
-    return fetch_packed(conn, fields, f"FROM ({sql}) AS q(id, x, y)", order="q.id")
+    # Sorted here, not by the server: its sort took half the query's time; the rows usually arrive in order.
+    frame = fetch_packed(conn, fields, f"FROM ({sql}) AS q(id, x, y)")
+    ids = frame["id"].to_numpy()
+    if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():
+        frame = frame.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+    return frame
 
 
 def query_frame(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
