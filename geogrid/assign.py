@@ -106,7 +106,7 @@ class GridIndex:
 
     @classmethod
     def load(cls, conn: Connection) -> GridIndex:
-        grids = fetch_geoms(conn, CURRENT_GRIDS_SQL)
+        grids = fetch_geoms(conn, CURRENT_GRIDS_SQL, binary=True)
         geoms = grids["geom"].to_numpy() if len(grids) else np.empty(0, dtype=object)
         return cls(grids["id"].to_numpy(dtype=np.int64), grids["code"].to_numpy(dtype=object), geoms)
 
