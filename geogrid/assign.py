@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -24,7 +25,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from geogrid.crs import metric_epsg
-from geogrid.db.bulk import copy_frame, copy_numeric, fetch_geoms, fetch_point_table, fetch_points, query_frame
+from geogrid.db.bulk import binary_rows, copy_binary, fetch_geoms, fetch_point_table, fetch_points, query_frame
 
 CURRENT_GRIDS_SQL = "SELECT id, code, ST_AsBinary(geom) AS wkb FROM grids WHERE valid_to IS NULL ORDER BY code"
 
@@ -147,6 +148,12 @@ class GridIndex:
         out[pts[first]] = grids[first]
         return out
 
+    def ids_or_zero(self, index: np.ndarray) -> np.ndarray:
+        """Grid ids for indices into this GridIndex, 0 where the index is -1 (a NULL in the caller's mask)."""
+        if not len(self.ids):
+            return np.zeros(len(index), dtype=np.int64)
+        return np.where(index >= 0, self.ids[np.maximum(index, 0)], 0)
+
     def ids_at(self, index: np.ndarray) -> list[int | None]:
         """Grid ids for indices into this GridIndex, None where the index is -1."""
         return [int(self.ids[i]) if i >= 0 else None for i in index]
@@ -178,61 +185,83 @@ class AssignmentReport:
     facilities_assigned: int
 
 
+SLICE = 131_072  # buildings tested at a time: the server stores one slice while the next is tested
+COLUMNS = ("building_id", "grid_id", "nearest_grid_id", "distance_m")
+
+
+@dataclass
+class _Found:
+    """What the assignment found for every building (index into the GridIndex, -1: none), filled slice by slice."""
+
+    inside: np.ndarray
+    outside: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    near: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    distance: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
 def assign_buildings(conn: Connection, grids: GridIndex | None = None) -> pd.DataFrame:
     """Recompute ``building_assignments`` for every building; returns the rows written."""
     grids = grids or GridIndex.load(conn)
     # Buildings may be read but not changed until the new assignment is written.
     conn.execute(text("LOCK TABLE buildings IN SHARE MODE"))
     pts = fetch_point_table(conn, "buildings")
-    x, y, ids = pts["x"].to_numpy(), pts["y"].to_numpy(), pts["id"].to_numpy()
-    inside = grids.containing(x, y)
-    ins, out = np.flatnonzero(inside >= 0), np.flatnonzero(inside < 0)
-    near, dist = grids.nearest(x[out], y[out])
-    outside = pd.DataFrame(
-        {
-            "building_id": ids[out],
-            "grid_id": None,
-            "nearest_grid_id": pd.array(grids.ids_at(near), dtype="Int64"),
-            "distance_m": dist,
-        }
+    ids = pts["id"].to_numpy()
+    found = _Found(np.full(len(ids), -1, dtype=np.int64))
+    _clear_assignments(conn)
+    copy_binary(
+        conn, "building_assignments", COLUMNS, _rows(grids, ids, pts["x"].to_numpy(), pts["y"].to_numpy(), found)
     )
-    grid_ids = grids.ids[inside[ins]]
-    _rewrite_assignments(
-        conn,
+    _index_assignments(conn)
+    ins = np.flatnonzero(found.inside >= 0)
+    return _rows_written(ids[ins], grids.ids[found.inside[ins]], ids[found.outside], grids, found)
+
+
+def _rows(grids: GridIndex, ids: np.ndarray, x: np.ndarray, y: np.ndarray, found: _Found) -> Iterator[bytes]:
+    """Binary COPY rows: the buildings inside a grid slice by slice (each sent while the next is tested), then
+    those outside with their nearest grid and distance (NULL where there is no grid at all)."""
+    for lo in range(0, len(ids), SLICE):
+        part = slice(lo, lo + SLICE)
+        found.inside[part] = grids.containing(x[part], y[part])
+        ins = np.flatnonzero(found.inside[part] >= 0)
+        grid_ids = grids.ids[found.inside[part][ins]]
+        cols = {"building_id": ("int8", ids[part][ins]), "grid_id": ("int4", grid_ids)}
+        yield binary_rows({**cols, "nearest_grid_id": ("int4", grid_ids), "distance_m": ("float8", np.zeros(len(ins)))})
+    found.outside = out = np.flatnonzero(found.inside < 0)
+    found.near, found.distance = grids.nearest(x[out], y[out])
+    none = np.ones(len(out), dtype=bool)
+    yield binary_rows(
         {
-            "building_id": ("int8", ids[ins]),
-            "grid_id": ("int4", grid_ids),
-            "nearest_grid_id": ("int4", grid_ids),
-            "distance_m": ("float8", np.zeros(len(ins))),
+            "building_id": ("int8", ids[out]),
+            "grid_id": ("int4", np.zeros(len(out), dtype=np.int64)),
+            "nearest_grid_id": ("int4", grids.ids_or_zero(found.near)),
+            "distance_m": ("float8", found.distance),
         },
-        outside,
+        nulls={"grid_id": none, "nearest_grid_id": found.near < 0, "distance_m": np.isnan(found.distance)},
     )
-    return _rows_written(ids[ins], grid_ids, outside)
 
 
-def _rows_written(building_ids: np.ndarray, grid_ids: np.ndarray, outside: pd.DataFrame) -> pd.DataFrame:
+def _rows_written(
+    building_ids: np.ndarray, grid_ids: np.ndarray, outside_ids: np.ndarray, grids: GridIndex, found: _Found
+) -> pd.DataFrame:
     """Buildings inside a grid, then those outside, as one frame (built from arrays: a million rows at once)."""
-    n, m = len(building_ids), len(outside)
-    grid = pd.arrays.IntegerArray(
-        np.concatenate([grid_ids, np.zeros(m, dtype=np.int64)]), np.concatenate([np.zeros(n, bool), np.ones(m, bool)])
-    )
-    near = outside["nearest_grid_id"].array
-    nearest = pd.arrays.IntegerArray(
-        np.concatenate([grid_ids, near.fillna(0).to_numpy(dtype=np.int64)]),
-        np.concatenate([np.zeros(n, bool), near.isna()]),
-    )
+    n, m = len(building_ids), len(outside_ids)
+    inside_mask = np.zeros(n, dtype=bool)
     return pd.DataFrame(
         {
-            "building_id": np.concatenate([building_ids, outside["building_id"].to_numpy(dtype=np.int64)]),
-            "grid_id": grid,
-            "nearest_grid_id": nearest,
-            "distance_m": np.concatenate([np.zeros(n), outside["distance_m"].to_numpy(dtype=float)]),
+            "building_id": np.concatenate([building_ids, outside_ids]),
+            "grid_id": pd.arrays.IntegerArray(
+                np.concatenate([grid_ids, np.zeros(m, dtype=np.int64)]), np.concatenate([inside_mask, np.ones(m, bool)])
+            ),
+            "nearest_grid_id": pd.arrays.IntegerArray(
+                np.concatenate([grid_ids, grids.ids_or_zero(found.near)]), np.concatenate([inside_mask, found.near < 0])
+            ),
+            "distance_m": np.concatenate([np.zeros(n), found.distance]),
         }
     )
 
 
-def _rewrite_assignments(conn: Connection, inside: dict, outside: pd.DataFrame) -> None:
-    """Replace the whole table: COPY without indexes or the foreign key, then rebuild the indexes once.
+def _clear_assignments(conn: Connection) -> None:
+    """Empty the table and drop its indexes and foreign key: rows are COPYed in bare, the indexes built once after.
 
     Checking the foreign key row by row costs more than the spatial work. TRUNCATE holds the table
     exclusively and the buildings are share-locked, so every id we write exists: the key is re-added
@@ -246,9 +275,9 @@ def _rewrite_assignments(conn: Connection, inside: dict, outside: pd.DataFrame) 
             "DROP INDEX IF EXISTS ix_building_assignments_grid_id"
         )
     )
-    copy_numeric(conn, "building_assignments", inside)
-    if len(outside):
-        copy_frame(conn, "building_assignments", outside, geometry=())
+
+
+def _index_assignments(conn: Connection) -> None:
     conn.execute(
         text(
             "ALTER TABLE building_assignments ADD CONSTRAINT building_assignments_pkey PRIMARY KEY (building_id), "

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 
 from geogrid.model import SRID
@@ -72,11 +73,37 @@ _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 _PG_TYPES = {"int8": ">i8", "int4": ">i4", "float8": ">f8"}
 
 
-def _row_dtype(columns: dict[str, str]) -> np.dtype:
+def binary_rows(columns: dict[str, tuple[str, np.ndarray]], nulls: dict[str, np.ndarray] | None = None) -> bytes:
+    """Numeric arrays (``{column: (pg type, array)}``) as rows of PostgreSQL's binary COPY format.
+
+    ``nulls``: a boolean mask per nullable column. Rows are grouped by which of their fields are NULL (a NULL is
+    a length of -1 and no value), so each group is one fixed-width NumPy record array: no per-row Python.
+    """
+    n = len(next(iter(columns.values()))[1]) if columns else 0
+    nulls = {name: np.asarray(mask, dtype=bool) for name, mask in (nulls or {}).items() if np.any(mask)}
+    if not nulls:
+        return _fixed_rows(columns, np.arange(n), ())
+    keys = list(nulls)
+    pattern = np.zeros(n, dtype=np.int64)
+    for bit, name in enumerate(keys):
+        pattern |= nulls[name].astype(np.int64) << bit
+    return b"".join(
+        _fixed_rows(columns, np.flatnonzero(pattern == p), [k for bit, k in enumerate(keys) if p >> bit & 1])
+        for p in np.unique(pattern)
+    )
+
+
+def _fixed_rows(columns: dict[str, tuple[str, np.ndarray]], at: np.ndarray, null: Sequence[str]) -> bytes:
     fields: list[tuple[str, str]] = [("_n", ">i2")]
-    for name, pg_type in columns.items():
-        fields += [(f"_len_{name}", ">i4"), (name, _PG_TYPES[pg_type])]
-    return np.dtype(fields)
+    for name, (pg, _) in columns.items():
+        fields += [(f"_len_{name}", ">i4")] + ([] if name in null else [(name, _PG_TYPES[pg])])
+    rows = np.empty(len(at), dtype=np.dtype(fields))
+    rows["_n"] = len(columns)
+    for name, (pg, values) in columns.items():
+        rows[f"_len_{name}"] = -1 if name in null else np.dtype(_PG_TYPES[pg]).itemsize
+        if name not in null:
+            rows[name] = np.asarray(values)[at]
+    return rows.tobytes()
 
 
 def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.ndarray]]) -> int:
@@ -84,17 +111,23 @@ def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.
 
     No text is formatted or parsed on either side: at a million rows this is several times faster than CSV.
     """
-    dtype = _row_dtype({name: pg for name, (pg, _) in columns.items()})
-    n = len(next(iter(columns.values()))[1]) if columns else 0
-    rows = np.empty(n, dtype=dtype)
-    rows["_n"] = len(columns)
-    for name, (pg, values) in columns.items():
-        rows[f"_len_{name}"] = np.dtype(_PG_TYPES[pg]).itemsize
-        rows[name] = values
+    copy_binary(conn, table, list(columns), [binary_rows(columns)])
+    return len(next(iter(columns.values()))[1]) if columns else 0
+
+
+def copy_binary(conn: Connection, table: str, columns: Sequence[str], chunks: Iterable[bytes]) -> None:
+    """COPY chunks of :func:`binary_rows` into ``table``, each sent by a worker thread as soon as it is made.
+
+    The server stores one chunk while the caller computes the next (``chunks`` may be a generator doing the
+    work): on two cores the COPY and the computation overlap instead of following each other.
+    """
     cursor = _driver(conn).cursor()
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
-        copy.write(_PGCOPY_HEADER + rows.tobytes() + b"\xff\xff")
-    return n
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        copy.write(_PGCOPY_HEADER)
+        for chunk in chunks:
+            copy.write(chunk)
+        copy.write(b"\xff\xff")
 
 
 def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
