@@ -1,8 +1,11 @@
 """Bulk assignment: every building to the grid that contains it, facilities likewise.
 
-Reading a million points out with COPY, testing them against the grids with a Shapely 2 STRtree and
-writing the narrow ``building_assignments`` table back with COPY is several times faster than an
-``UPDATE buildings ... FROM grids`` join, which rewrites every building row and its spatial indexes.
+Reading a million points out packed in one value per page range (read in parallel), testing them against
+the grids in memory and writing the narrow ``building_assignments`` table back with binary COPY is several
+times faster than an ``UPDATE buildings ... FROM grids`` join, which rewrites every building row and its
+spatial indexes. Where the time went at 1M buildings, and what each step saved: making a Point object per
+building (about a second: the cells and ``intersects_xy`` test coordinates), the server's sort of the points
+(sorted here), hex-encoded WKB of the grids (read binary), and the COPY waiting for the tests (they overlap).
 
 Boundary rule (shared with lookup and planning): a point on the boundary of several grids, or in their
 overlap, belongs to the covering grid with the lowest code. A building in no grid gets the nearest grid
