@@ -132,8 +132,8 @@ class GridIndex:
         if len(x) == 0 or len(self.ids) == 0:
             return out
         cells = self.cells
-        bounds = np.linspace(0, len(x), max(1, min(os.cpu_count() or 1, len(x) // 50_000)) + 1).astype(np.int64)
-        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+        cuts = np.linspace(0, len(x), max(1, min(os.cpu_count() or 1, len(x) // 50_000)) + 1).astype(np.int64)
+        spans = list(zip(cuts[:-1], cuts[1:], strict=True))
         with ThreadPoolExecutor(len(spans)) as pool:
             for (lo, hi), found in zip(
                 spans, pool.map(lambda s: self._containing(cells, x[s[0] : s[1]], y[s[0] : s[1]]), spans), strict=True

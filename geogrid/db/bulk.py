@@ -106,17 +106,10 @@ def _fixed_rows(columns: dict[str, tuple[str, np.ndarray]], at: np.ndarray, null
     return rows.tobytes()
 
 
-def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.ndarray]]) -> int:
-    """COPY NULL-free numeric arrays (``{column: (pg type, array)}``) in PostgreSQL's binary format.
-
-    No text is formatted or parsed on either side: at a million rows this is several times faster than CSV.
-    """
-    copy_binary(conn, table, list(columns), [binary_rows(columns)])
-    return len(next(iter(columns.values()))[1]) if columns else 0
-
-
 def copy_binary(conn: Connection, table: str, columns: Sequence[str], chunks: Iterable[bytes]) -> None:
     """COPY chunks of :func:`binary_rows` into ``table``, each sent by a worker thread as soon as it is made.
+
+    No text is formatted or parsed on either side: at a million rows several times faster than CSV.
 
     The server stores one chunk while the caller computes the next (``chunks`` may be a generator doing the
     work): on two cores the COPY and the computation overlap instead of following each other.
