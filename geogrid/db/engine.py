@@ -228,12 +228,14 @@ def reset_ready() -> None:
 
 def truncate_all(conn) -> list[str]:
     """Empty every table of ours in one statement (all or nothing): the model's and the derived ones that
-    topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names."""
+    topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names.
+    The data version's tables stay (:mod:`geogrid.db.versions`): the truncation is a change it counts."""
     tables = list(
         conn.scalars(
             text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log') ORDER BY tablename"
+                "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log', 'data_changes', "
+                "'data_version') ORDER BY tablename"
             )
         )
     )
