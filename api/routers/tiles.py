@@ -1,7 +1,7 @@
 """Vector tiles: ``/tiles/{layer}/{z}/{x}/{y}.pbf`` (Mapbox Vector Tile from PostGIS) and ``/tiles/{layer}.json``.
 
 A warm tile is answered on the event loop from memory (:class:`maps.tiles.TileCache`) once the data version is
-read (:class:`VersionReads`: one cheap statement in a worker thread, shared by the requests that arrived while
+read (:class:`VersionReads`: one cheap statement on the event loop, shared by the requests that arrived while
 it waited), so a write committed before a request is seen by it; only a cold tile is built in a worker thread.
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ReadConn
 from geogrid import db
-from geogrid.db.versions import DataVersion, data_version
+from geogrid.db.versions import QUERY, DataVersion, from_row
 from geogrid.settings import Settings, get_settings
 from maps import tiles
 
@@ -142,19 +142,15 @@ class WarmTiles:
         await send({"type": "http.response.body", "body": body})
 
 
-def _read_version() -> DataVersion | None:
-    with db.ready().connect() as conn:
-        return data_version(conn)
-
-
 class VersionReads:
-    """The data version for requests on the event loop. A request joins the next read that has not yet begun,
-    or begins one: the read's snapshot is taken after the request arrived, so it sees every write committed
-    before; one read in flight at a time, and every request that arrived meanwhile shares the next."""
+    """The data version for requests on the event loop, read on the loop over one connection of its own
+    (autocommit, no pool, no thread). A request joins the next read that has not yet begun, or begins one: the
+    read's snapshot is taken after the request arrived, so it sees every write committed before; one read is
+    in flight at a time, and every request that arrived meanwhile shares the next."""
 
-    def __init__(self, read: Callable[[], DataVersion | None]) -> None:
-        self._read = read
+    def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: psycopg.AsyncConnection | None = None
         self._next: asyncio.Future[DataVersion | None] | None = None  # not begun yet: new requests join it
         self._running = False
         self.reads = 0  # reads begun (tests and the benchmark compare it with requests)
@@ -162,35 +158,63 @@ class VersionReads:
     async def current(self) -> DataVersion | None:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop (a restarted server, a test client): start afresh
+            self._drop()
             self._loop, self._next, self._running = loop, None, False
         waiting = self._next
         if waiting is None:
             waiting = self._next = loop.create_future()
+            waiting.add_done_callback(_retrieved)
             if not self._running:
-                self._begin(loop)
+                self._running = True
+                loop.create_task(self._run(loop))
         return await asyncio.shield(waiting)
 
-    def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
-        waiting, self._next, self._running = self._next, None, True
-        self.reads += 1
-        read = loop.run_in_executor(None, self._read)
-        read.add_done_callback(lambda done: self._done(loop, waiting, done))
+    async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while self._next is not None and loop is self._loop:
+                waiting, self._next = self._next, None
+                self.reads += 1
+                try:
+                    found = await self._read()
+                except Exception as exc:  # the caller falls back to the ordinary path (503)  # noqa: BLE001
+                    self._drop()
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                else:
+                    if not waiting.done():
+                        waiting.set_result(found)
+        finally:
+            if loop is self._loop:
+                self._running = False
 
-    def _done(self, loop: asyncio.AbstractEventLoop, waiting, done: asyncio.Future) -> None:
-        if loop is not self._loop:
-            return
-        self._running = False
-        if waiting is not None and not waiting.done():
-            if done.exception() is not None:
-                waiting.set_exception(done.exception())
-            else:
-                waiting.set_result(done.result())
-        if self._next is not None:
-            self._begin(loop)
+    async def _read(self) -> DataVersion | None:
+        if self._conn is None or self._conn.closed:
+            settings = get_settings()
+            self._conn = await psycopg.AsyncConnection.connect(
+                db.ready().url.render_as_string(hide_password=False).replace("+psycopg", "", 1),
+                autocommit=True,
+                connect_timeout=max(2, settings.db_connect_timeout_s),
+            )
+        cursor = await self._conn.execute(QUERY)
+        row = await cursor.fetchone()
+        names = [column.name for column in cursor.description or ()]
+        return None if row is None else from_row(dict(zip(names, row, strict=True)))
+
+    def _drop(self) -> None:
+        """Close the connection without the loop (it may belong to a loop that is gone)."""
+        if self._conn is not None:
+            self._conn.pgconn.finish()
+            self._conn = None
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    """Mark a failed read's error as seen when nobody waits for it any more (no 'never retrieved' warning)."""
+    if not future.cancelled():
+        future.exception()
 
 
 warm = WarmTiles()
-versions = VersionReads(_read_version)
+versions = VersionReads()
 
 
 def _build(layer: str, z: int, x: int, y: int, version: DataVersion | None) -> tiles.Tile:

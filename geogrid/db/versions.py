@@ -37,11 +37,12 @@ Cost: one statement scanning at most about ``PRUNE_EVERY`` live rows plus the on
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
-VERSION_SQL = text(
+QUERY = (
     "SELECT v.epoch::text AS epoch, v.pruned + c.n AS changes, (v.pruned_sum + c.s)::text AS id_sum, "
     "pg_postmaster_start_time()::text AS started, pg_current_xact_id_if_assigned() IS NOT NULL AS dirty "
     "FROM data_version v, (SELECT count(*) AS n, coalesce(sum(id), 0) AS s FROM data_changes) c"
@@ -64,10 +65,14 @@ class DataVersion(NamedTuple):
 def data_version(conn: Connection) -> DataVersion | None:
     """The version the connection's snapshot sees; None inside a transaction that has written (its own
     uncommitted changes are visible to it alone) or when the totals row is missing."""
-    row = conn.execute(VERSION_SQL).first()
-    if row is None or row.dirty:
+    return from_row(conn.execute(text(QUERY)).mappings().first())
+
+
+def from_row(row: Mapping[Any, Any] | None) -> DataVersion | None:
+    """The version in a row of :data:`QUERY` (read by any driver)."""
+    if row is None or row["dirty"]:
         return None
-    return DataVersion(epoch=row.epoch, changes=int(row.changes), id_sum=row.id_sum, started=row.started)
+    return DataVersion(epoch=row["epoch"], changes=int(row["changes"]), id_sum=row["id_sum"], started=row["started"])
 
 
 def prune(conn: Connection) -> int:
