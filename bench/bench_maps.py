@@ -57,7 +57,7 @@ def _load(n: int) -> tuple[int, float]:
 
     from geogrid import db
     from geogrid.assign import assign_all
-    from geogrid.coverage.compute import compute_service_areas
+    from geogrid.coverage.compute import MODES, compute_service_areas
     from geogrid.demo import load_demo
 
     engine = db.ready()
@@ -68,9 +68,9 @@ def _load(n: int) -> tuple[int, float]:
             db.truncate_all(conn)  # as geogrid empties a database (the audit log is append-only)
             load_demo(conn, buildings=n)
             assign_all(conn)
-    with engine.begin() as conn:
-        if not conn.scalar(text("SELECT count(*) FROM service_areas")):  # stored as `geogrid compute` does
-            compute_service_areas(conn, ("circle",))
+    with engine.begin() as conn:  # stored as `geogrid compute` does: both modes (the page shows network ones)
+        if conn.scalar(text("SELECT count(DISTINCT mode) FROM service_areas")) < len(MODES):
+            compute_service_areas(conn)
     store_s = _store_coverage()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -173,7 +173,7 @@ def _drawn_in_tiles(urls) -> dict:
     import mapbox_vector_tile
 
     codes, areas = set(), set()
-    tiles = [u for u in urls if "/tiles/grids/" in u or "/tiles/service-areas/" in u]
+    tiles = [u for u in urls if "/tiles/grids/" in u or "/tiles/service-areas" in u]
     for body in (httpx.get(u, timeout=600).content for u in tiles):
         for name, layer in (mapbox_vector_tile.decode(body) if body else {}).items():
             for f in layer["features"]:

@@ -89,7 +89,9 @@ def machine() -> dict:
         0,
     )
     return {
-        "commit": git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--", ".") else ""),
+        # the code measured: results written by an earlier benchmark of the same run do not make it dirty
+        "commit": git("rev-parse", "--short", "HEAD")
+        + ("+dirty" if git("status", "--porcelain", "--", ".", ":!bench/results") else ""),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "memory_gib": round(mem_kb / 2**20, 1),

@@ -20,7 +20,7 @@ from geogrid.errors import GeogridError
 from geogrid.i18n import t
 from geogrid.model import SPECIAL_GROUPS
 from geogrid.settings import get_settings
-from maps import data, geojson
+from maps import data, geojson, tiles
 from maps.assets import localise
 from maps.elements import DataLayer, Finish, Setup, Title
 
@@ -149,8 +149,6 @@ def tile_summary(conn: Connection, measure: str) -> dict:
     """What the tiled page cannot add up from its grids (it never holds them all): the summary box and the
     legend's count per colour, from the same figures the grid tiles carry."""
     from bisect import bisect_right
-
-    from maps import tiles
 
     m = measures()[measure]
     figures = list(tiles.grid_figures(conn).values())
@@ -321,7 +319,8 @@ def coverage_page(
             else {"url": _url(opts, key, scope, grid=focus)}
         )
         if tiled_page and (key == "grids" or (key == "service-areas" and data._stored(conn, scope))):
-            source["tiles"] = f"{opts.tiles_url}/{key}/{{z}}/{{x}}/{{y}}.pbf"  # grids' GeoJSON: for search only
+            tile_key = key if key == "grids" else tiles.circle_key(scope.mode, scope.minutes)  # the circle drawn
+            source["tiles"] = f"{opts.tiles_url}/{tile_key}/{{z}}/{{x}}/{{y}}.pbf"  # grids' GeoJSON: for search only
         m.add_child(DataLayer(key, kind, name, show=show, **source, **options))
 
     _add_base(m, conn, scope, opts, embed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, text
 from geogrid.db.versions import DataVersion
 from geogrid.errors import NotFound
 from geogrid.i18n import t
+from geogrid.settings import get_settings
 from maps import cache
 
 EXTENT = 4096
@@ -107,7 +109,11 @@ class TileLayer:
     parts: tuple[tuple[str, str, dict[str, str]], ...]
     minzoom: int = 0
     needs_figures: bool = False
+    params: tuple[tuple[str, str | int], ...] = ()  # bound into every part's SQL
 
+
+AREA_FIELDS = {"facility_id": "Number", "name": "String", "kind": "String", "mode": "String", "minutes": "Number"}
+CIRCLE_KEY = re.compile(r"service-areas-(circle|network)-(\d{1,3})")
 
 LAYERS: dict[str, TileLayer] = {
     layer.key: layer
@@ -153,23 +159,7 @@ LAYERS: dict[str, TileLayer] = {
                 ),
             ),
         ),
-        TileLayer(
-            "service-areas",
-            "服务范围 service areas",
-            (
-                (
-                    "service_areas",
-                    SERVICE_AREAS,
-                    {
-                        "facility_id": "Number",
-                        "name": "String",
-                        "kind": "String",
-                        "mode": "String",
-                        "minutes": "Number",
-                    },
-                ),
-            ),
-        ),
+        TileLayer("service-areas", "服务范围 service areas", (("service_areas", SERVICE_AREAS, AREA_FIELDS),)),
         TileLayer(
             "base",
             "底图 base map",
@@ -191,10 +181,28 @@ def tile_sql(layer: TileLayer) -> str:
     return ENVELOPE + " SELECT " + " || ".join(_mvt(name, _strip(sql), fields) for name, sql, fields in layer.parts)
 
 
+def circle_key(mode: str, minutes: int) -> str:
+    """The tile layer of one circle's service areas, e.g. ``service-areas-network-5``."""
+    return f"service-areas-{mode}-{minutes}"
+
+
+def _circle_layer(mode: str, minutes: int) -> TileLayer:
+    """Service areas of one circle only, the one a page draws: the whole layer carries every radius in both
+    modes, six times the features, and the 15-minute network outlines are the largest of them."""
+    select = SERVICE_AREAS + " AND sa.mode = :mode AND sa.minutes = :minutes"
+    title = f"{minutes} 分钟服务范围 service areas ({mode})"
+    parts = (("service_areas", select, AREA_FIELDS),)
+    return TileLayer(circle_key(mode, minutes), title, parts, params=(("mode", mode), ("minutes", minutes)))
+
+
 def _layer(key: str) -> TileLayer:
-    if key not in LAYERS:
-        raise NotFound(t("unknown tile layer '{layer}': use one of {layers}", layer=key, layers=list(LAYERS)))
-    return LAYERS[key]
+    if key in LAYERS:
+        return LAYERS[key]
+    circle = CIRCLE_KEY.fullmatch(key)
+    if circle and int(circle[2]) in get_settings().circle_radius_m:
+        return _circle_layer(circle[1], int(circle[2]))
+    known = [*LAYERS, "service-areas-{circle|network}-{minutes}"]
+    raise NotFound(t("unknown tile layer '{layer}': use one of {layers}", layer=key, layers=known))
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -233,7 +241,7 @@ def build_tile(conn: Connection, key: str, z: int, x: int, y: int) -> bytes:
     """The tile's bytes straight from PostGIS (no cache)."""
     layer = _layer(key)
     check_tile(z, x, y)
-    params: dict = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT}
+    params: dict = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, **dict(layer.params)}
     if layer.needs_figures:
         params.update(_tile_figures(conn, params))
     return bytes(conn.scalar(text(tile_sql(layer)), params) or b"")

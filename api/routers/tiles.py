@@ -39,7 +39,7 @@ def _answer(request: Request, tile: tiles.Tile) -> Response:
     return Response(tile.body, media_type=MVT, headers=headers)
 
 
-TILE_PATH = re.compile(r"^/tiles/([a-z-]{1,20})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.pbf$")
+TILE_PATH = re.compile(r"^/tiles/([a-z0-9-]{1,32})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.pbf$")
 # Anything here sends the request the ordinary way: credentials (a role to identify), a body, a CORS origin.
 ORDINARY = frozenset((b"authorization", b"x-api-key", b"cookie", b"origin", b"content-length", b"transfer-encoding"))
 
@@ -228,7 +228,8 @@ def _build(layer: str, z: int, x: int, y: int, version: DataVersion | None) -> t
     responses={200: {"content": {MVT: {}}, "description": "a Mapbox Vector Tile (may be empty)"}},
 )
 async def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
-    """One vector tile: grids, buildings, facilities, service-areas or base (roads, water, railways, footprints)."""
+    """One vector tile: grids, buildings, facilities, service-areas (all circles, or one: service-areas-network-5)
+    or base (roads, water, railways, footprints)."""
     tiles.check_tile(z, x, y)
     version = await versions.current()
     cache.observe(version)

@@ -230,6 +230,30 @@ def test_coverage_over_http_against_distances_measured_here(street, database):
 # The tests below empty the database: every test of the sample street comes before them.
 
 
+def test_rosters_and_address_book_through_the_cli(street, tmp_path):
+    """``import staff|party-orgs|building-leaders|addresses`` from the files a street office keeps, then the
+    lookup of a book address names the worker and branch those files brought, and ``responsible`` the worker."""
+    code = next(iter(street["expected"]))  # the grid of building b0
+    b0 = street["buildings"][0]
+    files = {
+        "staff": "工号,姓名,角色,网格编码,联系电话\nS1,张网格,专职网格员,{code},13800000001\n",
+        "party-orgs": "党组织名称,级别,网格编码,书记,党员人数\n第一网格党支部,网格党支部,{code},吴书记,18\n",
+        "building-leaders": "姓名,角色,楼栋编号,联系户数,联系电话\n孙七,楼栋长,b0,40,13700000007\n",
+        "addresses": "编号,路,门牌号,经度,纬度\n1,长湖街,99号,{lon},{lat}\n",
+    }
+    for layer, body in files.items():
+        path = tmp_path / f"{layer}.csv"
+        path.write_text(body.format(code=code, lon=b0["lon"], lat=b0["lat"]), encoding="utf-8")
+        assert "1 rows read, 1 new" in geogrid("import", layer, str(path)).stderr
+    geogrid("compute")
+    answer = json.loads(geogrid("lookup", "长湖街99号").stdout)
+    assert answer["grid"]["code"] == code and answer["match"]["level"] == "address_book"
+    assert [s["name"] for s in answer["staff"]] == ["张网格"]
+    assert answer["party_org"]["name"] == "第一网格党支部"
+    assert "13800000001" not in json.dumps(answer)  # a lookup names the worker, never their phone
+    assert geogrid("responsible", code).stdout.startswith("专职网格员\t张网格\t")
+
+
 def test_import_osm_brings_buildings_pois_and_network(database, tmp_path):
     from tests.conftest import shared_data
 

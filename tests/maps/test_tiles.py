@@ -155,3 +155,33 @@ def test_warm_tile_answer_equals_the_ordinary_one(small_city, client):  # noqa: 
     assert client.get(url, headers={"X-API-Key": "gg_nonsense"}).status_code == 401  # credentials are checked
     assert client.get(url + "?x=1").content == ordinary.content
     assert tiles_router.warm.served == served
+
+
+def test_service_area_tiles_of_one_circle_hold_that_circle_only(small_city, client, monkeypatch):  # noqa: F811
+    """The city page asks for the circle it draws, not every radius in both modes (six times the bytes)."""
+    from geogrid.coverage.compute import compute_service_areas
+    from maps import cache, pages
+
+    with small_city.begin() as conn:
+        compute_service_areas(conn, ("circle",))
+        cache.clear(conn)
+    z, x, y = tile_of(116.315, 39.986, 12)
+
+    def drawn(key: str) -> set[tuple]:
+        layer = decode(client.get(f"/tiles/{key}/{z}/{x}/{y}.pbf").content).get("service_areas", {"features": []})
+        return {
+            (f["properties"]["facility_id"], f["properties"]["mode"], f["properties"]["minutes"])
+            for f in layer["features"]
+        }
+
+    every = drawn("service-areas")
+    assert {(mode, minutes) for _, mode, minutes in every} == {("circle", 5), ("circle", 10), ("circle", 15)}
+    for minutes in (5, 15):
+        assert drawn(f"service-areas-circle-{minutes}") == {a for a in every if a[2] == minutes}
+    assert drawn("service-areas-network-5") == set()  # none stored: an empty tile, not an error
+    for bad in ("service-areas-circle-7", "service-areas-walk-5", "service-areas-circle-"):
+        assert client.get(f"/tiles/{bad}/{z}/{x}/{y}.pbf").status_code == 404, bad
+    meta = tiles.TileJSON.model_validate(client.get("/tiles/service-areas-circle-5.json").json())
+    assert meta.tiles[0].endswith("/tiles/service-areas-circle-5/{z}/{x}/{y}.pbf")
+    monkeypatch.setattr(pages, "EMBED_MAX_GRIDS", 1)  # the city page at city scale: grids and areas as tiles
+    assert "/tiles/service-areas-circle-5/{z}/{x}/{y}.pbf" in client.get("/maps/coverage").text
