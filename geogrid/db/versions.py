@@ -28,11 +28,17 @@ Why it is sound:
 4. *Restarts and resets.* The rows and totals are ordinary WAL-logged data, so the version survives a
    restart (layers stored in ``map_layers`` are reused; a layer stored there committed after the writes it
    saw, so WAL replay never keeps it without them). Memory caches also key on the server's start time: with
-   ``synchronous_commit=off`` a crash can lose a commit and its ids be drawn again. ``geogrid db reset`` migrates again and draws a new random ``epoch``;
-   ``truncate_all`` leaves both tables alone (truncating the mapped tables is itself a change).
+   ``synchronous_commit=off`` a crash can lose a commit and its ids be drawn again. ``geogrid db reset``
+   migrates again and draws a new random ``epoch``; ``truncate_all`` leaves both tables alone (truncating the
+   mapped tables is itself a change).
 
-Cost: one statement scanning at most about ``PRUNE_EVERY`` live rows plus the one totals row
-(``python -m bench`` is not needed: ``tests/maps/test_data_versions.py`` times it).
+Why not ``lookup_changes`` (revision ``0016_lookup``): it answers "has anything changed since my one memory
+copy read the data" from ``max(id)`` plus the transactions that copy watched, and its prune deletes rows
+without keeping their count, so it yields no value two workers could share as a key (``map_layers``), and it
+watches other tables.
+
+Cost: one statement scanning at most about ``PRUNE_EVERY`` live rows plus the totals row; in
+``tests/maps/test_data_versions.py`` its median is about half that of the write-counter query it replaces.
 """
 
 from __future__ import annotations
