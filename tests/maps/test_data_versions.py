@@ -204,3 +204,40 @@ def test_the_version_survives_a_restart():
     finally:
         cluster.stop(settings, mode="immediate")
         subprocess.run(["rm", "-rf", str(home)], check=False)
+
+
+def test_tile_requests_share_version_reads_but_never_one_begun_before_they_arrived():
+    """The event loop's version reads (``api.routers.tiles.VersionReads``): requests that arrive together share
+    one read; a request arriving while a read runs waits for the next one (that read's snapshot may predate a
+    write acknowledged before the request was sent)."""
+    import asyncio
+
+    from api.routers.tiles import VersionReads
+
+    class Counted(VersionReads):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = asyncio.Event()
+            self.begun = 0
+
+        async def _read(self) -> DataVersion | None:
+            self.begun += 1
+            mine = self.begun
+            await self.gate.wait()
+            return DataVersion(epoch="e", changes=mine, id_sum="0", started="s")
+
+    async def scenario() -> None:
+        reads = Counted()
+        together = [asyncio.ensure_future(reads.current()) for _ in range(10)]
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the first read has begun and waits at the gate
+        late = asyncio.ensure_future(reads.current())
+        later = asyncio.ensure_future(reads.current())
+        await asyncio.sleep(0)
+        reads.gate.set()
+        first = await asyncio.gather(*together)
+        assert {v.changes for v in first if v is not None} == {1}
+        assert (await late).changes == (await later).changes == 2  # the next read, shared by both
+        assert reads.reads == 2
+
+    asyncio.run(scenario())
