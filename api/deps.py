@@ -9,13 +9,17 @@ error instead of holding a worker.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator
 from sqlalchemy import Connection, text
 
 from geogrid import db
+from geogrid.i18n import t
 from geogrid.settings import get_settings
 
 
@@ -47,3 +51,14 @@ Place = Annotated[
     str | None,
     Query(max_length=200, description="district, street, community or grid: code or name; the whole city when absent"),
 ]
+
+
+def written_date(value: object) -> object:
+    """Only YYYY-MM-DD is a date in a query: pydantic's lax mode read ``?until=0`` as a Unix time (1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(t("a date is written YYYY-MM-DD"))
+    return value
+
+
+# A date query parameter (``?until=``, ``?on=``): written YYYY-MM-DD or refused (422 naming the parameter).
+WrittenDate = Annotated[date | None, BeforeValidator(written_date)]

@@ -3,8 +3,9 @@
 Every contender does the same work: each building to the current grid that covers it, the lowest code where
 several do (points on shared edges), written to a narrow table of ``(building id, grid id)``:
 
-- ``geogrid``: :func:`geogrid.assign.assign_buildings` (binary COPY out, Shapely STRtree, COPY into
-  ``building_assignments``; it also finds the nearest grid of every building outside all grids, which no peer does);
+- ``geogrid``: :func:`geogrid.assign.assign_buildings` (points packed out, prepared polygons tested in memory,
+  binary COPY into ``building_assignments``; it also finds the nearest grid of every building outside all grids,
+  which no peer does);
 - ``sjoin_copy``: ``geopandas.read_postgis`` + ``sjoin(predicate="covered_by")`` + lowest code, written with
   COPY (the pandas documentation's ``psql_insert_copy`` method for ``to_sql``);
 - ``postgis_ctas``: one ``CREATE TABLE … AS SELECT`` with a ``LATERAL`` lookup of the lowest-code covering grid

@@ -3,7 +3,7 @@
 Both serve the demo city's grids from the same PostGIS, each as its users run it in one process: geogrid by
 ``geogrid serve`` (its defaults, access log included), tipg standalone under uvicorn over ``public.grids``
 (signed in as the application role); ``wrk`` cycles through every tile of zooms 14–16 that covers
-the city. geogrid keeps tiles in memory keyed by the data's write counters (:mod:`maps.tiles`), tipg builds
+the city. geogrid keeps tiles in memory keyed by the data version (:mod:`maps.tiles`), tipg builds
 every tile in PostGIS: ``first_pass_tiles_per_s`` asks every tile once in order (geogrid's cache empty),
 then ``wrk`` (32 connections) measures each warm. The base-map tiles (roads, water, railways, footprints)
 have no tipg equivalent and are reported on their own. Rounds are interleaved (the machine is shared), medians

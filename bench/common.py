@@ -58,12 +58,8 @@ def load_city(buildings: int | None, analyse: tuple[str, ...] = ("buildings", "g
 
 def median_timed(fn: Callable[[], T], rounds: int) -> tuple[float, T]:
     """The median of ``rounds`` timings (one call is at the mercy of a shared machine) and the last result."""
-    times: list[float] = []
-    out: T | None = None
-    for _ in range(rounds):
-        seconds, out = timed(fn)
-        times.append(seconds)
-    return sorted(times)[rounds // 2], out  # type: ignore[return-value]
+    runs = [timed(fn) for _ in range(max(1, rounds))]
+    return sorted(seconds for seconds, _ in runs)[len(runs) // 2], runs[-1][1]
 
 
 def goal(name: str, value: float, target: float, *, at_least: bool = True, unit: str = "×") -> dict:

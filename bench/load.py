@@ -110,10 +110,16 @@ def wrk(base: str, paths: list[str], seconds: int, pids: list[int] | None = None
         value, unit = found.groups()
         return round(float(value) * _UNITS[unit], 2)
 
+    def number(pattern: str) -> str:
+        found = re.search(pattern, out)
+        if found is None:
+            raise RuntimeError(f"wrk printed no {pattern!r}: {out[-500:]}")
+        return found.group(1)
+
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    requests = int(number(r"(\d+) requests in"))
     return {
-        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "requests_per_s": float(number(r"Requests/sec:\s+([\d.]+)")),
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
         "requests": requests,

@@ -229,7 +229,9 @@ class Settings(BaseSettings):
 def env_name(field: str) -> str:
     """The environment variable a field is read from (``walk_speed_m_per_min`` → ``GEOGRID_WALK_SPEED``)."""
     alias = Settings.model_fields[field].validation_alias
-    return alias.choices[0] if isinstance(alias, AliasChoices) else PREFIX + field.upper()  # type: ignore[return-value]
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return PREFIX + field.upper()
 
 
 def _setting_error(exc: ValidationError) -> SettingError:
@@ -240,7 +242,8 @@ def _setting_error(exc: ValidationError) -> SettingError:
         field = next((f for f in Settings.model_fields if env_name(f) == field), field)
     info = Settings.model_fields.get(field)
     name = env_name(field) if info else field
-    form = (info.json_schema_extra or {}).get("form", "") if info else ""  # type: ignore[union-attr]
+    extra = info.json_schema_extra if info else None
+    form = str(extra.get("form", "")) if isinstance(extra, dict) else ""
     value = err.get("input", "")
     return SettingError(
         f"环境变量 {name} 的值 '{value}' 无法识别，格式应如 '{form}' "

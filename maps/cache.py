@@ -1,10 +1,11 @@
 """Rendered layers cached in process and in PostGIS, invalidated by any write to the tables they read.
 
 A city's grid layer takes seconds to compute (a million buildings tested against the service areas) but
-changes only when data does. The key includes a fingerprint of PostgreSQL's per-table write counters
-(``pg_stat_user_tables``) and the server's start time (counters are lost after a crash, so counters from
-before it must never match), so an import, a reassignment or a recomputed service area makes the next
-request recompute. PostgreSQL publishes those counters within about a second of a commit.
+changes only when data does. The key includes the data version (:mod:`geogrid.db.versions`): a write to any of
+``TABLES`` changes it in the writer's own transaction, so the first request whose snapshot sees a write also
+sees a new version and recomputes; nothing waits for statistics to be published. The version is read before
+the layer is computed, so a layer is never stored under a version newer than its data. A transaction with
+writes of its own gets no version and caches nothing.
 
 :func:`cached` keeps any value in this process; :func:`cached_bytes` also keeps prepared bytes in the
 ``map_layers`` table (revision ``0004_map_layers``), one row per key, so other API workers and a restarted
@@ -14,7 +15,6 @@ instead of starting a second one.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -22,6 +22,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geogrid.db.versions import DataVersion, data_version
+
+# The tables maps read: each has the data version's triggers (revision 0018_data_versions; a test checks it).
 TABLES = (
     "grids",
     "admin_areas",
@@ -32,6 +35,7 @@ TABLES = (
     "service_areas",
     "staff",
     "staff_assignments",
+    "party_orgs",
     "base_features",
     "compounds",
 )
@@ -43,18 +47,9 @@ _entries: OrderedDict[Hashable, Any] = OrderedDict()
 _building: dict[Hashable, threading.Lock] = {}
 
 
-def fingerprint(conn: Connection) -> tuple:
-    """Write counters of every table a map reads: they change whenever any of those tables does. A TRUNCATE
-    counts no rows but gives the table a new file; ``n_live_tup`` is left out (autovacuum moves it)."""
-    rows = conn.execute(
-        text(
-            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, pg_relation_filenode(relid) "
-            "FROM pg_stat_user_tables WHERE relname = ANY(:t) ORDER BY relname"
-        ),
-        {"t": list(TABLES)},
-    ).all()
-    started = conn.scalar(text("SELECT pg_postmaster_start_time()"))
-    return (str(started),) + tuple(tuple(r) for r in rows)
+def fingerprint(conn: Connection) -> DataVersion | None:
+    """The state of the data this connection's snapshot sees (None: nothing may be cached, see above)."""
+    return data_version(conn)
 
 
 def _remember(full: Hashable, value: Any) -> None:
@@ -82,17 +77,16 @@ def _key_lock(full: Hashable) -> threading.Lock:
 
 def cached(conn: Connection, key: Hashable, compute: Callable[[], Any]) -> Any:
     """``compute()`` once per key and state of the data; the least recently used entries are dropped."""
-    full = (key, fingerprint(conn))
+    version = fingerprint(conn)
+    if version is None:
+        return compute()
+    full = (key, version)
     with _key_lock(full):
         hit, value = _recall(full)
         if not hit:
             value = compute()
             _remember(full, value)
     return value
-
-
-def _digest(value: Hashable) -> str:
-    return hashlib.sha1(repr(value).encode()).hexdigest()
 
 
 def _load(conn: Connection, key: str, fp: str) -> Prepared | None:
@@ -124,13 +118,15 @@ def cached_bytes(
 ) -> Prepared:
     """Prepared bytes from this process, else from ``map_layers``, else ``compute()``d and stored in both
     (in this process only unless ``persist``)."""
-    fp = fingerprint(conn)
-    full = (key, fp)
+    version = fingerprint(conn)
+    if version is None:
+        return compute()
+    full = (key, version)
     with _key_lock(full):
         hit, value = _recall(full)
         if hit:
             return value
-        db_key, db_fp = repr(key), _digest(fp)
+        db_key, db_fp = repr(key), version.key()
         value = _load(conn, db_key, db_fp) if persist else None
         if value is None:
             value = compute()
@@ -142,9 +138,12 @@ def cached_bytes(
 
 def is_prepared(conn: Connection, key: Hashable) -> bool:
     """True when ``map_layers`` holds this key for the current state of the data."""
-    return conn.scalar(
-        text("SELECT EXISTS (SELECT 1 FROM map_layers WHERE key = :k AND fingerprint = :f)"),
-        {"k": repr(key), "f": _digest(fingerprint(conn))},
+    version = fingerprint(conn)
+    return version is not None and bool(
+        conn.scalar(
+            text("SELECT EXISTS (SELECT 1 FROM map_layers WHERE key = :k AND fingerprint = :f)"),
+            {"k": repr(key), "f": version.key()},
+        )
     )
 
 

@@ -1,8 +1,8 @@
 """Map layers as served: bytes (and their gzip) cached by :mod:`maps.cache`, prepared before the first viewer.
 
 The city map is the slow one (21k grids, a million buildings: seconds of building). Its shown layers are
-built in the background when the API starts and again whenever the data changes (once the write counters
-have settled), and stored in PostGIS, so the first viewer after ``geogrid compute`` or after a restart, on
+built in the background when the API starts and again whenever the data changes (once the data version has
+stayed the same for one poll, so a burst of imports is prepared once), and stored in PostGIS, so the first viewer after ``geogrid compute`` or after a restart, on
 any worker, reads prepared bytes instead of waiting for them. Only the city scope is prepared ahead: smaller
 maps embed their layers and build in well under a second. Workers take turns through an advisory lock.
 """
@@ -16,6 +16,7 @@ import time
 
 from sqlalchemy import Connection, Engine, text
 
+from geogrid.db.versions import DataVersion
 from geogrid.errors import GeogridError
 from geogrid.i18n import t
 from maps import cache, data, geojson, pages
@@ -97,7 +98,7 @@ class Warmer:
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.prepared_for: tuple | None = None  # fingerprint the layers were last prepared at
+        self.prepared_for: DataVersion | None = None  # data version the layers were last prepared at
         self.last_seconds: float | None = None  # how long the last preparation took
 
     def start(self) -> None:

@@ -1,10 +1,10 @@
 """Mapbox vector tiles from PostGIS (``ST_AsMVT``): grids, buildings, facilities, service areas and the base map.
 
 Each layer is one SQL statement over the tile envelope (``ST_TileEnvelope``, Web Mercator), so PostGIS clips
-and quantises; Python only caches the bytes. A tile is kept in this process keyed by the write counters of
-the tables maps read (:func:`maps.cache.fingerprint`, checked at most every ``FINGERPRINT_TTL_S``), so an
-import, a reassignment or a recomputed service area makes the next request rebuild it, and a warm tile is a
-dictionary look-up. Grid figures (households, coverage share) are the ones the folium maps show
+and quantises; Python only caches the bytes. A tile is kept in this process keyed by the data version of the
+tables maps read (:func:`maps.cache.fingerprint`, read for every request: one cheap statement), so an import, a
+reassignment or a recomputed service area makes the very next request rebuild it, and a warm tile is a version
+read and a dictionary look-up. Grid figures (households, coverage share) are the ones the folium maps show
 (:func:`maps.data.grids` for the whole city, cached the same way), handed to SQL as arrays.
 
 Tiles are in WGS84 / Web Mercator: with a GCJ-02 tile source the folium pages embed shifted GeoJSON instead.
@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import re
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
@@ -25,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
+from geogrid.db.versions import DataVersion
 from geogrid.errors import NotFound
 from geogrid.i18n import t
 from geogrid.settings import get_settings
@@ -33,8 +33,6 @@ from maps import cache
 EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
-FINGERPRINT_TTL_S = 1.0  # PostgreSQL publishes its write counters about a second after a commit anyway
-FINGERPRINT_GRACE_S = 1.0  # a warm tile may be served this much past the TTL while the re-read runs
 MAX_TILES = 20_000  # tiles kept in memory (a few kB each)
 GZIP_MIN_BYTES = 256  # smaller tiles are sent as they are
 
@@ -264,67 +262,67 @@ class Tile:
 
 
 class TileCache:
-    """Tiles in memory, keyed by the state of the data; the fingerprint is re-read at most once a second."""
+    """Tiles in memory, keyed by the data version. Only the newest version seen keeps tiles: a newer one drops
+    the rest (an older state's tiles are never served again)."""
 
-    def __init__(self, max_tiles: int = MAX_TILES, ttl_s: float = FINGERPRINT_TTL_S) -> None:
-        self.max_tiles, self.ttl_s = max_tiles, ttl_s
+    def __init__(self, max_tiles: int = MAX_TILES) -> None:
+        self.max_tiles = max_tiles
         self._tiles: OrderedDict[tuple, Tile] = OrderedDict()
         self._lock = threading.Lock()
-        self._fp: tuple | None = None
-        self._fp_at = 0.0
-        self.refreshing = False  # a re-read of the fingerprint is under way (see api.routers.tiles)
+        self._version: DataVersion | None = None
         self.hits = self.misses = 0
 
-    def fingerprint_fresh(self) -> tuple | None:
-        """The remembered data state while it is younger than the TTL (no database needed), else None."""
-        return self._fp if time.monotonic() - self._fp_at < self.ttl_s else None
-
-    def fingerprint_usable(self) -> tuple[tuple | None, bool]:
-        """The remembered state while usable (younger than TTL + grace), and whether it is due a re-read."""
-        age = time.monotonic() - self._fp_at
-        return (self._fp if age < self.ttl_s + FINGERPRINT_GRACE_S else None), age >= self.ttl_s
-
-    def refresh(self, conn: Connection) -> tuple:
-        fp = cache.fingerprint(conn)
+    def observe(self, version: DataVersion | None) -> None:
+        """Note a version just read: a newer one (or one of another database or server start) replaces the
+        remembered one and its tiles; an older one, read by a slower request, changes nothing."""
+        if version is None:
+            return
         with self._lock:
-            if fp != self._fp:
-                self._tiles.clear()  # an older state's tiles are never served again
-            self._fp, self._fp_at = fp, time.monotonic()
-        return fp
+            now = self._version
+            if now is not None and (now.epoch, now.started) == (version.epoch, version.started):
+                if version.changes <= now.changes:
+                    return
+            self._tiles.clear()
+            self._version = version
 
-    def get(self, fp: tuple, key: str, z: int, x: int, y: int) -> Tile | None:
+    def get(self, version: DataVersion, key: str, z: int, x: int, y: int) -> Tile | None:
         with self._lock:
-            tile = self._tiles.get((fp, key, z, x, y))
+            tile = self._tiles.get((version, key, z, x, y))
             if tile is not None:
-                self._tiles.move_to_end((fp, key, z, x, y))
+                self._tiles.move_to_end((version, key, z, x, y))
                 self.hits += 1
             return tile
 
-    def put(self, fp: tuple, key: str, z: int, x: int, y: int, tile: Tile) -> None:
+    def put(self, version: DataVersion, key: str, z: int, x: int, y: int, tile: Tile) -> None:
         with self._lock:
             self.misses += 1
-            if fp != self._fp:
+            if version != self._version:
                 return
-            self._tiles[(fp, key, z, x, y)] = tile
+            self._tiles[(version, key, z, x, y)] = tile
             while len(self._tiles) > self.max_tiles:
                 self._tiles.popitem(last=False)
 
-    def tile(self, conn: Connection, key: str, z: int, x: int, y: int) -> Tile:
-        """The tile from memory when the data has not changed, else built and remembered."""
+    def tile(self, conn: Connection, key: str, z: int, x: int, y: int, version: DataVersion | None = None) -> Tile:
+        """The tile from memory when the data has not changed, else built (after the version was read, so never
+        older than it) and remembered. ``version``: one read on another connection just before."""
         _layer(key)
         check_tile(z, x, y)
-        fp = self.fingerprint_fresh() or self.refresh(conn)
-        found = self.get(fp, key, z, x, y)
+        if version is None:
+            version = cache.fingerprint(conn)
+            self.observe(version)
+        if version is None:  # this transaction has written: its tile is its own
+            return Tile.pack(build_tile(conn, key, z, x, y))
+        found = self.get(version, key, z, x, y)
         if found is not None:
             return found
         built = Tile.pack(build_tile(conn, key, z, x, y))
-        self.put(fp, key, z, x, y, built)
+        self.put(version, key, z, x, y, built)
         return built
 
     def clear(self) -> None:
         with self._lock:
             self._tiles.clear()
-            self._fp, self._fp_at = None, 0.0
+            self._version = None
 
 
 def bounds(conn: Connection) -> list[float]:

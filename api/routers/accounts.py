@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
-from datetime import date
 from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from api import security
-from api.deps import ReadConn, WriteConn
+from api.deps import ReadConn, WriteConn, WrittenDate
 from api.responses import Account, AccountListed, Disabled, Me, NewKey, RevokedKey, SignedOut
 from api.security import CSRF_COOKIE, LIMITER, SESSION_COOKIE, CurrentUser, MaybeUser
 from geogrid import db
@@ -167,14 +165,7 @@ def me(who: MaybeUser) -> Me:
     return Me(name=who.name, role=who.role, via=who.via, areas=list(who.areas), csrf=who.csrf)
 
 
-def _written_date(value: object) -> object:
-    """Only YYYY-MM-DD is a date here: pydantic's lax mode read ``?until=0`` as a Unix time (1970-01-01)."""
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError(t("a date is written YYYY-MM-DD"))
-    return value
-
-
-WrittenDate = Annotated[date | None, BeforeValidator(_written_date), Query(description="YYYY-MM-DD")]
+AuditDate = Annotated[WrittenDate, Query(description="YYYY-MM-DD")]
 
 
 @router.get("/audit")
@@ -183,8 +174,8 @@ def get_audit(
     area: Annotated[str | None, Query(max_length=32, description="Street or community code (prefix).")] = None,
     user: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: WrittenDate = None,
-    until: WrittenDate = None,
+    since: AuditDate = None,
+    until: AuditDate = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[audit.AuditEntry]:
     """Who wrote what, when and from where, newest first."""

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp
 from tipg.collections import register_collection_catalog
 from tipg.database import connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
@@ -39,6 +41,13 @@ def _db_settings() -> DatabaseSettings:
     return DatabaseSettings(schemas=[SCHEMA], exclude_function_schemas=[SCHEMA], functions=[], datetime_extent=False)
 
 
+async def _update_catalog(app: ASGIApp, **kwargs: Any) -> None:
+    """tipg's catalog update under the signature its middleware declares (it hands over ``request.app``: ours)."""
+    if not isinstance(app, FastAPI):
+        raise TypeError(f"tipg's catalog belongs to a FastAPI app, not {type(app).__name__}")
+    await register_collection_catalog(app, **kwargs)
+
+
 def _tipg_app() -> FastAPI:
     app = FastAPI(title=TITLE, openapi_url="/api", docs_url=None)
 
@@ -49,8 +58,8 @@ def _tipg_app() -> FastAPI:
 
     app.include_router(Endpoints(title=TITLE, with_tiles_viewer=False).router)
     app.add_middleware(
-        CatalogUpdateMiddleware,  # type: ignore[arg-type]  # tipg's own function against its own protocol
-        func=register_collection_catalog,  # type: ignore[arg-type]
+        CatalogUpdateMiddleware,  # type: ignore[arg-type]  # tipg's __init__ takes `app` by name; Starlette's protocol wants it positional-only
+        func=_update_catalog,
         ttl=CATALOG_TTL_S,
         db_settings=_db_settings(),
     )

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, text
 
 from api import security
-from api.deps import WriteConn
+from api.deps import WriteConn, WrittenDate
 from api.security import CurrentUser
 from geogrid import db
 from geogrid.accounts.scope import check_grids
@@ -92,7 +92,7 @@ def assignment_end(assignment_id: Id, body: EndAssignment, who: CurrentUser) -> 
 
 @router.get("/grids/{code}/responsible", response_model=Responsible)
 def grid_responsible(
-    code: str, on: date | None = Query(None, description="The date (today by default).")
+    code: str, on: Annotated[WrittenDate, Query(description="YYYY-MM-DD (today by default)")] = None
 ) -> Responsible:
     """Who was responsible for the grid on a date, from the dated assignments (retired grids too)."""
     with db.ready().connect() as conn:

@@ -1,7 +1,8 @@
 """Vector tiles: ``/tiles/{layer}/{z}/{x}/{y}.pbf`` (Mapbox Vector Tile from PostGIS) and ``/tiles/{layer}.json``.
 
-A warm tile is answered on the event loop from memory (:class:`maps.tiles.TileCache`); only a cold tile or a
-stale data fingerprint (re-read at most once a second) goes to a worker thread and PostGIS.
+A warm tile is answered on the event loop from memory (:class:`maps.tiles.TileCache`) once the data version is
+read (:class:`VersionReads`: one cheap statement on the event loop, shared by the requests that arrived while
+it waited), so a write committed before a request is seen by it; only a cold tile is built in a worker thread.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import re
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ReadConn
 from geogrid import db
+from geogrid.db.versions import QUERY, DataVersion, from_row
 from geogrid.settings import Settings, get_settings
 from maps import tiles
 
@@ -49,9 +52,8 @@ class WarmTiles:
     credentials, body or Origin, a Host the host check accepts, and tiles readable anonymously under
     ``GEOGRID_PUBLIC`` (the table :func:`api.security.authorize` applies, same decision). The security headers
     are the ones :class:`api.hardening.SecurityHeaders` adds. Anything else, including a refused caller, goes
-    the ordinary way and gets the ordinary answer. The data's fingerprint is re-read in a worker thread once a
-    second while a warm tile may still be served from the state read a moment ago (at most
-    ``FINGERPRINT_GRACE_S`` longer), so no request waits for it.
+    the ordinary way and gets the ordinary answer. Every request waits for a data version read that began after
+    it arrived (:class:`VersionReads`), so a tile is never older than the writes committed before it was asked.
     """
 
     def __init__(self) -> None:
@@ -98,11 +100,7 @@ class WarmTiles:
         settings = get_settings()
         if settings is not self._for:
             self._configure(settings)
-        fp, due = cache.fingerprint_usable()
-        if due and not cache.refreshing:
-            cache.refreshing = True
-            asyncio.get_running_loop().run_in_executor(None, _refresh)
-        if fp is None or not self._public:
+        if not self._public:
             return False
         host = inm = accept = None
         for name, value in scope["headers"]:
@@ -116,7 +114,14 @@ class WarmTiles:
                 accept = value
         if not self._host_ok(host):
             return False
-        found = cache.get(fp, match[1], int(match[2]), int(match[3]), int(match[4]))
+        try:
+            version = await versions.current()
+        except Exception:  # the ordinary path meets the same failure and answers it (503)  # noqa: BLE001
+            return False
+        cache.observe(version)
+        if version is None:
+            return False
+        found = cache.get(version, match[1], int(match[2]), int(match[3]), int(match[4]))
         if found is None:
             return False
         self.served += 1
@@ -137,23 +142,84 @@ class WarmTiles:
         await send({"type": "http.response.body", "body": body})
 
 
+class VersionReads:
+    """The data version for requests on the event loop, read on the loop over one connection of its own
+    (autocommit, no pool, no thread). A request joins the next read that has not yet begun, or begins one: the
+    read's snapshot is taken after the request arrived, so it sees every write committed before; one read is
+    in flight at a time, and every request that arrived meanwhile shares the next."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: psycopg.AsyncConnection | None = None
+        self._next: asyncio.Future[DataVersion | None] | None = None  # not begun yet: new requests join it
+        self._running = False
+        self.reads = 0  # reads begun (tests and the benchmark compare it with requests)
+
+    async def current(self) -> DataVersion | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (a restarted server, a test client): start afresh
+            self._drop()
+            self._loop, self._next, self._running = loop, None, False
+        waiting = self._next
+        if waiting is None:
+            waiting = self._next = loop.create_future()
+            waiting.add_done_callback(_retrieved)
+            if not self._running:
+                self._running = True
+                loop.create_task(self._run(loop))
+        return await asyncio.shield(waiting)
+
+    async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while self._next is not None and loop is self._loop:
+                waiting, self._next = self._next, None
+                self.reads += 1
+                try:
+                    found = await self._read()
+                except Exception as exc:  # the caller falls back to the ordinary path (503)  # noqa: BLE001
+                    self._drop()
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                else:
+                    if not waiting.done():
+                        waiting.set_result(found)
+        finally:
+            if loop is self._loop:
+                self._running = False
+
+    async def _read(self) -> DataVersion | None:
+        if self._conn is None or self._conn.closed:
+            settings = get_settings()
+            self._conn = await psycopg.AsyncConnection.connect(
+                db.ready().url.render_as_string(hide_password=False).replace("+psycopg", "", 1),
+                autocommit=True,
+                connect_timeout=max(2, settings.db_connect_timeout_s),
+            )
+        cursor = await self._conn.execute(QUERY)
+        row = await cursor.fetchone()
+        names = [column.name for column in cursor.description or ()]
+        return None if row is None else from_row(dict(zip(names, row, strict=True)))
+
+    def _drop(self) -> None:
+        """Close the connection without the loop (it may belong to a loop that is gone)."""
+        if self._conn is not None:
+            self._conn.pgconn.finish()
+            self._conn = None
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    """Mark a failed read's error as seen when nobody waits for it any more (no 'never retrieved' warning)."""
+    if not future.cancelled():
+        future.exception()
+
+
 warm = WarmTiles()
+versions = VersionReads()
 
 
-def _refresh() -> None:
-    """Re-read the data's fingerprint (a worker thread); the next warm request uses it."""
-    try:
-        with db.ready().connect() as conn:
-            cache.refresh(conn)
-    except Exception:  # the ordinary path meets the same failure and answers it (503)  # noqa: BLE001
-        pass
-    finally:
-        cache.refreshing = False
-
-
-def _build(layer: str, z: int, x: int, y: int) -> tiles.Tile:
+def _build(layer: str, z: int, x: int, y: int, version: DataVersion | None) -> tiles.Tile:
     with db.ready().connect() as conn:
-        return cache.tile(conn, layer, z, x, y)
+        return cache.tile(conn, layer, z, x, y, version)
 
 
 @router.get(
@@ -164,13 +230,14 @@ def _build(layer: str, z: int, x: int, y: int) -> tiles.Tile:
 async def tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
     """One vector tile: grids, buildings, facilities, service-areas (all circles, or one: service-areas-network-5)
     or base (roads, water, railways, footprints)."""
-    fp = cache.fingerprint_fresh()
-    if fp is not None:
-        tiles.check_tile(z, x, y)
-        found = cache.get(fp, layer, z, x, y)
+    tiles.check_tile(z, x, y)
+    version = await versions.current()
+    cache.observe(version)
+    if version is not None:
+        found = cache.get(version, layer, z, x, y)
         if found is not None:
             return _answer(request, found)
-    return _answer(request, await run_in_threadpool(_build, layer, z, x, y))
+    return _answer(request, await run_in_threadpool(_build, layer, z, x, y, version))
 
 
 @router.get("/tiles/{layer}.json", response_model=tiles.TileJSON)

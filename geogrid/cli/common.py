@@ -66,8 +66,8 @@ def _fold_help_text() -> None:
     from typer import rich_utils
 
     make = getattr(rich_utils, "_make_rich_text", None)
-    if make is None or getattr(make, "folds", False):
-        return
+    if make is None or make.__qualname__ == f"{_fold_help_text.__qualname__}.<locals>.make_folding":
+        return  # missing, or folding already (this module imported again)
 
     def make_folding(*args: Any, **kwargs: Any) -> Any:
         text = make(*args, **kwargs)
@@ -75,5 +75,4 @@ def _fold_help_text() -> None:
             text.overflow = "fold"
         return text
 
-    make_folding.folds = True  # type: ignore[attr-defined]
     rich_utils._make_rich_text = make_folding

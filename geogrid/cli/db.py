@@ -60,6 +60,26 @@ def url() -> None:
     typer.echo(_settings().url.replace("+psycopg", ""))
 
 
+@db_app.command(
+    help=t(
+        "Prepare an external PostgreSQL (docker-compose's) as the embedded cluster is: as its superuser, create "
+        "the roles geogrid_app and geogrid_read, then migrate as geogrid_app and lock the audit log."
+    )
+)
+def init(
+    superuser_url: str = typer.Option(
+        ..., envvar="GEOGRID_SUPERUSER_URL", help=t("The superuser's URL (postgresql://user:pass@host:5432/db).")
+    ),
+    read_password: str | None = typer.Option(
+        None, envvar="GEOGRID_READ_PASSWORD", help=t("Password of geogrid_read (none: it cannot sign in).")
+    ),
+) -> None:
+    from geogrid.db.init import init_external
+
+    init_external(_settings(), superuser_url, read_password)
+    console.print(t("roles geogrid_app and geogrid_read ready; database migrated"))
+
+
 @db_app.command(help=t("Drop every table and migrate again: all data is lost."))
 def reset(yes: bool = typer.Option(False, "--yes", "-y", help=t("Do not ask for confirmation."))) -> None:
     if not yes:

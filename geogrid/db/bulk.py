@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 
 from geogrid.model import SRID
@@ -72,29 +73,54 @@ _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 _PG_TYPES = {"int8": ">i8", "int4": ">i4", "float8": ">f8"}
 
 
-def _row_dtype(columns: dict[str, str]) -> np.dtype:
-    fields: list[tuple[str, str]] = [("_n", ">i2")]
-    for name, pg_type in columns.items():
-        fields += [(f"_len_{name}", ">i4"), (name, _PG_TYPES[pg_type])]
-    return np.dtype(fields)
+def binary_rows(columns: dict[str, tuple[str, np.ndarray]], nulls: dict[str, np.ndarray] | None = None) -> bytes:
+    """Numeric arrays (``{column: (pg type, array)}``) as rows of PostgreSQL's binary COPY format.
 
-
-def copy_numeric(conn: Connection, table: str, columns: dict[str, tuple[str, np.ndarray]]) -> int:
-    """COPY NULL-free numeric arrays (``{column: (pg type, array)}``) in PostgreSQL's binary format.
-
-    No text is formatted or parsed on either side: at a million rows this is several times faster than CSV.
+    ``nulls``: a boolean mask per nullable column. Rows are grouped by which of their fields are NULL (a NULL is
+    a length of -1 and no value), so each group is one fixed-width NumPy record array: no per-row Python.
     """
-    dtype = _row_dtype({name: pg for name, (pg, _) in columns.items()})
     n = len(next(iter(columns.values()))[1]) if columns else 0
-    rows = np.empty(n, dtype=dtype)
+    nulls = {name: np.asarray(mask, dtype=bool) for name, mask in (nulls or {}).items() if np.any(mask)}
+    if not nulls:
+        return _fixed_rows(columns, np.arange(n), ())
+    keys = list(nulls)
+    pattern = np.zeros(n, dtype=np.int64)
+    for bit, name in enumerate(keys):
+        pattern |= nulls[name].astype(np.int64) << bit
+    return b"".join(
+        _fixed_rows(columns, np.flatnonzero(pattern == p), [k for bit, k in enumerate(keys) if p >> bit & 1])
+        for p in np.unique(pattern)
+    )
+
+
+def _fixed_rows(columns: dict[str, tuple[str, np.ndarray]], at: np.ndarray, null: Sequence[str]) -> bytes:
+    fields: list[tuple[str, str]] = [("_n", ">i2")]
+    for name, (pg, _) in columns.items():
+        fields += [(f"_len_{name}", ">i4")] + ([] if name in null else [(name, _PG_TYPES[pg])])
+    rows = np.empty(len(at), dtype=np.dtype(fields))
     rows["_n"] = len(columns)
     for name, (pg, values) in columns.items():
-        rows[f"_len_{name}"] = np.dtype(_PG_TYPES[pg]).itemsize
-        rows[name] = values
+        rows[f"_len_{name}"] = -1 if name in null else np.dtype(_PG_TYPES[pg]).itemsize
+        if name not in null:
+            rows[name] = np.asarray(values)[at]
+    return rows.tobytes()
+
+
+def copy_binary(conn: Connection, table: str, columns: Sequence[str], chunks: Iterable[bytes]) -> None:
+    """COPY chunks of :func:`binary_rows` into ``table``, each sent by a worker thread as soon as it is made.
+
+    No text is formatted or parsed on either side: at a million rows several times faster than CSV.
+
+    The server stores one chunk while the caller computes the next (``chunks`` may be a generator doing the
+    work): on two cores the COPY and the computation overlap instead of following each other.
+    """
     cursor = _driver(conn).cursor()
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
-        copy.write(_PGCOPY_HEADER + rows.tobytes() + b"\xff\xff")
-    return n
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        copy.write(_PGCOPY_HEADER)
+        for chunk in chunks:
+            copy.write(chunk)
+        copy.write(b"\xff\xff")
 
 
 def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
@@ -108,7 +134,49 @@ def fetch_points(conn: Connection, sql: str) -> pd.DataFrame:
         "x": ("float8send(q.x::float8)", ">f8"),
         "y": ("float8send(q.y::float8)", ">f8"),
     }
-    return fetch_packed(conn, fields, f"FROM ({sql}) AS q(id, x, y)", order="q.id")
+    # Sorted here, not by the server: its sort took half the query's time; the rows usually arrive in order.
+    frame = fetch_packed(conn, fields, f"FROM ({sql}) AS q(id, x, y)")
+    ids = frame["id"].to_numpy()
+    if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():
+        frame = frame.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+    return frame
+
+
+# A row of fetch_point_table: the id (int8send, big-endian), then ST_AsBinary of a 2D point (little-endian WKB).
+_ID_POINT_WKB = np.dtype([("id", ">i8"), ("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def fetch_point_table(conn: Connection, table: str, parts: int = 2) -> pd.DataFrame:
+    """``id, x, y`` of every row of ``table`` (``id`` and a 2D point ``geom``), ordered by id.
+
+    As :func:`fetch_points`, but the point arrives as WKB (one function call a row where ``ST_X``, ``ST_Y`` and
+    two ``float8send`` took four: a third less server time) and the table is packed in ``parts`` page ranges,
+    which PostgreSQL reads in parallel (a Parallel Append of TID range scans). Empty points are left out, as
+    ``ST_X`` leaves them out of :func:`fetch_points`.
+    """
+    pages = conn.scalar(
+        text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"), {"t": table}
+    )
+    cuts = [pages * i // parts for i in range(1, parts if pages >= 64 * parts else 1)]
+    sql = " UNION ALL ".join(
+        f"SELECT string_agg(int8send(id) || ST_AsBinary(geom, 'NDR'), ''::bytea) FROM {table} WHERE {_pages(lo, hi)}"
+        for lo, hi in zip([0, *cuts], [*cuts, None], strict=True)
+    )
+    with _driver(conn).cursor(binary=True) as cursor:
+        blob = b"".join(row[0] for row in cursor.execute(sql).fetchall() if row[0])
+    rows = np.frombuffer(blob, dtype=_ID_POINT_WKB)
+    if ((rows["order"] != 1) | (rows["kind"] != 1)).any():
+        raise ValueError(f"{table}.geom holds geometries other than 2D points")
+    rows = rows[~(np.isnan(rows["x"]) & np.isnan(rows["y"]))]  # POINT EMPTY
+    order = np.argsort(rows["id"], kind="stable") if len(rows) > 1 and (np.diff(rows["id"]) < 0).any() else None
+    if order is not None:
+        rows = rows[order]
+    return pd.DataFrame({name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in ("id", "x", "y")})
+
+
+def _pages(lo: int, hi: int | None) -> str:
+    """A TID range condition: pages ``lo`` to ``hi`` (excluded; ``None``: to the end, rows added since too)."""
+    return f"ctid >= '({lo},0)'" + (f" AND ctid < '({hi},0)'" if hi is not None else "")
 
 
 def query_frame(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
@@ -117,9 +185,18 @@ def query_frame(conn: Connection, sql: str, params: dict | None = None) -> pd.Da
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def fetch_geoms(conn: Connection, sql: str, params: dict | None = None) -> pd.DataFrame:
-    """Run ``sql`` whose last column is ``ST_AsBinary(geom)``; return a DataFrame with Shapely ``geom``."""
-    frame = query_frame(conn, sql, params)
+def fetch_geoms(conn: Connection, sql: str, params: dict | None = None, *, binary: bool = False) -> pd.DataFrame:
+    """Run ``sql`` whose last column is ``ST_AsBinary(geom)``; return a DataFrame with Shapely ``geom``.
+
+    ``binary``: read the rows in PostgreSQL's binary format (a query without parameters): WKB then arrives as
+    bytes instead of hex text decoded on both sides, 3-5 times faster for 20,000 grids.
+    """
+    if binary:
+        with _driver(conn).cursor(binary=True) as cursor:
+            cursor.execute(sql)
+            frame = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description or ()])
+    else:
+        frame = query_frame(conn, sql, params)
     if frame.empty:
         frame["geom"] = pd.Series(dtype=object)
         return frame

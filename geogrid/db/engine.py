@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -55,35 +55,51 @@ def _superuser(database: str) -> Engine:
 def _create_database() -> None:
     """Create the database and the application's roles in the embedded cluster (see :mod:`geogrid.db.roles`)."""
     settings = get_settings()
+    passwords = {role: roles.password(settings.home, role, create=True) for role in (roles.APP, roles.READER)}
     admin = _superuser("postgres")
     with admin.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(81200)"))  # several processes (test workers) start at once
-        for role in (roles.APP, roles.READER):
-            secret = roles.password(settings.home, role, create=True)
-            verb = "ALTER" if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}) else "CREATE"
-            conn.exec_driver_sql(
-                f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{secret}'"
-            )  # token_urlsafe: no quote can occur
-        # Roles are cluster-wide: set under the lock, or two workers' ALTER ROLE collide ("tuple concurrently updated").
-        conn.execute(text(f"ALTER ROLE {roles.APP} SET search_path = public, audit"))  # the audit log's schema
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": settings.db_name})
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{settings.db_name}"'))
-        conn.execute(text(f'GRANT CONNECT, CREATE ON DATABASE "{settings.db_name}" TO {roles.APP}'))
-        conn.execute(text(f'GRANT CONNECT ON DATABASE "{settings.db_name}" TO {roles.READER}'))
+        create_roles(conn, settings.db_name, passwords)
     admin.dispose()
     with _superuser(settings.db_name).connect() as conn:
-        conn.execute(text(f"ALTER SCHEMA public OWNER TO {roles.APP}"))
-        _create_extensions(conn)
-        _hand_over(conn)
+        prepare_database(conn)
 
 
-# Objects in public made by the superuser before the cluster had roles: handed to the application's role
+def create_roles(conn: Connection, database: str, passwords: Mapping[str, str | None]) -> None:
+    """As a superuser (autocommit): the application's role and the read-only one (created, or given these
+    passwords), and the database (created when missing) they may connect to. The embedded cluster and
+    ``geogrid db init`` (an external cluster such as docker-compose's) both run this."""
+    conn.execute(text("SELECT pg_advisory_lock(81200)"))  # several processes (test workers) start at once
+    try:
+        for role in (roles.APP, roles.READER):
+            secret = passwords.get(role)
+            verb = "ALTER" if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}) else "CREATE"
+            password = f"PASSWORD {roles.sql_literal(secret)}" if secret else ""
+            conn.exec_driver_sql(f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE {password}")
+        # Roles are cluster-wide: set under the lock, or two workers' ALTER ROLE collide ("tuple concurrently updated").
+        conn.execute(text(f"ALTER ROLE {roles.APP} SET search_path = public, audit"))  # the audit log's schema
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        conn.execute(text(f'GRANT CONNECT, CREATE ON DATABASE "{database}" TO {roles.APP}'))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {roles.READER}'))
+    finally:
+        conn.execute(text("SELECT pg_advisory_unlock(81200)"))
+
+
+def prepare_database(conn: Connection) -> None:
+    """As a superuser connected to the database: its ``public`` schema and what is in it owned by the
+    application's role, the extensions created (PostGIS is not a trusted extension)."""
+    conn.execute(text(f"ALTER SCHEMA public OWNER TO {roles.APP}"))
+    _create_extensions(conn)
+    _hand_over(conn)
+
+
+# Objects in public made by the superuser (the one running this) before the cluster had roles: handed to the application's role
 # (extension members such as spatial_ref_sys stay with the superuser; the audit log too).
 _OWNED_BY_SUPERUSER = """
 SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN ('public', 'ogc') AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
-   AND pg_get_userbyid(c.relowner) = 'postgres' AND c.relname <> 'audit_log'
+   AND pg_get_userbyid(c.relowner) = current_user AND c.relname <> 'audit_log'
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
 """
 
@@ -101,13 +117,13 @@ def _hand_over(conn) -> None:
         )
         conn.execute(text(f'ALTER {kinds[owned.kind]} "{schema}"."{name}" OWNER TO {roles.APP}'))
     for schema in conn.scalars(
-        text("SELECT nspname FROM pg_namespace WHERE nspname = 'ogc' AND pg_get_userbyid(nspowner) = 'postgres'")
+        text("SELECT nspname FROM pg_namespace WHERE nspname = 'ogc' AND pg_get_userbyid(nspowner) = current_user")
     ):
         conn.execute(text(f"ALTER SCHEMA {schema} OWNER TO {roles.APP}"))
     for fn in conn.scalars(
         text(
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) = 'postgres' AND NOT EXISTS "
+            "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) = current_user AND NOT EXISTS "
             "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
         )
     ):
@@ -115,7 +131,7 @@ def _hand_over(conn) -> None:
 
 
 AUDIT_SCHEMA = """
-CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION postgres;
+CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION CURRENT_USER;
 CREATE OR REPLACE FUNCTION audit.append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
@@ -148,7 +164,7 @@ def _secure_audit_log(conn) -> None:
         conn.execute(text("ALTER TABLE public.audit_log SET SCHEMA audit"))
     elif not in_audit:
         return
-    conn.execute(text("ALTER TABLE audit.audit_log OWNER TO postgres"))
+    conn.execute(text("ALTER TABLE audit.audit_log OWNER TO CURRENT_USER"))
     triggers = set(conn.scalars(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit.audit_log'::regclass")))
     for name in triggers & {"audit_log_no_update", "audit_log_no_truncate"}:
         conn.execute(text(f"DROP TRIGGER {name} ON audit.audit_log"))
@@ -165,13 +181,19 @@ def _secure_after_migrations() -> None:
     phones, residents by building) stays closed to it without anyone having to list it."""
     settings = get_settings()
     with _superuser(settings.db_name).connect() as conn:
-        _secure_audit_log(conn)
-        conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles.READER}"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {roles.READER}"))  # PostGIS types and functions
-        conn.execute(text(f"GRANT SELECT ON public.spatial_ref_sys TO {roles.READER}"))
-        if conn.scalar(text("SELECT 1 FROM pg_namespace WHERE nspname = 'ogc'")):
-            conn.execute(text(f"GRANT USAGE ON SCHEMA ogc TO {roles.READER}"))
-            conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA ogc TO {roles.READER}"))
+        secure_database(conn)
+
+
+def secure_database(conn: Connection) -> None:
+    """As a superuser connected to the migrated database (autocommit): the audit log moved to the superuser's
+    schema, the read-only role limited to the feeds' views."""
+    _secure_audit_log(conn)
+    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles.READER}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {roles.READER}"))  # PostGIS types and functions
+    conn.execute(text(f"GRANT SELECT ON public.spatial_ref_sys TO {roles.READER}"))
+    if conn.scalar(text("SELECT 1 FROM pg_namespace WHERE nspname = 'ogc'")):
+        conn.execute(text(f"GRANT USAGE ON SCHEMA ogc TO {roles.READER}"))
+        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA ogc TO {roles.READER}"))
 
 
 def _create_extensions(conn=None) -> None:
@@ -228,12 +250,14 @@ def reset_ready() -> None:
 
 def truncate_all(conn) -> list[str]:
     """Empty every table of ours in one statement (all or nothing): the model's and the derived ones that
-    topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names."""
+    topics add in their own migrations (stored coverage, grid cards, prepared map layers); returns their names.
+    The data version's tables stay (:mod:`geogrid.db.versions`): the truncation is a change it counts."""
     tables = list(
         conn.scalars(
             text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log') ORDER BY tablename"
+                "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version', 'audit_log', 'data_changes', "
+                "'data_version') ORDER BY tablename"
             )
         )
     )

@@ -28,6 +28,14 @@ host    all all ::1/128        scram-sha-256
 """
 
 
+def sql_literal(value: str) -> str:
+    """A string as an SQL literal (``standard_conforming_strings`` is on: only quotes are doubled), for the
+    statements that take no parameters (``CREATE ROLE ... PASSWORD``)."""
+    if "\0" in value:
+        raise ValueError("a password cannot hold NUL")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def secrets_dir(home: Path) -> Path:
     return home.resolve() / "secrets"
 

@@ -83,6 +83,8 @@ class Source:
     # A table with no coordinate columns at all: why it has no geometry, raised by whatever needs one (only a
     # buildings file may update stored buildings by source id without them).
     missing_geometry: InputError | None = field(default=None, repr=False)
+    # The user-facing number of each record when they are not consecutive (a subset of another file's records).
+    rows: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -96,8 +98,12 @@ class Source:
             dtype=object,
         )
 
+    def row(self, index: int) -> int:
+        """The user-facing number of record ``index``."""
+        return int(self.rows[index]) if self.rows is not None else int(index) + self.first_row
+
     def fail(self, index: int, message: str, field: str | None = None) -> NoReturn:
-        raise InputError(message, file=self.file, row=int(index) + self.first_row, field=field)
+        raise InputError(message, file=self.file, row=self.row(index), field=field)
 
     def first_bad(self, bad: np.ndarray, message: Callable[[int], str], field: str | None = None) -> None:
         """Fail on the first True in ``bad``; ``message(i)`` describes record ``i``."""
@@ -149,7 +155,7 @@ class Source:
         ids = self.text(column)
         stem = Path(self.file).name
         missing = ids == None  # noqa: E711
-        ids[missing] = [f"{stem}#{i + self.first_row}" for i in np.flatnonzero(missing)]
+        ids[missing] = [f"{stem}#{self.row(int(i))}" for i in np.flatnonzero(missing)]
         dup = pd.Series(ids).duplicated().to_numpy()
         self.first_bad(dup, lambda i: t("source id '{id}' appears twice in the file", id=ids[i]), column)
         return ids

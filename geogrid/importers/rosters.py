@@ -412,9 +412,8 @@ def _params(rows: pd.DataFrame) -> dict:
 def _subset(source: Source, mask: np.ndarray) -> Source:
     """The rows in ``mask``, keeping their user-facing row numbers for errors."""
     kept = np.flatnonzero(mask)
-    sub = Source(source.frame.iloc[kept].reset_index(drop=True), source.file, source.crs, source.first_row)
-    sub.fail = lambda i, message, field=None: source.fail(int(kept[i]), message, field)  # type: ignore[method-assign,assignment]
-    return sub
+    rows = np.array([source.row(int(i)) for i in kept], dtype=np.int64)
+    return Source(source.frame.iloc[kept].reset_index(drop=True), source.file, source.crs, source.first_row, rows=rows)
 
 
 def _existing_orgs(conn: Connection, keys: np.ndarray, by_name: bool) -> dict[str, int]:

@@ -71,4 +71,11 @@ ZH: dict[str, str] = {
     "sign in first": "请先登录",
     "the CSRF token is missing or wrong: reload the page": "CSRF 令牌缺失或错误：请重新加载页面",
     "sign in first: this needs the '{permission}' permission": "请先登录：此操作需要 '{permission}' 权限",
+    # geogrid db init (geogrid/cli/db.py, geogrid/db/init.py)
+    "Prepare an external PostgreSQL (docker-compose's) as the embedded cluster is: as its superuser, create the roles geogrid_app and geogrid_read, then migrate as geogrid_app and lock the audit log.": "像内置集群一样准备外部 PostgreSQL（如 docker-compose 的）：以其超级用户创建角色 geogrid_app 和 geogrid_read，再以 geogrid_app 迁移数据库并锁定审计日志。",
+    "The superuser's URL (postgresql://user:pass@host:5432/db).": "超级用户的连接地址（postgresql://user:pass@host:5432/db）。",
+    "Password of geogrid_read (none: it cannot sign in).": "geogrid_read 的密码（不设则无法登录）。",
+    "roles geogrid_app and geogrid_read ready; database migrated": "角色 geogrid_app 和 geogrid_read 已就绪；数据库已迁移",
+    "GEOGRID_DATABASE_URL is not set: the embedded cluster makes its roles itself": "未设置 GEOGRID_DATABASE_URL：内置集群会自行创建角色",
+    "GEOGRID_DATABASE_URL must name the user {role}, its password and the database": "GEOGRID_DATABASE_URL 必须写明用户 {role}、其密码和数据库",
 }

@@ -55,3 +55,27 @@ def test_numbers_and_safe_text_are_left_alone():
     assert escape_cell(-3.5) == -3.5 and escape_cell(7) == 7 and escape_cell(None) is None
     assert escape_cell("巴蜀花园3栋") == "巴蜀花园3栋" and escape_cell("a=b") == "a=b"
     assert escape_cell("-") == "'-"
+
+
+def test_api_address_csv_answer_escapes_formulas(empty_db, client_as):
+    """A CSV with an ``address`` column takes the address path (``_to_csv``), not the points' columnar one: its
+    ids and grid names are escaped as well, and an address a formula never reaches a cell unescaped."""
+    from tests.fixtures.lookup_city import load_city
+
+    with empty_db.begin() as conn:
+        load_city(conn)
+        from geogrid.assign import assign_all
+
+        assign_all(conn)
+        conn.execute(text("UPDATE grids SET name = '=1+1' WHERE valid_to IS NULL"))
+    body = "id,address\n" + "".join(f'"{i.replace(chr(34), chr(34) * 2)}",巴蜀花园3栋\n' for i in IDS[:-1])
+    body += 'plain,"=HYPERLINK(""http://evil.example"")"\n'
+    answer = client_as("admin").post("/lookup/batch", content=body.encode(), headers={"content-type": "text/csv"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [r["id"] for r in rows] == ["'" + i for i in IDS[:-1]] + ["plain"]
+    found = rows[:-1]
+    assert all(r["grid_name"] == "'=1+1" and r["match_address"] == "巴蜀花园3栋" for r in found), found[0]
+    assert rows[-1]["grid_code"] == "" and rows[-1]["error"]  # no match: said so
+    cells = [cell for r in rows for cell in r.values()]
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells if cell), cells

@@ -162,3 +162,11 @@ def test_no_phone_or_resident_name_in_any_public_get_route(demo_city, database, 
             assert not leaked, (path, leaked[:3])
             walked += answer.status_code == 200
         assert walked >= len(routes) // 2
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2024-7-1", "yesterday"])
+def test_responsible_on_is_a_written_date(client, value):
+    """``?on=0`` was read as a Unix time (1970-01-01) and answered 200, as ``/audit?until=0`` once was."""
+    answer = client.get("/grids/G1/responsible", params={"on": value})
+    assert answer.status_code == 422, answer.text
+    assert "YYYY-MM-DD" in answer.json()["error"] and "query.on" in answer.json()["error"]

@@ -21,3 +21,11 @@ def test_every_setting_in_the_readme_is_a_setting_and_named_in_a_test():
     tests = " ".join(p.read_text() for p in (ROOT / "tests").rglob("*.py") if p.resolve() != here)
     untested = sorted(name for name in documented if not re.search(rf"\b{name}\b", tests))
     assert untested == [], f"settings in the README that no test names: {untested}"
+
+
+def test_every_setting_is_in_the_readme():
+    """The other way round: a field of ``Settings`` missing from the README's table fails here."""
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `GEOGRID_")]
+    documented = set(re.findall(r"GEOGRID_[A-Z0-9_]+", " ".join(rows)))
+    missing = sorted(env_name(f) for f in Settings.model_fields if env_name(f) not in documented)
+    assert missing == [], f"settings missing from the README's table: {missing}"

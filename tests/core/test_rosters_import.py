@@ -211,3 +211,22 @@ def test_building_leaders_take_their_buildings_grid_and_households(street, tmp_p
         )
         assert rows == {("孙七", "building_leader", "G2", 40), ("钱八", "party_central_household", "G2", 9)}
         assert card(conn, "G2")["staff"] == []  # building leaders are not the grid's workers
+
+
+def test_errors_in_a_subset_of_rows_name_the_row_of_the_file():
+    """Party organisations look up buildings only for the rows that name one: an error there names the row as
+    the spreadsheet shows it, not its place among those rows."""
+    import numpy as np
+    import pandas as pd
+
+    from geogrid.errors import InputError
+    from geogrid.importers.read import Source
+    from geogrid.importers.rosters import _subset
+
+    source = Source(pd.DataFrame({"building": [None, "b1", None, "b2", "b3"]}), "orgs.csv", "EPSG:4326", 2)
+    sub = _subset(source, np.array([False, True, False, True, True]))
+    assert len(sub) == 3
+    with pytest.raises(InputError) as raised:
+        sub.fail(1, "unknown building", "building")
+    assert "row 5" in str(raised.value) and "orgs.csv" in str(raised.value)  # record 3 of the file, first row 2
+    assert sub.source_ids(None)[2] == "orgs.csv#6"
