@@ -555,9 +555,34 @@ def allocate_codes(conn: Connection, changes: Changes, lock: bool) -> None:
     for g in changes.new:
         prefix = g.community_code or _code_prefix(changes, g)
         if prefix not in taken:
-            taken[prefix] = list(conn.scalars(text("SELECT code FROM grids WHERE code LIKE :p || '%'"), {"p": prefix}))
+            taken[prefix] = codes_with_prefix(conn, prefix)
         g.code = grid_code(prefix, next_sequence(taken[prefix], prefix))
         taken[prefix].append(g.code)
+
+
+# Codes starting with ``p``: a LIKE with a bound prefix reads the whole code index (8 ms at 21,000 grids) unless the
+# collation is "C"; where the database orders text by code point ("C.UTF-8", as the embedded cluster), the range
+# [p, p with its last character advanced) holds exactly those codes and the index answers it.
+PREFIX_SQL = "SELECT code FROM grids WHERE code LIKE :p || '%'"
+RANGE_SQL = "SELECT code FROM grids WHERE code >= :p AND code < :q AND code LIKE :p || '%'"
+CODE_POINT_ORDER = {"C", "POSIX", "C.UTF-8", "C.utf8"}
+
+
+def codes_with_prefix(conn: Connection, prefix: str) -> list[str]:
+    """Every code (retired ones too) that starts with ``prefix``."""
+    if prefix and _code_point_order(conn):
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return list(conn.scalars(text(RANGE_SQL), {"p": prefix, "q": upper}))
+    return list(conn.scalars(text(PREFIX_SQL), {"p": prefix}))
+
+
+def _code_point_order(conn: Connection) -> bool:
+    """Whether the database's collation orders text by code point (asked once per connection)."""
+    info = conn.connection.info
+    if "code_point_order" not in info:
+        collation = conn.scalar(text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+        info["code_point_order"] = collation in CODE_POINT_ORDER
+    return bool(info["code_point_order"])
 
 
 def _code_prefix(changes: Changes, grid: WorkGrid) -> str:

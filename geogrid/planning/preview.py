@@ -8,15 +8,16 @@ is left behind.
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from decimal import Decimal
+from typing import NamedTuple
 
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from geogrid.codes import codes_by_id
 from geogrid.coverage import FIVE_MINUTE_BASIS
 from geogrid.errors import InputError, NotFound
-from geogrid.figures import grid_figures_by_id
+from geogrid.figures import grid_figures_sql
 from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
@@ -30,20 +31,39 @@ IN_AREA = """EXISTS (SELECT 1 FROM service_areas sa JOIN facilities f ON f.id = 
                       WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
                         AND ST_Intersects(sa.geom, bl.geom))"""
 
-# Shape and coverage of grids; the counts come from :mod:`geogrid.figures`, as everywhere else.
-SHAPE_SQL = f"""
-SELECT g.id, round(ST_Area(g.geom::geography)::numeric, 1) AS area_m2, ST_NumGeometries(g.geom) AS parts,
-       round((4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography), 0) ^ 2)::numeric, 3)
-           AS compactness,
-       CASE WHEN CAST(:basis AS text) IS NOT NULL THEN coalesce(b.covered, 0) END AS covered_households,
-       (SELECT count(*) FROM facilities f WHERE f.grid_id = g.id) AS facilities
-FROM grids g
-LEFT JOIN LATERAL (SELECT sum(bl.households) FILTER (WHERE CAST(:basis AS text) IS NOT NULL AND CASE
-                              WHEN bl.id = ANY(CAST(:known AS bigint[])) THEN bl.id = ANY(CAST(:covered AS bigint[]))
-                              ELSE {IN_AREA} END) AS covered
+# Everything a preview shows of some grids, in one statement: the counts come from :mod:`geogrid.figures` (as
+# everywhere else), then shape, coverage, facilities and people. Coverage is tested only for buildings not in
+# ``known`` (tested already: those in ``covered`` are covered): the few 5-minute areas near them are the outer side
+# and the buildings the inner one, so each area is tested against the points in a row and PostGIS prepares it
+# once (3× faster at 1M than probing the areas once per building). The ids tested come back per grid.
+STATS_SQL = """
+WITH f AS ({figures}),
+b AS MATERIALIZED (SELECT a.grid_id, bl.id, bl.geom, bl.households,
+                          bl.id IN (SELECT unnest(CAST(:known AS bigint[]))) AS known
                      FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
-                    WHERE a.grid_id = g.id) b ON true
-WHERE g.id = ANY(:ids)
+                    WHERE a.grid_id = ANY(CAST(:ids AS int[])) AND CAST(:basis AS text) IS NOT NULL),
+sa AS MATERIALIZED (SELECT sa.geom FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
+                     WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
+                       AND sa.geom && (SELECT ST_Extent(geom) FROM b WHERE NOT known)),
+hit AS (SELECT b.id FROM sa JOIN b ON NOT b.known AND ST_Intersects(sa.geom, b.geom)
+        UNION SELECT unnest(CAST(:covered AS bigint[]))),
+cov AS (SELECT b.grid_id, sum(b.households) FILTER (WHERE h.id IS NOT NULL) AS covered,
+               array_agg(b.id) AS tested, array_agg(b.id) FILTER (WHERE h.id IS NOT NULL) AS hit
+          FROM b LEFT JOIN hit h ON h.id = b.id GROUP BY b.grid_id)
+SELECT f.grid_id AS id, {figure_columns},
+       round(m.area::numeric, 1) AS area_m2, ST_NumGeometries(g.geom) AS parts,
+       round((4 * pi() * m.area / nullif(m.perimeter, 0) ^ 2)::numeric, 3) AS compactness,
+       CASE WHEN CAST(:basis AS text) IS NOT NULL THEN coalesce(cov.covered, 0) END AS covered_households,
+       (SELECT count(*) FROM facilities fa WHERE fa.grid_id = g.id) AS facilities,
+       (SELECT coalesce(json_agg(json_build_object('role', s.role, 'name', st.name) ORDER BY s.role, st.name), '[]')
+          FROM staff_assignments s JOIN staff st ON st.id = s.staff_id
+         WHERE s.grid_id = g.id AND s.end_date IS NULL AND s.building_id IS NULL) AS staff_list,
+       (SELECT coalesce(json_agg(json_build_object('name', p.name, 'level', p.level) ORDER BY p.id), '[]')
+          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs,
+       coalesce(cov.tested, '{{}}') AS tested, coalesce(cov.hit, '{{}}') AS hit
+FROM f JOIN grids g ON g.id = f.grid_id
+CROSS JOIN LATERAL (SELECT ST_Area(g.geom::geography) AS area, ST_Perimeter(g.geom::geography) AS perimeter) m
+LEFT JOIN cov ON cov.grid_id = g.id
 """
 FIGURES = (
     "code",
@@ -57,18 +77,9 @@ FIGURES = (
     "full_time_workers",
     "party_org",
 )
-
-# The few 5-minute areas near the grids are the outer side and the buildings the inner one: each area is
-# tested against the points in a row, so PostGIS prepares it once (3× faster at 1M than probing the areas once per building).
-COVERED_SQL = """
-WITH b AS MATERIALIZED (SELECT bl.id, bl.geom FROM building_assignments a JOIN buildings bl ON bl.id = a.building_id
-                         WHERE a.grid_id = ANY(:ids)),
-sa AS MATERIALIZED (SELECT sa.geom FROM service_areas sa JOIN facilities f ON f.id = sa.facility_id
-                     WHERE NOT f.candidate AND sa.minutes = 5 AND sa.mode = :basis
-                       AND sa.geom && (SELECT ST_Extent(geom) FROM b)),
-hit AS (SELECT DISTINCT b.id FROM sa JOIN b ON ST_Intersects(sa.geom, b.geom))
-SELECT b.id, b.id IN (SELECT id FROM hit) AS covered FROM b
-"""
+GRID_STATS_SQL = STATS_SQL.format(
+    figures=grid_figures_sql("g.id = ANY(CAST(:ids AS int[]))"), figure_columns=", ".join(f"f.{c}" for c in FIGURES)
+)
 
 MOVED_BUILDINGS_SQL = """
 SELECT b.id, b.source_id, b.address, b.households,
@@ -91,71 +102,49 @@ class Covered(NamedTuple):
     covered: list[int]
 
 
-def covered_buildings(conn: Connection, grid_ids: list[int], basis: str | None) -> Covered:
-    """Which buildings of these grids are covered: tested once, then reused for the figures before and after
-    an edit (a building's coverage does not change with its grid; testing it is the costly part)."""
-    if basis is None:
-        return Covered([], [])
-    rows = conn.execute(text(COVERED_SQL), {"ids": grid_ids, "basis": basis}).all()
-    return Covered([r.id for r in rows], [r.id for r in rows if r.covered])
-
-
-def grid_stats(
-    conn: Connection, ids: list[int], basis: str | None, tested: Covered = Covered([], [])
-) -> dict[int, dict]:
+def grid_stats(conn: Connection, ids: list[int], basis: str | None) -> dict[int, dict]:
     """Figures of the given grids (area in m², compactness, buildings, households and those within a 5-minute
-    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them.
-    Buildings in ``tested`` are not tested again."""
-    figures = grid_figures_by_id(conn, ids)[list(FIGURES)].to_dict("index")  # one conversion, not one per cell
-    result = conn.execute(
-        text(SHAPE_SQL), {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
-    )
+    service area of ``basis``, residents, staff...): a boundary moves buildings, and who is covered with them."""
+    return measure(conn, ids, basis)[0]
+
+
+def measure(
+    conn: Connection, ids: list[int], basis: str | None, tested: Covered = Covered([], [])
+) -> tuple[dict[int, dict], Covered]:
+    """:func:`grid_stats` in one statement, and the buildings whose coverage it tested (with those of ``tested``,
+    not tested again: a building's coverage does not change with its grid, and testing it is the costly part)."""
     out = {}
-    for row in result.mappings():
-        shape = {
-            k: (float(v) if k in ("area_m2", "compactness") and v is not None else v)
-            for k, v in row.items()
-            if k != "id"
+    known, covered_ids = list(tested.known), list(tested.covered)
+    params = {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
+    for row in conn.execute(text(GRID_STATS_SQL), params).mappings():
+        covered = None if row["covered_households"] is None else int(row["covered_households"])
+        households = row["households"]
+        out[row["id"]] = {k: row[k] for k in FIGURES} | {
+            "area_m2": _float(row["area_m2"]),
+            "parts": row["parts"],
+            "compactness": _float(row["compactness"]),
+            "covered_households": covered,
+            "facilities": row["facilities"],
+            "coverage": round(covered / households, 3) if covered is not None and households else None,
+            "staff_list": row["staff_list"],
+            "party_orgs": row["party_orgs"],
         }
-        stats: dict[str, Any] = {k: _plain(v) for k, v in figures[row["id"]].items()} | shape
-        covered = stats["covered_households"]
-        stats["covered_households"] = None if covered is None else int(covered)
-        stats["coverage"] = (
-            round(covered / stats["households"], 3) if covered is not None and stats["households"] else None
-        )
-        out[row["id"]] = stats
-    for gid, people in _people(conn, ids).items():
-        out[gid] |= people
-    return out
+        known += row["tested"]
+        covered_ids += row["hit"]
+    return out, Covered(known, covered_ids)
 
 
-PEOPLE_SQL = """
-SELECT g.id,
-       (SELECT coalesce(json_agg(json_build_object('role', s.role, 'name', st.name) ORDER BY s.role, st.name), '[]')
-          FROM staff_assignments s JOIN staff st ON st.id = s.staff_id
-         WHERE s.grid_id = g.id AND s.end_date IS NULL AND s.building_id IS NULL) AS staff_list,
-       (SELECT coalesce(json_agg(json_build_object('name', p.name, 'level', p.level) ORDER BY p.id), '[]')
-          FROM party_orgs p WHERE p.grid_id = g.id AND p.building_id IS NULL) AS party_orgs
-  FROM grids g WHERE g.id = ANY(:ids)
-"""
+def _float(value: Decimal | None) -> float | None:
+    """A rounded numeric from SQL as the float JSON shows."""
+    return None if value is None else float(value)
+
+
 # How the people of a grid follow a plan (geogrid/planning/apply.py: _hand_over_merged, _hand_back).
 STAFF_RULE = lambda: t(  # noqa: E731
     "Staff and party organisations stay with a grid that keeps its code; a merged grid takes those of the grids "
     "it replaces; grids cut out by a split start with no worker until assigned (the retired grid keeps its "
     "people on record, so undoing the split gives them back)."
 )
-
-
-def _people(conn: Connection, ids: list[int]) -> dict[int, dict]:
-    """The current workers (names and roles) and party organisations of each grid, for the planner to see."""
-    rows = conn.execute(text(PEOPLE_SQL), {"ids": ids}).mappings()
-    return {r["id"]: {"staff_list": r["staff_list"], "party_orgs": r["party_orgs"]} for r in rows}
-
-
-def _plain(value: object) -> object:
-    """A NumPy scalar from a DataFrame as the plain Python value JSON expects."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
 
 
 def _features(geoms: dict[str, shapely.Geometry]) -> dict:
@@ -201,6 +190,7 @@ def _moved(conn: Connection, written, codes: dict[int, str]) -> dict:
 CUT_UNITS_SQL = """
 SELECT g.code, count(*) AS cut FROM grids g
 JOIN partition_units u ON u.community_id = g.community_id AND ST_Intersects(u.geom, g.geom)
+     AND NOT ST_CoveredBy(u.geom, g.geom)  -- most units lie wholly in a grid: not cut, told without an overlay
 CROSS JOIN LATERAL (SELECT ST_Area(u.geom::geography) AS whole,
                            ST_Area(ST_Intersection(u.geom, g.geom)::geography) AS inside) a
 WHERE g.id = ANY(:ids) AND a.inside > greatest(:tol, 0.02 * a.whole) AND a.inside < a.whole - greatest(:tol, 0.02 * a.whole)
@@ -232,14 +222,13 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     """
     old_ids = [g.saved_id for g in changes.touched]
     basis = coverage_basis(conn)
-    tested = covered_buildings(conn, old_ids, basis)
-    before = grid_stats(conn, old_ids, basis, tested)
+    before, tested = measure(conn, old_ids, basis)
     cids = _communities(changes)
     before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None)
-        after = grid_stats(conn, written.changed + written.created, basis, tested)
+        after, _ = measure(conn, written.changed + written.created, basis, tested)
         codes = codes_by_id(
             conn,
             list(
@@ -328,25 +317,27 @@ def create_plan(
             {"a": author, "e": stored, "b": json.dumps(base)},
         )
         preview = simulate(conn, changes, author, compare)
-    conn.execute(
-        text("UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i"),
-        {"p": json.dumps(preview, default=str), "i": plan_id},
+    row = (
+        conn.execute(  # the plan as get_plan reads it, in the same round trip as the write
+            text(f"UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i RETURNING {PLAN_COLUMNS}"),
+            {"p": json.dumps(preview, default=str), "i": plan_id},
+        )
+        .mappings()
+        .one()
     )
-    return get_plan(conn, plan_id)
+    return _plan(row)
+
+
+PLAN_COLUMNS = "id, status, author, edits, base_versions, preview, created_at, applied_at"
 
 
 def get_plan(conn: Connection, plan_id: int) -> dict:
-    row = (
-        conn.execute(
-            text(
-                "SELECT id, status, author, edits, base_versions, preview, created_at, applied_at FROM plans WHERE id = :i"
-            ),
-            {"i": plan_id},
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(text(f"SELECT {PLAN_COLUMNS} FROM plans WHERE id = :i"), {"i": plan_id}).mappings().first()
     if row is None:
         raise NotFound(t("no plan {plan}", plan=plan_id))
+    return _plan(row)
 
+
+def _plan(row: RowMapping) -> dict:
+    """A plan row as callers see it (``plan`` = its id)."""
     return {"plan": row["id"], **{k: v for k, v in row.items() if k != "id"}}

@@ -87,6 +87,9 @@ RULES: dict[str, Rule] = {
                ST_AsGeoJSON(i.geom), i.m2
         FROM scope a JOIN grids b ON b.valid_to IS NULL AND b.id <> a.id AND ST_Intersects(a.geom, b.geom)
              AND (b.code > a.code OR b.id NOT IN (SELECT id FROM scope))
+             -- neighbours that only touch are most pairs: DE-9IM tells them (valid grids) at half an overlay's cost
+             AND CASE WHEN ST_IsValid(a.geom) AND ST_IsValid(b.geom) THEN ST_Relate(a.geom, b.geom, '2********')
+                      ELSE true END
         CROSS JOIN LATERAL (SELECT x AS geom, ST_Area(x::geography) AS m2 FROM ST_CollectionExtract(
                             ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3) x) i
         WHERE i.m2 > :tol AND (CAST(:ovl AS int[]) IS NULL OR a.id = ANY(CAST(:ovl AS int[])))""",
@@ -122,6 +125,9 @@ RULES: dict[str, Rule] = {
             JOIN buildings b ON ST_Intersects(c.geom, b.geom)
             LEFT JOIN building_assignments a ON a.building_id = b.id
             WHERE c.id = ANY(CAST(:cids AS int[])) AND a.grid_id IS NULL
+              -- those held by the communities' own grids (read by grid) are not looked up one by one
+              AND b.id NOT IN (SELECT h.building_id FROM grids hg JOIN building_assignments h ON h.grid_id = hg.id
+                               WHERE hg.community_id = ANY(CAST(:cids AS int[])))
             UNION ALL
             SELECT b.id, b.geom, a.nearest_grid_id FROM buildings b
             LEFT JOIN building_assignments a ON a.building_id = b.id
