@@ -95,6 +95,9 @@ def coverage_basis(conn: Connection) -> str | None:
     return conn.scalar(text(f"SELECT {FIVE_MINUTE_BASIS}"))
 
 
+UNKNOWN = "?"  # a coverage basis not read yet (None means: no 5-minute areas)
+
+
 class Covered(NamedTuple):
     """Coverage of buildings already tested: every id in ``known``, covered when also in ``covered``."""
 
@@ -211,17 +214,37 @@ def _off_units(conn: Connection, ids: list[int]) -> list[dict]:
     ]
 
 
+def _codes(conn: Connection, written, old_ids: list[int], after: dict[int, dict]) -> dict[int, str]:
+    """Codes of the grids a preview names, as written: those just measured are known (their code read in the
+    same state), the others (retired grids, mostly) are read."""
+    ids = {
+        *old_ids,
+        *written.created,
+        *written.buildings["from_grid"].dropna(),
+        *written.buildings["to_grid"].dropna(),
+        *written.facilities["from_grid"].dropna(),
+        *written.facilities["to_grid"].dropna(),
+    }
+    known = {int(i): after[int(i)]["code"] for i in ids if int(i) in after}
+    missing = [int(i) for i in ids if int(i) not in known]
+    return known | (codes_by_id(conn, missing) if missing else {})
+
+
 def _communities(changes: Changes) -> list[int]:
     return sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
 
 
-def simulate(conn: Connection, changes: Changes, author: str | None, compare: bool = False) -> dict:
+def simulate(
+    conn: Connection, changes: Changes, author: str | None, compare: bool = False, basis: str | None = UNKNOWN
+) -> dict:
     """Write the changes in a savepoint, measure everything, roll back: the impact of a plan.
 
     ``compare`` also validates the affected grids before the change, for a before/after count per rule.
+    ``basis`` is :func:`coverage_basis` when the caller read it already.
     """
     old_ids = [g.saved_id for g in changes.touched]
-    basis = coverage_basis(conn)
+    if basis == UNKNOWN:
+        basis = coverage_basis(conn)
     before, tested = measure(conn, old_ids, basis)
     cids = _communities(changes)
     before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
@@ -229,19 +252,7 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     try:
         written = write_changes(conn, changes, author, None)
         after, _ = measure(conn, written.changed + written.created, basis, tested)
-        codes = codes_by_id(
-            conn,
-            list(
-                {
-                    *old_ids,
-                    *written.created,
-                    *written.buildings["from_grid"].dropna(),
-                    *written.buildings["to_grid"].dropna(),
-                    *written.facilities["from_grid"].dropna(),
-                    *written.facilities["to_grid"].dropna(),
-                }
-            ),
-        )
+        codes = _codes(conn, written, old_ids, after)
         moved = _moved(conn, written, codes)
         off_units = _off_units(conn, written.changed + written.created)
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
@@ -281,6 +292,14 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     }
 
 
+# A new draft, in one round trip with the expiry of stale drafts and the coverage basis its preview measures with.
+INSERT_PLAN_SQL = f"""
+WITH expired AS ({budget.EXPIRE_SQL})
+INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), CAST(:b AS jsonb))
+RETURNING id, ({FIVE_MINUTE_BASIS}) AS basis
+"""
+
+
 def create_plan(
     conn: Connection,
     edits: list,
@@ -302,21 +321,16 @@ def create_plan(
     edits = typed_edits(edits)
     stored = json.dumps([e.model_dump(mode="json", exclude_none=True) for e in edits])
     budget.check_plan_size(stored)
-    budget.expire_drafts(conn)
     with budget.preview_budget(conn):
         changes = compute_changes(conn, edits)
         hit = sorted({g.code for g in changes.touched if g.code in set(locked or [])})
         if hit:
             raise InputError(t("grid {codes} is locked: the edit would change it", codes=join(hit)), field="locked")
         base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
-        plan_id = conn.scalar(
-            text(
-                "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
-                "CAST(:b AS jsonb)) RETURNING id"
-            ),
-            {"a": author, "e": stored, "b": json.dumps(base)},
-        )
-        preview = simulate(conn, changes, author, compare)
+        plan_id, basis = conn.execute(
+            text(INSERT_PLAN_SQL), {"a": author, "e": stored, "b": json.dumps(base), "ttl_s": budget.ttl_seconds()}
+        ).one()
+        preview = simulate(conn, changes, author, compare, basis)
     row = (
         conn.execute(  # the plan as get_plan reads it, in the same round trip as the write
             text(f"UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i RETURNING {PLAN_COLUMNS}"),
