@@ -1,8 +1,8 @@
 """Plans and their previews: who changes grid, before/after figures, validation after the change.
 
-The preview runs the very writes :func:`geogrid.planning.apply.write_changes` would make, inside a
-savepoint that is then rolled back: what a planner sees is exactly what applying would do, and nothing
-is left behind.
+The preview runs the very writes :func:`geogrid.planning.apply.write_changes` would make (but the version
+history, which nothing it measures reads), inside a savepoint that is then rolled back: what a planner sees is
+exactly what applying would do, and nothing is left behind.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def simulate(
     before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
     savepoint = conn.begin_nested()
     try:
-        written = write_changes(conn, changes, author, None)
+        written = write_changes(conn, changes, author, None, history=False)
         after, _ = measure(conn, written.changed + written.created, basis, tested)
         codes = _codes(conn, written, old_ids, after)
         moved = _moved(conn, written, codes)
