@@ -21,6 +21,7 @@ from geogrid.figures import grid_figures_sql
 from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
+from geogrid.planning.aside import untouched, validate_aside
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.painting import unit_label
 from geogrid.planning.validate import summary, validate
@@ -236,19 +237,26 @@ def _communities(changes: Changes) -> list[int]:
 
 
 def simulate(
-    conn: Connection, changes: Changes, author: str | None, compare: bool = False, basis: str | None = UNKNOWN
+    conn: Connection,
+    changes: Changes,
+    author: str | None,
+    compare: bool = False,
+    basis: str | None = UNKNOWN,
+    aside: bool = False,
 ) -> dict:
     """Write the changes in a savepoint, measure everything, roll back: the impact of a plan.
 
-    ``compare`` also validates the affected grids before the change, for a before/after count per rule.
-    ``basis`` is :func:`coverage_basis` when the caller read it already.
+    ``compare`` also validates the affected grids before the change, for a before/after count per rule; with
+    ``aside`` (the transaction had written nothing before the preview) on a second connection, meanwhile
+    (:mod:`geogrid.planning.aside`). ``basis`` is :func:`coverage_basis` when the caller read it already.
     """
     old_ids = [g.saved_id for g in changes.touched]
     if basis == UNKNOWN:
         basis = coverage_basis(conn)
-    before, tested = measure(conn, old_ids, basis)
     cids = _communities(changes)
-    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
+    pending = validate_aside(conn, cids, old_ids) if cids and compare and aside else None
+    before, tested = measure(conn, old_ids, basis)
+    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare and pending is None else None
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None, history=False)
@@ -259,6 +267,8 @@ def simulate(
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
+    if pending is not None:
+        before_problems = pending.result()
     restored = {g.id for g in changes.touched if not g.in_force}
     grids = [
         {
@@ -317,6 +327,7 @@ def create_plan(
     """
     if base_versions is not None and not isinstance(base_versions, dict):
         raise InputError(t("expected an object {{grid code: version}}"), field="base_versions")
+    aside = compare and untouched(conn)  # before any lock or write of ours
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     edits = typed_edits(edits)
@@ -331,7 +342,7 @@ def create_plan(
         plan_id, basis = conn.execute(
             text(INSERT_PLAN_SQL), {"a": author, "e": stored, "b": json.dumps(base), "ttl_s": budget.ttl_seconds()}
         ).one()
-        preview = simulate(conn, changes, author, compare, basis)
+        preview = simulate(conn, changes, author, compare, basis, aside)
     row = (
         conn.execute(  # the plan as get_plan reads it, in the same round trip as the write
             text(f"UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i RETURNING {PLAN_COLUMNS}"),
