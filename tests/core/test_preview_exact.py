@@ -12,6 +12,7 @@ from shapely.geometry import box, mapping
 from sqlalchemy import Connection, text
 
 from geogrid.planning.apply import apply_plan
+from geogrid.planning.aside import untouched
 from geogrid.planning.preview import coverage_basis, create_plan, grid_stats
 from geogrid.planning.validate import summary, validate
 from tests.fixtures import planning_city as pc
@@ -66,3 +67,33 @@ def test_preview_equals_the_state_apply_leaves(planning_city, shape):
     }
     assert preview["validation"]["problems"] == problems
     assert preview["validation"]["after"] == summary(problems)
+
+
+@pytest.mark.parametrize("shape", sorted(EDITS))
+def test_before_counts_aside_equal_those_in_the_transaction(planning_city, shape):
+    """A fresh transaction counts the problems before on a second connection; one that wrote already counts them
+    itself (the second connection could not see its writes): both previews are the same."""
+    with planning_city.begin() as conn:
+        aside = create_plan(conn, EDITS[shape], compare=True)["preview"]
+    with planning_city.begin() as conn:
+        conn.execute(text("SELECT pg_current_xact_id()"))  # as if it had written: the problems are counted in it
+        assert not untouched(conn)
+        inside = create_plan(conn, EDITS[shape], compare=True)["preview"]
+    assert aside["validation"]["before"] is not None
+    assert inside == aside
+
+
+def test_before_counts_see_the_transactions_own_writes(planning_city):
+    """A preview in a transaction that changed grids counts the problems of that changed state, not of the one
+    committed: here a merge applied (uncommitted) leaves a grid with too many households before the next edit."""
+    line = mapping(shapely.LineString([(116.306, 39.89), (116.306, 39.92)]))
+    with planning_city.connect() as conn:
+        conn.begin()
+        apply_plan(conn, create_plan(conn, EDITS["merge"])["plan"], "王规划")
+        merged = conn.scalar(text("SELECT code FROM grids WHERE valid_to IS NULL ORDER BY id DESC LIMIT 1"))
+        ids = list(_ids(conn, [merged]).values())
+        expected = summary(validate(conn, cids=_community(conn), grid_ids=ids))
+        preview = create_plan(conn, [{"op": "split", "grid": merged, "line": line}], compare=True)["preview"]
+        conn.rollback()
+    assert expected.get("household_band") == 1
+    assert preview["validation"]["before"] == expected
