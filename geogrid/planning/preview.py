@@ -8,8 +8,10 @@ exactly what applying would do, and nothing is left behind.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import Future
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import shapely
 from sqlalchemy import Connection, RowMapping, text
@@ -21,7 +23,7 @@ from geogrid.figures import grid_figures_sql
 from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
-from geogrid.planning.aside import untouched, validate_aside
+from geogrid.planning.aside import on_snapshot, untouched
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.painting import unit_label
 from geogrid.planning.validate import summary, validate
@@ -254,21 +256,29 @@ def simulate(
     if basis == UNKNOWN:
         basis = coverage_basis(conn)
     cids = _communities(changes)
-    pending = validate_aside(conn, cids, old_ids) if cids and compare and aside else None
-    before, tested = measure(conn, old_ids, basis)
-    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare and pending is None else None
+    check = bool(cids and compare)
+    steps: list[Callable[[Connection], Any]] = [lambda c: measure(c, old_ids, basis)]
+    if check:
+        steps.append(lambda c: validate(c, cids=cids, grid_ids=old_ids))
+    if aside:
+        pending = on_snapshot(conn, steps)
+    else:
+        pending = [Future() for _ in steps]
+        for step, future in zip(steps, pending, strict=True):
+            future.set_result(step(conn))
     savepoint = conn.begin_nested()
     try:
         written = write_changes(conn, changes, author, None, history=False)
-        after, _ = measure(conn, written.changed + written.created, basis, tested)
+        ids = written.changed + written.created
+        before, tested = pending[0].result()
+        after, _ = measure(conn, ids, basis, tested)
         codes = _codes(conn, written, old_ids, after)
         moved = _moved(conn, written, codes)
         off_units = _off_units(conn, written.changed + written.created)
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
-    if pending is not None:
-        before_problems = pending.result()
+    before_problems = pending[1].result() if check else None
     restored = {g.id for g in changes.touched if not g.in_force}
     grids = [
         {
@@ -327,7 +337,7 @@ def create_plan(
     """
     if base_versions is not None and not isinstance(base_versions, dict):
         raise InputError(t("expected an object {{grid code: version}}"), field="base_versions")
-    aside = compare and untouched(conn)  # before any lock or write of ours
+    aside = untouched(conn)  # before any lock or write of ours
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     edits = typed_edits(edits)
