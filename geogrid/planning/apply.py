@@ -114,9 +114,10 @@ RETURNING id, code
 
 
 def _insert_new(
-    conn: Connection, changes: Changes, author: str | None, change_id: int | None, now: datetime
+    conn: Connection, changes: Changes, author: str | None, change_id: int | None, now: datetime, history: bool
 ) -> list[int]:
-    """Write the plan's new grids (codes allocated), their first versions and their lineage; returns their ids."""
+    """Write the plan's new grids (codes allocated), their first versions and their lineage (with ``history``);
+    returns their ids."""
     new = changes.new
     if not new:
         return []
@@ -136,6 +137,8 @@ def _insert_new(
     for g in new:
         g.id = ids[g.code]
     created = [g.saved_id for g in new]
+    if not history:
+        return created
     _insert_versions(conn, created, change_id, [f"from {', '.join(_codes(changes, g.parents))}" for g in new])
     pairs = [(p, g.saved_id) for g in new for p in g.parents]
     conn.execute(
@@ -149,15 +152,18 @@ def _insert_new(
 
 
 def write_grids(
-    conn: Connection, changes: Changes, author: str | None, change_id: int | None, now: datetime
+    conn: Connection, changes: Changes, author: str | None, change_id: int | None, now: datetime, history: bool = True
 ) -> tuple[list[int], list[int], list[int], list[dict]]:
     """New versions of changed grids, retired parents, new children with lineage.
 
-    Returns the ids changed, retired and created, and the staff/party rows a merge handed over.
+    Returns the ids changed, retired and created, and the staff/party rows a merge handed over. Without
+    ``history`` the versions and lineage (``grid_versions``, ``grid_lineage``) are not written: a preview rolls
+    back, and none of what it measures reads them.
     """
     changed = [g for g in changes.touched if not g.retired]
     retired = [g for g in changes.touched if g.retired]
-    _record_current(conn, [g.saved_id for g in changes.touched], now)
+    if history:
+        _record_current(conn, [g.saved_id for g in changes.touched], now)
     if changed:  # one statement for all of them: a redraw usually changes the grid and several neighbours
         conn.execute(
             text(
@@ -175,14 +181,15 @@ def write_grids(
                 "a": author,
             },
         )
-        _insert_versions(conn, [g.saved_id for g in changed], change_id)
+        if history:
+            _insert_versions(conn, [g.saved_id for g in changed], change_id)
     if retired:
         conn.execute(
             text("UPDATE grids SET valid_to = :now WHERE id = ANY(:ids)"),
             {"now": now, "ids": [g.saved_id for g in retired]},
         )
     allocate_codes(conn, changes, lock=change_id is not None)
-    created = _insert_new(conn, changes, author, change_id, now)
+    created = _insert_new(conn, changes, author, change_id, now, history)
     handover = _hand_over_merged(conn, changes, now.date(), author)
     _hand_back(conn, changes, now.date(), author)
     return [g.saved_id for g in changed], [g.saved_id for g in retired], created, handover
@@ -326,14 +333,16 @@ def reassign_facilities(conn: Connection, where: Reach) -> pd.DataFrame:
     return pd.DataFrame(result.mappings().all(), columns=["facility_id", "from_grid", "to_grid"], dtype=object)
 
 
-def write_changes(conn: Connection, changes: Changes, author: str | None, change_id: int | None) -> Written:
+def write_changes(
+    conn: Connection, changes: Changes, author: str | None, change_id: int | None, history: bool = True
+) -> Written:
     """Write the grids, then reassign what lies where a boundary moved (:func:`geogrid.planning.reach.reach`).
-    Caller owns the transaction."""
+    Caller owns the transaction; ``history`` as :func:`write_grids` takes it."""
     now = datetime.now(UTC)  # one instant for every row of this change
     from geogrid.planning.create import write_communities  # communities a partition drew, before their grids
 
     write_communities(conn, changes)
-    changed, retired, created, handover = write_grids(conn, changes, author, change_id, now)
+    changed, retired, created, handover = write_grids(conn, changes, author, change_id, now, history)
     where = reach(changes)
     return Written(
         changed,

@@ -64,16 +64,21 @@ def preview_budget(conn: Connection) -> Iterator[None]:
         raise
 
 
+# Drafts past their time to live (``:ttl_s`` seconds) become ``expired``; also run inside the statement that stores
+# a new plan (:func:`geogrid.planning.preview.create_plan`), one round trip fewer per preview.
+EXPIRE_SQL = (
+    "UPDATE plans SET status = 'expired' WHERE status = 'draft' AND created_at < now() - make_interval(secs => :ttl_s)"
+)
+
+
+def ttl_seconds() -> float:
+    """``GEOGRID_DRAFT_TTL_HOURS`` in seconds, as :data:`EXPIRE_SQL` takes it."""
+    return get_settings().draft_ttl_hours * 3600
+
+
 def expire_drafts(conn: Connection) -> int:
     """Mark drafts older than ``GEOGRID_DRAFT_TTL_HOURS`` as ``expired``; returns how many."""
-    hours = get_settings().draft_ttl_hours
-    return conn.execute(
-        text(
-            "UPDATE plans SET status = 'expired' WHERE status = 'draft' "
-            "AND created_at < now() - make_interval(secs => :s)"
-        ),
-        {"s": hours * 3600},
-    ).rowcount
+    return conn.execute(text(EXPIRE_SQL), {"ttl_s": ttl_seconds()}).rowcount
 
 
 def check_fresh(conn: Connection, plan_id: int) -> None:

@@ -1,15 +1,17 @@
 """Plans and their previews: who changes grid, before/after figures, validation after the change.
 
-The preview runs the very writes :func:`geogrid.planning.apply.write_changes` would make, inside a
-savepoint that is then rolled back: what a planner sees is exactly what applying would do, and nothing
-is left behind.
+The preview runs the very writes :func:`geogrid.planning.apply.write_changes` would make (but the version
+history, which nothing it measures reads), inside a savepoint that is then rolled back: what a planner sees is
+exactly what applying would do, and nothing is left behind.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import Future
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import shapely
 from sqlalchemy import Connection, RowMapping, text
@@ -21,6 +23,7 @@ from geogrid.figures import grid_figures_sql
 from geogrid.i18n import join, t
 from geogrid.planning import budget
 from geogrid.planning.apply import lock_and_check, write_changes
+from geogrid.planning.aside import on_snapshot, untouched
 from geogrid.planning.edits import Changes, compute_changes, typed_edits
 from geogrid.planning.painting import unit_label
 from geogrid.planning.validate import summary, validate
@@ -80,6 +83,7 @@ FIGURES = (
 GRID_STATS_SQL = STATS_SQL.format(
     figures=grid_figures_sql("g.id = ANY(CAST(:ids AS int[]))"), figure_columns=", ".join(f"f.{c}" for c in FIGURES)
 )
+_GRID_STATS = text(GRID_STATS_SQL)  # parsed for its parameters once (5 KB of SQL), run on the data every call
 
 MOVED_BUILDINGS_SQL = """
 SELECT b.id, b.source_id, b.address, b.households,
@@ -93,6 +97,9 @@ FROM buildings b WHERE b.id = ANY(:ids) ORDER BY b.id
 def coverage_basis(conn: Connection) -> str | None:
     """Which 5-minute areas count as coverage: 'network', else 'circle', None when none are computed."""
     return conn.scalar(text(f"SELECT {FIVE_MINUTE_BASIS}"))
+
+
+UNKNOWN = "?"  # a coverage basis not read yet (None means: no 5-minute areas)
 
 
 class Covered(NamedTuple):
@@ -116,7 +123,7 @@ def measure(
     out = {}
     known, covered_ids = list(tested.known), list(tested.covered)
     params = {"ids": ids, "basis": basis, "known": tested.known, "covered": tested.covered}
-    for row in conn.execute(text(GRID_STATS_SQL), params).mappings():
+    for row in conn.execute(_GRID_STATS, params).mappings():
         covered = None if row["covered_households"] is None else int(row["covered_households"])
         households = row["households"]
         out[row["id"]] = {k: row[k] for k in FIGURES} | {
@@ -211,42 +218,67 @@ def _off_units(conn: Connection, ids: list[int]) -> list[dict]:
     ]
 
 
+def _codes(conn: Connection, written, old_ids: list[int], after: dict[int, dict]) -> dict[int, str]:
+    """Codes of the grids a preview names, as written: those just measured are known (their code read in the
+    same state), the others (retired grids, mostly) are read."""
+    ids = {
+        *old_ids,
+        *written.created,
+        *written.buildings["from_grid"].dropna(),
+        *written.buildings["to_grid"].dropna(),
+        *written.facilities["from_grid"].dropna(),
+        *written.facilities["to_grid"].dropna(),
+    }
+    known = {int(i): after[int(i)]["code"] for i in ids if int(i) in after}
+    missing = [int(i) for i in ids if int(i) not in known]
+    return known | (codes_by_id(conn, missing) if missing else {})
+
+
 def _communities(changes: Changes) -> list[int]:
     return sorted({g.community_id for g in changes.grids.values() if g.community_id is not None})
 
 
-def simulate(conn: Connection, changes: Changes, author: str | None, compare: bool = False) -> dict:
+def simulate(
+    conn: Connection,
+    changes: Changes,
+    author: str | None,
+    compare: bool = False,
+    basis: str | None = UNKNOWN,
+    aside: bool = False,
+) -> dict:
     """Write the changes in a savepoint, measure everything, roll back: the impact of a plan.
 
-    ``compare`` also validates the affected grids before the change, for a before/after count per rule.
+    ``compare`` also validates the affected grids before the change, for a before/after count per rule; with
+    ``aside`` (the transaction had written nothing before the preview) on a second connection, meanwhile
+    (:mod:`geogrid.planning.aside`). ``basis`` is :func:`coverage_basis` when the caller read it already.
     """
     old_ids = [g.saved_id for g in changes.touched]
-    basis = coverage_basis(conn)
-    before, tested = measure(conn, old_ids, basis)
+    if basis == UNKNOWN:
+        basis = coverage_basis(conn)
     cids = _communities(changes)
-    before_problems = validate(conn, cids=cids, grid_ids=old_ids) if cids and compare else None
+    check = bool(cids and compare)
+    steps: list[Callable[[Connection], Any]] = [lambda c: measure(c, old_ids, basis)]
+    if check:
+        steps.append(lambda c: validate(c, cids=cids, grid_ids=old_ids))
+    if aside:
+        pending = on_snapshot(conn, steps)
+    else:
+        pending = [Future() for _ in steps]
+        for step, future in zip(steps, pending, strict=True):
+            future.set_result(step(conn))
     savepoint = conn.begin_nested()
     try:
-        written = write_changes(conn, changes, author, None)
-        after, _ = measure(conn, written.changed + written.created, basis, tested)
-        codes = codes_by_id(
-            conn,
-            list(
-                {
-                    *old_ids,
-                    *written.created,
-                    *written.buildings["from_grid"].dropna(),
-                    *written.buildings["to_grid"].dropna(),
-                    *written.facilities["from_grid"].dropna(),
-                    *written.facilities["to_grid"].dropna(),
-                }
-            ),
-        )
+        written = write_changes(conn, changes, author, None, history=False)
+        ids = written.changed + written.created
+        before, tested = pending[0].result()
+        after, _ = measure(conn, ids, basis, tested)
+        codes = _codes(conn, written, old_ids, after)
         moved = _moved(conn, written, codes)
         off_units = _off_units(conn, written.changed + written.created)
         problems = validate(conn, cids=cids, grid_ids=written.changed + written.created) if cids else []
     finally:
         savepoint.rollback()
+    before_problems = pending[1].result() if check else None
     restored = {g.id for g in changes.touched if not g.in_force}
     grids = [
         {
@@ -281,6 +313,14 @@ def simulate(conn: Connection, changes: Changes, author: str | None, compare: bo
     }
 
 
+# A new draft, in one round trip with the expiry of stale drafts and the coverage basis its preview measures with.
+INSERT_PLAN_SQL = f"""
+WITH expired AS ({budget.EXPIRE_SQL})
+INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), CAST(:b AS jsonb))
+RETURNING id, ({FIVE_MINUTE_BASIS}) AS basis
+"""
+
+
 def create_plan(
     conn: Connection,
     edits: list,
@@ -297,26 +337,22 @@ def create_plan(
     """
     if base_versions is not None and not isinstance(base_versions, dict):
         raise InputError(t("expected an object {{grid code: version}}"), field="base_versions")
+    aside = untouched(conn)  # before any lock or write of ours
     if base_versions:
         lock_and_check(conn, {str(k): int(v) for k, v in base_versions.items()})
     edits = typed_edits(edits)
     stored = json.dumps([e.model_dump(mode="json", exclude_none=True) for e in edits])
     budget.check_plan_size(stored)
-    budget.expire_drafts(conn)
     with budget.preview_budget(conn):
         changes = compute_changes(conn, edits)
         hit = sorted({g.code for g in changes.touched if g.code in set(locked or [])})
         if hit:
             raise InputError(t("grid {codes} is locked: the edit would change it", codes=join(hit)), field="locked")
         base = {**changes.versions(), **{str(k): int(v) for k, v in (base_versions or {}).items()}}
-        plan_id = conn.scalar(
-            text(
-                "INSERT INTO plans (status, author, edits, base_versions) VALUES ('draft', :a, CAST(:e AS jsonb), "
-                "CAST(:b AS jsonb)) RETURNING id"
-            ),
-            {"a": author, "e": stored, "b": json.dumps(base)},
-        )
-        preview = simulate(conn, changes, author, compare)
+        plan_id, basis = conn.execute(
+            text(INSERT_PLAN_SQL), {"a": author, "e": stored, "b": json.dumps(base), "ttl_s": budget.ttl_seconds()}
+        ).one()
+        preview = simulate(conn, changes, author, compare, basis, aside)
     row = (
         conn.execute(  # the plan as get_plan reads it, in the same round trip as the write
             text(f"UPDATE plans SET preview = CAST(:p AS jsonb) WHERE id = :i RETURNING {PLAN_COLUMNS}"),

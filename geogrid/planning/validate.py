@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from geogrid.figures import HOUSEHOLDS_SQL
 from geogrid.i18n import t
@@ -298,10 +299,17 @@ def validate(
             location=json.loads(r.location) if r.location else None,
             value=None if r.value is None else float(r.value),
         )
-        for r in conn.execute(text(f"WITH {SCOPE}, {ctes} {union}"), params)
+        for r in conn.execute(_statement(f"WITH {SCOPE}, {ctes} {union}"), params)
     ]
     problems.sort(key=lambda p: (p.severity != "error", p.rule, p.grids))
     return [asdict(p) for p in problems]
+
+
+@lru_cache(maxsize=64)
+def _statement(sql: str) -> TextClause:
+    """The statement of a set of rules, parsed for its parameters once per process (10 KB of SQL: 0.3 ms a call
+    otherwise). Only the text is kept, never a result: every call runs the rules on the data."""
+    return text(sql)
 
 
 def summary(problems: list[dict]) -> dict[str, int]:
