@@ -24,7 +24,12 @@ _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+-[0-9]+$")
 
 
 def untouched(conn: Connection) -> bool:
-    """Whether the caller's transaction has written nothing yet (no transaction id assigned)."""
+    """Whether the caller's transaction has written nothing yet (no transaction id assigned) and an idle pooled
+    connection is there to read the before side on. Without one the preview does it itself: a burst of previews
+    must never each hold a connection while waiting for a second."""
+    checkedin = getattr(conn.engine.pool, "checkedin", None)  # pools that keep no idle connections open one
+    if checkedin is not None and checkedin() < 1:
+        return False
     return bool(conn.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")))
 
 
@@ -38,10 +43,11 @@ def on_snapshot(conn: Connection, steps: list[Callable[[Connection], Any]]) -> l
     engine = conn.engine
     timeout_ms = f"{max(1, int(get_settings().preview_timeout_s * 1000))}ms"
     futures: list[Future[Any]] = [Future() for _ in steps]
+    spare = engine.connect()  # taken here, in the caller's thread: the worker never waits for the pool
 
     def run() -> None:
         try:
-            with engine.connect().execution_options(isolation_level="REPEATABLE READ") as other, other.begin():
+            with spare.execution_options(isolation_level="REPEATABLE READ") as other, other.begin():
                 other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
                 other.execute(text("SET TRANSACTION READ ONLY"))
                 other.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": timeout_ms})

@@ -97,3 +97,21 @@ def test_before_counts_see_the_transactions_own_writes(planning_city):
         conn.rollback()
     assert expected.get("household_band") == 1
     assert preview["validation"]["before"] == expected
+
+
+def test_a_preview_on_the_pools_last_connection_counts_before_itself(planning_city):
+    """With no idle connection in the pool the before side is not read aside: a burst of previews must never each
+    hold a connection while waiting for a second. Here the pool has one connection and no overflow: a preview that
+    waited for a second one would fail after the pool timeout instead of answering."""
+    from sqlalchemy import create_engine
+
+    with planning_city.begin() as conn:
+        expected = create_plan(conn, EDITS["merge"], compare=True)["preview"]
+    single = create_engine(planning_city.url, pool_size=1, max_overflow=0, pool_timeout=1)
+    try:
+        with single.begin() as conn:
+            assert not untouched(conn)
+            preview = create_plan(conn, EDITS["merge"], compare=True)["preview"]
+    finally:
+        single.dispose()
+    assert preview == expected
