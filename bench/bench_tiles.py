@@ -170,7 +170,11 @@ def run(quick: bool) -> dict:
     finally:
         for proc in procs.values():
             _stop(proc)
-    out = {name: {key: statistics.median(r[key] for r in rs) for key in rs[0]} for name, rs in runs.items()}
+    # medians over the rounds of what wrk measured (server CPU is None: no server pids are given here)
+    out = {
+        name: {k: statistics.median(r[k] for r in rs) for k in rs[0] if rs[0][k] is not None}
+        for name, rs in runs.items()
+    }
     warm = out["grids"]["requests_per_s"]
     ratio = warm / max(out["tipg_grids"]["requests_per_s"], 1e-9)
     return {

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.pool import Pool, QueuePool
 
 from geogrid.settings import get_settings
 
@@ -24,13 +25,18 @@ _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+-[0-9]+$")
 
 
 def untouched(conn: Connection) -> bool:
-    """Whether the caller's transaction has written nothing yet (no transaction id assigned) and an idle pooled
-    connection is there to read the before side on. Without one the preview does it itself: a burst of previews
-    must never each hold a connection while waiting for a second."""
-    checkedin = getattr(conn.engine.pool, "checkedin", None)  # pools that keep no idle connections open one
-    if checkedin is not None and checkedin() < 1:
-        return False
-    return bool(conn.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")))
+    """Whether the caller's transaction has written nothing yet (no transaction id assigned) and the pool can give
+    a second connection now to read the before side on. Without one the preview does it itself: a burst of
+    previews must never each hold a connection while waiting for a second."""
+    return _spare(conn.engine.pool) and bool(conn.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")))
+
+
+def _spare(pool: Pool) -> bool:
+    """An idle connection in the pool, or room to open one (a QueuePool below its size plus overflow)."""
+    if not isinstance(pool, QueuePool):
+        return True  # pools that keep no connections open one per checkout
+    limit = pool._max_overflow  # noqa: SLF001 -- the pool's limit; SQLAlchemy has no public reader for it
+    return pool.checkedin() > 0 or limit < 0 or pool.overflow() < limit
 
 
 def on_snapshot(conn: Connection, steps: list[Callable[[Connection], Any]]) -> list[Future[Any]]:

@@ -115,3 +115,10 @@ def test_a_preview_on_the_pools_last_connection_counts_before_itself(planning_ci
     finally:
         single.dispose()
     assert preview == expected
+    roomy = create_engine(planning_city.url, pool_size=1, max_overflow=1, pool_timeout=1)
+    try:
+        with roomy.begin() as conn:
+            assert untouched(conn)  # room for a second connection: the before side is read aside
+            assert create_plan(conn, EDITS["merge"], compare=True)["preview"] == expected
+    finally:
+        roomy.dispose()
