@@ -42,6 +42,16 @@ def pytest_configure(config: pytest.Config) -> None:
         cluster.start()
 
 
+def free_port() -> int:
+    """A localhost port free right now, chosen by the OS: a fixed or derived port may be one another test's server
+    or cluster got from the OS moments before."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def shared_data(relative: str) -> Path:
     """A file under ../shared/data; skips locally when absent, fails in CI where it must be present."""
     path = SHARED_DATA / relative

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 GEOGRID = str(ROOT / ".venv" / "bin" / "geogrid") if (ROOT / ".venv" / "bin" / "geogrid").exists() else "geogrid"
 
@@ -19,7 +19,7 @@ GEOGRID = str(ROOT / ".venv" / "bin" / "geogrid") if (ROOT / ".venv" / "bin" / "
 @pytest.fixture
 def fresh_home():
     home = Path("/tmp") / f"geogrid-cli-{uuid.uuid4().hex[:8]}"  # the postgres user must reach it
-    env = {**os.environ, "GEOGRID_HOME": str(home), "GEOGRID_DB_PORT": str(55000 + os.getpid() % 1000)}
+    env = {**os.environ, "GEOGRID_HOME": str(home), "GEOGRID_DB_PORT": str(free_port())}
     env.pop("GEOGRID_DATABASE_URL", None)
     env.pop("GEOGRID_DB_NAME", None)
     yield env
